@@ -1,0 +1,48 @@
+/**
+ * The error vocabulary shared by the edge function, the origin handler and the
+ * tasks. Pure data so the CloudFront Function bundle can carry it.
+ *
+ * `status` is the HTTP status an edge answers with; `expose` says whether the
+ * message may be shown to a viewer (internal faults are answered generically).
+ */
+export const ERROR_CODES = {
+  InvalidPath: { status: 400, expose: true },
+  InvalidParameter: { status: 400, expose: true },
+  ConflictingParameter: { status: 400, expose: true },
+  FormatNotAllowed: { status: 400, expose: true },
+  SignatureRequired: { status: 403, expose: true },
+  SignatureExpired: { status: 403, expose: true },
+  SignatureInvalid: { status: 403, expose: true },
+  NotFound: { status: 404, expose: true },
+  MethodNotAllowed: { status: 405, expose: true },
+  ImageTooLarge: { status: 413, expose: true },
+  UnprocessableImage: { status: 422, expose: true },
+  OriginUnavailable: { status: 503, expose: false },
+  InternalError: { status: 500, expose: false },
+  InvalidConfig: { status: 500, expose: false },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** A failed result: what went wrong, in words a client can act on. */
+export interface Failure {
+  readonly ok: false;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+export type Result<T> = ({ readonly ok: true } & T) | Failure;
+
+export function fail(code: ErrorCode, message: string): Failure {
+  return { ok: false, code: code, message: message };
+}
+
+export function statusOf(code: ErrorCode): number {
+  return ERROR_CODES[code].status;
+}
+
+/** The JSON body an edge sends for an error; hides the message of internal faults. */
+export function errorBody(code: ErrorCode, message: string): string {
+  const shown = ERROR_CODES[code].expose ? message : 'The request could not be served.';
+  return JSON.stringify({ code: code, message: shown });
+}

@@ -1,0 +1,28 @@
+import { ERROR_CODES, type ErrorCode } from './error-codes.ts';
+
+/**
+ * The one error class of Pictor's node-side code (origin handler, tasks, twin).
+ * `name` is the stable code: Step Functions Retry/Catch match on it, and edges
+ * map it to `status`. Not used by the CloudFront Function, which returns
+ * {@link Failure} values instead of throwing.
+ */
+export class PictorError extends Error {
+  override readonly name: ErrorCode;
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly expose: boolean;
+  readonly context: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; context?: Record<string, unknown> } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = code;
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.expose = ERROR_CODES[code].expose;
+    this.context = options.context ?? {};
+  }
+}
+
+export function isPictorError(error: unknown): error is PictorError {
+  return error instanceof PictorError;
+}

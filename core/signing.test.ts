@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { constantTimeEqual, stringToSign, verifySignature } from './signing.ts';
+import { hmacSha256, signUrl } from '../edge-fallback/sign-url.ts';
+import { edgeStoreEntries, policyOf } from './tenant-config.ts';
+import { TEST_CONFIG } from '../test/support/tenants.ts';
+import { runViewerSource } from '../test/support/run-viewer.ts';
+import { viewerEvent } from '../test/support/viewer-cases.ts';
+
+const tenant = TEST_CONFIG.tenants['acme-private']!;
+const policy = policyOf(tenant);
+const K1 = tenant.signing.keys.k1!;
+const K2 = tenant.signing.keys.k2!;
+const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
+const inOneHour = new Date(NOW + 3600_000);
+
+async function statusOf(url: string, store = edgeStoreEntries(TEST_CONFIG), now = NOW) {
+  const [uri, query = ''] = url.split('?') as [string, string?];
+  const out = (await runViewerSource(viewerEvent({ uri, query }), store, now)) as { statusCode?: number; body?: { data: string }; querystring?: string };
+  return out.statusCode === undefined ? { status: 200, query: out.querystring } : { status: out.statusCode, code: JSON.parse(out.body!.data).code };
+}
+
+describe('signed URLs', () => {
+  it('accepts a signed URL and keeps signature parameters out of the key', async () => {
+    const url = signUrl({ url: '/img/acme-private/sample?w=320', policy, kid: 'k1', secret: K1, expiresAt: inOneHour });
+    assert.deepEqual(await statusOf(url), { status: 200, query: 'fmt=legacy&q=75&w=320' });
+  });
+
+  it('survives reordering, case changes and junk, because it covers the canonical query', async () => {
+    const url = signUrl({ url: '/img/acme-private/sample?w=287', policy, kid: 'k1', secret: K1, expiresAt: inOneHour });
+    const [path, query] = url.split('?') as [string, string];
+    const reordered = `${path}?utm_source=mail&${query.split('&').reverse().join('&').replace('w=', 'W=')}`;
+    assert.equal((await statusOf(reordered)).status, 200);
+  });
+
+  it('rejects an expired URL', async () => {
+    const url = signUrl({ url: '/img/acme-private/sample?w=320', policy, kid: 'k1', secret: K1, expiresAt: new Date(NOW - 1000) });
+    assert.deepEqual(await statusOf(url), { status: 403, code: 'SignatureExpired' });
+  });
+
+  it('rejects a tampered URL', async () => {
+    const url = signUrl({ url: '/img/acme-private/sample?w=320', policy, kid: 'k1', secret: K1, expiresAt: inOneHour });
+    assert.deepEqual(await statusOf(url.replace('w=320', 'w=1280')), { status: 403, code: 'SignatureInvalid' });
+    const exp = /exp=(\d+)/.exec(url)![1]!;
+    assert.deepEqual(await statusOf(url.replace(`exp=${exp}`, `exp=${Number(exp) + 1}`)), { status: 403, code: 'SignatureInvalid' });
+    const flipped = url.replace(/sig=(.)/, (_, c: string) => `sig=${c === 'A' ? 'B' : 'A'}`);
+    assert.deepEqual(await statusOf(flipped), { status: 403, code: 'SignatureInvalid' });
+  });
+
+  it("rejects tenant A's token on tenant B's path", async () => {
+    const config = structuredClone(TEST_CONFIG);
+    config.tenants.other = { ...structuredClone(tenant), signing: { required: true, keys: { k1: 'other-tenant-secret-0123456789abcdefghijklmnop' } } };
+    const store = edgeStoreEntries(config);
+    const url = signUrl({ url: '/img/acme-private/sample?w=320', policy, kid: 'k1', secret: K1, expiresAt: inOneHour });
+    assert.deepEqual(await statusOf(url.replace('/acme-private/', '/other/'), store), { status: 403, code: 'SignatureInvalid' });
+  });
+
+  it('rejects an unknown key id', async () => {
+    const url = signUrl({ url: '/img/acme-private/sample?w=320', policy, kid: 'k9', secret: K1, expiresAt: inOneHour });
+    assert.deepEqual(await statusOf(url), { status: 403, code: 'SignatureInvalid' });
+  });
+
+  it('rotates with overlap: old and new keys both work until the old one is removed', async () => {
+    const store = edgeStoreEntries(TEST_CONFIG);
+    const old = signUrl({ url: '/img/acme-private/sample?w=320', policy, kid: 'k1', secret: K1, expiresAt: inOneHour });
+    const fresh = signUrl({ url: '/img/acme-private/sample?w=320', policy, kid: 'k2', secret: K2, expiresAt: inOneHour });
+    assert.equal((await statusOf(old, store)).status, 200);
+    assert.equal((await statusOf(fresh, store)).status, 200);
+    store.delete('key:acme-private:k1');
+    assert.deepEqual(await statusOf(old, store), { status: 403, code: 'SignatureInvalid' });
+    assert.equal((await statusOf(fresh, store)).status, 200);
+  });
+
+  it('signs the string the verifier checks', () => {
+    const input = { path: '/img/acme-private/sample', signedQuery: 'fmt=auto&q=75&w=320', now: 1000 };
+    const sig = hmacSha256(K1, stringToSign(input.path, input.signedQuery, 2000, 'k1'));
+    assert.equal(verifySignature({ ...input, signature: { exp: 2000, kid: 'k1', sig }, secret: K1 }, hmacSha256), null);
+    assert.equal(verifySignature({ ...input, signature: { exp: 2000, kid: 'k1', sig }, secret: K2 }, hmacSha256)?.code, 'SignatureInvalid');
+  });
+});
+
+describe('constantTimeEqual', () => {
+  it('agrees with === on any pair of strings', () => {
+    fc.assert(fc.property(fc.string(), fc.string(), (a, b) => constantTimeEqual(a, b) === (a === b)));
+    fc.assert(fc.property(fc.string(), (a) => constantTimeEqual(a, a)));
+  });
+
+  it('does not treat a prefix or an empty guess as equal', () => {
+    assert.equal(constantTimeEqual('abcdef', 'abc'), false);
+    assert.equal(constantTimeEqual('abcdef', ''), false);
+    assert.equal(constantTimeEqual('abc', 'abcdef'), false);
+  });
+});

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { edgeStoreEntries, parseConfig } from './tenant-config.ts';
+import { decodePolicy } from './tenant-policy.ts';
+
+function problemsOf(input: unknown): string {
+  try {
+    parseConfig(input, 'tenants.json');
+  } catch (error) {
+    assert.equal((error as Error).name, 'InvalidConfig');
+    return (error as Error).message;
+  }
+  assert.fail('expected the configuration to be rejected');
+}
+
+describe('tenant configuration', () => {
+  it('fills in documented defaults', () => {
+    const config = parseConfig({ tenants: { shop: {} } });
+    const shop = config.tenants.shop!;
+    assert.equal(shop.defaultQuality, 75);
+    assert.equal(shop.ttl.unversioned, 60);
+    assert.equal(shop.signing.required, false);
+    assert.deepEqual(shop.formats, ['avif', 'webp', 'jpeg', 'png']);
+  });
+
+  it('says what is wrong and where', () => {
+    const message = problemsOf({
+      tenants: {
+        shop: { breakpoints: [640, 320], qualities: [50, 75], defaultQuality: 80, formats: ['gif'] },
+        'Bad_Tenant': {},
+      },
+    });
+    assert.match(message, /^Invalid tenants\.json:/);
+    assert.match(message, /tenants\.shop\.breakpoints: breakpoints must be strictly ascending/);
+    assert.match(message, /tenants\.shop\.formats\[0\]/);
+    assert.match(message, /tenants\.Bad_Tenant: a tenant id is 3 to 32/);
+  });
+
+  it('checks cross-field rules', () => {
+    assert.match(problemsOf({ tenants: { shop: { qualities: [50, 75], defaultQuality: 80 } } }), /tenants\.shop\.defaultQuality: must be one of qualities \(50, 75\)/);
+    assert.match(problemsOf({ tenants: { shop: { signing: { required: true } } } }), /tenants\.shop\.signing\.keys: signing is required but no key/);
+    const six = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`k${i}`, 'x'.repeat(40)]));
+    assert.match(problemsOf({ tenants: { shop: { signing: { keys: six } } } }), /at most 5 active keys/);
+    assert.match(problemsOf({ tenants: { shop: { signing: { keys: { k1: 'short' } } } } }), /tenants\.shop\.signing\.keys\.k1/);
+    assert.match(problemsOf({ tenants: { shop: { colour: 'red' } } }), /tenants\.shop: Unrecognized key/);
+    assert.match(problemsOf({ tenants: {} }), /tenants: at least one tenant/);
+  });
+
+  it('derives the edge store: a decodable policy per tenant and its keys', () => {
+    const config = parseConfig({ tenants: { shop: { signing: { required: true, keys: { k1: 'y'.repeat(40) } } } } });
+    const entries = edgeStoreEntries(config);
+    assert.equal(entries.get('key:shop:k1'), 'y'.repeat(40));
+    const policy = decodePolicy(entries.get('tenant:shop') ?? null);
+    assert.ok(policy);
+    assert.equal(policy.signed, true);
+    assert.deepEqual(policy.breakpoints, config.tenants.shop!.breakpoints);
+    assert.equal(decodePolicy('{"b":[2,1]}'), null);
+    assert.equal(decodePolicy('not json'), null);
+  });
+});

@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { PictorError } from './errors.ts';
+import { EXPLICIT_FORMATS } from './formats.ts';
+import { isTenantId } from './image-path.ts';
+import { MAX_ACTIVE_KEYS } from './signing.ts';
+import { encodePolicy, policyStoreKey, signingKeyStoreKey, type TenantPolicy } from './tenant-policy.ts';
+
+/** The largest width or height a tenant may offer; beyond it a render is a poster, not a derivative. */
+export const MAX_DIMENSION = 8192;
+/** A KeyValueStore value is at most 1 KB. https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-keyvaluestores */
+const STORE_VALUE_QUOTA = 1024;
+/** HMAC-SHA256 keys shorter than the hash add no strength (RFC 2104 §3). */
+const MIN_SECRET_LENGTH = 32;
+const ONE_YEAR = 31536000;
+
+const ascending = (name: string, min: number, max: number) =>
+  z
+    .array(z.number().int().min(min).max(max))
+    .min(1)
+    .max(32)
+    .refine((list) => list.every((v, i) => i === 0 || v > (list[i - 1] as number)), {
+      message: `${name} must be strictly ascending`,
+    });
+
+const TenantSchema = z
+  .strictObject({
+    /** Widths and heights a request snaps up to. @default 160 … 2560 */
+    breakpoints: ascending('breakpoints', 1, MAX_DIMENSION).default([160, 320, 480, 640, 768, 1024, 1280, 1600, 1920, 2560]),
+    /** Qualities a request snaps up to. @default [40, 60, 75, 90] */
+    qualities: ascending('qualities', 1, 100).default([40, 60, 75, 90]),
+    /** Quality when a request names none; one of `qualities`. @default 75 */
+    defaultQuality: z.number().int().default(75),
+    /** Formats that may be requested or negotiated. @default all four */
+    formats: z.array(z.enum(EXPLICIT_FORMATS)).min(1).default([...EXPLICIT_FORMATS]),
+    signing: z
+      .strictObject({
+        /** Whether every URL must be signed. @default false */
+        required: z.boolean().default(false),
+        /** Active keys by id, at most five so that keys rotate with overlap. @default {} */
+        keys: z
+          .record(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'a key id is 1 to 32 of A-Z a-z 0-9 _ -'), z.string().min(MIN_SECRET_LENGTH))
+          .default({}),
+      })
+      .default({ required: false, keys: {} }),
+    /** Hosts allowed in Referer (enforced by WAF); empty allows any. @default [] */
+    referers: z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$/, 'a host name such as shop.example.com or *.example.com')).default([]),
+    ttl: z
+      .strictObject({
+        /** Shared-cache seconds for unversioned URLs; versioned ones are immutable. @default 60 */
+        unversioned: z.number().int().min(0).max(ONE_YEAR).default(60),
+      })
+      .default({ unversioned: 60 }),
+  })
+  .superRefine((tenant, ctx) => {
+    if (tenant.qualities.indexOf(tenant.defaultQuality) < 0) {
+      ctx.addIssue({ code: 'custom', path: ['defaultQuality'], message: `must be one of qualities (${tenant.qualities.join(', ')})` });
+    }
+    const keyCount = Object.keys(tenant.signing.keys).length;
+    if (keyCount > MAX_ACTIVE_KEYS) {
+      ctx.addIssue({ code: 'custom', path: ['signing', 'keys'], message: `at most ${MAX_ACTIVE_KEYS} active keys; remove the oldest` });
+    }
+    if (tenant.signing.required && keyCount === 0) {
+      ctx.addIssue({ code: 'custom', path: ['signing', 'keys'], message: 'signing is required but no key is configured' });
+    }
+  });
+
+const ConfigSchema = z.strictObject({
+  tenants: z
+    .record(z.string().refine(isTenantId, 'a tenant id is 3 to 32 of a-z 0-9 -, starting and ending with a letter or digit'), TenantSchema)
+    .refine((tenants) => Object.keys(tenants).length > 0, 'at least one tenant is needed'),
+});
+
+export type TenantConfig = z.output<typeof TenantSchema>;
+export type PictorConfig = z.output<typeof ConfigSchema>;
+
+/**
+ * Validates a tenant configuration file's content, filling in defaults.
+ * @throws {PictorError} InvalidConfig, listing every problem with its location,
+ *   e.g. `tenants.demo.qualities: qualities must be strictly ascending`.
+ */
+export function parseConfig(input: unknown, source = 'tenant configuration'): PictorConfig {
+  const result = ConfigSchema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${messageOf(issue)}`);
+    throw new PictorError('InvalidConfig', `Invalid ${source}:\n${problems.join('\n')}`);
+  }
+  for (const [tenant, config] of Object.entries(result.data.tenants)) {
+    const bytes = new TextEncoder().encode(encodePolicy(policyOf(config))).length;
+    if (bytes > STORE_VALUE_QUOTA) {
+      throw new PictorError('InvalidConfig', `Invalid ${source}:\n  tenants.${tenant}: its edge policy is ${bytes} bytes; a KeyValueStore value holds ${STORE_VALUE_QUOTA}. Use fewer breakpoints or qualities.`);
+    }
+  }
+  return result.data;
+}
+
+/** A bad record key hides its reason one level down. */
+function messageOf(issue: z.core.$ZodIssue): string {
+  return issue.code === 'invalid_key' && issue.issues[0] ? issue.issues[0].message : issue.message;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), '') || '(root)';
+}
+
+export function policyOf(tenant: TenantConfig): TenantPolicy {
+  return {
+    breakpoints: tenant.breakpoints,
+    qualities: tenant.qualities,
+    defaultQuality: tenant.defaultQuality,
+    formats: tenant.formats,
+    signed: tenant.signing.required,
+    ttl: tenant.ttl.unversioned,
+  };
+}
+
+/** The edge KeyValueStore's content: each tenant's policy and signing keys. */
+export function edgeStoreEntries(config: PictorConfig): Map<string, string> {
+  const entries = new Map<string, string>();
+  for (const [tenant, tenantConfig] of Object.entries(config.tenants)) {
+    entries.set(policyStoreKey(tenant), encodePolicy(policyOf(tenantConfig)));
+    for (const [kid, secret] of Object.entries(tenantConfig.signing.keys)) {
+      entries.set(signingKeyStoreKey(tenant, kid), secret);
+    }
+  }
+  return entries;
+}

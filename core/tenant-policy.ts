@@ -1,0 +1,65 @@
+import type { ExplicitFormat } from './formats.ts';
+
+/**
+ * What the edge and the origin need to know about a tenant to normalize and
+ * render a request. Built from the validated tenant configuration; the edge
+ * reads it from a CloudFront KeyValueStore in the compact form below.
+ */
+export interface TenantPolicy {
+  /** Ascending sizes that `w` and `h` snap up to; above the largest they clamp to it. */
+  readonly breakpoints: readonly number[];
+  /** Ascending qualities that `q` snaps up to. */
+  readonly qualities: readonly number[];
+  /** The quality used when a request names none; one of `qualities`. */
+  readonly defaultQuality: number;
+  /** Formats a request may name, and that `fmt=auto` may negotiate. Legacy is always allowed. */
+  readonly formats: readonly ExplicitFormat[];
+  /** Whether every request must carry a valid signature. */
+  readonly signed: boolean;
+  /** Shared-cache lifetime in seconds of unversioned URLs. */
+  readonly ttl: number;
+}
+
+/** KeyValueStore keys: one entry per tenant, one per signing key. */
+export function policyStoreKey(tenant: string): string {
+  return 'tenant:' + tenant;
+}
+
+export function signingKeyStoreKey(tenant: string, kid: string): string {
+  return 'key:' + tenant + ':' + kid;
+}
+
+/** The compact JSON stored per tenant; a KeyValueStore value is at most 1 KB. */
+export function encodePolicy(policy: TenantPolicy): string {
+  return JSON.stringify({
+    b: policy.breakpoints,
+    q: policy.qualities,
+    d: policy.defaultQuality,
+    f: policy.formats,
+    s: policy.signed ? 1 : 0,
+    t: policy.ttl,
+  });
+}
+
+/** Reads a stored policy; null when the text is not one (treated as an unknown tenant). */
+export function decodePolicy(text: string | null): TenantPolicy | null {
+  if (!text) return null;
+  let raw;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    return null;
+  }
+  if (!raw || !isAscendingIntegers(raw.b) || !isAscendingIntegers(raw.q) || !(raw.f instanceof Array)) return null;
+  if (raw.q.indexOf(raw.d) < 0 || typeof raw.t !== 'number') return null;
+  return { breakpoints: raw.b, qualities: raw.q, defaultQuality: raw.d, formats: raw.f, signed: raw.s === 1, ttl: raw.t };
+}
+
+function isAscendingIntegers(value: unknown): value is number[] {
+  if (!(value instanceof Array) || value.length === 0) return false;
+  for (let i = 0; i < value.length; i++) {
+    if (typeof value[i] !== 'number' || value[i] % 1 !== 0 || value[i] < 1) return false;
+    if (i > 0 && value[i] <= value[i - 1]) return false;
+  }
+  return true;
+}

@@ -1,0 +1,40 @@
+import { createHmac } from 'node:crypto';
+import { PictorError } from '../core/errors.ts';
+import { formatImagePath, parseImagePath } from '../core/image-path.ts';
+import { normalizeQuery, type QueryPairs } from '../core/normalize.ts';
+import { stringToSign, type HmacSha256 } from '../core/signing.ts';
+import type { TenantPolicy } from '../core/tenant-policy.ts';
+
+/** base64url(HMAC-SHA256), as the viewer function computes it. */
+export const hmacSha256: HmacSha256 = (secret, data) => createHmac('sha256', secret).update(data).digest('base64url');
+
+export interface SignUrlInput {
+  /** `/img/{tenant}/{imageId}` or `/img/{tenant}/v{n}/{imageId}`, optionally with a query. */
+  readonly url: string;
+  /** The policy of the URL's tenant (the one its keys belong to). */
+  readonly policy: TenantPolicy;
+  readonly kid: string;
+  readonly secret: string;
+  /** When the URL stops working. */
+  readonly expiresAt: Date;
+}
+
+/**
+ * Signs a Pictor URL for a server that hands URLs to browsers. The result carries
+ * the canonical query (so `fmt=auto` stays negotiable) plus `exp`, `kid` and `sig`.
+ * @throws {PictorError} when the path or a parameter is invalid.
+ * @example signUrl({ url: '/img/shop/sku-42?w=640', policy, kid: 'k1', secret, expiresAt: new Date(Date.now() + 3600e3) })
+ */
+export function signUrl(input: SignUrlInput): string {
+  const q = input.url.indexOf('?');
+  const path = parseImagePath(q < 0 ? input.url : input.url.slice(0, q));
+  if (!path.ok) throw new PictorError(path.code, path.message);
+  const pairs: QueryPairs = q < 0 ? [] : Array.from(new URLSearchParams(input.url.slice(q + 1)));
+  const normalized = normalizeQuery(pairs, input.policy, undefined);
+  if (!normalized.ok) throw new PictorError(normalized.code, normalized.message);
+  const canonicalPath = formatImagePath(path.path);
+  const exp = Math.floor(input.expiresAt.getTime() / 1000);
+  const query = normalized.normalized.signedQuery;
+  const sig = hmacSha256(input.secret, stringToSign(canonicalPath, query, exp, input.kid));
+  return `${canonicalPath}?${query}&exp=${exp}&kid=${encodeURIComponent(input.kid)}&sig=${sig}`;
+}

@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { CloudFrontRequest, CloudFrontResultResponse } from 'aws-lambda';
+import sharp from 'sharp';
+import { parseConfig } from '../../core/tenant-config.ts';
+import { originRequestEvent } from '../../local/edge/origin-event.ts';
+import { LOCAL_S3_CREDENTIALS, startLocalS3, type LocalS3 } from '../../local/s3-server.ts';
+import { ALL_BUCKETS, BUCKETS, ORIGIN_GROUP, originRequestConfig } from '../../local/topology.ts';
+import { dHash, fixture, fixturesMissing, hammingDistance, noise, syntheticPhoto } from '../../test/support/images.ts';
+import { createOriginRequestHandler, type OriginRequestHandler } from './handler.ts';
+
+const CONFIG = parseConfig({
+  tenants: {
+    acme: { breakpoints: [100, 320, 640, 1280, 2048] },
+    rival: { breakpoints: [100, 320, 640, 1280, 2048] },
+  },
+});
+
+let s3: LocalS3;
+let client: S3Client;
+let handle: OriginRequestHandler;
+let directory: string;
+
+before(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'pictor-origin-'));
+  s3 = await startLocalS3({ directory, buckets: ALL_BUCKETS });
+  client = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: LOCAL_S3_CREDENTIALS });
+  process.env.AWS_ACCESS_KEY_ID = LOCAL_S3_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = LOCAL_S3_CREDENTIALS.secretAccessKey;
+  handle = createOriginRequestHandler(originRequestConfig(CONFIG, { 'us-east-1': s3.endpoint, 'eu-west-1': s3.endpoint }, 'SILENT'));
+});
+
+after(async () => {
+  await s3.close();
+  await rm(directory, { recursive: true, force: true });
+});
+
+async function upload(tenant: string, id: string, body: Buffer) {
+  await client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: `${tenant}/${id}`, Body: body }));
+}
+
+async function request(uri: string, querystring: string) {
+  return handle(originRequestEvent({ uri, querystring, originDomain: ORIGIN_GROUP.primary }));
+}
+
+/** The bytes a viewer gets: the generated body, or the object the request was re-pointed at. */
+async function served(result: CloudFrontRequest | CloudFrontResultResponse): Promise<{ status: number; body: Buffer; headers: Record<string, string> }> {
+  if ('status' in result) {
+    const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, v[0]!.value]));
+    const body = Buffer.from(result.body ?? '', result.bodyEncoding === 'base64' ? 'base64' : 'utf8');
+    return { status: Number(result.status), body, headers };
+  }
+  assert.equal(result.origin?.s3?.domainName, `${BUCKETS.variants.bucket}.s3.${BUCKETS.variants.region}.amazonaws.com`);
+  const object = await client.send(new GetObjectCommand({ Bucket: BUCKETS.variants.bucket, Key: result.uri.slice(1) }));
+  return { status: 200, body: Buffer.from(await object.Body!.transformToByteArray()), headers: { 'content-type': object.ContentType!, 'cache-control': object.CacheControl! } };
+}
+
+async function storedVariants(prefix: string): Promise<string[]> {
+  const list = await client.send(new ListObjectsV2Command({ Bucket: BUCKETS.variants.bucket, Prefix: prefix }));
+  return (list.Contents ?? []).map((o) => o.Key!);
+}
+
+describe('origin-request with generated images', () => {
+  it('renders a miss, stores it, and serves the stored variant next time', async () => {
+    await upload('acme', 'gen', await syntheticPhoto(1600, 1000));
+    const first = await served(await request('/img/acme/gen', 'fmt=webp&q=75&w=640'));
+    assert.equal(first.status, 200);
+    assert.equal(first.headers['content-type'], 'image/webp');
+    assert.equal(first.headers['cache-control'], 'public, max-age=60, stale-while-revalidate=60, stale-if-error=86400');
+    const meta = await sharp(first.body).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height], ['webp', 640, 400]);
+    assert.deepEqual(await storedVariants('acme/gen/'), ['acme/gen/latest/w640_q75.webp']);
+
+    const second = await request('/img/acme/gen', 'fmt=webp&q=75&w=640');
+    assert.ok(!('status' in second), 'a stored variant is served from the variants bucket');
+    assert.equal(second.uri, '/acme/gen/latest/w640_q75.webp');
+  });
+
+  it('never enlarges, and marks versioned URLs immutable', async () => {
+    await upload('acme', 'small', await syntheticPhoto(200, 150));
+    const out = await served(await request('/img/acme/v2/small', 'fmt=jpeg&q=75&w=1280'));
+    const meta = await sharp(out.body).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', 200, 150]);
+    assert.equal(out.headers['cache-control'], 'public, max-age=31536000, immutable');
+  });
+
+  it('crops to both sides with fit=cover and picks PNG for a transparent legacy original', async () => {
+    const transparent = await sharp({ create: { width: 800, height: 600, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0.5 } } }).png().toBuffer();
+    await upload('acme', 'alpha', transparent);
+    const out = await served(await request('/img/acme/alpha', 'fit=cover&fmt=legacy&h=320&q=75&w=320'));
+    const meta = await sharp(out.body).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height, meta.hasAlpha], ['png', 320, 320, true]);
+  });
+
+  it("answers 404 alike for a missing image and another tenant's image", async () => {
+    await upload('rival', 'secret', await syntheticPhoto(300, 200));
+    const missing = await served(await request('/img/acme/nothing-here', 'fmt=webp&q=75&w=320'));
+    const foreign = await served(await request('/img/acme/secret', 'fmt=webp&q=75&w=320'));
+    assert.equal(missing.status, 404);
+    assert.deepEqual(foreign, missing);
+    assert.deepEqual(JSON.parse(foreign.body.toString()), { code: 'NotFound', message: 'No such image.' });
+  });
+
+  it('refuses a query that did not come through the viewer function', async () => {
+    const out = await served(await request('/img/acme/gen', 'w=abc'));
+    assert.equal(out.status, 400);
+    assert.equal(JSON.parse(out.body.toString()).code, 'InvalidParameter');
+  });
+
+  it('re-points at the variants bucket when the output is over the 1 MB generated-response limit', async () => {
+    await upload('acme', 'noise', await noise(2048, 2048));
+    const result = await request('/img/acme/noise', 'fmt=png&w=2048');
+    assert.ok(!('status' in result), 'an oversized variant is not returned inline');
+    assert.equal(result.uri, '/acme/noise/latest/w2048.png');
+    const out = await served(result);
+    assert.ok(out.body.length > 1024 * 1024, `${out.body.length} bytes`);
+    const meta = await sharp(out.body).metadata();
+    assert.deepEqual([meta.format, meta.width], ['png', 2048]);
+  });
+});
+
+describe('origin-request with real-world images', { skip: fixturesMissing }, () => {
+  it('turns EXIF orientations 1 to 8 upright', async () => {
+    const upright = await dHash(await readFile(fixture('Landscape_1.jpg')));
+    for (let orientation = 1; orientation <= 8; orientation++) {
+      await upload('acme', `landscape-${orientation}`, await readFile(fixture(`Landscape_${orientation}.jpg`)));
+      const out = await served(await request(`/img/acme/landscape-${orientation}`, 'fmt=jpeg&q=90&w=320'));
+      const meta = await sharp(out.body).metadata();
+      assert.deepEqual([meta.width, meta.height], [320, 240], `orientation ${orientation}`);
+      assert.equal(meta.orientation, undefined, `orientation ${orientation} leaves no EXIF tag behind`);
+      const distance = hammingDistance(await dHash(out.body), upright);
+      assert.ok(distance <= 6, `orientation ${orientation} is ${distance} bits from upright`);
+    }
+  });
+
+  it('converts CMYK to sRGB', async () => {
+    await upload('acme', 'cmyk', await readFile(fixture('Channel_digital_image_CMYK_color.jpg')));
+    const out = await served(await request('/img/acme/cmyk', 'fmt=jpeg&q=90&w=320'));
+    const meta = await sharp(out.body).metadata();
+    assert.deepEqual([meta.space, meta.channels, meta.width], ['srgb', 3, 320]);
+    const original = await sharp(fixture('Channel_digital_image_CMYK_color.jpg')).toColourspace('srgb').jpeg().toBuffer();
+    assert.ok(hammingDistance(await dHash(out.body), await dHash(original)) <= 6);
+  });
+
+  it('strips EXIF, XMP and IPTC', async () => {
+    await upload('acme', 'metadata', await readFile(fixture('Landscape_9.jpg')));
+    for (const fmt of ['jpeg', 'webp', 'png']) {
+      const out = await served(await request('/img/acme/metadata', `fmt=${fmt}&q=75&w=320`));
+      const meta = await sharp(out.body).metadata();
+      assert.deepEqual([meta.exif, meta.xmp, meta.iptc, meta.icc], [undefined, undefined, undefined, undefined], fmt);
+    }
+  });
+
+  it('rejects decompression bombs from the header, without decoding', async () => {
+    for (const name of ['65536-uint32-limit.png', 'giant-image.jpg']) {
+      await upload('acme', name.replace(/\W/g, '-'), await readFile(fixture(name)));
+      const rssBefore = process.memoryUsage().rss;
+      const out = await served(await request(`/img/acme/${name.replace(/\W/g, '-')}`, 'fmt=webp&q=75&w=320'));
+      const grown = process.memoryUsage().rss - rssBefore;
+      assert.equal(out.status, 413, name);
+      assert.equal(JSON.parse(out.body.toString()).code, 'ImageTooLarge');
+      // Decoding either would take gigabytes; a header read takes next to nothing.
+      assert.ok(grown < 150 * 1024 * 1024, `${name}: RSS grew ${grown} bytes`);
+    }
+  });
+
+  it('answers 422 for truncated and corrupt originals, and stores nothing', async () => {
+    for (const name of ['truncated.jpg', 'truncated.png', 'corrupt-header.jpg']) {
+      const id = name.replace(/\W/g, '-');
+      await upload('acme', id, await readFile(fixture(name)));
+      const out = await served(await request(`/img/acme/${id}`, 'fmt=webp&q=75&w=320'));
+      assert.equal(out.status, 422, name);
+      assert.equal(JSON.parse(out.body.toString()).code, 'UnprocessableImage');
+      assert.notEqual(out.headers['cache-control'], undefined);
+      assert.doesNotMatch(out.headers['cache-control']!, /immutable|max-age=[1-9]\d{2,}/, 'an error is never cached like a variant');
+      assert.deepEqual(await storedVariants(`acme/${id}/`), [], name);
+    }
+  });
+
+  it('renders the other formats a tenant may upload', async () => {
+    for (const name of ['4.webp', 'pitm.avif', 'circle.svg', 'uncompressed_tiff.tiff', '16-bit-grey-alpha.png', 'animated-loop-3.gif']) {
+      const id = name.replace(/\W/g, '-');
+      await upload('acme', id, await readFile(fixture(name)));
+      const out = await served(await request(`/img/acme/${id}`, 'fmt=legacy&q=75&w=100'));
+      assert.equal(out.status, 200, name);
+      const meta = await sharp(out.body).metadata();
+      assert.ok(meta.format === 'jpeg' || meta.format === 'png', `${name}: ${meta.format}`);
+      assert.equal(meta.width, 100, name);
+    }
+  });
+
+  it('keeps an animation animated in WebP', async () => {
+    await upload('acme', 'animated', await readFile(fixture('animated-loop-3.webp')));
+    const out = await served(await request('/img/acme/animated', 'fmt=webp&q=75&w=320'));
+    const meta = await sharp(out.body, { animated: true }).metadata();
+    assert.equal(meta.pages, 10);
+    assert.equal(meta.width, 320);
+  });
+});

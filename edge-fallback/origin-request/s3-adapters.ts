@@ -1,0 +1,97 @@
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PictorError } from '../../core/errors.ts';
+import type { OriginalSource, VariantStore } from './origin-request.ts';
+import type { RenderedVariant } from './render.ts';
+
+/** The REST endpoint host of a bucket, as a CloudFront S3 origin names it. */
+export function s3OriginDomain(bucket: string, region: string): string {
+  return `${bucket}.s3.${region}.amazonaws.com`;
+}
+
+const S3_DOMAIN = /^(.+)\.s3(?:[.-]([a-z0-9-]+))?\.amazonaws\.com$/;
+
+/** The bucket and region behind an S3 origin domain; null when it is not one. */
+export function parseS3OriginDomain(domain: string): { bucket: string; region: string } | null {
+  const match = S3_DOMAIN.exec(domain);
+  return match ? { bucket: match[1]!, region: match[2] ?? 'us-east-1' } : null;
+}
+
+/** S3 answers a missing key with these names (HEAD has no body, so no NoSuchKey). */
+const MISSING = new Set(['NoSuchKey', 'NotFound']);
+
+/** Any other S3 failure is the origin's, not the viewer's: 503 lets the edge fail over. */
+function unavailable(error: unknown): PictorError {
+  return new PictorError('OriginUnavailable', 'The image store did not answer.', { cause: error });
+}
+
+export function s3OriginalSource(s3: S3Client, bucket: string, maxBytes: number): OriginalSource {
+  return {
+    async get(key) {
+      let response;
+      try {
+        response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      } catch (error) {
+        if (MISSING.has((error as Error).name)) return null;
+        throw unavailable(error);
+      }
+      if ((response.ContentLength ?? 0) > maxBytes) {
+        response.Body?.transformToWebStream().cancel();
+        throw new PictorError('ImageTooLarge', `The original is ${response.ContentLength} bytes; the limit is ${maxBytes}.`);
+      }
+      try {
+        return Buffer.from(await response.Body!.transformToByteArray());
+      } catch (error) {
+        throw unavailable(error);
+      }
+    },
+  };
+}
+
+export function s3VariantStore(s3: S3Client, bucket: string): VariantStore {
+  return {
+    async exists(key) {
+      try {
+        await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        return true;
+      } catch (error) {
+        if (MISSING.has((error as Error).name)) return false;
+        throw unavailable(error);
+      }
+    },
+    async put(key: string, variant: RenderedVariant, cacheControl: string) {
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: variant.body,
+          ContentType: variant.contentType,
+          CacheControl: cacheControl,
+        }),
+      );
+    },
+  };
+}
+
+/**
+ * One client per region. `endpoint` points at an S3-compatible server instead of
+ * AWS. Checksums only when required: the SDK's newer default frames streamed
+ * bodies, which S3-compatible servers may store verbatim (shared/LOCAL_STACK.md).
+ */
+export function s3ClientFactory(endpoints: Readonly<Record<string, string>> = {}): (region: string) => S3Client {
+  const clients = new Map<string, S3Client>();
+  return (region) => {
+    let client = clients.get(region);
+    if (!client) {
+      const endpoint = endpoints[region];
+      client = new S3Client({
+        region,
+        endpoint,
+        forcePathStyle: endpoint !== undefined,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      });
+      clients.set(region, client);
+    }
+    return client;
+  };
+}

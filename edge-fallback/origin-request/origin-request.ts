@@ -54,7 +54,13 @@ export function cacheControlFor(path: ImagePath, policy: TenantPolicy): string {
  */
 export async function serveVariant(request: VariantRequest, deps: OriginDeps): Promise<VariantOutcome> {
   const key = variantKey(request.path, request.spec);
-  if (await deps.variants.exists(key)) return { kind: 'stored', key };
+  // The variants bucket is a cache: when it is down (a regional outage on
+  // failover), render from the original rather than fail the viewer.
+  const stored = await deps.variants.exists(key).catch((error: unknown) => {
+    deps.log.warn('variants bucket unavailable', { key, error });
+    return false;
+  });
+  if (stored) return { kind: 'stored', key };
 
   const original = await deps.originals.get(originalKey(request.path));
   // The same answer whether the image is absent or belongs to another tenant:
@@ -64,14 +70,14 @@ export async function serveVariant(request: VariantRequest, deps: OriginDeps): P
   const limits = { ...deps.limits, maxDimension: request.policy.breakpoints[request.policy.breakpoints.length - 1] ?? deps.limits.maxDimension };
   const variant = await renderVariant(original, request.spec, limits);
   const cacheControl = cacheControlFor(request.path, request.policy);
-  let stored = true;
+  let saved = true;
   try {
     await deps.variants.put(key, variant, cacheControl);
   } catch (error) {
     // Serving what was rendered beats failing the viewer; the next miss renders again.
-    stored = false;
+    saved = false;
     deps.log.warn('variant not stored', { key, error });
   }
-  deps.log.info('variant rendered', { key, bytes: variant.body.length, width: variant.width, height: variant.height, stored });
-  return { kind: 'rendered', key, variant, cacheControl, stored };
+  deps.log.info('variant rendered', { key, bytes: variant.body.length, width: variant.width, height: variant.height, stored: saved });
+  return { kind: 'rendered', key, variant, cacheControl, stored: saved };
 }

@@ -35,16 +35,7 @@ export function hammingDistance(a: bigint, b: bigint): number {
   return bits;
 }
 
-/** A photo-like test image (gradients and shapes), generated so tests need no network. */
-export async function syntheticPhoto(width: number, height: number, format: 'jpeg' | 'png' = 'jpeg'): Promise<Buffer> {
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
-    <defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="#1e3c72"/><stop offset="1" stop-color="#f0a35e"/></linearGradient></defs>
-    <rect width="100%" height="100%" fill="url(#g)"/>
-    <circle cx="${width * 0.3}" cy="${height * 0.4}" r="${Math.min(width, height) * 0.2}" fill="#f9d423"/>
-    <rect x="${width * 0.55}" y="${height * 0.5}" width="${width * 0.3}" height="${height * 0.35}" fill="#2a9d8f"/>
-  </svg>`;
-  return sharp(Buffer.from(svg))[format]().toBuffer();
-}
+export { sampleImage as syntheticPhoto } from '../../local/sample-image.ts';
 
 /** Random noise: incompressible, for outputs larger than a generated response may be. */
 export async function noise(width: number, height: number): Promise<Buffer> {

@@ -1,3 +1,4 @@
+import { viewerRequestEvent } from '../../local/edge/viewer-event.ts';
 import { CHROME_ACCEPT, SAFARI_OLD_ACCEPT } from './tenants.ts';
 
 /**
@@ -60,23 +61,7 @@ export const VIEWER_CASES: readonly ViewerCase[] = [
   { name: 'unsigned on a signed tenant', uri: '/img/acme-private/sample', query: 'w=320', expect: { status: 403, code: 'SignatureRequired' } },
 ];
 
-/** A CloudFront Functions event for a raw request, parsed the way CloudFront does. */
-export function viewerEvent(c: { uri: string; query: string; accept?: string; method?: string }) {
-  const querystring: { [name: string]: { value: string; multiValue?: { value: string }[] } } = {};
-  for (const part of c.query ? c.query.split('&') : []) {
-    const eq = part.indexOf('=');
-    const name = eq < 0 ? part : part.slice(0, eq);
-    const value = eq < 0 ? '' : part.slice(eq + 1);
-    const entry = querystring[name];
-    if (!entry) querystring[name] = { value };
-    else entry.multiValue = [...(entry.multiValue ?? [{ value: entry.value }]), { value }];
-  }
-  const headers: { [name: string]: { value: string } } = { host: { value: 'd111111abcdef8.cloudfront.net' } };
-  if (c.accept) headers.accept = { value: c.accept };
-  return {
-    version: '1.0' as const,
-    context: { eventType: 'viewer-request' as const },
-    viewer: { ip: '127.0.0.1' },
-    request: { method: c.method ?? 'GET', uri: c.uri, querystring, headers, cookies: {} },
-  };
+/** The case as a viewer-request event. */
+export function viewerEvent(c: Pick<ViewerCase, 'uri' | 'query' | 'accept' | 'method'>) {
+  return viewerRequestEvent(c);
 }

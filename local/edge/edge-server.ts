@@ -1,0 +1,275 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { CloudFrontRequest, CloudFrontResultResponse } from 'aws-lambda';
+import { errorBody } from '../../core/error-codes.ts';
+import type { OriginRequestHandler } from '../../edge-fallback/origin-request/handler.ts';
+import { parseS3OriginDomain } from '../../edge-fallback/origin-request/s3-adapters.ts';
+import type { CfFunctionRequest, CfFunctionResponse, CfValues } from '../../edge-fallback/viewer-request/cf-function-event.ts';
+import { EdgeCache, staleness, type CachedResponse } from './edge-cache.ts';
+import { DEFAULT_TTLS, freshnessOf, type CachePolicyTtls } from './freshness.ts';
+import { isFunctionResponse, type ViewerFunctionRuntime } from './function-runtime.ts';
+import { originRequestEvent } from './origin-event.ts';
+import { viewerRequestEvent } from './viewer-event.ts';
+
+export interface EdgeOptions {
+  readonly viewer: ViewerFunctionRuntime;
+  readonly originRequest: OriginRequestHandler;
+  /** S3 origin domains: every request tries the primary first, then the secondary. */
+  readonly originGroup: { readonly primary: string; readonly secondary: string };
+  /** Where the S3 origins' regions are served, for requests re-pointed at a bucket. */
+  readonly s3Endpoints: Readonly<Record<string, string>>;
+  /** The cache policy's query-string allowlist; no headers or cookies are keyed. */
+  readonly cacheKeyQueryStrings: readonly string[];
+  /** @default DEFAULT_TTLS */
+  readonly ttls?: CachePolicyTtls;
+  /** @default 256 MiB */
+  readonly cacheBytes?: number;
+  /** Statuses that fail over to the secondary origin. @default [500, 502, 503, 504] */
+  readonly failoverStatuses?: readonly number[];
+  /** Milliseconds since the epoch. @default Date.now */
+  readonly clock?: () => number;
+}
+
+interface OriginResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: Buffer;
+}
+
+type XCache = 'Hit' | 'Miss' | 'RefreshHit' | 'Error' | 'FunctionGeneratedResponse';
+
+export interface EdgeStats {
+  requests: number;
+  hits: number;
+  misses: number;
+  refreshHits: number;
+  /** Origin-request handler invocations: what Origin Shield exists to minimise. */
+  originRequests: number;
+  failovers: number;
+}
+
+/** Headers an origin response keeps on its way through the cache. */
+const KEPT_HEADERS = ['content-type', 'cache-control', 'etag', 'last-modified', 'vary', 'content-encoding'];
+
+/**
+ * The twin's CloudFront: the viewer function, a cache keyed as the cache policy
+ * keys it, request collapsing (Origin Shield's job), the origin-request handler,
+ * and an origin group that fails over. https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/high_availability_origin_failover.html
+ */
+export class LocalEdge {
+  readonly cache: EdgeCache;
+  readonly stats: EdgeStats = { requests: 0, hits: 0, misses: 0, refreshHits: 0, originRequests: 0, failovers: 0 };
+  private readonly inflight = new Map<string, Promise<OriginResponse>>();
+  private readonly s3Clients = new Map<string, S3Client>();
+  private readonly ttls: CachePolicyTtls;
+  private readonly failover: ReadonlySet<number>;
+  private readonly clock: () => number;
+  private server?: Server;
+
+  constructor(private readonly options: EdgeOptions) {
+    this.cache = new EdgeCache(options.cacheBytes ?? 256 * 1024 * 1024);
+    this.ttls = options.ttls ?? DEFAULT_TTLS;
+    this.failover = new Set(options.failoverStatuses ?? [500, 502, 503, 504]);
+    this.clock = options.clock ?? Date.now;
+  }
+
+  async listen(port: number, host = '127.0.0.1'): Promise<string> {
+    this.server = createServer((request, response) => {
+      this.handle(request, response).catch((error: unknown) => {
+        if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+        response.end(errorBody('InternalError', String(error)));
+      });
+    });
+    this.server.keepAliveTimeout = 60_000;
+    await new Promise<void>((resolve, reject) => this.server!.once('error', reject).listen(port, host, resolve));
+    return `http://${host}:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise((resolve) => (this.server ? this.server.close(resolve) : resolve(undefined)));
+    for (const client of this.s3Clients.values()) client.destroy();
+  }
+
+  async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    this.stats.requests++;
+    const [uri = '/', query = ''] = splitOnce(request.url ?? '/', '?');
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    const event = viewerRequestEvent({ method: request.method, uri, query, headers, ip: request.socket.remoteAddress });
+    const viewed = await this.options.viewer.run(event);
+    if (isFunctionResponse(viewed)) return send(response, request.method, fromFunctionResponse(viewed), 'FunctionGeneratedResponse');
+
+    const key = this.cacheKey(viewed);
+    const now = this.clock();
+    const cached = this.cache.get(key);
+    if (cached) {
+      const state = staleness(cached, now);
+      if (state === 'fresh') {
+        this.stats.hits++;
+        return send(response, request.method, cached, 'Hit', age(cached, now));
+      }
+      if (state === 'stale-while-revalidate') {
+        // Serve the stale copy now; refresh it behind the viewer's back.
+        void this.revalidate(key, viewed, cached).catch(() => undefined);
+        this.stats.refreshHits++;
+        return send(response, request.method, cached, 'RefreshHit', age(cached, now));
+      }
+      const { result, xcache } = await this.revalidate(key, viewed, cached);
+      return send(response, request.method, result, xcache);
+    }
+
+    const leader = !this.inflight.has(key);
+    const result = await this.collapse(key, () => this.fetch(viewed));
+    if (leader) {
+      this.stats.misses++;
+      this.store(key, result);
+    } else {
+      this.stats.hits++;
+    }
+    return send(response, request.method, result, result.status >= 400 ? 'Error' : leader ? 'Miss' : 'Hit');
+  }
+
+  /** The cache policy's key: the path, then the allowlisted query parameters in the order the function left them. */
+  cacheKey(request: CfFunctionRequest): string {
+    const allowed = this.options.cacheKeyQueryStrings;
+    const pairs = typeof request.querystring === 'string' ? request.querystring.split('&').filter(Boolean) : serializeQuery(request.querystring);
+    const kept = pairs.filter((pair) => allowed.includes(splitOnce(pair, '=')[0]!));
+    return kept.length > 0 ? `${request.uri}?${kept.join('&')}` : request.uri;
+  }
+
+  private async revalidate(key: string, request: CfFunctionRequest, cached: CachedResponse): Promise<{ result: CachedResponse | OriginResponse; xcache: XCache }> {
+    const result = await this.collapse(key, () => this.fetch(request, cached.headers.etag));
+    const now = this.clock();
+    if (result.status === 304) {
+      const headers = { ...cached.headers, ...(result.headers['cache-control'] ? { 'cache-control': result.headers['cache-control'] } : {}) };
+      const refreshed: CachedResponse = { ...cached, headers, freshness: freshnessOf(cached.status, headers['cache-control'], this.ttls), storedAt: now };
+      this.cache.set(key, refreshed);
+      this.stats.refreshHits++;
+      return { result: refreshed, xcache: 'RefreshHit' };
+    }
+    if (result.status >= 500 && staleness(cached, now) !== 'expired') {
+      this.stats.refreshHits++;
+      return { result: cached, xcache: 'RefreshHit' };
+    }
+    this.stats.misses++;
+    this.store(key, result);
+    return { result, xcache: result.status >= 400 ? 'Error' : 'Miss' };
+  }
+
+  /** One origin fetch per key at a time; everyone else waits for its answer. */
+  private collapse(key: string, fetch: () => Promise<OriginResponse>): Promise<OriginResponse> {
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = fetch().finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private store(key: string, result: OriginResponse): void {
+    const freshness = freshnessOf(result.status, result.headers['cache-control'], this.ttls);
+    if (freshness.ttl > 0 || freshness.staleIfError > 0) {
+      this.cache.set(key, { status: result.status, headers: result.headers, body: result.body, freshness, storedAt: this.clock() });
+    }
+  }
+
+  /** Tries the origin group in order; the origin-request handler runs again for the secondary. */
+  private async fetch(viewed: CfFunctionRequest, etag?: string): Promise<OriginResponse> {
+    const querystring = typeof viewed.querystring === 'string' ? viewed.querystring : serializeQuery(viewed.querystring).join('&');
+    const origins = [this.options.originGroup.primary, this.options.originGroup.secondary];
+    let result: OriginResponse = { status: 502, headers: {}, body: Buffer.alloc(0) };
+    for (const [index, originDomain] of origins.entries()) {
+      if (index > 0) this.stats.failovers++;
+      this.stats.originRequests++;
+      try {
+        const event = originRequestEvent({ uri: viewed.uri, querystring, originDomain, headers: etag ? { 'If-None-Match': etag } : {} });
+        const out = await this.options.originRequest(event);
+        result = 'status' in out ? fromGenerated(out) : await this.fetchS3(out, etag);
+      } catch {
+        // A failed function is a 502 from CloudFront (LambdaExecutionError).
+        result = jsonError(502, 'OriginUnavailable', 'The origin-request function failed.');
+      }
+      if (!this.failover.has(result.status)) return result;
+    }
+    return result;
+  }
+
+  /** CloudFront fetching a re-pointed request from its S3 origin. */
+  private async fetchS3(request: CloudFrontRequest, etag?: string): Promise<OriginResponse> {
+    const origin = parseS3OriginDomain(request.origin?.s3?.domainName ?? '');
+    const endpoint = origin ? this.options.s3Endpoints[origin.region] : undefined;
+    if (!origin || !endpoint) return jsonError(502, 'OriginUnavailable', 'The request names an unknown origin.');
+    try {
+      const object = await this.s3(endpoint, origin.region).send(
+        new GetObjectCommand({ Bucket: origin.bucket, Key: decodeURIComponent(request.uri.slice(1)), IfNoneMatch: etag }),
+      );
+      const headers: Record<string, string> = {};
+      if (object.ContentType) headers['content-type'] = object.ContentType;
+      if (object.CacheControl) headers['cache-control'] = object.CacheControl;
+      if (object.ETag) headers.etag = object.ETag;
+      if (object.LastModified) headers['last-modified'] = object.LastModified.toUTCString();
+      headers.vary = 'Accept';
+      return { status: 200, headers, body: Buffer.from(await object.Body!.transformToByteArray()) };
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 304) return { status: 304, headers: {}, body: Buffer.alloc(0) };
+      if (status === 404 || status === 403) return jsonError(404, 'NotFound', 'No such image.');
+      // No HTTP status means no connection: CloudFront fails over on it as on a 503.
+      return jsonError(status ?? 503, 'OriginUnavailable', 'The S3 origin did not answer.');
+    }
+  }
+
+  private s3(endpoint: string, region: string): S3Client {
+    let client = this.s3Clients.get(endpoint);
+    if (!client) {
+      client = new S3Client({ region, endpoint, forcePathStyle: true, maxAttempts: 1, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+      this.s3Clients.set(endpoint, client);
+    }
+    return client;
+  }
+}
+
+function send(response: ServerResponse, method: string | undefined, result: OriginResponse | CachedResponse, xcache: XCache, ageSeconds?: number): void {
+  const headers: Record<string, string | number> = {
+    ...result.headers,
+    'x-cache': `${xcache} from cloudfront`,
+    via: '1.1 local.cloudfront.net (CloudFront)',
+    'x-amz-cf-pop': 'LOCAL1',
+    'content-length': result.body.length,
+  };
+  if (ageSeconds !== undefined) headers.age = ageSeconds;
+  response.writeHead(result.status, headers);
+  response.end(method === 'HEAD' ? undefined : result.body);
+}
+
+function fromGenerated(out: CloudFrontResultResponse): OriginResponse {
+  const headers: Record<string, string> = {};
+  for (const [name, values] of Object.entries(out.headers ?? {})) if (KEPT_HEADERS.includes(name) && values[0]) headers[name] = values[0].value;
+  return { status: Number(out.status), headers, body: Buffer.from(out.body ?? '', out.bodyEncoding === 'base64' ? 'base64' : 'utf8') };
+}
+
+function fromFunctionResponse(out: CfFunctionResponse): OriginResponse {
+  const headers: Record<string, string> = {};
+  for (const [name, entry] of Object.entries(out.headers ?? {})) headers[name] = entry.value;
+  const body = typeof out.body === 'string' ? Buffer.from(out.body) : Buffer.from(out.body?.data ?? '', out.body?.encoding === 'base64' ? 'base64' : 'utf8');
+  return { status: out.statusCode, headers, body };
+}
+
+function jsonError(status: number, code: 'NotFound' | 'OriginUnavailable', message: string): OriginResponse {
+  return { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: Buffer.from(errorBody(code, message)) };
+}
+
+function serializeQuery(values: CfValues): string[] {
+  return Object.entries(values).flatMap(([name, entry]) => (entry.multiValue ?? [entry]).map((v) => `${name}=${v.value}`));
+}
+
+function splitOnce(text: string, separator: string): [string, string?] {
+  const at = text.indexOf(separator);
+  return at < 0 ? [text] : [text.slice(0, at), text.slice(at + 1)];
+}
+
+function age(entry: CachedResponse, now: number): number {
+  return Math.max(0, Math.floor((now - entry.storedAt) / 1000));
+}

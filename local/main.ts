@@ -1,0 +1,59 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { policyOf } from '../core/tenant-config.ts';
+import { signUrl } from '../edge-fallback/sign-url.ts';
+import { sampleImage } from './sample-image.ts';
+import { loadTenants, readSettings } from './settings.ts';
+import { BUCKETS } from './topology.ts';
+import { startTwin } from './twin.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const settings = readSettings();
+const config = await loadTenants(settings.tenantsFile);
+const twin = await startTwin({
+  config,
+  dataDir: settings.dataDir,
+  edgePort: settings.edgePort,
+  controlPort: settings.controlPort,
+  s3Port: settings.s3Port,
+  invalidationDelayMs: settings.invalidationDelayMs,
+  logLevel: 'WARN',
+});
+
+// Seed the demo image for every tenant, so the URLs below work on a fresh clone.
+const sample = await sampleImage();
+for (const tenant of Object.keys(config.tenants)) {
+  await twin.s3Client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: `${tenant}/sample`, Body: sample, ContentType: 'image/jpeg' }));
+}
+await twin.replication.settled();
+
+const edge = twin.edgeUrl;
+const lines = [`Pictor's local twin is running (tenants from ${settings.tenantsFile}; data in ${settings.dataDir}).`, ''];
+lines.push(`  edge (CloudFront)        ${edge}`);
+lines.push(`  CloudFront API           ${twin.controlUrl}/2020-05-31/distribution/EPICTORLOCAL/invalidation`);
+lines.push(`  S3-compatible server     ${twin.s3.endpoint}  buckets: ${Object.values(BUCKETS).map((b) => b.bucket).join(', ')}`);
+lines.push('', 'Try:');
+lines.push(`  curl -i '${edge}/img/demo/sample?w=287&utm_source=x'      # 320 px wide; repeat it for a Hit`);
+lines.push(`  curl -i '${edge}/img/demo/sample?fmt=webp&W=640'`);
+lines.push(`  curl -i '${edge}/img/demo/sample?w=-1'                     # 400 with a JSON error`);
+const signed = Object.entries(config.tenants).find(([, tenant]) => tenant.signing.required);
+if (signed) {
+  const [tenant, tenantConfig] = signed;
+  const [kid, secret] = Object.entries(tenantConfig.signing.keys).at(-1)!;
+  const url = signUrl({ url: `/img/${tenant}/sample?w=320`, policy: policyOf(tenantConfig), kid, secret, expiresAt: new Date(Date.now() + 3600_000) });
+  lines.push(`  curl -i '${edge}/img/${tenant}/sample?w=320'               # 403: ${tenant} requires signed URLs`);
+  lines.push(`  curl -i '${edge}${url}'`);
+  lines.push(`  npm run --silent pictor -- sign '/img/${tenant}/sample?w=320'   # sign another`);
+}
+lines.push('', 'Ctrl-C stops it.');
+console.log(lines.join('\n'));
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await twin.close();
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

@@ -1,0 +1,56 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseConfig, type PictorConfig } from '../core/tenant-config.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The twin's settings: every environment variable it reads is read here. */
+export interface LocalSettings {
+  /** PICTOR_TENANTS. @default local/demo-tenants.json */
+  readonly tenantsFile: string;
+  /** PICTOR_DATA_DIR: where S3 data persists. @default .pictor-data */
+  readonly dataDir: string;
+  /** PICTOR_EDGE_PORT. @default 8080 */
+  readonly edgePort: number;
+  /** PICTOR_CONTROL_PORT: CloudFront's API (invalidations). @default 8081 */
+  readonly controlPort: number;
+  /** PICTOR_S3_PORT. @default 4568 */
+  readonly s3Port: number;
+  /** PICTOR_INVALIDATION_DELAY_MS: how long an invalidation stays in progress. @default 2000 */
+  readonly invalidationDelayMs: number;
+}
+
+export function readSettings(env: NodeJS.ProcessEnv = process.env): LocalSettings {
+  return {
+    tenantsFile: resolve(env.PICTOR_TENANTS ?? join(ROOT, 'local', 'demo-tenants.json')),
+    dataDir: resolve(env.PICTOR_DATA_DIR ?? join(ROOT, '.pictor-data')),
+    edgePort: port(env, 'PICTOR_EDGE_PORT', 8080),
+    controlPort: port(env, 'PICTOR_CONTROL_PORT', 8081),
+    s3Port: port(env, 'PICTOR_S3_PORT', 4568),
+    invalidationDelayMs: integer(env, 'PICTOR_INVALIDATION_DELAY_MS', 2000),
+  };
+}
+
+export async function loadTenants(file: string): Promise<PictorConfig> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`Cannot read tenant configuration ${file}: ${(error as Error).message}`);
+  }
+  return parseConfig(json, file);
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new Error(`${name} must be a whole number, not '${raw}'.`);
+  return Number(raw);
+}
+
+function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = integer(env, name, fallback);
+  if (value > 65535) throw new Error(`${name} must be a port number, not ${value}.`);
+  return value;
+}

@@ -1,0 +1,110 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { VARIANT_PARAMS } from '../core/normalize.ts';
+import { edgeStoreEntries, type PictorConfig } from '../core/tenant-config.ts';
+import { createOriginRequestHandler, type OriginRequestConfig } from '../edge-fallback/origin-request/handler.ts';
+import { buildViewerFunction } from '../edge-fallback/viewer-request/build.ts';
+import { LocalEdge, type EdgeOptions } from './edge/edge-server.ts';
+import { ViewerFunctionRuntime } from './edge/function-runtime.ts';
+import { InvalidationService } from './edge/invalidations.ts';
+import { S3Client } from '@aws-sdk/client-s3';
+import { replicate, type Replication } from './replication.ts';
+import { LOCAL_S3_CREDENTIALS, startLocalS3, type LocalS3 } from './s3-server.ts';
+import { ALL_BUCKETS, BUCKETS, ORIGIN_GROUP, originRequestConfig } from './topology.ts';
+
+export const LOCAL_DISTRIBUTION_ID = 'EPICTORLOCAL';
+
+export interface TwinOptions {
+  readonly config: PictorConfig;
+  /** Where S3 data lives. */
+  readonly dataDir: string;
+  /** 0 picks a free port. @default 0 */
+  readonly edgePort?: number;
+  readonly controlPort?: number;
+  readonly s3Port?: number;
+  /** Region endpoints in front of the S3 server (fault proxies in tests). @default the server itself */
+  readonly regionEndpoints?: (s3Endpoint: string) => Promise<Record<string, string>> | Record<string, string>;
+  readonly invalidationDelayMs?: number;
+  readonly cacheBytes?: number;
+  readonly clock?: () => number;
+  readonly logLevel?: OriginRequestConfig['logLevel'];
+  readonly ttls?: EdgeOptions['ttls'];
+}
+
+export interface Twin {
+  readonly edgeUrl: string;
+  /** CloudFront's API: point @aws-sdk/client-cloudfront here. */
+  readonly controlUrl: string;
+  readonly s3: LocalS3;
+  readonly edge: LocalEdge;
+  readonly invalidations: InvalidationService;
+  readonly viewer: ViewerFunctionRuntime;
+  readonly endpoints: Readonly<Record<string, string>>;
+  /** An S3 client for the local server itself, bypassing any fault proxy. */
+  readonly s3Client: S3Client;
+  readonly replication: Replication;
+  close(): Promise<void>;
+}
+
+/**
+ * The local twin of the edge: an S3-compatible server with the deployment's
+ * buckets, the built viewer function in a sandbox, the origin-request handler,
+ * and a CloudFront-like edge and API in front of them.
+ */
+export async function startTwin(options: TwinOptions): Promise<Twin> {
+  // The SDK's default chain would probe instance metadata; the local server takes fixed keys.
+  process.env.AWS_ACCESS_KEY_ID ??= LOCAL_S3_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_S3_CREDENTIALS.secretAccessKey;
+  process.env.AWS_REGION ??= BUCKETS.originals.region;
+
+  const s3 = await startLocalS3({ directory: join(options.dataDir, 's3'), buckets: ALL_BUCKETS, port: options.s3Port });
+  const endpoints = options.regionEndpoints
+    ? await options.regionEndpoints(s3.endpoint)
+    : { [BUCKETS.originals.region]: s3.endpoint, [BUCKETS.replica.region]: s3.endpoint };
+  const s3Client = new S3Client({
+    region: BUCKETS.originals.region,
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  const replication = replicate(s3, s3Client, BUCKETS.originals.bucket, BUCKETS.replica.bucket);
+  const viewer = new ViewerFunctionRuntime((await buildViewerFunction()).code, edgeStoreEntries(options.config));
+  const edge = new LocalEdge({
+    viewer,
+    originRequest: createOriginRequestHandler(originRequestConfig(options.config, endpoints, options.logLevel)),
+    originGroup: ORIGIN_GROUP,
+    s3Endpoints: endpoints,
+    cacheKeyQueryStrings: VARIANT_PARAMS,
+    cacheBytes: options.cacheBytes,
+    clock: options.clock,
+    ttls: options.ttls,
+  });
+  const edgeUrl = await edge.listen(options.edgePort ?? 0);
+  const invalidations = new InvalidationService(LOCAL_DISTRIBUTION_ID, (path) => edge.cache.invalidate(path), options.invalidationDelayMs ?? 2000);
+  const control: Server = createServer((request, response) => void invalidations.handle(request, response));
+  await new Promise<void>((resolve, reject) => control.once('error', reject).listen(options.controlPort ?? 0, '127.0.0.1', resolve));
+  const controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
+
+  return {
+    edgeUrl,
+    controlUrl,
+    s3,
+    edge,
+    invalidations,
+    viewer,
+    endpoints,
+    s3Client,
+    replication,
+    async close() {
+      invalidations.close();
+      control.closeAllConnections();
+      await new Promise((resolve) => control.close(resolve));
+      await edge.close();
+      await replication.settled();
+      s3Client.destroy();
+      await s3.close();
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { EdgeCache, staleness, type CachedResponse } from './edge-cache.ts';
+import { DEFAULT_TTLS, freshnessOf } from './freshness.ts';
+
+function entry(bytes: number, storedAt = 0, cacheControl = 'max-age=60'): CachedResponse {
+  return { status: 200, headers: {}, body: Buffer.alloc(bytes), freshness: freshnessOf(200, cacheControl, DEFAULT_TTLS), storedAt };
+}
+
+describe('EdgeCache', () => {
+  it('evicts the least recently used entries to stay within its byte bound', () => {
+    const cache = new EdgeCache(1000);
+    cache.set('/a', entry(400));
+    cache.set('/b', entry(400));
+    cache.get('/a'); // touch: /b is now the oldest
+    cache.set('/c', entry(400));
+    assert.deepEqual([cache.get('/a') !== undefined, cache.get('/b') !== undefined, cache.get('/c') !== undefined], [true, false, true]);
+    assert.ok(cache.bytes <= 1000);
+    cache.set('/huge', entry(5000));
+    assert.equal(cache.get('/huge'), undefined, 'an object larger than the cache is not stored');
+  });
+
+  it('invalidates exact paths and wildcard prefixes', () => {
+    const cache = new EdgeCache(1e6);
+    for (const key of ['/img/t/a?w=1', '/img/t/a?w=2', '/img/t/ab?w=1', '/img/t/b']) cache.set(key, entry(1));
+    assert.equal(cache.invalidate('/img/t/b'), 1);
+    assert.equal(cache.invalidate('/img/t/a?w=1'), 1);
+    assert.equal(cache.invalidate('/img/t/a*'), 2);
+    assert.equal(cache.size, 0);
+  });
+});
+
+describe('freshness', () => {
+  it('prefers s-maxage, honours no-store, and defaults to the policy TTL', () => {
+    assert.equal(freshnessOf(200, 'max-age=60, s-maxage=600', DEFAULT_TTLS).ttl, 600);
+    assert.equal(freshnessOf(200, 'no-store', DEFAULT_TTLS).ttl, 0);
+    assert.equal(freshnessOf(200, undefined, DEFAULT_TTLS).ttl, 86400);
+    assert.equal(freshnessOf(200, 'max-age=999999999', DEFAULT_TTLS).ttl, DEFAULT_TTLS.maxTtl);
+  });
+
+  it('caches errors as CloudFront does', () => {
+    assert.equal(freshnessOf(404, undefined, DEFAULT_TTLS).ttl, 10, '404 is always cached for the error-caching TTL');
+    assert.equal(freshnessOf(503, 'no-store', DEFAULT_TTLS).ttl, 10);
+    assert.equal(freshnessOf(400, undefined, DEFAULT_TTLS).ttl, 0, '400 only with a max-age');
+    assert.equal(freshnessOf(422, 'public, max-age=10', DEFAULT_TTLS).ttl, 10);
+  });
+
+  it('tells fresh from stale-while-revalidate from stale-if-error from expired', () => {
+    const e = entry(1, 0, 'max-age=10, stale-while-revalidate=10, stale-if-error=100');
+    assert.deepEqual([5, 15, 50, 200].map((s) => staleness(e, s * 1000)), ['fresh', 'stale-while-revalidate', 'stale-if-error', 'expired']);
+  });
+});

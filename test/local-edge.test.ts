@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CloudFrontClient, CreateInvalidationCommand, GetInvalidationCommand, ListInvalidationsCommand } from '@aws-sdk/client-cloudfront';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import sharp from 'sharp';
+import { parseConfig } from '../core/tenant-config.ts';
+import { startFaultProxy, type FaultProxy } from '../local/fault-proxy.ts';
+import { BUCKETS } from '../local/topology.ts';
+import { LOCAL_DISTRIBUTION_ID, startTwin, type Twin } from '../local/twin.ts';
+import { sampleImage } from '../local/sample-image.ts';
+import { TEST_CONFIG } from './support/tenants.ts';
+import { VIEWER_CASES } from './support/viewer-cases.ts';
+
+const CONFIG = parseConfig({
+  tenants: {
+    ...structuredClone(TEST_CONFIG.tenants),
+    // Short-lived URLs, to watch staleness without waiting.
+    brief: { breakpoints: [100, 320, 640], ttl: { unversioned: 5 } },
+  },
+});
+
+let twin: Twin;
+let dataDir: string;
+let now = Date.now();
+const proxies: Record<string, FaultProxy> = {};
+let cloudfront: CloudFrontClient;
+
+before(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'pictor-edge-'));
+  twin = await startTwin({
+    config: CONFIG,
+    dataDir,
+    logLevel: 'SILENT',
+    clock: () => now,
+    invalidationDelayMs: 300,
+    regionEndpoints: async (s3) => {
+      proxies.primary = await startFaultProxy(s3);
+      proxies.replica = await startFaultProxy(s3);
+      return { [BUCKETS.originals.region]: proxies.primary.url, [BUCKETS.replica.region]: proxies.replica.url };
+    },
+  });
+  const photo = await sampleImage(1600, 1067);
+  for (const tenant of ['acme', 'acme-private', 'no-avif', 'brief']) {
+    for (const id of ['sample', 'cold', 'failover', 'stale', 'purge']) {
+      await twin.s3Client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: `${tenant}/${id}`, Body: photo }));
+    }
+  }
+  await twin.replication.settled();
+  cloudfront = new CloudFrontClient({ region: 'us-east-1', endpoint: twin.controlUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+});
+
+after(async () => {
+  cloudfront.destroy();
+  await twin.close();
+  await Promise.all(Object.values(proxies).map((p) => p.close()));
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function get(path: string, headers: Record<string, string> = {}) {
+  const response = await fetch(twin.edgeUrl + path, { headers });
+  return { status: response.status, xcache: response.headers.get('x-cache'), headers: response.headers, body: Buffer.from(await response.arrayBuffer()) };
+}
+
+describe('the local edge', () => {
+  it('misses, then hits, for every spelling of one variant', async () => {
+    const first = await get('/img/acme/sample?w=287&utm_source=x');
+    assert.equal(first.status, 200);
+    assert.equal(first.xcache, 'Miss from cloudfront');
+    assert.equal((await sharp(first.body).metadata()).width, 320);
+    for (const variant of ['w=287&utm_source=x', 'utm_source=y&w=287', 'W=287', 'w=300&fbclid=1', 'q=75&w=320&fmt=legacy']) {
+      const again = await get(`/img/acme/sample?${variant}`);
+      assert.equal(again.xcache, 'Hit from cloudfront', variant);
+      assert.deepEqual(again.body, first.body, variant);
+    }
+  });
+
+  describe('runs the shared case table', () => {
+    for (const c of VIEWER_CASES) {
+      it(c.name, async () => {
+        const response = await fetch(`${twin.edgeUrl}${c.uri}${c.query ? '?' + c.query : ''}`, {
+          method: c.method ?? 'GET',
+          headers: c.accept ? { accept: c.accept } : {},
+        });
+        const body = Buffer.from(await response.arrayBuffer());
+        if ('query' in c.expect) {
+          assert.equal(response.status, 200);
+          // The canonical URL names the same cache object.
+          const canonical = await get(`${c.uri}?${c.expect.query}`);
+          assert.equal(canonical.xcache, 'Hit from cloudfront');
+          assert.deepEqual(canonical.body, body);
+        } else {
+          assert.equal(response.status, c.expect.status);
+          assert.equal(JSON.parse(body.toString()).code, c.expect.code);
+        }
+      });
+    }
+  });
+
+  it('collapses 1,000 concurrent requests for one cold key into one origin request', async () => {
+    const before = twin.edge.stats.originRequests;
+    const responses = await Promise.all(Array.from({ length: 1000 }, () => get('/img/acme/cold?w=640&fmt=webp')));
+    assert.equal(twin.edge.stats.originRequests - before, 1);
+    assert.ok(responses.every((r) => r.status === 200 && r.body.equals(responses[0]!.body)));
+    assert.equal(responses.filter((r) => r.xcache === 'Miss from cloudfront').length, 1);
+  });
+
+  it('fails over to the replica when the primary answers 503', async () => {
+    proxies.primary!.fail(503);
+    try {
+      const failoversBefore = twin.edge.stats.failovers;
+      const response = await get('/img/acme/failover?w=320&fmt=webp');
+      assert.equal(response.status, 200);
+      assert.equal((await sharp(response.body).metadata()).format, 'webp');
+      assert.equal(twin.edge.stats.failovers - failoversBefore, 1);
+    } finally {
+      proxies.primary!.fail(null);
+    }
+  });
+
+  it('answers 503 when both regions are down and nothing is cached', async () => {
+    proxies.primary!.fail(503);
+    proxies.replica!.fail(503);
+    try {
+      const response = await get('/img/acme/failover?w=640&fmt=jpeg');
+      assert.equal(response.status, 503);
+      assert.equal(JSON.parse(response.body.toString()).code, 'OriginUnavailable');
+    } finally {
+      proxies.primary!.fail(null);
+      proxies.replica!.fail(null);
+    }
+  });
+
+  it('serves stale while revalidating, then within stale-if-error when the origin fails', async () => {
+    const url = '/img/brief/stale?w=320&fmt=webp';
+    const first = await get(url);
+    assert.equal(first.headers.get('cache-control'), 'public, max-age=5, stale-while-revalidate=5, stale-if-error=86400');
+    now += 7_000; // past max-age, within stale-while-revalidate
+    assert.equal((await get(url)).xcache, 'RefreshHit from cloudfront');
+
+    proxies.primary!.fail(503);
+    proxies.replica!.fail(503);
+    try {
+      now += 60_000; // past stale-while-revalidate, within stale-if-error
+      const stale = await get(url);
+      assert.equal(stale.status, 200);
+      assert.equal(stale.xcache, 'RefreshHit from cloudfront');
+      assert.deepEqual(stale.body, first.body);
+      now += 86_400_000; // past stale-if-error
+      assert.equal((await get(url)).status, 503);
+    } finally {
+      proxies.primary!.fail(null);
+      proxies.replica!.fail(null);
+      now = Date.now();
+    }
+  });
+
+  it('revalidates an expired object with its ETag: 304 makes a RefreshHit', async () => {
+    const url = '/img/brief/stale?w=100&fmt=jpeg';
+    await get(url); // rendered and stored
+    now += 1000;
+    await get(url); // served from the cache
+    now += 60_000; // past stale-while-revalidate: revalidate synchronously against the stored variant
+    const revalidated = await get(url);
+    assert.equal(revalidated.xcache, 'RefreshHit from cloudfront');
+    assert.equal(revalidated.status, 200);
+    now = Date.now();
+  });
+});
+
+describe('the local CloudFront invalidation API', () => {
+  it('purges through @aws-sdk/client-cloudfront and completes', async () => {
+    const url = '/img/acme/purge?w=320';
+    await get(url);
+    assert.equal((await get(url)).xcache, 'Hit from cloudfront');
+    const created = await cloudfront.send(
+      new CreateInvalidationCommand({
+        DistributionId: LOCAL_DISTRIBUTION_ID,
+        InvalidationBatch: { CallerReference: 'purge-1', Paths: { Quantity: 1, Items: ['/img/acme/purge*'] } },
+      }),
+    );
+    assert.equal(created.Invalidation?.Status, 'InProgress');
+    assert.equal((await get(url)).xcache, 'Miss from cloudfront');
+
+    const again = await cloudfront.send(
+      new CreateInvalidationCommand({
+        DistributionId: LOCAL_DISTRIBUTION_ID,
+        InvalidationBatch: { CallerReference: 'purge-1', Paths: { Quantity: 1, Items: ['/img/acme/purge*'] } },
+      }),
+    );
+    assert.equal(again.Invalidation?.Id, created.Invalidation?.Id, 'a repeated CallerReference is the same invalidation');
+    await assert.rejects(
+      cloudfront.send(new CreateInvalidationCommand({ DistributionId: LOCAL_DISTRIBUTION_ID, InvalidationBatch: { CallerReference: 'purge-1', Paths: { Quantity: 1, Items: ['/other*'] } } })),
+      { name: 'InvalidationBatchAlreadyExists' },
+    );
+
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const done = await cloudfront.send(new GetInvalidationCommand({ DistributionId: LOCAL_DISTRIBUTION_ID, Id: created.Invalidation!.Id! }));
+    assert.equal(done.Invalidation?.Status, 'Completed');
+    const listed = await cloudfront.send(new ListInvalidationsCommand({ DistributionId: LOCAL_DISTRIBUTION_ID }));
+    assert.ok(listed.InvalidationList?.Items?.some((i) => i.Id === created.Invalidation!.Id && i.Status === 'Completed'));
+  });
+
+  it('holds the in-progress quotas: 15 wildcard paths and 3,000 file paths', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 400)); // let earlier batches complete
+    const create = (reference: string, paths: string[]) =>
+      cloudfront.send(new CreateInvalidationCommand({ DistributionId: LOCAL_DISTRIBUTION_ID, InvalidationBatch: { CallerReference: reference, Paths: { Quantity: paths.length, Items: paths } } }));
+    for (let i = 0; i < 15; i++) await create(`wild-${i}`, [`/img/acme/w${i}*`]);
+    await assert.rejects(create('wild-15', ['/img/acme/w15*']), { name: 'TooManyInvalidationsInProgress' });
+    const files = Array.from({ length: 3000 }, (_, i) => `/img/acme/f${i}`);
+    await create('files-a', files);
+    await assert.rejects(create('files-b', ['/img/acme/one-more']), { name: 'TooManyInvalidationsInProgress' });
+    assert.equal(twin.invalidations.stats.peakWildcardPaths, 15);
+    assert.equal(twin.invalidations.stats.peakFilePaths, 3000);
+
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await create('wild-15', ['/img/acme/w15*']); // accepted once the others complete
+  });
+});

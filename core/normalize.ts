@@ -27,7 +27,7 @@ export interface NormalizedQuery {
 export const VARIANT_PARAMS = ['fit', 'fmt', 'h', 'q', 'w'] as const;
 export const SIGNATURE_PARAMS = ['exp', 'kid', 'sig'] as const;
 
-const POSITIVE_INT = /^[0-9]{1,6}$/;
+const POSITIVE_INT = /^[0-9]{1,9}$/;
 const EXPIRY = /^[0-9]{1,12}$/;
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 const SIGNATURE = /^[A-Za-z0-9_-]{16,128}$/;

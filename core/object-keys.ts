@@ -6,7 +6,16 @@ import { variantName, type VariantSpec } from './variant.ts';
  * a header or anything else a client sends. Every key starts with the tenant, so
  * IAM can scope a role to one tenant's prefix.
  */
-export function originalKey(path: Pick<ImagePath, 'tenant' | 'imageId'>): string {
+export function originalKey(path: ImagePath): string {
+  return path.version === undefined ? uploadKey(path) : uploadKey(path) + '/v' + path.version;
+}
+
+/**
+ * Where a tenant uploads an original. A versioned URL reads its own snapshot
+ * (`{tenant}/{imageId}/v{n}`), written when version n is published, so asking for
+ * an unpublished version is a 404, never today's bytes marked immutable.
+ */
+export function uploadKey(path: Pick<ImagePath, 'tenant' | 'imageId'>): string {
   return path.tenant + '/' + path.imageId;
 }
 

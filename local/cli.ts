@@ -33,7 +33,7 @@ async function sign(args: string[]): Promise<string> {
   const config = await loadTenants(settings.tenantsFile);
   const path = parseImagePath(url.split('?')[0]!);
   if (!path.ok) throw new Error(path.message);
-  const tenant = config.tenants[path.path.tenant];
+  const tenant = Object.hasOwn(config.tenants, path.path.tenant) ? config.tenants[path.path.tenant] : undefined;
   if (!tenant) throw new Error(`No tenant '${path.path.tenant}' in ${settings.tenantsFile}.`);
   const keys = Object.entries(tenant.signing.keys);
   const key = values.kid === undefined ? keys.at(-1) : keys.find(([kid]) => kid === values.kid);

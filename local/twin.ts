@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { VARIANT_PARAMS } from '../core/normalize.ts';
 import { edgeStoreEntries, type PictorConfig } from '../core/tenant-config.ts';
 import { createOriginRequestHandler, type OriginRequestConfig } from '../edge-fallback/origin-request/handler.ts';
-import { buildViewerFunction } from '../edge-fallback/viewer-request/build.ts';
+import { writeViewerFunction } from '../edge-fallback/viewer-request/build.ts';
 import { LocalEdge, type EdgeOptions } from './edge/edge-server.ts';
 import { ViewerFunctionRuntime } from './edge/function-runtime.ts';
 import { InvalidationService } from './edge/invalidations.ts';
@@ -70,7 +70,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
   const replication = replicate(s3, s3Client, BUCKETS.originals.bucket, BUCKETS.replica.bucket);
-  const viewer = new ViewerFunctionRuntime((await buildViewerFunction()).code, edgeStoreEntries(options.config));
+  // The file a deployment uploads is the file the twin runs.
+  const viewer = new ViewerFunctionRuntime((await writeViewerFunction()).code, edgeStoreEntries(options.config));
   const edge = new LocalEdge({
     viewer,
     originRequest: createOriginRequestHandler(originRequestConfig(options.config, endpoints, options.logLevel)),

@@ -44,7 +44,8 @@ before(async () => {
   });
   const photo = await sampleImage(1600, 1067);
   for (const tenant of ['acme', 'acme-private', 'no-avif', 'brief']) {
-    for (const id of ['sample', 'cold', 'failover', 'stale', 'purge']) {
+    // sample/v3 is the published snapshot the versioned case reads.
+    for (const id of ['sample', 'sample/v3', 'cold', 'failover', 'stale', 'purge']) {
       await twin.s3Client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: `${tenant}/${id}`, Body: photo }));
     }
   }

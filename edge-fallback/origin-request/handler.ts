@@ -32,8 +32,8 @@ export interface OriginRequestConfig {
  */
 export const GENERATED_RESPONSE_QUOTA = 1024 * 1024;
 
-/** A 404, 413 or 422 is cached as long as CloudFront's default error-caching TTL, no longer. */
-const ERROR_CACHE_CONTROL = 'public, max-age=10';
+/** A 404 is cached as long as CloudFront's default error-caching TTL, no longer. */
+const NOT_FOUND_CACHE_CONTROL = 'public, max-age=10';
 
 export type OriginRequestHandler = (event: CloudFrontRequestEvent) => Promise<CloudFrontRequest | CloudFrontResultResponse>;
 
@@ -50,13 +50,18 @@ export function createOriginRequestHandler(config: OriginRequestConfig): OriginR
       const parsed = parseImagePath(request.uri);
       if (!parsed.ok) throw new PictorError(parsed.code, parsed.message);
       const path = parsed.path;
-      const tenant = config.tenants[path.tenant];
+      const tenant = Object.hasOwn(config.tenants, path.tenant) ? config.tenants[path.tenant] : undefined;
       if (!tenant) throw new PictorError('NotFound', 'No such image.');
       const policy = policyOf(tenant);
       // The viewer function already normalized; normalizing again is a no-op for
       // its output and refuses anything that reached the origin another way.
       const normalized = normalizeQuery(queryPairs(request.querystring), policy, undefined);
       if (!normalized.ok) throw new PictorError(normalized.code, normalized.message);
+      if (normalized.normalized.query !== request.querystring) {
+        // The edge's policy and this bundle's disagree (a deploy in flight): rendering
+        // our snap under the edge's key would cache the wrong bytes.
+        throw new PictorError('OriginUnavailable', `Edge and origin policies disagree: ${request.querystring} is ${normalized.normalized.query} here.`);
+      }
       const origin = originBucket(request);
       const outcome = await serveVariant(
         { path, spec: normalized.normalized.spec, policy },
@@ -115,7 +120,8 @@ function errorResponse(code: ErrorCode, message: string, status: number): CloudF
     status: String(status),
     headers: {
       'content-type': [{ key: 'Content-Type', value: 'application/json' }],
-      'cache-control': [{ key: 'Cache-Control', value: status >= 500 || status === 400 ? 'no-store' : ERROR_CACHE_CONTROL }],
+      // CloudFront caches 404s anyway; it never caches a 413 or 422, so say so.
+      'cache-control': [{ key: 'Cache-Control', value: status === 404 ? NOT_FOUND_CACHE_CONTROL : 'no-store' }],
     },
     body: errorBody(code, message),
   };

@@ -72,19 +72,18 @@ export async function renderVariant(original: Buffer, spec: VariantSpec, limits:
   }
   const format: ExplicitFormat = spec.fmt === 'legacy' ? (metadata.hasAlpha ? 'png' : 'jpeg') : spec.fmt;
 
-  const pipeline = sharp(original, {
-    // 'error' rejects truncated and corrupt data without failing on benign warnings.
-    failOn: 'error',
-    limitInputPixels: limits.maxInputPixels,
-    animated: animate,
-    density: metadata.format === 'svg' ? vectorDensity(metadata, spec, limits.maxDimension) : undefined,
-  })
-    .autoOrient()
-    .resize(resizeOptions(spec, limits.maxDimension, format))
-    .toColourspace('srgb');
-  encode(pipeline, format, spec.q, limits.avifEffort);
-
   try {
+    const pipeline = sharp(original, {
+      // 'error' rejects truncated and corrupt data without failing on benign warnings.
+      failOn: 'error',
+      limitInputPixels: limits.maxInputPixels,
+      animated: animate,
+      density: metadata.format === 'svg' ? vectorDensity(metadata, spec, limits.maxDimension) : undefined,
+    })
+      .autoOrient()
+      .resize(resizeOptions(spec, limits.maxDimension, format))
+      .toColourspace('srgb');
+    encode(pipeline, format, spec.q, limits.avifEffort);
     const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
     return {
       body: data,
@@ -114,6 +113,8 @@ async function readHeader(original: Buffer): Promise<Metadata> {
 const SVG_DENSITY = 72;
 /** librsvg's largest raster side; a density that would pass it is clamped. */
 const MAX_VECTOR_SIDE = 16384;
+/** The highest density sharp accepts. */
+const MAX_DENSITY = 100000;
 
 /**
  * A vector has no pixels to enlarge: rasterize it at the density that makes it
@@ -124,7 +125,7 @@ function vectorDensity(metadata: Metadata, spec: VariantSpec, maxDimension: numb
   const height = metadata.height ?? 1;
   const wanted = spec.w === undefined && spec.h === undefined ? maxDimension / Math.max(width, height) : Math.max((spec.w ?? 0) / width, (spec.h ?? 0) / height);
   const scale = Math.min(Math.max(wanted, 1), MAX_VECTOR_SIDE / Math.max(width, height));
-  return SVG_DENSITY * scale;
+  return Math.min(SVG_DENSITY * scale, MAX_DENSITY);
 }
 
 function resizeOptions(spec: VariantSpec, maxDimension: number, format: ExplicitFormat): ResizeOptions {

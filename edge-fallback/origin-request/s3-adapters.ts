@@ -16,8 +16,11 @@ export function parseS3OriginDomain(domain: string): { bucket: string; region: s
   return match ? { bucket: match[1]!, region: match[2] ?? 'us-east-1' } : null;
 }
 
-/** S3 answers a missing key with these names (HEAD has no body, so no NoSuchKey). */
-const MISSING = new Set(['NoSuchKey', 'NotFound']);
+/**
+ * S3 answers a missing key with these names (HEAD has no body, so no NoSuchKey).
+ * Without s3:ListBucket, which a per-tenant role does not get, a missing key is a 403.
+ */
+const MISSING = new Set(['NoSuchKey', 'NotFound', 'AccessDenied', 'Forbidden']);
 
 /** Any other S3 failure is the origin's, not the viewer's: 503 lets the edge fail over. */
 function unavailable(error: unknown): PictorError {
@@ -87,6 +90,9 @@ export function s3ClientFactory(endpoints: Readonly<Record<string, string>> = {}
         region,
         endpoint,
         forcePathStyle: endpoint !== undefined,
+        // A hung region must become a prompt 5xx, well inside the 30 s origin-request limit, so the edge can fail over.
+        requestHandler: { connectionTimeout: 1000, requestTimeout: 5000 },
+        maxAttempts: 2,
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
       });

@@ -42,7 +42,8 @@ describe('freshness', () => {
     assert.equal(freshnessOf(404, undefined, DEFAULT_TTLS).ttl, 10, '404 is always cached for the error-caching TTL');
     assert.equal(freshnessOf(503, 'no-store', DEFAULT_TTLS).ttl, 10);
     assert.equal(freshnessOf(400, undefined, DEFAULT_TTLS).ttl, 0, '400 only with a max-age');
-    assert.equal(freshnessOf(422, 'public, max-age=10', DEFAULT_TTLS).ttl, 10);
+    assert.equal(freshnessOf(403, 'max-age=30', DEFAULT_TTLS).ttl, 30, '403 with a max-age');
+    assert.equal(freshnessOf(422, 'public, max-age=10', DEFAULT_TTLS).ttl, 0, 'CloudFront never caches a 422');
   });
 
   it('tells fresh from stale-while-revalidate from stale-if-error from expired', () => {

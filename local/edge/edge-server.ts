@@ -140,7 +140,8 @@ export class LocalEdge {
   }
 
   private async revalidate(key: string, request: CfFunctionRequest, cached: CachedResponse): Promise<{ result: CachedResponse | OriginResponse; xcache: XCache }> {
-    const result = await this.collapse(key, () => this.fetch(request, cached.headers.etag));
+    // Apart from plain misses, so a 304 only ever answers a conditional fetch.
+    const result = await this.collapse(`${key}\n${cached.headers.etag ?? ''}`, () => this.fetch(request, cached.headers.etag));
     const now = this.clock();
     if (result.status === 304) {
       const headers = { ...cached.headers, ...(result.headers['cache-control'] ? { 'cache-control': result.headers['cache-control'] } : {}) };
@@ -210,7 +211,6 @@ export class LocalEdge {
       if (object.CacheControl) headers['cache-control'] = object.CacheControl;
       if (object.ETag) headers.etag = object.ETag;
       if (object.LastModified) headers['last-modified'] = object.LastModified.toUTCString();
-      headers.vary = 'Accept';
       return { status: 200, headers, body: Buffer.from(await object.Body!.transformToByteArray()) };
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;

@@ -21,8 +21,8 @@ export const DEFAULT_TTLS: CachePolicyTtls = { minTtl: 0, defaultTtl: 86400, max
 
 /** Always cached, for the error-caching TTL at least. https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HTTPStatusCodes.html */
 const ALWAYS_CACHED_ERRORS = new Set([404, 414, 500, 501, 502, 503, 504]);
-/** Cacheable by default (RFC 9111 §4.2.2) and therefore by their max-age. */
-const CACHEABLE = new Set([200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501]);
+/** Cached only when the origin sends max-age or s-maxage; other errors never are. */
+const CACHED_WITH_MAX_AGE = new Set([200, 203, 206, 300, 301, 308, 400, 403, 405, 410, 412, 415]);
 
 export interface Freshness {
   /** Seconds the response is fresh; 0 means not stored. */
@@ -53,7 +53,7 @@ export function freshnessOf(status: number, cacheControl: string | undefined, tt
   let ttl: number;
   if (ALWAYS_CACHED_ERRORS.has(status)) {
     ttl = Math.max(ttls.errorCachingMinTtl, refused ? 0 : (declared ?? 0));
-  } else if (status === 200 || (declared !== undefined && (CACHEABLE.has(status) || status >= 400))) {
+  } else if (status === 200 || (declared !== undefined && CACHED_WITH_MAX_AGE.has(status))) {
     ttl = refused && ttls.minTtl === 0 ? 0 : Math.min(Math.max(declared ?? ttls.defaultTtl, ttls.minTtl), ttls.maxTtl);
   } else {
     ttl = 0;

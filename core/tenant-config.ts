@@ -4,6 +4,7 @@ import { EXPLICIT_FORMATS } from './formats.ts';
 import { isTenantId } from './image-path.ts';
 import { MAX_ACTIVE_KEYS } from './signing.ts';
 import { encodePolicy, policyStoreKey, signingKeyStoreKey, type TenantPolicy } from './tenant-policy.ts';
+import type { VariantSpec } from './variant.ts';
 
 /** The largest width or height a tenant may offer; beyond it a render is a poster, not a derivative. */
 export const MAX_DIMENSION = 8192;
@@ -44,6 +45,17 @@ const TenantSchema = z
       .default({ required: false, keys: {} }),
     /** Hosts allowed in Referer (enforced by WAF); empty allows any. @default [] */
     referers: z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$/, 'a host name such as shop.example.com or *.example.com')).default([]),
+    /**
+     * The standard variant set, rendered on upload so that the common requests are
+     * never transformed at the edge: every width in every format class.
+     * @default widths 320, 640 and 1280; formats: avif and webp where enabled, and legacy
+     */
+    variants: z
+      .strictObject({
+        widths: z.array(z.number().int().positive()).min(1).max(16).default([320, 640, 1280]),
+        formats: z.array(z.enum(['avif', 'webp', 'jpeg', 'png', 'legacy'])).min(1).optional(),
+      })
+      .default({ widths: [320, 640, 1280] }),
     ttl: z
       .strictObject({
         /** Shared-cache seconds for unversioned URLs; versioned ones are immutable. @default 60 */
@@ -59,6 +71,16 @@ const TenantSchema = z
     if (keyCount > MAX_ACTIVE_KEYS) {
       ctx.addIssue({ code: 'custom', path: ['signing', 'keys'], message: `at most ${MAX_ACTIVE_KEYS} active keys; remove the oldest` });
     }
+    tenant.variants.widths.forEach((width, i) => {
+      if (tenant.breakpoints.indexOf(width) < 0) {
+        ctx.addIssue({ code: 'custom', path: ['variants', 'widths', i], message: `${width} is not one of breakpoints, so no request would ever ask for it` });
+      }
+    });
+    (tenant.variants.formats ?? []).forEach((format, i) => {
+      if (format !== 'legacy' && tenant.formats.indexOf(format) < 0) {
+        ctx.addIssue({ code: 'custom', path: ['variants', 'formats', i], message: `${format} is not one of formats` });
+      }
+    });
     if (tenant.signing.required && keyCount === 0) {
       ctx.addIssue({ code: 'custom', path: ['signing', 'keys'], message: 'signing is required but no key is configured' });
     }
@@ -100,6 +122,16 @@ function messageOf(issue: z.core.$ZodIssue): string {
 
 function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), '') || '(root)';
+}
+
+/** The tenant's standard variants, as normalized specs: exactly what the edge asks the origin for. */
+export function standardVariants(tenant: TenantConfig): VariantSpec[] {
+  const specs: VariantSpec[] = [];
+  const formats = tenant.variants.formats ?? (['avif', 'webp', 'legacy'] as const).filter((f) => f === 'legacy' || tenant.formats.includes(f));
+  for (const w of tenant.variants.widths) {
+    for (const fmt of formats) specs.push(fmt === 'png' ? { fmt, w } : { fmt, q: tenant.defaultQuality, w });
+  }
+  return specs;
 }
 
 export function policyOf(tenant: TenantConfig): TenantPolicy {

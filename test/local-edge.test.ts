@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { CloudFrontClient, CreateInvalidationCommand, GetInvalidationCommand, ListInvalidationsCommand } from '@aws-sdk/client-cloudfront';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
+import { snapshotKey } from '../core/object-keys.ts';
 import { parseConfig } from '../core/tenant-config.ts';
 import { startFaultProxy, type FaultProxy } from '../local/fault-proxy.ts';
 import { BUCKETS } from '../local/topology.ts';
@@ -44,10 +45,11 @@ before(async () => {
   });
   const photo = await sampleImage(1600, 1067);
   for (const tenant of ['acme', 'acme-private', 'no-avif', 'brief']) {
-    // sample/v3 is the published snapshot the versioned case reads.
-    for (const id of ['sample', 'sample/v3', 'cold', 'failover', 'stale', 'purge']) {
+    for (const id of ['sample', 'cold', 'failover', 'stale', 'purge']) {
       await twin.s3Client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: `${tenant}/${id}`, Body: photo }));
     }
+    // The published snapshot the versioned case reads.
+    await twin.s3Client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: snapshotKey({ tenant, imageId: 'sample' }, 3), Body: photo }));
   }
   await twin.replication.settled();
   cloudfront = new CloudFrontClient({ region: 'us-east-1', endpoint: twin.controlUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });

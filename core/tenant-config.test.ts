@@ -58,3 +58,18 @@ describe('tenant configuration', () => {
     assert.equal(decodePolicy('not json'), null);
   });
 });
+
+describe('the standard variant set', () => {
+  it('defaults to the common widths snapped to the breakpoints, in every enabled format class', async () => {
+    const { standardVariants } = await import('./tenant-config.ts');
+    // 320 and 640 both snap up to 700; 1280 clamps to the largest, 1000.
+    const config = parseConfig({ tenants: { shop: { breakpoints: [100, 320, 700, 1000], formats: ['webp', 'jpeg'] } } });
+    const names = standardVariants(config.tenants.shop!).map((v) => `${v.fmt}@${v.w}`);
+    assert.deepEqual(names, ['webp@320', 'legacy@320', 'webp@700', 'legacy@700', 'webp@1000', 'legacy@1000']);
+  });
+
+  it('refuses explicit widths that no request could ask for', () => {
+    assert.match(problemsOf({ tenants: { shop: { breakpoints: [100, 300], variants: { widths: [300, 400] } } } }), /tenants\.shop\.variants\.widths\[1\]: 400 is not one of breakpoints/);
+    assert.match(problemsOf({ tenants: { shop: { formats: ['webp'], variants: { formats: ['avif'] } } } }), /tenants\.shop\.variants\.formats\[0\]: avif is not one of formats/);
+  });
+});

@@ -5,6 +5,7 @@ import { isTenantId } from './image-path.ts';
 import { MAX_ACTIVE_KEYS } from './signing.ts';
 import { encodePolicy, policyStoreKey, signingKeyStoreKey, type TenantPolicy } from './tenant-policy.ts';
 import type { VariantSpec } from './variant.ts';
+import { snapUp } from './normalize.ts';
 
 /** The largest width or height a tenant may offer; beyond it a render is a poster, not a derivative. */
 export const MAX_DIMENSION = 8192;
@@ -48,14 +49,14 @@ const TenantSchema = z
     /**
      * The standard variant set, rendered on upload so that the common requests are
      * never transformed at the edge: every width in every format class.
-     * @default widths 320, 640 and 1280; formats: avif and webp where enabled, and legacy
+     * @default widths: 320, 640 and 1280 snapped up to the breakpoints; formats: avif and webp where enabled, and legacy
      */
     variants: z
       .strictObject({
-        widths: z.array(z.number().int().positive()).min(1).max(16).default([320, 640, 1280]),
+        widths: z.array(z.number().int().positive()).max(16).optional(),
         formats: z.array(z.enum(['avif', 'webp', 'jpeg', 'png', 'legacy'])).min(1).optional(),
       })
-      .default({ widths: [320, 640, 1280] }),
+      .default({}),
     ttl: z
       .strictObject({
         /** Shared-cache seconds for unversioned URLs; versioned ones are immutable. @default 60 */
@@ -71,7 +72,7 @@ const TenantSchema = z
     if (keyCount > MAX_ACTIVE_KEYS) {
       ctx.addIssue({ code: 'custom', path: ['signing', 'keys'], message: `at most ${MAX_ACTIVE_KEYS} active keys; remove the oldest` });
     }
-    tenant.variants.widths.forEach((width, i) => {
+    (tenant.variants.widths ?? []).forEach((width, i) => {
       if (tenant.breakpoints.indexOf(width) < 0) {
         ctx.addIssue({ code: 'custom', path: ['variants', 'widths', i], message: `${width} is not one of breakpoints, so no request would ever ask for it` });
       }
@@ -124,11 +125,15 @@ function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), '') || '(root)';
 }
 
+/** Display widths common enough to render ahead of any request. */
+const COMMON_WIDTHS = [320, 640, 1280];
+
 /** The tenant's standard variants, as normalized specs: exactly what the edge asks the origin for. */
 export function standardVariants(tenant: TenantConfig): VariantSpec[] {
   const specs: VariantSpec[] = [];
   const formats = tenant.variants.formats ?? (['avif', 'webp', 'legacy'] as const).filter((f) => f === 'legacy' || tenant.formats.includes(f));
-  for (const w of tenant.variants.widths) {
+  const widths = tenant.variants.widths ?? [...new Set(COMMON_WIDTHS.map((w) => snapUp(w, tenant.breakpoints) as number))];
+  for (const w of widths) {
     for (const fmt of formats) specs.push(fmt === 'png' ? { fmt, w } : { fmt, q: tenant.defaultQuality, w });
   }
   return specs;

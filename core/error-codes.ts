@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   OriginUnavailable: { status: 503, expose: false },
   InternalError: { status: 500, expose: false },
   InvalidConfig: { status: 500, expose: false },
+  InvalidEvent: { status: 400, expose: false },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -42,7 +42,7 @@ export interface RenderedVariant {
   readonly etag: string;
 }
 
-const CONTENT_TYPES: Record<ExplicitFormat, string> = {
+export const CONTENT_TYPES: Record<ExplicitFormat, string> = {
   avif: 'image/avif',
   webp: 'image/webp',
   jpeg: 'image/jpeg',
@@ -57,19 +57,8 @@ const CONTENT_TYPES: Record<ExplicitFormat, string> = {
  *   original cannot be decoded (truncated, corrupt, not an image).
  */
 export async function renderVariant(original: Buffer, spec: VariantSpec, limits: RenderLimits): Promise<RenderedVariant> {
-  if (original.length > limits.maxInputBytes) {
-    throw new PictorError('ImageTooLarge', `The original is ${original.length} bytes; the limit is ${limits.maxInputBytes}.`);
-  }
-  const metadata = await readHeader(original);
-  const frames = metadata.pages ?? 1;
+  const { metadata, frames } = await inspectOriginal(original, limits, spec.fmt === 'webp');
   const animate = frames > 1 && spec.fmt === 'webp';
-  const pixels = (metadata.width ?? 0) * (metadata.pageHeight ?? metadata.height ?? 0) * (animate ? frames : 1);
-  if (pixels > limits.maxInputPixels) {
-    throw new PictorError('ImageTooLarge', `The original has ${pixels} pixels; the limit is ${limits.maxInputPixels}.`);
-  }
-  if (animate && frames > limits.maxFrames) {
-    throw new PictorError('ImageTooLarge', `The original has ${frames} frames; the limit is ${limits.maxFrames}.`);
-  }
   const format: ExplicitFormat = spec.fmt === 'legacy' ? (metadata.hasAlpha ? 'png' : 'jpeg') : spec.fmt;
 
   try {
@@ -96,6 +85,32 @@ export async function renderVariant(original: Buffer, spec: VariantSpec, limits:
   } catch (error) {
     throw new PictorError('UnprocessableImage', 'The original could not be decoded.', { cause: error });
   }
+}
+
+/**
+ * Reads the header and checks the limits, decoding no pixel.
+ * @param animated whether every frame will be decoded (animated WebP output)
+ * @throws {PictorError} ImageTooLarge or UnprocessableImage
+ */
+export async function inspectOriginal(
+  original: Buffer,
+  limits: Pick<RenderLimits, 'maxInputBytes' | 'maxInputPixels' | 'maxFrames'>,
+  animated = false,
+): Promise<{ metadata: Metadata; frames: number }> {
+  if (original.length > limits.maxInputBytes) {
+    throw new PictorError('ImageTooLarge', `The original is ${original.length} bytes; the limit is ${limits.maxInputBytes}.`);
+  }
+  const metadata = await readHeader(original);
+  const frames = metadata.pages ?? 1;
+  const animate = animated && frames > 1;
+  const pixels = (metadata.width ?? 0) * (metadata.pageHeight ?? metadata.height ?? 0) * (animate ? frames : 1);
+  if (pixels > limits.maxInputPixels) {
+    throw new PictorError('ImageTooLarge', `The original has ${pixels} pixels; the limit is ${limits.maxInputPixels}.`);
+  }
+  if (animate && frames > limits.maxFrames) {
+    throw new PictorError('ImageTooLarge', `The original has ${frames} frames; the limit is ${limits.maxFrames}.`);
+  }
+  return { metadata, frames };
 }
 
 async function readHeader(original: Buffer): Promise<Metadata> {
@@ -137,7 +152,7 @@ function resizeOptions(spec: VariantSpec, maxDimension: number, format: Explicit
   return { width: spec.w, height: spec.h, fit: spec.fit ?? 'inside', withoutEnlargement: true, background };
 }
 
-function encode(pipeline: Sharp, format: ExplicitFormat, quality: number | undefined, avifEffort: number): void {
+export function encode(pipeline: Sharp, format: ExplicitFormat, quality: number | undefined, avifEffort: number): void {
   switch (format) {
     case 'avif':
       pipeline.avif({ quality, effort: avifEffort });

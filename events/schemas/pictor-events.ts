@@ -1,0 +1,77 @@
+import { z } from 'zod';
+
+/**
+ * Pictor's own events, one versioned schema per detail-type (past tense). A
+ * schema change that breaks consumers gets a new `schemaVersion`, never an edit.
+ */
+const Image = { tenant: z.string(), imageId: z.string() };
+
+export const VariantsRenderedV1 = z.object({
+  schemaVersion: z.literal(1),
+  ...Image,
+  version: z.number().int().positive(),
+  variants: z.array(z.object({ key: z.string(), contentType: z.string(), width: z.number().int(), bytes: z.number().int() })),
+});
+
+export const VersionBumpedV1 = z.object({
+  schemaVersion: z.literal(1),
+  ...Image,
+  version: z.number().int().positive(),
+  previousVersion: z.number().int().nonnegative(),
+  sequencer: z.string(),
+});
+
+export const OriginalRejectedV1 = z.object({
+  schemaVersion: z.literal(1),
+  ...Image,
+  code: z.string(),
+  reason: z.string(),
+  quarantineKey: z.string(),
+});
+
+export const RerenderRequestedV1 = z.object({
+  schemaVersion: z.literal(1),
+  /** One tenant, or every tenant when absent. */
+  tenant: z.string().optional(),
+  requester: z.string().min(1),
+});
+
+export const RerenderCompletedV1 = z.object({
+  schemaVersion: z.literal(1),
+  tenant: z.string().optional(),
+  rendered: z.number().int().nonnegative(),
+  skipped: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  failures: z.array(z.object({ tenant: z.string(), imageId: z.string(), error: z.string(), cause: z.string() })),
+});
+
+export const TakedownRequestedV1 = z.object({
+  schemaVersion: z.literal(1),
+  items: z
+    .array(z.object({ ...Image, reason: z.enum(['dmca', 'gdpr', 'other']), requester: z.string().min(1) }))
+    .min(1)
+    .max(1000),
+});
+
+export const TakedownCompletedV1 = z.object({
+  schemaVersion: z.literal(1),
+  items: z.array(z.object({ ...Image, auditKey: z.string() })),
+  invalidationIds: z.array(z.string()),
+});
+
+/** Every detail-type Pictor publishes or consumes, with its current schema. */
+export const PICTOR_EVENTS = {
+  'Variants Rendered': VariantsRenderedV1,
+  'Version Bumped': VersionBumpedV1,
+  'Original Rejected': OriginalRejectedV1,
+  'Rerender Requested': RerenderRequestedV1,
+  'Rerender Completed': RerenderCompletedV1,
+  'Takedown Requested': TakedownRequestedV1,
+  'Takedown Completed': TakedownCompletedV1,
+} as const;
+
+export type PictorDetailType = keyof typeof PICTOR_EVENTS;
+export type PictorDetail<T extends PictorDetailType> = z.infer<(typeof PICTOR_EVENTS)[T]>;
+
+/** The `source` of every event Pictor publishes. */
+export const PICTOR_SOURCE = 'pictor';

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { isPictorError } from '../../core/errors.ts';
+import { parseUploadKey } from '../../core/object-keys.ts';
+import { compareSequencers, normalizeSequencer } from '../../core/sequencer.ts';
+import { inspectOriginal, type RenderLimits } from '../../edge-fallback/origin-request/render.ts';
+import { ObjectCreated } from '../../events/schemas/object-created.ts';
+import type { ObjectStore } from '../shared/object-store.ts';
+import type { VersionMap } from '../shared/version-map.ts';
+
+export const ProbeInput = ObjectCreated;
+
+/** One upload, as the later states name it. */
+export const Upload = z.object({
+  tenant: z.string(),
+  imageId: z.string(),
+  sequencer: z.string(),
+  etag: z.string(),
+  /** tenant/imageId/sequencer: one S3 event, however often it is delivered. */
+  idempotencyKey: z.string(),
+});
+export type Upload = z.infer<typeof Upload>;
+
+export type ProbeResult =
+  | ({ action: 'render' } & Upload & { width: number; height: number; format: string })
+  | ({ action: 'reject' } & Upload & { code: string; reason: string })
+  | { action: 'skip'; reason: string };
+
+export interface ProbeDeps {
+  readonly originals: ObjectStore;
+  readonly versions: VersionMap;
+  readonly knownTenant: (tenant: string) => boolean;
+  readonly limits: Omit<RenderLimits, 'maxDimension' | 'avifEffort'>;
+}
+
+/**
+ * Decides what an upload event calls for, from its key, the version map and the
+ * original's header: render it, reject it (quarantine), or skip it (a system key,
+ * a duplicate, an older event than one already published, a tombstoned image, an
+ * object replaced since). Decodes no pixel.
+ */
+export async function probeOriginal(event: z.infer<typeof ProbeInput>, deps: ProbeDeps): Promise<ProbeResult> {
+  const object = event.detail.object;
+  const key = decodeURIComponent(object.key.replace(/\+/g, ' '));
+  const parsed = parseUploadKey(key);
+  if (!parsed) return { action: 'skip', reason: `not an upload key: ${key}` };
+  const upload: Upload = {
+    ...parsed,
+    sequencer: normalizeSequencer(object.sequencer),
+    etag: object.etag.replace(/"/g, ''),
+    idempotencyKey: `${key}/${normalizeSequencer(object.sequencer)}`,
+  };
+  if (!deps.knownTenant(parsed.tenant)) return { action: 'reject', ...upload, code: 'UnknownTenant', reason: `No tenant '${parsed.tenant}' is configured.` };
+
+  const current = await deps.versions.get(parsed.tenant, parsed.imageId);
+  if (current?.tombstonedAt) return { action: 'skip', reason: 'the image was taken down' };
+  if (current?.sequencer && compareSequencers(current.sequencer, upload.sequencer) >= 0) {
+    return { action: 'skip', reason: `version ${current.version} comes from this or a newer upload` };
+  }
+
+  try {
+    const original = await deps.originals.get(key, upload.etag, deps.limits.maxInputBytes);
+    if (!original) return { action: 'skip', reason: 'the upload was replaced or deleted since the event' };
+    const { metadata } = await inspectOriginal(original.body, deps.limits);
+    return { action: 'render', ...upload, width: metadata.width!, height: metadata.height!, format: metadata.format ?? 'unknown' };
+  } catch (error) {
+    if (isPictorError(error) && (error.code === 'ImageTooLarge' || error.code === 'UnprocessableImage')) {
+      return { action: 'reject', ...upload, code: error.code, reason: error.message };
+    }
+    throw error;
+  }
+}

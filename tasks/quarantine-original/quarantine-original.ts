@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { quarantineKey, uploadKey } from '../../core/object-keys.ts';
+import type { EventPublisher } from '../../events/publish.ts';
+import { Upload } from '../probe-original/probe-original.ts';
+import type { ObjectStore } from '../shared/object-store.ts';
+
+export const QuarantineInput = Upload.extend({
+  /** Why: an error name such as UnprocessableImage or ImageTooLarge. */
+  code: z.string().min(1),
+  /** In words; a Step Functions Cause (JSON from Lambda) is unwrapped to its message. */
+  reason: z.string(),
+});
+export type QuarantineInput = z.infer<typeof QuarantineInput>;
+
+export interface QuarantineDeps {
+  readonly originals: ObjectStore;
+  readonly events: EventPublisher;
+}
+
+/**
+ * Moves a rejected upload out of the tenant's space into quarantine and says why
+ * in "Original Rejected". The upload is deleted only if it is still the rejected
+ * bytes, so a good re-upload that raced in is never lost.
+ */
+export async function quarantineOriginal(input: QuarantineInput, deps: QuarantineDeps): Promise<{ quarantineKey: string | null }> {
+  const image = { tenant: input.tenant, imageId: input.imageId };
+  const source = uploadKey(image);
+  const target = quarantineKey(image, input.sequencer);
+  const reason = unwrapCause(input.reason);
+  const copied = await deps.originals.copyFrom(deps.originals.bucket, source, target, input.etag);
+  if (copied) {
+    const head = await deps.originals.head(source);
+    if (head && head.etag.replace(/"/g, '') === input.etag) await deps.originals.delete([source]);
+  }
+  await deps.events.publish('Original Rejected', { schemaVersion: 1, ...image, code: input.code, reason, quarantineKey: target });
+  return { quarantineKey: copied ? target : null };
+}
+
+/** Lambda errors reach a Catch as a JSON Cause: {"errorType", "errorMessage", ...}. */
+function unwrapCause(reason: string): string {
+  try {
+    const parsed = JSON.parse(reason);
+    return typeof parsed?.errorMessage === 'string' ? parsed.errorMessage : reason;
+  } catch {
+    return reason;
+  }
+}

@@ -1,0 +1,90 @@
+import {
+  CopyObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { PictorError } from '../../core/errors.ts';
+
+/** S3 errors that mean "not this object (any more)": absent, or replaced since the event. */
+const GONE = new Set(['NoSuchKey', 'NotFound', 'PreconditionFailed']);
+
+/** One bucket, as the tasks use it. Failures other than "gone" are retryable OriginUnavailable. */
+export class ObjectStore {
+  constructor(private readonly s3: S3Client, readonly bucket: string) {}
+
+  /** The object's bytes, or null when absent or (with `ifMatch`) replaced. */
+  async get(key: string, ifMatch?: string, maxBytes = Infinity): Promise<{ body: Buffer; etag: string } | null> {
+    return this.guard(async () => {
+      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, IfMatch: ifMatch }));
+      if (ifMatch && object.ETag && unquote(object.ETag) !== unquote(ifMatch)) return null;
+      if ((object.ContentLength ?? 0) > maxBytes) {
+        throw new PictorError('ImageTooLarge', `The original is ${object.ContentLength} bytes; the limit is ${maxBytes}.`);
+      }
+      return { body: Buffer.from(await object.Body!.transformToByteArray()), etag: object.ETag ?? '' };
+    });
+  }
+
+  async head(key: string): Promise<{ etag: string; size: number } | null> {
+    return this.guard(async () => {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return { etag: head.ETag ?? '', size: head.ContentLength ?? 0 };
+    });
+  }
+
+  async put(key: string, body: Buffer | string, contentType: string, cacheControl?: string): Promise<void> {
+    await this.guard(() => this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, CacheControl: cacheControl })));
+  }
+
+  /** Copies from another bucket (or this one); false when the source is gone or replaced. */
+  async copyFrom(sourceBucket: string, sourceKey: string, key: string, ifMatch?: string): Promise<boolean> {
+    const copied = await this.guard(() =>
+      this.s3.send(
+        new CopyObjectCommand({ Bucket: this.bucket, Key: key, CopySource: `${sourceBucket}/${sourceKey.split('/').map(encodeURIComponent).join('/')}`, CopySourceIfMatch: ifMatch }),
+      ),
+    );
+    return copied !== null;
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.guard(() => this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token })));
+      for (const object of page?.Contents ?? []) if (object.Key) keys.push(object.Key);
+      token = page?.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return keys;
+  }
+
+  /** Deletes keys, at most 1,000 per request (the DeleteObjects limit). */
+  async delete(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000);
+      await this.guard(() => this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })));
+    }
+  }
+
+  async deletePrefix(prefix: string): Promise<string[]> {
+    const keys = await this.list(prefix);
+    await this.delete(keys);
+    return keys;
+  }
+
+  private async guard<T>(call: () => Promise<T>): Promise<T | null> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof PictorError) throw error;
+      if (GONE.has((error as Error).name) || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412) return null;
+      throw new PictorError('OriginUnavailable', `S3 failed on ${this.bucket}.`, { cause: error });
+    }
+  }
+}
+
+function unquote(etag: string): string {
+  return etag.replace(/"/g, '');
+}

@@ -1,0 +1,83 @@
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { PictorError } from '../../core/errors.ts';
+import type { AwsClients } from './aws-clients.ts';
+import type { TaskConfig } from './task-config.ts';
+
+/**
+ * What a state machine sends every task: its state's input, and the execution
+ * it runs in (for the logs). Built by the workflow's `taskPayload`.
+ */
+export interface TaskEvent {
+  readonly input: unknown;
+  readonly executionId?: string;
+}
+
+export type TaskHandler = (event: TaskEvent, context: Context) => Promise<unknown>;
+
+export interface TaskDefinition<I, O> {
+  /** Kebab-case, as the folder: the Logger's service name. */
+  readonly name: string;
+  readonly input: z.ZodType<I>;
+  readonly run: (input: I, logger: Logger) => Promise<O>;
+  /** JMESPath into the task's input for the idempotency key; absent for tasks that are safe to repeat. */
+  readonly idempotencyKey?: string;
+}
+
+/**
+ * The one Lambda wrapper: parses the input at the boundary (a bad input is a
+ * typed InvalidEvent), adds tenant, image and execution to every log line, logs
+ * a failure once as structured JSON and rethrows it with its name intact (the
+ * name is the state machine's contract), and makes the task idempotent on DynamoDB.
+ */
+export function defineTask<I, O>(definition: TaskDefinition<I, O>, config: TaskConfig, clients: AwsClients): TaskHandler {
+  const logger = new Logger({ serviceName: `pictor-${definition.name}`, logLevel: (process.env.POWERTOOLS_LOG_LEVEL as 'INFO') ?? 'INFO' });
+  const run = async (event: TaskEvent, _context?: Context): Promise<O> => {
+    const parsed = definition.input.safeParse(event.input);
+    const keys = pick(event.input, ['tenant', 'imageId']);
+    logger.appendKeys({ ...keys, executionId: event.executionId });
+    try {
+      if (!parsed.success) {
+        throw new PictorError('InvalidEvent', `Invalid input for ${definition.name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+      }
+      return await definition.run(parsed.data, logger);
+    } catch (error) {
+      logger.error(`${definition.name} failed`, error as Error);
+      throw error;
+    } finally {
+      logger.removeKeys(['tenant', 'imageId', 'executionId']);
+    }
+  };
+  if (!definition.idempotencyKey) return (event) => run(event);
+  const idempotent = makeIdempotent(run, {
+    persistenceStore: new DynamoDBPersistenceLayer({ tableName: config.idempotencyTable, awsSdkV3Client: clients.dynamodb }),
+    config: new IdempotencyConfig({
+      eventKeyJmesPath: definition.idempotencyKey,
+      // Without this, a missing key silently turns idempotency off.
+      throwOnNoIdempotencyKey: true,
+      // S3 may deliver an event again hours later; a day covers its retries.
+      expiresAfterSeconds: 86400,
+    }),
+  });
+  return (event, context) => idempotent(event, context);
+}
+
+function pick(value: unknown, names: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (value && typeof value === 'object') {
+    for (const name of names) {
+      const item = (value as Record<string, unknown>)[name];
+      if (typeof item === 'string') out[name] = item;
+    }
+  }
+  return out;
+}
+
+/** A Lambda entry point: the configuration is read and validated once, on the first invocation. */
+export function lambdaEntry(create: (config: TaskConfig) => TaskHandler, readConfig: () => TaskConfig): TaskHandler {
+  let instance: TaskHandler | undefined;
+  return (event, context) => (instance ??= create(readConfig()))(event, context);
+}

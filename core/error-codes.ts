@@ -47,3 +47,9 @@ export function errorBody(code: ErrorCode, message: string): string {
   const shown = ERROR_CODES[code].expose ? message : 'The request could not be served.';
   return JSON.stringify({ code: code, message: shown });
 }
+
+/** Errors a state machine retries: the dependency failed, not the input. */
+export const TRANSIENT_ERRORS: readonly ErrorCode[] = ['OriginUnavailable'];
+
+/** Errors that mean the original itself is bad: it goes to quarantine. */
+export const REJECTION_ERRORS: readonly ErrorCode[] = ['UnprocessableImage', 'ImageTooLarge'];

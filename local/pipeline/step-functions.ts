@@ -1,0 +1,127 @@
+import './polyfills.ts';
+import { randomUUID } from 'node:crypto';
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { arnOf } from './template.ts';
+
+/** A Lambda function, as the twin calls it: the task payload in, its result out. */
+export type LocalFunction = (payload: unknown) => Promise<unknown>;
+
+export interface ExecutionRecord {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+  readonly input: unknown;
+  readonly startDate: Date;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  stopDate?: Date;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+  /** Settles when the execution ends, whatever its outcome. */
+  readonly done: Promise<void>;
+}
+
+export interface LocalStepFunctionsOptions {
+  /** Milliseconds for every Retry pause, to keep tests fast. @default the definition's own intervals */
+  readonly retryIntervalMs?: number;
+}
+
+/**
+ * Step Functions for the twin: the synthesized ASL of every state machine, run by
+ * aws-local-stepfunctions, with each Task state's Lambda ARN bound to the real
+ * task handler. Executions are kept for DescribeExecution and ListExecutions.
+ */
+export class LocalStepFunctions {
+  private readonly machines = new Map<string, { machine: StateMachine; overrides: Record<string, (input: unknown) => Promise<unknown>>; retries: Record<string, number> }>();
+  private readonly executions = new Map<string, ExecutionRecord>();
+
+  constructor(definitions: ReadonlyMap<string, any>, functions: ReadonlyMap<string, LocalFunction>, private readonly options: LocalStepFunctionsOptions = {}) {
+    for (const [logicalId, definition] of definitions) {
+      const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
+      const retries: Record<string, number> = {};
+      for (const [stateName, state] of taskStates(definition)) {
+        const fn = functions.get(state.Resource);
+        if (!fn) throw new Error(`State '${stateName}' calls ${state.Resource}, which the twin does not run.`);
+        overrides[stateName] = fn;
+        if (options.retryIntervalMs !== undefined && state.Retry) retries[stateName] = options.retryIntervalMs;
+      }
+      const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
+      this.machines.set(arnOf('AWS::StepFunctions::StateMachine', logicalId), { machine, overrides, retries });
+    }
+  }
+
+  get stateMachineArns(): string[] {
+    return [...this.machines.keys()];
+  }
+
+  start(stateMachineArn: string, input: unknown, name: string = randomUUID()): ExecutionRecord {
+    const entry = this.machines.get(stateMachineArn);
+    if (!entry) throw Object.assign(new Error(`State machine does not exist: ${stateMachineArn}`), { name: 'StateMachineDoesNotExist' });
+    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    const existing = this.executions.get(executionArn);
+    if (existing) return existing;
+    const startDate = new Date();
+    const run = entry.machine.run(input as Parameters<StateMachine["run"]>[0], {
+      overrides: { taskResourceLocalHandlers: entry.overrides as never, retryIntervalOverrides: entry.retries },
+      context: {
+        Execution: { Id: executionArn, Name: name, Input: input as never, StartTime: startDate.toISOString() },
+        StateMachine: { Id: stateMachineArn, Name: stateMachineArn.split(':').pop() },
+      },
+    });
+    const record: ExecutionRecord = {
+      executionArn,
+      stateMachineArn,
+      name,
+      input,
+      startDate,
+      status: 'RUNNING',
+      done: run.result.then(
+        (output) => {
+          record.status = 'SUCCEEDED';
+          record.output = output;
+        },
+        (error: unknown) => {
+          record.status = 'FAILED';
+          const cause = error instanceof ExecutionError ? (error.cause as Error | undefined) : (error as Error);
+          record.error = cause?.name ?? 'States.Runtime';
+          record.cause = cause?.message ?? String(error);
+        },
+      ).finally(() => {
+        record.stopDate = new Date();
+      }),
+    };
+    this.executions.set(executionArn, record);
+    return record;
+  }
+
+  describe(executionArn: string): ExecutionRecord | undefined {
+    return this.executions.get(executionArn);
+  }
+
+  list(stateMachineArn?: string): ExecutionRecord[] {
+    return [...this.executions.values()].filter((e) => !stateMachineArn || e.stateMachineArn === stateMachineArn).reverse();
+  }
+
+  /** Resolves once no execution is running. */
+  async settled(): Promise<void> {
+    for (;;) {
+      const running = [...this.executions.values()].filter((e) => e.status === 'RUNNING');
+      if (running.length === 0) return;
+      await Promise.all(running.map((e) => e.done));
+    }
+  }
+}
+
+/** Every Task state of a definition, nested Map and Parallel states included. */
+export function taskStates(definition: any): [string, any][] {
+  const found: [string, any][] = [];
+  const visit = (states: Record<string, any> | undefined) => {
+    for (const [name, state] of Object.entries(states ?? {})) {
+      if (state.Type === 'Task') found.push([name, state]);
+      if (state.Type === 'Map') visit((state.ItemProcessor ?? state.Iterator)?.States);
+      if (state.Type === 'Parallel') for (const branch of state.Branches ?? []) visit(branch.States);
+    }
+  };
+  visit(definition.States);
+  return found;
+}

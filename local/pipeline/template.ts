@@ -1,0 +1,92 @@
+import { App, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { PictorConfig } from '../../core/tenant-config.ts';
+import { Pipeline } from '../../infra/pipeline.ts';
+
+export const LOCAL_ACCOUNT = '000000000000';
+export const LOCAL_REGION = 'us-east-1';
+
+export interface CfnResource {
+  readonly Type: string;
+  readonly Properties?: Record<string, any>;
+  readonly Metadata?: Record<string, any>;
+}
+
+export interface CfnTemplate {
+  readonly Resources: Record<string, CfnResource>;
+}
+
+/**
+ * Synthesizes the pipeline exactly as a deployment does, so the twin runs the
+ * same state machines and rules. Only the task code differs: a deployment ships
+ * bundles, the twin calls the same handlers in-process.
+ */
+export function synthesizePipeline(tenants: PictorConfig): CfnTemplate {
+  const app = new App();
+  const stack = new Stack(app, 'Pictor', { env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION } });
+  new Pipeline(stack, 'Pipeline', { tenants, taskCode: () => lambda.Code.fromInline('// runs in-process in the twin') });
+  return app.synth().getStackByName('Pictor').template as CfnTemplate;
+}
+
+/** The resource a CDK construct path names, e.g. `Pipeline/Originals`. */
+export function logicalIdOf(template: CfnTemplate, constructPath: string): string {
+  const suffix = `/${constructPath}/Resource`;
+  const found = Object.entries(template.Resources).find(([, r]) => String(r.Metadata?.['aws:cdk:path'] ?? '').endsWith(suffix));
+  if (!found) throw new Error(`No resource at ${constructPath} in the synthesized template.`);
+  return found[0];
+}
+
+export function arnOf(type: string, logicalId: string): string {
+  switch (type) {
+    case 'AWS::Lambda::Function':
+      return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${logicalId}`;
+    case 'AWS::StepFunctions::StateMachine':
+      return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${logicalId}`;
+    default:
+      return `arn:aws:local:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${logicalId}`;
+  }
+}
+
+/**
+ * Resolves CloudFormation tokens the way a deployment would, with local names:
+ * Ref (physical name, or the ARN for state machines), Fn::GetAtt Arn, Fn::Join,
+ * and the pseudo parameters.
+ */
+export function resolveTokens(value: unknown, template: CfnTemplate, names: Readonly<Record<string, string>>): any {
+  if (Array.isArray(value)) return value.map((v) => resolveTokens(v, template, names));
+  if (!value || typeof value !== 'object') return value;
+  const object = value as Record<string, any>;
+  if ('Ref' in object) {
+    const ref = object.Ref as string;
+    if (ref === 'AWS::Partition') return 'aws';
+    if (ref === 'AWS::Region') return LOCAL_REGION;
+    if (ref === 'AWS::AccountId') return LOCAL_ACCOUNT;
+    if (ref === 'AWS::URLSuffix') return 'amazonaws.com';
+    const resource = template.Resources[ref];
+    if (!resource) throw new Error(`Ref to unknown resource ${ref}.`);
+    if (resource.Type === 'AWS::StepFunctions::StateMachine') return arnOf(resource.Type, ref);
+    return names[ref] ?? ref;
+  }
+  if ('Fn::GetAtt' in object) {
+    const [logicalId, attribute] = object['Fn::GetAtt'] as [string, string];
+    const resource = template.Resources[logicalId];
+    if (!resource) throw new Error(`Fn::GetAtt on unknown resource ${logicalId}.`);
+    if (attribute === 'Arn') return arnOf(resource.Type, logicalId);
+    return names[logicalId] ?? logicalId;
+  }
+  if ('Fn::Join' in object) {
+    const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
+    return parts.map((p) => resolveTokens(p, template, names)).join(separator);
+  }
+  return Object.fromEntries(Object.entries(object).map(([k, v]) => [k, resolveTokens(v, template, names)]));
+}
+
+/** Every state machine's ASL, tokens resolved, by logical id. */
+export function stateMachineDefinitions(template: CfnTemplate, names: Readonly<Record<string, string>>): Map<string, any> {
+  const out = new Map<string, any>();
+  for (const [logicalId, resource] of Object.entries(template.Resources)) {
+    if (resource.Type !== 'AWS::StepFunctions::StateMachine') continue;
+    out.set(logicalId, JSON.parse(resolveTokens(resource.Properties!.DefinitionString, template, names)));
+  }
+  return out;
+}

@@ -1,0 +1,40 @@
+import { Duration } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import { TRANSIENT_ERRORS } from '../core/error-codes.ts';
+
+/** Powertools Idempotency's error while a duplicate's first run is still going: wait and ask again. */
+export const IDEMPOTENCY_IN_PROGRESS = 'IdempotencyAlreadyInProgressError';
+
+export interface TaskStateOptions {
+  /** Where the task's result goes in the state's data. @default '$' (replaces it) */
+  readonly resultPath?: string;
+  /** @default 6 */
+  readonly maxAttempts?: number;
+}
+
+/**
+ * A Lambda task the way every Pictor workflow calls one: the state's input and the
+ * execution id as `{input, executionId}`, the function's own result back, and
+ * transient errors (named in core/) retried with exponential backoff and full jitter.
+ */
+export function taskState(scope: Construct, id: string, fn: IFunction, options: TaskStateOptions = {}): tasks.LambdaInvoke {
+  const state = new tasks.LambdaInvoke(scope, id, {
+    lambdaFunction: fn,
+    payload: sfn.TaskInput.fromObject({ 'input.$': '$', 'executionId.$': '$$.Execution.Id' }),
+    payloadResponseOnly: true,
+    resultPath: options.resultPath ?? '$',
+    retryOnServiceExceptions: true,
+  });
+  state.addRetry({
+    errors: [...TRANSIENT_ERRORS, IDEMPOTENCY_IN_PROGRESS],
+    interval: Duration.seconds(1),
+    backoffRate: 2,
+    maxDelay: Duration.seconds(30),
+    maxAttempts: options.maxAttempts ?? 6,
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  return state;
+}

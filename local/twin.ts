@@ -8,6 +8,9 @@ import { writeViewerFunction } from '../edge-fallback/viewer-request/build.ts';
 import { LocalEdge, type EdgeOptions } from './edge/edge-server.ts';
 import { ViewerFunctionRuntime } from './edge/function-runtime.ts';
 import { InvalidationService } from './edge/invalidations.ts';
+import { controlPlane } from './aws-api.ts';
+import { startLocalDynamoDB, type LocalDynamoDB } from './dynamodb-server.ts';
+import { LOCAL_TABLES, startLocalPipeline, type LocalPipeline, type LocalPipelineOptions } from './pipeline/local-pipeline.ts';
 import { S3Client } from '@aws-sdk/client-s3';
 import { replicate, type Replication } from './replication.ts';
 import { LOCAL_S3_CREDENTIALS, startLocalS3, type LocalS3 } from './s3-server.ts';
@@ -30,6 +33,12 @@ export interface TwinOptions {
   readonly clock?: () => number;
   readonly logLevel?: OriginRequestConfig['logLevel'];
   readonly ttls?: EdgeOptions['ttls'];
+  /** Run the pipeline (DynamoDB, state machines, event bus). @default true */
+  readonly pipeline?: boolean;
+  readonly dynamodbPort?: number;
+  /** Milliseconds for every Retry pause of the state machines. @default their own */
+  readonly retryIntervalMs?: number;
+  readonly instrument?: LocalPipelineOptions['instrument'];
 }
 
 export interface Twin {
@@ -44,6 +53,8 @@ export interface Twin {
   /** An S3 client for the local server itself, bypassing any fault proxy. */
   readonly s3Client: S3Client;
   readonly replication: Replication;
+  readonly dynamodb?: LocalDynamoDB;
+  readonly pipeline?: LocalPipeline;
   close(): Promise<void>;
 }
 
@@ -84,9 +95,26 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   });
   const edgeUrl = await edge.listen(options.edgePort ?? 0);
   const invalidations = new InvalidationService(LOCAL_DISTRIBUTION_ID, (path) => edge.cache.invalidate(path), options.invalidationDelayMs ?? 2000);
-  const control: Server = createServer((request, response) => void invalidations.handle(request, response));
+  const services: Parameters<typeof controlPlane>[0] = { invalidations };
+  const serve = controlPlane(services);
+  const control: Server = createServer((request, response) => void serve(request, response));
   await new Promise<void>((resolve, reject) => control.once('error', reject).listen(options.controlPort ?? 0, '127.0.0.1', resolve));
   const controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
+
+  let dynamodb: LocalDynamoDB | undefined;
+  let pipeline: LocalPipeline | undefined;
+  if (options.pipeline ?? true) {
+    dynamodb = await startLocalDynamoDB({ directory: join(options.dataDir, 'dynamodb'), tables: Object.values(LOCAL_TABLES), port: options.dynamodbPort });
+    pipeline = startLocalPipeline({
+      config: options.config,
+      s3,
+      endpoints: { s3: s3.endpoint, dynamodb: dynamodb.endpoint, eventbridge: controlUrl, cloudfront: controlUrl },
+      retryIntervalMs: options.retryIntervalMs,
+      instrument: options.instrument,
+    });
+    services.bus = pipeline.bus;
+    services.stepFunctions = pipeline.stepFunctions;
+  }
 
   return {
     edgeUrl,
@@ -98,13 +126,17 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     endpoints,
     s3Client,
     replication,
+    dynamodb,
+    pipeline,
     async close() {
+      await pipeline?.stepFunctions.settled();
       invalidations.close();
       control.closeAllConnections();
       await new Promise((resolve) => control.close(resolve));
       await edge.close();
       await replication.settled();
       s3Client.destroy();
+      await dynamodb?.close();
       await s3.close();
     },
   };

@@ -35,6 +35,8 @@ before(async () => {
     config: CONFIG,
     dataDir,
     logLevel: 'SILENT',
+    // The edge alone: uploads here must not start renders.
+    pipeline: false,
     clock: () => now,
     invalidationDelayMs: 300,
     regionEndpoints: async (s3) => {

@@ -9,7 +9,11 @@ import { TRANSIENT_ERRORS } from '../core/error-codes.ts';
 export const IDEMPOTENCY_IN_PROGRESS = 'IdempotencyAlreadyInProgressError';
 
 export interface TaskStateOptions {
-  /** Where the task's result goes in the state's data. @default '$' (replaces it) */
+  /**
+   * Where the task's result goes in the state's data.
+   * @default the result replaces the data. Left out of the ASL rather than written
+   *   as "$": identical on AWS, and aws-local-stepfunctions 3.0.0 mishandles "$".
+   */
   readonly resultPath?: string;
   /** @default 6 */
   readonly maxAttempts?: number;
@@ -25,16 +29,25 @@ export function taskState(scope: Construct, id: string, fn: IFunction, options: 
     lambdaFunction: fn,
     payload: sfn.TaskInput.fromObject({ 'input.$': '$', 'executionId.$': '$$.Execution.Id' }),
     payloadResponseOnly: true,
-    resultPath: options.resultPath ?? '$',
+    resultPath: options.resultPath,
     retryOnServiceExceptions: true,
   });
   state.addRetry({
-    errors: [...TRANSIENT_ERRORS, IDEMPOTENCY_IN_PROGRESS],
+    errors: [...TRANSIENT_ERRORS],
     interval: Duration.seconds(1),
     backoffRate: 2,
     maxDelay: Duration.seconds(30),
     maxAttempts: options.maxAttempts ?? 6,
     jitterStrategy: sfn.JitterType.FULL,
+  });
+  // A duplicate delivery waits for the first run to finish: about 150 s in all,
+  // longer than the slowest task's 2-minute timeout, and no jitter is needed.
+  state.addRetry({
+    errors: [IDEMPOTENCY_IN_PROGRESS],
+    interval: Duration.seconds(2),
+    backoffRate: 1.5,
+    maxDelay: Duration.seconds(30),
+    maxAttempts: 10,
   });
   return state;
 }

@@ -46,6 +46,8 @@ export interface EdgeStats {
   refreshHits: number;
   /** Origin-request handler invocations: what Origin Shield exists to minimise. */
   originRequests: number;
+  /** Of those, the ones that rendered (answered with a generated image): the on-miss transforms. */
+  originRenders: number;
   failovers: number;
 }
 
@@ -59,7 +61,7 @@ const KEPT_HEADERS = ['content-type', 'cache-control', 'etag', 'last-modified', 
  */
 export class LocalEdge {
   readonly cache: EdgeCache;
-  readonly stats: EdgeStats = { requests: 0, hits: 0, misses: 0, refreshHits: 0, originRequests: 0, failovers: 0 };
+  readonly stats: EdgeStats = { requests: 0, hits: 0, misses: 0, refreshHits: 0, originRequests: 0, originRenders: 0, failovers: 0 };
   private readonly inflight = new Map<string, Promise<OriginResponse>>();
   private readonly s3Clients = new Map<string, S3Client>();
   private readonly ttls: CachePolicyTtls;
@@ -187,6 +189,7 @@ export class LocalEdge {
       try {
         const event = originRequestEvent({ uri: viewed.uri, querystring, originDomain, headers: etag ? { 'If-None-Match': etag } : {} });
         const out = await this.options.originRequest(event);
+        if ('status' in out && out.status === '200') this.stats.originRenders++;
         result = 'status' in out ? fromGenerated(out) : await this.fetchS3(out, etag);
       } catch {
         // A failed function is a 502 from CloudFront (LambdaExecutionError).

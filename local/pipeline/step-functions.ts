@@ -1,6 +1,7 @@
 import './polyfills.ts';
 import { randomUUID } from 'node:crypto';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { IDEMPOTENCY_IN_PROGRESS } from '../../workflows/task-states.ts';
 import { arnOf } from './template.ts';
 
 /** A Lambda function, as the twin calls it: the task payload in, its result out. */
@@ -22,7 +23,11 @@ export interface ExecutionRecord {
 }
 
 export interface LocalStepFunctionsOptions {
-  /** Milliseconds for every Retry pause, to keep tests fast. @default the definition's own intervals */
+  /**
+   * Milliseconds for every Retry pause after a failure, to keep tests fast. Waits
+   * on a duplicate still in progress keep the definition's timing: they are real time.
+   * @default the definition's own intervals
+   */
   readonly retryIntervalMs?: number;
 }
 
@@ -32,18 +37,21 @@ export interface LocalStepFunctionsOptions {
  * task handler. Executions are kept for DescribeExecution and ListExecutions.
  */
 export class LocalStepFunctions {
-  private readonly machines = new Map<string, { machine: StateMachine; overrides: Record<string, (input: unknown) => Promise<unknown>>; retries: Record<string, number> }>();
+  private readonly machines = new Map<string, { machine: StateMachine; overrides: Record<string, (input: unknown) => Promise<unknown>>; retries: Record<string, number[]> }>();
   private readonly executions = new Map<string, ExecutionRecord>();
 
   constructor(definitions: ReadonlyMap<string, any>, functions: ReadonlyMap<string, LocalFunction>, private readonly options: LocalStepFunctionsOptions = {}) {
     for (const [logicalId, definition] of definitions) {
       const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
-      const retries: Record<string, number> = {};
+      const retries: Record<string, number[]> = {};
       for (const [stateName, state] of taskStates(definition)) {
         const fn = functions.get(state.Resource);
         if (!fn) throw new Error(`State '${stateName}' calls ${state.Resource}, which the twin does not run.`);
         overrides[stateName] = fn;
-        if (options.retryIntervalMs !== undefined && state.Retry) retries[stateName] = options.retryIntervalMs;
+        if (options.retryIntervalMs !== undefined && state.Retry) {
+          // A negative entry leaves that retrier to the definition.
+          retries[stateName] = state.Retry.map((r: { ErrorEquals: string[] }) => (r.ErrorEquals.includes(IDEMPOTENCY_IN_PROGRESS) ? -1 : options.retryIntervalMs!));
+        }
       }
       const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
       this.machines.set(arnOf('AWS::StepFunctions::StateMachine', logicalId), { machine, overrides, retries });

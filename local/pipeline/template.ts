@@ -22,7 +22,8 @@ export interface CfnTemplate {
  * bundles, the twin calls the same handlers in-process.
  */
 export function synthesizePipeline(tenants: PictorConfig): CfnTemplate {
-  const app = new App();
+  // The CDK CLI turns path metadata on; in-process synthesis must ask for it.
+  const app = new App({ context: { 'aws:cdk:enable-path-metadata': true } });
   const stack = new Stack(app, 'Pictor', { env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION } });
   new Pipeline(stack, 'Pipeline', { tenants, taskCode: () => lambda.Code.fromInline('// runs in-process in the twin') });
   return app.synth().getStackByName('Pictor').template as CfnTemplate;

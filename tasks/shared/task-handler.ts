@@ -53,6 +53,8 @@ export function defineTask<I, O>(definition: TaskDefinition<I, O>, config: TaskC
   };
   if (!definition.idempotencyKey) return (event) => run(event);
   const idempotent = makeIdempotent(run, {
+    // Records are per task, whatever the function is named: two tasks may share an idempotency key.
+    keyPrefix: `pictor-${definition.name}`,
     persistenceStore: new DynamoDBPersistenceLayer({ tableName: config.idempotencyTable, awsSdkV3Client: clients.dynamodb }),
     config: new IdempotencyConfig({
       eventKeyJmesPath: definition.idempotencyKey,

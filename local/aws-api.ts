@@ -1,0 +1,91 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { LocalEventBus } from './event-bus/event-bus.ts';
+import type { InvalidationService } from './edge/invalidations.ts';
+import type { ExecutionRecord, LocalStepFunctions } from './pipeline/step-functions.ts';
+
+/**
+ * The twin's control plane on one port, for the real SDK clients: CloudFront's
+ * REST API (invalidations), and EventBridge's and Step Functions' JSON protocols
+ * (PutEvents; StartExecution, DescribeExecution, ListExecutions), told apart by
+ * the X-Amz-Target header as the services do.
+ */
+export function controlPlane(services: { invalidations: InvalidationService; bus?: LocalEventBus; stepFunctions?: LocalStepFunctions }) {
+  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const target = request.headers['x-amz-target'];
+    if (typeof target !== 'string') return services.invalidations.handle(request, response);
+    try {
+      const body = JSON.parse((await readBody(request)) || '{}');
+      const [service, action] = target.split('.') as [string, string];
+      const result =
+        service === 'AWSEvents' && services.bus ? events(services.bus, action, body) : service === 'AWSStepFunctions' && services.stepFunctions ? stepFunctions(services.stepFunctions, action, body) : undefined;
+      if (result === undefined) throw apiError('UnknownOperationException', `The twin does not serve ${target}.`);
+      send(response, 200, result);
+    } catch (error) {
+      const known = error as { name: string; message: string; status?: number };
+      send(response, known.status ?? 400, { __type: known.name, message: known.message });
+    }
+  };
+}
+
+function events(bus: LocalEventBus, action: string, body: any): unknown {
+  if (action !== 'PutEvents') return undefined;
+  const entries = (body.Entries ?? []) as { Source: string; DetailType: string; Detail: string; Resources?: string[]; Time?: string; EventBusName?: string }[];
+  return {
+    FailedEntryCount: 0,
+    Entries: entries.map((e) => ({
+      EventId: bus.put({ source: e.Source, detailType: e.DetailType, detail: JSON.parse(e.Detail ?? '{}'), resources: e.Resources, eventBusName: e.EventBusName?.split('/').pop() }).id,
+    })),
+  };
+}
+
+function stepFunctions(sfn: LocalStepFunctions, action: string, body: any): unknown {
+  switch (action) {
+    case 'StartExecution': {
+      const execution = sfn.start(body.stateMachineArn, JSON.parse(body.input ?? '{}'), body.name);
+      return { executionArn: execution.executionArn, startDate: seconds(execution.startDate) };
+    }
+    case 'DescribeExecution': {
+      const execution = sfn.describe(body.executionArn);
+      if (!execution) throw apiError('ExecutionDoesNotExist', `Execution does not exist: '${body.executionArn}'`);
+      return describe(execution);
+    }
+    case 'ListExecutions':
+      return { executions: sfn.list(body.stateMachineArn).filter((e) => !body.statusFilter || e.status === body.statusFilter).map(describe) };
+    default:
+      return undefined;
+  }
+}
+
+function describe(e: ExecutionRecord) {
+  return {
+    executionArn: e.executionArn,
+    stateMachineArn: e.stateMachineArn,
+    name: e.name,
+    status: e.status,
+    startDate: seconds(e.startDate),
+    stopDate: e.stopDate ? seconds(e.stopDate) : undefined,
+    input: JSON.stringify(e.input),
+    output: e.output === undefined ? undefined : JSON.stringify(e.output),
+    error: e.error,
+    cause: e.cause,
+  };
+}
+
+function seconds(date: Date): number {
+  return date.getTime() / 1000;
+}
+
+function apiError(name: string, message: string): Error {
+  return Object.assign(new Error(message), { name });
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+  response.end(JSON.stringify(body));
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import type { PictorConfig } from '../../core/tenant-config.ts';
+import { createHandler as probeOriginal } from '../../tasks/probe-original/handler.ts';
+import { createHandler as publishVersion } from '../../tasks/publish-version/handler.ts';
+import { createHandler as quarantineOriginal } from '../../tasks/quarantine-original/handler.ts';
+import { createHandler as renderVariants } from '../../tasks/render-variants/handler.ts';
+import { readTaskConfig, type TaskConfig } from '../../tasks/shared/task-config.ts';
+import type { TaskHandler } from '../../tasks/shared/task-handler.ts';
+import type { TaskName } from '../../infra/pipeline.ts';
+import { LocalEventBus } from '../event-bus/event-bus.ts';
+import { bridgeS3Events } from '../event-bus/s3-bridge.ts';
+import type { LocalS3 } from '../s3-server.ts';
+import { BUCKETS } from '../topology.ts';
+import { LocalStepFunctions, type LocalFunction, type LocalStepFunctionsOptions } from './step-functions.ts';
+import { arnOf, logicalIdOf, resolveTokens, stateMachineDefinitions, synthesizePipeline, type CfnTemplate } from './template.ts';
+
+const TASK_HANDLERS: Record<TaskName, (config: TaskConfig) => TaskHandler> = {
+  'probe-original': probeOriginal,
+  'render-variants': renderVariants,
+  'publish-version': publishVersion,
+  'quarantine-original': quarantineOriginal,
+};
+
+/** Local names for the template's storage: the twin's buckets, and tables named for their role. */
+export const LOCAL_TABLES = { versions: 'pictor-versions', idempotency: 'pictor-idempotency' } as const;
+
+export interface LocalPipeline {
+  readonly template: CfnTemplate;
+  readonly stepFunctions: LocalStepFunctions;
+  readonly bus: LocalEventBus;
+  /** The state machine ARNs by construct name, e.g. RenderOnUpload. */
+  readonly stateMachines: Readonly<Record<string, string>>;
+}
+
+export interface LocalPipelineOptions extends LocalStepFunctionsOptions {
+  readonly config: PictorConfig;
+  readonly s3: LocalS3;
+  /** Service endpoints the tasks use, as the SDK's AWS_ENDPOINT_URL_* variables name them. */
+  readonly endpoints: { readonly s3: string; readonly dynamodb: string; readonly eventbridge: string; readonly cloudfront: string };
+  /** Wraps each task, e.g. to count calls or to make one fail in a test. */
+  readonly instrument?: (task: TaskName, fn: LocalFunction) => LocalFunction;
+}
+
+/**
+ * The pipeline as the twin runs it: the synthesized template's state machines,
+ * rules and task functions, each function built from its template environment
+ * (tokens resolved to local names) by the same createHandler a Lambda uses.
+ */
+export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline {
+  const template = synthesizePipeline(options.config);
+  const names: Record<string, string> = {
+    [logicalIdOf(template, 'Pipeline/Originals')]: BUCKETS.originals.bucket,
+    [logicalIdOf(template, 'Pipeline/Variants')]: BUCKETS.variants.bucket,
+    [logicalIdOf(template, 'Pipeline/Versions')]: LOCAL_TABLES.versions,
+    [logicalIdOf(template, 'Pipeline/Idempotency')]: LOCAL_TABLES.idempotency,
+  };
+  const functions = new Map<string, LocalFunction>();
+  for (const [logicalId, resource] of Object.entries(template.Resources)) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    const environment = resolveTokens(resource.Properties?.Environment?.Variables ?? {}, template, names) as Record<string, string>;
+    const task = environment.PICTOR_TASK as TaskName | undefined;
+    if (!task) continue;
+    const handler = TASK_HANDLERS[task](
+      readTaskConfig({
+        ...environment,
+        AWS_REGION: 'us-east-1',
+        AWS_ENDPOINT_URL_S3: options.endpoints.s3,
+        AWS_ENDPOINT_URL_DYNAMODB: options.endpoints.dynamodb,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: options.endpoints.eventbridge,
+        AWS_ENDPOINT_URL_CLOUDFRONT: options.endpoints.cloudfront,
+      }),
+    );
+    const timeoutMs = Number(resource.Properties?.Timeout ?? 3) * 1000;
+    // A Lambda's payload and result cross the wire as JSON.
+    const invoke: LocalFunction = async (payload) => JSON.parse(JSON.stringify((await handler(JSON.parse(JSON.stringify(payload)), lambdaContext(logicalId, timeoutMs))) ?? null));
+    functions.set(arnOf(resource.Type, logicalId), options.instrument ? options.instrument(task, invoke) : invoke);
+  }
+  const stepFunctions = new LocalStepFunctions(stateMachineDefinitions(template, names), functions, options);
+  const bus = LocalEventBus.fromTemplate(template, names, (target, input) => {
+    if (target.includes(':stateMachine:')) stepFunctions.start(target, input);
+  });
+  const notifying = new Set<string>();
+  for (const resource of Object.values(template.Resources)) {
+    if (resource.Type === 'Custom::S3BucketNotifications' && resource.Properties?.NotificationConfiguration?.EventBridgeConfiguration) {
+      notifying.add(resolveTokens(resource.Properties.BucketName, template, names));
+    }
+  }
+  bridgeS3Events(options.s3, bus, notifying);
+  const stateMachines = {
+    RenderOnUpload: arnOf('AWS::StepFunctions::StateMachine', logicalIdOf(template, 'Pipeline/RenderOnUpload/StateMachine')),
+  };
+  return { template, stepFunctions, bus, stateMachines };
+}
+
+function lambdaContext(functionName: string, timeoutMs: number): Context {
+  const started = Date.now();
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: arnOf('AWS::Lambda::Function', functionName),
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - started)),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import sharp from 'sharp';
+import { parseConfig, standardVariants } from '../core/tenant-config.ts';
+import { variantName } from '../core/variant.ts';
+import type { BusEvent } from '../local/event-bus/event-bus.ts';
+import { LOCAL_TABLES } from '../local/pipeline/local-pipeline.ts';
+import { sampleImage } from '../local/sample-image.ts';
+import { BUCKETS } from '../local/topology.ts';
+import { startTwin, type Twin } from '../local/twin.ts';
+import { fixture, fixturesMissing } from './support/images.ts';
+
+const CONFIG = parseConfig({ tenants: { shop: { breakpoints: [160, 320, 640, 1280] } } });
+
+let twin: Twin;
+let dataDir: string;
+let versions: DynamoDBDocumentClient;
+const renderCalls: unknown[] = [];
+
+before(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'pictor-pipeline-'));
+  twin = await startTwin({
+    config: CONFIG,
+    dataDir,
+    logLevel: 'SILENT',
+    retryIntervalMs: 20,
+    instrument: (task, fn) => async (payload) => {
+      if (task === 'render-variants') renderCalls.push(payload);
+      return fn(payload);
+    },
+  });
+  versions = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', endpoint: twin.dynamodb!.endpoint }));
+});
+
+after(async () => {
+  versions.destroy();
+  await twin.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** Waits until every execution the uploads started has ended. */
+async function settle(): Promise<void> {
+  for (let quiet = 0; quiet < 3; ) {
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const before = twin.pipeline!.stepFunctions.list().length;
+    await twin.pipeline!.stepFunctions.settled();
+    quiet = twin.pipeline!.stepFunctions.list().length === before ? quiet + 1 : 0;
+  }
+}
+
+async function upload(key: string, body: Buffer): Promise<void> {
+  await twin.s3Client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: key, Body: body }));
+}
+
+async function versionOf(id: string): Promise<Record<string, unknown> | undefined> {
+  return (await versions.send(new GetCommand({ TableName: LOCAL_TABLES.versions, Key: { id } }))).Item;
+}
+
+async function keys(bucket: string, prefix: string): Promise<string[]> {
+  const list = await twin.s3Client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return (list.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+function published(detailType: string, imageId: string): BusEvent[] {
+  return twin.pipeline!.bus.events.filter((e) => e['detail-type'] === detailType && (e.detail as { imageId?: string }).imageId === imageId);
+}
+
+function uploadEvents(key: string): BusEvent[] {
+  return twin.pipeline!.bus.events.filter((e) => e['detail-type'] === 'Object Created' && (e.detail as { object: { key: string } }).object.key === key);
+}
+
+async function edge(path: string) {
+  const response = await fetch(twin.edgeUrl + path);
+  return { status: response.status, xcache: response.headers.get('x-cache'), body: Buffer.from(await response.arrayBuffer()) };
+}
+
+describe('RenderOnUpload on the twin', () => {
+  it('renders every standard variant on upload, and the edge serves them without transforming', async () => {
+    await upload('shop/photo', await sampleImage(1600, 1067));
+    await settle();
+    const record = await versionOf('shop/photo');
+    assert.equal(record?.version, 1);
+    const expected = standardVariants(CONFIG.tenants.shop!).map((spec) => `shop/photo/v1/${variantName(spec)}`).sort();
+    assert.equal(expected.length, 9);
+    assert.deepEqual(await keys(BUCKETS.variants.bucket, 'shop/photo/v1/'), expected);
+    await twin.s3Client.send(new HeadObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: '_versions/shop/photo/v1' }));
+    assert.equal(published('Version Bumped', 'photo').length, 1);
+    assert.equal((published('Variants Rendered', 'photo')[0]?.detail as { variants: unknown[] }).variants.length, 9);
+
+    const rendersBefore = twin.edge.stats.originRenders;
+    // The standard set's classes: avif, webp and legacy (what fmt=auto gives a browser without either).
+    for (const query of ['w=320&fmt=avif', 'w=320&fmt=webp', 'w=320', 'w=640&fmt=webp', 'w=1280&fmt=legacy']) {
+      const first = await edge(`/img/shop/v1/photo?${query}`);
+      assert.equal(first.status, 200, query);
+      const second = await edge(`/img/shop/v1/photo?${query}`);
+      assert.equal(second.xcache, 'Hit from cloudfront', query);
+      assert.deepEqual(second.body, first.body);
+    }
+    assert.equal(twin.edge.stats.originRenders, rendersBefore, 'no variant of the standard set was transformed at the edge');
+  });
+
+  it('bumps the version on re-upload; the old versioned URL keeps its bytes', async () => {
+    const v1 = await edge('/img/shop/v1/photo?w=640&fmt=jpeg');
+    await upload('shop/photo', await sharp(await sampleImage(1600, 1067)).negate().jpeg().toBuffer());
+    await settle();
+    assert.equal((await versionOf('shop/photo'))?.version, 2);
+    const v2 = await edge('/img/shop/v2/photo?w=640&fmt=jpeg');
+    assert.equal(v2.status, 200);
+    assert.equal(v2.xcache, 'Miss from cloudfront');
+    assert.notDeepEqual(v2.body, v1.body);
+    const v1Again = await edge('/img/shop/v1/photo?w=640&fmt=jpeg');
+    assert.deepEqual(v1Again.body, v1.body);
+  });
+
+  it('renders and bumps once for the same S3 event delivered three times at once', async () => {
+    await upload('shop/duplicate', await sampleImage(800, 600));
+    const [event] = uploadEvents('shop/duplicate');
+    assert.ok(event);
+    for (let i = 0; i < 2; i++) twin.pipeline!.bus.put({ source: event.source, detailType: event['detail-type'], detail: event.detail, resources: [...event.resources] });
+    await settle();
+    assert.equal((await versionOf('shop/duplicate'))?.version, 1);
+    assert.equal(published('Version Bumped', 'duplicate').length, 1);
+    const executions = twin.pipeline!.stepFunctions.list().filter((e) => JSON.stringify(e.input).includes('shop/duplicate'));
+    assert.equal(executions.length, 3);
+    assert.ok(executions.every((e) => e.status === 'SUCCEEDED'), JSON.stringify(executions.map((e) => [e.status, e.error, e.cause])));
+  });
+
+  it('never rolls a version back when an older event arrives after a newer one', async () => {
+    await upload('shop/ordered', await sampleImage(800, 600));
+    await settle();
+    await upload('shop/ordered', await sharp(await sampleImage(800, 600)).negate().jpeg().toBuffer());
+    await settle();
+    assert.equal((await versionOf('shop/ordered'))?.version, 2);
+    const [older] = uploadEvents('shop/ordered');
+    twin.pipeline!.bus.put({ source: older!.source, detailType: older!['detail-type'], detail: older!.detail });
+    await settle();
+    assert.equal((await versionOf('shop/ordered'))?.version, 2);
+    assert.equal(published('Version Bumped', 'ordered').length, 2);
+  });
+
+  it('quarantines a truncated upload with "Original Rejected", and renders nothing of it', async () => {
+    const whole = await sampleImage(1600, 1067);
+    await upload('shop/truncated', whole.subarray(0, Math.floor(whole.length / 2)));
+    await settle();
+    const [rejected] = published('Original Rejected', 'truncated');
+    assert.equal((rejected?.detail as { code: string }).code, 'UnprocessableImage');
+    assert.match((rejected?.detail as { quarantineKey: string }).quarantineKey, /^_quarantine\/shop\/truncated\/[0-9A-F]+$/);
+    assert.deepEqual(await keys(BUCKETS.originals.bucket, 'shop/truncated'), [], 'the upload left the tenant space');
+    assert.equal((await keys(BUCKETS.originals.bucket, '_quarantine/shop/truncated/')).length, 1);
+    assert.deepEqual(await keys(BUCKETS.variants.bucket, 'shop/truncated/'), [], 'never half-rendered');
+    assert.equal(await versionOf('shop/truncated').then((r) => r?.version ?? 0), 0);
+  });
+
+  it('quarantines a decompression bomb from its header', { skip: fixturesMissing }, async () => {
+    await upload('shop/bomb', await readFile(fixture('65536-uint32-limit.png')));
+    await settle();
+    const [rejected] = published('Original Rejected', 'bomb');
+    assert.equal((rejected?.detail as { code: string }).code, 'ImageTooLarge');
+    assert.deepEqual(await keys(BUCKETS.variants.bucket, 'shop/bomb/'), []);
+  });
+
+  it('ignores system keys: a snapshot write starts nothing', async () => {
+    const before = twin.pipeline!.stepFunctions.list().length;
+    await upload('_versions/shop/photo/v99', await sampleImage(100, 100));
+    await settle();
+    assert.equal(twin.pipeline!.stepFunctions.list().length, before);
+  });
+});

@@ -49,6 +49,8 @@ function stepFunctions(sfn: LocalStepFunctions, action: string, body: any): unkn
       if (!execution) throw apiError('ExecutionDoesNotExist', `Execution does not exist: '${body.executionArn}'`);
       return describe(execution);
     }
+    case 'ListStateMachines':
+      return { stateMachines: sfn.stateMachineArns.map((arn) => ({ stateMachineArn: arn, name: arn.split(':').pop(), type: 'STANDARD', creationDate: 0 })) };
     case 'ListExecutions':
       return { executions: sfn.list(body.stateMachineArn).filter((e) => !body.statusFilter || e.status === body.statusFilter).map(describe) };
     default:

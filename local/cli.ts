@@ -1,51 +1,194 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { policyOf } from '../core/tenant-config.ts';
-import { parseImagePath } from '../core/image-path.ts';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, ListExecutionsCommand, ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { formatImagePath, isImageId, isTenantId, parseImagePath } from '../core/image-path.ts';
+import { normalizeQuery } from '../core/normalize.ts';
+import { uploadKey } from '../core/object-keys.ts';
+import { policyOf, type PictorConfig, type TenantConfig } from '../core/tenant-config.ts';
 import { signUrl } from '../edge-fallback/sign-url.ts';
-import { loadTenants, readSettings } from './settings.ts';
+import { LOCAL_TABLES } from './pipeline/local-pipeline.ts';
+import { LOCAL_S3_CREDENTIALS } from './s3-server.ts';
+import { endpointsOf, loadTenants, readSettings } from './settings.ts';
+import { BUCKETS } from './topology.ts';
 
-const USAGE = `Usage: pictor <command>
+const USAGE = `Usage: pictor <command>   (against the twin that 'npm start' runs)
 
 Commands:
-  sign <url> [--ttl seconds] [--kid id]   Sign /img/{tenant}/{id}?... with the tenant's newest key (or --kid)
-                                          and print the full edge URL. --ttl defaults to 3600.`;
+  upload <file> --tenant T --id X        Upload an original and wait for its variants to be published.
+  url --tenant T --id X [--w 640] [--h 480] [--fit cover] [--fmt auto] [--q 75] [--sign]
+                                         Print the canonical versioned URL of a published image.
+  sign <url> [--ttl seconds] [--kid id]  Sign /img/{tenant}/{id}?... with the tenant's newest key (or --kid).
+  status <execution-arn>                 Show a state machine execution.`;
+
+class UsageError extends Error {}
+
+const settings = readSettings();
+const endpoints = endpointsOf(settings);
+const region = 'us-east-1';
+const credentials = LOCAL_S3_CREDENTIALS;
 
 async function main(argv: string[]): Promise<string> {
   const [command, ...rest] = argv;
   switch (command) {
+    case 'upload':
+      return upload(rest);
+    case 'url':
+      return url(rest);
     case 'sign':
       return sign(rest);
+    case 'status':
+      return status(rest);
     case undefined:
     case '-h':
     case '--help':
       return USAGE;
     default:
-      throw new Error(`Unknown command '${command}'.\n\n${USAGE}`);
+      throw new UsageError(`Unknown command '${command}'.`);
   }
+}
+
+async function upload(args: string[]): Promise<string> {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { tenant: { type: 'string' }, id: { type: 'string' }, wait: { type: 'string', default: '120' } } });
+  const file = positionals[0];
+  if (!file || positionals.length > 1) throw new UsageError('upload takes one file.');
+  const image = imageOf(values);
+  const { tenant } = await tenantOf(image.tenant);
+  const body = await readFile(file).catch((error: Error) => {
+    throw new Error(`Cannot read ${file}: ${error.message}`);
+  });
+  const s3 = new S3Client({ region, endpoint: endpoints.s3, forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  const key = uploadKey(image);
+  const put = await s3.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: key, Body: body })).catch((error: Error) => {
+    throw new Error(`The twin's S3 server at ${endpoints.s3} did not take the upload (is 'npm start' running?): ${error.message}`);
+  });
+  const etag = (put.ETag ?? '').replace(/"/g, '');
+  const deadline = Date.now() + Number(values.wait) * 1000;
+  while (Date.now() < deadline) {
+    const record = await versionRecord(image.tenant, image.imageId);
+    if (record?.etag === etag) {
+      const link = canonicalUrl(image, Number(record.version), tenant, new URLSearchParams('w=640'));
+      return `Uploaded ${file} as ${key}; published as version ${record.version}.\n${link}`;
+    }
+    const outcome = await uploadOutcome(key, etag);
+    if (outcome) throw new Error(outcome);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`Uploaded ${key}, but no version was published within ${values.wait} s; see 'pictor status'.`);
+}
+
+/** Why an upload's execution ended without publishing, if it did. */
+async function uploadOutcome(key: string, etag: string): Promise<string | null> {
+  const sfn = new SFNClient({ region, endpoint: endpoints.control, credentials });
+  const { stateMachines = [] } = await sfn.send(new ListStateMachinesCommand({}));
+  const renderOnUpload = stateMachines.find((m) => m.name?.includes('RenderOnUpload'));
+  if (!renderOnUpload) return null;
+  const { executions = [] } = await sfn.send(new ListExecutionsCommand({ stateMachineArn: renderOnUpload.stateMachineArn }));
+  for (const summary of executions) {
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: summary.executionArn }));
+    const input = JSON.parse(execution.input ?? '{}');
+    if (input?.detail?.object?.key !== key || input?.detail?.object?.etag !== etag) continue;
+    if (execution.status === 'FAILED') return `The upload failed (${execution.error}): ${execution.cause}\n  execution: ${summary.executionArn}`;
+    const output = JSON.parse(execution.output ?? '{}');
+    if (execution.status === 'SUCCEEDED' && output?.quarantineKey !== undefined) {
+      return `The upload was rejected (${output.code}): ${output.reason}\n  quarantined as ${output.quarantineKey ?? '(already replaced)'}`;
+    }
+    if (execution.status === 'SUCCEEDED' && output?.action === 'skip') return `The upload was skipped: ${output.reason}`;
+  }
+  return null;
+}
+
+async function url(args: string[]): Promise<string> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      tenant: { type: 'string' },
+      id: { type: 'string' },
+      w: { type: 'string' },
+      h: { type: 'string' },
+      fit: { type: 'string' },
+      fmt: { type: 'string' },
+      q: { type: 'string' },
+      sign: { type: 'boolean', default: false },
+    },
+  });
+  const image = imageOf(values);
+  const { tenant } = await tenantOf(image.tenant);
+  const record = await versionRecord(image.tenant, image.imageId);
+  if (!record?.version) throw new Error(`${image.tenant}/${image.imageId} has no published version yet.`);
+  const query = new URLSearchParams();
+  for (const name of ['w', 'h', 'fit', 'fmt', 'q'] as const) if (values[name] !== undefined) query.set(name, values[name]!);
+  return canonicalUrl(image, Number(record.version), tenant, query, values.sign);
+}
+
+function canonicalUrl(image: { tenant: string; imageId: string }, version: number, tenant: TenantConfig, query: URLSearchParams, signed = false): string {
+  const path = formatImagePath({ ...image, version });
+  if (signed || tenant.signing.required) {
+    const [kid, secret] = Object.entries(tenant.signing.keys).at(-1) ?? [];
+    if (!kid || !secret) throw new Error(`Tenant '${image.tenant}' has no signing keys.`);
+    return endpoints.edge + signUrl({ url: `${path}?${query}`, policy: policyOf(tenant), kid, secret, expiresAt: new Date(Date.now() + 3600_000) });
+  }
+  const normalized = normalizeQuery([...query.entries()], policyOf(tenant), undefined);
+  if (!normalized.ok) throw new UsageError(normalized.message);
+  return `${endpoints.edge}${path}?${normalized.normalized.signedQuery}`;
 }
 
 async function sign(args: string[]): Promise<string> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { ttl: { type: 'string', default: '3600' }, kid: { type: 'string' } } });
-  const url = positionals[0];
-  if (!url || positionals.length > 1) throw new Error('sign takes one URL path, such as /img/demo-private/sample?w=320.');
-  if (!/^\d+$/.test(values.ttl)) throw new Error(`--ttl must be a number of seconds, not '${values.ttl}'.`);
-  const settings = readSettings();
-  const config = await loadTenants(settings.tenantsFile);
-  const path = parseImagePath(url.split('?')[0]!);
-  if (!path.ok) throw new Error(path.message);
-  const tenant = Object.hasOwn(config.tenants, path.path.tenant) ? config.tenants[path.path.tenant] : undefined;
-  if (!tenant) throw new Error(`No tenant '${path.path.tenant}' in ${settings.tenantsFile}.`);
+  const target = positionals[0];
+  if (!target || positionals.length > 1) throw new UsageError('sign takes one URL path, such as /img/demo-private/sample?w=320.');
+  if (!/^\d+$/.test(values.ttl)) throw new UsageError(`--ttl must be a number of seconds, not '${values.ttl}'.`);
+  const path = parseImagePath(target.split('?')[0]!);
+  if (!path.ok) throw new UsageError(path.message);
+  const { tenant } = await tenantOf(path.path.tenant);
   const keys = Object.entries(tenant.signing.keys);
   const key = values.kid === undefined ? keys.at(-1) : keys.find(([kid]) => kid === values.kid);
   if (!key) throw new Error(values.kid ? `Tenant '${path.path.tenant}' has no key '${values.kid}'.` : `Tenant '${path.path.tenant}' has no signing keys.`);
-  const signed = signUrl({ url, policy: policyOf(tenant), kid: key[0], secret: key[1], expiresAt: new Date(Date.now() + Number(values.ttl) * 1000) });
-  return `http://127.0.0.1:${settings.edgePort}${signed}`;
+  const signed = signUrl({ url: target, policy: policyOf(tenant), kid: key[0], secret: key[1], expiresAt: new Date(Date.now() + Number(values.ttl) * 1000) });
+  return endpoints.edge + signed;
+}
+
+async function status(args: string[]): Promise<string> {
+  const [arn] = args;
+  if (!arn || args.length > 1) throw new UsageError('status takes one execution ARN.');
+  const sfn = new SFNClient({ region, endpoint: endpoints.control, credentials });
+  const e = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+  const lines = [`${e.status}  ${e.name}`, `  started  ${e.startDate?.toISOString()}`];
+  if (e.stopDate) lines.push(`  stopped  ${e.stopDate.toISOString()}`);
+  if (e.error) lines.push(`  error    ${e.error}: ${e.cause}`);
+  if (e.output) lines.push(`  output   ${e.output}`);
+  return lines.join('\n');
+}
+
+function imageOf(values: { tenant?: string; id?: string }): { tenant: string; imageId: string } {
+  if (!values.tenant || !isTenantId(values.tenant)) throw new UsageError('--tenant must be a tenant id (3 to 32 of a-z 0-9 -).');
+  if (!values.id || !isImageId(values.id)) throw new UsageError('--id must be an image id (1 to 128 of A-Z a-z 0-9 _ -).');
+  return { tenant: values.tenant, imageId: values.id };
+}
+
+async function tenantOf(name: string): Promise<{ config: PictorConfig; tenant: TenantConfig }> {
+  const config = await loadTenants(settings.tenantsFile);
+  if (!Object.hasOwn(config.tenants, name)) throw new Error(`No tenant '${name}' in ${settings.tenantsFile}.`);
+  return { config, tenant: config.tenants[name]! };
+}
+
+async function versionRecord(tenant: string, imageId: string): Promise<Record<string, unknown> | undefined> {
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region, endpoint: endpoints.dynamodb, credentials }));
+  try {
+    return (await documents.send(new GetCommand({ TableName: LOCAL_TABLES.versions, Key: { id: `${tenant}/${imageId}` } }))).Item;
+  } catch (error) {
+    throw new Error(`The twin's version map at ${endpoints.dynamodb} did not answer (is 'npm start' running?): ${(error as Error).message}`);
+  } finally {
+    documents.destroy();
+  }
 }
 
 main(process.argv.slice(2)).then(
   (output) => console.log(output),
   (error: unknown) => {
-    console.error(`pictor: ${(error as Error).message}`);
+    console.error(`pictor: ${(error as Error).message}${error instanceof UsageError ? `\n\n${USAGE}` : ''}`);
     process.exit(1);
   },
 );

@@ -1,4 +1,4 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { policyOf } from '../core/tenant-config.ts';
 import { signUrl } from '../edge-fallback/sign-url.ts';
 import { sampleImage } from './sample-image.ts';
@@ -16,14 +16,18 @@ const twin = await startTwin({
   edgePort: settings.edgePort,
   controlPort: settings.controlPort,
   s3Port: settings.s3Port,
+  dynamodbPort: settings.dynamodbPort,
   invalidationDelayMs: settings.invalidationDelayMs,
   logLevel: 'WARN',
 });
 
-// Seed the demo image for every tenant, so the URLs below work on a fresh clone.
+// Seed the demo image for every tenant, so the URLs below work on a fresh clone;
+// once there, it is left alone, so a restart does not publish a new version.
 const sample = await sampleImage();
 for (const tenant of Object.keys(config.tenants)) {
-  await twin.s3Client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: `${tenant}/sample`, Body: sample, ContentType: 'image/jpeg' }));
+  const key = `${tenant}/sample`;
+  const present = await twin.s3Client.send(new HeadObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: key })).then(() => true, () => false);
+  if (!present) await twin.s3Client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: key, Body: sample, ContentType: 'image/jpeg' }));
 }
 await twin.replication.settled();
 
@@ -32,6 +36,8 @@ const lines = [`Pictor's local twin is running (tenants from ${settings.tenantsF
 lines.push(`  edge (CloudFront)        ${edge}`);
 lines.push(`  CloudFront API           ${twin.controlUrl}/2020-05-31/distribution/EPICTORLOCAL/invalidation`);
 lines.push(`  S3-compatible server     ${twin.s3.endpoint}  buckets: ${Object.values(BUCKETS).map((b) => b.bucket).join(', ')}`);
+if (twin.dynamodb) lines.push(`  DynamoDB-compatible      ${twin.dynamodb.endpoint}  tables: pictor-versions, pictor-idempotency`);
+lines.push(`  EventBridge, Step Functions APIs on ${twin.controlUrl}`);
 lines.push('', 'Try:');
 lines.push(`  curl -i '${edge}/img/demo/sample?w=287&utm_source=x'      # 320 px wide; repeat it for a Hit`);
 lines.push(`  curl -i '${edge}/img/demo/sample?fmt=webp&W=640'`);
@@ -45,6 +51,9 @@ if (signed) {
   lines.push(`  curl -i '${edge}${url}'`);
   lines.push(`  npm run --silent pictor -- sign '/img/${tenant}/sample?w=320'   # sign another`);
 }
+lines.push('', 'The pipeline:');
+lines.push(`  npm run --silent pictor -- upload photo.jpg --tenant demo --id my-photo   # renders the standard variants`);
+lines.push(`  npm run --silent pictor -- url --tenant demo --id my-photo --w 640          # the canonical versioned URL`);
 lines.push('', 'Ctrl-C stops it.');
 console.log(lines.join('\n'));
 

@@ -17,6 +17,8 @@ export interface LocalSettings {
   readonly controlPort: number;
   /** PICTOR_S3_PORT. @default 4568 */
   readonly s3Port: number;
+  /** PICTOR_DYNAMODB_PORT. @default 4569 */
+  readonly dynamodbPort: number;
   /** PICTOR_INVALIDATION_DELAY_MS: how long an invalidation stays in progress. @default 2000 */
   readonly invalidationDelayMs: number;
 }
@@ -28,7 +30,18 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): LocalSetting
     edgePort: port(env, 'PICTOR_EDGE_PORT', 8080),
     controlPort: port(env, 'PICTOR_CONTROL_PORT', 8081),
     s3Port: port(env, 'PICTOR_S3_PORT', 4568),
+    dynamodbPort: port(env, 'PICTOR_DYNAMODB_PORT', 4569),
     invalidationDelayMs: integer(env, 'PICTOR_INVALIDATION_DELAY_MS', 2000),
+  };
+}
+
+/** Where the running twin's services answer, for clients such as the CLI. */
+export function endpointsOf(settings: LocalSettings) {
+  return {
+    edge: `http://127.0.0.1:${settings.edgePort}`,
+    control: `http://127.0.0.1:${settings.controlPort}`,
+    s3: `http://127.0.0.1:${settings.s3Port}`,
+    dynamodb: `http://127.0.0.1:${settings.dynamodbPort}`,
   };
 }
 

@@ -22,7 +22,7 @@ export interface QuarantineDeps {
  * in "Original Rejected". The upload is deleted only if it is still the rejected
  * bytes, so a good re-upload that raced in is never lost.
  */
-export async function quarantineOriginal(input: QuarantineInput, deps: QuarantineDeps): Promise<{ quarantineKey: string | null }> {
+export async function quarantineOriginal(input: QuarantineInput, deps: QuarantineDeps): Promise<{ quarantineKey: string | null; code: string; reason: string }> {
   const image = { tenant: input.tenant, imageId: input.imageId };
   const source = uploadKey(image);
   const target = quarantineKey(image, input.sequencer);
@@ -33,7 +33,7 @@ export async function quarantineOriginal(input: QuarantineInput, deps: Quarantin
     if (head && head.etag.replace(/"/g, '') === input.etag) await deps.originals.delete([source]);
   }
   await deps.events.publish('Original Rejected', { schemaVersion: 1, ...image, code: input.code, reason, quarantineKey: target });
-  return { quarantineKey: copied ? target : null };
+  return { quarantineKey: copied ? target : null, code: input.code, reason };
 }
 
 /** Lambda errors reach a Catch as a JSON Cause: {"errorType", "errorMessage", ...}. */

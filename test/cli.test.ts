@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { parseConfig } from '../core/tenant-config.ts';
+import { sampleImage } from '../local/sample-image.ts';
+import { startTwin, type Twin } from '../local/twin.ts';
+
+const run = promisify(execFile);
+const CLI = join(import.meta.dirname, '..', 'local', 'cli.ts');
+const TENANTS = { tenants: { shop: { breakpoints: [160, 320, 640, 1280] }, vault: { breakpoints: [320, 640], signing: { required: true, keys: { v1: 'vault-secret-0123456789abcdefghijklmnopqrstuvwxyz' } } } } };
+
+let twin: Twin;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pictor-cli-'));
+  await writeFile(join(dir, 'tenants.json'), JSON.stringify(TENANTS));
+  twin = await startTwin({ config: parseConfig(TENANTS), dataDir: join(dir, 'data'), logLevel: 'SILENT', retryIntervalMs: 20 });
+  const port = (url: string) => new URL(url).port;
+  env = {
+    ...process.env,
+    PICTOR_TENANTS: join(dir, 'tenants.json'),
+    PICTOR_EDGE_PORT: port(twin.edgeUrl),
+    PICTOR_CONTROL_PORT: port(twin.controlUrl),
+    PICTOR_S3_PORT: port(twin.s3.endpoint),
+    PICTOR_DYNAMODB_PORT: port(twin.dynamodb!.endpoint),
+  };
+});
+
+after(async () => {
+  await twin.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function pictor(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', CLI, ...args], { env });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('the pictor CLI against the twin', () => {
+  it('uploads, waits for the version, and prints a URL the edge serves as a Hit the second time', async () => {
+    const photo = join(dir, 'photo.jpg');
+    await writeFile(photo, await sampleImage(1600, 1067));
+    const uploaded = await pictor('upload', photo, '--tenant', 'shop', '--id', 'hero');
+    assert.equal(uploaded.code, 0, uploaded.stderr);
+    assert.match(uploaded.stdout, /published as version 1/);
+
+    const printed = await pictor('url', '--tenant', 'shop', '--id', 'hero', '--w', '640', '--fmt', 'webp');
+    assert.equal(printed.code, 0, printed.stderr);
+    const url = printed.stdout.trim();
+    assert.equal(url, `${twin.edgeUrl}/img/shop/v1/hero?fmt=webp&q=75&w=640`);
+    assert.equal((await fetch(url)).status, 200);
+    const second = await fetch(url);
+    assert.equal(second.headers.get('x-cache'), 'Hit from cloudfront');
+  });
+
+  it('signs URLs for tenants that require it', async () => {
+    const photo = join(dir, 'vault.jpg');
+    await writeFile(photo, await sampleImage(800, 600));
+    assert.equal((await pictor('upload', photo, '--tenant', 'vault', '--id', 'doc')).code, 0);
+    const printed = await pictor('url', '--tenant', 'vault', '--id', 'doc', '--w', '320');
+    assert.match(printed.stdout, /&exp=\d+&kid=v1&sig=/);
+    assert.equal((await fetch(printed.stdout.trim())).status, 200);
+  });
+
+  it('reports a rejected upload with its reason and a non-zero exit', async () => {
+    const broken = join(dir, 'broken.jpg');
+    const whole = await sampleImage(800, 600);
+    await writeFile(broken, whole.subarray(0, whole.length / 2));
+    const result = await pictor('upload', broken, '--tenant', 'shop', '--id', 'broken');
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^pictor: The upload was rejected \(UnprocessableImage\): The original could not be decoded\./);
+  });
+
+  it('shows an execution, and answers mistakes in one line with a non-zero exit', async () => {
+    const [execution] = twin.pipeline!.stepFunctions.list();
+    const shown = await pictor('status', execution!.executionArn);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^SUCCEEDED /);
+    for (const [args, message] of [
+      [['url', '--tenant', 'shop', '--id', 'nothing'], /^pictor: shop\/nothing has no published version yet\.$/m],
+      [['upload', '/no/such/file', '--tenant', 'shop', '--id', 'x'], /^pictor: Cannot read \/no\/such\/file/m],
+      [['url', '--tenant', 'Nope', '--id', 'x'], /^pictor: --tenant must be a tenant id/m],
+      [['frobnicate'], /^pictor: Unknown command 'frobnicate'\./m],
+    ] as const) {
+      const result = await pictor(...args);
+      assert.equal(result.code, 1, args.join(' '));
+      assert.match(result.stderr, message);
+    }
+  });
+});

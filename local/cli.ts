@@ -25,6 +25,9 @@ Commands:
 
 class UsageError extends Error {}
 
+// Clients are built after this line; the SDK's node-20 notice is noise in a CLI's output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const settings = readSettings();
 const endpoints = endpointsOf(settings);
 const region = 'us-east-1';

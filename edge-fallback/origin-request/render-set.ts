@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
 import sharp, { type Metadata } from 'sharp';
 import { PictorError } from '../../core/errors.ts';
-import type { ExplicitFormat } from '../../core/formats.ts';
 import type { VariantSpec } from '../../core/variant.ts';
-import { CONTENT_TYPES, encode, inspectOriginal, renderVariant, type RenderLimits, type RenderedVariant } from './render.ts';
+import { encode, inspectOriginal, outputFormat, renderedVariant, renderVariant, type RenderLimits, type RenderedVariant } from './render.ts';
 
 export interface RenderedSpec {
   readonly spec: VariantSpec;
@@ -67,17 +65,9 @@ async function downscale(level: RawLevel, width: number, height: number): Promis
 }
 
 async function encodeLevel(level: RawLevel, spec: VariantSpec, avifEffort: number): Promise<RenderedVariant> {
-  const hasAlpha = level.info.channels === 2 || level.info.channels === 4;
-  const format: ExplicitFormat = spec.fmt === 'legacy' ? (hasAlpha ? 'png' : 'jpeg') : spec.fmt;
+  const format = outputFormat(spec, level.info.channels === 2 || level.info.channels === 4);
   const pipeline = sharp(level.data, { raw: level.info });
   encode(pipeline, format, spec.q, avifEffort);
   const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
-  return {
-    body: data,
-    contentType: CONTENT_TYPES[format],
-    format,
-    width: info.width,
-    height: info.height,
-    etag: `"${createHash('md5').update(data).digest('hex')}"`,
-  };
+  return renderedVariant(data, format, info.width, info.height);
 }

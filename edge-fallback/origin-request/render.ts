@@ -59,7 +59,7 @@ export const CONTENT_TYPES: Record<ExplicitFormat, string> = {
 export async function renderVariant(original: Buffer, spec: VariantSpec, limits: RenderLimits): Promise<RenderedVariant> {
   const { metadata, frames } = await inspectOriginal(original, limits, spec.fmt === 'webp');
   const animate = frames > 1 && spec.fmt === 'webp';
-  const format: ExplicitFormat = spec.fmt === 'legacy' ? (metadata.hasAlpha ? 'png' : 'jpeg') : spec.fmt;
+  const format = outputFormat(spec, metadata.hasAlpha ?? false);
 
   try {
     const pipeline = sharp(original, {
@@ -74,17 +74,20 @@ export async function renderVariant(original: Buffer, spec: VariantSpec, limits:
       .toColourspace('srgb');
     encode(pipeline, format, spec.q, limits.avifEffort);
     const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
-    return {
-      body: data,
-      contentType: CONTENT_TYPES[format],
-      format,
-      width: info.width,
-      height: animate ? (info.pageHeight ?? info.height) : info.height,
-      etag: `"${createHash('md5').update(data).digest('hex')}"`,
-    };
+    return renderedVariant(data, format, info.width, animate ? (info.pageHeight ?? info.height) : info.height);
   } catch (error) {
     throw new PictorError('UnprocessableImage', 'The original could not be decoded.', { cause: error });
   }
+}
+
+/** The format a spec is encoded in: `legacy` is PNG where there is transparency, JPEG otherwise. */
+export function outputFormat(spec: VariantSpec, hasAlpha: boolean): ExplicitFormat {
+  return spec.fmt === 'legacy' ? (hasAlpha ? 'png' : 'jpeg') : spec.fmt;
+}
+
+/** Encoded bytes as a variant, with the quoted MD5 that S3 reports as their ETag. */
+export function renderedVariant(body: Buffer, format: ExplicitFormat, width: number, height: number): RenderedVariant {
+  return { body, contentType: CONTENT_TYPES[format], format, width, height, etag: `"${createHash('md5').update(body).digest('hex')}"` };
 }
 
 /**

@@ -1,15 +1,12 @@
 import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';
-import { awsClients } from '../shared/aws-clients.ts';
-import { ObjectStore } from '../shared/object-store.ts';
+import { awsClients, pipelineStores } from '../shared/aws-clients.ts';
 import { readTaskConfig, type TaskConfig } from '../shared/task-config.ts';
-import { VersionMap } from '../shared/version-map.ts';
 import { probeOriginal, ProbeInput } from './probe-original.ts';
 
 export function createHandler(config: TaskConfig): TaskHandler {
   const clients = awsClients(config);
   const deps = {
-    originals: new ObjectStore(clients.s3, config.originalsBucket),
-    versions: new VersionMap(clients.documents, config.versionsTable),
+    ...pipelineStores(config, clients),
     knownTenant: (tenant: string) => Object.hasOwn(config.tenants.tenants, tenant),
     limits: config.limits,
   };

@@ -1,16 +1,12 @@
-import { awsClients } from '../shared/aws-clients.ts';
-import { ObjectStore } from '../shared/object-store.ts';
+import { awsClients, pipelineStores } from '../shared/aws-clients.ts';
 import { readTaskConfig, type TaskConfig } from '../shared/task-config.ts';
 import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';
-import { VersionMap } from '../shared/version-map.ts';
 import { RenderInput, renderVariants, tenantLookup } from './render-variants.ts';
 
 export function createHandler(config: TaskConfig): TaskHandler {
   const clients = awsClients(config);
   const deps = {
-    originals: new ObjectStore(clients.s3, config.originalsBucket),
-    variants: new ObjectStore(clients.s3, config.variantsBucket),
-    versions: new VersionMap(clients.documents, config.versionsTable),
+    ...pipelineStores(config, clients),
     tenant: tenantLookup(config.tenants.tenants),
     limits: config.limits,
   };

@@ -3,7 +3,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ObjectStore } from './object-store.ts';
 import type { TaskConfig } from './task-config.ts';
+import { VersionMap } from './version-map.ts';
 
 export interface AwsClients {
   readonly s3: S3Client;
@@ -30,5 +32,14 @@ export function awsClients(config: TaskConfig): AwsClients {
     documents: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
     events: new EventBridgeClient({ region, endpoint: config.endpoints.eventbridge }),
     cloudfront: new CloudFrontClient({ region: 'us-east-1', endpoint: config.endpoints.cloudfront }),
+  };
+}
+
+/** The pipeline's stores, as the tasks see them. */
+export function pipelineStores(config: TaskConfig, clients: AwsClients) {
+  return {
+    originals: new ObjectStore(clients.s3, config.originalsBucket),
+    variants: new ObjectStore(clients.s3, config.variantsBucket),
+    versions: new VersionMap(clients.documents, config.versionsTable),
   };
 }

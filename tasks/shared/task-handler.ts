@@ -34,7 +34,8 @@ export interface TaskDefinition<I, O> {
  * name is the state machine's contract), and makes the task idempotent on DynamoDB.
  */
 export function defineTask<I, O>(definition: TaskDefinition<I, O>, config: TaskConfig, clients: AwsClients): TaskHandler {
-  const logger = new Logger({ serviceName: `pictor-${definition.name}`, logLevel: (process.env.POWERTOOLS_LOG_LEVEL as 'INFO') ?? 'INFO' });
+  // The level comes from POWERTOOLS_LOG_LEVEL, which the Logger reads itself.
+  const logger = new Logger({ serviceName: `pictor-${definition.name}` });
   const run = async (event: TaskEvent, _context?: Context): Promise<O> => {
     const parsed = definition.input.safeParse(event.input);
     const keys = pick(event.input, ['tenant', 'imageId']);

@@ -32,6 +32,8 @@ const settings = readSettings();
 const endpoints = endpointsOf(settings);
 const region = 'us-east-1';
 const credentials = LOCAL_S3_CREDENTIALS;
+const sfn = new SFNClient({ region, endpoint: endpoints.control, credentials });
+const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region, endpoint: endpoints.dynamodb, credentials }));
 
 async function main(argv: string[]): Promise<string> {
   const [command, ...rest] = argv;
@@ -68,6 +70,7 @@ async function upload(args: string[]): Promise<string> {
     throw new Error(`The twin's S3 server at ${endpoints.s3} did not take the upload (is 'npm start' running?): ${error.message}`);
   });
   const etag = (put.ETag ?? '').replace(/"/g, '');
+  const uploadedAt = new Date(Date.now() - 1000);
   const deadline = Date.now() + Number(values.wait) * 1000;
   while (Date.now() < deadline) {
     const record = await versionRecord(image.tenant, image.imageId);
@@ -75,7 +78,7 @@ async function upload(args: string[]): Promise<string> {
       const link = canonicalUrl(image, Number(record.version), tenant, new URLSearchParams('w=640'));
       return `Uploaded ${file} as ${key}; published as version ${record.version}.\n${link}`;
     }
-    const outcome = await uploadOutcome(key, etag);
+    const outcome = await uploadOutcome(key, etag, uploadedAt);
     if (outcome) throw new Error(outcome);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -83,13 +86,13 @@ async function upload(args: string[]): Promise<string> {
 }
 
 /** Why an upload's execution ended without publishing, if it did. */
-async function uploadOutcome(key: string, etag: string): Promise<string | null> {
-  const sfn = new SFNClient({ region, endpoint: endpoints.control, credentials });
+async function uploadOutcome(key: string, etag: string, since: Date): Promise<string | null> {
   const { stateMachines = [] } = await sfn.send(new ListStateMachinesCommand({}));
   const renderOnUpload = stateMachines.find((m) => m.name?.includes('RenderOnUpload'));
   if (!renderOnUpload) return null;
   const { executions = [] } = await sfn.send(new ListExecutionsCommand({ stateMachineArn: renderOnUpload.stateMachineArn }));
   for (const summary of executions) {
+    if (!summary.startDate || summary.startDate < since) continue;
     const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: summary.executionArn }));
     const input = JSON.parse(execution.input ?? '{}');
     if (input?.detail?.object?.key !== key || input?.detail?.object?.etag !== etag) continue;
@@ -156,7 +159,6 @@ async function sign(args: string[]): Promise<string> {
 async function status(args: string[]): Promise<string> {
   const [arn] = args;
   if (!arn || args.length > 1) throw new UsageError('status takes one execution ARN.');
-  const sfn = new SFNClient({ region, endpoint: endpoints.control, credentials });
   const e = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
   const lines = [`${e.status}  ${e.name}`, `  started  ${e.startDate?.toISOString()}`];
   if (e.stopDate) lines.push(`  stopped  ${e.stopDate.toISOString()}`);
@@ -178,20 +180,22 @@ async function tenantOf(name: string): Promise<{ config: PictorConfig; tenant: T
 }
 
 async function versionRecord(tenant: string, imageId: string): Promise<Record<string, unknown> | undefined> {
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region, endpoint: endpoints.dynamodb, credentials }));
   try {
     return (await documents.send(new GetCommand({ TableName: LOCAL_TABLES.versions, Key: { id: `${tenant}/${imageId}` } }))).Item;
   } catch (error) {
     throw new Error(`The twin's version map at ${endpoints.dynamodb} did not answer (is 'npm start' running?): ${(error as Error).message}`);
-  } finally {
-    documents.destroy();
   }
 }
 
-main(process.argv.slice(2)).then(
-  (output) => console.log(output),
-  (error: unknown) => {
-    console.error(`pictor: ${(error as Error).message}${error instanceof UsageError ? `\n\n${USAGE}` : ''}`);
-    process.exit(1);
-  },
-);
+main(process.argv.slice(2))
+  .then(
+    (output) => console.log(output),
+    (error: unknown) => {
+      console.error(`pictor: ${(error as Error).message}${error instanceof UsageError ? `\n\n${USAGE}` : ''}`);
+      process.exitCode = 1;
+    },
+  )
+  .finally(() => {
+    sfn.destroy();
+    documents.destroy();
+  });

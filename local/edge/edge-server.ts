@@ -136,8 +136,7 @@ export class LocalEdge {
   /** The cache policy's key: the path, then the allowlisted query parameters in the order the function left them. */
   cacheKey(request: CfFunctionRequest): string {
     const allowed = this.options.cacheKeyQueryStrings;
-    const pairs = typeof request.querystring === 'string' ? request.querystring.split('&').filter(Boolean) : serializeQuery(request.querystring);
-    const kept = pairs.filter((pair) => allowed.includes(splitOnce(pair, '=')[0]!));
+    const kept = queryParts(request.querystring).filter((pair) => allowed.includes(splitOnce(pair, '=')[0]!));
     return kept.length > 0 ? `${request.uri}?${kept.join('&')}` : request.uri;
   }
 
@@ -180,7 +179,7 @@ export class LocalEdge {
 
   /** Tries the origin group in order; the origin-request handler runs again for the secondary. */
   private async fetch(viewed: CfFunctionRequest, etag?: string): Promise<OriginResponse> {
-    const querystring = typeof viewed.querystring === 'string' ? viewed.querystring : serializeQuery(viewed.querystring).join('&');
+    const querystring = queryParts(viewed.querystring).join('&');
     const origins = [this.options.originGroup.primary, this.options.originGroup.secondary];
     let result: OriginResponse = { status: 502, headers: {}, body: Buffer.alloc(0) };
     for (const [index, originDomain] of origins.entries()) {
@@ -264,8 +263,10 @@ function jsonError(status: number, code: 'NotFound' | 'OriginUnavailable', messa
   return { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: Buffer.from(errorBody(code, message)) };
 }
 
-function serializeQuery(values: CfValues): string[] {
-  return Object.entries(values).flatMap(([name, entry]) => (entry.multiValue ?? [entry]).map((v) => `${name}=${v.value}`));
+/** The `name=value` parts of a query the function left as a string or as CloudFront's object. */
+function queryParts(querystring: CfValues | string): string[] {
+  if (typeof querystring === 'string') return querystring.split('&').filter(Boolean);
+  return Object.entries(querystring).flatMap(([name, entry]) => (entry.multiValue ?? [entry]).map((v) => `${name}=${v.value}`));
 }
 
 function splitOnce(text: string, separator: string): [string, string?] {

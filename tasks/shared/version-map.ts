@@ -36,42 +36,32 @@ export class VersionMap {
 
   /** The next version for an upload; null when a newer upload has already reserved one, or on a tombstone. */
   async reserve(tenant: string, imageId: string, sequencer: string): Promise<number | null> {
-    try {
-      const result = await guard(
-        this.documents.send(new UpdateCommand({
-          TableName: this.table,
-          Key: { id: id(tenant, imageId) },
-          UpdateExpression: 'SET tenant = :tenant, imageId = :image, reservedSequencer = :seq ADD nextVersion :one',
-          ConditionExpression: '(attribute_not_exists(reservedSequencer) OR reservedSequencer < :seq) AND attribute_not_exists(tombstonedAt)',
-          ExpressionAttributeValues: { ':tenant': tenant, ':image': imageId, ':seq': normalizeSequencer(sequencer), ':one': 1 },
-          ReturnValues: 'UPDATED_NEW',
-        })),
-      );
-      return Number(result.Attributes?.nextVersion);
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return null;
-      throw error;
-    }
+    const result = await conditionally(
+      this.documents.send(new UpdateCommand({
+        TableName: this.table,
+        Key: { id: id(tenant, imageId) },
+        UpdateExpression: 'SET tenant = :tenant, imageId = :image, reservedSequencer = :seq ADD nextVersion :one',
+        ConditionExpression: '(attribute_not_exists(reservedSequencer) OR reservedSequencer < :seq) AND attribute_not_exists(tombstonedAt)',
+        ExpressionAttributeValues: { ':tenant': tenant, ':image': imageId, ':seq': normalizeSequencer(sequencer), ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      })),
+    );
+    return result ? Number(result.Attributes?.nextVersion) : null;
   }
 
   /** Publishes a rendered version; null when a higher version is already published or the image is tombstoned. */
   async publish(tenant: string, imageId: string, version: number, sequencer: string, etag: string): Promise<{ previousVersion: number } | null> {
-    try {
-      const result = await guard(
-        this.documents.send(new UpdateCommand({
-          TableName: this.table,
-          Key: { id: id(tenant, imageId) },
-          UpdateExpression: 'SET version = :v, sequencer = :seq, etag = :etag, updatedAt = :now',
-          ConditionExpression: '(attribute_not_exists(version) OR version < :v) AND attribute_not_exists(tombstonedAt)',
-          ExpressionAttributeValues: { ':v': version, ':seq': normalizeSequencer(sequencer), ':etag': etag, ':now': new Date().toISOString() },
-          ReturnValues: 'UPDATED_OLD',
-        })),
-      );
-      return { previousVersion: Number(result.Attributes?.version ?? 0) };
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return null;
-      throw error;
-    }
+    const result = await conditionally(
+      this.documents.send(new UpdateCommand({
+        TableName: this.table,
+        Key: { id: id(tenant, imageId) },
+        UpdateExpression: 'SET version = :v, sequencer = :seq, etag = :etag, updatedAt = :now',
+        ConditionExpression: '(attribute_not_exists(version) OR version < :v) AND attribute_not_exists(tombstonedAt)',
+        ExpressionAttributeValues: { ':v': version, ':seq': normalizeSequencer(sequencer), ':etag': etag, ':now': new Date().toISOString() },
+        ReturnValues: 'UPDATED_OLD',
+      })),
+    );
+    return result ? { previousVersion: Number(result.Attributes?.version ?? 0) } : null;
   }
 
   /** Marks an image taken down; returns the record as it was. Idempotent. */
@@ -96,6 +86,16 @@ async function guard<T>(pending: Promise<T>): Promise<T> {
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) throw error;
     throw new PictorError('OriginUnavailable', 'The version map did not answer.', { cause: error });
+  }
+}
+
+/** A conditional write: null when its condition did not hold. */
+async function conditionally<T>(pending: Promise<T>): Promise<T | null> {
+  try {
+    return await guard(pending);
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return null;
+    throw error;
   }
 }
 

@@ -1,7 +1,11 @@
 import { fail, type Result } from './error-codes.ts';
 
 /**
- * The URL contract: `/img/{tenant}/{imageId}` or `/img/{tenant}/v{n}/{imageId}`.
+ * The URL contract: `/img/{tenant}/{imageId}` or `/img/{tenant}/{imageId}/v{n}`.
+ *
+ * The version comes after the id so that one invalidation path, `/img/{tenant}/{imageId}*`,
+ * covers every URL of an image, versioned or not: CloudFront allows `*` only at a path's end
+ * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/invalidation-specifying-objects.html).
  *
  * Grammar (ASCII only, case-sensitive, no percent-encoding):
  * - tenant: 3 to 32 of `a-z 0-9 -`, starting and ending with a letter or digit;
@@ -35,21 +39,21 @@ export function parseImagePath(uri: string): Result<{ path: ImagePath }> {
   if (uri.indexOf(PATH_PREFIX) !== 0) return fail('NotFound', 'No such resource.');
   const segments = uri.slice(PATH_PREFIX.length).split('/');
   if (segments.length < 2 || segments.length > 3) {
-    return fail('InvalidPath', 'Expected /img/{tenant}/{imageId} or /img/{tenant}/v{n}/{imageId}.');
+    return fail('InvalidPath', 'Expected /img/{tenant}/{imageId} or /img/{tenant}/{imageId}/v{n}.');
   }
   const tenant = segments[0] as string;
   if (!TENANT.test(tenant)) return fail('InvalidPath', 'Invalid tenant in path.');
-  const imageId = segments[segments.length - 1] as string;
+  const imageId = segments[1] as string;
   if (!IMAGE_ID.test(imageId)) {
     return fail('InvalidPath', 'Invalid image id: use 1 to 128 of A-Z a-z 0-9 _ -, starting with a letter or digit.');
   }
   if (segments.length === 2) return { ok: true, path: { tenant: tenant, imageId: imageId } };
-  const version = segments[1] as string;
+  const version = segments[2] as string;
   if (!VERSION.test(version)) return fail('InvalidPath', 'Invalid version in path: expected v1, v2, ...');
   return { ok: true, path: { tenant: tenant, imageId: imageId, version: parseInt(version.slice(1), 10) } };
 }
 
 export function formatImagePath(path: ImagePath): string {
-  const version = path.version === undefined ? '' : 'v' + path.version + '/';
-  return PATH_PREFIX + path.tenant + '/' + version + path.imageId;
+  const version = path.version === undefined ? '' : '/v' + path.version;
+  return PATH_PREFIX + path.tenant + '/' + path.imageId + version;
 }

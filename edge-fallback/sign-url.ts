@@ -9,7 +9,7 @@ import type { TenantPolicy } from '../core/tenant-policy.ts';
 export const hmacSha256: HmacSha256 = (secret, data) => createHmac('sha256', secret).update(data).digest('base64url');
 
 export interface SignUrlInput {
-  /** `/img/{tenant}/{imageId}` or `/img/{tenant}/v{n}/{imageId}`, optionally with a query. */
+  /** `/img/{tenant}/{imageId}` or `/img/{tenant}/{imageId}/v{n}`, optionally with a query. */
   readonly url: string;
   /** The policy of the URL's tenant (the one its keys belong to). */
   readonly policy: TenantPolicy;

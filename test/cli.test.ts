@@ -58,7 +58,7 @@ describe('the pictor CLI against the twin', () => {
     const printed = await pictor('url', '--tenant', 'shop', '--id', 'hero', '--w', '640', '--fmt', 'webp');
     assert.equal(printed.code, 0, printed.stderr);
     const url = printed.stdout.trim();
-    assert.equal(url, `${twin.edgeUrl}/img/shop/v1/hero?fmt=webp&q=75&w=640`);
+    assert.equal(url, `${twin.edgeUrl}/img/shop/hero/v1?fmt=webp&q=75&w=640`);
     assert.equal((await fetch(url)).status, 200);
     const second = await fetch(url);
     assert.equal(second.headers.get('x-cache'), 'Hit from cloudfront');

@@ -96,9 +96,9 @@ describe('RenderOnUpload on the twin', () => {
     const rendersBefore = twin.edge.stats.originRenders;
     // The standard set's classes: avif, webp and legacy (what fmt=auto gives a browser without either).
     for (const query of ['w=320&fmt=avif', 'w=320&fmt=webp', 'w=320', 'w=640&fmt=webp', 'w=1280&fmt=legacy']) {
-      const first = await edge(`/img/shop/v1/photo?${query}`);
+      const first = await edge(`/img/shop/photo/v1?${query}`);
       assert.equal(first.status, 200, query);
-      const second = await edge(`/img/shop/v1/photo?${query}`);
+      const second = await edge(`/img/shop/photo/v1?${query}`);
       assert.equal(second.xcache, 'Hit from cloudfront', query);
       assert.deepEqual(second.body, first.body);
     }
@@ -106,15 +106,15 @@ describe('RenderOnUpload on the twin', () => {
   });
 
   it('bumps the version on re-upload; the old versioned URL keeps its bytes', async () => {
-    const v1 = await edge('/img/shop/v1/photo?w=640&fmt=jpeg');
+    const v1 = await edge('/img/shop/photo/v1?w=640&fmt=jpeg');
     await upload('shop/photo', await sharp(await sampleImage(1600, 1067)).negate().jpeg().toBuffer());
     await settle();
     assert.equal((await versionOf('shop/photo'))?.version, 2);
-    const v2 = await edge('/img/shop/v2/photo?w=640&fmt=jpeg');
+    const v2 = await edge('/img/shop/photo/v2?w=640&fmt=jpeg');
     assert.equal(v2.status, 200);
     assert.equal(v2.xcache, 'Miss from cloudfront');
     assert.notDeepEqual(v2.body, v1.body);
-    const v1Again = await edge('/img/shop/v1/photo?w=640&fmt=jpeg');
+    const v1Again = await edge('/img/shop/photo/v1?w=640&fmt=jpeg');
     assert.deepEqual(v1Again.body, v1.body);
   });
 

@@ -83,7 +83,7 @@ describe('origin-request with generated images', () => {
 
   it('never enlarges, and marks versioned URLs immutable', async () => {
     await client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: snapshotKey({ tenant: 'acme', imageId: 'small' }, 2), Body: await syntheticPhoto(200, 150) }));
-    const out = await served(await request('/img/acme/v2/small', 'fmt=jpeg&q=75&w=1280'));
+    const out = await served(await request('/img/acme/small/v2', 'fmt=jpeg&q=75&w=1280'));
     const meta = await sharp(out.body).metadata();
     assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', 200, 150]);
     assert.equal(out.headers['cache-control'], 'public, max-age=31536000, immutable');
@@ -91,7 +91,7 @@ describe('origin-request with generated images', () => {
 
   it("answers 404 for a version that was never published, not today's bytes", async () => {
     await upload('acme', 'published', await syntheticPhoto(400, 300));
-    const out = await served(await request('/img/acme/v7/published', 'fmt=jpeg&q=75&w=320'));
+    const out = await served(await request('/img/acme/published/v7', 'fmt=jpeg&q=75&w=320'));
     assert.equal(out.status, 404);
     assert.doesNotMatch(out.headers['cache-control']!, /immutable/);
     assert.deepEqual(await storedVariants('acme/published/'), []);

@@ -21,6 +21,11 @@ export const ERROR_CODES = {
   InternalError: { status: 500, expose: false },
   InvalidConfig: { status: 500, expose: false },
   InvalidEvent: { status: 400, expose: false },
+  // Pipeline-only: names the takedown and re-render state machines retry or catch.
+  TooManyInvalidationsInProgress: { status: 503, expose: false },
+  TakedownUnverified: { status: 500, expose: false },
+  TakedownIncomplete: { status: 500, expose: false },
+  TooManyFailures: { status: 500, expose: false },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -50,6 +55,9 @@ export function errorBody(code: ErrorCode, message: string): string {
 
 /** Errors a state machine retries: the dependency failed, not the input. */
 export const TRANSIENT_ERRORS: readonly ErrorCode[] = ['OriginUnavailable'];
+
+/** Errors a state machine waits out and retries: worth a warning in the logs, not an error. */
+export const RETRIED_ERRORS: readonly ErrorCode[] = ['OriginUnavailable', 'TooManyInvalidationsInProgress', 'TakedownUnverified'];
 
 /** Errors that mean the original itself is bad: it goes to quarantine. */
 export const REJECTION_ERRORS: readonly ErrorCode[] = ['UnprocessableImage', 'ImageTooLarge'];

@@ -1,4 +1,4 @@
-import type { RequestedFormat, ResolvedFormat } from './formats.ts';
+import { EXPLICIT_FORMATS, type RequestedFormat, type ResolvedFormat } from './formats.ts';
 
 export const FITS = ['cover', 'contain', 'inside'] as const;
 export type Fit = (typeof FITS)[number];
@@ -41,4 +41,26 @@ export function variantName(spec: VariantSpec): string {
   if (spec.fit !== undefined) parts.push(spec.fit);
   if (spec.q !== undefined) parts.push('q' + spec.q);
   return (parts.length ? parts.join('_') : 'full') + '.' + spec.fmt;
+}
+
+/** The spec a stored variant's file name stands for; null for anything {@link variantName} never writes. */
+export function parseVariantName(name: string): VariantSpec | null {
+  const dot = name.lastIndexOf('.');
+  const fmt = name.slice(dot + 1) as ResolvedFormat;
+  if (dot < 1 || (fmt !== 'legacy' && EXPLICIT_FORMATS.indexOf(fmt as never) < 0)) return null;
+  const stem = name.slice(0, dot);
+  const spec: { w?: number; h?: number; fit?: Fit; q?: number; fmt: ResolvedFormat } = { fmt };
+  if (stem !== 'full') {
+    const parts = stem.split('_');
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i] as string;
+      const number = /^[whq][1-9][0-9]*$/.test(part) ? parseInt(part.slice(1), 10) : NaN;
+      if (part[0] === 'w' && number) spec.w = number;
+      else if (part[0] === 'h' && number) spec.h = number;
+      else if (part[0] === 'q' && number) spec.q = number;
+      else if (FITS.indexOf(part as Fit) >= 0) spec.fit = part as Fit;
+      else return null;
+    }
+  }
+  return variantName(spec) === name ? spec : null;
 }

@@ -4,6 +4,7 @@ import { formatImagePath, parseImagePath } from '../core/image-path.ts';
 import { normalizeQuery, type QueryPairs } from '../core/normalize.ts';
 import { stringToSign, type HmacSha256 } from '../core/signing.ts';
 import type { TenantPolicy } from '../core/tenant-policy.ts';
+import { policyOf, type TenantConfig } from '../core/tenant-config.ts';
 
 /** base64url(HMAC-SHA256), as the viewer function computes it. */
 export const hmacSha256: HmacSha256 = (secret, data) => createHmac('sha256', secret).update(data).digest('base64url');
@@ -37,4 +38,16 @@ export function signUrl(input: SignUrlInput): string {
   const query = normalized.normalized.signedQuery;
   const sig = hmacSha256(input.secret, stringToSign(canonicalPath, query, exp, input.kid));
   return `${canonicalPath}?${query}&exp=${exp}&kid=${encodeURIComponent(input.kid)}&sig=${sig}`;
+}
+
+/**
+ * Signs a URL with the tenant's newest key: the last one listed, since keys
+ * rotate by appending the next and later dropping the oldest.
+ * @throws {Error} when the tenant has no signing keys
+ */
+export function signWithNewestKey(url: string, tenantId: string, tenant: TenantConfig, expiresAt: Date, kid?: string): string {
+  const keys = Object.entries(tenant.signing.keys);
+  const key = kid === undefined ? keys.at(-1) : keys.find(([id]) => id === kid);
+  if (!key) throw new Error(kid === undefined ? `Tenant '${tenantId}' has no signing keys.` : `Tenant '${tenantId}' has no key '${kid}'.`);
+  return signUrl({ url, policy: policyOf(tenant), kid: key[0], secret: key[1], expiresAt });
 }

@@ -8,7 +8,7 @@ import { formatImagePath, isImageId, isTenantId, parseImagePath } from '../core/
 import { normalizeQuery } from '../core/normalize.ts';
 import { uploadKey } from '../core/object-keys.ts';
 import { policyOf, type PictorConfig, type TenantConfig } from '../core/tenant-config.ts';
-import { signUrl } from '../edge-fallback/sign-url.ts';
+import { signWithNewestKey } from '../edge-fallback/sign-url.ts';
 import { LOCAL_TABLES } from './pipeline/local-pipeline.ts';
 import { LOCAL_S3_CREDENTIALS } from './s3-server.ts';
 import { endpointsOf, loadTenants, readSettings } from './settings.ts';
@@ -132,9 +132,7 @@ async function url(args: string[]): Promise<string> {
 function canonicalUrl(image: { tenant: string; imageId: string }, version: number, tenant: TenantConfig, query: URLSearchParams, signed = false): string {
   const path = formatImagePath({ ...image, version });
   if (signed || tenant.signing.required) {
-    const [kid, secret] = Object.entries(tenant.signing.keys).at(-1) ?? [];
-    if (!kid || !secret) throw new Error(`Tenant '${image.tenant}' has no signing keys.`);
-    return endpoints.edge + signUrl({ url: `${path}?${query}`, policy: policyOf(tenant), kid, secret, expiresAt: new Date(Date.now() + 3600_000) });
+    return endpoints.edge + signWithNewestKey(`${path}?${query}`, image.tenant, tenant, new Date(Date.now() + 3600_000));
   }
   const normalized = normalizeQuery([...query.entries()], policyOf(tenant), undefined);
   if (!normalized.ok) throw new UsageError(normalized.message);
@@ -149,11 +147,7 @@ async function sign(args: string[]): Promise<string> {
   const path = parseImagePath(target.split('?')[0]!);
   if (!path.ok) throw new UsageError(path.message);
   const { tenant } = await tenantOf(path.path.tenant);
-  const keys = Object.entries(tenant.signing.keys);
-  const key = values.kid === undefined ? keys.at(-1) : keys.find(([kid]) => kid === values.kid);
-  if (!key) throw new Error(values.kid ? `Tenant '${path.path.tenant}' has no key '${values.kid}'.` : `Tenant '${path.path.tenant}' has no signing keys.`);
-  const signed = signUrl({ url: target, policy: policyOf(tenant), kid: key[0], secret: key[1], expiresAt: new Date(Date.now() + Number(values.ttl) * 1000) });
-  return endpoints.edge + signed;
+  return endpoints.edge + signWithNewestKey(target, path.path.tenant, tenant, new Date(Date.now() + Number(values.ttl) * 1000), values.kid);
 }
 
 async function status(args: string[]): Promise<string> {

@@ -24,10 +24,49 @@ export async function startLocalS3(options: { directory: string; buckets: readon
     vhostBuckets: false,
     configureBuckets: options.buckets.map((name) => ({ name })),
   });
+  // Koa composes its middleware on listen, so this one runs before s3rver's router.
+  (server as unknown as { middleware: unknown[] }).middleware.unshift(listObjectVersions(server));
   const address = await server.run();
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
     server,
     close: () => server.close(),
   };
+}
+
+/**
+ * ListObjectVersions, which s3rver lacks, answered as S3 answers it for a bucket
+ * that never had versioning: one version per object, with the version id "null".
+ * Takedowns list versions to erase every one of them in versioned buckets.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html
+ */
+function listObjectVersions(server: S3rver) {
+  const store = (server as unknown as { store: { listObjects(bucket: string, options: { prefix: string }): Promise<{ objects: StoredObject[] }> } }).store;
+  return async (ctx: { method: string; path: string; query: Record<string, string>; status: number; type: string; body: string }, next: () => Promise<void>) => {
+    const bucket = /^\/([^/]+)\/?$/.exec(ctx.path)?.[1];
+    if (ctx.method !== 'GET' || !bucket || !('versions' in ctx.query)) return next();
+    const prefix = ctx.query.prefix ?? '';
+    const { objects } = await store.listObjects(bucket, { prefix });
+    const versions = objects.map(
+      (o) =>
+        `<Version><Key>${xml(o.key)}</Key><VersionId>null</VersionId><IsLatest>true</IsLatest><LastModified>${o.lastModifiedDate.toISOString()}</LastModified>` +
+        `<ETag>${xml(o.metadata.etag ?? '')}</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Version>`,
+    );
+    ctx.status = 200;
+    ctx.type = 'application/xml';
+    ctx.body =
+      `<?xml version="1.0" encoding="UTF-8"?><ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${xml(bucket)}</Name>` +
+      `<Prefix>${xml(prefix)}</Prefix><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>${versions.join('')}</ListVersionsResult>`;
+  };
+}
+
+interface StoredObject {
+  readonly key: string;
+  readonly size: number;
+  readonly lastModifiedDate: Date;
+  readonly metadata: Record<string, string>;
+}
+
+function xml(text: string): string {
+  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -10,6 +10,7 @@ export const BUCKETS = {
   originals: { bucket: 'pictor-originals', region: 'us-east-1' },
   replica: { bucket: 'pictor-originals-replica', region: 'eu-west-1' },
   variants: { bucket: 'pictor-variants', region: 'us-east-1' },
+  audit: { bucket: 'pictor-audit', region: 'us-east-1' },
 } as const;
 
 export const ALL_BUCKETS = Object.values(BUCKETS).map((b) => b.bucket);

@@ -38,6 +38,8 @@ export interface TwinOptions {
   readonly dynamodbPort?: number;
   /** Milliseconds for every Retry pause of the state machines. @default their own */
   readonly retryIntervalMs?: number;
+  /** Milliseconds for every Wait state (polling CloudFront, for one). @default their own */
+  readonly waitMs?: number;
   readonly instrument?: LocalPipelineOptions['instrument'];
 }
 
@@ -108,6 +110,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     pipeline = startLocalPipeline({
       config: options.config,
       s3,
+      edge: { distributionId: LOCAL_DISTRIBUTION_ID, url: edgeUrl },
+      waitMs: options.waitMs,
       endpoints: { s3: s3.endpoint, dynamodb: dynamodb.endpoint, eventbridge: controlUrl, cloudfront: controlUrl },
       retryIntervalMs: options.retryIntervalMs,
       instrument: options.instrument,

@@ -43,6 +43,8 @@ const child = spawn(
       // s3rver answers a truncated ListObjectsV2 with 500 without the legacy provider (shared/LOCAL_STACK.md).
       NODE_OPTIONS: [process.env.NODE_OPTIONS, '--openssl-legacy-provider'].filter(Boolean).join(' '),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // Tests inject failures on purpose: show the tasks' errors, not their expected retries.
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
     },
   },
 );

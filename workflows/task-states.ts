@@ -17,6 +17,11 @@ export interface TaskStateOptions {
   readonly resultPath?: string;
   /** @default 6 */
   readonly maxAttempts?: number;
+  /**
+   * The part of the state's data the task receives as `input`.
+   * @default '$', all of it
+   */
+  readonly inputPath?: string;
 }
 
 /**
@@ -27,7 +32,7 @@ export interface TaskStateOptions {
 export function taskState(scope: Construct, id: string, fn: IFunction, options: TaskStateOptions = {}): tasks.LambdaInvoke {
   const state = new tasks.LambdaInvoke(scope, id, {
     lambdaFunction: fn,
-    payload: sfn.TaskInput.fromObject({ 'input.$': '$', 'executionId.$': '$$.Execution.Id' }),
+    payload: sfn.TaskInput.fromObject({ 'input.$': options.inputPath ?? '$', 'executionId.$': '$$.Execution.Id' }),
     payloadResponseOnly: true,
     resultPath: options.resultPath,
     retryOnServiceExceptions: true,

@@ -19,7 +19,14 @@ export interface Rule {
   readonly name: string;
   readonly eventBusName: string;
   readonly pattern: EventPattern;
-  readonly targets: readonly { readonly arn: string; readonly input?: string; readonly inputPath?: string }[];
+  readonly targets: readonly Target[];
+}
+
+export interface Target {
+  readonly arn: string;
+  readonly input?: string;
+  readonly inputPath?: string;
+  readonly inputTransformer?: { readonly InputPathsMap?: Record<string, string>; readonly InputTemplate: string };
 }
 
 export type Deliver = (targetArn: string, input: unknown) => void;
@@ -45,7 +52,12 @@ export class LocalEventBus {
         name: logicalId,
         eventBusName: props.EventBusName ?? 'default',
         pattern: props.EventPattern,
-        targets: (props.Targets ?? []).map((t: { Arn: string; Input?: string; InputPath?: string }) => ({ arn: t.Arn, input: t.Input, inputPath: t.InputPath })),
+        targets: (props.Targets ?? []).map((t: { Arn: string; Input?: string; InputPath?: string; InputTransformer?: Target['inputTransformer'] }) => ({
+          arn: t.Arn,
+          input: t.Input,
+          inputPath: t.InputPath,
+          inputTransformer: t.InputTransformer,
+        })),
       });
     }
     return new LocalEventBus(rules, deliver);
@@ -73,10 +85,38 @@ export class LocalEventBus {
       matched.push(rule.name);
       for (const target of rule.targets) {
         this.delivered.push({ rule: rule.name, target: target.arn, event });
-        this.deliver(target.arn, target.input !== undefined ? JSON.parse(target.input) : target.inputPath ? select(event, target.inputPath) : event);
+        this.deliver(target.arn, targetInput(target, event));
       }
     }
     return { id: event.id, matched };
+  }
+}
+
+/** What a target receives: the event, a constant, a part of it, or a transformed one. */
+function targetInput(target: Target, event: BusEvent): unknown {
+  if (target.input !== undefined) return JSON.parse(target.input);
+  if (target.inputPath) return select(event, target.inputPath);
+  if (target.inputTransformer) return transform(target.inputTransformer, event);
+  return event;
+}
+
+/**
+ * An input transformer: each `<name>` in the template becomes the value its
+ * path selects, as JSON, or as bare text where it sits inside quotes.
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html
+ */
+export function transform(transformer: NonNullable<Target['inputTransformer']>, event: BusEvent): unknown {
+  const values = Object.fromEntries(Object.entries(transformer.InputPathsMap ?? {}).map(([name, path]) => [name, select(event, path)]));
+  const text = transformer.InputTemplate.replace(/("?)<([A-Za-z0-9_.-]+)>("?)/g, (whole, open: string, name: string, close: string) => {
+    const value = name === 'aws.events.event' || name === 'aws.events.event.json' ? event : values[name];
+    if (!(name in values) && !name.startsWith('aws.events.event')) return whole;
+    if (open && close) return JSON.stringify(typeof value === 'string' ? value : JSON.stringify(value ?? null));
+    return open + JSON.stringify(value ?? null) + close;
+  });
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
 }
 

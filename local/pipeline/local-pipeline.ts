@@ -5,6 +5,15 @@ import { createHandler as probeOriginal } from '../../tasks/probe-original/handl
 import { createHandler as publishVersion } from '../../tasks/publish-version/handler.ts';
 import { createHandler as quarantineOriginal } from '../../tasks/quarantine-original/handler.ts';
 import { createHandler as renderVariants } from '../../tasks/render-variants/handler.ts';
+import { createHandler as acceptTakedown } from '../../tasks/accept-takedown/handler.ts';
+import { createHandler as inventoryImage } from '../../tasks/inventory-image/handler.ts';
+import { createHandler as eraseObjects } from '../../tasks/erase-objects/handler.ts';
+import { createHandler as invalidateImage } from '../../tasks/invalidate-image/handler.ts';
+import { createHandler as checkInvalidation } from '../../tasks/check-invalidation/handler.ts';
+import { createHandler as verifyGone } from '../../tasks/verify-gone/handler.ts';
+import { createHandler as recordTakedown } from '../../tasks/record-takedown/handler.ts';
+import { createHandler as completeTakedown } from '../../tasks/complete-takedown/handler.ts';
+import type { DeliveryEdge } from '../../infra/pipeline.ts';
 import { readTaskConfig, type TaskConfig } from '../../tasks/shared/task-config.ts';
 import type { TaskHandler } from '../../tasks/shared/task-handler.ts';
 import type { TaskName } from '../../infra/pipeline.ts';
@@ -20,7 +29,19 @@ const TASK_HANDLERS: Record<TaskName, (config: TaskConfig) => TaskHandler> = {
   'render-variants': renderVariants,
   'publish-version': publishVersion,
   'quarantine-original': quarantineOriginal,
+  'accept-takedown': acceptTakedown,
+  'inventory-image': inventoryImage,
+  'erase-objects': eraseObjects,
+  'invalidate-image': invalidateImage,
+  'check-invalidation': checkInvalidation,
+  'verify-gone': verifyGone,
+  'record-takedown': recordTakedown,
+  'complete-takedown': completeTakedown,
 };
+
+/** The pipeline's state machines, by their construct's id in infra/pipeline.ts. */
+export const STATE_MACHINES = ['RenderOnUpload', 'TakedownBatch'] as const;
+export type StateMachineName = (typeof STATE_MACHINES)[number];
 
 /** Local names for the template's storage: the twin's buckets, and tables named for their role. */
 export const LOCAL_TABLES = { versions: 'pictor-versions', idempotency: 'pictor-idempotency' } as const;
@@ -29,13 +50,15 @@ export interface LocalPipeline {
   readonly template: CfnTemplate;
   readonly stepFunctions: LocalStepFunctions;
   readonly bus: LocalEventBus;
-  /** The state machine ARNs by construct name, e.g. RenderOnUpload. */
-  readonly stateMachines: Readonly<Record<string, string>>;
+  /** The state machine ARNs by construct name. */
+  readonly stateMachines: Readonly<Record<StateMachineName, string>>;
 }
 
 export interface LocalPipelineOptions extends LocalStepFunctionsOptions {
   readonly config: PictorConfig;
   readonly s3: LocalS3;
+  /** The local edge, as takedowns see the distribution. */
+  readonly edge: DeliveryEdge;
   /** Service endpoints the tasks use, as the SDK's AWS_ENDPOINT_URL_* variables name them. */
   readonly endpoints: { readonly s3: string; readonly dynamodb: string; readonly eventbridge: string; readonly cloudfront: string };
   /** Wraps each task, e.g. to count calls or to make one fail in a test. */
@@ -48,10 +71,11 @@ export interface LocalPipelineOptions extends LocalStepFunctionsOptions {
  * (tokens resolved to local names) by the same createHandler a Lambda uses.
  */
 export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline {
-  const template = synthesizePipeline(options.config);
+  const template = synthesizePipeline(options.config, options.edge);
   const names: Record<string, string> = {
     [logicalIdOf(template, 'Pipeline/Originals')]: BUCKETS.originals.bucket,
     [logicalIdOf(template, 'Pipeline/Variants')]: BUCKETS.variants.bucket,
+    [logicalIdOf(template, 'Pipeline/Audit')]: BUCKETS.audit.bucket,
     [logicalIdOf(template, 'Pipeline/Versions')]: LOCAL_TABLES.versions,
     [logicalIdOf(template, 'Pipeline/Idempotency')]: LOCAL_TABLES.idempotency,
   };
@@ -87,9 +111,9 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
     }
   }
   bridgeS3Events(options.s3, bus, notifying);
-  const stateMachines = {
-    RenderOnUpload: arnOf('AWS::StepFunctions::StateMachine', logicalIdOf(template, 'Pipeline/RenderOnUpload/StateMachine')),
-  };
+  const stateMachines = Object.fromEntries(
+    STATE_MACHINES.map((name) => [name, arnOf('AWS::StepFunctions::StateMachine', logicalIdOf(template, `Pipeline/${name}/StateMachine`))]),
+  ) as Record<StateMachineName, string>;
   return { template, stepFunctions, bus, stateMachines };
 }
 

@@ -29,6 +29,11 @@ export interface LocalStepFunctionsOptions {
    * @default the definition's own intervals
    */
   readonly retryIntervalMs?: number;
+  /**
+   * Milliseconds for every Wait state, to keep tests fast.
+   * @default the definition's own
+   */
+  readonly waitMs?: number;
 }
 
 /**
@@ -37,13 +42,18 @@ export interface LocalStepFunctionsOptions {
  * task handler. Executions are kept for DescribeExecution and ListExecutions.
  */
 export class LocalStepFunctions {
-  private readonly machines = new Map<string, { machine: StateMachine; overrides: Record<string, (input: unknown) => Promise<unknown>>; retries: Record<string, number[]> }>();
+  private readonly machines = new Map<
+    string,
+    { machine: StateMachine; overrides: Record<string, (input: unknown) => Promise<unknown>>; retries: Record<string, number[]>; waits: Record<string, number> }
+  >();
   private readonly executions = new Map<string, ExecutionRecord>();
 
   constructor(definitions: ReadonlyMap<string, any>, functions: ReadonlyMap<string, LocalFunction>, private readonly options: LocalStepFunctionsOptions = {}) {
     for (const [logicalId, definition] of definitions) {
       const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
       const retries: Record<string, number[]> = {};
+      const waits: Record<string, number> = {};
+      if (options.waitMs !== undefined) for (const [stateName] of statesOfType(definition, 'Wait')) waits[stateName] = options.waitMs;
       for (const [stateName, state] of taskStates(definition)) {
         const fn = functions.get(state.Resource);
         if (!fn) throw new Error(`State '${stateName}' calls ${state.Resource}, which the twin does not run.`);
@@ -54,7 +64,7 @@ export class LocalStepFunctions {
         }
       }
       const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
-      this.machines.set(arnOf('AWS::StepFunctions::StateMachine', logicalId), { machine, overrides, retries });
+      this.machines.set(arnOf('AWS::StepFunctions::StateMachine', logicalId), { machine, overrides, retries, waits });
     }
   }
 
@@ -70,7 +80,7 @@ export class LocalStepFunctions {
     if (existing) return existing;
     const startDate = new Date();
     const run = entry.machine.run(input as Parameters<StateMachine["run"]>[0], {
-      overrides: { taskResourceLocalHandlers: entry.overrides as never, retryIntervalOverrides: entry.retries },
+      overrides: { taskResourceLocalHandlers: entry.overrides as never, retryIntervalOverrides: entry.retries, waitTimeOverrides: entry.waits },
       context: {
         Execution: { Id: executionArn, Name: name, Input: input as never, StartTime: startDate.toISOString() },
         StateMachine: { Id: stateMachineArn, Name: stateMachineArn.split(':').pop() },
@@ -122,10 +132,14 @@ export class LocalStepFunctions {
 
 /** Every Task state of a definition, nested Map and Parallel states included. */
 export function taskStates(definition: any): [string, any][] {
+  return statesOfType(definition, 'Task');
+}
+
+export function statesOfType(definition: any, type: string): [string, any][] {
   const found: [string, any][] = [];
   const visit = (states: Record<string, any> | undefined) => {
     for (const [name, state] of Object.entries(states ?? {})) {
-      if (state.Type === 'Task') found.push([name, state]);
+      if (state.Type === type) found.push([name, state]);
       if (state.Type === 'Map') visit((state.ItemProcessor ?? state.Iterator)?.States);
       if (state.Type === 'Parallel') for (const branch of state.Branches ?? []) visit(branch.States);
     }

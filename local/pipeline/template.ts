@@ -1,7 +1,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { PictorConfig } from '../../core/tenant-config.ts';
-import { Pipeline } from '../../infra/pipeline.ts';
+import { Pipeline, type DeliveryEdge } from '../../infra/pipeline.ts';
+import { BUCKETS } from '../topology.ts';
 
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = 'us-east-1';
@@ -21,11 +22,16 @@ export interface CfnTemplate {
  * same state machines and rules. Only the task code differs: a deployment ships
  * bundles, the twin calls the same handlers in-process.
  */
-export function synthesizePipeline(tenants: PictorConfig): CfnTemplate {
+export function synthesizePipeline(tenants: PictorConfig, edge: DeliveryEdge = { distributionId: 'EPICTORLOCAL', url: 'http://127.0.0.1:8080' }): CfnTemplate {
   // The CDK CLI turns path metadata on; in-process synthesis must ask for it.
   const app = new App({ context: { 'aws:cdk:enable-path-metadata': true } });
   const stack = new Stack(app, 'Pictor', { env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION } });
-  new Pipeline(stack, 'Pipeline', { tenants, taskCode: () => lambda.Code.fromInline('// runs in-process in the twin') });
+  new Pipeline(stack, 'Pipeline', {
+    tenants,
+    edge,
+    replicas: [{ bucketName: BUCKETS.replica.bucket, region: BUCKETS.replica.region }],
+    taskCode: () => lambda.Code.fromInline('// runs in-process in the twin'),
+  });
   return app.synth().getStackByName('Pictor').template as CfnTemplate;
 }
 

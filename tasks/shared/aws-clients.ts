@@ -9,6 +9,8 @@ import { VersionMap } from './version-map.ts';
 
 export interface AwsClients {
   readonly s3: S3Client;
+  /** An S3 client for a bucket in another region (replicas): S3 answers a wrong-region request with a redirect. */
+  s3In(region: string): S3Client;
   readonly dynamodb: DynamoDBClient;
   readonly documents: DynamoDBDocumentClient;
   readonly events: EventBridgeClient;
@@ -19,15 +21,25 @@ export interface AwsClients {
 export function awsClients(config: TaskConfig): AwsClients {
   const region = config.region;
   const dynamodb = new DynamoDBClient({ region, endpoint: config.endpoints.dynamodb });
+  const s3ByRegion = new Map<string, S3Client>();
+  const s3In = (bucketRegion: string): S3Client => {
+    let client = s3ByRegion.get(bucketRegion);
+    if (!client) {
+      client = new S3Client({
+        region: bucketRegion,
+        endpoint: config.endpoints.s3,
+        // S3-compatible servers answer on a path, not a bucket subdomain.
+        forcePathStyle: config.endpoints.s3 !== undefined,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      });
+      s3ByRegion.set(bucketRegion, client);
+    }
+    return client;
+  };
   return {
-    s3: new S3Client({
-      region,
-      endpoint: config.endpoints.s3,
-      // S3-compatible servers answer on a path, not a bucket subdomain.
-      forcePathStyle: config.endpoints.s3 !== undefined,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    }),
+    s3: s3In(region),
+    s3In,
     dynamodb,
     documents: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
     events: new EventBridgeClient({ region, endpoint: config.endpoints.eventbridge }),

@@ -3,6 +3,7 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectVersionsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
@@ -39,6 +40,18 @@ export class ObjectStore {
     await this.guard(() => this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, CacheControl: cacheControl })));
   }
 
+  /**
+   * Writes an object only where none exists; false when one does. Append-only
+   * stores (the audit bucket) rely on it. The HEAD comes first for S3-compatible
+   * servers that ignore conditional writes; If-None-Match closes the race on S3.
+   * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+   */
+  async putIfAbsent(key: string, body: string, contentType: string): Promise<boolean> {
+    if (await this.head(key)) return false;
+    const written = await this.guard(() => this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, IfNoneMatch: '*' })));
+    return written !== null;
+  }
+
   /** Copies from another bucket (or this one); false when the source is gone or replaced. */
   async copyFrom(sourceBucket: string, sourceKey: string, key: string, ifMatch?: string): Promise<boolean> {
     const copied = await this.guard(() =>
@@ -58,6 +71,43 @@ export class ObjectStore {
       token = page?.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return keys;
+  }
+
+  /**
+   * Every version of every object under a prefix (a prefix without a trailing
+   * `/` is an exact key: neighbours sharing its start are left out). Unversioned
+   * buckets list each object once, with the version id "null".
+   */
+  async listVersions(prefix: string): Promise<StoredVersion[]> {
+    const found: StoredVersion[] = [];
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
+    do {
+      const page = await this.guard(() =>
+        this.s3.send(new ListObjectVersionsCommand({ Bucket: this.bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker })),
+      );
+      // Delete markers are versions too: erasing leaves none behind.
+      for (const v of [...(page?.Versions ?? []), ...(page?.DeleteMarkers ?? [])]) {
+        if (v.Key && (prefix.endsWith('/') || v.Key === prefix)) found.push({ key: v.Key, versionId: v.VersionId ?? 'null' });
+      }
+      keyMarker = page?.IsTruncated ? page.NextKeyMarker : undefined;
+      versionIdMarker = page?.IsTruncated ? page.NextVersionIdMarker : undefined;
+    } while (keyMarker);
+    return found;
+  }
+
+  /** Permanently deletes object versions (not a delete marker on top), 1,000 per request. */
+  async deleteVersions(versions: readonly StoredVersion[]): Promise<void> {
+    for (let i = 0; i < versions.length; i += 1000) {
+      const batch = versions.slice(i, i + 1000);
+      const result = await this.guard(() =>
+        this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((v) => ({ Key: v.key, VersionId: v.versionId })), Quiet: true } })),
+      );
+      const failed = (result?.Errors ?? []).filter((e) => e.Code !== 'NoSuchVersion' && e.Code !== 'NoSuchKey');
+      if (failed.length > 0) {
+        throw new PictorError('OriginUnavailable', `S3 kept ${failed.length} objects in ${this.bucket}: ${failed[0]!.Code} on ${failed[0]!.Key}.`);
+      }
+    }
   }
 
   /** Deletes keys, at most 1,000 per request (the DeleteObjects limit). */
@@ -83,6 +133,11 @@ export class ObjectStore {
       throw new PictorError('OriginUnavailable', `S3 failed on ${this.bucket}.`, { cause: error });
     }
   }
+}
+
+export interface StoredVersion {
+  readonly key: string;
+  readonly versionId: string;
 }
 
 function unquote(etag: string): string {

@@ -8,8 +8,14 @@ export interface TaskConfig {
   readonly originalsBucket: string;
   /** PICTOR_VARIANTS_BUCKET */
   readonly variantsBucket: string;
-  /** PICTOR_AUDIT_BUCKET (takedown records) */
+  /** PICTOR_ORIGINAL_REPLICAS: the originals' replica buckets, as JSON `[{bucket, region}]`. @default none */
+  readonly replicas: readonly { readonly bucket: string; readonly region: string }[];
+  /** PICTOR_AUDIT_BUCKET: takedown records (Object Lock). Takedown tasks only. */
   readonly auditBucket: string;
+  /** PICTOR_DISTRIBUTION_ID: the CloudFront distribution takedowns invalidate. Takedown tasks only. */
+  readonly distributionId: string;
+  /** PICTOR_EDGE_URL: the distribution's origin (`https://d111.cloudfront.net`), where takedowns are verified. */
+  readonly edgeUrl: string;
   /** PICTOR_VERSIONS_TABLE: the version map. */
   readonly versionsTable: string;
   /** PICTOR_IDEMPOTENCY_TABLE */
@@ -31,14 +37,16 @@ export function readTaskConfig(env: Readonly<Record<string, string | undefined>>
     if (!value) throw new PictorError('InvalidConfig', `The task needs the environment variable ${name}.`);
     return value;
   };
-  let tenantsJson: unknown;
-  try {
-    tenantsJson = JSON.parse(required('PICTOR_TENANTS'));
-  } catch (error) {
-    if (error instanceof PictorError) throw error;
-    throw new PictorError('InvalidConfig', `PICTOR_TENANTS is not JSON: ${(error as Error).message}`);
+  const tenantsJson = json(env, 'PICTOR_TENANTS', undefined);
+  if (tenantsJson === undefined) required('PICTOR_TENANTS');
+  const replicas = json(env, 'PICTOR_ORIGINAL_REPLICAS', []);
+  if (!Array.isArray(replicas) || !replicas.every((r) => typeof r?.bucket === 'string' && typeof r?.region === 'string')) {
+    throw new PictorError('InvalidConfig', 'PICTOR_ORIGINAL_REPLICAS must be a JSON array of {"bucket", "region"}.');
   }
   return {
+    replicas,
+    distributionId: env.PICTOR_DISTRIBUTION_ID ?? '',
+    edgeUrl: (env.PICTOR_EDGE_URL ?? '').replace(/\/$/, ''),
     originalsBucket: required('PICTOR_ORIGINALS_BUCKET'),
     variantsBucket: required('PICTOR_VARIANTS_BUCKET'),
     auditBucket: env.PICTOR_AUDIT_BUCKET ?? '',
@@ -55,4 +63,21 @@ export function readTaskConfig(env: Readonly<Record<string, string | undefined>>
       cloudfront: env.AWS_ENDPOINT_URL_CLOUDFRONT,
     },
   };
+}
+
+function json(env: Readonly<Record<string, string | undefined>>, name: string, fallback: unknown): any {
+  const value = env[name];
+  if (!value) return fallback;
+  try {
+    return JSON.parse(value);
+  } catch (error) {
+    throw new PictorError('InvalidConfig', `${name} is not JSON: ${(error as Error).message}`);
+  }
+}
+
+/** A setting only some tasks need, checked when such a task is created rather than for every task. */
+export function requireSetting<K extends keyof TaskConfig>(config: TaskConfig, key: K, variable: string): NonNullable<TaskConfig[K]> {
+  const value = config[key];
+  if (value === undefined || value === '') throw new PictorError('InvalidConfig', `This task needs the environment variable ${variable}.`);
+  return value as NonNullable<TaskConfig[K]>;
 }

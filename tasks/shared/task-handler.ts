@@ -3,7 +3,8 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { PictorError } from '../../core/errors.ts';
+import { RETRIED_ERRORS } from '../../core/error-codes.ts';
+import { isPictorError, PictorError } from '../../core/errors.ts';
 import type { AwsClients } from './aws-clients.ts';
 import type { TaskConfig } from './task-config.ts';
 
@@ -46,7 +47,9 @@ export function defineTask<I, O>(definition: TaskDefinition<I, O>, config: TaskC
       }
       return await definition.run(parsed.data, logger);
     } catch (error) {
-      logger.error(`${definition.name} failed`, error as Error);
+      // Conditions the state machine retries are expected; everything else is an error.
+      if (isPictorError(error) && RETRIED_ERRORS.includes(error.code)) logger.warn(`${definition.name} will be retried: ${error.message}`, { code: error.code });
+      else logger.error(`${definition.name} failed`, error as Error);
       throw error;
     } finally {
       logger.removeKeys(['tenant', 'imageId', 'executionId']);

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { auditKey, derivativeUrl, invalidationPath, originalPrefixes } from './takedown.ts';
+import { parseVariantName, variantName, type VariantSpec } from './variant.ts';
+
+describe('takedown paths and keys', () => {
+  it('covers unversioned and versioned URLs with one wildcard', () => {
+    const path = invalidationPath({ tenant: 'shop', imageId: 'sku-42' });
+    assert.equal(path, '/img/shop/sku-42*');
+    for (const url of ['/img/shop/sku-42?fmt=webp&w=640', '/img/shop/sku-42/v3?fmt=jpeg&q=75&w=320']) {
+      assert.ok(url.startsWith(path.slice(0, -1)), url);
+    }
+  });
+
+  it('maps stored variant keys back to the URLs the edge cached them under', () => {
+    assert.equal(derivativeUrl('shop/sku-42/v3/w320_q75.webp'), '/img/shop/sku-42/v3?fmt=webp&q=75&w=320');
+    assert.equal(derivativeUrl('shop/sku-42/latest/w640_h480_cover_q80.legacy'), '/img/shop/sku-42?fit=cover&fmt=legacy&h=480&q=80&w=640');
+    assert.equal(derivativeUrl('shop/sku-42/latest/full.png'), '/img/shop/sku-42?fmt=png');
+    for (const bad of ['shop/sku-42/v0/w320.webp', 'shop/sku-42/v3/w320.gif', 'shop/sku-42/w320.webp', 'shop/sku-42/v3/x1.webp']) {
+      assert.equal(derivativeUrl(bad), null, bad);
+    }
+  });
+
+  it('parses exactly the names variantName writes', () => {
+    const spec = fc.record(
+      {
+        w: fc.integer({ min: 1, max: 8192 }),
+        h: fc.integer({ min: 1, max: 8192 }),
+        fit: fc.constantFrom('cover' as const, 'contain' as const, 'inside' as const),
+        fmt: fc.constantFrom('avif' as const, 'webp' as const, 'jpeg' as const, 'png' as const, 'legacy' as const),
+        q: fc.integer({ min: 1, max: 100 }),
+      },
+      { requiredKeys: ['fmt'] },
+    );
+    fc.assert(fc.property(spec, (s) => assert.deepEqual(parseVariantName(variantName(s as VariantSpec)), { ...s })));
+    assert.equal(parseVariantName('w0320.webp'), null);
+    assert.equal(parseVariantName('q75_w320.webp'), null, 'a non-canonical order is not a name Pictor writes');
+  });
+
+  it('keeps the upload, its snapshots and its quarantined copies, and no neighbour', () => {
+    assert.deepEqual(originalPrefixes({ tenant: 'shop', imageId: 'a' }), ['shop/a', '_versions/shop/a/', '_quarantine/shop/a/']);
+    assert.equal(auditKey('b-1', { tenant: 'shop', imageId: 'a' }), 'takedowns/shop/a/b-1.json');
+  });
+});

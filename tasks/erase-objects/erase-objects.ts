@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { PictorError } from '../../core/errors.ts';
+import { originalPrefixes, variantsPrefix } from '../../core/takedown.ts';
+import type { ObjectStore, StoredVersion } from '../shared/object-store.ts';
+import { BatchId, Inventory, TakedownItem, type ObjectVersions } from '../shared/takedown-state.ts';
+
+export const EraseInput = z.object({ batchId: BatchId, item: TakedownItem, inventory: Inventory });
+
+export interface EraseResult {
+  readonly erasedAt: string;
+  /** Objects that appeared after the inventory (a render or a replication in flight), erased too. */
+  readonly stragglers: ObjectVersions[];
+}
+
+export interface EraseDeps {
+  /** The store for a bucket the pipeline owns; anything else is refused. */
+  readonly store: (bucket: string, region: string) => ObjectStore | undefined;
+}
+
+/**
+ * Permanently deletes every object version the inventory listed: the originals
+ * everywhere first, so that no new variant can be rendered from them, then the
+ * variants. Then it lists again and erases whatever appeared meanwhile. Deleting
+ * what is already gone succeeds, so a retry after a failure midway is safe and
+ * the inventory still names everything that was there.
+ */
+export async function eraseObjects(input: z.infer<typeof EraseInput>, deps: EraseDeps): Promise<EraseResult> {
+  const image = { tenant: input.item.tenant, imageId: input.item.imageId };
+  const ordered = [...input.inventory.locations].sort((a, b) => Number(a.role === 'variants') - Number(b.role === 'variants'));
+  const stores = ordered.map((location) => {
+    const store = deps.store(location.bucket, location.region);
+    if (!store) throw new PictorError('InvalidEvent', `Refusing to delete in ${location.bucket}: not a bucket of this pipeline.`);
+    return { location, store };
+  });
+  for (const { location, store } of stores) await store.deleteVersions(location.versions);
+
+  const stragglers: ObjectVersions[] = [];
+  for (const { location, store } of stores) {
+    const prefixes = location.role === 'variants' ? [variantsPrefix(image)] : originalPrefixes(image);
+    const found: StoredVersion[] = (await Promise.all(prefixes.map((p) => store.listVersions(p)))).flat();
+    if (found.length === 0) continue;
+    await store.deleteVersions(found);
+    stragglers.push({ ...location, versions: found });
+  }
+  return { erasedAt: new Date().toISOString(), stragglers };
+}

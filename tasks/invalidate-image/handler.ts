@@ -1,0 +1,13 @@
+import { awsClients } from '../shared/aws-clients.ts';
+import { readTaskConfig, requireSetting, type TaskConfig } from '../shared/task-config.ts';
+import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';
+import { invalidateImage, InvalidateInput } from './invalidate-image.ts';
+
+export function createHandler(config: TaskConfig): TaskHandler {
+  const clients = awsClients(config);
+  const deps = { cloudfront: clients.cloudfront, distributionId: requireSetting(config, 'distributionId', 'PICTOR_DISTRIBUTION_ID') };
+  // The CallerReference makes a repeat return the same invalidation.
+  return defineTask({ name: 'invalidate-image', input: InvalidateInput, run: (input) => invalidateImage(input, deps) }, config, clients);
+}
+
+export const handler = lambdaEntry(createHandler, () => readTaskConfig(process.env));

@@ -1,0 +1,31 @@
+import { tenantLookup } from '../render-variants/render-variants.ts';
+import { awsClients, pipelineStores } from '../shared/aws-clients.ts';
+import { originalsEverywhere } from '../shared/stores.ts';
+import { readTaskConfig, type TaskConfig } from '../shared/task-config.ts';
+import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';
+import { inventoryImage, InventoryInput } from './inventory-image.ts';
+
+export function createHandler(config: TaskConfig): TaskHandler {
+  const clients = awsClients(config);
+  const stores = pipelineStores(config, clients);
+  const deps = {
+    versions: stores.versions,
+    originals: originalsEverywhere(config, clients),
+    variants: { store: stores.variants, region: config.region },
+    tenant: tenantLookup(config.tenants.tenants),
+  };
+  return defineTask(
+    {
+      name: 'inventory-image',
+      input: InventoryInput,
+      run: (input) => inventoryImage(input, deps),
+      // A repeated batch (EventBridge delivers at least once) gets the first run's
+      // list, not an empty one taken after the objects were deleted.
+      idempotencyKey: "join('/', [input.batchId, input.item.tenant, input.item.imageId])",
+    },
+    config,
+    clients,
+  );
+}
+
+export const handler = lambdaEntry(createHandler, () => readTaskConfig(process.env));

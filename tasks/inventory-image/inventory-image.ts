@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { originalPrefixes, variantsPrefix } from '../../core/takedown.ts';
+import type { TenantConfig } from '../../core/tenant-config.ts';
+import type { ObjectStore } from '../shared/object-store.ts';
+import { BatchId, TakedownItem, type Inventory, type ObjectVersions } from '../shared/takedown-state.ts';
+import type { VersionMap } from '../shared/version-map.ts';
+
+export const InventoryInput = z.object({ batchId: BatchId, item: TakedownItem });
+
+export interface InventoryDeps {
+  readonly versions: VersionMap;
+  /** The primary originals bucket first, then each replica. */
+  readonly originals: readonly { readonly store: ObjectStore; readonly region: string; readonly role: 'original' | 'replica' }[];
+  readonly variants: { readonly store: ObjectStore; readonly region: string };
+  readonly tenant: (tenant: string) => TenantConfig;
+}
+
+/**
+ * Tombstones the image, so that no upload event or re-render brings it back,
+ * then lists every version of every object it has in every bucket: the upload,
+ * its snapshots and quarantined copies in the primary and each replica, and its
+ * variants. Deletes nothing, so a retry lists the same objects; the list is what
+ * the next state deletes and what the audit record names.
+ * @throws {PictorError} InvalidEvent for an unknown tenant, OriginUnavailable (retry)
+ */
+export async function inventoryImage(input: z.infer<typeof InventoryInput>, deps: InventoryDeps): Promise<Inventory> {
+  const { tenant, imageId, reason } = input.item;
+  deps.tenant(tenant);
+  const before = await deps.versions.tombstone(tenant, imageId, reason);
+  const after = await deps.versions.get(tenant, imageId);
+  const locations: ObjectVersions[] = [];
+  for (const { store, region, role } of deps.originals) {
+    const versions = (await Promise.all(originalPrefixes({ tenant, imageId }).map((p) => store.listVersions(p)))).flat();
+    locations.push({ bucket: store.bucket, region, role, versions });
+  }
+  locations.push({ bucket: deps.variants.store.bucket, region: deps.variants.region, role: 'variants', versions: await deps.variants.store.listVersions(variantsPrefix({ tenant, imageId })) });
+  return { tombstonedAt: after?.tombstonedAt ?? new Date().toISOString(), publishedVersion: before?.version ?? 0, locations };
+}

@@ -1,0 +1,18 @@
+import { tenantLookup } from '../render-variants/render-variants.ts';
+import { awsClients } from '../shared/aws-clients.ts';
+import { readTaskConfig, requireSetting, type TaskConfig } from '../shared/task-config.ts';
+import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';
+import { verifyGone, VerifyInput } from './verify-gone.ts';
+
+export function createHandler(config: TaskConfig): TaskHandler {
+  const deps = {
+    edgeUrl: requireSetting(config, 'edgeUrl', 'PICTOR_EDGE_URL'),
+    tenant: tenantLookup(config.tenants.tenants),
+    fetch: globalThis.fetch,
+    now: () => new Date(),
+  };
+  // Only reads: safe to repeat.
+  return defineTask({ name: 'verify-gone', input: VerifyInput, run: (input) => verifyGone(input, deps) }, config, awsClients(config));
+}
+
+export const handler = lambdaEntry(createHandler, () => readTaskConfig(process.env));

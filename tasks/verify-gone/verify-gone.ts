@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { PictorError } from '../../core/errors.ts';
+import { formatImagePath } from '../../core/image-path.ts';
+import { derivativeUrl } from '../../core/takedown.ts';
+import type { TenantConfig } from '../../core/tenant-config.ts';
+import { signWithNewestKey } from '../../edge-fallback/sign-url.ts';
+import { Inventory, TakedownItem } from '../shared/takedown-state.ts';
+
+export const VerifyInput = z.object({ item: TakedownItem, inventory: Inventory });
+
+export interface VerifyDeps {
+  /** The distribution's origin, such as https://d111.cloudfront.net */
+  readonly edgeUrl: string;
+  readonly tenant: (tenant: string) => TenantConfig;
+  readonly fetch: typeof fetch;
+  readonly now: () => Date;
+}
+
+/** Requests in flight at once: enough to be quick, few enough not to look like an attack to WAF's rate rule. */
+const PARALLEL = 8;
+
+/**
+ * Asks the edge for every URL the image was served at (each stored variant's,
+ * plus the bare URL of each published version) and expects a 404 from each:
+ * the proof, for the audit record, that the takedown reached viewers.
+ * @throws {PictorError} TakedownUnverified naming the URLs still served,
+ *   OriginUnavailable when the edge cannot be reached (retry)
+ */
+export async function verifyGone(input: z.infer<typeof VerifyInput>, deps: VerifyDeps): Promise<{ verifiedAt: string; urls: string[] }> {
+  const image = { tenant: input.item.tenant, imageId: input.item.imageId };
+  const urls = new Set<string>([formatImagePath(image)]);
+  for (let version = 1; version <= input.inventory.publishedVersion; version++) urls.add(formatImagePath({ ...image, version }));
+  for (const location of input.inventory.locations) {
+    if (location.role !== 'variants') continue;
+    for (const { key } of location.versions) {
+      const url = derivativeUrl(key);
+      if (url) urls.add(url);
+    }
+  }
+  const tenant = deps.tenant(image.tenant);
+  const expiresAt = new Date(deps.now().getTime() + 300_000);
+  const list = [...urls].sort();
+  const served: string[] = [];
+  for (let i = 0; i < list.length; i += PARALLEL) {
+    await Promise.all(
+      list.slice(i, i + PARALLEL).map(async (url) => {
+        const target = tenant.signing.required ? signWithNewestKey(url, image.tenant, tenant, expiresAt) : url;
+        let status: number;
+        try {
+          const response = await deps.fetch(deps.edgeUrl + target, { redirect: 'manual', headers: { accept: '*/*' } });
+          await response.body?.cancel();
+          status = response.status;
+        } catch (error) {
+          throw new PictorError('OriginUnavailable', `The edge did not answer ${url}.`, { cause: error });
+        }
+        if (status !== 404) served.push(`${url} → ${status}`);
+      }),
+    );
+  }
+  if (served.length > 0) {
+    throw new PictorError('TakedownUnverified', `${served.length} of ${list.length} URLs still answer other than 404: ${served.sort().slice(0, 10).join(', ')}`);
+  }
+  return { verifiedAt: deps.now().toISOString(), urls: list };
+}

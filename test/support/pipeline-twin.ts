@@ -1,0 +1,40 @@
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { BusEvent } from '../../local/event-bus/event-bus.ts';
+import { BUCKETS } from '../../local/topology.ts';
+import type { Twin } from '../../local/twin.ts';
+
+/** Waits until every execution started so far, and any they caused, has ended. */
+export async function settle(twin: Twin): Promise<void> {
+  for (let quiet = 0; quiet < 3; ) {
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const before = twin.pipeline!.stepFunctions.list().length;
+    await twin.pipeline!.stepFunctions.settled();
+    await twin.replication.settled();
+    quiet = twin.pipeline!.stepFunctions.list().length === before ? quiet + 1 : 0;
+  }
+}
+
+export async function upload(twin: Twin, key: string, body: Buffer): Promise<void> {
+  await twin.s3Client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: key, Body: body }));
+}
+
+/** Every key under a prefix, sorted (all pages). */
+export async function keys(twin: Twin, bucket: string, prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await twin.s3Client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) found.push(o.Key!);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return found.sort();
+}
+
+export function published(twin: Twin, detailType: string): BusEvent[] {
+  return twin.pipeline!.bus.events.filter((e) => e['detail-type'] === detailType);
+}
+
+export async function edge(twin: Twin, path: string, headers: Record<string, string> = {}) {
+  const response = await fetch(twin.edgeUrl + path, { headers });
+  return { status: response.status, xcache: response.headers.get('x-cache'), body: Buffer.from(await response.arrayBuffer()) };
+}

@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
+import { formatImagePath } from '../core/image-path.ts';
+import { parseConfig, standardVariants } from '../core/tenant-config.ts';
+import { variantQuery } from '../core/variant.ts';
+import { signWithNewestKey } from '../edge-fallback/sign-url.ts';
+import { sampleImage } from '../local/sample-image.ts';
+import { BUCKETS } from '../local/topology.ts';
+import { LOCAL_DISTRIBUTION_ID, startTwin, type Twin } from '../local/twin.ts';
+import { edge, keys, published, settle, upload } from './support/pipeline-twin.ts';
+
+const SECRET = 'a-signing-secret-of-at-least-32-bytes!!';
+const CONFIG = parseConfig({
+  tenants: {
+    shop: { breakpoints: [160, 320], formats: ['webp'], variants: { widths: [160, 320] } },
+    vault: { breakpoints: [160, 320], formats: ['webp'], variants: { widths: [160] }, signing: { required: true, keys: { k1: SECRET } } },
+  },
+});
+const IMAGES = [
+  ...Array.from({ length: 46 }, (_, i) => ({ tenant: 'shop', imageId: `p${String(i).padStart(2, '0')}` })),
+  ...Array.from({ length: 4 }, (_, i) => ({ tenant: 'vault', imageId: `secret-${i}` })),
+];
+/** Made to fail once, after doing their work, as a Lambda that times out would. */
+const FAIL_ONCE = { 'invalidate-image': 'shop/p07', 'erase-objects': 'shop/p31' } as const;
+
+let twin: Twin;
+let dataDir: string;
+const injected: string[] = [];
+
+function url(image: { tenant: string; imageId: string }, path: string): string {
+  const tenant = CONFIG.tenants[image.tenant]!;
+  return tenant.signing.required ? signWithNewestKey(path, image.tenant, tenant, new Date(Date.now() + 3600_000)) : path;
+}
+
+/** Every URL a viewer could have cached for the image: each standard variant, versioned and not, and the bare URLs. */
+function derivativeUrls(image: { tenant: string; imageId: string }): string[] {
+  const specs = standardVariants(CONFIG.tenants[image.tenant]!);
+  const paths = [formatImagePath(image), formatImagePath({ ...image, version: 1 })];
+  return paths.flatMap((p) => [p, ...specs.map((s) => `${p}?${variantQuery(s)}`)]).map((p) => url(image, p));
+}
+
+before(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'pictor-takedown-'));
+  twin = await startTwin({
+    config: CONFIG,
+    dataDir,
+    logLevel: 'SILENT',
+    retryIntervalMs: 20,
+    waitMs: 40,
+    invalidationDelayMs: 400,
+    instrument: (task, fn) => async (payload) => {
+      const result = await fn(payload);
+      const item = (payload as { input?: { item?: { tenant: string; imageId: string } } }).input?.item;
+      const target = FAIL_ONCE[task as keyof typeof FAIL_ONCE];
+      if (item && target === `${item.tenant}/${item.imageId}` && !injected.includes(task)) {
+        injected.push(task);
+        throw Object.assign(new Error(`${task} lost its answer (injected)`), { name: 'OriginUnavailable' });
+      }
+      return result;
+    },
+  });
+  for (const image of IMAGES) await upload(twin, `${image.tenant}/${image.imageId}`, await sampleImage(400, 300));
+  await settle(twin);
+});
+
+after(async () => {
+  await twin.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('TakedownBatch on the twin', () => {
+  it('takes down 50 images in two concurrent batches: erased everywhere, 404 at the edge, audited, within the quota', async () => {
+    // Before: every derivative is cached at the edge.
+    for (const image of IMAGES) {
+      for (const u of derivativeUrls(image)) {
+        await edge(twin, u);
+        const again = await edge(twin, u);
+        assert.equal(again.status, 200, u);
+        assert.match(again.xcache ?? '', /^Hit/, u);
+      }
+    }
+    assert.ok((await keys(twin, BUCKETS.replica.bucket, 'shop/')).length >= 46, 'the replica holds the originals');
+
+    const items = IMAGES.map((image, i) => ({ ...image, reason: i % 2 ? ('gdpr' as const) : ('dmca' as const), requester: `legal-${i % 3}@example.com` }));
+    const clientConfig = { region: 'us-east-1', endpoint: twin.controlUrl };
+    // Someone else's invalidation holds 12 of the 15 wildcard slots as the batches start.
+    const cloudfront = new CloudFrontClient(clientConfig);
+    const others = Array.from({ length: 12 }, (_, i) => `/img/other/o${i}*`);
+    await cloudfront.send(new CreateInvalidationCommand({ DistributionId: LOCAL_DISTRIBUTION_ID, InvalidationBatch: { CallerReference: 'someone-else', Paths: { Quantity: 12, Items: others } } }));
+    cloudfront.destroy();
+    // One batch arrives as an event through the rule, the other straight from an operator.
+    const events = new EventBridgeClient(clientConfig);
+    await events.send(new PutEventsCommand({ Entries: [{ Source: 'pictor', DetailType: 'Takedown Requested', Detail: JSON.stringify({ schemaVersion: 1, items: items.slice(0, 25) }) }] }));
+    const sfn = new SFNClient(clientConfig);
+    await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: twin.pipeline!.stateMachines.TakedownBatch,
+        name: 'operator-batch',
+        input: JSON.stringify({ batchId: 'operator-batch', detail: { schemaVersion: 1, items: items.slice(25) } }),
+      }),
+    );
+    events.destroy();
+    sfn.destroy();
+    await settle(twin);
+
+    const runs = twin.pipeline!.stepFunctions.list(twin.pipeline!.stateMachines.TakedownBatch);
+    assert.equal(runs.length, 2);
+    for (const run of runs) assert.equal(run.status, 'SUCCEEDED', `${run.error}: ${run.cause}`);
+    assert.deepEqual(injected.sort(), ['erase-objects', 'invalidate-image'], 'both injected failures happened');
+
+    // Gone from the originals, the replica, the snapshots and the variants.
+    for (const bucket of [BUCKETS.originals.bucket, BUCKETS.replica.bucket]) {
+      for (const prefix of ['shop/', 'vault/', '_versions/', '_quarantine/']) assert.deepEqual(await keys(twin, bucket, prefix), [], `${bucket}/${prefix}`);
+    }
+    assert.deepEqual(await keys(twin, BUCKETS.variants.bucket, ''), []);
+
+    // Every URL that was a Hit is now a 404.
+    for (const image of IMAGES) for (const u of derivativeUrls(image)) assert.equal((await edge(twin, u)).status, 404, u);
+
+    // One audit record per image, naming who, why, what and the invalidation.
+    const records = await keys(twin, BUCKETS.audit.bucket, 'takedowns/');
+    assert.equal(records.length, 50);
+    const invalidationIds = new Set<string>();
+    for (const [i, image] of IMAGES.entries()) {
+      const key = records.find((k) => k.startsWith(`takedowns/${image.tenant}/${image.imageId}/`));
+      assert.ok(key, `audit record for ${image.imageId}`);
+      const object = await twin.s3Client.send(new GetObjectCommand({ Bucket: BUCKETS.audit.bucket, Key: key }));
+      const record = JSON.parse(await object.Body!.transformToString());
+      assert.equal(record.requester, items[i]!.requester);
+      assert.equal(record.legalBasis, items[i]!.reason);
+      const deleted = record.deleted.map((d: { bucket: string; key: string }) => `${d.bucket}/${d.key}`);
+      const upload = `${image.tenant}/${image.imageId}`;
+      for (const expected of [`${BUCKETS.originals.bucket}/${upload}`, `${BUCKETS.replica.bucket}/${upload}`, `${BUCKETS.originals.bucket}/_versions/${upload}/v1`]) {
+        assert.ok(deleted.includes(expected), `${key} names ${expected}`);
+      }
+      const variants = deleted.filter((d: string) => d.startsWith(`${BUCKETS.variants.bucket}/${upload}/`));
+      assert.ok(variants.length >= standardVariants(CONFIG.tenants[image.tenant]!).length, `${key} names the variants`);
+      assert.equal(record.invalidation.path, `/img/${upload}*`);
+      assert.equal(record.verification.verified, true);
+      assert.ok(Date.parse(record.requestedAt) <= Date.parse(record.erasedAt) && Date.parse(record.erasedAt) <= Date.parse(record.recordedAt));
+      assert.doesNotMatch(JSON.stringify(record), /"(body|bytes|data)"/, 'no image bytes');
+      invalidationIds.add(record.invalidation.id);
+    }
+
+    // The quota held, throttling happened and was waited out, and no invalidation was made twice.
+    const stats = twin.invalidations.stats;
+    assert.ok(stats.peakWildcardPaths <= 15, `peak ${stats.peakWildcardPaths} wildcard paths in progress`);
+    assert.ok(stats.throttled > 0, 'the batches met the 15-path quota');
+    assert.equal(stats.created, 51, "one invalidation per image, even after a retry, plus someone else's");
+    assert.equal(invalidationIds.size, 50);
+
+    const completed = published(twin, 'Takedown Completed');
+    assert.equal(completed.length, 2);
+    assert.equal(completed.flatMap((e) => (e.detail as { items: unknown[] }).items).length, 50);
+  });
+
+  it('keeps a taken-down image down when it is uploaded again', async () => {
+    await upload(twin, 'shop/p00', await sampleImage(400, 300));
+    await settle(twin);
+    assert.deepEqual(await keys(twin, BUCKETS.variants.bucket, 'shop/p00/'), []);
+    const render = twin.pipeline!.stepFunctions.list(twin.pipeline!.stateMachines.RenderOnUpload)[0]!;
+    assert.equal(render.status, 'SUCCEEDED');
+    assert.equal((render.output as { action: string }).action, 'skip');
+  });
+
+  it('rejects a malformed request before deleting anything', async () => {
+    const run = twin.pipeline!.stepFunctions.start(twin.pipeline!.stateMachines.TakedownBatch, { batchId: 'bad', detail: { schemaVersion: 1, items: [{ tenant: 'shop', imageId: 'p01', reason: 'because', requester: 'x' }] } });
+    await run.done;
+    assert.equal(run.status, 'FAILED');
+    assert.equal(run.error, 'InvalidEvent');
+    assert.match(run.cause ?? '', /reason/);
+  });
+});

@@ -1,0 +1,105 @@
+import { Duration } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { taskState } from './task-states.ts';
+
+export interface TakedownBatchProps {
+  readonly accept: IFunction;
+  readonly inventory: IFunction;
+  readonly erase: IFunction;
+  readonly invalidate: IFunction;
+  readonly checkInvalidation: IFunction;
+  readonly verify: IFunction;
+  readonly record: IFunction;
+  readonly complete: IFunction;
+}
+
+/**
+ * CloudFront allows 15 wildcard paths in progress per distribution; each image
+ * holds one from CreateInvalidation until Completed, so this many images at once
+ * never exceed it. https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-invalidations
+ */
+export const WILDCARD_INVALIDATIONS_IN_PROGRESS = 15;
+
+/** Between two GetInvalidation calls: most invalidations complete within a minute or two. */
+export const INVALIDATION_POLL = Duration.seconds(15);
+
+/**
+ * TakedownBatch: a "Takedown Requested" in; for each image, tombstoned, every
+ * object version erased in every region, its one wildcard invalidated and waited
+ * for, its URLs checked to be 404s at the edge, and an append-only audit record
+ * written; then "Takedown Completed". Images run as a Distributed Map, so each
+ * has its own history: a 1,000-image batch would overflow one execution's 25,000 events.
+ */
+export class TakedownBatch extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, id: string, props: TakedownBatchProps) {
+    super(scope, id);
+    const imageFailed = new sfn.Pass(this, 'Image Failed', {
+      parameters: { status: 'failed', 'tenant.$': '$.item.tenant', 'imageId.$': '$.item.imageId', 'error.$': '$.error.Error', 'cause.$': '$.error.Cause' },
+    });
+    const catchInto = <T extends sfn.TaskStateBase>(state: T): T => state.addCatch(imageFailed, { errors: ['States.ALL'], resultPath: '$.error' }) as T;
+
+    const imageDone = new sfn.Pass(this, 'Image Taken Down', {
+      parameters: {
+        status: 'done',
+        'tenant.$': '$.item.tenant',
+        'imageId.$': '$.item.imageId',
+        'auditKey.$': '$.audit.auditKey',
+        'invalidationId.$': '$.invalidation.id',
+        'verified.$': '$.audit.verified',
+      },
+    });
+    const record = catchInto(taskState(this, 'Record Takedown', props.record, { resultPath: '$.audit' })).next(imageDone);
+    const verify = taskState(this, 'Verify Gone', props.verify, { resultPath: '$.verification' })
+      // Edge caches can lag a Completed invalidation by a little.
+      .addRetry({ errors: ['TakedownUnverified'], interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 3 })
+      // Still served: the record says so, and the batch ends incomplete.
+      .addCatch(record, { errors: ['TakedownUnverified'], resultPath: '$.verification' });
+    catchInto(verify).next(record);
+
+    const invalidationDone = new sfn.Choice(this, 'Invalidation Completed?');
+    const check = catchInto(taskState(this, 'Check Invalidation', props.checkInvalidation, { resultPath: '$.invalidation' })).next(invalidationDone);
+    const wait = new sfn.Wait(this, 'Wait For Invalidation', { time: sfn.WaitTime.duration(INVALIDATION_POLL) }).next(check);
+    invalidationDone.when(sfn.Condition.stringEquals('$.invalidation.status', 'Completed'), verify).otherwise(wait);
+
+    const invalidate = catchInto(
+      taskState(this, 'Invalidate Image', props.invalidate, { resultPath: '$.invalidation' }).addRetry({
+        // Another batch holds the quota: wait for its invalidations to complete.
+        errors: ['TooManyInvalidationsInProgress'],
+        interval: Duration.seconds(5),
+        backoffRate: 2,
+        maxDelay: Duration.seconds(60),
+        maxAttempts: 20,
+        jitterStrategy: sfn.JitterType.FULL,
+      }),
+    ).next(invalidationDone);
+    const erase = catchInto(taskState(this, 'Erase Objects', props.erase, { resultPath: '$.erase' })).next(invalidate);
+    const inventory = catchInto(taskState(this, 'Inventory Image', props.inventory, { resultPath: '$.inventory' })).next(erase);
+
+    const eachImage = new sfn.DistributedMap(this, 'Take Down Each Image', {
+      itemsPath: '$.items',
+      itemSelector: { 'batchId.$': '$.batchId', 'requestedAt.$': '$.requestedAt', 'item.$': '$$.Map.Item.Value' },
+      maxConcurrency: WILDCARD_INVALIDATIONS_IN_PROGRESS,
+      // The per-image results replace the request's items: small, and all the summary needs.
+      resultPath: '$.items',
+    });
+    eachImage.itemProcessor(inventory);
+
+    const failed = new sfn.Fail(this, 'Takedown Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
+    const complete = taskState(this, 'Complete Takedown', props.complete)
+      .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
+      .next(new sfn.Succeed(this, 'Taken Down'));
+    const accept = taskState(this, 'Accept Takedown', props.accept)
+      .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
+      .next(eachImage.next(complete));
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(accept),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      tracingEnabled: true,
+    });
+  }
+}

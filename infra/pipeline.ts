@@ -11,6 +11,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { PICTOR_SOURCE } from '../events/schemas/pictor-events.ts';
 import { RenderOnUpload } from '../workflows/render-on-upload.ts';
 import { TakedownBatch } from '../workflows/takedown-batch.ts';
+import { CatalogueRerender } from '../workflows/catalogue-rerender.ts';
 
 /** The task Lambdas, by folder name under tasks/. */
 export const TASKS = [
@@ -26,6 +27,11 @@ export const TASKS = [
   'verify-gone',
   'record-takedown',
   'complete-takedown',
+  'plan-rerender',
+  'list-originals',
+  'prepare-rerender',
+  'tally-rerender',
+  'complete-rerender',
 ] as const;
 export type TaskName = (typeof TASKS)[number];
 
@@ -77,6 +83,7 @@ export class Pipeline extends Construct {
   readonly audit: s3.Bucket;
   readonly renderOnUpload: RenderOnUpload;
   readonly takedownBatch: TakedownBatch;
+  readonly catalogueRerender: CatalogueRerender;
 
   constructor(scope: Construct, id: string, props: PipelineProps) {
     super(scope, id);
@@ -155,6 +162,11 @@ export class Pipeline extends Construct {
       'verify-gone': fn('verify-gone', 512, Duration.minutes(1), takedownEnvironment),
       'record-takedown': fn('record-takedown', 256, Duration.seconds(30), takedownEnvironment),
       'complete-takedown': fn('complete-takedown', 256, Duration.seconds(30), takedownEnvironment),
+      'plan-rerender': fn('plan-rerender', 256, Duration.seconds(10)),
+      'list-originals': fn('list-originals', 512, Duration.seconds(30)),
+      'prepare-rerender': fn('prepare-rerender', 256, Duration.seconds(30)),
+      'tally-rerender': fn('tally-rerender', 256, Duration.seconds(10)),
+      'complete-rerender': fn('complete-rerender', 256, Duration.seconds(30)),
     };
     this.originals.grantRead(this.functions['probe-original']);
     this.originals.grantReadWrite(this.functions['render-variants']);
@@ -175,6 +187,8 @@ export class Pipeline extends Construct {
       bucket.grantRead(f['erase-objects']);
       bucket.grantDelete(f['erase-objects']);
     }
+    this.originals.grantRead(f['list-originals']);
+    this.originals.grantRead(f['prepare-rerender']);
     this.audit.grantRead(f['record-takedown']);
     this.audit.grantPut(f['record-takedown']);
     const distributionArn = `arn:${Stack.of(this).partition}:cloudfront::${Stack.of(this).account}:distribution/${props.edge.distributionId}`;
@@ -185,6 +199,7 @@ export class Pipeline extends Construct {
     bus.grantPutEventsTo(f['publish-version']);
     bus.grantPutEventsTo(f['quarantine-original']);
     bus.grantPutEventsTo(f['complete-takedown']);
+    bus.grantPutEventsTo(f['complete-rerender']);
 
     this.renderOnUpload = new RenderOnUpload(this, 'RenderOnUpload', {
       probe: this.functions['probe-original'],
@@ -219,6 +234,25 @@ export class Pipeline extends Construct {
         new targets.SfnStateMachine(this.takedownBatch.stateMachine, {
           // The event id makes a redelivered event the same batch: same CallerReferences, same audit keys.
           input: events.RuleTargetInput.fromObject({ batchId: events.EventField.eventId, requestedAt: events.EventField.time, detail: events.EventField.fromPath('$.detail') }),
+        }),
+      ],
+    });
+
+    this.catalogueRerender = new CatalogueRerender(this, 'CatalogueRerender', {
+      plan: f['plan-rerender'],
+      list: f['list-originals'],
+      prepare: f['prepare-rerender'],
+      render: f['render-variants'],
+      publish: f['publish-version'],
+      tally: f['tally-rerender'],
+      complete: f['complete-rerender'],
+    });
+    new events.Rule(this, 'OnRerenderRequested', {
+      description: 'A "Rerender Requested" event starts CatalogueRerender; its event id names the job.',
+      eventPattern: { source: [PICTOR_SOURCE], detailType: ['Rerender Requested'] },
+      targets: [
+        new targets.SfnStateMachine(this.catalogueRerender.stateMachine, {
+          input: events.RuleTargetInput.fromObject({ jobId: events.EventField.eventId, detail: events.EventField.fromPath('$.detail') }),
         }),
       ],
     });

@@ -51,6 +51,36 @@ function stepFunctions(sfn: LocalStepFunctions, action: string, body: any): unkn
     }
     case 'ListStateMachines':
       return { stateMachines: sfn.stateMachineArns.map((arn) => ({ stateMachineArn: arn, name: arn.split(':').pop(), type: 'STANDARD', creationDate: 0 })) };
+    case 'ListMapRuns': {
+      const execution = sfn.describe(body.executionArn);
+      if (!execution) throw apiError('ExecutionDoesNotExist', `Execution does not exist: '${body.executionArn}'`);
+      return {
+        mapRuns: execution.mapRuns.map((m) => ({
+          executionArn: m.executionArn,
+          mapRunArn: m.mapRunArn,
+          stateMachineArn: m.mapRunArn.replace(':mapRun:', ':stateMachine:').replace(/:[^:]+$/, ''),
+          startDate: seconds(m.startDate),
+          stopDate: m.stopDate ? seconds(m.stopDate) : undefined,
+        })),
+      };
+    }
+    case 'DescribeMapRun': {
+      const mapRun = sfn.mapRun(body.mapRunArn);
+      if (!mapRun) throw apiError('ResourceNotFound', `Map run does not exist: '${body.mapRunArn}'`);
+      const counts = { ...mapRun.itemCounts, timedOut: 0, aborted: 0, resultsWritten: mapRun.itemCounts.succeeded + mapRun.itemCounts.failed };
+      return {
+        mapRunArn: mapRun.mapRunArn,
+        executionArn: mapRun.executionArn,
+        status: mapRun.status,
+        startDate: seconds(mapRun.startDate),
+        stopDate: mapRun.stopDate ? seconds(mapRun.stopDate) : undefined,
+        maxConcurrency: mapRun.maxConcurrency,
+        toleratedFailurePercentage: 0,
+        toleratedFailureCount: 0,
+        itemCounts: counts,
+        executionCounts: counts,
+      };
+    }
     case 'ListExecutions':
       return { executions: sfn.list(body.stateMachineArn).filter((e) => !body.statusFilter || e.status === body.statusFilter).map(describe) };
     default:

@@ -43,7 +43,7 @@ export class RenderOnUpload extends Construct {
       .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
       .next(new sfn.Succeed(this, 'Published'));
     const preparePublish = new sfn.Pass(this, 'Prepare Publish', {
-      parameters: { ...upload, 'version.$': '$.render.version', 'variants.$': '$.render.variants' },
+      parameters: { ...upload, 'version.$': '$.render.version', 'variants.$': '$.render.variants', 'schema.$': '$.render.schema' },
     }).next(publish);
 
     const render = taskState(this, 'Render Variants', props.render, { resultPath: '$.render' })

@@ -29,20 +29,37 @@ export const OriginalRejectedV1 = z.object({
   quarantineKey: z.string(),
 });
 
+/** A variant schema: the widths and formats a re-render produces, instead of the tenant's. */
+export const VariantSchemaV1 = z.object({
+  widths: z.array(z.number().int().positive()).min(1).optional(),
+  formats: z.array(z.enum(['avif', 'webp', 'jpeg', 'png', 'legacy'])).min(1).optional(),
+});
+
 export const RerenderRequestedV1 = z.object({
   schemaVersion: z.literal(1),
   /** One tenant, or every tenant when absent. */
   tenant: z.string().optional(),
   requester: z.string().min(1),
+  /** Render at this schema rather than each tenant's configured one. */
+  variants: VariantSchemaV1.optional(),
+  /** Skip originals already rendered at the requested schema. @default false: render all */
+  onlyStale: z.boolean().optional(),
+  /** Stop once more than this share of the originals processed so far failed. @default 5 */
+  toleratedFailurePercentage: z.number().min(0).max(100).optional(),
 });
 
 export const RerenderCompletedV1 = z.object({
   schemaVersion: z.literal(1),
+  jobId: z.string().optional(),
   tenant: z.string().optional(),
+  /** True when the job stopped early at its failure threshold. */
+  aborted: z.boolean().optional(),
   rendered: z.number().int().nonnegative(),
   skipped: z.number().int().nonnegative(),
   failed: z.number().int().nonnegative(),
   failures: z.array(z.object({ tenant: z.string(), imageId: z.string(), error: z.string(), cause: z.string() })),
+  /** Failures beyond the first 100, counted but not listed (a state's data is at most 256 KB). */
+  failuresOmitted: z.number().int().nonnegative().optional(),
 });
 
 export const TakedownRequestedV1 = z.object({

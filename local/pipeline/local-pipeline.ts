@@ -13,6 +13,11 @@ import { createHandler as checkInvalidation } from '../../tasks/check-invalidati
 import { createHandler as verifyGone } from '../../tasks/verify-gone/handler.ts';
 import { createHandler as recordTakedown } from '../../tasks/record-takedown/handler.ts';
 import { createHandler as completeTakedown } from '../../tasks/complete-takedown/handler.ts';
+import { createHandler as planRerender } from '../../tasks/plan-rerender/handler.ts';
+import { createHandler as listOriginals } from '../../tasks/list-originals/handler.ts';
+import { createHandler as prepareRerender } from '../../tasks/prepare-rerender/handler.ts';
+import { createHandler as tallyRerender } from '../../tasks/tally-rerender/handler.ts';
+import { createHandler as completeRerender } from '../../tasks/complete-rerender/handler.ts';
 import type { DeliveryEdge } from '../../infra/pipeline.ts';
 import { readTaskConfig, type TaskConfig } from '../../tasks/shared/task-config.ts';
 import type { TaskHandler } from '../../tasks/shared/task-handler.ts';
@@ -37,10 +42,15 @@ const TASK_HANDLERS: Record<TaskName, (config: TaskConfig) => TaskHandler> = {
   'verify-gone': verifyGone,
   'record-takedown': recordTakedown,
   'complete-takedown': completeTakedown,
+  'plan-rerender': planRerender,
+  'list-originals': listOriginals,
+  'prepare-rerender': prepareRerender,
+  'tally-rerender': tallyRerender,
+  'complete-rerender': completeRerender,
 };
 
 /** The pipeline's state machines, by their construct's id in infra/pipeline.ts. */
-export const STATE_MACHINES = ['RenderOnUpload', 'TakedownBatch'] as const;
+export const STATE_MACHINES = ['RenderOnUpload', 'CatalogueRerender', 'TakedownBatch'] as const;
 export type StateMachineName = (typeof STATE_MACHINES)[number];
 
 /** Local names for the template's storage: the twin's buckets, and tables named for their role. */

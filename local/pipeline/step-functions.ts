@@ -4,6 +4,25 @@ import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { IDEMPOTENCY_IN_PROGRESS } from '../../workflows/task-states.ts';
 import { arnOf } from './template.ts';
 
+/**
+ * One run of a Map state, as DescribeMapRun reports a Distributed Map's: how many
+ * of its items are pending, running, done. The twin counts them from the
+ * interpreter's event log. https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeMapRun.html
+ */
+export interface MapRunRecord {
+  readonly mapRunArn: string;
+  readonly executionArn: string;
+  readonly stateName: string;
+  readonly startDate: Date;
+  readonly maxConcurrency: number;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  stopDate?: Date;
+  readonly itemCounts: { total: number; pending: number; running: number; succeeded: number; failed: number };
+}
+
+/** An event of the interpreter's log (the library does not export the type). */
+type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
 /** A Lambda function, as the twin calls it: the task payload in, its result out. */
 export type LocalFunction = (payload: unknown) => Promise<unknown>;
 
@@ -20,6 +39,7 @@ export interface ExecutionRecord {
   cause?: string;
   /** Settles when the execution ends, whatever its outcome. */
   readonly done: Promise<void>;
+  readonly mapRuns: MapRunRecord[];
 }
 
 export interface LocalStepFunctionsOptions {
@@ -44,7 +64,13 @@ export interface LocalStepFunctionsOptions {
 export class LocalStepFunctions {
   private readonly machines = new Map<
     string,
-    { machine: StateMachine; overrides: Record<string, (input: unknown) => Promise<unknown>>; retries: Record<string, number[]>; waits: Record<string, number> }
+    {
+      machine: StateMachine;
+      overrides: Record<string, (input: unknown) => Promise<unknown>>;
+      retries: Record<string, number[]>;
+      waits: Record<string, number>;
+      maps: Map<string, { itemsPath: string; maxConcurrency: number }>;
+    }
   >();
   private readonly executions = new Map<string, ExecutionRecord>();
 
@@ -64,7 +90,8 @@ export class LocalStepFunctions {
         }
       }
       const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
-      this.machines.set(arnOf('AWS::StepFunctions::StateMachine', logicalId), { machine, overrides, retries, waits });
+      const maps = new Map(statesOfType(definition, 'Map').map(([name, state]) => [name, { itemsPath: state.ItemsPath ?? '$', maxConcurrency: state.MaxConcurrency ?? 0 }]));
+      this.machines.set(arnOf('AWS::StepFunctions::StateMachine', logicalId), { machine, overrides, retries, waits, maps });
     }
   }
 
@@ -93,6 +120,7 @@ export class LocalStepFunctions {
       input,
       startDate,
       status: 'RUNNING',
+      mapRuns: [],
       done: run.result.then(
         (output) => {
           record.status = 'SUCCEEDED';
@@ -109,7 +137,55 @@ export class LocalStepFunctions {
       }),
     };
     this.executions.set(executionArn, record);
+    void this.countMapRuns(record, run.eventLogs, entry.maps);
     return record;
+  }
+
+  private async countMapRuns(record: ExecutionRecord, events: AsyncGenerator<EventLog>, maps: ReadonlyMap<string, { itemsPath: string; maxConcurrency: number }>): Promise<void> {
+    const current = new Map<string, MapRunRecord>();
+    for await (const event of events) {
+      if (event.type === 'StateEntered' && event.state.type === 'Map') {
+        const map = maps.get(event.state.name);
+        const items = map ? select(event.state.input, map.itemsPath) : undefined;
+        const total = Array.isArray(items) ? items.length : 0;
+        const mapRun: MapRunRecord = {
+          mapRunArn: `${record.stateMachineArn.replace(':stateMachine:', ':mapRun:')}/${event.state.name}:${randomUUID()}`,
+          executionArn: record.executionArn,
+          stateName: event.state.name,
+          startDate: new Date(event.timestamp),
+          maxConcurrency: map?.maxConcurrency ?? 0,
+          status: 'RUNNING',
+          itemCounts: { total, pending: total, running: 0, succeeded: 0, failed: 0 },
+        };
+        current.set(event.state.name, mapRun);
+        record.mapRuns.push(mapRun);
+      } else if (event.type === 'MapIterationStarted' || event.type === 'MapIterationSucceeded' || event.type === 'MapIterationFailed') {
+        const counts = current.get(event.parentState.name)?.itemCounts;
+        if (!counts) continue;
+        if (event.type === 'MapIterationStarted') {
+          counts.pending--;
+          counts.running++;
+        } else {
+          counts.running--;
+          if (event.type === 'MapIterationSucceeded') counts.succeeded++;
+          else counts.failed++;
+        }
+      } else if ((event.type === 'StateExited' || event.type === 'StateFailed') && event.state.type === 'Map') {
+        const mapRun = current.get(event.state.name);
+        if (!mapRun) continue;
+        mapRun.status = event.type === 'StateExited' ? 'SUCCEEDED' : 'FAILED';
+        mapRun.stopDate = new Date(event.timestamp);
+      }
+    }
+  }
+
+  /** A map run by its ARN. */
+  mapRun(mapRunArn: string): MapRunRecord | undefined {
+    for (const execution of this.executions.values()) {
+      const found = execution.mapRuns.find((m) => m.mapRunArn === mapRunArn);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   describe(executionArn: string): ExecutionRecord | undefined {
@@ -146,4 +222,13 @@ export function statesOfType(definition: any, type: string): [string, any][] {
   };
   visit(definition.States);
   return found;
+}
+
+/** A JSONPath of the simple `$.a.b` form, as ItemsPath uses. */
+function select(value: unknown, path: string): unknown {
+  return path
+    .replace(/^\$\.?/, '')
+    .split('.')
+    .filter(Boolean)
+    .reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), value);
 }

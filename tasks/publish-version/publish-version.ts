@@ -8,6 +8,8 @@ import type { VersionMap } from '../shared/version-map.ts';
 export const PublishInput = Upload.extend({
   version: z.number().int().positive(),
   variants: z.array(z.object({ key: z.string(), contentType: z.string(), width: z.number().int(), bytes: z.number().int() })),
+  /** The rendered variant set's identity, kept in the version map. */
+  schema: z.string().optional(),
 });
 export type PublishInput = z.infer<typeof PublishInput>;
 
@@ -29,7 +31,7 @@ export interface PublishDeps {
  */
 export async function publishVersion(input: PublishInput, deps: PublishDeps): Promise<PublishResult> {
   const image = { tenant: input.tenant, imageId: input.imageId };
-  const published = await deps.versions.publish(input.tenant, input.imageId, input.version, input.sequencer, input.etag);
+  const published = await deps.versions.publish(input.tenant, input.imageId, input.version, input.sequencer, input.etag, input.schema);
   if (!published) {
     await deps.variants.delete(input.variants.map((v) => v.key));
     await deps.originals.delete([snapshotKey(image, input.version)]);

@@ -1,5 +1,6 @@
 import { PictorError } from '../../core/errors.ts';
 import { snapshotKey, uploadKey, variantKey } from '../../core/object-keys.ts';
+import { variantName, type VariantSpec } from '../../core/variant.ts';
 import type { TenantConfig } from '../../core/tenant-config.ts';
 import { standardVariants } from '../../core/tenant-config.ts';
 import { renderVariantSet } from '../../edge-fallback/origin-request/render-set.ts';
@@ -18,7 +19,7 @@ export interface StoredVariant {
 }
 
 export type RenderResult =
-  | { outcome: 'rendered'; version: number; variants: StoredVariant[] }
+  | { outcome: 'rendered'; version: number; variants: StoredVariant[]; schema: string }
   | { outcome: 'superseded'; reason: string };
 
 export interface RenderDeps {
@@ -42,14 +43,15 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
  */
 export async function renderVariants(upload: Upload, deps: RenderDeps): Promise<RenderResult> {
   const image = { tenant: upload.tenant, imageId: upload.imageId };
-  const version = await deps.versions.reserve(upload.tenant, upload.imageId, upload.sequencer);
+  const version = await deps.versions.reserve(upload.tenant, upload.imageId, upload.sequencer, upload.rerender ?? false);
   if (version === null) return { outcome: 'superseded', reason: 'a newer upload reserved a version first, or the image was taken down' };
   const original = await deps.originals.get(uploadKey(image), upload.etag, deps.limits.maxInputBytes);
   if (!original) return { outcome: 'superseded', reason: 'the upload was replaced or deleted since the event' };
 
   const tenant = deps.tenant(upload.tenant);
   const maxDimension = tenant.breakpoints[tenant.breakpoints.length - 1]!;
-  const rendered = await renderVariantSet(original.body, standardVariants(tenant), { ...deps.limits, maxDimension });
+  const specs = standardVariants({ ...tenant, variants: { ...tenant.variants, ...upload.variants } });
+  const rendered = await renderVariantSet(original.body, specs, { ...deps.limits, maxDimension });
   const path = { ...image, version };
   const stored: StoredVariant[] = [];
   for (const { spec, variant } of rendered) {
@@ -59,7 +61,12 @@ export async function renderVariants(upload: Upload, deps: RenderDeps): Promise<
   }
   // The bytes this version was rendered from, for versioned misses later on.
   await deps.originals.put(snapshotKey(image, version), original.body, 'application/octet-stream');
-  return { outcome: 'rendered', version, variants: stored };
+  return { outcome: 'rendered', version, variants: stored, schema: variantSchema(specs) };
+}
+
+/** A variant set's identity: its names, sorted. Equal schemas render equal sets. */
+export function variantSchema(specs: readonly VariantSpec[]): string {
+  return specs.map(variantName).sort().join(',');
 }
 
 export function tenantLookup(tenants: Readonly<Record<string, TenantConfig>>): (tenant: string) => TenantConfig {

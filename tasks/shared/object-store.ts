@@ -62,6 +62,14 @@ export class ObjectStore {
     return copied !== null;
   }
 
+  /** One page of the keys directly under a prefix (no deeper `/`), and where the next page starts. */
+  async listPage(prefix: string, maxKeys: number, token?: string): Promise<{ keys: string[]; next?: string }> {
+    const page = await this.guard(() =>
+      this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: '/', MaxKeys: maxKeys, ContinuationToken: token })),
+    );
+    return { keys: (page?.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : [])), next: page?.IsTruncated ? page.NextContinuationToken : undefined };
+  }
+
   async list(prefix: string): Promise<string[]> {
     const keys: string[] = [];
     let token: string | undefined;

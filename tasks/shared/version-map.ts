@@ -14,6 +14,8 @@ export interface VersionRecord {
   /** The highest upload sequencer a version was reserved for. */
   readonly reservedSequencer?: string;
   readonly etag?: string;
+  /** The variant set the published version was rendered at (its names, sorted): lets a re-render skip what is current. */
+  readonly schema?: string;
   readonly updatedAt?: string;
   /** Set by a takedown: nothing renders or publishes this image again. */
   readonly tombstonedAt?: string;
@@ -34,14 +36,18 @@ export class VersionMap {
     return result.Item ? toRecord(result.Item) : null;
   }
 
-  /** The next version for an upload; null when a newer upload has already reserved one, or on a tombstone. */
-  async reserve(tenant: string, imageId: string, sequencer: string): Promise<number | null> {
+  /**
+   * The next version for an upload; null when a newer upload has already reserved
+   * one, or on a tombstone. A re-render reserves for the upload it last saw
+   * reserved (`sameUpload`), and loses to any upload reserved since.
+   */
+  async reserve(tenant: string, imageId: string, sequencer: string, sameUpload = false): Promise<number | null> {
     const result = await conditionally(
       this.documents.send(new UpdateCommand({
         TableName: this.table,
         Key: { id: id(tenant, imageId) },
         UpdateExpression: 'SET tenant = :tenant, imageId = :image, reservedSequencer = :seq ADD nextVersion :one',
-        ConditionExpression: '(attribute_not_exists(reservedSequencer) OR reservedSequencer < :seq) AND attribute_not_exists(tombstonedAt)',
+        ConditionExpression: `(attribute_not_exists(reservedSequencer) OR reservedSequencer ${sameUpload ? '<=' : '<'} :seq) AND attribute_not_exists(tombstonedAt)`,
         ExpressionAttributeValues: { ':tenant': tenant, ':image': imageId, ':seq': normalizeSequencer(sequencer), ':one': 1 },
         ReturnValues: 'UPDATED_NEW',
       })),
@@ -50,14 +56,15 @@ export class VersionMap {
   }
 
   /** Publishes a rendered version; null when a higher version is already published or the image is tombstoned. */
-  async publish(tenant: string, imageId: string, version: number, sequencer: string, etag: string): Promise<{ previousVersion: number } | null> {
+  async publish(tenant: string, imageId: string, version: number, sequencer: string, etag: string, schema?: string): Promise<{ previousVersion: number } | null> {
     const result = await conditionally(
       this.documents.send(new UpdateCommand({
         TableName: this.table,
         Key: { id: id(tenant, imageId) },
-        UpdateExpression: 'SET version = :v, sequencer = :seq, etag = :etag, updatedAt = :now',
+        UpdateExpression: 'SET version = :v, sequencer = :seq, etag = :etag, updatedAt = :now' + (schema === undefined ? '' : ', #schema = :schema'),
         ConditionExpression: '(attribute_not_exists(version) OR version < :v) AND attribute_not_exists(tombstonedAt)',
-        ExpressionAttributeValues: { ':v': version, ':seq': normalizeSequencer(sequencer), ':etag': etag, ':now': new Date().toISOString() },
+        ExpressionAttributeValues: { ':v': version, ':seq': normalizeSequencer(sequencer), ':etag': etag, ':now': new Date().toISOString(), ...(schema === undefined ? {} : { ':schema': schema }) },
+        ...(schema === undefined ? {} : { ExpressionAttributeNames: { '#schema': 'schema' } }),
         ReturnValues: 'UPDATED_OLD',
       })),
     );
@@ -111,6 +118,7 @@ function toRecord(item: Record<string, unknown>): VersionRecord {
     sequencer: item.sequencer as string | undefined,
     reservedSequencer: item.reservedSequencer as string | undefined,
     etag: item.etag as string | undefined,
+    schema: item.schema as string | undefined,
     updatedAt: item.updatedAt as string | undefined,
     tombstonedAt: item.tombstonedAt as string | undefined,
   };

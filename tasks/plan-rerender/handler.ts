@@ -1,0 +1,11 @@
+import { awsClients } from '../shared/aws-clients.ts';
+import { readTaskConfig, type TaskConfig } from '../shared/task-config.ts';
+import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';
+import { planRerender, PlanInput } from './plan-rerender.ts';
+
+export function createHandler(config: TaskConfig): TaskHandler {
+  // Pure: safe to repeat.
+  return defineTask({ name: 'plan-rerender', input: PlanInput, run: async (input) => planRerender(input, config.tenants) }, config, awsClients(config));
+}
+
+export const handler = lambdaEntry(createHandler, () => readTaskConfig(process.env));

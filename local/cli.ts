@@ -2,7 +2,17 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, ListExecutionsCommand, ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { randomUUID } from 'node:crypto';
+import {
+  DescribeExecutionCommand,
+  DescribeMapRunCommand,
+  ListExecutionsCommand,
+  ListMapRunsCommand,
+  ListStateMachinesCommand,
+  SFNClient,
+  StartExecutionCommand,
+  type DescribeExecutionCommandOutput,
+} from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { formatImagePath, isImageId, isTenantId, parseImagePath } from '../core/image-path.ts';
 import { normalizeQuery } from '../core/normalize.ts';
@@ -21,6 +31,10 @@ Commands:
   url --tenant T --id X [--w 640] [--h 480] [--fit cover] [--fmt auto] [--q 75] [--sign]
                                          Print the canonical versioned URL of a published image.
   sign <url> [--ttl seconds] [--kid id]  Sign /img/{tenant}/{id}?... with the tenant's newest key (or --kid).
+  rerender [--tenant T] [--widths 320,640] [--formats webp,legacy] [--only-stale] [--tolerate 5]
+                                         Re-render a tenant's originals (or all tenants'), as new versions.
+  takedown --tenant T --id X [--id Y ...] --reason dmca|gdpr|other --requester R
+                                         Erase images everywhere, invalidate them, verify, and audit.
   status <execution-arn>                 Show a state machine execution.`;
 
 class UsageError extends Error {}
@@ -46,6 +60,10 @@ async function main(argv: string[]): Promise<string> {
       return sign(rest);
     case 'status':
       return status(rest);
+    case 'rerender':
+      return rerender(rest);
+    case 'takedown':
+      return takedown(rest);
     case undefined:
     case '-h':
     case '--help':
@@ -159,6 +177,121 @@ async function status(args: string[]): Promise<string> {
   if (e.error) lines.push(`  error    ${e.error}: ${e.cause}`);
   if (e.output) lines.push(`  output   ${e.output}`);
   return lines.join('\n');
+}
+
+async function rerender(args: string[]): Promise<string> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      tenant: { type: 'string' },
+      widths: { type: 'string' },
+      formats: { type: 'string' },
+      'only-stale': { type: 'boolean', default: false },
+      tolerate: { type: 'string' },
+      requester: { type: 'string', default: process.env.USER ?? 'pictor-cli' },
+    },
+  });
+  if (values.tenant !== undefined) await tenantOf(values.tenant);
+  const widths = values.widths?.split(',').map((w) => {
+    if (!/^[1-9][0-9]*$/.test(w)) throw new UsageError(`--widths takes widths such as 320,640; '${w}' is not one.`);
+    return Number(w);
+  });
+  const formats = values.formats?.split(',');
+  if (values.tolerate !== undefined && !/^\d+(\.\d+)?$/.test(values.tolerate)) throw new UsageError(`--tolerate takes a percentage, not '${values.tolerate}'.`);
+  const jobId = `rerender-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+  const detail = {
+    schemaVersion: 1,
+    requester: values.requester,
+    ...(values.tenant ? { tenant: values.tenant } : {}),
+    ...(widths || formats ? { variants: { ...(widths ? { widths } : {}), ...(formats ? { formats } : {}) } } : {}),
+    ...(values['only-stale'] ? { onlyStale: true } : {}),
+    ...(values.tolerate !== undefined ? { toleratedFailurePercentage: Number(values.tolerate) } : {}),
+  };
+  const execution = await follow('CatalogueRerender', jobId, { jobId, detail }, 'originals');
+  if (execution.status !== 'SUCCEEDED') throw new Error(`The re-render ${execution.status?.toLowerCase()} (${execution.error}): ${execution.cause}\n  execution: ${execution.executionArn}`);
+  const summary = JSON.parse(execution.output!);
+  const lines = [`Re-render ${jobId}: ${summary.rendered} rendered, ${summary.skipped} skipped, ${summary.failed} failed.`];
+  for (const [reason, count] of Object.entries(summary.skippedBecause as Record<string, number>)) lines.push(`  skipped ${count}: ${reason}`);
+  for (const f of summary.failures as { tenant: string; imageId: string; error: string; cause: string }[]) lines.push(`  failed ${f.tenant}/${f.imageId}: ${f.error} ${f.cause}`);
+  if (summary.failuresOmitted) lines.push(`  … and ${summary.failuresOmitted} more failures`);
+  lines.push(`  execution: ${execution.executionArn}`);
+  return lines.join('\n');
+}
+
+async function takedown(args: string[]): Promise<string> {
+  const { values } = parseArgs({
+    args,
+    options: { tenant: { type: 'string' }, id: { type: 'string', multiple: true }, reason: { type: 'string' }, requester: { type: 'string' } },
+  });
+  const ids = values.id ?? [];
+  if (ids.length === 0) throw new UsageError('takedown needs at least one --id.');
+  const images = ids.map((id) => imageOf({ tenant: values.tenant, id }));
+  await tenantOf(images[0]!.tenant);
+  if (!['dmca', 'gdpr', 'other'].includes(values.reason ?? '')) throw new UsageError('--reason must be dmca, gdpr or other: it is the legal basis the audit record names.');
+  if (!values.requester) throw new UsageError('--requester must say who asked: the audit record names them.');
+  const batchId = `takedown-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+  const items = images.map((image) => ({ ...image, reason: values.reason, requester: values.requester }));
+  const execution = await follow('TakedownBatch', batchId, { batchId, detail: { schemaVersion: 1, items } }, 'images');
+  if (execution.status !== 'SUCCEEDED') throw new Error(`The takedown ${execution.status?.toLowerCase()} (${execution.error}): ${execution.cause}\n  execution: ${execution.executionArn}`);
+  const summary = JSON.parse(execution.output!);
+  return [
+    `Takedown ${batchId}: ${summary.takenDown} images erased, invalidated and verified 404 at the edge.`,
+    ...(summary.auditKeys as string[]).map((key) => `  audit record: s3://${BUCKETS.audit.bucket}/${key}`),
+    `  invalidations: ${(summary.invalidationIds as string[]).join(', ')}`,
+    `  execution: ${execution.executionArn}`,
+  ].join('\n');
+}
+
+/**
+ * Starts an execution and draws its progress on stderr until it ends: the items
+ * its Distributed Map runs have finished, as DescribeMapRun counts them.
+ */
+async function follow(machine: string, name: string, input: unknown, noun: string): Promise<DescribeExecutionCommandOutput> {
+  const { stateMachines = [] } = await sfn.send(new ListStateMachinesCommand({})).catch((error: Error) => {
+    throw new Error(`The twin at ${endpoints.control} did not answer (is 'npm start' running?): ${error.message}`);
+  });
+  const stateMachine = stateMachines.find((m) => m.name?.includes(machine));
+  if (!stateMachine) throw new Error(`The twin runs no ${machine} state machine.`);
+  const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: stateMachine.stateMachineArn, name, input: JSON.stringify(input) }));
+  const bar = progressBar(noun);
+  for (;;) {
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    const { mapRuns = [] } = await sfn.send(new ListMapRunsCommand({ executionArn }));
+    let done = 0;
+    let total = 0;
+    for (const run of mapRuns) {
+      const { itemCounts } = await sfn.send(new DescribeMapRunCommand({ mapRunArn: run.mapRunArn }));
+      done += (itemCounts?.succeeded ?? 0) + (itemCounts?.failed ?? 0);
+      total += itemCounts?.total ?? 0;
+    }
+    bar.draw(done, total);
+    if (execution.status !== 'RUNNING') {
+      bar.end();
+      return execution;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** A one-line bar on a terminal; on anything else, a line at each tenth, so logs stay short. */
+function progressBar(noun: string) {
+  const tty = process.stderr.isTTY;
+  let lastTenth = -1;
+  return {
+    draw(done: number, total: number) {
+      const share = total === 0 ? 0 : done / total;
+      if (tty) {
+        const filled = Math.round(share * 30);
+        process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(30 - filled)}] ${done}/${total} ${noun}`);
+      } else if (Math.floor(share * 10) > lastTenth && total > 0) {
+        lastTenth = Math.floor(share * 10);
+        process.stderr.write(`${done}/${total} ${noun}\n`);
+      }
+    },
+    end() {
+      if (tty) process.stderr.write('\n');
+    },
+  };
 }
 
 function imageOf(values: { tenant?: string; id?: string }): { tenant: string; imageId: string } {

@@ -1,6 +1,5 @@
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { policyOf } from '../core/tenant-config.ts';
-import { signUrl } from '../edge-fallback/sign-url.ts';
+import { signWithNewestKey } from '../edge-fallback/sign-url.ts';
 import { sampleImage } from './sample-image.ts';
 import { loadTenants, readSettings } from './settings.ts';
 import { BUCKETS } from './topology.ts';
@@ -18,6 +17,8 @@ const twin = await startTwin({
   s3Port: settings.s3Port,
   dynamodbPort: settings.dynamodbPort,
   invalidationDelayMs: settings.invalidationDelayMs,
+  // The twin's invalidations complete in seconds, not minutes: poll them every second, not every 15.
+  waitMs: 1000,
   logLevel: 'WARN',
 });
 
@@ -45,8 +46,7 @@ lines.push(`  curl -i '${edge}/img/demo/sample?w=-1'                     # 400 w
 const signed = Object.entries(config.tenants).find(([, tenant]) => tenant.signing.required);
 if (signed) {
   const [tenant, tenantConfig] = signed;
-  const [kid, secret] = Object.entries(tenantConfig.signing.keys).at(-1)!;
-  const url = signUrl({ url: `/img/${tenant}/sample?w=320`, policy: policyOf(tenantConfig), kid, secret, expiresAt: new Date(Date.now() + 3600_000) });
+  const url = signWithNewestKey(`/img/${tenant}/sample?w=320`, tenant, tenantConfig, new Date(Date.now() + 3600_000));
   lines.push(`  curl -i '${edge}/img/${tenant}/sample?w=320'               # 403: ${tenant} requires signed URLs`);
   lines.push(`  curl -i '${edge}${url}'`);
   lines.push(`  npm run --silent pictor -- sign '/img/${tenant}/sample?w=320'   # sign another`);
@@ -54,6 +54,8 @@ if (signed) {
 lines.push('', 'The pipeline:');
 lines.push(`  npm run --silent pictor -- upload photo.jpg --tenant demo --id my-photo   # renders the standard variants`);
 lines.push(`  npm run --silent pictor -- url --tenant demo --id my-photo --w 640          # the canonical versioned URL`);
+lines.push(`  npm run --silent pictor -- rerender --tenant demo                          # every original again, as new versions`);
+lines.push(`  npm run --silent pictor -- takedown --tenant demo --id my-photo --reason dmca --requester you@example.com`);
 lines.push('', 'Ctrl-C stops it.');
 console.log(lines.join('\n'));
 

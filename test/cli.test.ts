@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { parseConfig } from '../core/tenant-config.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { startTwin, type Twin } from '../local/twin.ts';
@@ -20,7 +21,7 @@ let env: NodeJS.ProcessEnv;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pictor-cli-'));
   await writeFile(join(dir, 'tenants.json'), JSON.stringify(TENANTS));
-  twin = await startTwin({ config: parseConfig(TENANTS), dataDir: join(dir, 'data'), logLevel: 'SILENT', retryIntervalMs: 20 });
+  twin = await startTwin({ config: parseConfig(TENANTS), dataDir: join(dir, 'data'), logLevel: 'SILENT', retryIntervalMs: 20, waitMs: 50, invalidationDelayMs: 100 });
   const port = (url: string) => new URL(url).port;
   env = {
     ...process.env,
@@ -92,10 +93,40 @@ describe('the pictor CLI against the twin', () => {
       [['upload', '/no/such/file', '--tenant', 'shop', '--id', 'x'], /^pictor: Cannot read \/no\/such\/file/m],
       [['url', '--tenant', 'Nope', '--id', 'x'], /^pictor: --tenant must be a tenant id/m],
       [['frobnicate'], /^pictor: Unknown command 'frobnicate'\./m],
+      [['takedown', '--tenant', 'shop', '--id', 'hero', '--requester', 'x'], /^pictor: --reason must be dmca, gdpr or other/m],
+      [['takedown', '--tenant', 'shop', '--reason', 'gdpr', '--requester', 'x'], /^pictor: takedown needs at least one --id\./m],
+      [['rerender', '--tenant', 'nobody'], /^pictor: No tenant 'nobody'/m],
+      [['rerender', '--tenant', 'shop', '--widths', '100'], /^pictor: The re-render failed \(InvalidEvent\): Tenant 'shop' has no breakpoint 100/m],
     ] as const) {
       const result = await pictor(...args);
       assert.equal(result.code, 1, args.join(' '));
       assert.match(result.stderr, message);
     }
+  });
+
+  it('re-renders a tenant with a progress line and the exact summary', async () => {
+    const result = await pictor('rerender', '--tenant', 'shop', '--widths', '320');
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^Re-render rerender-\d{14}-[0-9a-f]{8}: 1 rendered, 0 skipped, 0 failed\./);
+    assert.match(result.stderr, /1\/1 originals/);
+    const printed = await pictor('url', '--tenant', 'shop', '--id', 'hero', '--w', '320', '--fmt', 'webp');
+    assert.match(printed.stdout, /\/img\/shop\/hero\/v2\?/, 'the re-render published version 2');
+  });
+
+  it('takes an image down: the URL that was a Hit becomes a 404, and the audit record names it', async () => {
+    const url = (await pictor('url', '--tenant', 'shop', '--id', 'hero', '--w', '640', '--fmt', 'webp')).stdout.trim();
+    await fetch(url);
+    assert.equal((await fetch(url)).headers.get('x-cache'), 'Hit from cloudfront');
+    const result = await pictor('takedown', '--tenant', 'shop', '--id', 'hero', '--reason', 'gdpr', '--requester', 'dpo@example.com');
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /1 images erased, invalidated and verified 404/);
+    const location = /audit record: s3:\/\/pictor-audit\/(takedowns\/shop\/hero\/\S+\.json)/.exec(result.stdout);
+    assert.ok(location, result.stdout);
+    assert.equal((await fetch(url)).status, 404);
+    const record = await twin.s3Client.send(new GetObjectCommand({ Bucket: 'pictor-audit', Key: location[1] }));
+    const audit = JSON.parse(await record.Body!.transformToString());
+    assert.equal(audit.imageId, 'hero');
+    assert.equal(audit.requester, 'dpo@example.com');
+    assert.equal(audit.legalBasis, 'gdpr');
   });
 });

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import sharp from 'sharp';
@@ -15,6 +15,7 @@ import { sampleImage } from '../local/sample-image.ts';
 import { BUCKETS } from '../local/topology.ts';
 import { startTwin, type Twin } from '../local/twin.ts';
 import { fixture, fixturesMissing } from './support/images.ts';
+import { edge as edgeGet, keys as keysIn, published as publishedEvents, settle as settleTwin, upload as uploadTo } from './support/pipeline-twin.ts';
 
 const CONFIG = parseConfig({ tenants: { shop: { breakpoints: [160, 320, 640, 1280] } } });
 
@@ -44,40 +45,21 @@ after(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-/** Waits until every execution the uploads started has ended. */
-async function settle(): Promise<void> {
-  for (let quiet = 0; quiet < 3; ) {
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    const before = twin.pipeline!.stepFunctions.list().length;
-    await twin.pipeline!.stepFunctions.settled();
-    quiet = twin.pipeline!.stepFunctions.list().length === before ? quiet + 1 : 0;
-  }
-}
-
-async function upload(key: string, body: Buffer): Promise<void> {
-  await twin.s3Client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: key, Body: body }));
+function published(detailType: string, imageId: string): BusEvent[] {
+  return publishedEvents(twin, detailType).filter((e) => (e.detail as { imageId?: string }).imageId === imageId);
 }
 
 async function versionOf(id: string): Promise<Record<string, unknown> | undefined> {
   return (await versions.send(new GetCommand({ TableName: LOCAL_TABLES.versions, Key: { id } }))).Item;
 }
 
-async function keys(bucket: string, prefix: string): Promise<string[]> {
-  const list = await twin.s3Client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
-  return (list.Contents ?? []).map((o) => o.Key!).sort();
-}
-
-function published(detailType: string, imageId: string): BusEvent[] {
-  return twin.pipeline!.bus.events.filter((e) => e['detail-type'] === detailType && (e.detail as { imageId?: string }).imageId === imageId);
-}
+const settle = () => settleTwin(twin);
+const upload = (key: string, body: Buffer) => uploadTo(twin, key, body);
+const keys = (bucket: string, prefix: string) => keysIn(twin, bucket, prefix);
+const edge = (path: string) => edgeGet(twin, path);
 
 function uploadEvents(key: string): BusEvent[] {
   return twin.pipeline!.bus.events.filter((e) => e['detail-type'] === 'Object Created' && (e.detail as { object: { key: string } }).object.key === key);
-}
-
-async function edge(path: string) {
-  const response = await fetch(twin.edgeUrl + path);
-  return { status: response.status, xcache: response.headers.get('x-cache'), body: Buffer.from(await response.arrayBuffer()) };
 }
 
 describe('RenderOnUpload on the twin', () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { selectPath } from '../json-path.ts';
 import { resolveTokens, LOCAL_ACCOUNT, LOCAL_REGION, type CfnTemplate } from '../pipeline/template.ts';
 import { matchesPattern, type EventPattern } from './pattern.ts';
 
@@ -95,7 +96,7 @@ export class LocalEventBus {
 /** What a target receives: the event, a constant, a part of it, or a transformed one. */
 function targetInput(target: Target, event: BusEvent): unknown {
   if (target.input !== undefined) return JSON.parse(target.input);
-  if (target.inputPath) return select(event, target.inputPath);
+  if (target.inputPath) return selectPath(event, target.inputPath);
   if (target.inputTransformer) return transform(target.inputTransformer, event);
   return event;
 }
@@ -106,7 +107,7 @@ function targetInput(target: Target, event: BusEvent): unknown {
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html
  */
 export function transform(transformer: NonNullable<Target['inputTransformer']>, event: BusEvent): unknown {
-  const values = Object.fromEntries(Object.entries(transformer.InputPathsMap ?? {}).map(([name, path]) => [name, select(event, path)]));
+  const values = Object.fromEntries(Object.entries(transformer.InputPathsMap ?? {}).map(([name, path]) => [name, selectPath(event, path)]));
   const text = transformer.InputTemplate.replace(/("?)<([A-Za-z0-9_.-]+)>("?)/g, (whole, open: string, name: string, close: string) => {
     const value = name === 'aws.events.event' || name === 'aws.events.event.json' ? event : values[name];
     if (!(name in values) && !name.startsWith('aws.events.event')) return whole;
@@ -118,13 +119,4 @@ export function transform(transformer: NonNullable<Target['inputTransformer']>, 
   } catch {
     return text;
   }
-}
-
-/** A JSONPath of the simple `$.a.b` form, as InputPath uses. */
-function select(event: BusEvent, path: string): unknown {
-  return path
-    .replace(/^\$\.?/, '')
-    .split('.')
-    .filter(Boolean)
-    .reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), event);
 }

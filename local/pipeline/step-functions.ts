@@ -1,4 +1,5 @@
 import './polyfills.ts';
+import { selectPath } from '../json-path.ts';
 import { randomUUID } from 'node:crypto';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { IDEMPOTENCY_IN_PROGRESS } from '../../workflows/task-states.ts';
@@ -146,7 +147,7 @@ export class LocalStepFunctions {
     for await (const event of events) {
       if (event.type === 'StateEntered' && event.state.type === 'Map') {
         const map = maps.get(event.state.name);
-        const items = map ? select(event.state.input, map.itemsPath) : undefined;
+        const items = map ? selectPath(event.state.input, map.itemsPath) : undefined;
         const total = Array.isArray(items) ? items.length : 0;
         const mapRun: MapRunRecord = {
           mapRunArn: `${record.stateMachineArn.replace(':stateMachine:', ':mapRun:')}/${event.state.name}:${randomUUID()}`,
@@ -222,13 +223,4 @@ export function statesOfType(definition: any, type: string): [string, any][] {
   };
   visit(definition.States);
   return found;
-}
-
-/** A JSONPath of the simple `$.a.b` form, as ItemsPath uses. */
-function select(value: unknown, path: string): unknown {
-  return path
-    .replace(/^\$\.?/, '')
-    .split('.')
-    .filter(Boolean)
-    .reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), value);
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DescribeMapRunCommand, ListMapRunsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { parseConfig } from '../core/tenant-config.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { BUCKETS } from '../local/topology.ts';
@@ -117,5 +118,20 @@ describe('CatalogueRerender on the twin', () => {
     assert.equal(execution.status, 'FAILED');
     assert.equal(execution.error, 'InvalidEvent');
     assert.match(execution.cause ?? '', /no breakpoint 100/);
+  });
+
+  it('starts from a "Rerender Requested" event, named by the event id', async () => {
+    failing = false;
+    const events = new EventBridgeClient({ region: 'us-east-1', endpoint: twin.controlUrl });
+    const detail = { schemaVersion: 1, requester: 'ops@example.com', tenant: 'cat', variants: { widths: [32], formats: ['webp'] }, onlyStale: true };
+    const { Entries } = await events.send(new PutEventsCommand({ Entries: [{ Source: 'pictor', DetailType: 'Rerender Requested', Detail: JSON.stringify(detail) }] }));
+    events.destroy();
+    await settle(twin);
+    failing = true;
+    const execution = twin.pipeline!.stepFunctions.list(twin.pipeline!.stateMachines.CatalogueRerender).find((e) => (e.input as { jobId: string }).jobId === Entries![0]!.EventId);
+    assert.ok(execution, 'the rule started the job with the event id');
+    assert.equal(execution.status, 'SUCCEEDED', `${execution.error}: ${execution.cause}`);
+    // The strict run above left 198 at the tenant's own schema: those are stale now.
+    assert.deepEqual([(execution.output as { rendered: number }).rendered, (execution.output as { skipped: number }).skipped], [198, 2]);
   });
 });

@@ -4,33 +4,12 @@ import sharp, { type Metadata, type ResizeOptions, type Sharp } from 'sharp';
 import { PictorError } from '../../core/errors.ts';
 import type { ExplicitFormat } from '../../core/formats.ts';
 import type { VariantSpec } from '../../core/variant.ts';
+import type { RenderLimits } from './render-limits.ts';
 
 // sharp reports 1 thread here unless told (shared/LOCAL_STACK.md).
 sharp.concurrency(availableParallelism());
 
-export interface RenderLimits {
-  /** Largest original, in pixels (all frames of an animation together). @default 100_000_000 */
-  readonly maxInputPixels: number;
-  /** Largest original, in bytes. @default 64 MiB */
-  readonly maxInputBytes: number;
-  /** Most frames an animated original may have. @default 200 */
-  readonly maxFrames: number;
-  /** The bounding box of a request that names no size: the tenant's largest breakpoint. */
-  readonly maxDimension: number;
-  /**
-   * AVIF encoder effort, 0 (fast) to 9. At the default of 4 one 1280 px encode
-   * took 7 s here against 0.4 s at 2, too slow for a request path.
-   * @default 2
-   */
-  readonly avifEffort: number;
-}
-
-export const DEFAULT_RENDER_LIMITS: Omit<RenderLimits, 'maxDimension'> = {
-  maxInputPixels: 100_000_000,
-  maxInputBytes: 64 * 1024 * 1024,
-  maxFrames: 200,
-  avifEffort: 2,
-};
+export { DEFAULT_RENDER_LIMITS, type RenderLimits } from './render-limits.ts';
 
 export interface RenderedVariant {
   readonly body: Buffer;

@@ -1,4 +1,4 @@
-import { tenantLookup } from '../render-variants/render-variants.ts';
+import { tenantLookup } from '../shared/tenants.ts';
 import { awsClients, pipelineStores } from '../shared/aws-clients.ts';
 import { originalsEverywhere } from '../shared/stores.ts';
 import { readTaskConfig, type TaskConfig } from '../shared/task-config.ts';

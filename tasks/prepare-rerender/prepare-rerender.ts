@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { uploadKey } from '../../core/object-keys.ts';
 import { standardVariants, type TenantConfig } from '../../core/tenant-config.ts';
-import type { Upload } from '../probe-original/probe-original.ts';
-import { variantSchema } from '../render-variants/render-variants.ts';
+import type { Upload } from '../shared/upload.ts';
+import { variantSchema } from '../shared/tenants.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
 import { RerenderJob } from '../shared/rerender-state.ts';
 import type { VersionMap } from '../shared/version-map.ts';

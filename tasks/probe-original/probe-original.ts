@@ -5,24 +5,12 @@ import { compareSequencers, normalizeSequencer } from '../../core/sequencer.ts';
 import { inspectOriginal, type RenderLimits } from '../../edge-fallback/origin-request/render.ts';
 import { ObjectCreated } from '../../events/schemas/object-created.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
+import { Upload } from '../shared/upload.ts';
 import type { VersionMap } from '../shared/version-map.ts';
 
 export const ProbeInput = ObjectCreated;
 
-/** One upload, as the later states name it. */
-export const Upload = z.object({
-  tenant: z.string(),
-  imageId: z.string(),
-  sequencer: z.string(),
-  etag: z.string(),
-  /** tenant/imageId/sequencer: one S3 event, however often it is delivered. */
-  idempotencyKey: z.string(),
-  /** Set by CatalogueRerender: render the upload already published again, as a new version. */
-  rerender: z.boolean().optional(),
-  /** A variant schema to render at instead of the tenant's. */
-  variants: z.object({ widths: z.array(z.number().int().positive()).optional(), formats: z.array(z.enum(['avif', 'webp', 'jpeg', 'png', 'legacy'])).optional() }).optional(),
-});
-export type Upload = z.infer<typeof Upload>;
+export { Upload } from '../shared/upload.ts';
 
 export type ProbeResult =
   | ({ action: 'render' } & Upload & { width: number; height: number; format: string })

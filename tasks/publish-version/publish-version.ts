@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { snapshotKey, variantPrefix } from '../../core/object-keys.ts';
 import type { EventPublisher } from '../../events/publish.ts';
-import { Upload } from '../probe-original/probe-original.ts';
+import { Upload } from '../shared/upload.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
 import type { VersionMap } from '../shared/version-map.ts';
 

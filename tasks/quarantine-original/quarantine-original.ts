@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { quarantineKey, uploadKey } from '../../core/object-keys.ts';
 import type { EventPublisher } from '../../events/publish.ts';
-import { Upload } from '../probe-original/probe-original.ts';
+import { Upload } from '../shared/upload.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
 
 export const QuarantineInput = Upload.extend({

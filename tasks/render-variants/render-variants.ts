@@ -1,11 +1,10 @@
-import { PictorError } from '../../core/errors.ts';
 import { snapshotKey, uploadKey, variantKey } from '../../core/object-keys.ts';
-import { variantName, type VariantSpec } from '../../core/variant.ts';
+import { variantSchema } from '../shared/tenants.ts';
 import type { TenantConfig } from '../../core/tenant-config.ts';
 import { standardVariants } from '../../core/tenant-config.ts';
 import { renderVariantSet } from '../../edge-fallback/origin-request/render-set.ts';
 import type { RenderLimits } from '../../edge-fallback/origin-request/render.ts';
-import { Upload } from '../probe-original/probe-original.ts';
+import { Upload } from '../shared/upload.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
 import type { VersionMap } from '../shared/version-map.ts';
 
@@ -64,14 +63,6 @@ export async function renderVariants(upload: Upload, deps: RenderDeps): Promise<
   return { outcome: 'rendered', version, variants: stored, schema: variantSchema(specs) };
 }
 
-/** A variant set's identity: its names, sorted. Equal schemas render equal sets. */
-export function variantSchema(specs: readonly VariantSpec[]): string {
-  return specs.map(variantName).sort().join(',');
-}
 
-export function tenantLookup(tenants: Readonly<Record<string, TenantConfig>>): (tenant: string) => TenantConfig {
-  return (tenant) => {
-    if (!Object.hasOwn(tenants, tenant)) throw new PictorError('InvalidEvent', `No tenant '${tenant}' is configured.`);
-    return tenants[tenant]!;
-  };
-}
+
+export { tenantLookup, variantSchema } from '../shared/tenants.ts';

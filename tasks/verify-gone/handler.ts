@@ -1,4 +1,4 @@
-import { tenantLookup } from '../render-variants/render-variants.ts';
+import { tenantLookup } from '../shared/tenants.ts';
 import { awsClients } from '../shared/aws-clients.ts';
 import { readTaskConfig, requireSetting, type TaskConfig } from '../shared/task-config.ts';
 import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+
+/** One upload, as the later states name it. */
+export const Upload = z.object({
+  tenant: z.string(),
+  imageId: z.string(),
+  sequencer: z.string(),
+  etag: z.string(),
+  /** tenant/imageId/sequencer: one S3 event, however often it is delivered. */
+  idempotencyKey: z.string(),
+  /** Set by CatalogueRerender: render the upload already published again, as a new version. */
+  rerender: z.boolean().optional(),
+  /** A variant schema to render at instead of the tenant's. */
+  variants: z.object({ widths: z.array(z.number().int().positive()).optional(), formats: z.array(z.enum(['avif', 'webp', 'jpeg', 'png', 'legacy'])).optional() }).optional(),
+});
+export type Upload = z.infer<typeof Upload>;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { auditKey, derivativeUrl, invalidationPath, originalPrefixes } from './takedown.ts';
+import { auditKey, derivativeUrl, invalidationPath, originalPrefixes, variantsPrefix } from './takedown.ts';
 import { parseVariantName, variantName, type VariantSpec } from './variant.ts';
 
 describe('takedown paths and keys', () => {
@@ -41,5 +41,10 @@ describe('takedown paths and keys', () => {
   it('keeps the upload, its snapshots and its quarantined copies, and no neighbour', () => {
     assert.deepEqual(originalPrefixes({ tenant: 'shop', imageId: 'a' }), ['shop/a', '_versions/shop/a/', '_quarantine/shop/a/']);
     assert.equal(auditKey('b-1', { tenant: 'shop', imageId: 'a' }), 'takedowns/shop/a/b-1.json');
+    // An empty or partial id would be a prefix of the whole tenant's keys.
+    for (const imageId of ['', 'a/b', '../x']) {
+      assert.throws(() => originalPrefixes({ tenant: 'shop', imageId }), /not a whole image id/);
+      assert.throws(() => variantsPrefix({ tenant: 'shop', imageId }), /not a whole image id/);
+    }
   });
 });

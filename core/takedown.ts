@@ -1,4 +1,4 @@
-import { formatImagePath, type ImagePath } from './image-path.ts';
+import { formatImagePath, isImageId, isTenantId, type ImagePath } from './image-path.ts';
 import { SYSTEM_PREFIX, uploadKey } from './object-keys.ts';
 import { parseVariantName, variantQuery } from './variant.ts';
 
@@ -20,12 +20,18 @@ export function invalidationPath(image: Image): string {
 
 /** Where each bucket keeps an image's objects, as prefixes to list (an exact key ends without `/`). */
 export function originalPrefixes(image: Image): string[] {
-  const key = uploadKey(image);
+  const key = wholeImageKey(image);
   return [key, SYSTEM_PREFIX + 'versions/' + key + '/', SYSTEM_PREFIX + 'quarantine/' + key + '/'];
 }
 
 export function variantsPrefix(image: Image): string {
-  return uploadKey(image) + '/';
+  return wholeImageKey(image) + '/';
+}
+
+/** Erasing works on prefixes: an empty or malformed id would reach other images' keys. */
+function wholeImageKey(image: Image): string {
+  if (!isTenantId(image.tenant) || !isImageId(image.imageId)) throw new Error(`Refusing to erase under '${image.tenant}/${image.imageId}': not a whole image id.`);
+  return uploadKey(image);
 }
 
 /**

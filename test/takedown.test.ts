@@ -170,6 +170,13 @@ describe('TakedownBatch on the twin', () => {
     assert.equal((render.output as { action: string }).action, 'skip');
   });
 
+  it('rejects a request with an empty image id, which would name a whole tenant', async () => {
+    const run = twin.pipeline!.stepFunctions.start(twin.pipeline!.stateMachines.TakedownBatch, { batchId: 'empty', detail: { schemaVersion: 1, items: [{ tenant: 'shop', imageId: '', reason: 'dmca', requester: 'x' }] } });
+    await run.done;
+    assert.equal(run.status, 'FAILED');
+    assert.equal(run.error, 'InvalidEvent');
+  });
+
   it('rejects a malformed request before deleting anything', async () => {
     const run = twin.pipeline!.stepFunctions.start(twin.pipeline!.stateMachines.TakedownBatch, { batchId: 'bad', detail: { schemaVersion: 1, items: [{ tenant: 'shop', imageId: 'p01', reason: 'because', requester: 'x' }] } });
     await run.done;

@@ -48,24 +48,25 @@ export class TakedownBatch extends Construct {
         'tenant.$': '$.item.tenant',
         'imageId.$': '$.item.imageId',
         'auditKey.$': '$.audit.auditKey',
-        'invalidationId.$': '$.invalidation.id',
+        'invalidationId.$': '$.audit.invalidationId',
         'verified.$': '$.audit.verified',
       },
     });
     const record = catchInto(taskState(this, 'Record Takedown', props.record, { resultPath: '$.audit' })).next(imageDone);
-    const verify = taskState(this, 'Verify Gone', props.verify, { resultPath: '$.verification' })
-      // Edge caches can lag a Completed invalidation by a little.
-      .addRetry({ errors: ['TakedownUnverified'], interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 3 })
-      // Still served: the record says so, and the batch ends incomplete.
-      .addCatch(record, { errors: ['TakedownUnverified'], resultPath: '$.verification' });
-    catchInto(verify).next(record);
+    // Once objects may be gone, every failure still ends in an audit record that says how far it got.
+    const recordFailure = <T extends sfn.TaskStateBase>(state: T): T => state.addCatch(record, { errors: ['States.ALL'], resultPath: '$.failure' }) as T;
+    const verify = recordFailure(
+      taskState(this, 'Verify Gone', props.verify, { resultPath: '$.verification' })
+        // Edge caches can lag a Completed invalidation by a little.
+        .addRetry({ errors: ['TakedownUnverified'], interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 3 }),
+    ).next(record);
 
     const invalidationDone = new sfn.Choice(this, 'Invalidation Completed?');
-    const check = catchInto(taskState(this, 'Check Invalidation', props.checkInvalidation, { resultPath: '$.invalidation' })).next(invalidationDone);
+    const check = recordFailure(taskState(this, 'Check Invalidation', props.checkInvalidation, { resultPath: '$.invalidation' })).next(invalidationDone);
     const wait = new sfn.Wait(this, 'Wait For Invalidation', { time: sfn.WaitTime.duration(INVALIDATION_POLL) }).next(check);
     invalidationDone.when(sfn.Condition.stringEquals('$.invalidation.status', 'Completed'), verify).otherwise(wait);
 
-    const invalidate = catchInto(
+    const invalidate = recordFailure(
       taskState(this, 'Invalidate Image', props.invalidate, { resultPath: '$.invalidation' }).addRetry({
         // Another batch holds the quota: wait for its invalidations to complete.
         errors: ['TooManyInvalidationsInProgress'],
@@ -76,7 +77,7 @@ export class TakedownBatch extends Construct {
         jitterStrategy: sfn.JitterType.FULL,
       }),
     ).next(invalidationDone);
-    const erase = catchInto(taskState(this, 'Erase Objects', props.erase, { resultPath: '$.erase' })).next(invalidate);
+    const erase = recordFailure(taskState(this, 'Erase Objects', props.erase, { resultPath: '$.erase' })).next(invalidate);
     const inventory = catchInto(taskState(this, 'Inventory Image', props.inventory, { resultPath: '$.inventory' })).next(erase);
 
     const eachImage = new sfn.DistributedMap(this, 'Take Down Each Image', {

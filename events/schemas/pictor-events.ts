@@ -1,10 +1,14 @@
+import { isImageId, isTenantId } from '../../core/image-path.ts';
 import { z } from 'zod';
 
 /**
  * Pictor's own events, one versioned schema per detail-type (past tense). A
  * schema change that breaks consumers gets a new `schemaVersion`, never an edit.
  */
-const Image = { tenant: z.string(), imageId: z.string() };
+const Image = {
+  tenant: z.string().refine(isTenantId, 'a tenant id: 3 to 32 of a-z 0-9 -'),
+  imageId: z.string().refine(isImageId, 'an image id: 1 to 128 of A-Z a-z 0-9 _ -'),
+};
 
 export const VariantsRenderedV1 = z.object({
   schemaVersion: z.literal(1),

@@ -3,7 +3,7 @@ import { PictorError } from '../../core/errors.ts';
 import type { EventPublisher } from '../../events/publish.ts';
 import { BatchId } from '../shared/takedown-state.ts';
 
-const Done = z.object({ status: z.literal('done'), tenant: z.string(), imageId: z.string(), auditKey: z.string(), invalidationId: z.string(), verified: z.boolean() });
+const Done = z.object({ status: z.literal('done'), tenant: z.string(), imageId: z.string(), auditKey: z.string(), invalidationId: z.string().nullable(), verified: z.boolean() });
 const Failed = z.object({ status: z.literal('failed'), tenant: z.string(), imageId: z.string(), error: z.string(), cause: z.string().optional() });
 
 export const CompleteInput = z.object({ batchId: BatchId, items: z.array(z.discriminatedUnion('status', [Done, Failed])) });
@@ -23,7 +23,7 @@ export interface TakedownSummary {
  */
 export async function completeTakedown(input: z.infer<typeof CompleteInput>, deps: { readonly events: EventPublisher }): Promise<TakedownSummary> {
   const done = input.items.filter((i): i is z.infer<typeof Done> => i.status === 'done' && i.verified);
-  const invalidationIds = [...new Set(done.map((i) => i.invalidationId))];
+  const invalidationIds = [...new Set(done.flatMap((i) => (i.invalidationId ? [i.invalidationId] : [])))];
   if (done.length > 0) {
     await deps.events.publish('Takedown Completed', {
       schemaVersion: 1,

@@ -34,7 +34,8 @@ export async function publishVersion(input: PublishInput, deps: PublishDeps): Pr
   const published = await deps.versions.publish(input.tenant, input.imageId, input.version, input.sequencer, input.etag, input.schema);
   if (!published) {
     await deps.variants.delete(input.variants.map((v) => v.key));
-    await deps.originals.delete([snapshotKey(image, input.version)]);
+    // Every version of the snapshot: on a versioned bucket a plain delete leaves the bytes behind.
+    await deps.originals.deleteVersions(await deps.originals.listVersions(snapshotKey(image, input.version)));
     return { published: false, version: input.version, reason: 'a higher version is published, or the image was taken down' };
   }
   await deps.variants.deletePrefix(variantPrefix(image));

@@ -1,16 +1,18 @@
 import { z } from 'zod';
 import { auditKey } from '../../core/takedown.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
-import { BatchId, Inventory, Invalidation, TakedownItem, Verification } from '../shared/takedown-state.ts';
+import { BatchId, Inventory, Invalidation, StepFailure, TakedownItem, Verification } from '../shared/takedown-state.ts';
 
 export const RecordInput = z.object({
   batchId: BatchId,
   requestedAt: z.string(),
   item: TakedownItem,
   inventory: Inventory,
-  erase: z.object({ erasedAt: z.string(), stragglers: Inventory.shape.locations }),
-  invalidation: Invalidation,
-  verification: Verification,
+  // Each step after the inventory may be missing: the step that failed, and those after it.
+  erase: z.object({ erasedAt: z.string(), stragglers: Inventory.shape.locations }).optional(),
+  invalidation: Invalidation.optional(),
+  verification: Verification.optional(),
+  failure: StepFailure.optional(),
 });
 export type RecordInput = z.infer<typeof RecordInput>;
 
@@ -22,15 +24,19 @@ export interface RecordDeps {
 /**
  * Writes the image's audit record: who asked, on what legal basis, every object
  * version deleted (bucket, key, version id: never bytes), the invalidation, the
- * verification and when each step happened. Append-only: a record that exists
- * is never replaced, so a retry or a repeated batch leaves the first one standing.
+ * verification and when each step happened. A step that failed after the
+ * inventory is recorded too, with the objects listed for deletion, so no erasure
+ * goes unrecorded. Append-only: a record that exists is never replaced, so a
+ * retry or a repeated batch leaves the first one standing.
  */
-export async function recordTakedown(input: RecordInput, deps: RecordDeps): Promise<{ auditKey: string; bucket: string; verified: boolean }> {
+export async function recordTakedown(
+  input: RecordInput,
+  deps: RecordDeps,
+): Promise<{ auditKey: string; bucket: string; verified: boolean; invalidationId: string | null }> {
   const key = auditKey(input.batchId, input.item);
-  const verified = 'verifiedAt' in input.verification;
-  const deleted = [...input.inventory.locations, ...input.erase.stragglers].flatMap((l) =>
-    l.versions.map((v) => ({ bucket: l.bucket, region: l.region, role: l.role, key: v.key, versionId: v.versionId })),
-  );
+  const verified = input.verification !== undefined && input.failure === undefined;
+  const versions = (locations: RecordInput['inventory']['locations']) =>
+    locations.flatMap((l) => l.versions.map((v) => ({ bucket: l.bucket, region: l.region, role: l.role, key: v.key, versionId: v.versionId })));
   const record = {
     schemaVersion: 1,
     batchId: input.batchId,
@@ -40,14 +46,14 @@ export async function recordTakedown(input: RecordInput, deps: RecordDeps): Prom
     legalBasis: input.item.reason,
     requestedAt: input.requestedAt,
     tombstonedAt: input.inventory.tombstonedAt,
-    erasedAt: input.erase.erasedAt,
-    deleted,
-    invalidation: { id: input.invalidation.id, path: input.invalidation.path, status: input.invalidation.status },
-    verification: verified
-      ? { verified: true, verifiedAt: (input.verification as { verifiedAt: string }).verifiedAt, urls: (input.verification as { urls: string[] }).urls }
-      : { verified: false, error: (input.verification as { Error: string }).Error, cause: (input.verification as { Cause?: string }).Cause },
+    erasedAt: input.erase?.erasedAt ?? null,
+    deleted: input.erase ? versions([...input.inventory.locations, ...input.erase.stragglers]) : [],
+    ...(input.erase ? {} : { listedForDeletion: versions(input.inventory.locations) }),
+    invalidation: input.invalidation ? { id: input.invalidation.id, path: input.invalidation.path, status: input.invalidation.status } : null,
+    verification: verified ? { verified: true, verifiedAt: input.verification!.verifiedAt, urls: input.verification!.urls } : { verified: false },
+    ...(input.failure ? { failure: { error: input.failure.Error, cause: input.failure.Cause ?? '' } } : {}),
     recordedAt: deps.now().toISOString(),
   };
   await deps.audit.putIfAbsent(key, JSON.stringify(record, null, 2), 'application/json');
-  return { auditKey: key, bucket: deps.audit.bucket, verified };
+  return { auditKey: key, bucket: deps.audit.bucket, verified, invalidationId: input.invalidation?.id ?? null };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   CopyObjectCommand,
   DeleteObjectsCommand,
@@ -48,7 +49,10 @@ export class ObjectStore {
    */
   async putIfAbsent(key: string, body: string, contentType: string): Promise<boolean> {
     if (await this.head(key)) return false;
-    const written = await this.guard(() => this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, IfNoneMatch: '*' })));
+    // Object Lock buckets refuse a write without an integrity header.
+    // https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html
+    const ContentMD5 = createHash('md5').update(body).digest('base64');
+    const written = await this.guard(() => this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, ContentMD5, IfNoneMatch: '*' })));
     return written !== null;
   }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isImageId, isTenantId } from '../../core/image-path.ts';
 import { TAKEDOWN_REASONS } from '../../core/takedown.ts';
 
 /**
@@ -6,8 +7,9 @@ import { TAKEDOWN_REASONS } from '../../core/takedown.ts';
  * reads only the parts it needs; the schemas here are their shared contract.
  */
 export const TakedownItem = z.object({
-  tenant: z.string(),
-  imageId: z.string(),
+  // Whole ids only: an empty or partial one would make a prefix of other images' keys.
+  tenant: z.string().refine(isTenantId, 'a tenant id: 3 to 32 of a-z 0-9 -'),
+  imageId: z.string().refine(isImageId, 'an image id: 1 to 128 of A-Z a-z 0-9 _ -'),
   reason: z.enum(TAKEDOWN_REASONS),
   requester: z.string().min(1),
 });
@@ -36,9 +38,8 @@ export type Inventory = z.infer<typeof Inventory>;
 export const Invalidation = z.object({ id: z.string(), status: z.string(), path: z.string() });
 export type Invalidation = z.infer<typeof Invalidation>;
 
-/** Verification's result, or the error a failed verification was caught as. */
-export const Verification = z.union([
-  z.object({ verifiedAt: z.string(), urls: z.array(z.string()) }),
-  z.object({ Error: z.string(), Cause: z.string().optional() }),
-]);
+export const Verification = z.object({ verifiedAt: z.string(), urls: z.array(z.string()) });
 export type Verification = z.infer<typeof Verification>;
+
+/** The error a step after the inventory was caught with: the record still gets written. */
+export const StepFailure = z.object({ Error: z.string(), Cause: z.string().optional() });

@@ -50,6 +50,9 @@ export function defineTask<I, O>(definition: TaskDefinition<I, O>, config: TaskC
       // Conditions the state machine retries are expected; everything else is an error.
       if (isPictorError(error) && RETRIED_ERRORS.includes(error.code)) logger.warn(`${definition.name} will be retried: ${error.message}`, { code: error.code });
       else logger.error(`${definition.name} failed`, error as Error);
+      // The log has the stack; the state machine gets the first line, since Lambda puts
+      // the trace into the error's Cause and Map results must fit a state's 256 KB.
+      if (error instanceof Error && error.stack) error.stack = error.stack.split('\n')[0];
       throw error;
     } finally {
       logger.removeKeys(['tenant', 'imageId', 'executionId']);

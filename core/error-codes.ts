@@ -21,35 +21,44 @@ export const ERROR_CODES = {
   InternalError: { status: 500, expose: false },
   InvalidConfig: { status: 500, expose: false },
   InvalidEvent: { status: 400, expose: false },
-  // Pipeline-only: names the takedown and re-render state machines retry or catch.
+} as const;
+
+/**
+ * Names only the pipeline raises (its state machines retry or catch them). Kept
+ * apart so the CloudFront Function bundle does not carry them; none is shown to a viewer.
+ */
+export const PIPELINE_ERROR_CODES = {
   TooManyInvalidationsInProgress: { status: 503, expose: false },
   TakedownUnverified: { status: 500, expose: false },
   TakedownIncomplete: { status: 500, expose: false },
   TooManyFailures: { status: 500, expose: false },
 } as const;
 
-export type ErrorCode = keyof typeof ERROR_CODES;
+/** The codes an edge answers with. */
+export type EdgeErrorCode = keyof typeof ERROR_CODES;
+export type ErrorCode = EdgeErrorCode | keyof typeof PIPELINE_ERROR_CODES;
 
 /** A failed result: what went wrong, in words a client can act on. */
 export interface Failure {
   readonly ok: false;
-  readonly code: ErrorCode;
+  readonly code: EdgeErrorCode;
   readonly message: string;
 }
 
 export type Result<T> = ({ readonly ok: true } & T) | Failure;
 
-export function fail(code: ErrorCode, message: string): Failure {
+export function fail(code: EdgeErrorCode, message: string): Failure {
   return { ok: false, code: code, message: message };
 }
 
-export function statusOf(code: ErrorCode): number {
+export function statusOf(code: EdgeErrorCode): number {
   return ERROR_CODES[code].status;
 }
 
 /** The JSON body an edge sends for an error; hides the message of internal faults. */
 export function errorBody(code: ErrorCode, message: string): string {
-  const shown = ERROR_CODES[code].expose ? message : 'The request could not be served.';
+  const known = ERROR_CODES[code as EdgeErrorCode];
+  const shown = known && known.expose ? message : 'The request could not be served.';
   return JSON.stringify({ code: code, message: shown });
 }
 

@@ -1,4 +1,6 @@
-import { ERROR_CODES, type ErrorCode } from './error-codes.ts';
+import { ERROR_CODES, PIPELINE_ERROR_CODES, type ErrorCode } from './error-codes.ts';
+
+const ALL_CODES = { ...ERROR_CODES, ...PIPELINE_ERROR_CODES };
 
 /**
  * The one error class of Pictor's node-side code (origin handler, tasks, twin).
@@ -17,8 +19,8 @@ export class PictorError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = code;
     this.code = code;
-    this.status = ERROR_CODES[code].status;
-    this.expose = ERROR_CODES[code].expose;
+    this.status = ALL_CODES[code].status;
+    this.expose = ALL_CODES[code].expose;
     this.context = options.context ?? {};
   }
 }

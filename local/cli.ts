@@ -198,7 +198,6 @@ async function rerender(args: string[]): Promise<string> {
   });
   const formats = values.formats?.split(',');
   if (values.tolerate !== undefined && !/^\d+(\.\d+)?$/.test(values.tolerate)) throw new UsageError(`--tolerate takes a percentage, not '${values.tolerate}'.`);
-  const jobId = `rerender-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
   const detail = {
     schemaVersion: 1,
     requester: values.requester,
@@ -207,14 +206,12 @@ async function rerender(args: string[]): Promise<string> {
     ...(values['only-stale'] ? { onlyStale: true } : {}),
     ...(values.tolerate !== undefined ? { toleratedFailurePercentage: Number(values.tolerate) } : {}),
   };
-  const execution = await follow('CatalogueRerender', jobId, { jobId, detail }, 'originals');
-  if (execution.status !== 'SUCCEEDED') throw new Error(`The re-render ${execution.status?.toLowerCase()} (${execution.error}): ${execution.cause}\n  execution: ${execution.executionArn}`);
-  const summary = JSON.parse(execution.output!);
+  const { name: jobId, executionArn, output: summary } = await runToEnd({ machine: 'CatalogueRerender', prefix: 'rerender', what: 're-render', noun: 'originals' }, (jobId) => ({ jobId, detail }));
   const lines = [`Re-render ${jobId}: ${summary.rendered} rendered, ${summary.skipped} skipped, ${summary.failed} failed.`];
   for (const [reason, count] of Object.entries(summary.skippedBecause as Record<string, number>)) lines.push(`  skipped ${count}: ${reason}`);
   for (const f of summary.failures as { tenant: string; imageId: string; error: string; cause: string }[]) lines.push(`  failed ${f.tenant}/${f.imageId}: ${f.error} ${f.cause}`);
   if (summary.failuresOmitted) lines.push(`  … and ${summary.failuresOmitted} more failures`);
-  lines.push(`  execution: ${execution.executionArn}`);
+  lines.push(`  execution: ${executionArn}`);
   return lines.join('\n');
 }
 
@@ -229,17 +226,31 @@ async function takedown(args: string[]): Promise<string> {
   await tenantOf(images[0]!.tenant);
   if (!['dmca', 'gdpr', 'other'].includes(values.reason ?? '')) throw new UsageError('--reason must be dmca, gdpr or other: it is the legal basis the audit record names.');
   if (!values.requester) throw new UsageError('--requester must say who asked: the audit record names them.');
-  const batchId = `takedown-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
   const items = images.map((image) => ({ ...image, reason: values.reason, requester: values.requester }));
-  const execution = await follow('TakedownBatch', batchId, { batchId, detail: { schemaVersion: 1, items } }, 'images');
-  if (execution.status !== 'SUCCEEDED') throw new Error(`The takedown ${execution.status?.toLowerCase()} (${execution.error}): ${execution.cause}\n  execution: ${execution.executionArn}`);
-  const summary = JSON.parse(execution.output!);
+  const { name: batchId, executionArn, output: summary } = await runToEnd({ machine: 'TakedownBatch', prefix: 'takedown', what: 'takedown', noun: 'images' }, (batchId) => ({
+    batchId,
+    detail: { schemaVersion: 1, items },
+  }));
   return [
     `Takedown ${batchId}: ${summary.takenDown} images erased, invalidated and verified 404 at the edge.`,
     ...(summary.auditKeys as string[]).map((key) => `  audit record: s3://${BUCKETS.audit.bucket}/${key}`),
     `  invalidations: ${(summary.invalidationIds as string[]).join(', ')}`,
-    `  execution: ${execution.executionArn}`,
+    `  execution: ${executionArn}`,
   ].join('\n');
+}
+
+/**
+ * Starts a job under a fresh name (which is also its id in the input), follows it
+ * to its end, and returns its output; a job that did not succeed is an error.
+ */
+async function runToEnd(
+  job: { machine: string; prefix: string; what: string; noun: string },
+  input: (name: string) => unknown,
+): Promise<{ name: string; executionArn: string; output: any }> {
+  const name = `${job.prefix}-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+  const execution = await follow(job.machine, name, input(name), job.noun);
+  if (execution.status !== 'SUCCEEDED') throw new Error(`The ${job.what} ${execution.status?.toLowerCase()} (${execution.error}): ${execution.cause}\n  execution: ${execution.executionArn}`);
+  return { name, executionArn: execution.executionArn!, output: JSON.parse(execution.output!) };
 }
 
 /**

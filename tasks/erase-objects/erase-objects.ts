@@ -13,8 +13,8 @@ export interface EraseResult {
 }
 
 export interface EraseDeps {
-  /** The store for a bucket the pipeline owns; anything else is refused. */
-  readonly store: (bucket: string, region: string) => ObjectStore | undefined;
+  /** The store for a bucket the pipeline owns (with a client in its region); undefined for any other. */
+  readonly store: (bucket: string) => ObjectStore | undefined;
 }
 
 /**
@@ -28,7 +28,7 @@ export async function eraseObjects(input: z.infer<typeof EraseInput>, deps: Eras
   const image = { tenant: input.item.tenant, imageId: input.item.imageId };
   const ordered = [...input.inventory.locations].sort((a, b) => Number(a.role === 'variants') - Number(b.role === 'variants'));
   const stores = ordered.map((location) => {
-    const store = deps.store(location.bucket, location.region);
+    const store = deps.store(location.bucket);
     if (!store) throw new PictorError('InvalidEvent', `Refusing to delete in ${location.bucket}: not a bucket of this pipeline.`);
     return { location, store };
   });

@@ -26,13 +26,12 @@ export interface InventoryDeps {
 export async function inventoryImage(input: z.infer<typeof InventoryInput>, deps: InventoryDeps): Promise<Inventory> {
   const { tenant, imageId, reason } = input.item;
   deps.tenant(tenant);
-  const before = await deps.versions.tombstone(tenant, imageId, reason);
-  const after = await deps.versions.get(tenant, imageId);
+  const record = await deps.versions.tombstone(tenant, imageId, reason);
   const locations: ObjectVersions[] = [];
   for (const { store, region, role } of deps.originals) {
     const versions = (await Promise.all(originalPrefixes({ tenant, imageId }).map((p) => store.listVersions(p)))).flat();
     locations.push({ bucket: store.bucket, region, role, versions });
   }
   locations.push({ bucket: deps.variants.store.bucket, region: deps.variants.region, role: 'variants', versions: await deps.variants.store.listVersions(variantsPrefix({ tenant, imageId })) });
-  return { tombstonedAt: after?.tombstonedAt ?? new Date().toISOString(), publishedVersion: before?.version ?? 0, locations };
+  return { tombstonedAt: record.tombstonedAt, publishedVersion: record.version, locations };
 }

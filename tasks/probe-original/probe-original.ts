@@ -10,8 +10,6 @@ import type { VersionMap } from '../shared/version-map.ts';
 
 export const ProbeInput = ObjectCreated;
 
-export { Upload } from '../shared/upload.ts';
-
 export type ProbeResult =
   | ({ action: 'render' } & Upload & { width: number; height: number; format: string })
   | ({ action: 'reject' } & Upload & { code: string; reason: string })

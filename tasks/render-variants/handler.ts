@@ -1,7 +1,8 @@
 import { awsClients, pipelineStores } from '../shared/aws-clients.ts';
 import { readTaskConfig, type TaskConfig } from '../shared/task-config.ts';
 import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';
-import { RenderInput, renderVariants, tenantLookup } from './render-variants.ts';
+import { tenantLookup } from '../shared/tenants.ts';
+import { RenderInput, renderVariants } from './render-variants.ts';
 
 export function createHandler(config: TaskConfig): TaskHandler {
   const clients = awsClients(config);

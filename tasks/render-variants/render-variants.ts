@@ -64,5 +64,3 @@ export async function renderVariants(upload: Upload, deps: RenderDeps): Promise<
 }
 
 
-
-export { tenantLookup, variantSchema } from '../shared/tenants.ts';

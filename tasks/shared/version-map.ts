@@ -71,18 +71,18 @@ export class VersionMap {
     return result ? { previousVersion: Number(result.Attributes?.version ?? 0) } : null;
   }
 
-  /** Marks an image taken down; returns the record as it was. Idempotent. */
-  async tombstone(tenant: string, imageId: string, reason: string): Promise<VersionRecord | null> {
+  /** Marks an image taken down (the first time counts); returns the record, tombstoned. Idempotent. */
+  async tombstone(tenant: string, imageId: string, reason: string): Promise<VersionRecord & { tombstonedAt: string }> {
     const result = await guard(
       this.documents.send(new UpdateCommand({
         TableName: this.table,
         Key: { id: id(tenant, imageId) },
         UpdateExpression: 'SET tenant = :tenant, imageId = :image, tombstonedAt = if_not_exists(tombstonedAt, :now), tombstoneReason = :reason',
         ExpressionAttributeValues: { ':tenant': tenant, ':image': imageId, ':now': new Date().toISOString(), ':reason': reason },
-        ReturnValues: 'ALL_OLD',
+        ReturnValues: 'ALL_NEW',
       })),
     );
-    return result.Attributes ? toRecord(result.Attributes) : null;
+    return toRecord(result.Attributes!) as VersionRecord & { tombstonedAt: string };
   }
 }
 

@@ -1,5 +1,5 @@
 import type { PictorConfig } from '../core/tenant-config.ts';
-import type { OriginRequestConfig } from '../edge-fallback/origin-request/handler.ts';
+import { VARIANTS_ORIGIN_HEADER, type OriginRequestConfig } from '../edge-fallback/origin-request/handler.ts';
 import { s3OriginDomain } from '../edge-fallback/origin-request/s3-adapters.ts';
 
 /**
@@ -15,10 +15,15 @@ export const BUCKETS = {
 
 export const ALL_BUCKETS = Object.values(BUCKETS).map((b) => b.bucket);
 
-/** The origin group: the primary originals bucket, failing over to its replica. */
+/**
+ * The origin group: the primary originals bucket, failing over to its replica.
+ * Both origins carry the custom header that names the variants bucket, as the
+ * deployment's distribution sets it.
+ */
 export const ORIGIN_GROUP = {
   primary: s3OriginDomain(BUCKETS.originals.bucket, BUCKETS.originals.region),
   secondary: s3OriginDomain(BUCKETS.replica.bucket, BUCKETS.replica.region),
+  customHeaders: { [VARIANTS_ORIGIN_HEADER]: s3OriginDomain(BUCKETS.variants.bucket, BUCKETS.variants.region) },
 } as const;
 
 /**
@@ -31,5 +36,5 @@ export function originRequestConfig(
   endpoints: Readonly<Record<string, string>>,
   logLevel: OriginRequestConfig['logLevel'] = 'WARN',
 ): OriginRequestConfig {
-  return { tenants: config.tenants, variants: BUCKETS.variants, s3Endpoints: endpoints, logLevel };
+  return { tenants: config.tenants, s3Endpoints: endpoints, logLevel };
 }

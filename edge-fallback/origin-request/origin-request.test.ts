@@ -45,7 +45,7 @@ async function upload(tenant: string, id: string, body: Buffer) {
 }
 
 async function request(uri: string, querystring: string) {
-  return handle(originRequestEvent({ uri, querystring, originDomain: ORIGIN_GROUP.primary }));
+  return handle(originRequestEvent({ uri, querystring, originDomain: ORIGIN_GROUP.primary, originHeaders: ORIGIN_GROUP.customHeaders }));
 }
 
 /** The bytes a viewer gets: the generated body, or the object the request was re-pointed at. */
@@ -103,6 +103,17 @@ describe('origin-request with generated images', () => {
     assert.equal(out.status, 503);
     assert.equal(out.headers['cache-control'], 'no-store');
     assert.deepEqual(await storedVariants('acme/skew/'), []);
+  });
+
+  it('stores and serves variants in the bucket the origin header names, and fails closed without it', async () => {
+    await upload('acme', 'header', await syntheticPhoto(800, 600));
+    const event = originRequestEvent({ uri: '/img/acme/header', querystring: 'fmt=webp&q=75&w=320', originDomain: ORIGIN_GROUP.primary });
+    const out = (await handle(event)) as CloudFrontResultResponse;
+    assert.equal(out.status, '500');
+    assert.equal(JSON.parse(out.body!).code, 'InternalError');
+    assert.deepEqual(await storedVariants('acme/header/'), []);
+    assert.equal((await served(await request('/img/acme/header', 'fmt=webp&q=75&w=320'))).status, 200);
+    assert.deepEqual(await storedVariants('acme/header/'), ['acme/header/latest/w320_q75.webp']);
   });
 
   it('treats tenant names that are object properties as unknown', async () => {

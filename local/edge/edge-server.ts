@@ -15,8 +15,8 @@ import { viewerRequestEvent } from './viewer-event.ts';
 export interface EdgeOptions {
   readonly viewer: ViewerFunctionRuntime;
   readonly originRequest: OriginRequestHandler;
-  /** S3 origin domains: every request tries the primary first, then the secondary. */
-  readonly originGroup: { readonly primary: string; readonly secondary: string };
+  /** S3 origin domains: every request tries the primary first, then the secondary. Both send `customHeaders`. */
+  readonly originGroup: { readonly primary: string; readonly secondary: string; readonly customHeaders?: Readonly<Record<string, string>> };
   /** Where the S3 origins' regions are served, for requests re-pointed at a bucket. */
   readonly s3Endpoints: Readonly<Record<string, string>>;
   /** The cache policy's query-string allowlist; no headers or cookies are keyed. */
@@ -186,7 +186,13 @@ export class LocalEdge {
       if (index > 0) this.stats.failovers++;
       this.stats.originRequests++;
       try {
-        const event = originRequestEvent({ uri: viewed.uri, querystring, originDomain, headers: etag ? { 'If-None-Match': etag } : {} });
+        const event = originRequestEvent({
+          uri: viewed.uri,
+          querystring,
+          originDomain,
+          originHeaders: this.options.originGroup.customHeaders,
+          headers: etag ? { 'If-None-Match': etag } : {},
+        });
         const out = await this.options.originRequest(event);
         if ('status' in out && out.status === '200') this.stats.originRenders++;
         result = 'status' in out ? fromGenerated(out) : await this.fetchS3(out, etag);

@@ -6,6 +6,8 @@ export interface OriginEventInput {
   readonly querystring: string;
   /** The S3 origin of this attempt, e.g. `bucket.s3.us-east-1.amazonaws.com`. */
   readonly originDomain: string;
+  /** The origin's custom headers, as the distribution configures them. */
+  readonly originHeaders?: Readonly<Record<string, string>>;
   readonly headers?: Readonly<Record<string, string>>;
   readonly clientIp?: string;
 }
@@ -17,6 +19,8 @@ export interface OriginEventInput {
 export function originRequestEvent(input: OriginEventInput): CloudFrontRequestEvent {
   const headers: CloudFrontHeaders = { host: [{ key: 'Host', value: input.originDomain }] };
   for (const [name, value] of Object.entries(input.headers ?? {})) headers[name.toLowerCase()] = [{ key: name, value }];
+  const customHeaders: CloudFrontHeaders = {};
+  for (const [name, value] of Object.entries(input.originHeaders ?? {})) customHeaders[name.toLowerCase()] = [{ key: name, value }];
   return {
     Records: [
       {
@@ -28,7 +32,7 @@ export function originRequestEvent(input: OriginEventInput): CloudFrontRequestEv
             uri: input.uri,
             querystring: input.querystring,
             headers,
-            origin: { s3: { domainName: input.originDomain, authMethod: 'none', path: '', customHeaders: {} } },
+            origin: { s3: { domainName: input.originDomain, authMethod: 'none', path: '', customHeaders } },
           },
         },
       },

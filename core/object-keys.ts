@@ -15,6 +15,15 @@ import { variantName, type VariantSpec } from './variant.ts';
  * Variants bucket: `{tenant}/{imageId}/{v{n} | latest}/{variant name}`.
  */
 export const SYSTEM_PREFIX = '_';
+export const SNAPSHOT_PREFIX = SYSTEM_PREFIX + 'versions/';
+export const QUARANTINE_PREFIX = SYSTEM_PREFIX + 'quarantine/';
+
+/**
+ * The object tag on a version's variants and snapshot from render until publish.
+ * A version that is never published keeps it, and a lifecycle rule expires it.
+ */
+export const UNPUBLISHED_TAG: { readonly [key: string]: string } = { 'pictor-state': 'unpublished' };
+export const PUBLISHED_TAG: { readonly [key: string]: string } = { 'pictor-state': 'published' };
 
 export function uploadKey(path: Pick<ImagePath, 'tenant' | 'imageId'>): string {
   return path.tenant + '/' + path.imageId;
@@ -28,11 +37,11 @@ export function parseUploadKey(key: string): { tenant: string; imageId: string }
 }
 
 export function snapshotKey(path: Pick<ImagePath, 'tenant' | 'imageId'>, version: number): string {
-  return SYSTEM_PREFIX + 'versions/' + uploadKey(path) + '/v' + version;
+  return SNAPSHOT_PREFIX + uploadKey(path) + '/v' + version;
 }
 
 export function quarantineKey(path: Pick<ImagePath, 'tenant' | 'imageId'>, sequencer: string): string {
-  return SYSTEM_PREFIX + 'quarantine/' + uploadKey(path) + '/' + sequencer;
+  return QUARANTINE_PREFIX + uploadKey(path) + '/' + sequencer;
 }
 
 /**

@@ -38,7 +38,7 @@ async function invoke(file: string, event: unknown): Promise<unknown> {
 
 describe('task bundles (esbuild, no Docker)', () => {
   it('bundles a task into one ESM file whose handler runs on its own', async () => {
-    const bundle = await bundleTask('tally-rerender', out);
+    const bundle = bundleTask('tally-rerender', out);
     assert.equal(bundle.withSharp, false);
     assert.deepEqual(await readdir(bundle.directory), ['index.mjs', 'index.mjs.map']);
     const job = { jobId: 'j', tenants: ['shop'], onlyStale: false, toleratedFailurePercentage: 50, pageSize: 1000 };
@@ -52,7 +52,7 @@ describe('task bundles (esbuild, no Docker)', () => {
   });
 
   it("ships sharp's linux-x64 runtime beside the tasks that render, and it loads from there", async () => {
-    const bundle = await bundleTask('render-variants', out);
+    const bundle = bundleTask('render-variants', out);
     assert.equal(bundle.withSharp, true);
     assert.ok((await readdir(join(bundle.directory, 'node_modules', '@img'))).includes('sharp-linux-x64'));
     // The bundle sets sharp's concurrency as it loads: importing it loads the native binary from beside it.

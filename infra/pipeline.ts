@@ -2,16 +2,19 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { SYSTEM_PREFIX } from '../core/object-keys.ts';
+import { QUARANTINE_PREFIX, SNAPSHOT_PREFIX, SYSTEM_PREFIX, UNPUBLISHED_TAG } from '../core/object-keys.ts';
 import type { PictorConfig } from '../core/tenant-config.ts';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { PICTOR_SOURCE } from '../events/schemas/pictor-events.ts';
 import { RenderOnUpload } from '../workflows/render-on-upload.ts';
 import { TakedownBatch } from '../workflows/takedown-batch.ts';
 import { CatalogueRerender } from '../workflows/catalogue-rerender.ts';
+import { taskEntry } from './bundle.ts';
+import { bundledCode } from './lambda-code.ts';
 
 /** The task Lambdas, by folder name under tasks/. */
 export const TASKS = [
@@ -48,15 +51,41 @@ export interface DeliveryEdge {
   readonly url: string;
 }
 
+/** Physical names for the pipeline's buckets, where other stacks must name them before they exist. */
+export interface PipelineBucketNames {
+  readonly originals: string;
+  readonly variants: string;
+  readonly audit: string;
+  readonly accessLogs: string;
+}
+
 export interface PipelineProps {
   readonly tenants: PictorConfig;
   /**
+   * The buckets' physical names.
+   * @default names CloudFormation generates
+   */
+  readonly bucketNames?: PipelineBucketNames;
+  /**
+   * How long the objects of a version that was rendered but never published (its
+   * run failed, or a newer upload won) are kept before a lifecycle rule deletes them.
+   * @default 7 days
+   */
+  readonly unpublishedRetention?: Duration;
+  /**
+   * How long a replaced original's old bytes (a noncurrent version) are kept, to undo an upload.
+   * @default 30 days
+   */
+  readonly noncurrentRetention?: Duration;
+  /**
    * Each task's deployment package.
-   * @default the bundle under dist/tasks/{task}, built by `npm run build:tasks`
+   * @default the task's handler bundled at synth time by the local esbuild
    */
   readonly taskCode?: (task: TaskName) => lambda.Code;
   /**
-   * Replicas of the originals bucket, which takedowns erase too.
+   * Replicas of the originals bucket: Cross-Region Replication copies every upload
+   * and delete marker there, and takedowns erase them too. Each must exist and be
+   * versioned before this deploys.
    * @default none
    */
   readonly replicas?: readonly ReplicaBucket[];
@@ -81,36 +110,70 @@ export class Pipeline extends Construct {
   readonly idempotency: dynamodb.TableV2;
   readonly functions: Record<TaskName, lambda.Function>;
   readonly audit: s3.Bucket;
+  readonly accessLogs: s3.Bucket;
+  /** Where failed asynchronous invocations and undeliverable rule events end up. */
+  readonly deadLetters: sqs.Queue;
   readonly renderOnUpload: RenderOnUpload;
   readonly takedownBatch: TakedownBatch;
   readonly catalogueRerender: CatalogueRerender;
 
   constructor(scope: Construct, id: string, props: PipelineProps) {
     super(scope, id);
-    this.originals = new s3.Bucket(this, 'Originals', {
-      eventBridgeEnabled: true,
+    const names = props.bucketNames;
+    const secure = {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
-      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       removalPolicy: RemovalPolicy.RETAIN,
+    } as const;
+    // Server access logs: the target must be in the same region and accepts SSE-S3 only.
+    // https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
+    const { objectOwnership: _, ...logTarget } = secure;
+    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      // Its ownership is CDK's choice: log delivery by bucket policy or by ACL, as the app's feature flag says.
+      ...logTarget,
+      bucketName: names?.accessLogs,
+      lifecycleRules: [{ id: 'expire-logs', expiration: Duration.days(365) }],
+    });
+    const unpublished = props.unpublishedRetention ?? Duration.days(7);
+    const abandonedUploads = { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) };
+    const replicas = (props.replicas ?? []).map((r, i) => s3.Bucket.fromBucketAttributes(this, `Replica${i}`, { bucketName: r.bucketName, region: r.region }));
+    this.originals = new s3.Bucket(this, 'Originals', {
+      ...secure,
+      bucketName: names?.originals,
+      eventBridgeEnabled: true,
+      versioned: true,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'originals/',
+      lifecycleRules: [
+        abandonedUploads,
+        { id: 'expire-replaced-originals', noncurrentVersionExpiration: props.noncurrentRetention ?? Duration.days(30), expiredObjectDeleteMarker: true },
+        { id: 'expire-unpublished-snapshots', prefix: SNAPSHOT_PREFIX, tagFilters: UNPUBLISHED_TAG, expiration: unpublished },
+      ],
+      // Every upload and delete reaches the replicas, so a failover serves what the primary would,
+      // and a takedown's delete markers follow. https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-marker-replication.html
+      replicationRules: replicas.length
+        ? replicas.map((destination, i) => ({ id: `to-${props.replicas![i]!.region}`, destination, priority: i, deleteMarkerReplication: true }))
+        : undefined,
     });
     this.variants = new s3.Bucket(this, 'Variants', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+      ...secure,
+      bucketName: names?.variants,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'variants/',
+      // Versions whose run never published are orphans: render tags them, publish untags them.
+      lifecycleRules: [abandonedUploads, { id: 'expire-unpublished-variants', tagFilters: UNPUBLISHED_TAG, expiration: unpublished }],
     });
     this.audit = new s3.Bucket(this, 'Audit', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
+      ...secure,
+      bucketName: names?.audit,
       versioned: true,
       objectLockEnabled: true,
       objectLockDefaultRetention: s3.ObjectLockRetention.governance(props.auditRetention ?? Duration.days(7 * 365)),
-      removalPolicy: RemovalPolicy.RETAIN,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'audit/',
     });
-    const replicas = (props.replicas ?? []).map((r, i) => s3.Bucket.fromBucketAttributes(this, `Replica${i}`, { bucketName: r.bucketName, region: r.region }));
     this.versions = new dynamodb.TableV2(this, 'Versions', {
       partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
@@ -135,7 +198,14 @@ export class Pipeline extends Construct {
       PICTOR_DISTRIBUTION_ID: props.edge.distributionId,
       PICTOR_EDGE_URL: props.edge.url,
     };
-    const code = props.taskCode ?? ((task: TaskName) => lambda.Code.fromAsset(`dist/tasks/${task}`));
+    // Step Functions invokes the tasks synchronously; anything that invokes one
+    // asynchronously (a re-drive, a future rule) gets its failures kept here.
+    this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const code = props.taskCode ?? ((task: TaskName) => bundledCode(taskEntry(task)));
     const fn = (task: TaskName, memorySize: number, timeout: Duration, extra: Record<string, string> = {}) =>
       new lambda.Function(this, pascal(task), {
         runtime: lambda.Runtime.NODEJS_22_X,
@@ -146,6 +216,8 @@ export class Pipeline extends Construct {
         timeout,
         // PICTOR_TASK names the handler module, for the local twin and for humans.
         environment: { ...environment, ...extra, PICTOR_TASK: task },
+        deadLetterQueue: this.deadLetters,
+        tracing: lambda.Tracing.ACTIVE,
       });
     this.functions = {
       'probe-original': fn('probe-original', 1024, Duration.seconds(30)),
@@ -169,12 +241,15 @@ export class Pipeline extends Construct {
       'complete-rerender': fn('complete-rerender', 256, Duration.seconds(30)),
     };
     this.originals.grantRead(this.functions['probe-original']);
-    this.originals.grantReadWrite(this.functions['render-variants']);
-    this.variants.grantWrite(this.functions['render-variants']);
+    // The renderer reads uploads and writes only what it renders: snapshots and variants, tagged unpublished.
+    const render = this.functions['render-variants'];
+    allow(render, ['s3:GetObject'], this.originals.arnForObjects('*'));
+    allow(render, ['s3:PutObject', 's3:PutObjectTagging'], this.originals.arnForObjects(`${SNAPSHOT_PREFIX}*`), this.variants.arnForObjects('*'));
     this.originals.grantReadWrite(this.functions['publish-version']);
     this.originals.grantDelete(this.functions['publish-version']);
     this.variants.grantReadWrite(this.functions['publish-version']);
     this.variants.grantDelete(this.functions['publish-version']);
+    for (const bucket of [this.originals, this.variants]) allow(this.functions['publish-version'], ['s3:PutObjectTagging'], bucket.arnForObjects('*'));
     this.originals.grantReadWrite(this.functions['quarantine-original']);
     this.originals.grantDelete(this.functions['quarantine-original']);
     for (const f of Object.values(this.functions)) {
@@ -214,7 +289,7 @@ export class Pipeline extends Construct {
         detailType: ['Object Created'],
         detail: { bucket: { name: [this.originals.bucketName] }, object: { key: [{ 'anything-but': { prefix: SYSTEM_PREFIX } }] } },
       },
-      targets: [new targets.SfnStateMachine(this.renderOnUpload.stateMachine)],
+      targets: [new targets.SfnStateMachine(this.renderOnUpload.stateMachine, this.delivery())],
     });
 
     this.takedownBatch = new TakedownBatch(this, 'TakedownBatch', {
@@ -232,6 +307,7 @@ export class Pipeline extends Construct {
       eventPattern: { source: [PICTOR_SOURCE], detailType: ['Takedown Requested'] },
       targets: [
         new targets.SfnStateMachine(this.takedownBatch.stateMachine, {
+          ...this.delivery(),
           // The event id makes a redelivered event the same batch: same CallerReferences, same audit keys.
           input: events.RuleTargetInput.fromObject({ batchId: events.EventField.eventId, requestedAt: events.EventField.time, detail: events.EventField.fromPath('$.detail') }),
         }),
@@ -252,11 +328,24 @@ export class Pipeline extends Construct {
       eventPattern: { source: [PICTOR_SOURCE], detailType: ['Rerender Requested'] },
       targets: [
         new targets.SfnStateMachine(this.catalogueRerender.stateMachine, {
+          ...this.delivery(),
           input: events.RuleTargetInput.fromObject({ jobId: events.EventField.eventId, detail: events.EventField.fromPath('$.detail') }),
         }),
       ],
     });
   }
+
+  /**
+   * How a rule delivers to its state machine: EventBridge retries for a day, then
+   * keeps the event. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
+   */
+  private delivery(): { deadLetterQueue: sqs.IQueue; retryAttempts: number; maxEventAge: Duration } {
+    return { deadLetterQueue: this.deadLetters, retryAttempts: 185, maxEventAge: Duration.hours(24) };
+  }
+}
+
+function allow(fn: lambda.IFunction, actions: string[], ...resources: string[]): void {
+  fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
 }
 
 function pascal(name: string): string {

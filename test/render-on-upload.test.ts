@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectTaggingCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import sharp from 'sharp';
@@ -72,6 +72,11 @@ describe('RenderOnUpload on the twin', () => {
     assert.equal(expected.length, 9);
     assert.deepEqual(await keys(BUCKETS.variants.bucket, 'shop/photo/v1/'), expected);
     await twin.s3Client.send(new HeadObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: '_versions/shop/photo/v1' }));
+    // Published objects carry the tag that the lifecycle rule for orphaned versions passes by.
+    for (const [bucket, key] of [[BUCKETS.originals.bucket, '_versions/shop/photo/v1'], [BUCKETS.variants.bucket, expected[0]!]] as const) {
+      const { TagSet } = await twin.s3Client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
+      assert.deepEqual(TagSet, [{ Key: 'pictor-state', Value: 'published' }], key);
+    }
     assert.equal(published('Version Bumped', 'photo').length, 1);
     assert.equal((published('Variants Rendered', 'photo')[0]?.detail as { variants: unknown[] }).variants.length, 9);
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { snapshotKey, variantPrefix } from '../../core/object-keys.ts';
+import { PUBLISHED_TAG, snapshotKey, variantPrefix } from '../../core/object-keys.ts';
 import type { EventPublisher } from '../../events/publish.ts';
 import { Upload } from '../shared/upload.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
@@ -25,7 +25,8 @@ export interface PublishDeps {
 /**
  * Makes a rendered version the current one with a conditional write, so a lower
  * version never replaces a higher one. On success the `latest` generation (served
- * to unversioned URLs) is cleared, to re-render from the new original, and
+ * to unversioned URLs) is cleared, to re-render from the new original, the version's
+ * objects are tagged published, so the lifecycle rule for orphans spares them, and
  * "Version Bumped" and "Variants Rendered" go out. When a higher version won,
  * this version's objects are orphans and are deleted.
  */
@@ -38,6 +39,9 @@ export async function publishVersion(input: PublishInput, deps: PublishDeps): Pr
     await deps.originals.deleteVersions(await deps.originals.listVersions(snapshotKey(image, input.version)));
     return { published: false, version: input.version, reason: 'a higher version is published, or the image was taken down' };
   }
+  // Published objects are no longer orphans: the lifecycle rule for unpublished ones must pass them by.
+  for (const variant of input.variants) await deps.variants.tag(variant.key, PUBLISHED_TAG);
+  await deps.originals.tag(snapshotKey(image, input.version), PUBLISHED_TAG);
   await deps.variants.deletePrefix(variantPrefix(image));
   await deps.events.publish('Version Bumped', {
     schemaVersion: 1,

@@ -1,4 +1,4 @@
-import { snapshotKey, uploadKey, variantKey } from '../../core/object-keys.ts';
+import { snapshotKey, UNPUBLISHED_TAG, uploadKey, variantKey } from '../../core/object-keys.ts';
 import { variantSchema } from '../shared/tenants.ts';
 import type { TenantConfig } from '../../core/tenant-config.ts';
 import { standardVariants } from '../../core/tenant-config.ts';
@@ -35,8 +35,8 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 /**
  * Reserves the next version for an upload, renders the tenant's standard variant
  * set from one decode, and stores the variants and a snapshot of the original
- * under that version. Publishing is the next state's job, so a failure here
- * leaves nothing visible.
+ * under that version, tagged unpublished. Publishing is the next state's job, so a
+ * failure here leaves nothing visible, and a lifecycle rule expires what it left.
  * @throws {PictorError} UnprocessableImage or ImageTooLarge (the original is bad),
  *   OriginUnavailable (retry)
  */
@@ -55,11 +55,11 @@ export async function renderVariants(upload: Upload, deps: RenderDeps): Promise<
   const stored: StoredVariant[] = [];
   for (const { spec, variant } of rendered) {
     const key = variantKey(path, spec);
-    await deps.variants.put(key, variant.body, variant.contentType, IMMUTABLE);
+    await deps.variants.put(key, variant.body, variant.contentType, IMMUTABLE, UNPUBLISHED_TAG);
     stored.push({ key, contentType: variant.contentType, width: variant.width, bytes: variant.body.length });
   }
   // The bytes this version was rendered from, for versioned misses later on.
-  await deps.originals.put(snapshotKey(image, version), original.body, 'application/octet-stream');
+  await deps.originals.put(snapshotKey(image, version), original.body, 'application/octet-stream', undefined, UNPUBLISHED_TAG);
   return { outcome: 'rendered', version, variants: stored, schema: variantSchema(specs) };
 }
 

@@ -7,6 +7,7 @@ import {
   ListObjectVersionsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { PictorError } from '../../core/errors.ts';
@@ -37,8 +38,16 @@ export class ObjectStore {
     });
   }
 
-  async put(key: string, body: Buffer | string, contentType: string, cacheControl?: string): Promise<void> {
-    await this.guard(() => this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, CacheControl: cacheControl })));
+  /** Writes an object, with `tags` set in the same request so it never exists untagged. */
+  async put(key: string, body: Buffer | string, contentType: string, cacheControl?: string, tags?: Readonly<Record<string, string>>): Promise<void> {
+    const Tagging = tags ? new URLSearchParams(tags).toString() : undefined;
+    await this.guard(() => this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, CacheControl: cacheControl, Tagging })));
+  }
+
+  /** Replaces an object's tags (of its current version). */
+  async tag(key: string, tags: Readonly<Record<string, string>>): Promise<void> {
+    const TagSet = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+    await this.guard(() => this.s3.send(new PutObjectTaggingCommand({ Bucket: this.bucket, Key: key, Tagging: { TagSet } })));
   }
 
   /**

@@ -15,6 +15,7 @@ import { TakedownBatch } from '../workflows/takedown-batch.ts';
 import { CatalogueRerender } from '../workflows/catalogue-rerender.ts';
 import { taskEntry } from './bundle.ts';
 import { bundledCode } from './lambda-code.ts';
+import { acknowledge, acknowledgeWildcards, policyResources } from './nag.ts';
 
 /** The task Lambdas, by folder name under tasks/. */
 export const TASKS = [
@@ -333,6 +334,37 @@ export class Pipeline extends Construct {
         }),
       ],
     });
+
+    acknowledge(this, {
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
+        "AWS's managed policy for a function's own logs: CreateLogGroup, CreateLogStream and PutLogEvents, nothing else.",
+      'AwsSolutions-L1': 'Pinned to nodejs22.x, which the bundles target (esbuild node22) and are tested on; a runtime upgrade is a tested change of its own.',
+      'AwsSolutions-IAM5[Resource::*]': 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) and the state machines\' log delivery accept no narrower resource.',
+      'AwsSolutions-IAM5[Action::s3:GetObject*]': "CDK's read grant: GetObject with its version, ACL and tagging reads, for the keys each task derives per image.",
+      'AwsSolutions-IAM5[Action::s3:GetBucket*]': "CDK's read grant: the bucket's location and versioning, which listing and versioned deletes read.",
+      'AwsSolutions-IAM5[Action::s3:List*]': 'Listing is how takedowns find every version and re-renders page through a catalogue.',
+      'AwsSolutions-IAM5[Action::s3:Abort*]': "CDK's write grant: aborting a multipart upload the task itself started.",
+      'AwsSolutions-IAM5[Action::s3:DeleteObject*]': 'Erasing deletes object versions (DeleteObjectVersion) as well as keys: a takedown leaves no bytes behind.',
+    });
+    acknowledgeWildcards(this, [this.originals.arnForObjects(`${SNAPSHOT_PREFIX}*`)], 'The renderer writes snapshots and nothing else in the originals bucket.');
+    acknowledgeWildcards(
+      this,
+      [this.originals, ...replicas, this.variants, this.audit].map((bucket) => bucket.arnForObjects('*')),
+      "Object keys are derived per image at run time (core/object-keys.ts), so object actions name the bucket's objects; replication reads every one.",
+    );
+    acknowledgeWildcards(
+      this,
+      Object.values(this.functions).map((fn) => `${fn.functionArn}:*`),
+      "CDK's invoke grant for a state machine covers the function's versions and aliases too.",
+    );
+    acknowledge(this, {
+      'AwsSolutions-SF1':
+        "Executions log their failures with data (level ERROR); level ALL would log every Distributed Map child's every step at CloudWatch Logs' ingestion price, and X-Ray traces those.",
+    });
+    for (const workflow of [this.takedownBatch, this.catalogueRerender]) {
+      const policy = workflow.stateMachine.node.findChild('DistributedMapPolicy') as iam.Policy;
+      acknowledgeWildcards(policy, policyResources(policy, policy.document), "A Distributed Map starts and stops its child executions, whose names Step Functions chooses.");
+    }
   }
 
   /**
@@ -348,6 +380,6 @@ function allow(fn: lambda.IFunction, actions: string[], ...resources: string[]):
   fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
 }
 
-function pascal(name: string): string {
+export function pascal(name: string): string {
   return name.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
 }

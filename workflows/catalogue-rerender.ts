@@ -1,7 +1,7 @@
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { taskState } from './task-states.ts';
+import { pictorStateMachine, taskState } from './task-states.ts';
 
 export interface CatalogueRerenderProps {
   readonly plan: IFunction;
@@ -81,10 +81,6 @@ export class CatalogueRerender extends Construct {
     );
     const plan = taskState(this, 'Plan Rerender', props.plan).addCatch(jobFailed, { errors: ['States.ALL'], resultPath: '$.error' }).next(list);
 
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      definitionBody: sfn.DefinitionBody.fromChainable(plan),
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      tracingEnabled: true,
-    });
+    this.stateMachine = pictorStateMachine(this, plan);
   }
 }

@@ -2,7 +2,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { REJECTION_ERRORS } from '../core/error-codes.ts';
-import { taskState } from './task-states.ts';
+import { pictorStateMachine, taskState } from './task-states.ts';
 
 export interface RenderOnUploadProps {
   /** tasks/probe-original */
@@ -65,10 +65,6 @@ export class RenderOnUpload extends Construct {
           .otherwise(new sfn.Succeed(this, 'Skipped')),
       );
 
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      definitionBody: sfn.DefinitionBody.fromChainable(probe),
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      tracingEnabled: true,
-    });
+    this.stateMachine = pictorStateMachine(this, probe);
   }
 }

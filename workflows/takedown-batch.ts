@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { taskState } from './task-states.ts';
+import { pictorStateMachine, taskState } from './task-states.ts';
 
 export interface TakedownBatchProps {
   readonly accept: IFunction;
@@ -97,10 +97,6 @@ export class TakedownBatch extends Construct {
       .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
       .next(eachImage.next(complete));
 
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      definitionBody: sfn.DefinitionBody.fromChainable(accept),
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      tracingEnabled: true,
-    });
+    this.stateMachine = pictorStateMachine(this, accept);
   }
 }

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
@@ -55,4 +56,22 @@ export function taskState(scope: Construct, id: string, fn: IFunction, options: 
     maxAttempts: 10,
   });
   return state;
+}
+
+/**
+ * A Pictor state machine: standard, traced, and logging its failures with their
+ * data. Every transition (level ALL) would log each Distributed Map child's every
+ * step, at CloudWatch Logs' ingestion price; X-Ray traces those.
+ */
+export function pictorStateMachine(scope: Construct, start: sfn.IChainable): sfn.StateMachine {
+  return new sfn.StateMachine(scope, 'StateMachine', {
+    definitionBody: sfn.DefinitionBody.fromChainable(start),
+    stateMachineType: sfn.StateMachineType.STANDARD,
+    tracingEnabled: true,
+    logs: {
+      destination: new logs.LogGroup(scope, 'Executions', { retention: logs.RetentionDays.THREE_MONTHS }),
+      level: sfn.LogLevel.ERROR,
+      includeExecutionData: true,
+    },
+  });
 }

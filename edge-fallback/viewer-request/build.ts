@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { buildSync } from 'esbuild';
 import { findRuntimeViolations } from './runtime-check.ts';
 
 /** The CloudFront Functions code-size quota (not adjustable). https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-functions */
@@ -43,9 +43,10 @@ export interface ViewerFunctionBundle {
 /**
  * Builds the viewer-request CloudFront Function from core/ into one file and
  * refuses a bundle that breaks the runtime's syntax or its size quota.
+ * Synchronous, so that a CDK construct can build it while it synthesizes.
  */
-export async function buildViewerFunction(): Promise<ViewerFunctionBundle> {
-  const result = await build({
+export function buildViewerFunction(): ViewerFunctionBundle {
+  const result = buildSync({
     entryPoints: [join(here, 'function-entry.ts')],
     bundle: true,
     write: false,
@@ -86,7 +87,7 @@ export async function buildViewerFunction(): Promise<ViewerFunctionBundle> {
 
 /** Builds and writes dist/viewer-request.js, the file infra deploys and the twin runs. */
 export async function writeViewerFunction(path = VIEWER_FUNCTION_PATH): Promise<ViewerFunctionBundle> {
-  const bundle = await buildViewerFunction();
+  const bundle = buildViewerFunction();
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, bundle.code);
   return bundle;

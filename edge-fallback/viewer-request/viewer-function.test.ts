@@ -10,7 +10,7 @@ import { VIEWER_CASES, viewerEvent } from '../../test/support/viewer-cases.ts';
 
 let code = '';
 before(async () => {
-  code = (await buildViewerFunction()).code;
+  code = buildViewerFunction().code;
 });
 
 describe('the built viewer function', () => {

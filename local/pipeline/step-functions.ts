@@ -75,7 +75,10 @@ export class LocalStepFunctions {
   >();
   private readonly executions = new Map<string, ExecutionRecord>();
 
-  constructor(definitions: ReadonlyMap<string, any>, functions: ReadonlyMap<string, LocalFunction>, private readonly options: LocalStepFunctionsOptions = {}) {
+  /**
+   * @param definitions the ASL of each state machine, by logical id: exactly what runs.
+   */
+  constructor(readonly definitions: ReadonlyMap<string, any>, functions: ReadonlyMap<string, LocalFunction>, private readonly options: LocalStepFunctionsOptions = {}) {
     for (const [logicalId, definition] of definitions) {
       const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
       const retries: Record<string, number[]> = {};

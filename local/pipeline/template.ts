@@ -1,7 +1,8 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { PictorConfig } from '../../core/tenant-config.ts';
-import { Pipeline, type DeliveryEdge } from '../../infra/pipeline.ts';
+import type { DeliveryEdge } from '../../infra/pipeline.ts';
+import { PipelineStack } from '../../infra/pipeline-stack.ts';
 import { BUCKETS } from '../topology.ts';
 
 export const LOCAL_ACCOUNT = '000000000000';
@@ -18,19 +19,21 @@ export interface CfnTemplate {
 }
 
 /**
- * Synthesizes the pipeline exactly as a deployment does, so the twin runs the
- * same state machines and rules. Only the task code differs: a deployment ships
- * bundles, the twin calls the same handlers in-process.
+ * Synthesizes the pipeline's stack exactly as a deployment does (infra/image-delivery.ts),
+ * so the twin runs the same state machines and rules. Only the task code differs:
+ * a deployment ships bundles, the twin calls the same handlers in-process.
  */
 export function synthesizePipeline(tenants: PictorConfig, edge: DeliveryEdge = { distributionId: 'EPICTORLOCAL', url: 'http://127.0.0.1:8080' }): CfnTemplate {
-  // The CDK CLI turns path metadata on; in-process synthesis must ask for it.
-  const app = new App({ context: { 'aws:cdk:enable-path-metadata': true } });
-  const stack = new Stack(app, 'Pictor', { env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION } });
-  new Pipeline(stack, 'Pipeline', {
+  // The CDK CLI turns path metadata on; in-process synthesis must ask for it. Schema
+  // validation is `cdk synth`'s job (infra/app.ts), and it costs every twin 5 s.
+  const app = new App({ context: { 'aws:cdk:enable-path-metadata': true }, builtinCloudFormationValidation: false });
+  new PipelineStack(app, 'Pictor', {
+    env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION },
     tenants,
     edge,
     replicas: [{ bucketName: BUCKETS.replica.bucket, region: BUCKETS.replica.region }],
     taskCode: () => lambda.Code.fromInline('// runs in-process in the twin'),
+    originRequest: { functionName: 'pictor-origin-request', memoryMb: 3008 },
   });
   return app.synth().getStackByName('Pictor').template as CfnTemplate;
 }

@@ -1,0 +1,335 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { VARIANT_PARAMS } from '../core/normalize.ts';
+import { QUARANTINE_PREFIX } from '../core/object-keys.ts';
+import { edgeStoreEntries, type PictorConfig } from '../core/tenant-config.ts';
+import { VARIANTS_ORIGIN_HEADER, type OriginRequestConfig } from '../edge-fallback/origin-request/handler.ts';
+import { s3OriginDomain } from '../edge-fallback/origin-request/s3-adapters.ts';
+import { buildViewerFunction } from '../edge-fallback/viewer-request/build.ts';
+import { ROOT } from './bundle.ts';
+import { refererPattern } from './hotlinking.ts';
+import { acknowledge, acknowledgeWildcards, policyResources } from './nag.ts';
+import { bundledCode } from './lambda-code.ts';
+import { join } from 'node:path';
+
+/** A bucket another stack owns, by the name and region it is created with. */
+export interface BucketLocation {
+  readonly bucketName: string;
+  readonly region: string;
+}
+
+/** AWS WAF's limits on viewers. */
+export interface WafLimits {
+  /**
+   * Requests one IP address may make in any 5 minutes before WAF blocks it. A page
+   * of product images is tens of requests; this allows about 10 a second, sustained.
+   * @default 3000
+   */
+  readonly requestsPerIpPer5Minutes?: number;
+  /**
+   * AWS managed rule groups to evaluate, by name.
+   * @default ['AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet']
+   */
+  readonly managedRuleGroups?: readonly string[];
+}
+
+export const DEFAULT_MANAGED_RULE_GROUPS = ['AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet'] as const;
+export const DEFAULT_REQUESTS_PER_IP = 3000;
+
+/** A custom domain for the distribution; without one, CloudFront's own certificate allows TLS 1.0. */
+export interface CustomDomain {
+  readonly names: readonly string[];
+  /** An ACM certificate in us-east-1 covering every name. */
+  readonly certificate: acm.ICertificate;
+}
+
+export interface ImageEdgeProps {
+  readonly tenants: PictorConfig;
+  /** The originals bucket: the origin group's primary. */
+  readonly originals: BucketLocation;
+  /** The replica the origin group fails over to. */
+  readonly failover: BucketLocation;
+  /** Where variants are stored and served from. */
+  readonly variants: BucketLocation;
+  /** The Origin Shield region in front of the primary; the replica's is its own region. */
+  readonly originShieldRegion: string;
+  /** @default {} (the defaults of each limit) */
+  readonly waf?: WafLimits;
+  /** @default none: the cloudfront.net domain */
+  readonly domain?: CustomDomain;
+  /**
+   * Tenants whose images may be taken down at short notice (user-generated
+   * content): their own behaviour caps the edge TTL at 60 s, so a takedown
+   * reaches every edge within a minute even while its invalidation is queued.
+   * @default none
+   */
+  readonly takedownEligible?: readonly string[];
+  /** @default PRICE_CLASS_ALL */
+  readonly priceClass?: cloudfront.PriceClass;
+  /**
+   * The origin-request function's package.
+   * @default the handler bundled at synth time, with this configuration written into it
+   */
+  readonly originRequestCode?: lambda.Code;
+}
+
+/** Statuses that make the origin group try the replica. https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/high_availability_origin_failover.html */
+export const FAILOVER_STATUSES = [500, 502, 503, 504];
+
+/** The edge TTL cap for takedown-eligible tenants. */
+export const TAKEDOWN_MAX_TTL = Duration.seconds(60);
+
+/**
+ * Origin-request functions may run 30 s. https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-lambda-at-edge
+ * Memory buys CPU: at 1,769 MB a function has one full vCPU, and a 12 MP decode
+ * wants more than that. https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
+ */
+const ORIGIN_REQUEST_TIMEOUT = Duration.seconds(30);
+export const ORIGIN_REQUEST_MEMORY = 3008;
+
+/**
+ * The delivery edge (us-east-1, where Lambda@Edge and CloudFront-scoped WAF
+ * live): the distribution, the viewer-request function and its KeyValueStore,
+ * the origin-request Lambda@Edge, the WAF web ACL and the standard logs.
+ */
+export class ImageEdge extends Construct {
+  readonly distribution: cloudfront.Distribution;
+  readonly viewerRequest: cloudfront.Function;
+  readonly keyValueStore: cloudfront.KeyValueStore;
+  readonly originRequest: lambda.Function;
+  readonly webAcl: wafv2.CfnWebACL;
+  readonly logs: s3.Bucket;
+  readonly cachePolicy: cloudfront.CachePolicy;
+
+  constructor(scope: Construct, id: string, props: ImageEdgeProps) {
+    super(scope, id);
+    if (Stack.of(this).region !== 'us-east-1') {
+      throw new Error(`ImageEdge must be in a us-east-1 stack (Lambda@Edge and CloudFront-scoped WAF live there); this stack is in ${Stack.of(this).region}.`);
+    }
+
+    // What the viewer function reads per request: each tenant's policy and signing keys.
+    // CloudFormation imports this only when the store is created: later key changes go through the KeyValueStore API.
+    // https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/kvs-with-functions-create.html
+    const entries = [...edgeStoreEntries(props.tenants)].map(([key, value]) => ({ key, value }));
+    this.keyValueStore = new cloudfront.KeyValueStore(this, 'TenantStore', {
+      comment: 'Pictor tenant policies and signing keys',
+      source: cloudfront.ImportSource.fromInline(JSON.stringify({ data: entries })),
+    });
+    // The very file the tests and the local twin run.
+    this.viewerRequest = new cloudfront.Function(this, 'ViewerRequest', {
+      comment: 'Pictor: canonical cache keys and signed URLs',
+      code: cloudfront.FunctionCode.fromInline(buildViewerFunction().code),
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+      keyValueStore: this.keyValueStore,
+    });
+
+    this.originRequest = new lambda.Function(this, 'OriginRequest', {
+      description: 'Pictor: serve the stored variant, or render and store it',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.X86_64,
+      handler: 'index.handler',
+      code: props.originRequestCode ?? bundledCode(join(ROOT, 'edge-fallback', 'origin-request', 'lambda.ts'), { PICTOR_ORIGIN_REQUEST_CONFIG: originRequestConfig(props.tenants) }),
+      memorySize: ORIGIN_REQUEST_MEMORY,
+      timeout: ORIGIN_REQUEST_TIMEOUT,
+      role: edgeRole(this, props),
+    });
+
+    this.cachePolicy = cachePolicy(this, 'ImageCachePolicy', 'Pictor: canonical variant parameters only', Duration.days(365));
+    const shortCache = cachePolicy(this, 'TakedownCachePolicy', 'Pictor: takedown-eligible tenants, at most 60 s at the edge', TAKEDOWN_MAX_TTL);
+    // The origin sees exactly what keys the cache: the canonical query and nothing else.
+    const originRequestPolicy = new cloudfront.OriginRequestPolicy(this, 'ImageOriginRequestPolicy', {
+      comment: 'Pictor: nothing beyond the cache key',
+      headerBehavior: cloudfront.OriginRequestHeaderBehavior.none(),
+      queryStringBehavior: cloudfront.OriginRequestQueryStringBehavior.none(),
+      cookieBehavior: cloudfront.OriginRequestCookieBehavior.none(),
+    });
+
+    const customHeaders = { [VARIANTS_ORIGIN_HEADER]: s3OriginDomain(props.variants.bucketName, props.variants.region) };
+    const bucketOrigin = (id: string, location: BucketLocation, originShieldRegion: string) =>
+      origins.S3BucketOrigin.withOriginAccessControl(s3.Bucket.fromBucketAttributes(this, id, { bucketName: location.bucketName, region: location.region }), {
+        originShieldRegion,
+        customHeaders,
+        // The bucket's own stack grants this distribution read access.
+        originAccessLevels: [cloudfront.AccessLevel.READ],
+      });
+    const originGroup = new origins.OriginGroup({
+      primaryOrigin: bucketOrigin('Originals', props.originals, props.originShieldRegion),
+      fallbackOrigin: bucketOrigin('Failover', props.failover, props.failover.region),
+      fallbackStatusCodes: FAILOVER_STATUSES,
+    });
+    const behavior = (policy: cloudfront.ICachePolicy): cloudfront.BehaviorOptions => ({
+      origin: originGroup,
+      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+      allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+      cachedMethods: cloudfront.CachedMethods.CACHE_GET_HEAD,
+      cachePolicy: policy,
+      originRequestPolicy,
+      // Images are compressed already.
+      compress: false,
+      functionAssociations: [{ function: this.viewerRequest, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
+      edgeLambdas: [{ functionVersion: this.originRequest.currentVersion, eventType: cloudfront.LambdaEdgeEventType.ORIGIN_REQUEST }],
+    });
+
+    this.webAcl = webAcl(this, props);
+    this.logs = new s3.Bucket(this, 'Logs', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      // CloudFront's standard logs are delivered with an ACL. https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging-legacy-s3.html
+      objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
+      lifecycleRules: [{ id: 'expire-logs', expiration: Duration.days(365) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.distribution = new cloudfront.Distribution(this, 'Distribution', {
+      comment: 'Pictor image delivery',
+      defaultBehavior: behavior(this.cachePolicy),
+      additionalBehaviors: Object.fromEntries((props.takedownEligible ?? []).map((tenant) => [`/img/${tenant}/*`, behavior(shortCache)])),
+      httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+      // A TLS policy applies to a custom certificate only; CloudFront's own is fixed.
+      minimumProtocolVersion: props.domain ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
+      domainNames: props.domain ? [...props.domain.names] : undefined,
+      certificate: props.domain?.certificate,
+      enableIpv6: true,
+      enableLogging: true,
+      logBucket: this.logs,
+      logFilePrefix: 'cloudfront/',
+      webAclId: this.webAcl.attrArn,
+      // CacheHitRate and the error-rate breakdown, which the alarms and the dashboard read.
+      publishAdditionalMetrics: true,
+      priceClass: props.priceClass ?? cloudfront.PriceClass.PRICE_CLASS_ALL,
+    });
+
+    acknowledge(this, {
+      'AwsSolutions-CFR1': "Images are delivered worldwide; a tenant that must restrict countries adds WAF's geo match to this web ACL.",
+      'AwsSolutions-L1': 'Pinned to nodejs22.x, which the bundle targets (esbuild node22) and is tested on; a runtime upgrade is a tested change of its own.',
+      'AwsSolutions-S1': "This is the log bucket; logging its own access would log the logging.",
+      'Annotation::@aws-cdk/aws-cloudfront-origins:updateImportedBucketPolicyOac':
+        "The originals' stacks own their bucket policies; CloudFront never fetches an original itself (the origin-request function reads it), only variants, which the pipeline stack grants to this distribution.",
+      ...(props.domain
+        ? {}
+        : { 'AwsSolutions-CFR4': "Without `domain`, viewers use CloudFront's certificate, whose TLS policy CloudFront fixes; pass `domain` for TLS 1.2 or later." }),
+    });
+  }
+}
+
+/** The origin-request configuration written into its bundle: policies, never signing keys. */
+export function originRequestConfig(tenants: PictorConfig): OriginRequestConfig {
+  const withoutKeys = Object.fromEntries(Object.entries(tenants.tenants).map(([id, tenant]) => [id, { ...tenant, signing: { ...tenant.signing, keys: {} } }]));
+  return { tenants: withoutKeys, logLevel: 'INFO' };
+}
+
+function cachePolicy(scope: Construct, id: string, comment: string, maxTtl: Duration): cloudfront.CachePolicy {
+  return new cloudfront.CachePolicy(scope, id, {
+    comment,
+    // The viewer function has put the canonical parameters, the negotiated format
+    // among them, into the query: they are the whole key. No header, no cookie.
+    queryStringBehavior: cloudfront.CacheQueryStringBehavior.allowList(...VARIANT_PARAMS),
+    headerBehavior: cloudfront.CacheHeaderBehavior.none(),
+    cookieBehavior: cloudfront.CacheCookieBehavior.none(),
+    minTtl: Duration.seconds(0),
+    defaultTtl: maxTtl.toSeconds() < 86400 ? maxTtl : Duration.days(1),
+    maxTtl,
+    enableAcceptEncodingGzip: false,
+    enableAcceptEncodingBrotli: false,
+  });
+}
+
+/**
+ * The transform role: read originals (never quarantined uploads) in the primary
+ * and the replica, read and write variants, write its own logs in any region
+ * Lambda@Edge runs in. No ListBucket, so a missing key is a 403 (handled as absent).
+ */
+function edgeRole(scope: Construct, props: ImageEdgeProps): iam.Role {
+  const partition = Stack.of(scope).partition;
+  const objects = (location: BucketLocation, pattern: string) => `arn:${partition}:s3:::${location.bucketName}/${pattern}`;
+  const originals = [props.originals, props.failover];
+  const transform = new iam.PolicyDocument({
+    statements: [
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: originals.map((o) => objects(o, '*')) }),
+      new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['s3:*'], resources: originals.map((o) => objects(o, `${QUARANTINE_PREFIX}*`)) }),
+      new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [objects(props.variants, '*')] }),
+      // Lambda@Edge logs in the region that ran it, to /aws/lambda/us-east-1.{function}.
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [`arn:${partition}:logs:*:${Stack.of(scope).account}:log-group:/aws/lambda/us-east-1.*`],
+      }),
+    ],
+  });
+  const role = new iam.Role(scope, 'OriginRequestRole', {
+    description: 'Pictor Lambda@Edge: originals read, variants read and write',
+    assumedBy: new iam.CompositePrincipal(new iam.ServicePrincipal('lambda.amazonaws.com'), new iam.ServicePrincipal('edgelambda.amazonaws.com')),
+    inlinePolicies: { transform },
+  });
+  acknowledgeWildcards(
+    role,
+    policyResources(role, transform),
+    'Keys are derived per request from the validated path (core/object-keys.ts), in every tenant; Lambda@Edge logs in whichever region ran it, under its own name.',
+  );
+  return role;
+}
+
+function webAcl(scope: Construct, props: ImageEdgeProps): wafv2.CfnWebACL {
+  const visibility = (metricName: string) => ({ cloudWatchMetricsEnabled: true, metricName, sampledRequestsEnabled: true });
+  const rules: wafv2.CfnWebACL.RuleProperty[] = [];
+  for (const name of props.waf?.managedRuleGroups ?? DEFAULT_MANAGED_RULE_GROUPS) {
+    rules.push({
+      name,
+      priority: rules.length,
+      overrideAction: { none: {} },
+      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+      visibilityConfig: visibility(name),
+    });
+  }
+  rules.push({
+    name: 'RatePerIp',
+    priority: rules.length,
+    action: { block: { customResponse: { responseCode: 429 } } },
+    statement: { rateBasedStatement: { limit: props.waf?.requestsPerIpPer5Minutes ?? DEFAULT_REQUESTS_PER_IP, aggregateKeyType: 'IP', evaluationWindowSec: 300 } },
+    visibilityConfig: visibility('RatePerIp'),
+  });
+  for (const [tenant, config] of Object.entries(props.tenants.tenants)) {
+    if (config.referers.length === 0) continue;
+    const allowed = new wafv2.CfnRegexPatternSet(scope, `Referers-${tenant}`, {
+      scope: 'CLOUDFRONT',
+      description: `Sites allowed to embed ${tenant}'s images`,
+      regularExpressionList: config.referers.map(refererPattern),
+    });
+    // Blocks another site's Referer on this tenant's paths; no Referer at all (privacy settings, apps) passes.
+    rules.push({
+      name: `Hotlink-${tenant}`,
+      priority: rules.length,
+      action: { block: { customResponse: { responseCode: 403 } } },
+      statement: {
+        andStatement: {
+          statements: [
+            { byteMatchStatement: { fieldToMatch: { uriPath: {} }, positionalConstraint: 'STARTS_WITH', searchString: `/img/${tenant}/`, textTransformations: [{ priority: 0, type: 'NONE' }] } },
+            { sizeConstraintStatement: { fieldToMatch: { singleHeader: { Name: 'referer' } }, comparisonOperator: 'GT', size: 0, textTransformations: [{ priority: 0, type: 'NONE' }] } },
+            {
+              notStatement: {
+                statement: {
+                  regexPatternSetReferenceStatement: { arn: allowed.attrArn, fieldToMatch: { singleHeader: { Name: 'referer' } }, textTransformations: [{ priority: 0, type: 'LOWERCASE' }] },
+                },
+              },
+            },
+          ],
+        },
+      },
+      visibilityConfig: visibility(`Hotlink-${tenant}`),
+    });
+  }
+  return new wafv2.CfnWebACL(scope, 'WebAcl', {
+    scope: 'CLOUDFRONT',
+    defaultAction: { allow: {} },
+    description: "Pictor: managed rules, a rate limit per IP, and each tenant's referers",
+    rules,
+    visibilityConfig: visibility('PictorWebAcl'),
+  });
+}

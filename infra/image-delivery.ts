@@ -1,0 +1,213 @@
+import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { SNAPSHOT_PREFIX, UNPUBLISHED_TAG } from '../core/object-keys.ts';
+import { parseConfig, type PictorConfig, type TenantConfig } from '../core/tenant-config.ts';
+import { ImageEdge, ORIGIN_REQUEST_MEMORY, type BucketLocation, type CustomDomain, type WafLimits } from './edge.ts';
+import { EdgeAlarms, type EdgeAlarmsProps } from './observability.ts';
+import { PipelineStack } from './pipeline-stack.ts';
+import type { PipelineBucketNames } from './pipeline.ts';
+
+/**
+ * Regions Origin Shield runs in. https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/origin-shield.html#choose-origin-shield-region
+ */
+export const ORIGIN_SHIELD_REGIONS = [
+  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ca-central-1', 'sa-east-1',
+  'eu-central-1', 'eu-west-1', 'eu-west-2', 'ap-south-1', 'ap-northeast-1', 'ap-northeast-2', 'ap-southeast-1', 'ap-southeast-2',
+] as const;
+
+/** CloudFront allows 25 cache behaviours per distribution; the default takes one. https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-web-distributions */
+const MAX_EXTRA_BEHAVIORS = 24;
+/** A rate-based rule's limit, per evaluation window. https://docs.aws.amazon.com/waf/latest/APIReference/API_RateBasedStatement.html */
+const RATE_LIMIT_RANGE = [10, 2_000_000_000] as const;
+const REGION = /^[a-z]{2}(-[a-z]+)+-[0-9]$/;
+
+export interface ImageDeliveryProps {
+  /** The tenants, as `parseConfig` validated them (see core/tenant-config.ts for every field's default). */
+  readonly tenants: PictorConfig;
+  /**
+   * The standard variant set rendered on upload, for every tenant that does not name its own.
+   * @default 320, 640 and 1280 px, snapped to each tenant's breakpoints, in avif, webp and legacy
+   */
+  readonly variantSchema?: TenantConfig['variants'];
+  /**
+   * Where the originals, the pipeline and the audit records live.
+   * @default 'us-east-1'
+   */
+  readonly primaryRegion?: string;
+  /**
+   * Regions the originals are replicated to. The first is the origin group's failover.
+   * @default ['eu-west-1', 'ap-northeast-1']
+   */
+  readonly replicaRegions?: readonly string[];
+  /**
+   * The Origin Shield region in front of the primary originals.
+   * @default primaryRegion
+   */
+  readonly originShieldRegion?: string;
+  /** @default the defaults of each limit: 3,000 requests per IP per 5 minutes, three AWS managed rule groups */
+  readonly waf?: WafLimits;
+  /** @default none: the cloudfront.net domain, whose certificate CloudFront fixes at TLS 1.0 or later */
+  readonly domain?: CustomDomain;
+  /**
+   * Tenants whose images must leave every edge within 60 s of a takedown.
+   * @default none
+   */
+  readonly takedownEligibleTenants?: readonly string[];
+  /**
+   * The first word of every bucket name, which also holds the account and region.
+   * @default 'pictor'
+   */
+  readonly namespace?: string;
+  /**
+   * The AWS account of every stack.
+   * @default the account the CDK CLI resolves at deploy time
+   */
+  readonly account?: string;
+  /** @default 90% minimum hit ratio, 1% maximum 5xx rate */
+  readonly alarms?: Omit<EdgeAlarmsProps, 'distributionId'>;
+  /**
+   * How long takedown records are locked.
+   * @default 7 years
+   */
+  readonly auditRetention?: Duration;
+}
+
+/**
+ * Pictor on AWS, as stacks in their regions:
+ * - `{id}-edge` (us-east-1): the distribution, its functions, WAF and logs;
+ * - `{id}-replica-{region}`: the originals' replicas;
+ * - `{id}-pipeline` (the primary region): storage, the state machines and their tasks.
+ *
+ * `scope` is an App or a Stage. Bucket names are derived from the namespace,
+ * the account and the region, so that stacks in other regions can name them
+ * before they exist.
+ * @throws {Error} for prop combinations that cannot deploy, saying what to change.
+ */
+export class ImageDelivery extends Construct {
+  readonly edgeStack: Stack;
+  readonly edge: ImageEdge;
+  readonly edgeAlarms: EdgeAlarms;
+  readonly replicaStacks: readonly Stack[];
+  readonly replicas: readonly s3.Bucket[];
+  readonly pipelineStack: PipelineStack;
+  /** The tenants as deployed: the variant schema applied. */
+  readonly tenants: PictorConfig;
+
+  constructor(scope: Construct, id: string, props: ImageDeliveryProps) {
+    super(scope, id);
+    const primaryRegion = props.primaryRegion ?? 'us-east-1';
+    const replicaRegions = [...(props.replicaRegions ?? ['eu-west-1', 'ap-northeast-1'])];
+    const originShieldRegion = props.originShieldRegion ?? primaryRegion;
+    const namespace = props.namespace ?? 'pictor';
+    validateProps(props, { primaryRegion, replicaRegions, originShieldRegion, namespace });
+    const tenants = (this.tenants = applyVariantSchema(props.tenants, props.variantSchema));
+
+    const env = (region: string) => ({ env: { account: props.account, region }, crossRegionReferences: true });
+    // Aws.ACCOUNT_ID resolves in whichever stack uses it, so no stack imports a name from another.
+    const name = (role: string, region: string) => `${namespace}-${role}-${props.account ?? Aws.ACCOUNT_ID}-${region}`;
+
+    this.edgeStack = new Stack(this, 'Edge', { ...env('us-east-1'), stackName: `${id}-edge`, description: 'Pictor: CloudFront, its functions, WAF' });
+    const at = (region: string): BucketLocation => ({ bucketName: name('originals', region), region });
+    this.edge = new ImageEdge(this.edgeStack, 'Edge', {
+      tenants,
+      originals: at(primaryRegion),
+      failover: at(replicaRegions[0]!),
+      variants: { bucketName: name('variants', primaryRegion), region: primaryRegion },
+      originShieldRegion,
+      waf: props.waf,
+      domain: props.domain,
+      takedownEligible: props.takedownEligibleTenants,
+    });
+    this.edgeAlarms = new EdgeAlarms(this.edgeStack, 'Alarms', { ...props.alarms, distributionId: this.edge.distribution.distributionId });
+
+    this.replicaStacks = replicaRegions.map((region) => new Stack(this, `Replica-${region}`, { ...env(region), stackName: `${id}-replica-${region}`, description: `Pictor: originals replica in ${region}` }));
+    this.replicas = this.replicaStacks.map((stack) => replicaBucket(stack, (role) => name(role, stack.region)));
+
+    this.pipelineStack = new PipelineStack(this, 'Pipeline', {
+      ...env(primaryRegion),
+      stackName: `${id}-pipeline`,
+      description: 'Pictor: storage, state machines, tasks',
+      tenants,
+      bucketNames: bucketNames((role) => name(role, primaryRegion)),
+      replicas: replicaRegions.map((region) => at(region)),
+      edge: {
+        distributionId: this.edge.distribution.distributionId,
+        url: `https://${props.domain?.names[0] ?? this.edge.distribution.distributionDomainName}`,
+      },
+      originRequest: { functionName: this.edge.originRequest.functionName, memoryMb: ORIGIN_REQUEST_MEMORY },
+      auditRetention: props.auditRetention,
+    });
+    // Replication needs its destinations to exist and be versioned first.
+    for (const replica of this.replicaStacks) this.pipelineStack.addDependency(replica);
+  }
+}
+
+function bucketNames(name: (role: string) => string): PipelineBucketNames {
+  return { originals: name('originals'), variants: name('variants'), audit: name('audit'), accessLogs: name('access-logs') };
+}
+
+/** A replica of the originals: versioned (replication requires it), private, with its own access logs. */
+function replicaBucket(stack: Stack, name: (role: string) => string): s3.Bucket {
+  const secure = {
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    enforceSSL: true,
+    removalPolicy: RemovalPolicy.RETAIN,
+  } as const;
+  const logs = new s3.Bucket(stack, 'AccessLogs', { ...secure, bucketName: name('access-logs'), lifecycleRules: [{ id: 'expire-logs', expiration: Duration.days(365) }] });
+  return new s3.Bucket(stack, 'Originals', {
+    ...secure,
+    bucketName: name('originals'),
+    versioned: true,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    serverAccessLogsBucket: logs,
+    serverAccessLogsPrefix: 'originals/',
+    // Lifecycle actions are not replicated: the replica expires its own. https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html
+    lifecycleRules: [
+      { id: 'expire-replaced-originals', noncurrentVersionExpiration: Duration.days(30), expiredObjectDeleteMarker: true },
+      { id: 'expire-unpublished-snapshots', prefix: SNAPSHOT_PREFIX, tagFilters: UNPUBLISHED_TAG, expiration: Duration.days(7) },
+    ],
+  });
+}
+
+/** Gives every tenant without its own standard variants the schema's, validated against that tenant's breakpoints and formats. */
+function applyVariantSchema(tenants: PictorConfig, schema: TenantConfig['variants'] | undefined): PictorConfig {
+  if (!schema) return tenants;
+  const withSchema = Object.fromEntries(
+    Object.entries(tenants.tenants).map(([id, tenant]) => [id, tenant.variants.widths || tenant.variants.formats ? tenant : { ...tenant, variants: schema }]),
+  );
+  return parseConfig({ tenants: withSchema }, 'ImageDelivery tenants with variantSchema applied');
+}
+
+interface ResolvedRegions {
+  readonly primaryRegion: string;
+  readonly replicaRegions: readonly string[];
+  readonly originShieldRegion: string;
+  readonly namespace: string;
+}
+
+function validateProps(props: ImageDeliveryProps, resolved: ResolvedRegions): void {
+  const problems: string[] = [];
+  const { primaryRegion, replicaRegions, originShieldRegion, namespace } = resolved;
+  for (const [label, region] of [['primaryRegion', primaryRegion], ['originShieldRegion', originShieldRegion], ...replicaRegions.map((r, i) => [`replicaRegions[${i}]`, r])] as const) {
+    if (!REGION.test(region)) problems.push(`${label}: "${region}" is not a region name such as eu-west-1.`);
+  }
+  if (replicaRegions.length === 0) problems.push('replicaRegions: give at least one region; the origin group fails over to the first.');
+  if (replicaRegions.includes(primaryRegion)) problems.push(`replicaRegions: ${primaryRegion} is the primary region; a replica must be elsewhere to survive its outage.`);
+  if (new Set(replicaRegions).size !== replicaRegions.length) problems.push('replicaRegions: name each region once.');
+  if (!(ORIGIN_SHIELD_REGIONS as readonly string[]).includes(originShieldRegion)) {
+    problems.push(`originShieldRegion: Origin Shield does not run in ${originShieldRegion}; set originShieldRegion to the nearest of ${ORIGIN_SHIELD_REGIONS.join(', ')}.`);
+  }
+  if (!/^[a-z0-9][a-z0-9-]{1,14}$/.test(namespace)) problems.push(`namespace: "${namespace}" must be 2 to 15 of a-z 0-9 -, starting with a letter or digit (it starts every bucket name).`);
+  const rate = props.waf?.requestsPerIpPer5Minutes;
+  if (rate !== undefined && (!Number.isInteger(rate) || rate < RATE_LIMIT_RANGE[0] || rate > RATE_LIMIT_RANGE[1])) {
+    problems.push(`waf.requestsPerIpPer5Minutes: ${rate} must be a whole number from ${RATE_LIMIT_RANGE[0]} to ${RATE_LIMIT_RANGE[1]}.`);
+  }
+  if (props.waf?.managedRuleGroups?.length === 0) problems.push('waf.managedRuleGroups: leave it out for the defaults; an empty list turns off the managed protections.');
+  const eligible = props.takedownEligibleTenants ?? [];
+  for (const tenant of eligible) if (!Object.hasOwn(props.tenants.tenants, tenant)) problems.push(`takedownEligibleTenants: ${tenant} is not one of the tenants.`);
+  if (eligible.length > MAX_EXTRA_BEHAVIORS) problems.push(`takedownEligibleTenants: at most ${MAX_EXTRA_BEHAVIORS} (CloudFront's 25 cache behaviours); ask AWS for a higher quota first.`);
+  if (props.domain && props.domain.names.length === 0) problems.push('domain.names: name at least one domain the certificate covers, or leave domain out.');
+  if (problems.length > 0) throw new Error(`Invalid ImageDelivery props:\n  ${problems.join('\n  ')}`);
+}

@@ -75,10 +75,11 @@ export class LocalStepFunctions {
   >();
   private readonly executions = new Map<string, ExecutionRecord>();
 
-  /**
-   * @param definitions the ASL of each state machine, by logical id: exactly what runs.
-   */
-  constructor(readonly definitions: ReadonlyMap<string, any>, functions: ReadonlyMap<string, LocalFunction>, private readonly options: LocalStepFunctionsOptions = {}) {
+  /** The ASL of each state machine, by logical id, as it was given: the interpreter fills in defaults on its own copy. */
+  readonly definitions: ReadonlyMap<string, unknown>;
+
+  constructor(definitions: ReadonlyMap<string, any>, functions: ReadonlyMap<string, LocalFunction>, private readonly options: LocalStepFunctionsOptions = {}) {
+    this.definitions = new Map([...definitions].map(([id, definition]) => [id, structuredClone(definition)]));
     for (const [logicalId, definition] of definitions) {
       const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
       const retries: Record<string, number[]> = {};

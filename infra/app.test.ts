@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { ROOT } from './bundle.ts';
+
+const run = promisify(execFile);
+const outdir = mkdtempSync(join(tmpdir(), 'pictor-cdk-out-'));
+after(() => rmSync(outdir, { recursive: true, force: true }));
+
+describe('npx cdk synth', () => {
+  it('synthesizes the whole system with no AWS credentials and no Docker', { timeout: 240_000 }, async () => {
+    // A fresh machine: no AWS_* variables, and a Docker that cannot run.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_') && !name.startsWith('CDK_')));
+    const { stderr } = await run(join(ROOT, 'node_modules', '.bin', 'cdk'), ['synth', '--no-notices', '--quiet', '--output', outdir], {
+      cwd: ROOT,
+      env: { ...env, CDK_DOCKER: '/nonexistent/docker', HOME: outdir },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    assert.doesNotMatch(stderr, /ERROR/);
+    const templates = readdirSync(outdir).filter((f) => f.endsWith('.template.json'));
+    const resources = templates.flatMap((f) => Object.values(JSON.parse(readFileSync(join(outdir, f), 'utf8')).Resources) as { Type: string; Properties?: any }[]);
+    const count = (type: string) => resources.filter((r) => r.Type === type).length;
+    assert.equal(templates.length, 4, templates.join(', '));
+    assert.equal(count('AWS::CloudFront::Distribution'), 1);
+    assert.equal(count('AWS::CloudFront::Function'), 1);
+    assert.equal(count('AWS::WAFv2::WebACL'), 1);
+    assert.equal(count('AWS::StepFunctions::StateMachine'), 3);
+    assert.ok(count('AWS::CloudWatch::Alarm') >= 3 + 3);
+    const distribution = resources.find((r) => r.Type === 'AWS::CloudFront::Distribution')!.Properties.DistributionConfig;
+    assert.equal(distribution.OriginGroups.Quantity, 1);
+    assert.equal(distribution.DefaultCacheBehavior.LambdaFunctionAssociations[0].EventType, 'origin-request');
+    const replication = resources.filter((r) => r.Type === 'AWS::S3::Bucket' && r.Properties?.ReplicationConfiguration);
+    assert.equal(replication[0]?.Properties.ReplicationConfiguration.Rules.length, 2);
+  });
+});

@@ -1,0 +1,365 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { parseConfig } from '../core/tenant-config.ts';
+import { buildViewerFunction } from '../edge-fallback/viewer-request/build.ts';
+import { startTwin, type Twin } from '../local/twin.ts';
+import { logicalIdOf, stateMachineDefinitions, type CfnTemplate } from '../local/pipeline/template.ts';
+import { BUCKETS } from '../local/topology.ts';
+import { LOCAL_TABLES } from '../local/pipeline/local-pipeline.ts';
+import { ImageEdge } from './edge.ts';
+import { ImageDelivery, type ImageDeliveryProps } from './image-delivery.ts';
+import { TASKS } from './pipeline.ts';
+
+const SECRET = 'a-signing-secret-of-at-least-32-characters';
+const TENANTS = parseConfig({
+  tenants: {
+    shop: { referers: ['shop.example.com', '*.example.com'] },
+    ugc: { signing: { required: true, keys: { k1: SECRET } } },
+  },
+});
+
+let outdir: string;
+let delivery: ImageDelivery;
+let edge: Template;
+let pipeline: Template;
+let pipelineJson: CfnTemplate;
+let replicas: Template[];
+
+/** The one full synthesis: real bundles, cdk-nag's AWS Solutions checks, CloudFormation's own validation. */
+before(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'pictor-synth-'));
+  // Path and asset metadata, as the CDK CLI turns them on.
+  const context = { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true, 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true };
+  const app = new App({ outdir, context });
+  delivery = new ImageDelivery(app, 'Pictor', { tenants: TENANTS, takedownEligibleTenants: ['ugc'], waf: { requestsPerIpPer5Minutes: 1200 } });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  // Throws on any cdk-nag finding that no acknowledgement explains.
+  const assembly = app.synth();
+  const template = (stack: Stack) => assembly.getStackArtifact(stack.artifactId).template;
+  edge = Template.fromJSON(template(delivery.edgeStack));
+  pipelineJson = template(delivery.pipelineStack);
+  pipeline = Template.fromJSON(pipelineJson);
+  replicas = delivery.replicaStacks.map((s) => Template.fromJSON(template(s)));
+});
+
+after(() => rmSync(outdir, { recursive: true, force: true }));
+
+/** A resource's properties by its construct path under a stack, e.g. `Pipeline/Originals`. */
+function at(template: CfnTemplate, path: string): Record<string, any> {
+  return template.Resources[logicalIdOf(template, path)]!.Properties!;
+}
+
+const bucketName = (role: string, region: string) => ({ 'Fn::Join': ['', [`pictor-${role}-`, { Ref: 'AWS::AccountId' }, `-${region}`]] });
+
+describe('ImageDelivery: stacks', () => {
+  it('puts the edge in us-east-1, a replica in each replica region, and the pipeline in the primary region, deployed in that order', () => {
+    assert.equal(delivery.edgeStack.region, 'us-east-1');
+    assert.deepEqual(delivery.replicaStacks.map((s) => s.region), ['eu-west-1', 'ap-northeast-1']);
+    assert.equal(delivery.pipelineStack.region, 'us-east-1');
+    const dependencies = delivery.pipelineStack.dependencies.map((s) => s.stackName).sort();
+    assert.deepEqual(dependencies, ['Pictor-edge', 'Pictor-replica-ap-northeast-1', 'Pictor-replica-eu-west-1']);
+  });
+
+  it('rejects prop combinations that cannot deploy, saying what to change', () => {
+    const attempt = (props: Partial<ImageDeliveryProps>) => () => new ImageDelivery(new App(), 'P', { tenants: TENANTS, ...props });
+    assert.throws(attempt({ replicaRegions: [] }), /replicaRegions: give at least one region/);
+    assert.throws(attempt({ replicaRegions: ['us-east-1'] }), /us-east-1 is the primary region/);
+    assert.throws(attempt({ originShieldRegion: 'af-south-1' }), /Origin Shield does not run in af-south-1; set originShieldRegion/);
+    assert.throws(attempt({ waf: { requestsPerIpPer5Minutes: 5 } }), /requestsPerIpPer5Minutes: 5 must be a whole number from 10/);
+    assert.throws(attempt({ takedownEligibleTenants: ['nobody'] }), /takedownEligibleTenants: nobody is not one of the tenants/);
+    assert.throws(attempt({ namespace: 'Pictor!' }), /namespace: "Pictor!" must be/);
+    assert.throws(attempt({ variantSchema: { widths: [333] } }), /tenants\.shop\.variants\.widths\[0\]: 333 is not one of breakpoints/);
+  });
+
+  it('applies the variant schema to tenants that name no variants of their own', () => {
+    const schema = new ImageDelivery(new App(), 'P', { tenants: TENANTS, variantSchema: { widths: [640], formats: ['webp'] } }).tenants;
+    assert.deepEqual(schema.tenants.shop!.variants, { widths: [640], formats: ['webp'] });
+  });
+});
+
+describe('ImageDelivery: storage', () => {
+  it('keeps the originals versioned, private, encrypted, TLS-only, logged and announced to EventBridge', () => {
+    const originals = at(pipelineJson, 'Pipeline/Originals');
+    assert.deepEqual(originals.BucketName, bucketName('originals', 'us-east-1'));
+    assert.equal(originals.VersioningConfiguration.Status, 'Enabled');
+    assert.deepEqual(originals.PublicAccessBlockConfiguration, { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    assert.equal(originals.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm, 'AES256');
+    assert.deepEqual(originals.LoggingConfiguration, { DestinationBucketName: { Ref: logicalIdOf(pipelineJson, 'Pipeline/AccessLogs') }, LogFilePrefix: 'originals/' });
+    pipeline.hasResourceProperties('Custom::S3BucketNotifications', { NotificationConfiguration: { EventBridgeConfiguration: {} } });
+    pipeline.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logicalIdOf(pipelineJson, 'Pipeline/Originals') },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('replicates every upload and delete marker to both replicas, which are versioned', () => {
+    const rules = at(pipelineJson, 'Pipeline/Originals').ReplicationConfiguration.Rules;
+    assert.deepEqual(
+      rules.map((r: any) => [r.Id, r.DeleteMarkerReplication.Status, r.Filter.Prefix]),
+      [
+        ['to-eu-west-1', 'Enabled', ''],
+        ['to-ap-northeast-1', 'Enabled', ''],
+      ],
+    );
+    assert.match(JSON.stringify(rules[1].Destination.Bucket), /pictor-originals-.*-ap-northeast-1/);
+    for (const [i, region] of ['eu-west-1', 'ap-northeast-1'].entries()) {
+      replicas[i]!.hasResourceProperties('AWS::S3::Bucket', { BucketName: bucketName('originals', region), VersioningConfiguration: { Status: 'Enabled' } });
+    }
+  });
+
+  it('expires the objects of versions that were rendered but never published, and incomplete uploads', () => {
+    const rules = at(pipelineJson, 'Pipeline/Variants').LifecycleConfiguration.Rules;
+    assert.deepEqual(rules, [
+      { Id: 'abort-incomplete-uploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' },
+      { Id: 'expire-unpublished-variants', ExpirationInDays: 7, TagFilters: [{ Key: 'pictor-state', Value: 'unpublished' }], Status: 'Enabled' },
+    ]);
+    const snapshots = at(pipelineJson, 'Pipeline/Originals').LifecycleConfiguration.Rules.find((r: any) => r.Id === 'expire-unpublished-snapshots');
+    assert.deepEqual([snapshots.Prefix, snapshots.TagFilters], ['_versions/', [{ Key: 'pictor-state', Value: 'unpublished' }]]);
+  });
+
+  it('locks the audit records with Object Lock for 7 years, on a versioned bucket', () => {
+    const audit = at(pipelineJson, 'Pipeline/Audit');
+    assert.equal(audit.ObjectLockEnabled, true);
+    assert.equal(audit.VersioningConfiguration.Status, 'Enabled');
+    assert.deepEqual(audit.ObjectLockConfiguration.Rule.DefaultRetention, { Mode: 'GOVERNANCE', Days: 2555 });
+  });
+
+  it('records writes to the originals and every access to the audit records in CloudTrail', () => {
+    pipeline.hasResourceProperties('AWS::CloudTrail::Trail', {
+      EventSelectors: [
+        { DataResources: [{ Type: 'AWS::S3::Object', Values: [Match.objectLike({ 'Fn::Join': Match.anyValue() })] }], IncludeManagementEvents: false, ReadWriteType: 'WriteOnly' },
+        { DataResources: [{ Type: 'AWS::S3::Object', Values: Match.anyValue() }], IncludeManagementEvents: false, ReadWriteType: 'All' },
+      ],
+    });
+  });
+
+  it('keeps the version map with point-in-time recovery, and idempotency records with a TTL', () => {
+    assert.equal(at(pipelineJson, 'Pipeline/Versions').Replicas[0].PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled, true);
+    assert.deepEqual(at(pipelineJson, 'Pipeline/Idempotency').TimeToLiveSpecification, { AttributeName: 'expiration', Enabled: true });
+  });
+});
+
+describe('ImageDelivery: edge', () => {
+  let distribution: any;
+  before(() => {
+    distribution = Object.values(edge.findResources('AWS::CloudFront::Distribution'))[0]!.Properties.DistributionConfig;
+  });
+
+  it('serves HTTPS only, over HTTP/2 and HTTP/3, behind WAF, with standard logs', () => {
+    assert.equal(distribution.DefaultCacheBehavior.ViewerProtocolPolicy, 'https-only');
+    assert.equal(distribution.HttpVersion, 'http2and3');
+    assert.deepEqual(distribution.WebACLId, { 'Fn::GetAtt': [Object.keys(edge.findResources('AWS::WAFv2::WebACL'))[0], 'Arn'] });
+    assert.equal(distribution.Logging.Prefix, 'cloudfront/');
+    assert.deepEqual(distribution.DefaultCacheBehavior.AllowedMethods, ['GET', 'HEAD']);
+  });
+
+  it('enforces TLS 1.2 or later when it has a domain and certificate', () => {
+    const stack = new Stack(new App(), 'E', { env: { region: 'us-east-1' } });
+    const certificate = acm.Certificate.fromCertificateArn(stack, 'C', 'arn:aws:acm:us-east-1:123456789012:certificate/abc');
+    new ImageEdge(stack, 'Edge', {
+      tenants: TENANTS,
+      originals: { bucketName: 'originals-bucket', region: 'us-east-1' },
+      failover: { bucketName: 'replica-bucket', region: 'eu-west-1' },
+      variants: { bucketName: 'variants-bucket', region: 'us-east-1' },
+      originShieldRegion: 'us-east-1',
+      domain: { names: ['img.example.com'], certificate },
+      originRequestCode: lambda.Code.fromInline('// not bundled here'),
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: { Aliases: ['img.example.com'], ViewerCertificate: { MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' } },
+    });
+    assert.throws(() => new ImageEdge(new Stack(new App(), 'W', { env: { region: 'eu-west-1' } }), 'Edge', {} as never), /must be in a us-east-1 stack/);
+  });
+
+  it('fails over from the primary originals to the first replica on 500, 502, 503 and 504, each behind Origin Shield and OAC', () => {
+    const [group] = distribution.OriginGroups.Items;
+    assert.deepEqual(group.FailoverCriteria.StatusCodes.Items, [500, 502, 503, 504]);
+    const origins = group.Members.Items.map((m: any) => distribution.Origins.find((o: any) => o.Id === m.OriginId));
+    assert.deepEqual(
+      origins.map((o: any) => [JSON.stringify(o.DomainName).match(/-(us-east-1|eu-west-1)\.s3\.(\1)\.amazonaws/)?.[1], o.OriginShield]),
+      [
+        ['us-east-1', { Enabled: true, OriginShieldRegion: 'us-east-1' }],
+        ['eu-west-1', { Enabled: true, OriginShieldRegion: 'eu-west-1' }],
+      ],
+    );
+    for (const origin of origins) {
+      assert.ok(origin.OriginAccessControlId, 'Origin Access Control');
+      assert.deepEqual(origin.OriginCustomHeaders, [{ HeaderName: 'x-pictor-variants', HeaderValue: { 'Fn::Join': ['', ['pictor-variants-', { Ref: 'AWS::AccountId' }, '-us-east-1.s3.us-east-1.amazonaws.com']] } }]);
+    }
+    edge.hasResourceProperties('AWS::CloudFront::OriginAccessControl', { OriginAccessControlConfig: { OriginAccessControlOriginType: 's3', SigningBehavior: 'always' } });
+  });
+
+  it('keys the cache on the canonical parameters only: no cookie, no header, and the origin sees nothing more', () => {
+    const id = distribution.DefaultCacheBehavior.CachePolicyId.Ref;
+    const config = edge.toJSON().Resources[id].Properties.CachePolicyConfig;
+    assert.deepEqual(config.ParametersInCacheKeyAndForwardedToOrigin, {
+      CookiesConfig: { CookieBehavior: 'none' },
+      EnableAcceptEncodingBrotli: false,
+      EnableAcceptEncodingGzip: false,
+      HeadersConfig: { HeaderBehavior: 'none' },
+      QueryStringsConfig: { QueryStringBehavior: 'whitelist', QueryStrings: ['fit', 'fmt', 'h', 'q', 'w'] },
+    });
+    const originPolicy = edge.toJSON().Resources[distribution.DefaultCacheBehavior.OriginRequestPolicyId.Ref].Properties.OriginRequestPolicyConfig;
+    assert.deepEqual([originPolicy.CookiesConfig, originPolicy.HeadersConfig, originPolicy.QueryStringsConfig], [{ CookieBehavior: 'none' }, { HeaderBehavior: 'none' }, { QueryStringBehavior: 'none' }]);
+  });
+
+  it('caps takedown-eligible tenants at 60 s in a behaviour of their own', () => {
+    const [behavior] = distribution.CacheBehaviors;
+    assert.equal(behavior.PathPattern, '/img/ugc/*');
+    assert.equal(edge.toJSON().Resources[behavior.CachePolicyId.Ref].Properties.CachePolicyConfig.MaxTTL, 60);
+    assert.deepEqual(behavior.FunctionAssociations, distribution.DefaultCacheBehavior.FunctionAssociations);
+  });
+
+  it('runs the very viewer-function bundle the tests run, with the tenant store holding policies and keys', () => {
+    const fn = Object.values(edge.findResources('AWS::CloudFront::Function'))[0]!.Properties;
+    assert.equal(fn.FunctionConfig.Runtime, 'cloudfront-js-2.0');
+    assert.equal(fn.FunctionCode, buildViewerFunction().code);
+    assert.equal(fn.FunctionConfig.KeyValueStoreAssociations.length, 1);
+    assert.deepEqual(distribution.DefaultCacheBehavior.FunctionAssociations[0].EventType, 'viewer-request');
+    edge.resourceCountIs('AWS::CloudFront::KeyValueStore', 1);
+  });
+
+  it('runs Lambda@Edge on nodejs22.x with memory for transforms, its configuration in its bundle and sharp for linux-x64 beside it', () => {
+    const [id, fn] = Object.entries(edge.findResources('AWS::Lambda::Function'))[0]!;
+    assert.deepEqual([fn.Properties.Runtime, fn.Properties.MemorySize, fn.Properties.Timeout, fn.Properties.Environment], ['nodejs22.x', 3008, 30, undefined]);
+    assert.equal(distribution.DefaultCacheBehavior.LambdaFunctionAssociations[0].EventType, 'origin-request');
+    const asset = join(outdir, fn.Metadata['aws:asset:path']);
+    assert.ok(existsSync(join(asset, 'node_modules', '@img', 'sharp-linux-x64')), `sharp's linux-x64 binary in ${asset}`);
+    const bundle = readFileSync(join(asset, 'index.mjs'), 'utf8');
+    // The configuration is written into the bundle (esbuild's define, minified), without the signing keys.
+    assert.ok(bundle.includes('ugc:{breakpoints:[160,320,480'), 'the tenants are in the bundle');
+    assert.ok(!bundle.includes(SECRET), 'signing keys stay out of it');
+    const trust = edge.toJSON().Resources[fn.Properties.Role['Fn::GetAtt'][0]].Properties.AssumeRolePolicyDocument.Statement.map((s: any) => s.Principal.Service);
+    assert.deepEqual(trust.sort(), ['edgelambda.amazonaws.com', 'lambda.amazonaws.com'], id);
+  });
+
+  it('blocks per-IP floods, runs the AWS managed rule groups, and blocks other sites embedding a tenant that lists its referers', () => {
+    const acl = Object.values(edge.findResources('AWS::WAFv2::WebACL'))[0]!.Properties;
+    assert.equal(acl.Scope, 'CLOUDFRONT');
+    const rules = Object.fromEntries(acl.Rules.map((r: any) => [r.Name, r]));
+    assert.deepEqual(Object.keys(rules), ['AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'RatePerIp', 'Hotlink-shop']);
+    assert.deepEqual(rules.RatePerIp.Statement.RateBasedStatement, { AggregateKeyType: 'IP', EvaluationWindowSec: 300, Limit: 1200 });
+    const [matchPath, hasReferer, notAllowed] = rules['Hotlink-shop'].Statement.AndStatement.Statements;
+    assert.equal(matchPath.ByteMatchStatement.SearchString, '/img/shop/');
+    assert.equal(hasReferer.SizeConstraintStatement.ComparisonOperator, 'GT');
+    assert.ok(notAllowed.NotStatement.Statement.RegexPatternSetReferenceStatement);
+    edge.hasResourceProperties('AWS::WAFv2::RegexPatternSet', { Scope: 'CLOUDFRONT', RegularExpressionList: ['^https?://shop\\.example\\.com(:[0-9]+)?(/|$)', '^https?://([a-z0-9-]+\\.)+example\\.com(:[0-9]+)?(/|$)'] });
+  });
+
+  it('alarms on the hit ratio, the 5xx rate and Lambda@Edge errors', () => {
+    const alarms = Object.values(edge.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    const byMetric = Object.fromEntries(alarms.map((a) => [a.MetricName, [a.ComparisonOperator, a.Threshold, a.Dimensions.find((d: any) => d.Name === 'Region').Value]]));
+    assert.deepEqual(byMetric, {
+      CacheHitRate: ['LessThanThreshold', 90, 'Global'],
+      '5xxErrorRate': ['GreaterThanThreshold', 1, 'Global'],
+      LambdaExecutionError: ['GreaterThanOrEqualToThreshold', 10, 'Global'],
+    });
+    for (const alarm of alarms) assert.equal(alarm.AlarmActions.length, 1);
+    edge.resourceCountIs('AWS::CloudFront::MonitoringSubscription', 1);
+  });
+});
+
+describe('ImageDelivery: pipeline', () => {
+  it('bundles every task with the local esbuild into its own asset, sharp only beside the tasks that render', () => {
+    const functions = Object.values(pipeline.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Environment?.Variables?.PICTOR_TASK);
+    assert.deepEqual(functions.map((f) => f.Properties.Environment.Variables.PICTOR_TASK).sort(), [...TASKS].sort());
+    for (const fn of functions) {
+      const asset = join(outdir, fn.Metadata['aws:asset:path']);
+      const task = fn.Properties.Environment.Variables.PICTOR_TASK;
+      assert.ok(existsSync(join(asset, 'index.mjs')), task);
+      if (task === 'render-variants') assert.ok(existsSync(join(asset, 'node_modules', '@img', 'sharp-linux-x64')), task);
+      if (task === 'tally-rerender') assert.deepEqual(readdirSync(asset).sort(), ['index.mjs', 'index.mjs.map'], task);
+      assert.deepEqual([fn.Properties.Runtime, fn.Properties.Handler, fn.Properties.TracingConfig.Mode], ['nodejs22.x', 'index.handler', 'Active'], task);
+      assert.ok(fn.Properties.DeadLetterConfig.TargetArn, `${task}: a DLQ for asynchronous invocations`);
+    }
+  });
+
+  it('routes events to the three state machines, with retries and a DLQ on every rule', () => {
+    pipeline.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
+    const rules = Object.values(pipeline.findResources('AWS::Events::Rule')).map((r) => r.Properties);
+    assert.equal(rules.length, 3);
+    for (const rule of rules) {
+      const [target] = rule.Targets;
+      assert.match(target.Arn.Ref, /StateMachine/);
+      assert.deepEqual(target.RetryPolicy, { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 });
+      assert.deepEqual(target.DeadLetterConfig.Arn, { 'Fn::GetAtt': [logicalIdOf(pipelineJson, 'Pipeline/DeadLetters'), 'Arn'] });
+    }
+  });
+
+  it("alarms on failed executions and on every task's errors and throttles, and draws the dashboard", () => {
+    const alarms = Object.values(pipeline.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    assert.equal(alarms.filter((a) => a.MetricName === 'ExecutionsFailed').length, 3);
+    assert.equal(alarms.filter((a) => a.MetricName === 'Errors').length, TASKS.length);
+    assert.equal(alarms.filter((a) => a.MetricName === 'Throttles').length, TASKS.length);
+    const body = JSON.stringify(Object.values(pipeline.findResources('AWS::CloudWatch::Dashboard'))[0]!.Properties.DashboardBody);
+    for (const widget of ['Cache-hit ratio', 'Edge transforms', 'Upload renders', 'Invalidations requested', 'Estimated cost']) assert.ok(body.includes(widget), widget);
+  });
+
+  it('confines the transform roles: Lambda@Edge reads originals but never the quarantine and lists nothing; the renderer writes only snapshots and variants', () => {
+    const edgeRole = Object.values(edge.findResources('AWS::IAM::Role'))[0]!.Properties.Policies[0].PolicyDocument.Statement;
+    assert.deepEqual(edgeRole.map((s: any) => [s.Effect, s.Action]), [
+      ['Allow', 's3:GetObject'],
+      ['Deny', 's3:*'],
+      ['Allow', ['s3:GetObject', 's3:PutObject']],
+      ['Allow', ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents']],
+    ]);
+    assert.match(JSON.stringify(edgeRole[1].Resource), /_quarantine\/\*/);
+    const render = pipeline.toJSON().Resources[logicalIdOf(pipelineJson, 'Pipeline/RenderVariants/ServiceRole/DefaultPolicy')].Properties.PolicyDocument.Statement;
+    const s3 = render.filter((s: any) => JSON.stringify(s.Action).includes('s3:'));
+    assert.deepEqual(s3.map((s: any) => s.Action), ['s3:GetObject', ['s3:PutObject', 's3:PutObjectTagging']]);
+    assert.match(JSON.stringify(s3[1].Resource[0]), /\/_versions\/\*/);
+  });
+
+  it("gives each tenant a role that reaches only that tenant's prefix", () => {
+    const policy = pipeline.toJSON().Resources[logicalIdOf(pipelineJson, 'Tenant-shop/DefaultPolicy')].Properties.PolicyDocument.Statement;
+    const text = JSON.stringify(policy);
+    assert.match(text, /\/shop\/\*/);
+    assert.doesNotMatch(text, /ugc/);
+    assert.deepEqual(policy[2].Condition, { StringLike: { 's3:prefix': ['shop/*'] } });
+  });
+
+  it('lets only this distribution read variants (Origin Access Control)', () => {
+    pipeline.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logicalIdOf(pipelineJson, 'Pipeline/Variants') },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 's3:GetObject', Condition: { StringEquals: { 'AWS:SourceArn': Match.anyValue() } } })]),
+      },
+    });
+  });
+});
+
+describe('ImageDelivery: the state machines the twin runs', () => {
+  let twin: Twin;
+  let directory: string;
+  before(async () => {
+    directory = mkdtempSync(join(tmpdir(), 'pictor-asl-'));
+    twin = await startTwin({ config: TENANTS, dataDir: directory, logLevel: 'SILENT' });
+  });
+  after(async () => {
+    await twin.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('are the deployed definitions, tokens resolved to the same names', () => {
+    const names = {
+      [logicalIdOf(pipelineJson, 'Pipeline/Originals')]: BUCKETS.originals.bucket,
+      [logicalIdOf(pipelineJson, 'Pipeline/Variants')]: BUCKETS.variants.bucket,
+      [logicalIdOf(pipelineJson, 'Pipeline/Audit')]: BUCKETS.audit.bucket,
+      [logicalIdOf(pipelineJson, 'Pipeline/Versions')]: LOCAL_TABLES.versions,
+      [logicalIdOf(pipelineJson, 'Pipeline/Idempotency')]: LOCAL_TABLES.idempotency,
+    };
+    const deployed = stateMachineDefinitions(pipelineJson, names);
+    const running = twin.pipeline!.stepFunctions.definitions;
+    assert.deepEqual([...running.keys()].sort(), [...deployed.keys()].sort());
+    assert.equal(deployed.size, 3);
+    for (const [id, definition] of deployed) assert.deepEqual(running.get(id), definition, id);
+  });
+});

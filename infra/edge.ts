@@ -1,4 +1,6 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { Duration, Names, Stack } from 'aws-cdk-lib';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -13,11 +15,11 @@ import { edgeStoreEntries, type PictorConfig } from '../core/tenant-config.ts';
 import { VARIANTS_ORIGIN_HEADER, type OriginRequestConfig } from '../edge-fallback/origin-request/handler.ts';
 import { s3OriginDomain } from '../edge-fallback/origin-request/s3-adapters.ts';
 import { buildViewerFunction } from '../edge-fallback/viewer-request/build.ts';
+import { ACCESS_LOG_RETENTION, PRIVATE_BUCKET } from './buckets.ts';
 import { ROOT } from './bundle.ts';
 import { refererPattern } from './hotlinking.ts';
 import { acknowledge, acknowledgeWildcards, policyResources } from './nag.ts';
 import { bundledCode } from './lambda-code.ts';
-import { join } from 'node:path';
 
 /** A bucket another stack owns, by the name and region it is created with. */
 export interface BucketLocation {
@@ -115,12 +117,15 @@ export class ImageEdge extends Construct {
     }
 
     // What the viewer function reads per request: each tenant's policy and signing keys.
-    // CloudFormation imports this only when the store is created: later key changes go through the KeyValueStore API.
-    // https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/kvs-with-functions-create.html
-    const entries = [...edgeStoreEntries(props.tenants)].map(([key, value]) => ({ key, value }));
+    // A store imports its data only when it is created, so the name carries the content's
+    // hash: a changed policy or a rotated key is a new store, which the function switches to
+    // as it publishes. https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/kvs-with-functions-create.html
+    const data = JSON.stringify({ data: [...edgeStoreEntries(props.tenants)].map(([key, value]) => ({ key, value })) });
+    const contentHash = createHash('sha256').update(data).digest('hex').slice(0, 16);
     this.keyValueStore = new cloudfront.KeyValueStore(this, 'TenantStore', {
+      keyValueStoreName: `${Names.uniqueResourceName(this, { maxLength: 40 })}-${contentHash}`,
       comment: 'Pictor tenant policies and signing keys',
-      source: cloudfront.ImportSource.fromInline(JSON.stringify({ data: entries })),
+      source: cloudfront.ImportSource.fromInline(data),
     });
     // The very file the tests and the local twin run.
     this.viewerRequest = new cloudfront.Function(this, 'ViewerRequest', {
@@ -179,13 +184,10 @@ export class ImageEdge extends Construct {
 
     this.webAcl = webAcl(this, props);
     this.logs = new s3.Bucket(this, 'Logs', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
+      ...PRIVATE_BUCKET,
       // CloudFront's standard logs are delivered with an ACL. https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging-legacy-s3.html
       objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
-      lifecycleRules: [{ id: 'expire-logs', expiration: Duration.days(365) }],
-      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [ACCESS_LOG_RETENTION],
     });
 
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {

@@ -14,7 +14,7 @@ import { startTwin, type Twin } from '../local/twin.ts';
 import { logicalIdOf, stateMachineDefinitions, type CfnTemplate } from '../local/pipeline/template.ts';
 import { BUCKETS } from '../local/topology.ts';
 import { LOCAL_TABLES } from '../local/pipeline/local-pipeline.ts';
-import { ImageEdge } from './edge.ts';
+import { ImageEdge, type ImageEdgeProps } from './edge.ts';
 import { ImageDelivery, type ImageDeliveryProps } from './image-delivery.ts';
 import { TASKS } from './pipeline.ts';
 
@@ -55,6 +55,21 @@ after(() => rmSync(outdir, { recursive: true, force: true }));
 /** A resource's properties by its construct path under a stack, e.g. `Pipeline/Originals`. */
 function at(template: CfnTemplate, path: string): Record<string, any> {
   return template.Resources[logicalIdOf(template, path)]!.Properties!;
+}
+
+/** An edge stack of its own, without bundling the origin-request function. */
+function edgeStack(props: (scope: Stack) => Partial<ImageEdgeProps> = () => ({})): Stack {
+  const stack = new Stack(new App(), 'E', { env: { region: 'us-east-1' } });
+  new ImageEdge(stack, 'Edge', {
+    tenants: TENANTS,
+    originals: { bucketName: 'originals-bucket', region: 'us-east-1' },
+    failover: { bucketName: 'replica-bucket', region: 'eu-west-1' },
+    variants: { bucketName: 'variants-bucket', region: 'us-east-1' },
+    originShieldRegion: 'us-east-1',
+    originRequestCode: lambda.Code.fromInline('// not bundled here'),
+    ...props(stack),
+  });
+  return stack;
 }
 
 const bucketName = (role: string, region: string) => ({ 'Fn::Join': ['', [`pictor-${role}-`, { Ref: 'AWS::AccountId' }, `-${region}`]] });
@@ -162,17 +177,7 @@ describe('ImageDelivery: edge', () => {
   });
 
   it('enforces TLS 1.2 or later when it has a domain and certificate', () => {
-    const stack = new Stack(new App(), 'E', { env: { region: 'us-east-1' } });
-    const certificate = acm.Certificate.fromCertificateArn(stack, 'C', 'arn:aws:acm:us-east-1:123456789012:certificate/abc');
-    new ImageEdge(stack, 'Edge', {
-      tenants: TENANTS,
-      originals: { bucketName: 'originals-bucket', region: 'us-east-1' },
-      failover: { bucketName: 'replica-bucket', region: 'eu-west-1' },
-      variants: { bucketName: 'variants-bucket', region: 'us-east-1' },
-      originShieldRegion: 'us-east-1',
-      domain: { names: ['img.example.com'], certificate },
-      originRequestCode: lambda.Code.fromInline('// not bundled here'),
-    });
+    const stack = edgeStack((scope) => ({ domain: { names: ['img.example.com'], certificate: acm.Certificate.fromCertificateArn(scope, 'C', 'arn:aws:acm:us-east-1:123456789012:certificate/abc') } }));
     Template.fromStack(stack).hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: { Aliases: ['img.example.com'], ViewerCertificate: { MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' } },
     });
@@ -216,6 +221,13 @@ describe('ImageDelivery: edge', () => {
     assert.equal(behavior.PathPattern, '/img/ugc/*');
     assert.equal(edge.toJSON().Resources[behavior.CachePolicyId.Ref].Properties.CachePolicyConfig.MaxTTL, 60);
     assert.deepEqual(behavior.FunctionAssociations, distribution.DefaultCacheBehavior.FunctionAssociations);
+  });
+
+  it('replaces the tenant store when a policy or key changes, since a store imports its data only at creation', () => {
+    const storeName = (tenants: typeof TENANTS) => Object.values(Template.fromStack(edgeStack(() => ({ tenants }))).findResources('AWS::CloudFront::KeyValueStore'))[0]!.Properties.Name;
+    const rotated = parseConfig({ tenants: { ...TENANTS.tenants, ugc: { signing: { required: true, keys: { k1: SECRET, k2: SECRET + '-next' } } } } });
+    assert.equal(storeName(TENANTS), storeName(parseConfig(structuredClone(TENANTS))));
+    assert.notEqual(storeName(rotated), storeName(TENANTS));
   });
 
   it('runs the very viewer-function bundle the tests run, with the tenant store holding policies and keys', () => {

@@ -1,8 +1,8 @@
-import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, type Duration, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { SNAPSHOT_PREFIX, UNPUBLISHED_TAG } from '../core/object-keys.ts';
 import { parseConfig, type PictorConfig, type TenantConfig } from '../core/tenant-config.ts';
+import { ACCESS_LOG_RETENTION, originalsLifecycle, PRIVATE_BUCKET } from './buckets.ts';
 import { ImageEdge, ORIGIN_REQUEST_MEMORY, type BucketLocation, type CustomDomain, type WafLimits } from './edge.ts';
 import { EdgeAlarms, type EdgeAlarmsProps } from './observability.ts';
 import { PipelineStack } from './pipeline-stack.ts';
@@ -149,25 +149,15 @@ function bucketNames(name: (role: string) => string): PipelineBucketNames {
 
 /** A replica of the originals: versioned (replication requires it), private, with its own access logs. */
 function replicaBucket(stack: Stack, name: (role: string) => string): s3.Bucket {
-  const secure = {
-    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-    encryption: s3.BucketEncryption.S3_MANAGED,
-    enforceSSL: true,
-    removalPolicy: RemovalPolicy.RETAIN,
-  } as const;
-  const logs = new s3.Bucket(stack, 'AccessLogs', { ...secure, bucketName: name('access-logs'), lifecycleRules: [{ id: 'expire-logs', expiration: Duration.days(365) }] });
+  const logs = new s3.Bucket(stack, 'AccessLogs', { ...PRIVATE_BUCKET, bucketName: name('access-logs'), lifecycleRules: [ACCESS_LOG_RETENTION] });
   return new s3.Bucket(stack, 'Originals', {
-    ...secure,
+    ...PRIVATE_BUCKET,
     bucketName: name('originals'),
     versioned: true,
     objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
     serverAccessLogsBucket: logs,
     serverAccessLogsPrefix: 'originals/',
-    // Lifecycle actions are not replicated: the replica expires its own. https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html
-    lifecycleRules: [
-      { id: 'expire-replaced-originals', noncurrentVersionExpiration: Duration.days(30), expiredObjectDeleteMarker: true },
-      { id: 'expire-unpublished-snapshots', prefix: SNAPSHOT_PREFIX, tagFilters: UNPUBLISHED_TAG, expiration: Duration.days(7) },
-    ],
+    lifecycleRules: originalsLifecycle(),
   });
 }
 

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { PRIVATE_BUCKET } from './buckets.ts';
 import { acknowledge, acknowledgeWildcards } from './nag.ts';
 import { PipelineObservability } from './observability.ts';
 import { pascal, Pipeline, type PipelineProps, type TaskName } from './pipeline.ts';
@@ -62,9 +63,7 @@ export class PipelineStack extends Stack {
     // one event per edge miss, at $0.10 per 100,000), everything on the audit records.
     // https://aws.amazon.com/cloudtrail/pricing/
     const trailBucket = new s3.Bucket(this, 'TrailLogs', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
+      ...PRIVATE_BUCKET,
       serverAccessLogsBucket: pipeline.accessLogs,
       serverAccessLogsPrefix: 'trail/',
     });

@@ -7,13 +7,14 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { QUARANTINE_PREFIX, SNAPSHOT_PREFIX, SYSTEM_PREFIX, UNPUBLISHED_TAG } from '../core/object-keys.ts';
+import { SNAPSHOT_PREFIX, SYSTEM_PREFIX, UNPUBLISHED_TAG } from '../core/object-keys.ts';
 import type { PictorConfig } from '../core/tenant-config.ts';
 import { PICTOR_SOURCE } from '../events/schemas/pictor-events.ts';
 import { RenderOnUpload } from '../workflows/render-on-upload.ts';
 import { TakedownBatch } from '../workflows/takedown-batch.ts';
 import { CatalogueRerender } from '../workflows/catalogue-rerender.ts';
 import { taskEntry } from './bundle.ts';
+import { ABORT_INCOMPLETE_UPLOADS, ACCESS_LOG_RETENTION, originalsLifecycle, PRIVATE_BUCKET } from './buckets.ts';
 import { bundledCode } from './lambda-code.ts';
 import { acknowledge, acknowledgeWildcards, policyResources } from './nag.ts';
 
@@ -121,24 +122,14 @@ export class Pipeline extends Construct {
   constructor(scope: Construct, id: string, props: PipelineProps) {
     super(scope, id);
     const names = props.bucketNames;
-    const secure = {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy: RemovalPolicy.RETAIN,
-    } as const;
-    // Server access logs: the target must be in the same region and accepts SSE-S3 only.
-    // https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
-    const { objectOwnership: _, ...logTarget } = secure;
+    const secure = { ...PRIVATE_BUCKET, objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED };
     this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
       // Its ownership is CDK's choice: log delivery by bucket policy or by ACL, as the app's feature flag says.
-      ...logTarget,
+      ...PRIVATE_BUCKET,
       bucketName: names?.accessLogs,
-      lifecycleRules: [{ id: 'expire-logs', expiration: Duration.days(365) }],
+      lifecycleRules: [ACCESS_LOG_RETENTION],
     });
     const unpublished = props.unpublishedRetention ?? Duration.days(7);
-    const abandonedUploads = { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) };
     const replicas = (props.replicas ?? []).map((r, i) => s3.Bucket.fromBucketAttributes(this, `Replica${i}`, { bucketName: r.bucketName, region: r.region }));
     this.originals = new s3.Bucket(this, 'Originals', {
       ...secure,
@@ -147,11 +138,7 @@ export class Pipeline extends Construct {
       versioned: true,
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'originals/',
-      lifecycleRules: [
-        abandonedUploads,
-        { id: 'expire-replaced-originals', noncurrentVersionExpiration: props.noncurrentRetention ?? Duration.days(30), expiredObjectDeleteMarker: true },
-        { id: 'expire-unpublished-snapshots', prefix: SNAPSHOT_PREFIX, tagFilters: UNPUBLISHED_TAG, expiration: unpublished },
-      ],
+      lifecycleRules: originalsLifecycle({ unpublished, noncurrent: props.noncurrentRetention }),
       // Every upload and delete reaches the replicas, so a failover serves what the primary would,
       // and a takedown's delete markers follow. https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-marker-replication.html
       replicationRules: replicas.length
@@ -164,7 +151,7 @@ export class Pipeline extends Construct {
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'variants/',
       // Versions whose run never published are orphans: render tags them, publish untags them.
-      lifecycleRules: [abandonedUploads, { id: 'expire-unpublished-variants', tagFilters: UNPUBLISHED_TAG, expiration: unpublished }],
+      lifecycleRules: [ABORT_INCOMPLETE_UPLOADS, { id: 'expire-unpublished-variants', tagFilters: UNPUBLISHED_TAG, expiration: unpublished }],
     });
     this.audit = new s3.Bucket(this, 'Audit', {
       ...secure,

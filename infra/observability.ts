@@ -40,6 +40,13 @@ export class AlarmTopic extends Construct {
   }
 }
 
+/** An alarm that notifies the topic, and reads no data as no trouble (no traffic is not a low hit ratio). */
+function notifyingAlarm(scope: Construct, id: string, topic: AlarmTopic, props: cloudwatch.AlarmProps): cloudwatch.Alarm {
+  const alarm = new cloudwatch.Alarm(scope, id, { treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, ...props });
+  alarm.addAlarmAction(topic.action);
+  return alarm;
+}
+
 export interface EdgeAlarmsProps {
   readonly distributionId: string;
   /**
@@ -62,32 +69,32 @@ export class EdgeAlarms extends Construct {
   constructor(scope: Construct, id: string, props: EdgeAlarmsProps) {
     super(scope, id);
     this.topic = new AlarmTopic(this, 'Notify');
+    // Fifteen minutes in a row, so one bad interval (a deploy, a purge) does not page anyone.
     const sustained = { evaluationPeriods: 3, datapointsToAlarm: 3 };
+    const metric = (name: string, statistic: string) => distributionMetric(props.distributionId, name, statistic);
     this.alarms = [
-      distributionMetric(props.distributionId, 'CacheHitRate', 'Average').createAlarm(this, 'HitRatio', {
+      notifyingAlarm(this, 'HitRatio', this.topic, {
+        metric: metric('CacheHitRate', 'Average'),
         alarmDescription: 'The cache-hit ratio is low: new cache keys are minted (a parameter the viewer function lets through?) or a re-render flushed the edge.',
         threshold: props.minHitRatio ?? 90,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        // No traffic is not a low hit ratio.
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         ...sustained,
       }),
-      distributionMetric(props.distributionId, '5xxErrorRate', 'Average').createAlarm(this, 'ServerErrors', {
+      notifyingAlarm(this, 'ServerErrors', this.topic, {
+        metric: metric('5xxErrorRate', 'Average'),
         alarmDescription: 'Viewers get 5xx: the origins, Origin Shield or the origin-request function are failing.',
         threshold: props.max5xxRate ?? 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         ...sustained,
       }),
-      distributionMetric(props.distributionId, 'LambdaExecutionError', 'Sum').createAlarm(this, 'OriginRequestErrors', {
+      notifyingAlarm(this, 'OriginRequestErrors', this.topic, {
+        metric: metric('LambdaExecutionError', 'Sum'),
         alarmDescription: 'The origin-request Lambda@Edge function fails (its logs are in the region that ran it).',
         threshold: 10,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         ...sustained,
       }),
     ];
-    for (const alarm of this.alarms) alarm.addAlarmAction(this.topic.action);
   }
 }
 
@@ -117,18 +124,10 @@ export class PipelineObservability extends Construct {
   constructor(scope: Construct, id: string, props: PipelineObservabilityProps) {
     super(scope, id);
     this.topic = new AlarmTopic(this, 'Notify');
-    const alarm = (id: string, metric: cloudwatch.IMetric, description: string) => {
-      const created = new cloudwatch.Alarm(this, id, {
-        metric,
-        alarmDescription: description,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      created.addAlarmAction(this.topic.action);
-      this.alarms.push(created);
-    };
+    const alarm = (id: string, metric: cloudwatch.IMetric, alarmDescription: string) =>
+      this.alarms.push(
+        notifyingAlarm(this, id, this.topic, { metric, alarmDescription, threshold: 1, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD }),
+      );
     for (const [name, machine] of Object.entries(props.stateMachines)) {
       alarm(`${name}Failed`, machine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }), `${name} executions failed: see their Cause.`);
     }

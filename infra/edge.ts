@@ -109,6 +109,8 @@ export class ImageEdge extends Construct {
   readonly webAcl: wafv2.CfnWebACL;
   readonly logs: s3.Bucket;
   readonly cachePolicy: cloudfront.CachePolicy;
+  /** The identity CloudFront fetches re-pointed variants as: the variants bucket must grant it s3:GetObject. */
+  readonly originAccessIdentity: cloudfront.OriginAccessIdentity;
 
   constructor(scope: Construct, id: string, props: ImageEdgeProps) {
     super(scope, id);
@@ -156,13 +158,16 @@ export class ImageEdge extends Construct {
       cookieBehavior: cloudfront.OriginRequestCookieBehavior.none(),
     });
 
+    // The origin-request function re-points stored variants at the variants bucket, which
+    // Origin Access Control does not sign; an identity shared by every S3 origin does.
+    // https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html
+    this.originAccessIdentity = new cloudfront.OriginAccessIdentity(this, 'VariantsReader', { comment: 'Pictor: reads variants for re-pointed requests' });
     const customHeaders = { [VARIANTS_ORIGIN_HEADER]: s3OriginDomain(props.variants.bucketName, props.variants.region) };
     const bucketOrigin = (id: string, location: BucketLocation, originShieldRegion: string) =>
-      origins.S3BucketOrigin.withOriginAccessControl(s3.Bucket.fromBucketAttributes(this, id, { bucketName: location.bucketName, region: location.region }), {
+      origins.S3BucketOrigin.withOriginAccessIdentity(s3.Bucket.fromBucketAttributes(this, id, { bucketName: location.bucketName, region: location.region }), {
+        originAccessIdentity: this.originAccessIdentity,
         originShieldRegion,
         customHeaders,
-        // The bucket's own stack grants this distribution read access.
-        originAccessLevels: [cloudfront.AccessLevel.READ],
       });
     const originGroup = new origins.OriginGroup({
       primaryOrigin: bucketOrigin('Originals', props.originals, props.originShieldRegion),
@@ -213,8 +218,8 @@ export class ImageEdge extends Construct {
       'AwsSolutions-CFR1': "Images are delivered worldwide; a tenant that must restrict countries adds WAF's geo match to this web ACL.",
       'AwsSolutions-L1': 'Pinned to nodejs22.x, which the bundle targets (esbuild node22) and is tested on; a runtime upgrade is a tested change of its own.',
       'AwsSolutions-S1': "This is the log bucket; logging its own access would log the logging.",
-      'Annotation::@aws-cdk/aws-cloudfront-origins:updateImportedBucketPolicyOac':
-        "The originals' stacks own their bucket policies; CloudFront never fetches an original itself (the origin-request function reads it), only variants, which the pipeline stack grants to this distribution.",
+      'Annotation::@aws-cdk/aws-cloudfront-origins:updateImportedBucketPolicyOai':
+        "The originals' stacks own their bucket policies; CloudFront never fetches an original itself (the origin-request function reads it), only variants, which the pipeline stack grants to this identity.",
       ...(props.domain
         ? {}
         : { 'AwsSolutions-CFR4': "Without `domain`, viewers use CloudFront's certificate, whose TLS policy CloudFront fixes; pass `domain` for TLS 1.2 or later." }),

@@ -184,7 +184,7 @@ describe('ImageDelivery: edge', () => {
     assert.throws(() => new ImageEdge(new Stack(new App(), 'W', { env: { region: 'eu-west-1' } }), 'Edge', {} as never), /must be in a us-east-1 stack/);
   });
 
-  it('fails over from the primary originals to the first replica on 500, 502, 503 and 504, each behind Origin Shield and OAC', () => {
+  it('fails over from the primary originals to the first replica on 500, 502, 503 and 504, each behind Origin Shield and one origin access identity', () => {
     const [group] = distribution.OriginGroups.Items;
     assert.deepEqual(group.FailoverCriteria.StatusCodes.Items, [500, 502, 503, 504]);
     const origins = group.Members.Items.map((m: any) => distribution.Origins.find((o: any) => o.Id === m.OriginId));
@@ -195,11 +195,14 @@ describe('ImageDelivery: edge', () => {
         ['eu-west-1', { Enabled: true, OriginShieldRegion: 'eu-west-1' }],
       ],
     );
+    const identity = Object.keys(edge.findResources('AWS::CloudFront::CloudFrontOriginAccessIdentity'));
+    assert.equal(identity.length, 1);
     for (const origin of origins) {
-      assert.ok(origin.OriginAccessControlId, 'Origin Access Control');
+      // Shared by every S3 origin, so that CloudFront signs the requests the function re-points at the variants bucket.
+      assert.deepEqual(origin.S3OriginConfig.OriginAccessIdentity, { 'Fn::Join': ['', ['origin-access-identity/cloudfront/', { Ref: identity[0] }]] });
       assert.deepEqual(origin.OriginCustomHeaders, [{ HeaderName: 'x-pictor-variants', HeaderValue: { 'Fn::Join': ['', ['pictor-variants-', { Ref: 'AWS::AccountId' }, '-us-east-1.s3.us-east-1.amazonaws.com']] } }]);
     }
-    edge.hasResourceProperties('AWS::CloudFront::OriginAccessControl', { OriginAccessControlConfig: { OriginAccessControlOriginType: 's3', SigningBehavior: 'always' } });
+    edge.resourceCountIs('AWS::CloudFront::OriginAccessControl', 0);
   });
 
   it('keys the cache on the canonical parameters only: no cookie, no header, and the origin sees nothing more', () => {
@@ -338,13 +341,12 @@ describe('ImageDelivery: pipeline', () => {
     assert.deepEqual(policy[2].Condition, { StringLike: { 's3:prefix': ['shop/*'] } });
   });
 
-  it('lets only this distribution read variants (Origin Access Control)', () => {
-    pipeline.hasResourceProperties('AWS::S3::BucketPolicy', {
-      Bucket: { Ref: logicalIdOf(pipelineJson, 'Pipeline/Variants') },
-      PolicyDocument: {
-        Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 's3:GetObject', Condition: { StringEquals: { 'AWS:SourceArn': Match.anyValue() } } })]),
-      },
-    });
+  it("lets the edge's origin access identity read variants, and nobody else outside the account", () => {
+    const statements = pipeline.toJSON().Resources[logicalIdOf(pipelineJson, 'Pipeline/Variants/Policy')].Properties.PolicyDocument.Statement;
+    const reads = statements.filter((s: any) => s.Effect === 'Allow' && s.Action === 's3:GetObject');
+    assert.equal(reads.length, 1);
+    assert.deepEqual(Object.keys(reads[0].Principal), ['CanonicalUser']);
+    assert.match(JSON.stringify(reads[0].Principal.CanonicalUser), /VariantsReader.*S3CanonicalUserId/);
   });
 });
 

@@ -136,10 +136,11 @@ export class ImageDelivery extends Construct {
         url: `https://${props.domain?.names[0] ?? this.edge.distribution.distributionDomainName}`,
       },
       originRequest: { functionName: this.edge.originRequest.functionName, memoryMb: ORIGIN_REQUEST_MEMORY },
+      variantsReader: this.edge.originAccessIdentity.cloudFrontOriginAccessIdentityS3CanonicalUserId,
       auditRetention: props.auditRetention,
     });
     // Replication needs its destinations to exist and be versioned first.
-    for (const replica of this.replicaStacks) this.pipelineStack.addDependency(replica);
+    for (const replica of this.replicaStacks) this.pipelineStack.addStackDependency(replica);
   }
 }
 

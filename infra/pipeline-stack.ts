@@ -10,6 +10,8 @@ import { PipelineObservability } from './observability.ts';
 import { pascal, Pipeline, type PipelineProps, type TaskName } from './pipeline.ts';
 
 export interface PipelineStackProps extends StackProps, PipelineProps {
+  /** The S3 canonical user of the origin access identity CloudFront reads re-pointed variants as. */
+  readonly variantsReader: string;
   /** The origin-request function, for the dashboard. */
   readonly originRequest: { readonly functionName: string; readonly memoryMb: number };
   /**
@@ -35,7 +37,13 @@ export class PipelineStack extends Stack {
     super(scope, id, props);
     const pipeline = (this.pipeline = new Pipeline(this, 'Pipeline', props));
     // CloudFront itself fetches only variants (the origin-request function reads originals).
-    grantDistributionRead(pipeline.variants, props.edge.distributionId);
+    pipeline.variants.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.CanonicalUserPrincipal(props.variantsReader)],
+        actions: ['s3:GetObject'],
+        resources: [pipeline.variants.arnForObjects('*')],
+      }),
+    );
 
     // Where a policy can express it, a tenant's credentials reach only its own prefix.
     this.tenantRoles = Object.fromEntries(
@@ -101,19 +109,4 @@ export class PipelineStack extends Stack {
   }
 }
 
-/**
- * Origin Access Control: the distribution, and only it, reads the bucket.
- * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html
- */
-export function grantDistributionRead(bucket: s3.IBucket, distributionId: string): void {
-  const stack = Stack.of(bucket);
-  bucket.addToResourcePolicy(
-    new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal('cloudfront.amazonaws.com')],
-      actions: ['s3:GetObject'],
-      resources: [bucket.arnForObjects('*')],
-      conditions: { StringEquals: { 'AWS:SourceArn': `arn:${stack.partition}:cloudfront::${stack.account}:distribution/${distributionId}` } },
-    }),
-  );
-}
 

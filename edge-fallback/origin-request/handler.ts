@@ -78,7 +78,7 @@ export function createOriginRequestHandler(config: OriginRequestConfig): OriginR
           log: logger,
         },
       );
-      return respond(request, outcome, variants.domain);
+      return respond(request, outcome, variants);
     } catch (error) {
       return failure(error, request);
     }
@@ -93,7 +93,7 @@ export function createOriginRequestHandler(config: OriginRequestConfig): OriginR
     return store;
   }
 
-  function respond(request: CloudFrontRequest, outcome: VariantOutcome, variantsDomain: string): CloudFrontRequest | CloudFrontResultResponse {
+  function respond(request: CloudFrontRequest, outcome: VariantOutcome, variants: S3Bucket): CloudFrontRequest | CloudFrontResultResponse {
     if (outcome.kind === 'rendered') {
       const headers: CloudFrontHeaders = {
         'content-type': [{ key: 'Content-Type', value: outcome.variant.contentType }],
@@ -108,16 +108,21 @@ export function createOriginRequestHandler(config: OriginRequestConfig): OriginR
       }
       if (!outcome.stored) throw new PictorError('OriginUnavailable', 'The variant is too large to return and could not be stored.');
     }
-    return repoint(request, outcome.key, variantsDomain);
+    return repoint(request, outcome.key, variants);
   }
 
-  /** Sends the request on to the variants bucket, where CloudFront fetches the object itself. */
-  function repoint(request: CloudFrontRequest, key: string, variantsDomain: string): CloudFrontRequest {
-    // authMethod 'none': the deployment fronts the variants bucket with Origin Access Control.
-    request.origin = { s3: { domainName: variantsDomain, authMethod: 'none', path: '', customHeaders: {} } };
+  /**
+   * Sends the request on to the variants bucket, where CloudFront fetches the object itself.
+   * Origin Access Control does not sign a request a function re-points; an origin access
+   * identity does, when every S3 origin shares it and the region is named.
+   * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html
+   * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-event-structure.html#lambda-event-structure-request
+   */
+  function repoint(request: CloudFrontRequest, key: string, variants: S3Bucket): CloudFrontRequest {
+    request.origin = { s3: { domainName: variants.domain, region: variants.region, authMethod: 'origin-access-identity', path: '', customHeaders: {} } };
     request.uri = '/' + key;
     request.querystring = '';
-    request.headers.host = [{ key: 'Host', value: variantsDomain }];
+    request.headers.host = [{ key: 'Host', value: variants.domain }];
     return request;
   }
 

@@ -56,6 +56,8 @@ async function served(result: CloudFrontRequest | CloudFrontResultResponse): Pro
     return { status: Number(result.status), body, headers };
   }
   assert.equal(result.origin?.s3?.domainName, `${BUCKETS.variants.bucket}.s3.${BUCKETS.variants.region}.amazonaws.com`);
+  // CloudFront signs a re-pointed request only with the origins' shared origin access identity, in the named region.
+  assert.deepEqual([result.origin?.s3?.authMethod, result.origin?.s3?.region], ['origin-access-identity', BUCKETS.variants.region]);
   const object = await client.send(new GetObjectCommand({ Bucket: BUCKETS.variants.bucket, Key: result.uri.slice(1) }));
   return { status: 200, body: Buffer.from(await object.Body!.transformToByteArray()), headers: { 'content-type': object.ContentType!, 'cache-control': object.CacheControl! } };
 }

@@ -34,6 +34,7 @@ export function synthesizePipeline(tenants: PictorConfig, edge: DeliveryEdge = {
     replicas: [{ bucketName: BUCKETS.replica.bucket, region: BUCKETS.replica.region }],
     taskCode: () => lambda.Code.fromInline('// runs in-process in the twin'),
     originRequest: { functionName: 'pictor-origin-request', memoryMb: 3008 },
+    variantsReader: 'local-edge',
   });
   return app.synth().getStackByName('Pictor').template as CfnTemplate;
 }

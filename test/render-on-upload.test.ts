@@ -23,6 +23,8 @@ let twin: Twin;
 let dataDir: string;
 let versions: DynamoDBDocumentClient;
 const renderCalls: unknown[] = [];
+/** Images whose first publish does all its work, then fails as if its answer were lost. */
+const PUBLISH_FAILS_ONCE = new Set(['retried']);
 
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'pictor-pipeline-'));
@@ -33,7 +35,12 @@ before(async () => {
     retryIntervalMs: 20,
     instrument: (task, fn) => async (payload) => {
       if (task === 'render-variants') renderCalls.push(payload);
-      return fn(payload);
+      const result = await fn(payload);
+      const imageId = (payload as { input?: { imageId?: string } }).input?.imageId ?? '';
+      if (task === 'publish-version' && PUBLISH_FAILS_ONCE.delete(imageId)) {
+        throw Object.assign(new Error('publish-version lost its answer (injected)'), { name: 'OriginUnavailable' });
+      }
+      return result;
     },
   });
   versions = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', endpoint: twin.dynamodb!.endpoint }));
@@ -129,6 +136,17 @@ describe('RenderOnUpload on the twin', () => {
     await settle();
     assert.equal((await versionOf('shop/ordered'))?.version, 2);
     assert.equal(published('Version Bumped', 'ordered').length, 2);
+  });
+
+  it('keeps a published version when publishing is retried after its work was done', async () => {
+    await upload('shop/retried', await sampleImage(800, 600));
+    await settle();
+    assert.equal(PUBLISH_FAILS_ONCE.size, 0, 'the failure was injected');
+    const record = await versionOf('shop/retried');
+    assert.deepEqual([record?.version, record?.previousVersion], [1, 0]);
+    assert.equal((await keys(BUCKETS.variants.bucket, 'shop/retried/v1/')).length, 9);
+    await twin.s3Client.send(new HeadObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: '_versions/shop/retried/v1' }));
+    assert.ok(published('Version Bumped', 'retried').every((e) => (e.detail as { previousVersion: number }).previousVersion === 0));
   });
 
   it('quarantines a truncated upload with "Original Rejected", and renders nothing of it', async () => {

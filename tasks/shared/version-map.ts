@@ -55,20 +55,36 @@ export class VersionMap {
     return result ? Number(result.Attributes?.nextVersion) : null;
   }
 
-  /** Publishes a rendered version; null when a higher version is already published or the image is tombstoned. */
+  /**
+   * Publishes a rendered version; null when a higher version is already published or
+   * the image is tombstoned. Publishing the same version again (a retry after a later
+   * step failed) succeeds and reports the same previous version, rather than reading
+   * as a lost race whose objects the caller would delete.
+   */
   async publish(tenant: string, imageId: string, version: number, sequencer: string, etag: string, schema?: string): Promise<{ previousVersion: number } | null> {
     const result = await conditionally(
       this.documents.send(new UpdateCommand({
         TableName: this.table,
         Key: { id: id(tenant, imageId) },
-        UpdateExpression: 'SET version = :v, sequencer = :seq, etag = :etag, updatedAt = :now' + (schema === undefined ? '' : ', #schema = :schema'),
-        ConditionExpression: '(attribute_not_exists(version) OR version < :v) AND attribute_not_exists(tombstonedAt)',
-        ExpressionAttributeValues: { ':v': version, ':seq': normalizeSequencer(sequencer), ':etag': etag, ':now': new Date().toISOString(), ...(schema === undefined ? {} : { ':schema': schema }) },
+        UpdateExpression:
+          'SET previousVersion = if_not_exists(version, :zero), version = :v, sequencer = :seq, etag = :etag, updatedAt = :now' + (schema === undefined ? '' : ', #schema = :schema'),
+        ConditionExpression: '(attribute_not_exists(version) OR version < :v OR (version = :v AND sequencer = :seq)) AND attribute_not_exists(tombstonedAt)',
+        ExpressionAttributeValues: {
+          ':v': version,
+          ':zero': 0,
+          ':seq': normalizeSequencer(sequencer),
+          ':etag': etag,
+          ':now': new Date().toISOString(),
+          ...(schema === undefined ? {} : { ':schema': schema }),
+        },
         ...(schema === undefined ? {} : { ExpressionAttributeNames: { '#schema': 'schema' } }),
         ReturnValues: 'UPDATED_OLD',
       })),
     );
-    return result ? { previousVersion: Number(result.Attributes?.version ?? 0) } : null;
+    if (!result) return null;
+    const old = result.Attributes ?? {};
+    // On a repeat, the old `previousVersion` is the one the first publish wrote.
+    return { previousVersion: Number(old.version === version ? old.previousVersion : (old.version ?? 0)) };
   }
 
   /** Marks an image taken down (the first time counts); returns the record, tombstoned. Idempotent. */

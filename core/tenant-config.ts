@@ -150,6 +150,16 @@ export function policyOf(tenant: TenantConfig): TenantPolicy {
   };
 }
 
+/** The same tenants with no signing keys: for everything but the edge store and what must sign. */
+export function withoutSigningKeys(config: PictorConfig): PictorConfig {
+  const tenants: PictorConfig['tenants'] = {};
+  for (const id of Object.keys(config.tenants)) {
+    const tenant = config.tenants[id] as TenantConfig;
+    tenants[id] = { ...tenant, signing: { required: tenant.signing.required, keys: {} } };
+  }
+  return { tenants: tenants };
+}
+
 /** The edge KeyValueStore's content: each tenant's policy and signing keys. */
 export function edgeStoreEntries(config: PictorConfig): Map<string, string> {
   const entries = new Map<string, string>();

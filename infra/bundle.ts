@@ -24,6 +24,8 @@ export interface BundleOptions {
   readonly outDir: string;
   /** Identifiers replaced by JSON at build time: how Lambda@Edge, which has no environment variables, gets its configuration. */
   readonly define?: Readonly<Record<string, unknown>>;
+  /** Environment variables the bundle sets for itself as it loads, unless the function's environment has them. */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 export interface Bundle {
@@ -58,7 +60,12 @@ export function bundleHandler(options: BundleOptions): Bundle {
     logLevel: 'error',
     define: Object.fromEntries(Object.entries(options.define ?? {}).map(([name, value]) => [name, JSON.stringify(value)])),
     // Bundled CommonJS dependencies still call require().
-    banner: { js: "import { createRequire as __pictorRequire } from 'node:module'; const require = __pictorRequire(import.meta.url);" },
+    banner: {
+      js: [
+        "import { createRequire as __pictorRequire } from 'node:module'; const require = __pictorRequire(import.meta.url);",
+        ...Object.entries(options.environment ?? {}).map(([name, value]) => `process.env[${JSON.stringify(name)}] ??= ${JSON.stringify(value)};`),
+      ].join('\n'),
+    },
   });
   const output = Object.values(result.metafile.outputs).find((o) => o.entryPoint);
   const withSharp = output?.imports.some((i) => i.path === 'sharp' && i.external) ?? false;

@@ -11,7 +11,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { VARIANT_PARAMS } from '../core/normalize.ts';
 import { QUARANTINE_PREFIX } from '../core/object-keys.ts';
-import { edgeStoreEntries, type PictorConfig } from '../core/tenant-config.ts';
+import { edgeStoreEntries, withoutSigningKeys, type PictorConfig } from '../core/tenant-config.ts';
 import { VARIANTS_ORIGIN_HEADER, type OriginRequestConfig } from '../edge-fallback/origin-request/handler.ts';
 import { s3OriginDomain } from '../edge-fallback/origin-request/s3-adapters.ts';
 import { buildViewerFunction } from '../edge-fallback/viewer-request/build.ts';
@@ -142,7 +142,7 @@ export class ImageEdge extends Construct {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.X86_64,
       handler: 'index.handler',
-      code: props.originRequestCode ?? bundledCode(join(ROOT, 'edge-fallback', 'origin-request', 'lambda.ts'), { PICTOR_ORIGIN_REQUEST_CONFIG: originRequestConfig(props.tenants) }),
+      code: props.originRequestCode ?? bundledCode(join(ROOT, 'edge-fallback', 'origin-request', 'lambda.ts'), { define: { PICTOR_ORIGIN_REQUEST_CONFIG: originRequestConfig(props.tenants) } }),
       memorySize: ORIGIN_REQUEST_MEMORY,
       timeout: ORIGIN_REQUEST_TIMEOUT,
       role: edgeRole(this, props),
@@ -229,8 +229,7 @@ export class ImageEdge extends Construct {
 
 /** The origin-request configuration written into its bundle: policies, never signing keys. */
 export function originRequestConfig(tenants: PictorConfig): OriginRequestConfig {
-  const withoutKeys = Object.fromEntries(Object.entries(tenants.tenants).map(([id, tenant]) => [id, { ...tenant, signing: { ...tenant.signing, keys: {} } }]));
-  return { tenants: withoutKeys, logLevel: 'INFO' };
+  return { tenants: withoutSigningKeys(tenants).tenants, logLevel: 'INFO' };
 }
 
 function cachePolicy(scope: Construct, id: string, comment: string, maxTtl: Duration): cloudfront.CachePolicy {

@@ -294,6 +294,11 @@ describe('ImageDelivery: pipeline', () => {
       if (task === 'tally-rerender') assert.deepEqual(readdirSync(asset).sort(), ['index.mjs', 'index.mjs.map'], task);
       assert.deepEqual([fn.Properties.Runtime, fn.Properties.Handler, fn.Properties.TracingConfig.Mode], ['nodejs22.x', 'index.handler', 'Active'], task);
       assert.ok(fn.Properties.DeadLetterConfig.TargetArn, `${task}: a DLQ for asynchronous invocations`);
+      // Lambda's 4 KB of environment would not hold many tenants: they are in the bundle, keys only where URLs are signed.
+      assert.equal(fn.Properties.Environment.Variables.PICTOR_TENANTS, undefined, task);
+      const bundle = readFileSync(join(asset, 'index.mjs'), 'utf8');
+      assert.ok(bundle.includes('process.env["PICTOR_TENANTS"] ??= '), task);
+      assert.equal(bundle.includes(SECRET), task === 'verify-gone', `${task}: signing keys`);
     }
   });
 

@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
 import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { bundleHandler } from './bundle.ts';
+import { bundleHandler, type BundleOptions } from './bundle.ts';
 
 /**
  * A Lambda deployment package bundled at synth time by the local esbuild: CDK's
@@ -9,7 +9,7 @@ import { bundleHandler } from './bundle.ts';
  * asset hash is the bundle's, so a change in configuration is a new version.
  * https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.ILocalBundling.html
  */
-export function bundledCode(entry: string, define?: Readonly<Record<string, unknown>>): lambda.Code {
+export function bundledCode(entry: string, options: Pick<BundleOptions, 'define' | 'environment'> = {}): lambda.Code {
   return lambda.Code.fromAsset(dirname(entry), {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
@@ -17,7 +17,7 @@ export function bundledCode(entry: string, define?: Readonly<Record<string, unkn
       image: DockerImage.fromRegistry('pictor/no-docker'),
       local: {
         tryBundle(outputDir) {
-          bundleHandler({ entry, outDir: outputDir, define });
+          bundleHandler({ ...options, entry, outDir: outputDir });
           return true;
         },
       },

@@ -8,7 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SNAPSHOT_PREFIX, SYSTEM_PREFIX, UNPUBLISHED_TAG } from '../core/object-keys.ts';
-import type { PictorConfig } from '../core/tenant-config.ts';
+import { withoutSigningKeys, type PictorConfig } from '../core/tenant-config.ts';
 import { PICTOR_SOURCE } from '../events/schemas/pictor-events.ts';
 import { RenderOnUpload } from '../workflows/render-on-upload.ts';
 import { TakedownBatch } from '../workflows/takedown-batch.ts';
@@ -178,7 +178,6 @@ export class Pipeline extends Construct {
       PICTOR_VERSIONS_TABLE: this.versions.tableName,
       PICTOR_IDEMPOTENCY_TABLE: this.idempotency.tableName,
       PICTOR_EVENT_BUS: 'default',
-      PICTOR_TENANTS: JSON.stringify(props.tenants),
     };
     const takedownEnvironment: Record<string, string> = {
       PICTOR_ORIGINAL_REPLICAS: JSON.stringify((props.replicas ?? []).map((r) => ({ bucket: r.bucketName, region: r.region }))),
@@ -193,7 +192,9 @@ export class Pipeline extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    const code = props.taskCode ?? ((task: TaskName) => bundledCode(taskEntry(task)));
+    // Lambda's environment holds 4 KB in all, which a few tenants fill: the tenants travel in each
+    // bundle, which sets PICTOR_TENANTS as it loads. https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+    const code = props.taskCode ?? ((task: TaskName) => bundledCode(taskEntry(task), { environment: { PICTOR_TENANTS: JSON.stringify(taskTenants(props.tenants, task)) } }));
     const fn = (task: TaskName, memorySize: number, timeout: Duration, extra: Record<string, string> = {}) =>
       new lambda.Function(this, pascal(task), {
         runtime: lambda.Runtime.NODEJS_22_X,
@@ -365,6 +366,17 @@ export class Pipeline extends Construct {
 
 function allow(fn: lambda.IFunction, actions: string[], ...resources: string[]): void {
   fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+}
+
+/**
+ * The tenants as a task sees them: only verify-gone signs (the URLs it checks), so
+ * only it gets the signing keys; to the others signing is no concern.
+ */
+export function taskTenants(tenants: PictorConfig, task: TaskName): PictorConfig {
+  if (task === 'verify-gone') return tenants;
+  const unsigned = withoutSigningKeys(tenants);
+  for (const tenant of Object.values(unsigned.tenants)) tenant.signing = { required: false, keys: {} };
+  return unsigned;
 }
 
 export function pascal(name: string): string {

@@ -107,15 +107,27 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   let pipeline: LocalPipeline | undefined;
   if (options.pipeline ?? true) {
     dynamodb = await startLocalDynamoDB({ directory: join(options.dataDir, 'dynamodb'), tables: Object.values(LOCAL_TABLES), port: options.dynamodbPort });
-    pipeline = startLocalPipeline({
-      config: options.config,
-      s3,
-      edge: { distributionId: LOCAL_DISTRIBUTION_ID, url: edgeUrl },
-      waitMs: options.waitMs,
-      endpoints: { s3: s3.endpoint, dynamodb: dynamodb.endpoint, eventbridge: controlUrl, cloudfront: controlUrl },
-      retryIntervalMs: options.retryIntervalMs,
-      instrument: options.instrument,
-    });
+    try {
+      pipeline = startLocalPipeline({
+        config: options.config,
+        s3,
+        edge: { distributionId: LOCAL_DISTRIBUTION_ID, url: edgeUrl },
+        waitMs: options.waitMs,
+        endpoints: { s3: s3.endpoint, dynamodb: dynamodb.endpoint, eventbridge: controlUrl, cloudfront: controlUrl },
+        retryIntervalMs: options.retryIntervalMs,
+        instrument: options.instrument,
+      });
+    } catch (error) {
+      // A twin that cannot start leaves nothing listening, so the process can end with the error.
+      invalidations.close();
+      control.closeAllConnections();
+      await new Promise((resolve) => control.close(resolve));
+      await edge.close();
+      s3Client.destroy();
+      await dynamodb.close();
+      await s3.close();
+      throw error;
+    }
     services.bus = pipeline.bus;
     services.stepFunctions = pipeline.stepFunctions;
   }

@@ -21,7 +21,7 @@ import { createHandler as completeRerender } from '../../tasks/complete-rerender
 import type { DeliveryEdge } from '../../infra/pipeline.ts';
 import { readTaskConfig, type TaskConfig } from '../../tasks/shared/task-config.ts';
 import type { TaskHandler } from '../../tasks/shared/task-handler.ts';
-import type { TaskName } from '../../infra/pipeline.ts';
+import { taskTenants, type TaskName } from '../../infra/pipeline.ts';
 import { LocalEventBus } from '../event-bus/event-bus.ts';
 import { bridgeS3Events } from '../event-bus/s3-bridge.ts';
 import type { LocalS3 } from '../s3-server.ts';
@@ -98,6 +98,8 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
     const handler = TASK_HANDLERS[task](
       readTaskConfig({
         ...environment,
+        // What a deployed task's bundle sets for itself (infra/pipeline.ts).
+        PICTOR_TENANTS: JSON.stringify(taskTenants(options.config, task)),
         AWS_REGION: 'us-east-1',
         AWS_ENDPOINT_URL_S3: options.endpoints.s3,
         AWS_ENDPOINT_URL_DYNAMODB: options.endpoints.dynamodb,

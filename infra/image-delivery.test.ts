@@ -91,6 +91,9 @@ describe('ImageDelivery: stacks', () => {
     assert.throws(attempt({ waf: { requestsPerIpPer5Minutes: 5 } }), /requestsPerIpPer5Minutes: 5 must be a whole number from 10/);
     assert.throws(attempt({ takedownEligibleTenants: ['nobody'] }), /takedownEligibleTenants: nobody is not one of the tenants/);
     assert.throws(attempt({ namespace: 'Pictor!' }), /namespace: "Pictor!" must be/);
+    assert.throws(attempt({ replicaRegions: ['af-south-1'] }), /replicaRegions\[0\]: the failover origin's Origin Shield .* none in af-south-1/);
+    const referers = Array.from({ length: 11 }, (_, i) => `site${i}.example.com`);
+    assert.throws(attempt({ tenants: parseConfig({ tenants: { shop: { referers } } }) }), /tenants\.shop\.referers: WAF matches at most 10 patterns/);
     assert.throws(attempt({ variantSchema: { widths: [333] } }), /tenants\.shop\.variants\.widths\[0\]: 333 is not one of breakpoints/);
   });
 
@@ -148,12 +151,14 @@ describe('ImageDelivery: storage', () => {
   });
 
   it('records writes to the originals and every access to the audit records in CloudTrail', () => {
-    pipeline.hasResourceProperties('AWS::CloudTrail::Trail', {
-      EventSelectors: [
-        { DataResources: [{ Type: 'AWS::S3::Object', Values: [Match.objectLike({ 'Fn::Join': Match.anyValue() })] }], IncludeManagementEvents: false, ReadWriteType: 'WriteOnly' },
-        { DataResources: [{ Type: 'AWS::S3::Object', Values: Match.anyValue() }], IncludeManagementEvents: false, ReadWriteType: 'All' },
-      ],
-    });
+    const trail = Object.values(pipeline.findResources('AWS::CloudTrail::Trail'))[0]!.Properties;
+    const selected = trail.EventSelectors.map((s: any) => [s.ReadWriteType, s.IncludeManagementEvents, s.DataResources[0].Type, JSON.stringify(s.DataResources[0].Values)]);
+    const objectsOf = (path: string) => JSON.stringify([{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalIdOf(pipelineJson, path), 'Arn'] }, '/']] }]);
+    assert.deepEqual(selected, [
+      ['WriteOnly', false, 'AWS::S3::Object', objectsOf('Pipeline/Originals')],
+      ['All', false, 'AWS::S3::Object', objectsOf('Pipeline/Audit')],
+    ]);
+    assert.deepEqual(trail.IsMultiRegionTrail, false);
   });
 
   it('keeps the version map with point-in-time recovery, and idempotency records with a TTL', () => {
@@ -269,13 +274,14 @@ describe('ImageDelivery: edge', () => {
     edge.hasResourceProperties('AWS::WAFv2::RegexPatternSet', { Scope: 'CLOUDFRONT', RegularExpressionList: ['^https?://shop\\.example\\.com(:[0-9]+)?(/|$)', '^https?://([a-z0-9-]+\\.)+example\\.com(:[0-9]+)?(/|$)'] });
   });
 
-  it('alarms on the hit ratio, the 5xx rate and Lambda@Edge errors', () => {
+  it('alarms on the hit ratio, the 5xx rate, and Lambda@Edge errors and throttles', () => {
     const alarms = Object.values(edge.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
     const byMetric = Object.fromEntries(alarms.map((a) => [a.MetricName, [a.ComparisonOperator, a.Threshold, a.Dimensions.find((d: any) => d.Name === 'Region').Value]]));
     assert.deepEqual(byMetric, {
       CacheHitRate: ['LessThanThreshold', 90, 'Global'],
       '5xxErrorRate': ['GreaterThanThreshold', 1, 'Global'],
       LambdaExecutionError: ['GreaterThanOrEqualToThreshold', 10, 'Global'],
+      LambdaLimitExceededError: ['GreaterThanOrEqualToThreshold', 1, 'Global'],
     });
     for (const alarm of alarms) assert.equal(alarm.AlarmActions.length, 1);
     edge.resourceCountIs('AWS::CloudFront::MonitoringSubscription', 1);

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { parseConfig, type PictorConfig, type TenantConfig } from '../core/tenant-config.ts';
 import { ACCESS_LOG_RETENTION, originalsLifecycle, PRIVATE_BUCKET } from './buckets.ts';
 import { ImageEdge, ORIGIN_REQUEST_MEMORY, type BucketLocation, type CustomDomain, type WafLimits } from './edge.ts';
+import { MAX_REFERER_PATTERNS } from './hotlinking.ts';
 import { EdgeAlarms, type EdgeAlarmsProps } from './observability.ts';
 import { PipelineStack } from './pipeline-stack.ts';
 import type { PipelineBucketNames } from './pipeline.ts';
@@ -189,6 +190,14 @@ function validateProps(props: ImageDeliveryProps, resolved: ResolvedRegions): vo
   if (new Set(replicaRegions).size !== replicaRegions.length) problems.push('replicaRegions: name each region once.');
   if (!(ORIGIN_SHIELD_REGIONS as readonly string[]).includes(originShieldRegion)) {
     problems.push(`originShieldRegion: Origin Shield does not run in ${originShieldRegion}; set originShieldRegion to the nearest of ${ORIGIN_SHIELD_REGIONS.join(', ')}.`);
+  }
+  if (replicaRegions[0] && !(ORIGIN_SHIELD_REGIONS as readonly string[]).includes(replicaRegions[0])) {
+    problems.push(`replicaRegions[0]: the failover origin's Origin Shield runs in its own region, and there is none in ${replicaRegions[0]}; put a replica in one of ${ORIGIN_SHIELD_REGIONS.join(', ')} first.`);
+  }
+  for (const [tenant, config] of Object.entries(props.tenants.tenants)) {
+    if (config.referers.length > MAX_REFERER_PATTERNS) {
+      problems.push(`tenants.${tenant}.referers: WAF matches at most ${MAX_REFERER_PATTERNS} patterns per tenant; use a wildcard such as *.example.com for a site's subdomains.`);
+    }
   }
   if (!/^[a-z0-9][a-z0-9-]{1,14}$/.test(namespace)) problems.push(`namespace: "${namespace}" must be 2 to 15 of a-z 0-9 -, starting with a letter or digit (it starts every bucket name).`);
   const rate = props.waf?.requestsPerIpPer5Minutes;

@@ -94,6 +94,14 @@ export class EdgeAlarms extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         ...sustained,
       }),
+      // Throttled functions are 503s to viewers: ask for more concurrency in the regions that ran them.
+      notifyingAlarm(this, 'OriginRequestThrottles', this.topic, {
+        metric: metric('LambdaLimitExceededError', 'Sum'),
+        alarmDescription: 'The origin-request Lambda@Edge function is throttled: raise its concurrency quota where it runs.',
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        ...sustained,
+      }),
     ];
   }
 }
@@ -156,7 +164,7 @@ export class PipelineObservability extends Construct {
           new cloudwatch.GraphWidget({ title: 'Requests and 5xx rate', left: [requests], right: [edge('5xxErrorRate', 'Average')], width: 12 }),
         ],
         [
-          new cloudwatch.GraphWidget({ title: 'Edge transforms (count, ms)', left: [transforms], right: [atEdge('Duration', 'p90')], width: 8 }),
+          new cloudwatch.GraphWidget({ title: 'Edge transforms run in us-east-1 (count, p90 ms)', left: [transforms], right: [atEdge('Duration', 'p90')], width: 8 }),
           new cloudwatch.GraphWidget({
             title: 'Upload renders (count, ms)',
             left: [props.renderFunction.metricInvocations({ period: hour })],
@@ -165,7 +173,7 @@ export class PipelineObservability extends Construct {
           }),
           new cloudwatch.GraphWidget({ title: 'Invalidations requested', left: [props.invalidateFunction.metricInvocations({ period: hour, statistic: 'Sum' })], width: 8 }),
         ],
-        [new cloudwatch.GraphWidget({ title: 'Estimated cost (USD per hour)', left: [cost], width: 24 })],
+        [new cloudwatch.GraphWidget({ title: 'Estimated cost, USD per hour (Lambda@Edge counted in us-east-1 only)', left: [cost], width: 24 })],
       ],
     });
   }

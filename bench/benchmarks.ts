@@ -1,0 +1,47 @@
+import type { BenchResult } from './support/report.ts';
+
+type Flags = Readonly<Record<string, string | boolean | undefined>>;
+
+export interface Benchmark {
+  /** The `--name value` options it takes. */
+  readonly flags: readonly string[];
+  /** Runs at full size; command-line flags may override the options. */
+  run(flags: Flags): Promise<BenchResult>;
+}
+
+/** The benchmarks of issue 5, in the order `npm run bench` runs them. Modules load on demand. */
+export const BENCHMARKS = {
+  'hit-ratio': {
+    flags: ['requests', 'images', 'zipf', 'seed', 'log', 'tenants', 'accept'],
+    async run(flags) {
+      const { runHitRatio, HIT_RATIO_FULL } = await import('./hit-ratio.ts');
+      return runHitRatio({
+        ...HIT_RATIO_FULL,
+        requests: numberFlag(flags, 'requests') ?? HIT_RATIO_FULL.requests,
+        images: numberFlag(flags, 'images') ?? HIT_RATIO_FULL.images,
+        zipf: numberFlag(flags, 'zipf'),
+        seed: numberFlag(flags, 'seed'),
+        log: stringFlag(flags, 'log'),
+        tenants: stringFlag(flags, 'tenants'),
+        accept: stringFlag(flags, 'accept'),
+      });
+    },
+  },
+} satisfies Record<string, Benchmark>;
+
+export type BenchmarkName = keyof typeof BENCHMARKS;
+
+export function numberFlag(flags: Flags, name: string): number | undefined {
+  const value = flags[name];
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (typeof value !== 'string' || !Number.isFinite(number)) throw new Error(`--${name} takes a number, not '${String(value)}'.`);
+  return number;
+}
+
+export function stringFlag(flags: Flags, name: string): string | undefined {
+  const value = flags[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new Error(`--${name} takes a value.`);
+  return value;
+}

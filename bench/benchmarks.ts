@@ -27,6 +27,13 @@ export const BENCHMARKS = {
       });
     },
   },
+  'viewer-function': {
+    flags: ['rounds', 'per-round'],
+    async run(flags) {
+      const { runViewerFunction, VIEWER_FUNCTION_FULL } = await import('./viewer-function.ts');
+      return runViewerFunction({ rounds: numberFlag(flags, 'rounds') ?? VIEWER_FUNCTION_FULL.rounds, perRound: numberFlag(flags, 'per-round') ?? VIEWER_FUNCTION_FULL.perRound });
+    },
+  },
 } satisfies Record<string, Benchmark>;
 
 export type BenchmarkName = keyof typeof BENCHMARKS;

@@ -34,6 +34,13 @@ export const BENCHMARKS = {
       return runViewerFunction({ rounds: numberFlag(flags, 'rounds') ?? VIEWER_FUNCTION_FULL.rounds, perRound: numberFlag(flags, 'per-round') ?? VIEWER_FUNCTION_FULL.perRound });
     },
   },
+  'variant-set': {
+    flags: ['rounds'],
+    async run(flags) {
+      const { runVariantSet, VARIANT_SET_FULL } = await import('./variant-set.ts');
+      return runVariantSet({ ...VARIANT_SET_FULL, rounds: numberFlag(flags, 'rounds') ?? VARIANT_SET_FULL.rounds });
+    },
+  },
 } satisfies Record<string, Benchmark>;
 
 export type BenchmarkName = keyof typeof BENCHMARKS;

@@ -41,6 +41,13 @@ export const BENCHMARKS = {
       return runVariantSet({ ...VARIANT_SET_FULL, rounds: numberFlag(flags, 'rounds') ?? VARIANT_SET_FULL.rounds });
     },
   },
+  'miss-path': {
+    flags: ['rounds'],
+    async run(flags) {
+      const { runMissPath, MISS_PATH_FULL } = await import('./miss-path.ts');
+      return runMissPath({ ...MISS_PATH_FULL, rounds: numberFlag(flags, 'rounds') ?? MISS_PATH_FULL.rounds });
+    },
+  },
 } satisfies Record<string, Benchmark>;
 
 export type BenchmarkName = keyof typeof BENCHMARKS;

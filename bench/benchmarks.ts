@@ -27,6 +27,13 @@ export const BENCHMARKS = {
       });
     },
   },
+  coalescing: {
+    flags: ['rounds', 'concurrency'],
+    async run(flags) {
+      const { runCoalescing, COALESCING_FULL } = await import('./coalescing.ts');
+      return runCoalescing({ rounds: numberFlag(flags, 'rounds') ?? COALESCING_FULL.rounds, concurrency: numberFlag(flags, 'concurrency') ?? COALESCING_FULL.concurrency });
+    },
+  },
   'viewer-function': {
     flags: ['rounds', 'per-round'],
     async run(flags) {

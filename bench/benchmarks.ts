@@ -55,6 +55,13 @@ export const BENCHMARKS = {
       return runMissPath({ ...MISS_PATH_FULL, rounds: numberFlag(flags, 'rounds') ?? MISS_PATH_FULL.rounds });
     },
   },
+  'edge-hits': {
+    flags: ['rounds', 'seconds', 'connections'],
+    async run(flags) {
+      const { runEdgeHits, EDGE_HITS_FULL } = await import('./edge-hits.ts');
+      return runEdgeHits({ rounds: numberFlag(flags, 'rounds') ?? EDGE_HITS_FULL.rounds, seconds: numberFlag(flags, 'seconds') ?? EDGE_HITS_FULL.seconds, connections: numberFlag(flags, 'connections') });
+    },
+  },
 } satisfies Record<string, Benchmark>;
 
 export type BenchmarkName = keyof typeof BENCHMARKS;

@@ -24,8 +24,8 @@ export interface MissPathOptions {
   readonly photo?: { readonly width: number; readonly height: number };
   /** Seconds tjbench times its decode loop each round. @default 1 */
   readonly tjbenchSeconds?: number;
-  /** Look for (and install) tjbench. @default true */
-  readonly tjbench?: boolean;
+  /** Install tjbench with apt-get when it is absent. @default true */
+  readonly installTools?: boolean;
 }
 
 export const MISS_PATH_FULL: MissPathOptions = { rounds: 5 };
@@ -49,7 +49,7 @@ export async function runMissPath(options: MissPathOptions): Promise<BenchResult
   const dataDir = await mkdtemp(join(tmpdir(), 'pictor-bench-miss-'));
   const file = join(dataDir, 'original.jpg');
   await writeFile(file, original);
-  const tjbench: Awaited<ReturnType<typeof findTjbench>> = options.tjbench === false ? { path: null, reason: 'turned off' } : await findTjbench();
+  const tjbench = await findTjbench(options.installTools ?? true);
   const twin = await startTwin({ config: CONFIG, dataDir, logLevel: 'SILENT', pipeline: false });
   const samples: Record<Case, number[]> = {
     'origin-request webp': [],

@@ -55,6 +55,17 @@ export const BENCHMARKS = {
       return runMissPath({ ...MISS_PATH_FULL, rounds: numberFlag(flags, 'rounds') ?? MISS_PATH_FULL.rounds });
     },
   },
+  'takedown-fanout': {
+    flags: ['images', 'delay-ms', 'poll-ms'],
+    async run(flags) {
+      const { runTakedownFanout, TAKEDOWN_FANOUT_FULL } = await import('./takedown-fanout.ts');
+      return runTakedownFanout({
+        images: numberFlag(flags, 'images') ?? TAKEDOWN_FANOUT_FULL.images,
+        completionDelayMs: numberFlag(flags, 'delay-ms') ?? TAKEDOWN_FANOUT_FULL.completionDelayMs,
+        pollMs: numberFlag(flags, 'poll-ms'),
+      });
+    },
+  },
   'edge-hits': {
     flags: ['rounds', 'seconds', 'connections'],
     async run(flags) {

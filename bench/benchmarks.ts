@@ -66,6 +66,13 @@ export const BENCHMARKS = {
       });
     },
   },
+  'pipeline-overhead': {
+    flags: ['originals', 'rounds'],
+    async run(flags) {
+      const { runPipelineOverhead, PIPELINE_OVERHEAD_FULL } = await import('./pipeline-overhead.ts');
+      return runPipelineOverhead({ originals: numberFlag(flags, 'originals') ?? PIPELINE_OVERHEAD_FULL.originals, rounds: numberFlag(flags, 'rounds') ?? PIPELINE_OVERHEAD_FULL.rounds });
+    },
+  },
   'edge-hits': {
     flags: ['rounds', 'seconds', 'connections'],
     async run(flags) {

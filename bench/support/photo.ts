@@ -2,16 +2,14 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import sharp from 'sharp';
 import { sampleImage } from '../../local/sample-image.ts';
+import { fixture } from '../../test/support/images.ts';
 
-/** The shared real-world images, beside the repository (never copied into it). */
-export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'fixtures', 'images');
-/** The issue's named photo: 2725x2225 (6 MP), 829 KB. */
-export const PHOTO_FIXTURE = join(FIXTURES, '2569067123_aca715a2ee_o.jpg');
+/** The issue's named photo, from the shared images beside the repository: 2725x2225 (6 MP), 829 KB. */
+export const PHOTO_FIXTURE = fixture('2569067123_aca715a2ee_o.jpg');
 export const photoMissing: string | false = existsSync(PHOTO_FIXTURE) ? false : `needs ${PHOTO_FIXTURE}`;
 
 /**

@@ -8,7 +8,7 @@ export interface Summary {
   readonly p99: number;
 }
 
-/** Median, min–max, mean and p99 (nearest rank) of a sample. */
+/** Median (the middle pair's mean for an even count), min–max, mean and p99 (nearest rank) of a sample. */
 export function summarize(values: readonly number[]): Summary {
   if (values.length === 0) return { n: 0, median: NaN, min: NaN, max: NaN, mean: NaN, p99: NaN };
   const sorted = Float64Array.from(values).sort();
@@ -16,7 +16,7 @@ export function summarize(values: readonly number[]): Summary {
   for (const value of sorted) sum += value;
   return {
     n: sorted.length,
-    median: percentileOf(sorted, 50),
+    median: sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2,
     min: sorted[0]!,
     max: sorted[sorted.length - 1]!,
     mean: sum / sorted.length,

@@ -67,10 +67,10 @@ export const BENCHMARKS = {
     },
   },
   'pipeline-overhead': {
-    flags: ['originals', 'rounds'],
+    flags: ['originals', 'rounds', 'photo'],
     async run(flags) {
       const { runPipelineOverhead, PIPELINE_OVERHEAD_FULL } = await import('./pipeline-overhead.ts');
-      return runPipelineOverhead({ originals: numberFlag(flags, 'originals') ?? PIPELINE_OVERHEAD_FULL.originals, rounds: numberFlag(flags, 'rounds') ?? PIPELINE_OVERHEAD_FULL.rounds });
+      return runPipelineOverhead({ originals: numberFlag(flags, 'originals') ?? PIPELINE_OVERHEAD_FULL.originals, rounds: numberFlag(flags, 'rounds') ?? PIPELINE_OVERHEAD_FULL.rounds, photo: sizeFlag(flags, 'photo') });
     },
   },
   'edge-hits': {
@@ -90,6 +90,15 @@ export function numberFlag(flags: Flags, name: string): number | undefined {
   const number = Number(value);
   if (typeof value !== 'string' || !Number.isFinite(number)) throw new Error(`--${name} takes a number, not '${String(value)}'.`);
   return number;
+}
+
+/** `--photo 800x600`. */
+export function sizeFlag(flags: Flags, name: string): { width: number; height: number } | undefined {
+  const value = stringFlag(flags, name);
+  if (value === undefined) return undefined;
+  const match = /^([1-9][0-9]*)x([1-9][0-9]*)$/.exec(value);
+  if (!match) throw new Error(`--${name} takes WIDTHxHEIGHT, such as 800x600, not '${value}'.`);
+  return { width: Number(match[1]), height: Number(match[2]) };
 }
 
 export function stringFlag(flags: Flags, name: string): string | undefined {

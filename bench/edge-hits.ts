@@ -43,11 +43,11 @@ export async function runEdgeHits(options: EdgeHitsOptions): Promise<BenchResult
   const twin = await startTwin({ config: CONFIG, dataDir, logLevel: 'SILENT', pipeline: false });
   const loads: Record<Case, Load[]> = { 'edge, hot object': [], 'bare node http': [] };
   let object = { url: '', bytes: 0, contentType: '' };
+  let body = Buffer.alloc(0);
   const bare = createServer((_, response) => {
     response.writeHead(200, { 'content-type': object.contentType, 'content-length': body.length });
     response.end(body);
   });
-  let body = Buffer.alloc(0);
   try {
     const { jpeg } = await photoLike(2000, 1500);
     await twin.s3Client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: originalKey({ tenant: 'shop', imageId: 'hot' }), Body: jpeg }));

@@ -65,7 +65,7 @@ export async function runMissPath(options: MissPathOptions): Promise<BenchResult
     const limits = { ...DEFAULT_RENDER_LIMITS, maxDimension: 2560 };
     const miss = async (format: 'webp' | 'jpeg') => {
       const spec = SPECS[format];
-      const event = originRequestEvent({ uri: `/img/${IMAGE.tenant}/${IMAGE.imageId}`, querystring: variantQuery(spec), originDomain: ORIGIN_GROUP.primary });
+      const event = originRequestEvent({ uri: `/img/${IMAGE.tenant}/${IMAGE.imageId}`, querystring: variantQuery(spec), originDomain: ORIGIN_GROUP.primary, originHeaders: ORIGIN_GROUP.customHeaders });
       const start = process.hrtime.bigint();
       const out = (await handler(event)) as CloudFrontResultResponse;
       const ms = msSince(start);

@@ -33,6 +33,18 @@ const FAIL_ONCE = { 'invalidate-image': 'shop/p07', 'erase-objects': 'shop/p31' 
 let twin: Twin;
 let dataDir: string;
 const injected: string[] = [];
+let othersHeld = false;
+
+/**
+ * Someone else's invalidation takes all 15 wildcard slots the moment the first image
+ * asks for one, so the batches meet the quota whatever the machine's speed.
+ */
+async function holdEveryWildcardSlot(): Promise<void> {
+  const cloudfront = new CloudFrontClient({ region: 'us-east-1', endpoint: twin.controlUrl });
+  const others = Array.from({ length: 15 }, (_, i) => `/img/other/o${i}*`);
+  await cloudfront.send(new CreateInvalidationCommand({ DistributionId: LOCAL_DISTRIBUTION_ID, InvalidationBatch: { CallerReference: 'someone-else', Paths: { Quantity: 15, Items: others } } }));
+  cloudfront.destroy();
+}
 
 function url(image: { tenant: string; imageId: string }, path: string): string {
   const tenant = CONFIG.tenants[image.tenant]!;
@@ -52,10 +64,15 @@ before(async () => {
     config: CONFIG,
     dataDir,
     logLevel: 'SILENT',
-    retryIntervalMs: 20,
+    // Every retry 150 ms apart: 20 TooManyInvalidationsInProgress retries outlast the busiest moment below.
+    retryIntervalMs: 150,
     waitMs: 40,
     invalidationDelayMs: 400,
     instrument: (task, fn) => async (payload) => {
+      if (task === 'invalidate-image' && !othersHeld) {
+        othersHeld = true;
+        await holdEveryWildcardSlot();
+      }
       const result = await fn(payload);
       const item = (payload as { input?: { item?: { tenant: string; imageId: string } } }).input?.item;
       const target = FAIL_ONCE[task as keyof typeof FAIL_ONCE];
@@ -90,11 +107,6 @@ describe('TakedownBatch on the twin', () => {
 
     const items = IMAGES.map((image, i) => ({ ...image, reason: i % 2 ? ('gdpr' as const) : ('dmca' as const), requester: `legal-${i % 3}@example.com` }));
     const clientConfig = { region: 'us-east-1', endpoint: twin.controlUrl };
-    // Someone else's invalidation holds 12 of the 15 wildcard slots as the batches start.
-    const cloudfront = new CloudFrontClient(clientConfig);
-    const others = Array.from({ length: 12 }, (_, i) => `/img/other/o${i}*`);
-    await cloudfront.send(new CreateInvalidationCommand({ DistributionId: LOCAL_DISTRIBUTION_ID, InvalidationBatch: { CallerReference: 'someone-else', Paths: { Quantity: 12, Items: others } } }));
-    cloudfront.destroy();
     // One batch arrives as an event through the rule, the other straight from an operator.
     const events = new EventBridgeClient(clientConfig);
     await events.send(new PutEventsCommand({ Entries: [{ Source: 'pictor', DetailType: 'Takedown Requested', Detail: JSON.stringify({ schemaVersion: 1, items: items.slice(0, 25) }) }] }));

@@ -305,7 +305,7 @@ function webAcl(scope: Construct, props: ImageEdgeProps): wafv2.CfnWebACL {
     if (config.referers.length === 0) continue;
     const allowed = new wafv2.CfnRegexPatternSet(scope, `Referers-${tenant}`, {
       scope: 'CLOUDFRONT',
-      description: `Sites allowed to embed ${tenant}'s images`,
+      description: `Sites allowed to embed the images of ${tenant}`,
       regularExpressionList: config.referers.map(refererPattern),
     });
     // Blocks another site's Referer on this tenant's paths; no Referer at all (privacy settings, apps) passes.
@@ -334,7 +334,8 @@ function webAcl(scope: Construct, props: ImageEdgeProps): wafv2.CfnWebACL {
   return new wafv2.CfnWebACL(scope, 'WebAcl', {
     scope: 'CLOUDFRONT',
     defaultAction: { allow: {} },
-    description: "Pictor: managed rules, a rate limit per IP, and each tenant's referers",
+    // WAF descriptions allow no apostrophe.
+    description: 'Pictor: managed rules, a rate limit per IP, and the referers of each tenant',
     rules,
     visibilityConfig: visibility('PictorWebAcl'),
   });

@@ -11,7 +11,7 @@ import { variantQuery, type VariantSpec } from '../core/variant.ts';
 import { createOriginRequestHandler } from '../edge-fallback/origin-request/handler.ts';
 import { DEFAULT_RENDER_LIMITS, renderVariant } from '../edge-fallback/origin-request/render.ts';
 import { originRequestEvent } from '../local/edge/origin-event.ts';
-import { BUCKETS, ORIGIN_GROUP, originRequestConfig } from '../local/topology.ts';
+import { BUCKETS, ORIGIN_GROUP, localOriginRequestConfig } from '../local/topology.ts';
 import { startTwin } from '../local/twin.ts';
 import { photoLike } from './support/photo.ts';
 import { goal, type BenchResult } from './support/report.ts';
@@ -61,7 +61,7 @@ export async function runMissPath(options: MissPathOptions): Promise<BenchResult
   };
   try {
     await twin.s3Client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: originalKey(IMAGE), Body: original }));
-    const handler = createOriginRequestHandler(originRequestConfig(CONFIG, twin.endpoints, 'SILENT'));
+    const handler = createOriginRequestHandler(localOriginRequestConfig(CONFIG, twin.endpoints, 'SILENT'));
     const limits = { ...DEFAULT_RENDER_LIMITS, maxDimension: 2560 };
     const miss = async (format: 'webp' | 'jpeg') => {
       const spec = SPECS[format];

@@ -11,8 +11,8 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { VARIANT_PARAMS } from '../core/normalize.ts';
 import { QUARANTINE_PREFIX } from '../core/object-keys.ts';
-import { edgeStoreEntries, withoutSigningKeys, type PictorConfig } from '../core/tenant-config.ts';
-import { VARIANTS_ORIGIN_HEADER, type OriginRequestConfig } from '../edge-fallback/origin-request/handler.ts';
+import { edgeStoreEntries, type PictorConfig } from '../core/tenant-config.ts';
+import { originRequestConfig, VARIANTS_ORIGIN_HEADER } from '../edge-fallback/origin-request/handler.ts';
 import { s3OriginDomain } from '../edge-fallback/origin-request/s3-adapters.ts';
 import { buildViewerFunction } from '../edge-fallback/viewer-request/build.ts';
 import { ACCESS_LOG_RETENTION, PRIVATE_BUCKET } from './buckets.ts';
@@ -225,11 +225,6 @@ export class ImageEdge extends Construct {
         : { 'AwsSolutions-CFR4': "Without `domain`, viewers use CloudFront's certificate, whose TLS policy CloudFront fixes; pass `domain` for TLS 1.2 or later." }),
     });
   }
-}
-
-/** The origin-request configuration written into its bundle: policies, never signing keys. */
-export function originRequestConfig(tenants: PictorConfig): OriginRequestConfig {
-  return { tenants: withoutSigningKeys(tenants).tenants, logLevel: 'INFO' };
 }
 
 function cachePolicy(scope: Construct, id: string, comment: string, maxTtl: Duration): cloudfront.CachePolicy {

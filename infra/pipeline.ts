@@ -333,6 +333,8 @@ export class Pipeline extends Construct {
       'AwsSolutions-IAM5[Action::s3:List*]': 'Listing is how takedowns find every version and re-renders page through a catalogue.',
       'AwsSolutions-IAM5[Action::s3:Abort*]': "CDK's write grant: aborting a multipart upload the task itself started.",
       'AwsSolutions-IAM5[Action::s3:DeleteObject*]': 'Erasing deletes object versions (DeleteObjectVersion) as well as keys: a takedown leaves no bytes behind.',
+      'AwsSolutions-SF1':
+        "Executions log their failures with data (level ERROR); level ALL would log every Distributed Map child's every step at CloudWatch Logs' ingestion price, and X-Ray traces those.",
     });
     acknowledgeWildcards(this, [this.originals.arnForObjects(`${SNAPSHOT_PREFIX}*`)], 'The renderer writes snapshots and nothing else in the originals bucket.');
     acknowledgeWildcards(
@@ -345,10 +347,6 @@ export class Pipeline extends Construct {
       Object.values(this.functions).map((fn) => `${fn.functionArn}:*`),
       "CDK's invoke grant for a state machine covers the function's versions and aliases too.",
     );
-    acknowledge(this, {
-      'AwsSolutions-SF1':
-        "Executions log their failures with data (level ERROR); level ALL would log every Distributed Map child's every step at CloudWatch Logs' ingestion price, and X-Ray traces those.",
-    });
     for (const workflow of [this.takedownBatch, this.catalogueRerender]) {
       const policy = workflow.stateMachine.node.findChild('DistributedMapPolicy') as iam.Policy;
       acknowledgeWildcards(policy, policyResources(policy, policy.document), "A Distributed Map starts and stops its child executions, whose names Step Functions chooses.");

@@ -1,5 +1,5 @@
 import type { PictorConfig } from '../core/tenant-config.ts';
-import { VARIANTS_ORIGIN_HEADER, type OriginRequestConfig } from '../edge-fallback/origin-request/handler.ts';
+import { originRequestConfig, VARIANTS_ORIGIN_HEADER, type OriginRequestConfig } from '../edge-fallback/origin-request/handler.ts';
 import { s3OriginDomain } from '../edge-fallback/origin-request/s3-adapters.ts';
 
 /**
@@ -31,10 +31,10 @@ export const ORIGIN_GROUP = {
  * deployment injects, with S3 endpoints pointing at the local server (per region,
  * so one region can be made to fail).
  */
-export function originRequestConfig(
+export function localOriginRequestConfig(
   config: PictorConfig,
   endpoints: Readonly<Record<string, string>>,
   logLevel: OriginRequestConfig['logLevel'] = 'WARN',
 ): OriginRequestConfig {
-  return { tenants: config.tenants, s3Endpoints: endpoints, logLevel };
+  return originRequestConfig(config, { s3Endpoints: endpoints, logLevel });
 }

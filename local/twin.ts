@@ -14,7 +14,7 @@ import { LOCAL_TABLES, startLocalPipeline, type LocalPipeline, type LocalPipelin
 import { S3Client } from '@aws-sdk/client-s3';
 import { replicate, type Replication } from './replication.ts';
 import { LOCAL_S3_CREDENTIALS, startLocalS3, type LocalS3 } from './s3-server.ts';
-import { ALL_BUCKETS, BUCKETS, ORIGIN_GROUP, originRequestConfig } from './topology.ts';
+import { ALL_BUCKETS, BUCKETS, ORIGIN_GROUP, localOriginRequestConfig } from './topology.ts';
 
 export const LOCAL_DISTRIBUTION_ID = 'EPICTORLOCAL';
 
@@ -87,7 +87,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   const viewer = new ViewerFunctionRuntime((await writeViewerFunction()).code, edgeStoreEntries(options.config));
   const edge = new LocalEdge({
     viewer,
-    originRequest: createOriginRequestHandler(originRequestConfig(options.config, endpoints, options.logLevel)),
+    originRequest: createOriginRequestHandler(localOriginRequestConfig(options.config, endpoints, options.logLevel)),
     originGroup: ORIGIN_GROUP,
     s3Endpoints: endpoints,
     cacheKeyQueryStrings: VARIANT_PARAMS,
@@ -105,9 +105,20 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
 
   let dynamodb: LocalDynamoDB | undefined;
   let pipeline: LocalPipeline | undefined;
+  const close = async () => {
+    await pipeline?.stepFunctions.settled();
+    invalidations.close();
+    control.closeAllConnections();
+    await new Promise((resolve) => control.close(resolve));
+    await edge.close();
+    await replication.settled();
+    s3Client.destroy();
+    await dynamodb?.close();
+    await s3.close();
+  };
   if (options.pipeline ?? true) {
-    dynamodb = await startLocalDynamoDB({ directory: join(options.dataDir, 'dynamodb'), tables: Object.values(LOCAL_TABLES), port: options.dynamodbPort });
     try {
+      dynamodb = await startLocalDynamoDB({ directory: join(options.dataDir, 'dynamodb'), tables: Object.values(LOCAL_TABLES), port: options.dynamodbPort });
       pipeline = startLocalPipeline({
         config: options.config,
         s3,
@@ -119,41 +130,12 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       });
     } catch (error) {
       // A twin that cannot start leaves nothing listening, so the process can end with the error.
-      invalidations.close();
-      control.closeAllConnections();
-      await new Promise((resolve) => control.close(resolve));
-      await edge.close();
-      s3Client.destroy();
-      await dynamodb.close();
-      await s3.close();
+      await close();
       throw error;
     }
     services.bus = pipeline.bus;
     services.stepFunctions = pipeline.stepFunctions;
   }
 
-  return {
-    edgeUrl,
-    controlUrl,
-    s3,
-    edge,
-    invalidations,
-    viewer,
-    endpoints,
-    s3Client,
-    replication,
-    dynamodb,
-    pipeline,
-    async close() {
-      await pipeline?.stepFunctions.settled();
-      invalidations.close();
-      control.closeAllConnections();
-      await new Promise((resolve) => control.close(resolve));
-      await edge.close();
-      await replication.settled();
-      s3Client.destroy();
-      await dynamodb?.close();
-      await s3.close();
-    },
-  };
+  return { edgeUrl, controlUrl, s3, edge, invalidations, viewer, endpoints, s3Client, replication, dynamodb, pipeline, close };
 }

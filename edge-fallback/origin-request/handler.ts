@@ -4,7 +4,7 @@ import { errorBody, type ErrorCode } from '../../core/error-codes.ts';
 import { isPictorError, PictorError } from '../../core/errors.ts';
 import { parseImagePath } from '../../core/image-path.ts';
 import { normalizeQuery } from '../../core/normalize.ts';
-import { policyOf, type PictorConfig } from '../../core/tenant-config.ts';
+import { policyOf, withoutSigningKeys, type PictorConfig } from '../../core/tenant-config.ts';
 import { queryPairs } from '../viewer-request/viewer-request.ts';
 import { serveVariant, type VariantOutcome, type VariantStore } from './origin-request.ts';
 import { DEFAULT_RENDER_LIMITS, type RenderLimits } from './render.ts';
@@ -21,6 +21,14 @@ export interface OriginRequestConfig {
   readonly s3Endpoints?: Readonly<Record<string, string>>;
   /** @default 'INFO' */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+}
+
+/**
+ * The handler's configuration for these tenants: their policies, never their
+ * signing keys, which only the viewer function and signers need.
+ */
+export function originRequestConfig(config: PictorConfig, options: Omit<OriginRequestConfig, 'tenants'> = {}): OriginRequestConfig {
+  return { ...options, tenants: withoutSigningKeys(config).tenants };
 }
 
 /**

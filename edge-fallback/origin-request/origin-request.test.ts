@@ -10,7 +10,7 @@ import { snapshotKey } from '../../core/object-keys.ts';
 import { parseConfig } from '../../core/tenant-config.ts';
 import { originRequestEvent } from '../../local/edge/origin-event.ts';
 import { LOCAL_S3_CREDENTIALS, startLocalS3, type LocalS3 } from '../../local/s3-server.ts';
-import { ALL_BUCKETS, BUCKETS, ORIGIN_GROUP, originRequestConfig } from '../../local/topology.ts';
+import { ALL_BUCKETS, BUCKETS, ORIGIN_GROUP, localOriginRequestConfig } from '../../local/topology.ts';
 import { dHash, fixture, fixturesMissing, hammingDistance, noise, syntheticPhoto } from '../../test/support/images.ts';
 import { createOriginRequestHandler, type OriginRequestHandler } from './handler.ts';
 
@@ -32,7 +32,7 @@ before(async () => {
   client = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: LOCAL_S3_CREDENTIALS });
   process.env.AWS_ACCESS_KEY_ID = LOCAL_S3_CREDENTIALS.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = LOCAL_S3_CREDENTIALS.secretAccessKey;
-  handle = createOriginRequestHandler(originRequestConfig(CONFIG, { 'us-east-1': s3.endpoint, 'eu-west-1': s3.endpoint }, 'SILENT'));
+  handle = createOriginRequestHandler(localOriginRequestConfig(CONFIG, { 'us-east-1': s3.endpoint, 'eu-west-1': s3.endpoint }, 'SILENT'));
 });
 
 after(async () => {

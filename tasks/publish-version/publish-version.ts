@@ -40,8 +40,7 @@ export async function publishVersion(input: PublishInput, deps: PublishDeps): Pr
     return { published: false, version: input.version, reason: 'a higher version is published, or the image was taken down' };
   }
   // Published objects are no longer orphans: the lifecycle rule for unpublished ones must pass them by.
-  for (const variant of input.variants) await deps.variants.tag(variant.key, PUBLISHED_TAG);
-  await deps.originals.tag(snapshotKey(image, input.version), PUBLISHED_TAG);
+  await Promise.all([...input.variants.map((v) => deps.variants.tag(v.key, PUBLISHED_TAG)), deps.originals.tag(snapshotKey(image, input.version), PUBLISHED_TAG)]);
   await deps.variants.deletePrefix(variantPrefix(image));
   await deps.events.publish('Version Bumped', {
     schemaVersion: 1,

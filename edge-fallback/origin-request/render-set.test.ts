@@ -49,6 +49,32 @@ describe('renderVariantSet', () => {
     await assert.rejects(renderVariantSet(await readFile(fixture('truncated.jpg')), SET, LIMITS), { name: 'UnprocessableImage' });
   });
 
+  it('renders a multi-item AVIF\'s primary item from one decode, like direct renders', { skip: fixturesMissing }, async () => {
+    // pitm.avif: a 4096x800 primary item and four 1024x800 items.
+    const original = await readFile(fixture('pitm.avif'));
+    const rendered = await renderVariantSet(original, SET, LIMITS);
+    assert.deepEqual(rendered.map((r) => `${r.spec.fmt}@${r.spec.w}:${r.variant.format}:${r.variant.width}x${r.variant.height}`).sort(), [
+      'legacy@1280:jpeg:1280x250', 'legacy@320:jpeg:320x63', 'legacy@640:jpeg:640x125', 'webp@1280:webp:1280x250', 'webp@320:webp:320x63', 'webp@640:webp:640x125',
+    ]);
+    for (const { spec, variant } of rendered) {
+      const meta = await sharp(variant.body, { animated: true }).metadata();
+      assert.deepEqual([meta.width, meta.height, meta.pages ?? 1], [variant.width, variant.height, 1], `${spec.fmt}@${spec.w}`);
+      const direct = await renderVariant(original, spec, LIMITS);
+      assert.deepEqual([variant.width, variant.height], [direct.width, direct.height], `${spec.fmt}@${spec.w}`);
+      const db = await psnr(variant.body, direct.body);
+      assert.ok(db >= 35, `${spec.fmt}@${spec.w}: ${db.toFixed(1)} dB against a direct render`);
+    }
+  });
+
+  it('keeps an animation\'s frames in WebP and renders its first frame otherwise', { skip: fixturesMissing }, async () => {
+    for (const name of ['animated-loop-3.gif', 'animated-loop-3.webp']) {
+      const rendered = await renderVariantSet(await readFile(fixture(name)), [{ fmt: 'webp', q: 75, w: 320 }, { fmt: 'legacy', q: 75, w: 320 }], LIMITS);
+      const [webp, legacy] = await Promise.all(rendered.map((r) => sharp(r.variant.body, { animated: true }).metadata()));
+      assert.deepEqual([webp!.format, webp!.width, webp!.pageHeight, webp!.pages, webp!.loop], ['webp', 320, 246, 10, 3], name);
+      assert.deepEqual([legacy!.format, legacy!.width, legacy!.height, legacy!.pages ?? 1], ['png', 320, 246, 1], name);
+    }
+  });
+
   it('orients a real photo upright', { skip: fixturesMissing }, async () => {
     const [item] = await renderVariantSet(await readFile(fixture('Landscape_6.jpg')), [{ fmt: 'jpeg', q: 90, w: 320 }], LIMITS);
     assert.deepEqual([item!.variant.width, item!.variant.height], [320, 240]);

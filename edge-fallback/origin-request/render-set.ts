@@ -1,7 +1,7 @@
 import sharp, { type Metadata } from 'sharp';
 import { PictorError } from '../../core/errors.ts';
 import type { VariantSpec } from '../../core/variant.ts';
-import { encode, inspectOriginal, outputFormat, renderedVariant, renderVariant, type RenderLimits, type RenderedVariant } from './render.ts';
+import { encode, inspectOriginal, outputFormat, primaryPage, renderedVariant, renderVariant, type RenderLimits, type RenderedVariant } from './render.ts';
 
 export interface RenderedSpec {
   readonly spec: VariantSpec;
@@ -18,7 +18,8 @@ interface RawLevel {
  * once, oriented and converted to sRGB at the largest width, and each smaller
  * width is resized from the level above it (a cascade), then encoded per format.
  * Decoding dominates a photo's cost, so this beats one pipeline per variant.
- * Animated originals keep their frames through the per-variant path instead.
+ * Animated originals keep their frames through the per-variant path instead; a
+ * multi-item HEIF/AVIF is a still (see animationFrames) and takes this path.
  * @throws {PictorError} ImageTooLarge or UnprocessableImage, as renderVariant does
  */
 export async function renderVariantSet(original: Buffer, specs: readonly VariantSpec[], limits: RenderLimits): Promise<RenderedSpec[]> {
@@ -31,7 +32,7 @@ export async function renderVariantSet(original: Buffer, specs: readonly Variant
   const widths = [...new Set(specs.map((s) => s.w as number))].sort((a, b) => b - a);
   const rendered: RenderedSpec[] = [];
   try {
-    let level = await decodeOnce(original, widths[0]!, limits, metadata.format === 'svg' ? metadata : undefined);
+    let level = await decodeOnce(original, widths[0]!, limits, metadata);
     // Heights come from the original's aspect, not the level above, so a cascaded
     // variant has exactly the size a direct render would.
     const oriented = metadata.autoOrient ?? { width: metadata.width!, height: metadata.height! };
@@ -48,9 +49,10 @@ export async function renderVariantSet(original: Buffer, specs: readonly Variant
   return rendered;
 }
 
-async function decodeOnce(original: Buffer, width: number, limits: RenderLimits, svg?: Metadata): Promise<RawLevel> {
-  const density = svg ? Math.min(72 * Math.max(1, width / (svg.width ?? width)), 100000) : undefined;
-  const { data, info } = await sharp(original, { failOn: 'error', limitInputPixels: limits.maxInputPixels, density })
+async function decodeOnce(original: Buffer, width: number, limits: RenderLimits, metadata: Metadata): Promise<RawLevel> {
+  const svg = metadata.format === 'svg';
+  const density = svg ? Math.min(72 * Math.max(1, width / (metadata.width ?? width)), 100000) : undefined;
+  const { data, info } = await sharp(original, { failOn: 'error', limitInputPixels: limits.maxInputPixels, density, page: primaryPage(metadata) })
     .autoOrient()
     .resize({ width, withoutEnlargement: !svg })
     .toColourspace('srgb')

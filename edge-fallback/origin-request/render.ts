@@ -46,6 +46,7 @@ export async function renderVariant(original: Buffer, spec: VariantSpec, limits:
       failOn: 'error',
       limitInputPixels: limits.maxInputPixels,
       animated: animate,
+      page: animate ? undefined : primaryPage(metadata),
       density: metadata.format === 'svg' ? vectorDensity(metadata, spec, limits.maxDimension) : undefined,
     })
       .autoOrient()
@@ -71,7 +72,8 @@ export function renderedVariant(body: Buffer, format: ExplicitFormat, width: num
 
 /**
  * Reads the header and checks the limits, decoding no pixel.
- * @param animated whether every frame will be decoded (animated WebP output)
+ * @param animated whether every frame of an animation will be decoded (animated WebP output)
+ * @returns the header, and the frames of an animation (1 for a still: see animationFrames)
  * @throws {PictorError} ImageTooLarge or UnprocessableImage
  */
 export async function inspectOriginal(
@@ -83,7 +85,9 @@ export async function inspectOriginal(
     throw new PictorError('ImageTooLarge', `The original is ${original.length} bytes; the limit is ${limits.maxInputBytes}.`);
   }
   const metadata = await readHeader(original);
-  const frames = metadata.pages ?? 1;
+  // For a still, sharp's width and height are those of the one page it opens (a
+  // HEIF's primary item), so the pixel limit counts that page, not every item.
+  const frames = animationFrames(metadata);
   const animate = animated && frames > 1;
   const pixels = (metadata.width ?? 0) * (metadata.pageHeight ?? metadata.height ?? 0) * (animate ? frames : 1);
   if (pixels > limits.maxInputPixels) {
@@ -93,6 +97,31 @@ export async function inspectOriginal(
     throw new PictorError('ImageTooLarge', `The original has ${frames} frames; the limit is ${limits.maxFrames}.`);
   }
   return { metadata, frames };
+}
+
+/**
+ * The frames an original plays: its page count when it is an image sequence, 1 for a still.
+ * sharp's `pages` is the "Number of pages/frames contained within the image, with support
+ * for TIFF, HEIF, PDF, animated GIF and animated WebP" (sharp's Metadata docs), so a HEIF/AVIF
+ * with several top-level items has pages > 1 without being an animation (pitm.avif: pages 5,
+ * items of 1024x800 and 4096x800), and decoding all its pages fails in libvips with "not all
+ * pages are the same size". Only a sequence has `delay`, the "Delay in ms between each page in
+ * an animated image": libvips sets it for animated GIF and WebP, not for HEIF items or TIFF
+ * pages. Any other original is a still rendered from one page: see primaryPage.
+ */
+export function animationFrames(metadata: Metadata): number {
+  const pages = metadata.pages ?? 1;
+  return pages > 1 && Array.isArray(metadata.delay) ? pages : 1;
+}
+
+/**
+ * The page a still is decoded from: a HEIF's primary item, `pagePrimary`, the "Number of the
+ * primary page in a HEIF image" (sharp's Metadata docs); the first page otherwise. sharp opens
+ * the primary item by default too, and its metadata reports that item's size; naming the page
+ * keeps decode and limits on the same item without depending on that default.
+ */
+export function primaryPage(metadata: Metadata): number | undefined {
+  return metadata.format === 'heif' ? metadata.pagePrimary : undefined;
 }
 
 async function readHeader(original: Buffer): Promise<Metadata> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { constantTimeEqual, stringToSign, verifySignature } from './signing.ts';
+import { CLOCK_SKEW_SECONDS, constantTimeEqual, stringToSign, verifySignature } from './signing.ts';
 import { hmacSha256, signUrl } from '../edge-fallback/sign-url.ts';
 import { edgeStoreEntries, policyOf } from './tenant-config.ts';
 import { TEST_CONFIG } from '../test/support/tenants.ts';
@@ -39,6 +39,25 @@ describe('signed URLs', () => {
     assert.deepEqual(await statusOf(url), { status: 403, code: 'SignatureExpired' });
   });
 
+  it("refuses a URL valid for longer than the tenant allows, a leaked one that would never die", async () => {
+    const maxTtl = tenant.signing.maxTtl;
+    const at = (seconds: number) => signUrl({ url: '/img/acme-private/sample?w=320', policy, kid: 'k1', secret: K1, expiresAt: new Date(NOW + seconds * 1000) });
+    assert.equal((await statusOf(at(maxTtl))).status, 200);
+    // A signer's clock may run a little ahead of CloudFront's.
+    assert.equal((await statusOf(at(maxTtl + CLOCK_SKEW_SECONDS))).status, 200);
+    assert.deepEqual(await statusOf(at(maxTtl + CLOCK_SKEW_SECONDS + 1)), { status: 403, code: 'SignatureLifetimeExceeded' });
+    const year5138 = Date.UTC(5138, 0, 1) / 1000;
+    assert.deepEqual(await statusOf(at(year5138 - NOW / 1000)), { status: 403, code: 'SignatureLifetimeExceeded' });
+  });
+
+  it("bounds the lifetime by the tenant's own setting", async () => {
+    const config = structuredClone(TEST_CONFIG);
+    config.tenants['acme-private']!.signing.maxTtl = 600;
+    const url = signUrl({ url: '/img/acme-private/sample?w=320', policy: policyOf(config.tenants['acme-private']!), kid: 'k1', secret: K1, expiresAt: new Date(NOW + 3600_000) });
+    assert.deepEqual(await statusOf(url, edgeStoreEntries(config)), { status: 403, code: 'SignatureLifetimeExceeded' });
+    assert.equal((await statusOf(url)).status, 200, 'the default lifetime, a day, allows an hour');
+  });
+
   it('rejects a tampered URL', async () => {
     const url = signUrl({ url: '/img/acme-private/sample?w=320', policy, kid: 'k1', secret: K1, expiresAt: inOneHour });
     assert.deepEqual(await statusOf(url.replace('w=320', 'w=1280')), { status: 403, code: 'SignatureInvalid' });
@@ -50,7 +69,7 @@ describe('signed URLs', () => {
 
   it("rejects tenant A's token on tenant B's path", async () => {
     const config = structuredClone(TEST_CONFIG);
-    config.tenants.other = { ...structuredClone(tenant), signing: { required: true, keys: { k1: 'other-tenant-secret-0123456789abcdefghijklmnop' } } };
+    config.tenants.other = { ...structuredClone(tenant), signing: { ...tenant.signing, keys: { k1: 'other-tenant-secret-0123456789abcdefghijklmnop' } } };
     const store = edgeStoreEntries(config);
     const url = signUrl({ url: '/img/acme-private/sample?w=320', policy, kid: 'k1', secret: K1, expiresAt: inOneHour });
     assert.deepEqual(await statusOf(url.replace('/acme-private/', '/other/'), store), { status: 403, code: 'SignatureInvalid' });
@@ -73,10 +92,11 @@ describe('signed URLs', () => {
   });
 
   it('signs the string the verifier checks', () => {
-    const input = { path: '/img/acme-private/sample', signedQuery: 'fmt=auto&q=75&w=320', now: 1000 };
+    const input = { path: '/img/acme-private/sample', signedQuery: 'fmt=auto&q=75&w=320', now: 1000, maxTtl: 3600 };
     const sig = hmacSha256(K1, stringToSign(input.path, input.signedQuery, 2000, 'k1'));
     assert.equal(verifySignature({ ...input, signature: { exp: 2000, kid: 'k1', sig }, secret: K1 }, hmacSha256), null);
     assert.equal(verifySignature({ ...input, signature: { exp: 2000, kid: 'k1', sig }, secret: K2 }, hmacSha256)?.code, 'SignatureInvalid');
+    assert.equal(verifySignature({ ...input, maxTtl: 600, signature: { exp: 2000, kid: 'k1', sig }, secret: K1 }, hmacSha256)?.code, 'SignatureLifetimeExceeded');
   });
 });
 

@@ -30,13 +30,26 @@ export interface VerifyInput {
   readonly secret: string | null;
   /** Seconds since the epoch. */
   readonly now: number;
+  /** The tenant's longest allowed lifetime of a signed URL, in seconds. */
+  readonly maxTtl: number;
 }
+
+/**
+ * Signers' clocks may run ahead of CloudFront's: an `exp` this far beyond the
+ * tenant's longest lifetime still passes, as SigV4 tolerates 5 minutes of skew.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
+ */
+export const CLOCK_SKEW_SECONDS = 300;
 
 /** Null when the signature is good; otherwise why it is not. */
 export function verifySignature(input: VerifyInput, hmac: HmacSha256): Failure | null {
   const signature = input.signature;
   if (!signature) return fail('SignatureRequired', 'This image requires a signed URL (exp, kid and sig).');
   if (signature.exp <= input.now) return fail('SignatureExpired', 'The signed URL has expired.');
+  // A token that lives for centuries is a leaked token that never dies.
+  if (signature.exp - input.now > input.maxTtl + CLOCK_SKEW_SECONDS) {
+    return fail('SignatureLifetimeExceeded', 'The signed URL is valid for longer than this tenant allows (' + input.maxTtl + ' s).');
+  }
   // Unknown key ids and wrong signatures answer alike.
   if (input.secret === null) return fail('SignatureInvalid', 'The signature does not match.');
   const expected = hmac(input.secret, stringToSign(input.path, input.signedQuery, signature.exp, signature.kid));

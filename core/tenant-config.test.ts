@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { edgeStoreEntries, parseConfig } from './tenant-config.ts';
+import { edgeStoreEntries, parseConfig, STORE_QUOTAS } from './tenant-config.ts';
 import { decodePolicy } from './tenant-policy.ts';
 
 function problemsOf(input: unknown): string {
@@ -46,6 +46,31 @@ describe('tenant configuration', () => {
     assert.match(problemsOf({ tenants: {} }), /tenants: at least one tenant/);
   });
 
+  it('refuses a signing secret shared by two tenants, which would sign URLs for both', () => {
+    const secret = 'one-secret-for-two-tenants-0123456789abcdef';
+    const message = problemsOf({ tenants: { shop: { signing: { keys: { k1: secret } } }, other: { signing: { required: true, keys: { a: 'its-own-secret-0123456789abcdefghij', b: secret } } } } });
+    assert.match(message, /tenants\.other\.signing\.keys\.b: the same secret as tenants\.shop\.signing\.keys\.k1\. Give each tenant secrets of its own/);
+    // Within one tenant, a key listed twice under two ids only means two names for it.
+    assert.doesNotThrow(() => parseConfig({ tenants: { shop: { signing: { keys: { k1: secret, k2: secret } } } } }));
+  });
+
+  it("refuses what the edge KeyValueStore would refuse at deploy time", () => {
+    const long = 'x'.repeat(STORE_QUOTAS.valueBytes + 1);
+    assert.match(problemsOf({ tenants: { shop: { signing: { keys: { k1: long } } } } }), /tenants\.shop\.signing\.keys\.k1: the secret is 1025 bytes; a KeyValueStore value holds 1024/);
+    // Bytes, not characters: 342 three-byte characters are 1,026 bytes.
+    assert.match(problemsOf({ tenants: { shop: { signing: { keys: { k1: '€'.repeat(342) } } } } }), /the secret is 1026 bytes/);
+    assert.doesNotThrow(() => parseConfig({ tenants: { shop: { signing: { keys: { k1: 'x'.repeat(STORE_QUOTAS.valueBytes) } } } } }));
+    const tenants = Object.fromEntries(Array.from({ length: 1100 }, (_, i) => [`t${String(i).padStart(4, '0')}`, { signing: { keys: Object.fromEntries(Array.from({ length: 5 }, (_, k) => [`k${k}`, `${i}-${k}-`.padEnd(1000, 'z')])) } }]));
+    assert.match(problemsOf({ tenants }), /tenants: the edge KeyValueStore would hold \d+ bytes, more than its 5242880/);
+  });
+
+  it("bounds a signed URL's lifetime, a day unless the tenant says otherwise", () => {
+    assert.equal(parseConfig({ tenants: { shop: {} } }).tenants.shop!.signing.maxTtl, 86400);
+    assert.equal(parseConfig({ tenants: { shop: { signing: { maxTtl: 600 } } } }).tenants.shop!.signing.maxTtl, 600);
+    assert.match(problemsOf({ tenants: { shop: { signing: { maxTtl: 31536001 } } } }), /tenants\.shop\.signing\.maxTtl/);
+    assert.match(problemsOf({ tenants: { shop: { signing: { maxTtl: 10 } } } }), /tenants\.shop\.signing\.maxTtl/);
+  });
+
   it('derives the edge store: a decodable policy per tenant and its keys', () => {
     const config = parseConfig({ tenants: { shop: { signing: { required: true, keys: { k1: 'y'.repeat(40) } } } } });
     const entries = edgeStoreEntries(config);
@@ -53,6 +78,7 @@ describe('tenant configuration', () => {
     const policy = decodePolicy(entries.get('tenant:shop') ?? null);
     assert.ok(policy);
     assert.equal(policy.signed, true);
+    assert.equal(policy.maxSignedTtl, 86400);
     assert.deepEqual(policy.breakpoints, config.tenants.shop!.breakpoints);
     assert.equal(decodePolicy('{"b":[2,1]}'), null);
     assert.equal(decodePolicy('not json'), null);

@@ -9,11 +9,15 @@ import { snapUp } from './normalize.ts';
 
 /** The largest width or height a tenant may offer; beyond it a render is a poster, not a derivative. */
 export const MAX_DIMENSION = 8192;
-/** A KeyValueStore value is at most 1 KB. https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-keyvaluestores */
-const STORE_VALUE_QUOTA = 1024;
+/**
+ * A KeyValueStore holds keys of at most 512 bytes, values of at most 1 KB, and 5 MB in all.
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-keyvaluestores
+ */
+export const STORE_QUOTAS = { keyBytes: 512, valueBytes: 1024, totalBytes: 5 * 1024 * 1024 } as const;
 /** HMAC-SHA256 keys shorter than the hash add no strength (RFC 2104 §3). */
 const MIN_SECRET_LENGTH = 32;
 const ONE_YEAR = 31536000;
+const ONE_DAY = 86400;
 
 const ascending = (name: string, min: number, max: number) =>
   z
@@ -42,8 +46,14 @@ const TenantSchema = z
         keys: z
           .record(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'a key id is 1 to 32 of A-Z a-z 0-9 _ -'), z.string().min(MIN_SECRET_LENGTH))
           .default({}),
+        /**
+         * The longest a signed URL may be valid, in seconds: a URL whose `exp` lies
+         * further ahead is refused (403 SignatureLifetimeExceeded), so a leaked URL dies.
+         * @default 86400 (one day)
+         */
+        maxTtl: z.number().int().min(60).max(ONE_YEAR).default(ONE_DAY),
       })
-      .default({ required: false, keys: {} }),
+      .default({ required: false, keys: {}, maxTtl: ONE_DAY }),
     /** Hosts allowed in Referer (enforced by WAF); empty allows any. @default [] */
     referers: z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$/, 'a host name such as shop.example.com or *.example.com')).default([]),
     /**
@@ -103,17 +113,48 @@ export type PictorConfig = z.output<typeof ConfigSchema>;
  */
 export function parseConfig(input: unknown, source = 'tenant configuration'): PictorConfig {
   const result = ConfigSchema.safeParse(input);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${messageOf(issue)}`);
-    throw new PictorError('InvalidConfig', `Invalid ${source}:\n${problems.join('\n')}`);
-  }
-  for (const [tenant, config] of Object.entries(result.data.tenants)) {
-    const bytes = new TextEncoder().encode(encodePolicy(policyOf(config))).length;
-    if (bytes > STORE_VALUE_QUOTA) {
-      throw new PictorError('InvalidConfig', `Invalid ${source}:\n  tenants.${tenant}: its edge policy is ${bytes} bytes; a KeyValueStore value holds ${STORE_VALUE_QUOTA}. Use fewer breakpoints or qualities.`);
+  if (!result.success) throw invalidConfig(source, result.error.issues.map((issue) => `${formatPath(issue.path)}: ${messageOf(issue)}`));
+  const problems = storeProblems(result.data);
+  if (problems.length > 0) throw invalidConfig(source, problems);
+  return result.data;
+}
+
+function invalidConfig(source: string, problems: string[]): PictorError {
+  return new PictorError('InvalidConfig', `Invalid ${source}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+}
+
+/**
+ * What the edge KeyValueStore would refuse at deploy time, and secrets shared
+ * between tenants: with one tenant's secret, anyone could sign the other's URLs.
+ */
+function storeProblems(config: PictorConfig): string[] {
+  const problems: string[] = [];
+  const bytes = (text: string) => new TextEncoder().encode(text).length;
+  let total = 0;
+  const owners = new Map<string, string>();
+  for (const [tenant, tenantConfig] of Object.entries(config.tenants)) {
+    const policy = bytes(encodePolicy(policyOf(tenantConfig)));
+    total += bytes(policyStoreKey(tenant)) + policy;
+    if (policy > STORE_QUOTAS.valueBytes) {
+      problems.push(`tenants.${tenant}: its edge policy is ${policy} bytes; a KeyValueStore value holds ${STORE_QUOTAS.valueBytes}. Use fewer breakpoints or qualities.`);
+    }
+    for (const [kid, secret] of Object.entries(tenantConfig.signing.keys)) {
+      const where = `tenants.${tenant}.signing.keys.${kid}`;
+      total += bytes(signingKeyStoreKey(tenant, kid)) + bytes(secret);
+      if (bytes(secret) > STORE_QUOTAS.valueBytes) {
+        problems.push(`${where}: the secret is ${bytes(secret)} bytes; a KeyValueStore value holds ${STORE_QUOTAS.valueBytes}. Use a secret of ${MIN_SECRET_LENGTH} to ${STORE_QUOTAS.valueBytes} bytes.`);
+      }
+      const owner = owners.get(secret);
+      if (owner !== undefined && !owner.startsWith(`tenants.${tenant}.`)) {
+        problems.push(`${where}: the same secret as ${owner}. Give each tenant secrets of its own: a shared one signs URLs for both tenants.`);
+      }
+      if (owner === undefined) owners.set(secret, where);
     }
   }
-  return result.data;
+  if (total > STORE_QUOTAS.totalBytes) {
+    problems.push(`tenants: the edge KeyValueStore would hold ${total} bytes, more than its ${STORE_QUOTAS.totalBytes}. Use fewer tenants or keys.`);
+  }
+  return problems;
 }
 
 /** A bad record key hides its reason one level down. */
@@ -147,6 +188,7 @@ export function policyOf(tenant: TenantConfig): TenantPolicy {
     formats: tenant.formats,
     signed: tenant.signing.required,
     ttl: tenant.ttl.unversioned,
+    maxSignedTtl: tenant.signing.maxTtl,
   };
 }
 
@@ -155,7 +197,7 @@ export function withoutSigningKeys(config: PictorConfig): PictorConfig {
   const tenants: PictorConfig['tenants'] = {};
   for (const id of Object.keys(config.tenants)) {
     const tenant = config.tenants[id] as TenantConfig;
-    tenants[id] = { ...tenant, signing: { required: tenant.signing.required, keys: {} } };
+    tenants[id] = { ...tenant, signing: { ...tenant.signing, keys: {} } };
   }
   return { tenants: tenants };
 }

@@ -18,6 +18,8 @@ export interface TenantPolicy {
   readonly signed: boolean;
   /** Shared-cache lifetime in seconds of unversioned URLs. */
   readonly ttl: number;
+  /** The longest a signed URL may stay valid, in seconds from the time it is checked. */
+  readonly maxSignedTtl: number;
 }
 
 /** KeyValueStore keys: one entry per tenant, one per signing key. */
@@ -38,6 +40,7 @@ export function encodePolicy(policy: TenantPolicy): string {
     f: policy.formats,
     s: policy.signed ? 1 : 0,
     t: policy.ttl,
+    l: policy.maxSignedTtl,
   });
 }
 
@@ -51,8 +54,8 @@ export function decodePolicy(text: string | null): TenantPolicy | null {
     return null;
   }
   if (!raw || !isAscendingIntegers(raw.b) || !isAscendingIntegers(raw.q) || !(raw.f instanceof Array)) return null;
-  if (raw.q.indexOf(raw.d) < 0 || typeof raw.t !== 'number') return null;
-  return { breakpoints: raw.b, qualities: raw.q, defaultQuality: raw.d, formats: raw.f, signed: raw.s === 1, ttl: raw.t };
+  if (raw.q.indexOf(raw.d) < 0 || typeof raw.t !== 'number' || typeof raw.l !== 'number') return null;
+  return { breakpoints: raw.b, qualities: raw.q, defaultQuality: raw.d, formats: raw.f, signed: raw.s === 1, ttl: raw.t, maxSignedTtl: raw.l };
 }
 
 function isAscendingIntegers(value: unknown): value is number[] {

@@ -4,10 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { originalKey } from '../core/object-keys.ts';
 import { parseConfig } from '../core/tenant-config.ts';
-import { BUCKETS } from '../local/topology.ts';
+import { publishDirectly } from '../local/seed.ts';
 import { startTwin } from '../local/twin.ts';
 import type { BurstOptions, BurstResult } from './support/burst-client.ts';
 import { photoLike } from './support/photo.ts';
@@ -49,7 +47,7 @@ export async function runCoalescing(options: CoalescingOptions): Promise<BenchRe
   try {
     const upload = async () => {
       const imageId = `photo-${images++}`;
-      await twin.s3Client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: originalKey({ tenant: 'shop', imageId }), Body: jpeg }));
+      await publishDirectly(twin.s3Client, { tenant: 'shop', imageId }, jpeg);
       return `${twin.edgeUrl}/img/shop/${imageId}?${COLD_QUERY}`;
     };
     const warmUrl = await upload();

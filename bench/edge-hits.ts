@@ -3,10 +3,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { originalKey } from '../core/object-keys.ts';
 import { parseConfig } from '../core/tenant-config.ts';
-import { BUCKETS } from '../local/topology.ts';
+import { publishDirectly } from '../local/seed.ts';
 import { startTwin } from '../local/twin.ts';
 import { findLoadGenerator, type Load } from './support/http-load.ts';
 import { photoLike } from './support/photo.ts';
@@ -50,7 +48,7 @@ export async function runEdgeHits(options: EdgeHitsOptions): Promise<BenchResult
   });
   try {
     const { jpeg } = await photoLike(2000, 1500);
-    await twin.s3Client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: originalKey({ tenant: 'shop', imageId: 'hot' }), Body: jpeg }));
+    await publishDirectly(twin.s3Client, { tenant: 'shop', imageId: 'hot' }, jpeg);
     // The variant nearest 40 KB, fetched twice so the second is a cache hit.
     for (const query of ['w=480&fmt=webp', 'w=640&fmt=webp', 'w=768&fmt=webp', 'w=480&fmt=jpeg', 'w=640&fmt=jpeg']) {
       const url = `${twin.edgeUrl}/img/shop/hot?${query}`;

@@ -1,17 +1,18 @@
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import type { CloudFrontResultResponse } from 'aws-lambda';
 import { Jimp } from 'jimp';
 import sharp from 'sharp';
-import { originalKey, variantKey } from '../core/object-keys.ts';
+import { variantKey } from '../core/object-keys.ts';
 import { parseConfig } from '../core/tenant-config.ts';
 import { variantQuery, type VariantSpec } from '../core/variant.ts';
 import { createOriginRequestHandler } from '../edge-fallback/origin-request/handler.ts';
 import { DEFAULT_RENDER_LIMITS, renderVariant } from '../edge-fallback/origin-request/render.ts';
 import { originRequestEvent } from '../local/edge/origin-event.ts';
 import { BUCKETS, ORIGIN_GROUP, localOriginRequestConfig } from '../local/topology.ts';
+import { publishDirectly } from '../local/seed.ts';
 import { startTwin } from '../local/twin.ts';
 import { photoLike } from './support/photo.ts';
 import { goal, type BenchResult } from './support/report.ts';
@@ -60,7 +61,7 @@ export async function runMissPath(options: MissPathOptions): Promise<BenchResult
     'tjbench full decode': [],
   };
   try {
-    await twin.s3Client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: originalKey(IMAGE), Body: original }));
+    await publishDirectly(twin.s3Client, IMAGE, original);
     const handler = createOriginRequestHandler(localOriginRequestConfig(CONFIG, twin.endpoints, 'SILENT'));
     const limits = { ...DEFAULT_RENDER_LIMITS, maxDimension: 2560 };
     const miss = async (format: 'webp' | 'jpeg') => {

@@ -10,7 +10,7 @@ import { INVALIDATION_QUOTAS } from '../local/edge/invalidations.ts';
 import { LOCAL_DISTRIBUTION_ID, startTwin } from '../local/twin.ts';
 import { checkInvalidation, invalidateImage } from '../tasks/invalidate-image/invalidate-image.ts';
 import type { Invalidation, TakedownItem } from '../tasks/shared/takedown-state.ts';
-import { INVALIDATION_POLL, WILDCARD_INVALIDATIONS_IN_PROGRESS } from '../workflows/takedown-batch.ts';
+import { DEFAULT_INVALIDATION_DEADLINE, INVALIDATION_POLL, WILDCARD_INVALIDATIONS_IN_PROGRESS } from '../workflows/takedown-batch.ts';
 import { goal, type BenchResult } from './support/report.ts';
 
 export interface TakedownFanoutOptions {
@@ -45,7 +45,8 @@ export async function runTakedownFanout(options: TakedownFanoutOptions): Promise
   const dataDir = await mkdtemp(join(tmpdir(), 'pictor-bench-takedown-'));
   const twin = await startTwin({ config: parseConfig({ tenants: { shop: {} } }), dataDir, logLevel: 'SILENT', pipeline: false, invalidationDelayMs: options.completionDelayMs });
   const cloudfront = new CloudFrontClient({ region: 'us-east-1', endpoint: twin.controlUrl });
-  const deps = { cloudfront, distributionId: LOCAL_DISTRIBUTION_ID };
+  // The deadline is TakedownBatch's default, in the run's scaled time.
+  const deps = { cloudfront, distributionId: LOCAL_DISTRIBUTION_ID, deadlineSeconds: Math.ceil(DEFAULT_INVALIDATION_DEADLINE.toSeconds() * scale), now: () => new Date() };
   const items: TakedownItem[] = Array.from({ length: options.images }, (_, i) => ({ tenant: 'shop', imageId: `img-${String(i).padStart(6, '0')}`, reason: 'dmca', requester: 'bench@example.com' }));
   const given: string[] = [];
   let calls = 0;

@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   SignatureRequired: { status: 403, expose: true },
   SignatureExpired: { status: 403, expose: true },
   SignatureInvalid: { status: 403, expose: true },
+  SignatureLifetimeExceeded: { status: 403, expose: true },
   NotFound: { status: 404, expose: true },
   MethodNotAllowed: { status: 405, expose: true },
   ImageTooLarge: { status: 413, expose: true },
@@ -29,6 +30,7 @@ export const ERROR_CODES = {
  */
 export const PIPELINE_ERROR_CODES = {
   TooManyInvalidationsInProgress: { status: 503, expose: false },
+  InvalidationTimedOut: { status: 504, expose: false },
   TakedownUnverified: { status: 500, expose: false },
   TakedownIncomplete: { status: 500, expose: false },
   TooManyFailures: { status: 500, expose: false },

@@ -16,6 +16,13 @@ import { fail, type Result } from './error-codes.ts';
  * empty segments) is an InvalidPath; anything outside `/img/` is NotFound.
  */
 export const PATH_PREFIX = '/img/';
+
+/**
+ * Where the viewer function sends a request for a tenant that does not exist, so
+ * that the origin answers it exactly as it answers a missing image, and every such
+ * request shares one cache key. Outside the grammar: no image can live there.
+ */
+export const NOT_FOUND_PATH = PATH_PREFIX + '_not-found';
 const TENANT = /^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$/;
 const IMAGE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 const VERSION = /^v[1-9][0-9]{0,8}$/;
@@ -48,9 +55,14 @@ export function parseImagePath(uri: string): Result<{ path: ImagePath }> {
     return fail('InvalidPath', 'Invalid image id: use 1 to 128 of A-Z a-z 0-9 _ -, starting with a letter or digit.');
   }
   if (segments.length === 2) return { ok: true, path: { tenant: tenant, imageId: imageId } };
-  const version = segments[2] as string;
-  if (!VERSION.test(version)) return fail('InvalidPath', 'Invalid version in path: expected v1, v2, ...');
-  return { ok: true, path: { tenant: tenant, imageId: imageId, version: parseInt(version.slice(1), 10) } };
+  const version = parseVersion(segments[2] as string);
+  if (version === null) return fail('InvalidPath', 'Invalid version in path: expected v1, v2, ...');
+  return { ok: true, path: { tenant: tenant, imageId: imageId, version: version } };
+}
+
+/** The number of a version segment such as `v3`; null for anything else. */
+export function parseVersion(segment: string): number | null {
+  return VERSION.test(segment) ? parseInt(segment.slice(1), 10) : null;
 }
 
 export function formatImagePath(path: ImagePath): string {

@@ -5,6 +5,7 @@ import { normalizeQuery, snapUp, type QueryPairs } from './normalize.ts';
 import { policyOf } from './tenant-config.ts';
 import { TEST_CONFIG, CHROME_ACCEPT } from '../test/support/tenants.ts';
 import { VIEWER_CASES } from '../test/support/viewer-cases.ts';
+import { NOT_FOUND_PATH } from './image-path.ts';
 import { runViewerSource } from '../test/support/run-viewer.ts';
 import { edgeStoreEntries } from './tenant-config.ts';
 import { viewerEvent } from '../test/support/viewer-cases.ts';
@@ -28,6 +29,8 @@ describe('viewer cases, through core', () => {
       const out = await runViewerSource(viewerEvent(c), store);
       if ('query' in c.expect) {
         assert.equal((out as { querystring: unknown }).querystring, c.expect.query);
+      } else if ('notFound' in c.expect) {
+        assert.deepEqual([(out as { uri: string }).uri, (out as { querystring: unknown }).querystring], [NOT_FOUND_PATH, '']);
       } else {
         const response = out as { statusCode: number; body: { data: string } };
         assert.equal(response.statusCode, c.expect.status);

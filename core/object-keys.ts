@@ -6,26 +6,38 @@ import { variantName, type VariantSpec } from './variant.ts';
  * anything else a client sends. Every key carries the tenant as a whole segment,
  * so IAM can scope a role to one tenant's prefix.
  *
- * Originals bucket:
- * - `{tenant}/{imageId}`: where a tenant uploads (and re-uploads) an original;
- * - `_versions/{tenant}/{imageId}/v{n}`: the snapshot published as version n;
+ * Originals bucket (replicated):
+ * - `{tenant}/{imageId}`: where a tenant uploads (and re-uploads) an original. Nothing
+ *   is ever served from it: an upload is only a candidate until RenderOnUpload publishes it;
+ * - `_versions/{tenant}/{imageId}/v{n}`: the bytes published as version n;
+ * - `_published/{tenant}/{imageId}`: the pointer to the latest published version,
+ *   which unversioned URLs resolve through (its number is in the object's metadata);
  * - `_quarantine/{tenant}/{imageId}/{sequencer}`: an upload that was rejected.
- * The `_` prefix cannot start a tenant id, so system keys never look like uploads.
  *
- * Variants bucket: `{tenant}/{imageId}/{v{n} | latest}/{variant name}`.
+ * Variants bucket:
+ * - `{tenant}/{imageId}/v{n}/{variant name}`: variants of published version n;
+ * - `{tenant}/{imageId}/latest/{variant name}`: variants of the latest published version;
+ * - `_staging/{tenant}/{imageId}/v{n}/…`: what a render wrote before publishing decided
+ *   on it. Nothing is served from here; publishing copies it into place.
+ *
+ * The `_` prefix cannot start a tenant id, so system keys never look like uploads.
  */
 export const SYSTEM_PREFIX = '_';
 export const SNAPSHOT_PREFIX = SYSTEM_PREFIX + 'versions/';
+export const PUBLISHED_PREFIX = SYSTEM_PREFIX + 'published/';
 export const QUARANTINE_PREFIX = SYSTEM_PREFIX + 'quarantine/';
+export const STAGING_PREFIX = SYSTEM_PREFIX + 'staging/';
 
 /**
- * The object tag on a version's variants and snapshot from render until publish.
- * A version that is never published keeps it, and a lifecycle rule expires it.
+ * The user metadata on the published pointer that holds its version number; S3
+ * answers a HEAD with it as the `x-amz-meta-pictor-version` header.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html#UserMetadata
  */
-export const UNPUBLISHED_TAG: { readonly [key: string]: string } = { 'pictor-state': 'unpublished' };
-export const PUBLISHED_TAG: { readonly [key: string]: string } = { 'pictor-state': 'published' };
+export const PUBLISHED_VERSION_METADATA = 'pictor-version';
 
-export function uploadKey(path: Pick<ImagePath, 'tenant' | 'imageId'>): string {
+type Image = Pick<ImagePath, 'tenant' | 'imageId'>;
+
+export function uploadKey(path: Image): string {
   return path.tenant + '/' + path.imageId;
 }
 
@@ -36,24 +48,21 @@ export function parseUploadKey(key: string): { tenant: string; imageId: string }
   return { tenant: parts[0] as string, imageId: parts[1] as string };
 }
 
-export function snapshotKey(path: Pick<ImagePath, 'tenant' | 'imageId'>, version: number): string {
+/** The bytes a published version renders from. */
+export function snapshotKey(path: Image, version: number): string {
   return SNAPSHOT_PREFIX + uploadKey(path) + '/v' + version;
 }
 
-export function quarantineKey(path: Pick<ImagePath, 'tenant' | 'imageId'>, sequencer: string): string {
+/** The pointer to the latest published version. */
+export function publishedKey(path: Image): string {
+  return PUBLISHED_PREFIX + uploadKey(path);
+}
+
+export function quarantineKey(path: Image, sequencer: string): string {
   return QUARANTINE_PREFIX + uploadKey(path) + '/' + sequencer;
 }
 
-/**
- * The original a URL renders from: the upload itself for unversioned URLs, the
- * published snapshot for versioned ones. An unpublished version is simply absent
- * (a 404), never today's bytes marked immutable.
- */
-export function originalKey(path: ImagePath): string {
-  return path.version === undefined ? uploadKey(path) : snapshotKey(path, path.version);
-}
-
-/** Unversioned requests read and write the `latest` generation. */
+/** Unversioned requests read and write the `latest` generation; versioned ones their version's. */
 export function variantKey(path: ImagePath, spec: VariantSpec): string {
   return variantPrefix(path) + variantName(spec);
 }
@@ -61,4 +70,19 @@ export function variantKey(path: ImagePath, spec: VariantSpec): string {
 /** Every variant of one generation, for listing and deleting. */
 export function variantPrefix(path: ImagePath): string {
   return uploadKey(path) + '/' + (path.version === undefined ? 'latest' : 'v' + path.version) + '/';
+}
+
+/** Where a render stages a variant of a version that is not published yet: the final key, under `_staging/`. */
+export function stagedKey(key: string): string {
+  return STAGING_PREFIX + key;
+}
+
+/** Everything staged for one version, in the variants bucket. */
+export function stagingPrefix(path: Image, version: number): string {
+  return stagedKey(variantPrefix({ tenant: path.tenant, imageId: path.imageId, version: version }));
+}
+
+/** The staged copy of the bytes a version was rendered from (no variant name lacks a dot). */
+export function stagedOriginalKey(path: Image, version: number): string {
+  return stagingPrefix(path, version) + 'original';
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { auditKey, derivativeUrl, invalidationPath, originalPrefixes, variantsPrefix } from './takedown.ts';
+import { auditKey, derivativeUrls, invalidationPath, originalPrefixes, variantPrefixes } from './takedown.ts';
 import { parseVariantName, variantName, type VariantSpec } from './variant.ts';
 
 describe('takedown paths and keys', () => {
@@ -13,13 +13,13 @@ describe('takedown paths and keys', () => {
     }
   });
 
-  it('maps stored variant keys back to the URLs the edge cached them under', () => {
-    assert.equal(derivativeUrl('shop/sku-42/v3/w320_q75.webp'), '/img/shop/sku-42/v3?fmt=webp&q=75&w=320');
-    assert.equal(derivativeUrl('shop/sku-42/latest/w640_h480_cover_q80.legacy'), '/img/shop/sku-42?fit=cover&fmt=legacy&h=480&q=80&w=640');
-    assert.equal(derivativeUrl('shop/sku-42/latest/full.png'), '/img/shop/sku-42?fmt=png');
-    for (const bad of ['shop/sku-42/v0/w320.webp', 'shop/sku-42/v3/w320.gif', 'shop/sku-42/w320.webp', 'shop/sku-42/v3/x1.webp']) {
-      assert.equal(derivativeUrl(bad), null, bad);
-    }
+  it('maps stored variant keys back to every URL the edge may have cached them under', () => {
+    // A version's variants were also the unversioned URL's while that version was the latest.
+    assert.deepEqual(derivativeUrls('shop/sku-42/v3/w320_q75.webp'), ['/img/shop/sku-42/v3?fmt=webp&q=75&w=320', '/img/shop/sku-42?fmt=webp&q=75&w=320']);
+    assert.deepEqual(derivativeUrls('shop/sku-42/latest/w640_h480_cover_q80.legacy'), ['/img/shop/sku-42?fit=cover&fmt=legacy&h=480&q=80&w=640']);
+    assert.deepEqual(derivativeUrls('shop/sku-42/latest/full.png'), ['/img/shop/sku-42?fmt=png']);
+    const never = ['shop/sku-42/v0/w320.webp', 'shop/sku-42/v3/w320.gif', 'shop/sku-42/w320.webp', 'shop/sku-42/v3/x1.webp', 'shop/sku-42/v0123456789/w320.webp', '_staging/shop/sku-42/v3/w320.webp'];
+    for (const bad of never) assert.deepEqual(derivativeUrls(bad), [], bad);
   });
 
   it('parses exactly the names variantName writes', () => {
@@ -38,13 +38,14 @@ describe('takedown paths and keys', () => {
     assert.equal(parseVariantName('q75_w320.webp'), null, 'a non-canonical order is not a name Pictor writes');
   });
 
-  it('keeps the upload, its snapshots and its quarantined copies, and no neighbour', () => {
-    assert.deepEqual(originalPrefixes({ tenant: 'shop', imageId: 'a' }), ['shop/a', '_versions/shop/a/', '_quarantine/shop/a/']);
+  it('keeps the upload, its pointer, its snapshots, its quarantined copies and what was staged, and no neighbour', () => {
+    assert.deepEqual(originalPrefixes({ tenant: 'shop', imageId: 'a' }), ['shop/a', '_published/shop/a', '_versions/shop/a/', '_quarantine/shop/a/']);
+    assert.deepEqual(variantPrefixes({ tenant: 'shop', imageId: 'a' }), ['shop/a/', '_staging/shop/a/']);
     assert.equal(auditKey('b-1', { tenant: 'shop', imageId: 'a' }), 'takedowns/shop/a/b-1.json');
     // An empty or partial id would be a prefix of the whole tenant's keys.
     for (const imageId of ['', 'a/b', '../x']) {
       assert.throws(() => originalPrefixes({ tenant: 'shop', imageId }), /not a whole image id/);
-      assert.throws(() => variantsPrefix({ tenant: 'shop', imageId }), /not a whole image id/);
+      assert.throws(() => variantPrefixes({ tenant: 'shop', imageId }), /not a whole image id/);
     }
   });
 });

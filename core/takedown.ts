@@ -1,5 +1,6 @@
-import { formatImagePath, isImageId, isTenantId, type ImagePath } from './image-path.ts';
-import { SYSTEM_PREFIX, uploadKey } from './object-keys.ts';
+import { PictorError } from './errors.ts';
+import { formatImagePath, isImageId, isTenantId, parseVersion, type ImagePath } from './image-path.ts';
+import { publishedKey, QUARANTINE_PREFIX, SNAPSHOT_PREFIX, STAGING_PREFIX, uploadKey } from './object-keys.ts';
 import { parseVariantName, variantQuery } from './variant.ts';
 
 type Image = Pick<ImagePath, 'tenant' | 'imageId'>;
@@ -18,34 +19,45 @@ export function invalidationPath(image: Image): string {
   return formatImagePath(image) + '*';
 }
 
-/** Where each bucket keeps an image's objects, as prefixes to list (an exact key ends without `/`). */
+/**
+ * Where the originals bucket keeps an image's objects, as prefixes to list (an
+ * exact key ends without `/`): the upload, the published pointer, the snapshots
+ * and the quarantined copies.
+ */
 export function originalPrefixes(image: Image): string[] {
   const key = wholeImageKey(image);
-  return [key, SYSTEM_PREFIX + 'versions/' + key + '/', SYSTEM_PREFIX + 'quarantine/' + key + '/'];
+  return [key, publishedKey(image), SNAPSHOT_PREFIX + key + '/', QUARANTINE_PREFIX + key + '/'];
 }
 
-export function variantsPrefix(image: Image): string {
-  return wholeImageKey(image) + '/';
+/** Where the variants bucket keeps an image's objects: its variants, and what a render staged. */
+export function variantPrefixes(image: Image): string[] {
+  const key = wholeImageKey(image) + '/';
+  return [key, STAGING_PREFIX + key];
 }
 
 /** Erasing works on prefixes: an empty or malformed id would reach other images' keys. */
 function wholeImageKey(image: Image): string {
-  if (!isTenantId(image.tenant) || !isImageId(image.imageId)) throw new Error(`Refusing to erase under '${image.tenant}/${image.imageId}': not a whole image id.`);
+  if (!isTenantId(image.tenant) || !isImageId(image.imageId)) {
+    throw new PictorError('InvalidEvent', `Refusing to erase under '${image.tenant}/${image.imageId}': not a whole image id.`);
+  }
   return uploadKey(image);
 }
 
 /**
- * The URL a stored variant was served at: path, then the canonical query the
- * edge would have keyed it on. Null for keys outside the variant layout.
+ * The URLs a stored variant was served at: its version's URL, and the
+ * unversioned one, which serves each version while it is the latest. Empty for
+ * keys outside the variant layout (staged objects were never served).
  */
-export function derivativeUrl(variantKey: string): string | null {
+export function derivativeUrls(variantKey: string): string[] {
   const parts = variantKey.split('/');
-  if (parts.length !== 4) return null;
+  if (parts.length !== 4) return [];
   const [tenant, imageId, generation, name] = parts as [string, string, string, string];
   const spec = parseVariantName(name);
-  const version = /^v[1-9][0-9]*$/.test(generation) ? parseInt(generation.slice(1), 10) : undefined;
-  if (!spec || (generation !== 'latest' && version === undefined)) return null;
-  return formatImagePath({ tenant, imageId, version }) + '?' + variantQuery(spec);
+  const version = parseVersion(generation);
+  if (!spec || !isTenantId(tenant) || !isImageId(imageId) || (generation !== 'latest' && version === null)) return [];
+  const query = '?' + variantQuery(spec);
+  const latest = formatImagePath({ tenant, imageId }) + query;
+  return version === null ? [latest] : [formatImagePath({ tenant, imageId, version }) + query, latest];
 }
 
 /** The audit record of one image in one takedown batch: written once, never replaced. */

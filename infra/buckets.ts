@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { SNAPSHOT_PREFIX, UNPUBLISHED_TAG } from '../core/object-keys.ts';
+import { STAGING_PREFIX } from '../core/object-keys.ts';
 
 /** Every Pictor bucket: private, encrypted, TLS only, kept when its stack is deleted. */
 export const PRIVATE_BUCKET = {
@@ -13,24 +13,28 @@ export const PRIVATE_BUCKET = {
 export const ABORT_INCOMPLETE_UPLOADS: s3.LifecycleRule = { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) };
 
 export interface OriginalsLifecycle {
-  /** @default 7 days */
-  readonly unpublished?: Duration;
   /** @default 30 days */
   readonly noncurrent?: Duration;
 }
 
 /**
  * The originals' lifecycle, in the primary bucket and in each replica, since
- * lifecycle actions are not replicated: replaced uploads' old bytes expire, and so
- * do snapshots of versions that were never published (render tags them, publish untags them).
+ * lifecycle actions are not replicated: replaced uploads' old bytes expire.
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html
  */
 export function originalsLifecycle(options: OriginalsLifecycle = {}): s3.LifecycleRule[] {
   return [
     ABORT_INCOMPLETE_UPLOADS,
     { id: 'expire-replaced-originals', noncurrentVersionExpiration: options.noncurrent ?? Duration.days(30), expiredObjectDeleteMarker: true },
-    { id: 'expire-unpublished-snapshots', prefix: SNAPSHOT_PREFIX, tagFilters: UNPUBLISHED_TAG, expiration: options.unpublished ?? Duration.days(7) },
   ];
+}
+
+/**
+ * The variants' lifecycle: what a render staged for a version that was never
+ * published (its run failed for good, or a newer upload won) expires.
+ */
+export function variantsLifecycle(unpublished: Duration = Duration.days(7)): s3.LifecycleRule[] {
+  return [ABORT_INCOMPLETE_UPLOADS, { id: 'expire-unpublished-staging', prefix: STAGING_PREFIX, expiration: unpublished }];
 }
 
 /** Server access logs, kept a year. The target must be in its buckets' region. https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html */

@@ -9,8 +9,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { PRIVATE_CACHE_CONTROL } from '../core/cache-control.ts';
+import { formatImagePath } from '../core/image-path.ts';
 import { VARIANT_PARAMS } from '../core/normalize.ts';
-import { QUARANTINE_PREFIX } from '../core/object-keys.ts';
+import { HSTS_MAX_AGE, IMAGE_CONTENT_SECURITY_POLICY } from '../core/security-headers.ts';
+import { PUBLISHED_PREFIX, SNAPSHOT_PREFIX, STAGING_PREFIX } from '../core/object-keys.ts';
 import { edgeStoreEntries, type PictorConfig } from '../core/tenant-config.ts';
 import { originRequestConfig, VARIANTS_ORIGIN_HEADER } from '../edge-fallback/origin-request/handler.ts';
 import { s3OriginDomain } from '../edge-fallback/origin-request/s3-adapters.ts';
@@ -109,6 +112,10 @@ export class ImageEdge extends Construct {
   readonly webAcl: wafv2.CfnWebACL;
   readonly logs: s3.Bucket;
   readonly cachePolicy: cloudfront.CachePolicy;
+  /** The security headers on every response CloudFront serves. */
+  readonly responseHeadersPolicy: cloudfront.ResponseHeadersPolicy;
+  /** The same, plus a Cache-Control no shared cache may store, for tenants that require signed URLs. */
+  readonly privateResponseHeadersPolicy: cloudfront.ResponseHeadersPolicy;
   /** The identity CloudFront fetches re-pointed variants as: the variants bucket must grant it s3:GetObject. */
   readonly originAccessIdentity: cloudfront.OriginAccessIdentity;
 
@@ -174,18 +181,45 @@ export class ImageEdge extends Construct {
       fallbackOrigin: bucketOrigin('Failover', props.failover, props.failover.region),
       fallbackStatusCodes: FAILOVER_STATUSES,
     });
-    const behavior = (policy: cloudfront.ICachePolicy): cloudfront.BehaviorOptions => ({
+    // AWS documents that a response headers policy covers what CloudFront serves from its cache and from the
+    // origin; the edge functions' own responses carry the same headers (core/security-headers.ts).
+    // https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/modifying-response-headers.html
+    const securityHeadersBehavior: cloudfront.ResponseSecurityHeadersBehavior = {
+      contentTypeOptions: { override: true },
+      contentSecurityPolicy: { contentSecurityPolicy: IMAGE_CONTENT_SECURITY_POLICY, override: true },
+      strictTransportSecurity: { accessControlMaxAge: Duration.seconds(HSTS_MAX_AGE), includeSubdomains: false, override: true },
+    };
+    this.responseHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      comment: 'Pictor: security headers on every response',
+      securityHeadersBehavior,
+    });
+    // The viewer's Cache-Control only: CloudFront itself still caches by the origin's.
+    this.privateResponseHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'PrivateTenantHeaders', {
+      comment: 'Pictor: tenants with signed URLs; no shared cache between CloudFront and the viewer may store a response',
+      securityHeadersBehavior,
+      customHeadersBehavior: { customHeaders: [{ header: 'Cache-Control', value: PRIVATE_CACHE_CONTROL, override: true }] },
+    });
+    const behavior = (policy: cloudfront.ICachePolicy, headers: cloudfront.IResponseHeadersPolicy): cloudfront.BehaviorOptions => ({
       origin: originGroup,
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
       allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
       cachedMethods: cloudfront.CachedMethods.CACHE_GET_HEAD,
       cachePolicy: policy,
       originRequestPolicy,
+      responseHeadersPolicy: headers,
       // Images are compressed already.
       compress: false,
       functionAssociations: [{ function: this.viewerRequest, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
       edgeLambdas: [{ functionVersion: this.originRequest.currentVersion, eventType: cloudfront.LambdaEdgeEventType.ORIGIN_REQUEST }],
     });
+    // A behaviour of its own for each tenant that is takedown-eligible (a short edge TTL) or private (private viewer headers).
+    const eligible = new Set(props.takedownEligible ?? []);
+    const tenantBehaviors = Object.fromEntries(
+      tenantsWithOwnBehavior(props.tenants, props.takedownEligible).map((tenant) => [
+        `${formatImagePath({ tenant, imageId: '' })}*`,
+        behavior(eligible.has(tenant) ? shortCache : this.cachePolicy, props.tenants.tenants[tenant]!.signing.required ? this.privateResponseHeadersPolicy : this.responseHeadersPolicy),
+      ]),
+    );
 
     this.webAcl = webAcl(this, props);
     this.logs = new s3.Bucket(this, 'Logs', {
@@ -197,8 +231,8 @@ export class ImageEdge extends Construct {
 
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: 'Pictor image delivery',
-      defaultBehavior: behavior(this.cachePolicy),
-      additionalBehaviors: Object.fromEntries((props.takedownEligible ?? []).map((tenant) => [`/img/${tenant}/*`, behavior(shortCache)])),
+      defaultBehavior: behavior(this.cachePolicy, this.responseHeadersPolicy),
+      additionalBehaviors: tenantBehaviors,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       // A TLS policy applies to a custom certificate only; CloudFront's own is fixed.
       minimumProtocolVersion: props.domain ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
@@ -227,6 +261,12 @@ export class ImageEdge extends Construct {
   }
 }
 
+/** The tenants that need a cache behaviour of their own: takedown-eligible ones, and those that require signed URLs. */
+export function tenantsWithOwnBehavior(tenants: PictorConfig, takedownEligible: readonly string[] = []): string[] {
+  const signed = Object.keys(tenants.tenants).filter((tenant) => tenants.tenants[tenant]!.signing.required);
+  return [...new Set([...takedownEligible, ...signed])].sort();
+}
+
 function cachePolicy(scope: Construct, id: string, comment: string, maxTtl: Duration): cloudfront.CachePolicy {
   return new cloudfront.CachePolicy(scope, id, {
     comment,
@@ -244,9 +284,11 @@ function cachePolicy(scope: Construct, id: string, comment: string, maxTtl: Dura
 }
 
 /**
- * The transform role: read originals (never quarantined uploads) in the primary
- * and the replica, read and write variants, write its own logs in any region
- * Lambda@Edge runs in. No ListBucket, so a missing key is a 403 (handled as absent).
+ * The transform role: read published originals (snapshots and the published
+ * pointers; never an upload that was not published, nor a quarantined one) in the
+ * primary and the replica, read, write and withdraw variants (never staged ones),
+ * write its own logs in any region Lambda@Edge runs in. No ListBucket, so a
+ * missing key is a 403 (handled as absent).
  */
 function edgeRole(scope: Construct, props: ImageEdgeProps): iam.Role {
   const partition = Stack.of(scope).partition;
@@ -254,9 +296,9 @@ function edgeRole(scope: Construct, props: ImageEdgeProps): iam.Role {
   const originals = [props.originals, props.failover];
   const transform = new iam.PolicyDocument({
     statements: [
-      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: originals.map((o) => objects(o, '*')) }),
-      new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['s3:*'], resources: originals.map((o) => objects(o, `${QUARANTINE_PREFIX}*`)) }),
-      new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [objects(props.variants, '*')] }),
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: originals.flatMap((o) => [objects(o, `${SNAPSHOT_PREFIX}*`), objects(o, `${PUBLISHED_PREFIX}*`)]) }),
+      new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [objects(props.variants, '*')] }),
+      new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['s3:*'], resources: [objects(props.variants, `${STAGING_PREFIX}*`)] }),
       // Lambda@Edge logs in the region that ran it, to /aws/lambda/us-east-1.{function}.
       new iam.PolicyStatement({
         actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -265,7 +307,7 @@ function edgeRole(scope: Construct, props: ImageEdgeProps): iam.Role {
     ],
   });
   const role = new iam.Role(scope, 'OriginRequestRole', {
-    description: 'Pictor Lambda@Edge: originals read, variants read and write',
+    description: 'Pictor Lambda@Edge: published originals read, variants read and write',
     assumedBy: new iam.CompositePrincipal(new iam.ServicePrincipal('lambda.amazonaws.com'), new iam.ServicePrincipal('edgelambda.amazonaws.com')),
     inlinePolicies: { transform },
   });

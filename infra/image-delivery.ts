@@ -3,7 +3,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { parseConfig, type PictorConfig, type TenantConfig } from '../core/tenant-config.ts';
 import { ACCESS_LOG_RETENTION, originalsLifecycle, PRIVATE_BUCKET } from './buckets.ts';
-import { ImageEdge, ORIGIN_REQUEST_MEMORY, type BucketLocation, type CustomDomain, type WafLimits } from './edge.ts';
+import { ImageEdge, ORIGIN_REQUEST_MEMORY, tenantsWithOwnBehavior, type BucketLocation, type CustomDomain, type WafLimits } from './edge.ts';
 import { MAX_REFERER_PATTERNS } from './hotlinking.ts';
 import { EdgeAlarms, type EdgeAlarmsProps } from './observability.ts';
 import { PipelineStack } from './pipeline-stack.ts';
@@ -72,6 +72,12 @@ export interface ImageDeliveryProps {
    * @default 7 years
    */
   readonly auditRetention?: Duration;
+  /**
+   * How long a takedown waits for its CloudFront invalidation before the image
+   * fails as InvalidationTimedOut, which its audit record and the batch report.
+   * @default 30 minutes; at most 6 hours
+   */
+  readonly invalidationDeadline?: Duration;
 }
 
 /**
@@ -139,6 +145,7 @@ export class ImageDelivery extends Construct {
       originRequest: { functionName: this.edge.originRequest.functionName, memoryMb: ORIGIN_REQUEST_MEMORY },
       variantsReader: this.edge.originAccessIdentity.cloudFrontOriginAccessIdentityS3CanonicalUserId,
       auditRetention: props.auditRetention,
+      invalidationDeadline: props.invalidationDeadline,
     });
     // Replication needs its destinations to exist and be versioned first.
     for (const replica of this.replicaStacks) this.pipelineStack.addStackDependency(replica);
@@ -207,7 +214,10 @@ function validateProps(props: ImageDeliveryProps, resolved: ResolvedRegions): vo
   if (props.waf?.managedRuleGroups?.length === 0) problems.push('waf.managedRuleGroups: leave it out for the defaults; an empty list turns off the managed protections.');
   const eligible = props.takedownEligibleTenants ?? [];
   for (const tenant of eligible) if (!Object.hasOwn(props.tenants.tenants, tenant)) problems.push(`takedownEligibleTenants: ${tenant} is not one of the tenants.`);
-  if (eligible.length > MAX_EXTRA_BEHAVIORS) problems.push(`takedownEligibleTenants: at most ${MAX_EXTRA_BEHAVIORS} (CloudFront's 25 cache behaviours); ask AWS for a higher quota first.`);
+  const own = tenantsWithOwnBehavior(props.tenants, eligible.filter((t) => Object.hasOwn(props.tenants.tenants, t)));
+  if (own.length > MAX_EXTRA_BEHAVIORS) {
+    problems.push(`takedownEligibleTenants and tenants with signing.required: ${own.length} tenants need a cache behaviour of their own, at most ${MAX_EXTRA_BEHAVIORS} fit (CloudFront's 25 cache behaviours); ask AWS for a higher quota first.`);
+  }
   if (props.domain && props.domain.names.length === 0) problems.push('domain.names: name at least one domain the certificate covers, or leave domain out.');
   if (problems.length > 0) throw new Error(`Invalid ImageDelivery props:\n  ${problems.join('\n  ')}`);
 }

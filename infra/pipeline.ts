@@ -7,14 +7,14 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { SNAPSHOT_PREFIX, SYSTEM_PREFIX, UNPUBLISHED_TAG } from '../core/object-keys.ts';
+import { PUBLISHED_PREFIX, SNAPSHOT_PREFIX, STAGING_PREFIX, SYSTEM_PREFIX } from '../core/object-keys.ts';
 import { withoutSigningKeys, type PictorConfig } from '../core/tenant-config.ts';
 import { PICTOR_SOURCE } from '../events/schemas/pictor-events.ts';
 import { RenderOnUpload } from '../workflows/render-on-upload.ts';
-import { TakedownBatch } from '../workflows/takedown-batch.ts';
+import { DEFAULT_INVALIDATION_DEADLINE, MAX_INVALIDATION_DEADLINE, TakedownBatch } from '../workflows/takedown-batch.ts';
 import { CatalogueRerender } from '../workflows/catalogue-rerender.ts';
 import { taskEntry } from './bundle.ts';
-import { ABORT_INCOMPLETE_UPLOADS, ACCESS_LOG_RETENTION, originalsLifecycle, PRIVATE_BUCKET } from './buckets.ts';
+import { ACCESS_LOG_RETENTION, originalsLifecycle, PRIVATE_BUCKET, variantsLifecycle } from './buckets.ts';
 import { bundledCode } from './lambda-code.ts';
 import { acknowledge, acknowledgeWildcards, policyResources } from './nag.ts';
 
@@ -24,6 +24,7 @@ export const TASKS = [
   'render-variants',
   'publish-version',
   'quarantine-original',
+  'discard-upload',
   'accept-takedown',
   'inventory-image',
   'erase-objects',
@@ -69,11 +70,17 @@ export interface PipelineProps {
    */
   readonly bucketNames?: PipelineBucketNames;
   /**
-   * How long the objects of a version that was rendered but never published (its
-   * run failed, or a newer upload won) are kept before a lifecycle rule deletes them.
+   * How long what a render staged for a version that was never published (its
+   * run failed for good, or a newer upload won) is kept before a lifecycle rule deletes it.
    * @default 7 days
    */
   readonly unpublishedRetention?: Duration;
+  /**
+   * How long a takedown waits for its CloudFront invalidation to complete before
+   * the image fails as InvalidationTimedOut (its audit record and the batch say so).
+   * @default 30 minutes; at most 6 hours
+   */
+  readonly invalidationDeadline?: Duration;
   /**
    * How long a replaced original's old bytes (a noncurrent version) are kept, to undo an upload.
    * @default 30 days
@@ -130,6 +137,10 @@ export class Pipeline extends Construct {
       lifecycleRules: [ACCESS_LOG_RETENTION],
     });
     const unpublished = props.unpublishedRetention ?? Duration.days(7);
+    const invalidationDeadline = props.invalidationDeadline ?? DEFAULT_INVALIDATION_DEADLINE;
+    if (invalidationDeadline.toSeconds() < 1 || invalidationDeadline.toSeconds() > MAX_INVALIDATION_DEADLINE.toSeconds()) {
+      throw new Error(`invalidationDeadline must be from 1 second to ${MAX_INVALIDATION_DEADLINE.toHours()} hours, not ${invalidationDeadline.toHumanString()}: each poll takes room in the takedown's execution history.`);
+    }
     const replicas = (props.replicas ?? []).map((r, i) => s3.Bucket.fromBucketAttributes(this, `Replica${i}`, { bucketName: r.bucketName, region: r.region }));
     this.originals = new s3.Bucket(this, 'Originals', {
       ...secure,
@@ -138,7 +149,7 @@ export class Pipeline extends Construct {
       versioned: true,
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'originals/',
-      lifecycleRules: originalsLifecycle({ unpublished, noncurrent: props.noncurrentRetention }),
+      lifecycleRules: originalsLifecycle({ noncurrent: props.noncurrentRetention }),
       // Every upload and delete reaches the replicas, so a failover serves what the primary would,
       // and a takedown's delete markers follow. https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-marker-replication.html
       replicationRules: replicas.length
@@ -150,8 +161,7 @@ export class Pipeline extends Construct {
       bucketName: names?.variants,
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'variants/',
-      // Versions whose run never published are orphans: render tags them, publish untags them.
-      lifecycleRules: [ABORT_INCOMPLETE_UPLOADS, { id: 'expire-unpublished-variants', tagFilters: UNPUBLISHED_TAG, expiration: unpublished }],
+      lifecycleRules: variantsLifecycle(unpublished),
     });
     this.audit = new s3.Bucket(this, 'Audit', {
       ...secure,
@@ -184,6 +194,7 @@ export class Pipeline extends Construct {
       PICTOR_AUDIT_BUCKET: this.audit.bucketName,
       PICTOR_DISTRIBUTION_ID: props.edge.distributionId,
       PICTOR_EDGE_URL: props.edge.url,
+      PICTOR_INVALIDATION_DEADLINE_SECONDS: String(invalidationDeadline.toSeconds()),
     };
     // Step Functions invokes the tasks synchronously; anything that invokes one
     // asynchronously (a re-drive, a future rule) gets its failures kept here.
@@ -214,6 +225,7 @@ export class Pipeline extends Construct {
       'render-variants': fn('render-variants', 3008, Duration.minutes(2)),
       'publish-version': fn('publish-version', 512, Duration.seconds(30)),
       'quarantine-original': fn('quarantine-original', 512, Duration.seconds(30)),
+      'discard-upload': fn('discard-upload', 512, Duration.minutes(1), takedownEnvironment),
       'accept-takedown': fn('accept-takedown', 256, Duration.seconds(10), takedownEnvironment),
       // Listing and deleting every version of an image in three regions.
       'inventory-image': fn('inventory-image', 512, Duration.minutes(1), takedownEnvironment),
@@ -230,15 +242,18 @@ export class Pipeline extends Construct {
       'complete-rerender': fn('complete-rerender', 256, Duration.seconds(30)),
     };
     this.originals.grantRead(this.functions['probe-original']);
-    // The renderer reads uploads and writes only what it renders: snapshots and variants, tagged unpublished.
+    // The renderer reads uploads and writes only to the staging area, where nothing is served.
     const render = this.functions['render-variants'];
     allow(render, ['s3:GetObject'], this.originals.arnForObjects('*'));
-    allow(render, ['s3:PutObject', 's3:PutObjectTagging'], this.originals.arnForObjects(`${SNAPSHOT_PREFIX}*`), this.variants.arnForObjects('*'));
-    this.originals.grantReadWrite(this.functions['publish-version']);
-    this.originals.grantDelete(this.functions['publish-version']);
-    this.variants.grantReadWrite(this.functions['publish-version']);
-    this.variants.grantDelete(this.functions['publish-version']);
-    for (const bucket of [this.originals, this.variants]) allow(this.functions['publish-version'], ['s3:PutObjectTagging'], bucket.arnForObjects('*'));
+    allow(render, ['s3:PutObject'], this.variants.arnForObjects(`${STAGING_PREFIX}*`));
+    // Publishing copies staged objects into place and sets the published pointer: it alone
+    // writes what viewers can reach, and in the originals bucket only snapshots and pointers.
+    const publish = this.functions['publish-version'];
+    const published = [SNAPSHOT_PREFIX, PUBLISHED_PREFIX].map((prefix) => this.originals.arnForObjects(`${prefix}*`));
+    this.originals.grantRead(publish);
+    allow(publish, ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'], ...published);
+    this.variants.grantReadWrite(publish);
+    this.variants.grantDelete(publish);
     this.originals.grantReadWrite(this.functions['quarantine-original']);
     this.originals.grantDelete(this.functions['quarantine-original']);
     for (const f of Object.values(this.functions)) {
@@ -251,6 +266,10 @@ export class Pipeline extends Construct {
       bucket.grantRead(f['erase-objects']);
       bucket.grantDelete(f['erase-objects']);
     }
+    for (const bucket of [this.originals, ...replicas]) {
+      bucket.grantRead(f['discard-upload']);
+      bucket.grantDelete(f['discard-upload']);
+    }
     this.originals.grantRead(f['list-originals']);
     this.originals.grantRead(f['prepare-rerender']);
     this.audit.grantRead(f['record-takedown']);
@@ -262,6 +281,7 @@ export class Pipeline extends Construct {
     const bus = events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     bus.grantPutEventsTo(f['publish-version']);
     bus.grantPutEventsTo(f['quarantine-original']);
+    bus.grantPutEventsTo(f['discard-upload']);
     bus.grantPutEventsTo(f['complete-takedown']);
     bus.grantPutEventsTo(f['complete-rerender']);
 
@@ -270,6 +290,7 @@ export class Pipeline extends Construct {
       render: this.functions['render-variants'],
       publish: this.functions['publish-version'],
       quarantine: this.functions['quarantine-original'],
+      discard: this.functions['discard-upload'],
     });
     new events.Rule(this, 'OnOriginalUploaded', {
       description: 'Uploads (not system keys) start RenderOnUpload.',
@@ -336,7 +357,8 @@ export class Pipeline extends Construct {
       'AwsSolutions-SF1':
         "Executions log their failures with data (level ERROR); level ALL would log every Distributed Map child's every step at CloudWatch Logs' ingestion price, and X-Ray traces those.",
     });
-    acknowledgeWildcards(this, [this.originals.arnForObjects(`${SNAPSHOT_PREFIX}*`)], 'The renderer writes snapshots and nothing else in the originals bucket.');
+    acknowledgeWildcards(this, [this.variants.arnForObjects(`${STAGING_PREFIX}*`)], 'The renderer writes to the staging area and nowhere else.');
+    acknowledgeWildcards(this, published, 'Publishing writes snapshots and published pointers, derived per image, and nothing else in the originals bucket.');
     acknowledgeWildcards(
       this,
       [this.originals, ...replicas, this.variants, this.audit].map((bucket) => bucket.arnForObjects('*')),
@@ -373,7 +395,7 @@ function allow(fn: lambda.IFunction, actions: string[], ...resources: string[]):
 export function taskTenants(tenants: PictorConfig, task: TaskName): PictorConfig {
   if (task === 'verify-gone') return tenants;
   const unsigned = withoutSigningKeys(tenants);
-  for (const tenant of Object.values(unsigned.tenants)) tenant.signing = { required: false, keys: {} };
+  for (const tenant of Object.values(unsigned.tenants)) tenant.signing = { ...tenant.signing, required: false, keys: {} };
   return unsigned;
 }
 

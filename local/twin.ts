@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { VARIANT_PARAMS } from '../core/normalize.ts';
+import type { Duration } from 'aws-cdk-lib';
 import { edgeStoreEntries, type PictorConfig } from '../core/tenant-config.ts';
 import { createOriginRequestHandler, type OriginRequestConfig } from '../edge-fallback/origin-request/handler.ts';
-import { writeViewerFunction } from '../edge-fallback/viewer-request/build.ts';
-import { LocalEdge, type EdgeOptions } from './edge/edge-server.ts';
+import { readDistribution, synthesizeEdge, type DistributionConfig } from './edge/distribution.ts';
+import { LocalEdge } from './edge/edge-server.ts';
 import { ViewerFunctionRuntime } from './edge/function-runtime.ts';
 import { InvalidationService } from './edge/invalidations.ts';
 import { controlPlane } from './aws-api.ts';
@@ -14,7 +14,7 @@ import { LOCAL_TABLES, startLocalPipeline, type LocalPipeline, type LocalPipelin
 import { S3Client } from '@aws-sdk/client-s3';
 import { replicate, type Replication } from './replication.ts';
 import { LOCAL_S3_CREDENTIALS, startLocalS3, type LocalS3 } from './s3-server.ts';
-import { ALL_BUCKETS, BUCKETS, ORIGIN_GROUP, localOriginRequestConfig } from './topology.ts';
+import { ALL_BUCKETS, BUCKETS, localOriginRequestConfig } from './topology.ts';
 
 export const LOCAL_DISTRIBUTION_ID = 'EPICTORLOCAL';
 
@@ -26,13 +26,21 @@ export interface TwinOptions {
   readonly edgePort?: number;
   readonly controlPort?: number;
   readonly s3Port?: number;
-  /** Region endpoints in front of the S3 server (fault proxies in tests). @default the server itself */
+  /** Region endpoints in front of the S3 server, as the edge reaches them (fault proxies in tests). @default the server itself */
   readonly regionEndpoints?: (s3Endpoint: string) => Promise<Record<string, string>> | Record<string, string>;
-  readonly invalidationDelayMs?: number;
+  /**
+   * The endpoints the pipeline's tasks use for S3 and DynamoDB, in front of the
+   * servers (fault proxies in tests). @default the servers themselves
+   */
+  readonly taskEndpoints?: (endpoints: { s3: string; dynamodb: string }) => Promise<{ s3: string; dynamodb: string }> | { s3: string; dynamodb: string };
+  /** How long an invalidation stays in progress, in ms, or per batch of paths (Infinity: it never completes). @default 2000 */
+  readonly invalidationDelayMs?: number | ((paths: readonly string[]) => number);
   readonly cacheBytes?: number;
   readonly clock?: () => number;
   readonly logLevel?: OriginRequestConfig['logLevel'];
-  readonly ttls?: EdgeOptions['ttls'];
+  /** Deployment settings, as ImageDelivery's props give them. */
+  readonly takedownEligibleTenants?: readonly string[];
+  readonly invalidationDeadline?: Duration;
   /** Run the pipeline (DynamoDB, state machines, event bus). @default true */
   readonly pipeline?: boolean;
   readonly dynamodbPort?: number;
@@ -51,6 +59,8 @@ export interface Twin {
   readonly edge: LocalEdge;
   readonly invalidations: InvalidationService;
   readonly viewer: ViewerFunctionRuntime;
+  /** The synthesized distribution the edge follows. */
+  readonly distribution: DistributionConfig;
   readonly endpoints: Readonly<Record<string, string>>;
   /** An S3 client for the local server itself, bypassing any fault proxy. */
   readonly s3Client: S3Client;
@@ -83,17 +93,16 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
   const replication = replicate(s3, s3Client, BUCKETS.originals.bucket, BUCKETS.replica.bucket);
-  // The file a deployment uploads is the file the twin runs.
-  const viewer = new ViewerFunctionRuntime((await writeViewerFunction()).code, edgeStoreEntries(options.config));
+  // The distribution a deployment creates is the one the twin follows, and its function code is what runs.
+  const distribution = readDistribution(synthesizeEdge(options.config, { takedownEligible: options.takedownEligibleTenants }));
+  const viewer = new ViewerFunctionRuntime(distribution.viewerFunctionCode, edgeStoreEntries(options.config));
   const edge = new LocalEdge({
     viewer,
     originRequest: createOriginRequestHandler(localOriginRequestConfig(options.config, endpoints, options.logLevel)),
-    originGroup: ORIGIN_GROUP,
+    distribution,
     s3Endpoints: endpoints,
-    cacheKeyQueryStrings: VARIANT_PARAMS,
     cacheBytes: options.cacheBytes,
     clock: options.clock,
-    ttls: options.ttls,
   });
   const edgeUrl = await edge.listen(options.edgePort ?? 0);
   const invalidations = new InvalidationService(LOCAL_DISTRIBUTION_ID, (path) => edge.cache.invalidate(path), options.invalidationDelayMs ?? 2000);
@@ -119,12 +128,15 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   if (options.pipeline ?? true) {
     try {
       dynamodb = await startLocalDynamoDB({ directory: join(options.dataDir, 'dynamodb'), tables: Object.values(LOCAL_TABLES), port: options.dynamodbPort });
+      const servers = { s3: s3.endpoint, dynamodb: dynamodb.endpoint };
+      const tasks = options.taskEndpoints ? await options.taskEndpoints(servers) : servers;
       pipeline = startLocalPipeline({
         config: options.config,
         s3,
         edge: { distributionId: LOCAL_DISTRIBUTION_ID, url: edgeUrl },
+        invalidationDeadline: options.invalidationDeadline,
         waitMs: options.waitMs,
-        endpoints: { s3: s3.endpoint, dynamodb: dynamodb.endpoint, eventbridge: controlUrl, cloudfront: controlUrl },
+        endpoints: { s3: tasks.s3, dynamodb: tasks.dynamodb, eventbridge: controlUrl, cloudfront: controlUrl },
         retryIntervalMs: options.retryIntervalMs,
         instrument: options.instrument,
       });
@@ -137,5 +149,5 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     services.stepFunctions = pipeline.stepFunctions;
   }
 
-  return { edgeUrl, controlUrl, s3, edge, invalidations, viewer, endpoints, s3Client, replication, dynamodb, pipeline, close };
+  return { edgeUrl, controlUrl, s3, edge, invalidations, viewer, distribution, endpoints, s3Client, replication, dynamodb, pipeline, close };
 }

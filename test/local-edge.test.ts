@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { snapshotKey } from '../core/object-keys.ts';
 import { parseConfig } from '../core/tenant-config.ts';
 import { startFaultProxy, type FaultProxy } from '../local/fault-proxy.ts';
+import { publishDirectly } from '../local/seed.ts';
 import { BUCKETS } from '../local/topology.ts';
 import { LOCAL_DISTRIBUTION_ID, startTwin, type Twin } from '../local/twin.ts';
 import { sampleImage } from '../local/sample-image.ts';
@@ -47,9 +48,7 @@ before(async () => {
   });
   const photo = await sampleImage(1600, 1067);
   for (const tenant of ['acme', 'acme-private', 'no-avif', 'brief']) {
-    for (const id of ['sample', 'cold', 'failover', 'stale', 'purge']) {
-      await twin.s3Client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: `${tenant}/${id}`, Body: photo }));
-    }
+    for (const id of ['sample', 'cold', 'failover', 'stale', 'purge']) await publishDirectly(twin.s3Client, { tenant, imageId: id }, photo);
     // The published snapshot the versioned case reads.
     await twin.s3Client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: snapshotKey({ tenant, imageId: 'sample' }, 3), Body: photo }));
   }
@@ -96,6 +95,9 @@ describe('the local edge', () => {
           const canonical = await get(`${c.uri}?${c.expect.query}`);
           assert.equal(canonical.xcache, 'Hit from cloudfront');
           assert.deepEqual(canonical.body, body);
+        } else if ('notFound' in c.expect) {
+          assert.equal(response.status, 404);
+          assert.deepEqual(JSON.parse(body.toString()), { code: 'NotFound', message: 'No such image.' });
         } else {
           assert.equal(response.status, c.expect.status);
           assert.equal(JSON.parse(body.toString()).code, c.expect.code);

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GetObjectTaggingCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import sharp from 'sharp';
@@ -14,10 +14,12 @@ import { LOCAL_TABLES } from '../local/pipeline/local-pipeline.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { BUCKETS } from '../local/topology.ts';
 import { startTwin, type Twin } from '../local/twin.ts';
-import { fixture, fixturesMissing } from './support/images.ts';
+import { dHash, fixture, fixturesMissing, hammingDistance } from './support/images.ts';
 import { edge as edgeGet, keys as keysIn, published as publishedEvents, settle as settleTwin, upload as uploadTo } from './support/pipeline-twin.ts';
 
 const CONFIG = parseConfig({ tenants: { shop: { breakpoints: [160, 320, 640, 1280] } } });
+/** Renders to hold until a test releases them, by image id. */
+const held = new Map<string, Promise<void>>();
 
 let twin: Twin;
 let dataDir: string;
@@ -35,6 +37,12 @@ before(async () => {
     retryIntervalMs: 20,
     instrument: (task, fn) => async (payload) => {
       if (task === 'render-variants') renderCalls.push(payload);
+      const id = (payload as { input?: { imageId?: string } }).input?.imageId ?? '';
+      const gate = task === 'render-variants' ? held.get(id) : undefined;
+      if (gate) {
+        held.delete(id);
+        await gate;
+      }
       const result = await fn(payload);
       const imageId = (payload as { input?: { imageId?: string } }).input?.imageId ?? '';
       if (task === 'publish-version' && PUBLISH_FAILS_ONCE.delete(imageId)) {
@@ -65,6 +73,13 @@ const upload = (key: string, body: Buffer) => uploadTo(twin, key, body);
 const keys = (bucket: string, prefix: string) => keysIn(twin, bucket, prefix);
 const edge = (path: string) => edgeGet(twin, path);
 
+async function waitFor(condition: () => boolean, what: string): Promise<void> {
+  for (const deadline = Date.now() + 10_000; !condition(); ) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}.`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 function uploadEvents(key: string): BusEvent[] {
   return twin.pipeline!.bus.events.filter((e) => e['detail-type'] === 'Object Created' && (e.detail as { object: { key: string } }).object.key === key);
 }
@@ -79,11 +94,13 @@ describe('RenderOnUpload on the twin', () => {
     assert.equal(expected.length, 9);
     assert.deepEqual(await keys(BUCKETS.variants.bucket, 'shop/photo/v1/'), expected);
     await twin.s3Client.send(new HeadObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: '_versions/shop/photo/v1' }));
-    // Published objects carry the tag that the lifecycle rule for orphaned versions passes by.
-    for (const [bucket, key] of [[BUCKETS.originals.bucket, '_versions/shop/photo/v1'], [BUCKETS.variants.bucket, expected[0]!]] as const) {
-      const { TagSet } = await twin.s3Client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
-      assert.deepEqual(TagSet, [{ Key: 'pictor-state', Value: 'published' }], key);
-    }
+    // Unversioned URLs read the same version, through the pointer and the latest generation.
+    const pointer = await twin.s3Client.send(new HeadObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: '_published/shop/photo' }));
+    assert.equal(pointer.Metadata?.['pictor-version'], '1');
+    assert.deepEqual(await keys(BUCKETS.variants.bucket, 'shop/photo/latest/'), expected.map((k) => k.replace('/v1/', '/latest/')));
+    assert.deepEqual(await keys(BUCKETS.variants.bucket, '_staging/'), [], 'nothing is left staged');
+    const latest = await twin.s3Client.send(new HeadObjectCommand({ Bucket: BUCKETS.variants.bucket, Key: 'shop/photo/latest/w320_q75.webp' }));
+    assert.equal(latest.CacheControl, 'public, max-age=60, stale-while-revalidate=60, stale-if-error=86400');
     assert.equal(published('Version Bumped', 'photo').length, 1);
     assert.equal((published('Variants Rendered', 'photo')[0]?.detail as { variants: unknown[] }).variants.length, 9);
 
@@ -96,7 +113,41 @@ describe('RenderOnUpload on the twin', () => {
       assert.equal(second.xcache, 'Hit from cloudfront', query);
       assert.deepEqual(second.body, first.body);
     }
-    assert.equal(twin.edge.stats.originRenders, rendersBefore, 'no variant of the standard set was transformed at the edge');
+    for (const query of ['w=320&fmt=webp', 'w=1280&fmt=legacy']) assert.equal((await edge(`/img/shop/photo?${query}`)).status, 200, query);
+    assert.equal(twin.edge.stats.originRenders, rendersBefore, 'no variant of the standard set was transformed at the edge, versioned or not');
+  });
+
+  it('serves an upload at no URL until RenderOnUpload has published it', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    held.set('held', gate);
+    await upload('shop/held', await sampleImage(800, 600));
+    await waitFor(() => held.get('held') === undefined, 'the render started');
+    const urls = ['/img/shop/held', '/img/shop/held?w=320&fmt=webp', '/img/shop/held/v1?w=320&fmt=webp', '/img/shop/held/v1', '/img/shop/held?fmt=png'];
+    for (const url of urls) assert.equal((await edge(url)).status, 404, `${url} while rendering`);
+    release();
+    await settle();
+    twin.edge.cache.invalidate('/img/shop/held*');
+    for (const url of urls) assert.equal((await edge(url)).status, 200, `${url} once published`);
+  });
+
+  it('keeps what is published when a re-upload is rejected', async () => {
+    const good = await sampleImage(800, 600);
+    await upload('shop/kept', good);
+    await settle();
+    const urls = ['/img/shop/kept?w=320&fmt=webp', '/img/shop/kept?w=160&fmt=jpeg', '/img/shop/kept/v1?w=320&fmt=webp'];
+    const before = await Promise.all(urls.map((url) => edge(url)));
+    assert.ok(before.every((b) => b.status === 200));
+    await upload('shop/kept', good.subarray(0, good.length / 2));
+    await settle();
+    assert.equal((published('Original Rejected', 'kept')[0]?.detail as { code: string }).code, 'UnprocessableImage');
+    twin.edge.cache.invalidate('/img/shop/kept*');
+    for (const [i, url] of urls.entries()) {
+      const after = await edge(url);
+      assert.equal(after.status, 200, url);
+      assert.ok(hammingDistance(await dHash(after.body), await dHash(before[i]!.body)) <= 2, `${url} still shows the published image`);
+    }
+    assert.equal((await versionOf('shop/kept'))?.version, 1);
   });
 
   it('bumps the version on re-upload; the old versioned URL keeps its bytes', async () => {

@@ -13,12 +13,23 @@ export interface RenderOnUploadProps {
   readonly publish: IFunction;
   /** tasks/quarantine-original */
   readonly quarantine: IFunction;
+  /** tasks/discard-upload */
+  readonly discard: IFunction;
 }
+
+/**
+ * What an execution says it did, in its output: `outcome` is one of these, with
+ * `version` when published, `code` and `reason` when rejected, `reason` otherwise.
+ * A run that could not finish ends FAILED instead, with the error and its cause.
+ */
+export const UPLOAD_OUTCOMES = ['published', 'rejected', 'discarded', 'skipped'] as const;
+export type UploadOutcome = (typeof UPLOAD_OUTCOMES)[number];
 
 /**
  * RenderOnUpload: an S3 "Object Created" event in; the tenant's standard variants
  * rendered from one decode and published as the next version, or the upload
- * quarantined with its reason, or nothing (a duplicate, older or system event).
+ * quarantined with its reason, or erased (its id was taken down), or nothing (a
+ * duplicate, older or system event).
  */
 export class RenderOnUpload extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -32,16 +43,24 @@ export class RenderOnUpload extends Construct {
       'etag.$': '$.etag',
       'idempotencyKey.$': '$.idempotencyKey',
     };
+    const image = { 'tenant.$': '$.tenant', 'imageId.$': '$.imageId' };
+    const outcome = (name: string, fields: Record<string, string>) => new sfn.Pass(this, name, { parameters: { ...fields } });
 
     const failed = new sfn.Fail(this, 'Render Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
-    const quarantine = taskState(this, 'Quarantine Original', props.quarantine).next(new sfn.Succeed(this, 'Rejected'));
+    const quarantine = taskState(this, 'Quarantine Original', props.quarantine, { resultPath: '$.quarantine' }).next(
+      outcome('Rejected', { outcome: 'rejected', ...image, 'code.$': '$.quarantine.code', 'reason.$': '$.quarantine.reason', 'quarantineKey.$': '$.quarantine.quarantineKey' }),
+    );
     const describeRejection = new sfn.Pass(this, 'Describe Rejection', {
       parameters: { ...upload, 'code.$': '$.error.Error', 'reason.$': '$.error.Cause' },
     }).next(quarantine);
 
     const publish = taskState(this, 'Publish Version', props.publish, { resultPath: '$.publish' })
       .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
-      .next(new sfn.Succeed(this, 'Published'));
+      .next(
+        new sfn.Choice(this, 'Published?')
+          .when(sfn.Condition.booleanEquals('$.publish.published', true), outcome('Published', { outcome: 'published', ...image, 'version.$': '$.publish.version', 'previousVersion.$': '$.publish.previousVersion' }))
+          .otherwise(outcome('Publish Superseded', { outcome: 'skipped', ...image, 'reason.$': '$.publish.reason' })),
+      );
     const preparePublish = new sfn.Pass(this, 'Prepare Publish', {
       parameters: { ...upload, 'version.$': '$.render.version', 'variants.$': '$.render.variants', 'schema.$': '$.render.schema' },
     }).next(publish);
@@ -52,8 +71,12 @@ export class RenderOnUpload extends Construct {
       .next(
         new sfn.Choice(this, 'Rendered?')
           .when(sfn.Condition.stringEquals('$.render.outcome', 'rendered'), preparePublish)
-          .otherwise(new sfn.Succeed(this, 'Superseded')),
+          .otherwise(outcome('Superseded', { outcome: 'skipped', ...image, 'reason.$': '$.render.reason' })),
       );
+
+    const discard = taskState(this, 'Discard Upload', props.discard, { resultPath: '$.discard' })
+      .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
+      .next(outcome('Discarded', { outcome: 'discarded', ...image, 'reason.$': '$.discard.reason' }));
 
     const probe = taskState(this, 'Probe Original', props.probe)
       .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
@@ -62,7 +85,8 @@ export class RenderOnUpload extends Construct {
           .when(sfn.Condition.stringEquals('$.action', 'render'), render)
           // The probe's answer already carries the upload, code and reason.
           .when(sfn.Condition.stringEquals('$.action', 'reject'), quarantine)
-          .otherwise(new sfn.Succeed(this, 'Skipped')),
+          .when(sfn.Condition.stringEquals('$.action', 'discard'), discard)
+          .otherwise(outcome('Skipped', { outcome: 'skipped', 'reason.$': '$.reason' })),
       );
 
     this.stateMachine = pictorStateMachine(this, probe);

@@ -26,11 +26,28 @@ export const WILDCARD_INVALIDATIONS_IN_PROGRESS = 15;
 export const INVALIDATION_POLL = Duration.seconds(15);
 
 /**
+ * How long an image waits for its invalidation before it fails as
+ * InvalidationTimedOut. AWS documents no completion time; its own CLI waiter gives
+ * up after 10 minutes (30 checks, 20 s apart), and this allows three times that.
+ * https://docs.aws.amazon.com/cli/latest/reference/cloudfront/wait/invalidation-completed.html
+ */
+export const DEFAULT_INVALIDATION_DEADLINE = Duration.minutes(30);
+
+/**
+ * The longest deadline allowed: each poll adds about six events to the image's
+ * history, which holds 25,000; six hours of 15 s polls is about 8,600.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html#service-limits-state-machine-executions
+ */
+export const MAX_INVALIDATION_DEADLINE = Duration.hours(6);
+
+/**
  * TakedownBatch: a "Takedown Requested" in; for each image, tombstoned, every
  * object version erased in every region, its one wildcard invalidated and waited
- * for, its URLs checked to be 404s at the edge, and an append-only audit record
- * written; then "Takedown Completed". Images run as a Distributed Map, so each
- * has its own history: a 1,000-image batch would overflow one execution's 25,000 events.
+ * for (until a deadline, which tasks/check-invalidation enforces), anything written
+ * meanwhile swept away, its URLs checked to be 404s at the edge, and an
+ * append-only audit record written; then "Takedown Completed". Images run as a
+ * Distributed Map, so each has its own history: a 1,000-image batch would
+ * overflow one execution's 25,000 events.
  */
 export class TakedownBatch extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -61,10 +78,13 @@ export class TakedownBatch extends Construct {
         .addRetry({ errors: ['TakedownUnverified'], interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 3 }),
     ).next(record);
 
+    // An edge render or a publish that read the image before it was erased may store
+    // something after; both withdraw what they stored, and this catches what did not.
+    const sweep = recordFailure(taskState(this, 'Sweep Late Writes', props.erase, { resultPath: '$.sweep' })).next(verify);
     const invalidationDone = new sfn.Choice(this, 'Invalidation Completed?');
     const check = recordFailure(taskState(this, 'Check Invalidation', props.checkInvalidation, { resultPath: '$.invalidation' })).next(invalidationDone);
     const wait = new sfn.Wait(this, 'Wait For Invalidation', { time: sfn.WaitTime.duration(INVALIDATION_POLL) }).next(check);
-    invalidationDone.when(sfn.Condition.stringEquals('$.invalidation.status', 'Completed'), verify).otherwise(wait);
+    invalidationDone.when(sfn.Condition.stringEquals('$.invalidation.status', 'Completed'), sweep).otherwise(wait);
 
     const invalidate = recordFailure(
       taskState(this, 'Invalidate Image', props.invalidate, { resultPath: '$.invalidation' }).addRetry({

@@ -9,6 +9,21 @@ import { TRANSIENT_ERRORS } from '../core/error-codes.ts';
 /** Powertools Idempotency's error while a duplicate's first run is still going: wait and ask again. */
 export const IDEMPOTENCY_IN_PROGRESS = 'IdempotencyAlreadyInProgressError';
 
+/**
+ * Lambda's own transient failures, as Step Functions names them: its service
+ * errors and SDK client errors (which AWS recommends retrying), and throttling.
+ * A function's own timeout or crash is `Lambda.Unknown`, which is not among them:
+ * it would most likely fail again, and the state's Catch reports it.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html
+ */
+export const LAMBDA_TRANSIENT_ERRORS = [
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+] as const;
+
 export interface TaskStateOptions {
   /**
    * Where the task's result goes in the state's data.
@@ -28,7 +43,10 @@ export interface TaskStateOptions {
 /**
  * A Lambda task the way every Pictor workflow calls one: the state's input and the
  * execution id as `{input, executionId}`, the function's own result back, and
- * transient errors (named in core/) retried with exponential backoff and full jitter.
+ * transient errors (the dependencies' ones named in core/, and Lambda's own)
+ * retried with exponential backoff and full jitter, so that retries after a
+ * throttle or an outage spread out instead of arriving together. Tasks are safe
+ * to repeat, so a retry after a lost answer does no harm.
  */
 export function taskState(scope: Construct, id: string, fn: IFunction, options: TaskStateOptions = {}): tasks.LambdaInvoke {
   const state = new tasks.LambdaInvoke(scope, id, {
@@ -36,10 +54,11 @@ export function taskState(scope: Construct, id: string, fn: IFunction, options: 
     payload: sfn.TaskInput.fromObject({ 'input.$': options.inputPath ?? '$', 'executionId.$': '$$.Execution.Id' }),
     payloadResponseOnly: true,
     resultPath: options.resultPath,
-    retryOnServiceExceptions: true,
+    // The retrier below covers these, with jitter, which CDK's own does not have.
+    retryOnServiceExceptions: false,
   });
   state.addRetry({
-    errors: [...TRANSIENT_ERRORS],
+    errors: [...TRANSIENT_ERRORS, ...LAMBDA_TRANSIENT_ERRORS],
     interval: Duration.seconds(1),
     backoffRate: 2,
     maxDelay: Duration.seconds(30),

@@ -2,8 +2,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontRequestEvent, CloudFrontResultResponse } from 'aws-lambda';
 import { errorBody, type ErrorCode } from '../../core/error-codes.ts';
 import { isPictorError, PictorError } from '../../core/errors.ts';
-import { parseImagePath } from '../../core/image-path.ts';
+import { NOT_FOUND_PATH, parseImagePath } from '../../core/image-path.ts';
 import { normalizeQuery } from '../../core/normalize.ts';
+import { NOT_FOUND_CACHE_CONTROL, PRIVATE_CACHE_CONTROL } from '../../core/cache-control.ts';
+import { SECURITY_HEADERS } from '../../core/security-headers.ts';
 import { policyOf, withoutSigningKeys, type PictorConfig } from '../../core/tenant-config.ts';
 import { queryPairs } from '../viewer-request/viewer-request.ts';
 import { serveVariant, type VariantOutcome, type VariantStore } from './origin-request.ts';
@@ -46,9 +48,6 @@ export const VARIANTS_ORIGIN_HEADER = 'x-pictor-variants';
  */
 export const GENERATED_RESPONSE_QUOTA = 1024 * 1024;
 
-/** A 404 is cached as long as CloudFront's default error-caching TTL, no longer. */
-const NOT_FOUND_CACHE_CONTROL = 'public, max-age=10';
-
 export type OriginRequestHandler = (event: CloudFrontRequestEvent) => Promise<CloudFrontRequest | CloudFrontResultResponse>;
 
 export function createOriginRequestHandler(config: OriginRequestConfig): OriginRequestHandler {
@@ -59,13 +58,17 @@ export function createOriginRequestHandler(config: OriginRequestConfig): OriginR
 
   return async (event) => {
     const request = event.Records[0]!.cf.request;
+    let signed = false;
     try {
+      // Where the viewer function sends unknown tenants: answered as a missing image is.
+      if (request.uri === NOT_FOUND_PATH) throw new PictorError('NotFound', 'No such image.');
       const parsed = parseImagePath(request.uri);
       if (!parsed.ok) throw new PictorError(parsed.code, parsed.message);
       const path = parsed.path;
       const tenant = Object.hasOwn(config.tenants, path.tenant) ? config.tenants[path.tenant] : undefined;
       if (!tenant) throw new PictorError('NotFound', 'No such image.');
       const policy = policyOf(tenant);
+      signed = policy.signed;
       // The viewer function already normalized; normalizing again is a no-op for
       // its output and refuses anything that reached the origin another way.
       const normalized = normalizeQuery(queryPairs(request.querystring), policy, undefined);
@@ -86,9 +89,9 @@ export function createOriginRequestHandler(config: OriginRequestConfig): OriginR
           log: logger,
         },
       );
-      return respond(request, outcome, variants);
+      return respond(request, outcome, variants, signed);
     } catch (error) {
-      return failure(error, request);
+      return failure(error, request, signed);
     }
   };
 
@@ -101,14 +104,22 @@ export function createOriginRequestHandler(config: OriginRequestConfig): OriginR
     return store;
   }
 
-  function respond(request: CloudFrontRequest, outcome: VariantOutcome, variants: S3Bucket): CloudFrontRequest | CloudFrontResultResponse {
-    if (outcome.kind === 'rendered') {
-      const headers: CloudFrontHeaders = {
+  /**
+   * A stored variant is fetched by CloudFront from S3; a fresh render is returned
+   * as it is, unless it is too large or its tenant is private. A private tenant's
+   * viewers must get the private Cache-Control that the distribution's response
+   * headers policy puts on what CloudFront serves, while CloudFront itself caches
+   * by the object's public one: a generated response could only carry one of the two.
+   */
+  function respond(request: CloudFrontRequest, outcome: VariantOutcome, variants: S3Bucket, signed: boolean): CloudFrontRequest | CloudFrontResultResponse {
+    if (outcome.kind === 'rendered' && !(signed && outcome.stored)) {
+      const headers = withSecurityHeaders({
         'content-type': [{ key: 'Content-Type', value: outcome.variant.contentType }],
-        'cache-control': [{ key: 'Cache-Control', value: outcome.cacheControl }],
+        // Not storable anywhere, CloudFront included: the render is served once, and the next miss renders again.
+        'cache-control': [{ key: 'Cache-Control', value: signed ? PRIVATE_CACHE_CONTROL : outcome.cacheControl }],
         etag: [{ key: 'ETag', value: outcome.variant.etag }],
         vary: [{ key: 'Vary', value: 'Accept' }],
-      };
+      });
       // base64 grows the body by a third; count it encoded, with the headers.
       const size = Math.ceil(outcome.variant.body.length / 3) * 4 + JSON.stringify(headers).length;
       if (size <= GENERATED_RESPONSE_QUOTA) {
@@ -134,25 +145,33 @@ export function createOriginRequestHandler(config: OriginRequestConfig): OriginR
     return request;
   }
 
-  function failure(error: unknown, request: CloudFrontRequest): CloudFrontResultResponse {
+  function failure(error: unknown, request: CloudFrontRequest, signed: boolean): CloudFrontResultResponse {
     const known = isPictorError(error) ? error : new PictorError('InternalError', 'Unexpected failure.', { cause: error });
     const context = { uri: request.uri, querystring: request.querystring, code: known.code, error: known.cause ?? known };
     if (known.status >= 500) logger.error(known.message, context);
     else logger.warn(known.message, context);
-    return errorResponse(known.code, known.message, known.status);
+    return errorResponse(known.code, known.message, known.status, signed);
   }
 }
 
-function errorResponse(code: ErrorCode, message: string, status: number): CloudFrontResultResponse {
+function errorResponse(code: ErrorCode, message: string, status: number, signed: boolean): CloudFrontResultResponse {
+  // CloudFront caches a public 404 anyway; it never caches a 413 or 422, so say so. A
+  // private tenant's 404 is no shared cache's business, CloudFront's included.
+  const cacheControl = signed ? PRIVATE_CACHE_CONTROL : status === 404 ? NOT_FOUND_CACHE_CONTROL : 'no-store';
   return {
     status: String(status),
-    headers: {
+    headers: withSecurityHeaders({
       'content-type': [{ key: 'Content-Type', value: 'application/json' }],
-      // CloudFront caches 404s anyway; it never caches a 413 or 422, so say so.
-      'cache-control': [{ key: 'Cache-Control', value: status === 404 ? NOT_FOUND_CACHE_CONTROL : 'no-store' }],
-    },
+      'cache-control': [{ key: 'Cache-Control', value: cacheControl }],
+    }),
     body: errorBody(code, message),
   };
+}
+
+/** A generated response carries the security headers itself: see core/security-headers.ts. */
+function withSecurityHeaders(headers: CloudFrontHeaders): CloudFrontHeaders {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) headers[name] = [{ key: name.replace(/(^|-)[a-z]/g, (c) => c.toUpperCase()), value }];
+  return headers;
 }
 
 interface S3Bucket {

@@ -3,10 +3,16 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { CloudFrontRequest, CloudFrontResultResponse } from 'aws-lambda';
 import sharp from 'sharp';
-import { snapshotKey } from '../../core/object-keys.ts';
+import { publishedKey, snapshotKey, variantKey } from '../../core/object-keys.ts';
+import { SECURITY_HEADERS } from '../../core/security-headers.ts';
+import { NOT_FOUND_PATH } from '../../core/image-path.ts';
+import { publishDirectly } from '../../local/seed.ts';
+import { serveVariant } from './origin-request.ts';
+import { DEFAULT_RENDER_LIMITS } from './render.ts';
+import { s3OriginalSource, s3VariantStore } from './s3-adapters.ts';
 import { parseConfig } from '../../core/tenant-config.ts';
 import { originRequestEvent } from '../../local/edge/origin-event.ts';
 import { LOCAL_S3_CREDENTIALS, startLocalS3, type LocalS3 } from '../../local/s3-server.ts';
@@ -18,6 +24,7 @@ const CONFIG = parseConfig({
   tenants: {
     acme: { breakpoints: [100, 320, 640, 1280, 2048] },
     rival: { breakpoints: [100, 320, 640, 1280, 2048] },
+    vault: { breakpoints: [100, 320, 640], signing: { required: true, keys: { k1: 'vault-secret-0123456789abcdefghijklmnopqrstuv' } } },
   },
 });
 
@@ -40,7 +47,13 @@ after(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
+/** An original as publishing leaves it: its snapshot and the published pointer. */
 async function upload(tenant: string, id: string, body: Buffer) {
+  await publishDirectly(client, { tenant, imageId: id }, body);
+}
+
+/** A tenant's upload that nothing has published. */
+async function rawUpload(tenant: string, id: string, body: Buffer) {
   await client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: `${tenant}/${id}`, Body: body }));
 }
 
@@ -162,6 +175,76 @@ describe('origin-request with generated images', () => {
     assert.ok(out.body.length > 1024 * 1024, `${out.body.length} bytes`);
     const meta = await sharp(out.body).metadata();
     assert.deepEqual([meta.format, meta.width], ['png', 2048]);
+  });
+});
+
+describe('origin-request serves published bytes only', () => {
+  it('never serves an upload that nothing published, at any URL', async () => {
+    await rawUpload('acme', 'unpublished', await syntheticPhoto(400, 300));
+    for (const [uri, query] of [['/img/acme/unpublished', 'fmt=webp&q=75&w=320'], ['/img/acme/unpublished/v1', 'fmt=webp&q=75&w=320'], ['/img/acme/unpublished', 'fmt=legacy&q=75']]) {
+      assert.equal((await served(await request(uri!, query!))).status, 404, uri);
+    }
+    assert.deepEqual(await storedVariants('acme/unpublished/'), []);
+  });
+
+  it('renders an unversioned URL from the published version, whatever was uploaded since', async () => {
+    const published = await syntheticPhoto(800, 600);
+    const uploaded = await sharp(published).negate().jpeg().toBuffer();
+    await upload('acme', 'pointer', published);
+    await rawUpload('acme', 'pointer', uploaded);
+    const out = await served(await request('/img/acme/pointer', 'fmt=jpeg&q=90&w=320'));
+    assert.equal(out.status, 200);
+    const hash = await dHash(out.body);
+    const [toPublished, toUploaded] = [hammingDistance(hash, await dHash(published)), hammingDistance(hash, await dHash(uploaded))];
+    assert.ok(toPublished <= 10 && toUploaded >= 30, `the published bytes (${toPublished} bits off), not the newer upload (${toUploaded} bits off)`);
+  });
+
+  it('withdraws what it stored when the image was taken down while it rendered', async () => {
+    for (const path of [{ tenant: 'acme', imageId: 'racing' }, { tenant: 'acme', imageId: 'racing', version: 1 }]) {
+      await upload('acme', 'racing', await syntheticPhoto(800, 600));
+      const source = s3OriginalSource(client, BUCKETS.originals.bucket, DEFAULT_RENDER_LIMITS.maxInputBytes);
+      const erasing = {
+        ...source,
+        // The takedown erases the pointer and the snapshot just after this miss read them.
+        async get(key: string) {
+          const bytes = await source.get(key);
+          for (const k of [publishedKey(path), snapshotKey(path, 1)]) await client.send(new DeleteObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: k }));
+          return bytes;
+        },
+      };
+      const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
+      const spec = { fmt: 'webp' as const, q: 75, w: 320 };
+      const policy = { breakpoints: [320], qualities: [75], defaultQuality: 75, formats: ['webp' as const], signed: false, ttl: 60, maxSignedTtl: 86400 };
+      await assert.rejects(serveVariant({ path, spec, policy }, { originals: erasing, variants: s3VariantStore(client, BUCKETS.variants.bucket), limits: { ...DEFAULT_RENDER_LIMITS, maxDimension: 320 }, log }), { name: 'NotFound' });
+      assert.deepEqual(await storedVariants('acme/racing/'), [], `nothing of ${variantKey(path, spec)} stays behind`);
+    }
+  });
+
+  it('answers the origin of "not here" exactly as a missing image', async () => {
+    const missing = await served(await request('/img/acme/never-was', 'fmt=webp&q=75&w=320'));
+    const sentinel = await served(await request(NOT_FOUND_PATH, ''));
+    assert.equal(missing.status, 404);
+    assert.deepEqual(sentinel, missing);
+  });
+
+  it('puts the security headers on every response it makes', async () => {
+    await upload('acme', 'headers', await syntheticPhoto(400, 300));
+    for (const [uri, query, status] of [['/img/acme/headers', 'fmt=webp&q=75&w=100', 200], ['/img/acme/missing', 'fmt=webp&q=75&w=100', 404], ['/img/acme/headers', 'w=abc', 400]] as const) {
+      const out = await served(await request(uri, query));
+      assert.equal(out.status, status);
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) assert.equal(out.headers[name], value, `${name} on ${status}`);
+    }
+  });
+
+  it("never answers a private tenant's viewer with something a shared cache may keep", async () => {
+    await upload('vault', 'secret', await syntheticPhoto(400, 300));
+    const rendered = await request('/img/vault/secret', 'fmt=webp&q=75&w=320');
+    // Stored, then fetched by CloudFront from S3, where the private response headers policy applies.
+    assert.ok(!('status' in rendered), 'a fresh render is not answered inline');
+    assert.equal(rendered.uri, '/vault/secret/latest/w320_q75.webp');
+    const missing = await served(await request('/img/vault/nothing', 'fmt=webp&q=75&w=320'));
+    assert.equal(missing.status, 404);
+    assert.equal(missing.headers['cache-control'], 'private, no-cache');
   });
 });
 

@@ -1,5 +1,6 @@
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PictorError } from '../../core/errors.ts';
+import { PUBLISHED_VERSION_METADATA, publishedKey } from '../../core/object-keys.ts';
 import type { OriginalSource, VariantStore } from './origin-request.ts';
 import type { RenderedVariant } from './render.ts';
 
@@ -27,8 +28,26 @@ function unavailable(error: unknown): PictorError {
   return new PictorError('OriginUnavailable', 'The image store did not answer.', { cause: error });
 }
 
+/** A HEAD's answer, or null when there is no such object. */
+async function head(s3: S3Client, bucket: string, key: string) {
+  try {
+    return await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  } catch (error) {
+    if (MISSING.has((error as Error).name)) return null;
+    throw unavailable(error);
+  }
+}
+
 export function s3OriginalSource(s3: S3Client, bucket: string, maxBytes: number): OriginalSource {
   return {
+    async exists(key) {
+      return (await head(s3, bucket, key)) !== null;
+    },
+    async publishedVersion(image) {
+      const pointer = await head(s3, bucket, publishedKey(image));
+      const version = Number(pointer?.Metadata?.[PUBLISHED_VERSION_METADATA]);
+      return Number.isSafeInteger(version) && version > 0 ? version : null;
+    },
     async get(key) {
       let response;
       try {
@@ -53,11 +72,12 @@ export function s3OriginalSource(s3: S3Client, bucket: string, maxBytes: number)
 export function s3VariantStore(s3: S3Client, bucket: string): VariantStore {
   return {
     async exists(key) {
+      return (await head(s3, bucket, key)) !== null;
+    },
+    async delete(key) {
       try {
-        await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-        return true;
+        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
       } catch (error) {
-        if (MISSING.has((error as Error).name)) return false;
         throw unavailable(error);
       }
     },

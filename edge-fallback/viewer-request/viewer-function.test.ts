@@ -3,6 +3,8 @@ import { before, describe, it } from 'node:test';
 import { buildViewerFunction, FUNCTION_SIZE_QUOTA } from './build.ts';
 import { findRuntimeViolations } from './runtime-check.ts';
 import { isFunctionResponse, ViewerFunctionRuntime } from '../../local/edge/function-runtime.ts';
+import { NOT_FOUND_PATH } from '../../core/image-path.ts';
+import { SECURITY_HEADERS } from '../../core/security-headers.ts';
 import { edgeStoreEntries, policyOf } from '../../core/tenant-config.ts';
 import { signUrl } from '../sign-url.ts';
 import { TEST_CONFIG } from '../../test/support/tenants.ts';
@@ -37,10 +39,14 @@ describe('the built viewer function', () => {
           assert.ok(!isFunctionResponse(out), JSON.stringify(out));
           assert.equal(out.querystring, c.expect.query);
           assert.equal(out.uri, c.uri);
+        } else if ('notFound' in c.expect) {
+          assert.ok(!isFunctionResponse(out), JSON.stringify(out));
+          assert.deepEqual([out.uri, out.querystring], [NOT_FOUND_PATH, '']);
         } else {
           assert.ok(isFunctionResponse(out), JSON.stringify(out));
           assert.equal(out.statusCode, c.expect.status);
           assert.equal(out.headers['content-type']?.value, 'application/json');
+          for (const [name, value] of Object.entries(SECURITY_HEADERS)) assert.equal(out.headers[name]?.value, value, name);
           const body = JSON.parse(out.body!.data);
           assert.equal(body.code, c.expect.code);
           assert.equal(typeof body.message, 'string');

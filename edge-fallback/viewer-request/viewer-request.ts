@@ -1,8 +1,10 @@
 import { errorBody, statusOf, type Failure } from '../../core/error-codes.ts';
-import { formatImagePath, parseImagePath, type ImagePath } from '../../core/image-path.ts';
+import { EXPLICIT_FORMATS } from '../../core/formats.ts';
+import { formatImagePath, NOT_FOUND_PATH, parseImagePath, type ImagePath } from '../../core/image-path.ts';
 import { normalizeQuery, type NormalizedQuery, type QueryPairs } from '../../core/normalize.ts';
+import { SECURITY_HEADERS } from '../../core/security-headers.ts';
 import { verifySignature, type HmacSha256 } from '../../core/signing.ts';
-import { decodePolicy, policyStoreKey, signingKeyStoreKey } from '../../core/tenant-policy.ts';
+import { decodePolicy, policyStoreKey, signingKeyStoreKey, type TenantPolicy } from '../../core/tenant-policy.ts';
 import type { CfFunctionEvent, CfFunctionRequest, CfFunctionResponse, CfValues } from './cf-function-event.ts';
 
 /**
@@ -29,6 +31,8 @@ export interface Pending {
   /** Seconds since the epoch. */
   readonly now: number;
   readonly normalized?: NormalizedQuery;
+  /** The tenant's longest signed-URL lifetime, once its policy is read. */
+  readonly maxTtl?: number;
 }
 
 export function start(event: CfFunctionEvent, nowMs: number): Step {
@@ -46,23 +50,30 @@ export function resume(step: Pending, value: string | null, hmac: HmacSha256): S
   return withKey(step, step.normalized, value, hmac);
 }
 
+/**
+ * A tenant with every format and no snapping: what a request for a tenant that
+ * does not exist is checked against, so that a malformed query gets the same 400
+ * whether or not the tenant exists.
+ */
+const ANY_TENANT: TenantPolicy = { breakpoints: [1], qualities: [100], defaultQuality: 100, formats: EXPLICIT_FORMATS, signed: false, ttl: 0, maxSignedTtl: 0 };
+
 function withPolicy(step: Pending, stored: string | null, hmac: HmacSha256): Step {
   const policy = decodePolicy(stored);
-  if (!policy) return reject({ ok: false, code: 'NotFound', message: 'No such image.' });
   const accept = step.request.headers.accept;
-  const result = normalizeQuery(queryPairs(step.request.querystring), policy, accept ? accept.value : undefined);
+  const result = normalizeQuery(queryPairs(step.request.querystring), policy || ANY_TENANT, accept ? accept.value : undefined);
   if (!result.ok) return reject(result);
+  if (!policy) return notFound(step.request);
   const normalized = result.normalized;
   if (!policy.signed) return forward(step.request, normalized);
-  const signature = normalized.signature;
-  if (!signature) return withKey(step, normalized, null, hmac);
-  return {
-    need: signingKeyStoreKey(step.path.tenant, signature.kid),
+  const signed: Pending = {
+    need: signingKeyStoreKey(step.path.tenant, normalized.signature ? normalized.signature.kid : ''),
     request: step.request,
     path: step.path,
     now: step.now,
     normalized: normalized,
+    maxTtl: policy.maxSignedTtl,
   };
+  return normalized.signature ? signed : withKey(signed, normalized, null, hmac);
 }
 
 function withKey(step: Pending, normalized: NormalizedQuery, secret: string | null, hmac: HmacSha256): Step {
@@ -73,10 +84,21 @@ function withKey(step: Pending, normalized: NormalizedQuery, secret: string | nu
       signature: normalized.signature,
       secret: secret,
       now: step.now,
+      maxTtl: step.maxTtl as number,
     },
     hmac,
   );
   return failure ? reject(failure) : forward(step.request, normalized);
+}
+
+/**
+ * A tenant that does not exist is answered by the origin, as a missing image is,
+ * so that status, headers and body cannot tell the two apart.
+ */
+function notFound(request: CfFunctionRequest): Done {
+  request.uri = NOT_FOUND_PATH;
+  request.querystring = '';
+  return { done: request };
 }
 
 /** Only the canonical query travels on: it is the whole query part of the cache key. */
@@ -90,14 +112,14 @@ function reject(failure: Failure): Done {
 }
 
 export function errorResponse(failure: Failure): CfFunctionResponse {
-  return {
-    statusCode: statusOf(failure.code),
-    headers: {
-      'content-type': { value: 'application/json' },
-      'cache-control': { value: 'no-store' },
-    },
-    body: { encoding: 'text', data: errorBody(failure.code, failure.message) },
+  const headers: CfValues = {
+    'content-type': { value: 'application/json' },
+    'cache-control': { value: 'no-store' },
   };
+  // A generated response carries the security headers itself: see core/security-headers.ts.
+  const names = Object.keys(SECURITY_HEADERS);
+  for (let i = 0; i < names.length; i++) headers[names[i] as string] = { value: SECURITY_HEADERS[names[i] as string] as string };
+  return { statusCode: statusOf(failure.code), headers: headers, body: { encoding: 'text', data: errorBody(failure.code, failure.message) } };
 }
 
 /** Flattens CloudFront's query object into pairs, keeping every repeated value. */

@@ -33,6 +33,21 @@ export const OriginalRejectedV1 = z.object({
   quarantineKey: z.string(),
 });
 
+/**
+ * An upload that was not kept: its id was taken down, so its bytes were erased in
+ * every region instead of rendered. `code` says why in one word.
+ */
+export const UploadDiscardedV1 = z.object({
+  schemaVersion: z.literal(1),
+  ...Image,
+  code: z.literal('ImageTakenDown'),
+  reason: z.string(),
+  /** When the takedown tombstoned the id. */
+  takenDownAt: z.string(),
+  /** The S3 sequencer of the discarded upload. */
+  sequencer: z.string(),
+});
+
 /** A variant schema: the widths and formats a re-render produces, instead of the tenant's. */
 export const VariantSchemaV1 = z.object({
   widths: z.array(z.number().int().positive()).min(1).optional(),
@@ -85,6 +100,7 @@ export const PICTOR_EVENTS = {
   'Variants Rendered': VariantsRenderedV1,
   'Version Bumped': VersionBumpedV1,
   'Original Rejected': OriginalRejectedV1,
+  'Upload Discarded': UploadDiscardedV1,
   'Rerender Requested': RerenderRequestedV1,
   'Rerender Completed': RerenderCompletedV1,
   'Takedown Requested': TakedownRequestedV1,

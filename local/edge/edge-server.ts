@@ -7,7 +7,8 @@ import type { OriginRequestHandler } from '../../edge-fallback/origin-request/ha
 import { parseS3OriginDomain } from '../../edge-fallback/origin-request/s3-adapters.ts';
 import type { CfFunctionRequest, CfFunctionResponse, CfValues } from '../../edge-fallback/viewer-request/cf-function-event.ts';
 import { EdgeCache, staleness, type CachedResponse } from './edge-cache.ts';
-import { DEFAULT_TTLS, freshnessOf, type CachePolicyTtls } from './freshness.ts';
+import { behaviorFor, withResponseHeaders, type Behavior, type DistributionConfig } from './distribution.ts';
+import { freshnessOf } from './freshness.ts';
 import { isFunctionResponse, type ViewerFunctionRuntime } from './function-runtime.ts';
 import { originRequestEvent } from './origin-event.ts';
 import { viewerRequestEvent } from './viewer-event.ts';
@@ -15,18 +16,12 @@ import { viewerRequestEvent } from './viewer-event.ts';
 export interface EdgeOptions {
   readonly viewer: ViewerFunctionRuntime;
   readonly originRequest: OriginRequestHandler;
-  /** S3 origin domains: every request tries the primary first, then the secondary. Both send `customHeaders`. */
-  readonly originGroup: { readonly primary: string; readonly secondary: string; readonly customHeaders?: Readonly<Record<string, string>> };
+  /** The synthesized distribution: behaviours, cache and response headers policies, the origin group. */
+  readonly distribution: DistributionConfig;
   /** Where the S3 origins' regions are served, for requests re-pointed at a bucket. */
   readonly s3Endpoints: Readonly<Record<string, string>>;
-  /** The cache policy's query-string allowlist; no headers or cookies are keyed. */
-  readonly cacheKeyQueryStrings: readonly string[];
-  /** @default DEFAULT_TTLS */
-  readonly ttls?: CachePolicyTtls;
   /** @default 256 MiB */
   readonly cacheBytes?: number;
-  /** Statuses that fail over to the secondary origin. @default [500, 502, 503, 504] */
-  readonly failoverStatuses?: readonly number[];
   /** Milliseconds since the epoch. @default Date.now */
   readonly clock?: () => number;
 }
@@ -35,6 +30,12 @@ interface OriginResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body: Buffer;
+  /**
+   * Made by an edge function or by CloudFront itself rather than fetched from S3.
+   * AWS documents a response headers policy for cached and origin responses only,
+   * so the twin does not apply it to these until they are served from the cache.
+   */
+  readonly generated?: boolean;
 }
 
 type XCache = 'Hit' | 'Miss' | 'RefreshHit' | 'Error' | 'FunctionGeneratedResponse';
@@ -51,8 +52,8 @@ export interface EdgeStats {
   failovers: number;
 }
 
-/** Headers an origin response keeps on its way through the cache. */
-const KEPT_HEADERS = ['content-type', 'cache-control', 'etag', 'last-modified', 'vary', 'content-encoding'];
+/** Headers a generated response may not set: CloudFront sets or drops them itself. */
+const CLOUDFRONT_HEADERS = new Set(['content-length', 'connection', 'transfer-encoding', 'keep-alive', 'via', 'x-cache']);
 
 /**
  * The twin's CloudFront: the viewer function, a cache keyed as the cache policy
@@ -64,15 +65,13 @@ export class LocalEdge {
   readonly stats: EdgeStats = { requests: 0, hits: 0, misses: 0, refreshHits: 0, originRequests: 0, originRenders: 0, failovers: 0 };
   private readonly inflight = new Map<string, Promise<OriginResponse>>();
   private readonly s3Clients = new Map<string, S3Client>();
-  private readonly ttls: CachePolicyTtls;
   private readonly failover: ReadonlySet<number>;
   private readonly clock: () => number;
   private server?: Server;
 
   constructor(private readonly options: EdgeOptions) {
     this.cache = new EdgeCache(options.cacheBytes ?? 256 * 1024 * 1024);
-    this.ttls = options.ttls ?? DEFAULT_TTLS;
-    this.failover = new Set(options.failoverStatuses ?? [500, 502, 503, 504]);
+    this.failover = new Set(options.distribution.originGroup.failoverStatuses);
     this.clock = options.clock ?? Date.now;
   }
 
@@ -99,54 +98,61 @@ export class LocalEdge {
     const [uri = '/', query = ''] = splitOnce(request.url ?? '/', '?');
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    // The behaviour follows the path the viewer asked for; its function may change the path afterwards.
+    const behavior = behaviorFor(this.options.distribution, uri);
     const event = viewerRequestEvent({ method: request.method, uri, query, headers, ip: request.socket.remoteAddress });
     const viewed = await this.options.viewer.run(event);
     if (isFunctionResponse(viewed)) return send(response, request.method, fromFunctionResponse(viewed), 'FunctionGeneratedResponse');
+    const deliver = (result: OriginResponse | CachedResponse, xcache: XCache, ageSeconds?: number) => {
+      const generated = 'generated' in result && result.generated === true;
+      const headers = generated ? result.headers : withResponseHeaders(result.headers, behavior.responseHeaders);
+      send(response, request.method, { ...result, headers }, xcache, ageSeconds);
+    };
 
-    const key = this.cacheKey(viewed);
+    const key = this.cacheKey(viewed, behavior);
     const now = this.clock();
     const cached = this.cache.get(key);
     if (cached) {
       const state = staleness(cached, now);
       if (state === 'fresh') {
         this.stats.hits++;
-        return send(response, request.method, cached, 'Hit', age(cached, now));
+        return deliver(cached, 'Hit', age(cached, now));
       }
       if (state === 'stale-while-revalidate') {
         // Serve the stale copy now; refresh it behind the viewer's back.
-        void this.revalidate(key, viewed, cached).catch(() => undefined);
+        void this.revalidate(key, viewed, cached, behavior).catch(() => undefined);
         this.stats.refreshHits++;
-        return send(response, request.method, cached, 'RefreshHit', age(cached, now));
+        return deliver(cached, 'RefreshHit', age(cached, now));
       }
-      const { result, xcache } = await this.revalidate(key, viewed, cached);
-      return send(response, request.method, result, xcache);
+      const { result, xcache } = await this.revalidate(key, viewed, cached, behavior);
+      return deliver(result, xcache);
     }
 
     const leader = !this.inflight.has(key);
     const result = await this.collapse(key, () => this.fetch(viewed));
     if (leader) {
       this.stats.misses++;
-      this.store(key, result);
+      this.store(key, result, behavior);
     } else {
       this.stats.hits++;
     }
-    return send(response, request.method, result, result.status >= 400 ? 'Error' : leader ? 'Miss' : 'Hit');
+    return deliver(result, result.status >= 400 ? 'Error' : leader ? 'Miss' : 'Hit');
   }
 
   /** The cache policy's key: the path, then the allowlisted query parameters in the order the function left them. */
-  cacheKey(request: CfFunctionRequest): string {
-    const allowed = this.options.cacheKeyQueryStrings;
+  cacheKey(request: CfFunctionRequest, behavior: Behavior = behaviorFor(this.options.distribution, request.uri)): string {
+    const allowed = behavior.cachePolicy.queryStrings;
     const kept = queryParts(request.querystring).filter((pair) => allowed.includes(splitOnce(pair, '=')[0]!));
     return kept.length > 0 ? `${request.uri}?${kept.join('&')}` : request.uri;
   }
 
-  private async revalidate(key: string, request: CfFunctionRequest, cached: CachedResponse): Promise<{ result: CachedResponse | OriginResponse; xcache: XCache }> {
+  private async revalidate(key: string, request: CfFunctionRequest, cached: CachedResponse, behavior: Behavior): Promise<{ result: CachedResponse | OriginResponse; xcache: XCache }> {
     // Apart from plain misses, so a 304 only ever answers a conditional fetch.
     const result = await this.collapse(`${key}\n${cached.headers.etag ?? ''}`, () => this.fetch(request, cached.headers.etag));
     const now = this.clock();
     if (result.status === 304) {
       const headers = { ...cached.headers, ...(result.headers['cache-control'] ? { 'cache-control': result.headers['cache-control'] } : {}) };
-      const refreshed: CachedResponse = { ...cached, headers, freshness: freshnessOf(cached.status, headers['cache-control'], this.ttls), storedAt: now };
+      const refreshed: CachedResponse = { ...cached, headers, freshness: freshnessOf(cached.status, headers['cache-control'], behavior.cachePolicy), storedAt: now };
       this.cache.set(key, refreshed);
       this.stats.refreshHits++;
       return { result: refreshed, xcache: 'RefreshHit' };
@@ -156,7 +162,7 @@ export class LocalEdge {
       return { result: cached, xcache: 'RefreshHit' };
     }
     this.stats.misses++;
-    this.store(key, result);
+    this.store(key, result, behavior);
     return { result, xcache: result.status >= 400 ? 'Error' : 'Miss' };
   }
 
@@ -170,8 +176,8 @@ export class LocalEdge {
     return pending;
   }
 
-  private store(key: string, result: OriginResponse): void {
-    const freshness = freshnessOf(result.status, result.headers['cache-control'], this.ttls);
+  private store(key: string, result: OriginResponse, behavior: Behavior): void {
+    const freshness = freshnessOf(result.status, result.headers['cache-control'], behavior.cachePolicy);
     if (freshness.ttl > 0 || freshness.staleIfError > 0) {
       this.cache.set(key, { status: result.status, headers: result.headers, body: result.body, freshness, storedAt: this.clock() });
     }
@@ -180,7 +186,8 @@ export class LocalEdge {
   /** Tries the origin group in order; the origin-request handler runs again for the secondary. */
   private async fetch(viewed: CfFunctionRequest, etag?: string): Promise<OriginResponse> {
     const querystring = queryParts(viewed.querystring).join('&');
-    const origins = [this.options.originGroup.primary, this.options.originGroup.secondary];
+    const group = this.options.distribution.originGroup;
+    const origins = [group.primary, group.secondary];
     let result: OriginResponse = { status: 502, headers: {}, body: Buffer.alloc(0) };
     for (const [index, originDomain] of origins.entries()) {
       if (index > 0) this.stats.failovers++;
@@ -190,7 +197,7 @@ export class LocalEdge {
           uri: viewed.uri,
           querystring,
           originDomain,
-          originHeaders: this.options.originGroup.customHeaders,
+          originHeaders: group.customHeaders,
           headers: etag ? { 'If-None-Match': etag } : {},
         });
         const out = await this.options.originRequest(event);
@@ -223,7 +230,7 @@ export class LocalEdge {
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status === 304) return { status: 304, headers: {}, body: Buffer.alloc(0) };
-      if (status === 404 || status === 403) return jsonError(404, 'NotFound', 'No such image.');
+      if (status === 404 || status === 403) return { ...jsonError(404, 'NotFound', 'No such image.'), generated: false };
       // No HTTP status means no connection: CloudFront fails over on it as on a 503.
       return jsonError(status ?? 503, 'OriginUnavailable', 'The S3 origin did not answer.');
     }
@@ -254,8 +261,8 @@ function send(response: ServerResponse, method: string | undefined, result: Orig
 
 function fromGenerated(out: CloudFrontResultResponse): OriginResponse {
   const headers: Record<string, string> = {};
-  for (const [name, values] of Object.entries(out.headers ?? {})) if (KEPT_HEADERS.includes(name) && values[0]) headers[name] = values[0].value;
-  return { status: Number(out.status), headers, body: Buffer.from(out.body ?? '', out.bodyEncoding === 'base64' ? 'base64' : 'utf8') };
+  for (const [name, values] of Object.entries(out.headers ?? {})) if (!CLOUDFRONT_HEADERS.has(name) && values[0]) headers[name] = values[0].value;
+  return { status: Number(out.status), headers, body: Buffer.from(out.body ?? '', out.bodyEncoding === 'base64' ? 'base64' : 'utf8'), generated: true };
 }
 
 function fromFunctionResponse(out: CfFunctionResponse): OriginResponse {
@@ -266,7 +273,7 @@ function fromFunctionResponse(out: CfFunctionResponse): OriginResponse {
 }
 
 function jsonError(status: number, code: 'NotFound' | 'OriginUnavailable', message: string): OriginResponse {
-  return { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: Buffer.from(errorBody(code, message)) };
+  return { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: Buffer.from(errorBody(code, message)), generated: true };
 }
 
 /** The `name=value` parts of a query the function left as a string or as CloudFront's object. */

@@ -48,7 +48,8 @@ export class InvalidationService {
   constructor(
     readonly distributionId: string,
     private readonly purge: (path: string) => void,
-    private readonly completionDelayMs: number,
+    /** How long a batch stays in progress; Infinity for one that never completes. */
+    private readonly completionDelayMs: number | ((paths: readonly string[]) => number),
   ) {}
 
   create(callerReference: string, paths: readonly string[]): { invalidation: Invalidation; created: boolean } {
@@ -83,13 +84,16 @@ export class InvalidationService {
     this.stats.peakWildcardPaths = Math.max(this.stats.peakWildcardPaths, this.stats.inProgressWildcardPaths);
     this.stats.peakFilePaths = Math.max(this.stats.peakFilePaths, this.stats.inProgressFilePaths);
     for (const path of paths) this.purge(path);
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      invalidation.status = 'Completed';
-      this.stats.inProgressWildcardPaths -= wildcards;
-      this.stats.inProgressFilePaths -= files;
-    }, this.completionDelayMs);
-    this.timers.add(timer);
+    const delay = typeof this.completionDelayMs === 'number' ? this.completionDelayMs : this.completionDelayMs(paths);
+    if (Number.isFinite(delay)) {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        invalidation.status = 'Completed';
+        this.stats.inProgressWildcardPaths -= wildcards;
+        this.stats.inProgressFilePaths -= files;
+      }, delay);
+      this.timers.add(timer);
+    }
     return { invalidation, created: true };
   }
 

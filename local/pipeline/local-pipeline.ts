@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { Duration } from 'aws-cdk-lib';
 import type { Context } from 'aws-lambda';
 import type { PictorConfig } from '../../core/tenant-config.ts';
 import { createHandler as probeOriginal } from '../../tasks/probe-original/handler.ts';
 import { createHandler as publishVersion } from '../../tasks/publish-version/handler.ts';
 import { createHandler as quarantineOriginal } from '../../tasks/quarantine-original/handler.ts';
+import { createHandler as discardUpload } from '../../tasks/discard-upload/handler.ts';
 import { createHandler as renderVariants } from '../../tasks/render-variants/handler.ts';
 import { createHandler as acceptTakedown } from '../../tasks/accept-takedown/handler.ts';
 import { createHandler as inventoryImage } from '../../tasks/inventory-image/handler.ts';
@@ -34,6 +36,7 @@ const TASK_HANDLERS: Record<TaskName, (config: TaskConfig) => TaskHandler> = {
   'render-variants': renderVariants,
   'publish-version': publishVersion,
   'quarantine-original': quarantineOriginal,
+  'discard-upload': discardUpload,
   'accept-takedown': acceptTakedown,
   'inventory-image': inventoryImage,
   'erase-objects': eraseObjects,
@@ -66,6 +69,8 @@ export interface LocalPipeline {
 
 export interface LocalPipelineOptions extends LocalStepFunctionsOptions {
   readonly config: PictorConfig;
+  /** As the deployment's `invalidationDeadline`. */
+  readonly invalidationDeadline?: Duration;
   readonly s3: LocalS3;
   /** The local edge, as takedowns see the distribution. */
   readonly edge: DeliveryEdge;
@@ -81,7 +86,7 @@ export interface LocalPipelineOptions extends LocalStepFunctionsOptions {
  * (tokens resolved to local names) by the same createHandler a Lambda uses.
  */
 export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline {
-  const template = synthesizePipeline(options.config, options.edge);
+  const template = synthesizePipeline(options.config, options.edge, { invalidationDeadline: options.invalidationDeadline });
   const names: Record<string, string> = {
     [logicalIdOf(template, 'Pipeline/Originals')]: BUCKETS.originals.bucket,
     [logicalIdOf(template, 'Pipeline/Variants')]: BUCKETS.variants.bucket,

@@ -1,4 +1,4 @@
-import { App } from 'aws-cdk-lib';
+import { App, type Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { PictorConfig } from '../../core/tenant-config.ts';
 import type { DeliveryEdge } from '../../infra/pipeline.ts';
@@ -23,7 +23,11 @@ export interface CfnTemplate {
  * so the twin runs the same state machines and rules. Only the task code differs:
  * a deployment ships bundles, the twin calls the same handlers in-process.
  */
-export function synthesizePipeline(tenants: PictorConfig, edge: DeliveryEdge = { distributionId: 'EPICTORLOCAL', url: 'http://127.0.0.1:8080' }): CfnTemplate {
+export function synthesizePipeline(
+  tenants: PictorConfig,
+  edge: DeliveryEdge = { distributionId: 'EPICTORLOCAL', url: 'http://127.0.0.1:8080' },
+  settings: { invalidationDeadline?: Duration } = {},
+): CfnTemplate {
   // The CDK CLI turns path metadata on; in-process synthesis must ask for it. Schema
   // validation is `cdk synth`'s job (infra/app.ts), and it costs every twin 5 s.
   const app = new App({ context: { 'aws:cdk:enable-path-metadata': true }, builtinCloudFormationValidation: false });
@@ -35,6 +39,7 @@ export function synthesizePipeline(tenants: PictorConfig, edge: DeliveryEdge = {
     taskCode: () => lambda.Code.fromInline('// runs in-process in the twin'),
     originRequest: { functionName: 'pictor-origin-request', memoryMb: 3008 },
     variantsReader: 'local-edge',
+    invalidationDeadline: settings.invalidationDeadline,
   });
   return app.synth().getStackByName('Pictor').template as CfnTemplate;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PictorError } from '../../core/errors.ts';
-import { originalPrefixes, variantsPrefix } from '../../core/takedown.ts';
+import { originalPrefixes, variantPrefixes } from '../../core/takedown.ts';
 import type { ObjectStore, StoredVersion } from '../shared/object-store.ts';
 import { BatchId, Inventory, TakedownItem, type ObjectVersions } from '../shared/takedown-state.ts';
 
@@ -36,7 +36,7 @@ export async function eraseObjects(input: z.infer<typeof EraseInput>, deps: Eras
 
   const stragglers: ObjectVersions[] = [];
   for (const { location, store } of stores) {
-    const prefixes = location.role === 'variants' ? [variantsPrefix(image)] : originalPrefixes(image);
+    const prefixes = location.role === 'variants' ? variantPrefixes(image) : originalPrefixes(image);
     const found: StoredVersion[] = (await Promise.all(prefixes.map((p) => store.listVersions(p)))).flat();
     if (found.length === 0) continue;
     await store.deleteVersions(found);

@@ -36,10 +36,29 @@ export async function invalidateImage(input: z.infer<typeof InvalidateInput>, de
 
 export const CheckInput = z.object({ invalidation: z.object({ id: z.string(), path: z.string() }) });
 
-/** The invalidation's status now: InProgress or Completed. */
-export async function checkInvalidation(input: z.infer<typeof CheckInput>, deps: CloudFrontDeps): Promise<Invalidation> {
+export interface CheckDeps extends CloudFrontDeps {
+  /** How long after its creation an invalidation may stay in progress. */
+  readonly deadlineSeconds: number;
+  readonly now: () => Date;
+}
+
+/**
+ * The invalidation's status now: InProgress or Completed. Waiting is bounded:
+ * past the deadline, counted from CloudFront's own CreateTime, it fails.
+ * @throws {PictorError} InvalidationTimedOut past the deadline, OriginUnavailable (retry)
+ */
+export async function checkInvalidation(input: z.infer<typeof CheckInput>, deps: CheckDeps): Promise<Invalidation> {
   const result = await cloudFront(() => deps.cloudfront.send(new GetInvalidationCommand({ DistributionId: deps.distributionId, Id: input.invalidation.id })));
-  return { id: input.invalidation.id, status: result.Invalidation!.Status!, path: input.invalidation.path };
+  const status = result.Invalidation!.Status!;
+  const created = result.Invalidation!.CreateTime!;
+  const waited = Math.floor((deps.now().getTime() - created.getTime()) / 1000);
+  if (status !== 'Completed' && waited > deps.deadlineSeconds) {
+    throw new PictorError(
+      'InvalidationTimedOut',
+      `Invalidation ${input.invalidation.id} of ${input.invalidation.path} is still ${status} after ${waited} s (created ${created.toISOString()}); the deadline is ${deps.deadlineSeconds} s. Edge caches may still hold the image until it completes.`,
+    );
+  }
+  return { id: input.invalidation.id, status, path: input.invalidation.path };
 }
 
 /** CloudFront's errors by name: throttling is the state machine's to wait out; the rest is retried as transient. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { originalPrefixes, variantsPrefix } from '../../core/takedown.ts';
+import { originalPrefixes, variantPrefixes } from '../../core/takedown.ts';
 import type { TenantConfig } from '../../core/tenant-config.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
 import { BatchId, TakedownItem, type Inventory, type ObjectVersions } from '../shared/takedown-state.ts';
@@ -18,8 +18,8 @@ export interface InventoryDeps {
 /**
  * Tombstones the image, so that no upload event or re-render brings it back,
  * then lists every version of every object it has in every bucket: the upload,
- * its snapshots and quarantined copies in the primary and each replica, and its
- * variants. Deletes nothing, so a retry lists the same objects; the list is what
+ * its published pointer, snapshots and quarantined copies in the primary and each
+ * replica, and its variants, staged ones included. Deletes nothing, so a retry lists the same objects; the list is what
  * the next state deletes and what the audit record names.
  * @throws {PictorError} InvalidEvent for an unknown tenant, OriginUnavailable (retry)
  */
@@ -32,6 +32,7 @@ export async function inventoryImage(input: z.infer<typeof InventoryInput>, deps
     const versions = (await Promise.all(originalPrefixes({ tenant, imageId }).map((p) => store.listVersions(p)))).flat();
     locations.push({ bucket: store.bucket, region, role, versions });
   }
-  locations.push({ bucket: deps.variants.store.bucket, region: deps.variants.region, role: 'variants', versions: await deps.variants.store.listVersions(variantsPrefix({ tenant, imageId })) });
+  const variants = (await Promise.all(variantPrefixes({ tenant, imageId }).map((p) => deps.variants.store.listVersions(p)))).flat();
+  locations.push({ bucket: deps.variants.store.bucket, region: deps.variants.region, role: 'variants', versions: variants });
   return { tombstonedAt: record.tombstonedAt, publishedVersion: record.version, locations };
 }

@@ -13,6 +13,7 @@ export const ProbeInput = ObjectCreated;
 export type ProbeResult =
   | ({ action: 'render' } & Upload & { width: number; height: number; format: string })
   | ({ action: 'reject' } & Upload & { code: string; reason: string })
+  | ({ action: 'discard' } & Upload & { reason: string; takenDownAt: string })
   | { action: 'skip'; reason: string };
 
 export interface ProbeDeps {
@@ -24,9 +25,9 @@ export interface ProbeDeps {
 
 /**
  * Decides what an upload event calls for, from its key, the version map and the
- * original's header: render it, reject it (quarantine), or skip it (a system key,
- * a duplicate, an older event than one already published, a tombstoned image, an
- * object replaced since). Decodes no pixel.
+ * original's header: render it, reject it (quarantine), discard it (its id was
+ * taken down), or skip it (a system key, a duplicate, an older event than one
+ * already published, an object replaced since). Decodes no pixel.
  */
 export async function probeOriginal(event: z.infer<typeof ProbeInput>, deps: ProbeDeps): Promise<ProbeResult> {
   const object = event.detail.object;
@@ -42,7 +43,9 @@ export async function probeOriginal(event: z.infer<typeof ProbeInput>, deps: Pro
   if (!deps.knownTenant(parsed.tenant)) return { action: 'reject', ...upload, code: 'UnknownTenant', reason: `No tenant '${parsed.tenant}' is configured.` };
 
   const current = await deps.versions.get(parsed.tenant, parsed.imageId);
-  if (current?.tombstonedAt) return { action: 'skip', reason: 'the image was taken down' };
+  if (current?.tombstonedAt) {
+    return { action: 'discard', ...upload, reason: `${parsed.tenant}/${parsed.imageId} was taken down at ${current.tombstonedAt}; uploads to it are erased`, takenDownAt: current.tombstonedAt };
+  }
   if (current?.sequencer && compareSequencers(current.sequencer, upload.sequencer) >= 0) {
     return { action: 'skip', reason: `version ${current.version} comes from this or a newer upload` };
   }

@@ -1,8 +1,19 @@
 import { z } from 'zod';
-import { PUBLISHED_TAG, snapshotKey, variantPrefix } from '../../core/object-keys.ts';
+import { cacheControlFor } from '../../core/cache-control.ts';
+import { PictorError } from '../../core/errors.ts';
+import {
+  PUBLISHED_VERSION_METADATA,
+  publishedKey,
+  snapshotKey,
+  stagedKey,
+  stagedOriginalKey,
+  stagingPrefix,
+  variantPrefix,
+} from '../../core/object-keys.ts';
+import { policyOf, type TenantConfig } from '../../core/tenant-config.ts';
 import type { EventPublisher } from '../../events/publish.ts';
-import { Upload } from '../shared/upload.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
+import { Upload } from '../shared/upload.ts';
 import type { VersionMap } from '../shared/version-map.ts';
 
 export const PublishInput = Upload.extend({
@@ -13,42 +24,125 @@ export const PublishInput = Upload.extend({
 });
 export type PublishInput = z.infer<typeof PublishInput>;
 
-export type PublishResult = { published: true; version: number; previousVersion: number } | { published: false; version: number; reason: string };
+export type PublishResult =
+  | { published: true; version: number; previousVersion: number }
+  | { published: false; version: number; reason: string };
 
 export interface PublishDeps {
   readonly originals: ObjectStore;
   readonly variants: ObjectStore;
   readonly versions: VersionMap;
   readonly events: EventPublisher;
+  readonly tenant: (tenant: string) => TenantConfig;
 }
 
+type Image = { readonly tenant: string; readonly imageId: string };
+
+/** Writers that keep moving the latest version are retried rather than chased forever. */
+const MAX_SETTLE_ROUNDS = 5;
+
 /**
- * Makes a rendered version the current one with a conditional write, so a lower
- * version never replaces a higher one. On success the `latest` generation (served
- * to unversioned URLs) is cleared, to re-render from the new original, the version's
- * objects are tagged published, so the lifecycle rule for orphans spares them, and
- * "Version Bumped" and "Variants Rendered" go out. When a higher version won,
- * this version's objects are orphans and are deleted.
+ * Makes a rendered version public, in an order that never serves what is not
+ * published:
+ * 1. the version map records it, over any lower version and never on a tombstone;
+ * 2. its staged variants and snapshot are copied into place, where versioned URLs find them;
+ * 3. the published pointer and the `latest` variants, which unversioned URLs read,
+ *    are set to the version map's latest, and set again until the map stands still;
+ * 4. "Version Bumped" and "Variants Rendered" go out (at least once).
+ * Each step is safe to repeat, so a retry after any failure completes the work.
+ * A version that lost (a higher one was published first, or the image was taken
+ * down) leaves nothing behind.
  */
 export async function publishVersion(input: PublishInput, deps: PublishDeps): Promise<PublishResult> {
   const image = { tenant: input.tenant, imageId: input.imageId };
-  const published = await deps.versions.publish(input.tenant, input.imageId, input.version, input.sequencer, input.etag, input.schema);
-  if (!published) {
-    await deps.variants.delete(input.variants.map((v) => v.key));
-    // Every version of the snapshot: on a versioned bucket a plain delete leaves the bytes behind.
-    await deps.originals.deleteVersions(await deps.originals.listVersions(snapshotKey(image, input.version)));
-    return { published: false, version: input.version, reason: 'a higher version is published, or the image was taken down' };
+  const outcome = await deps.versions.publish(input.tenant, input.imageId, input.version, input.sequencer, input.etag, input.schema);
+  if (!outcome.published) {
+    await withdraw(image, input.version, outcome.reason === 'taken-down', deps);
+    const reason = outcome.reason === 'taken-down' ? 'the image was taken down' : 'a higher version was published first';
+    return { published: false, version: input.version, reason };
   }
-  // Published objects are no longer orphans: the lifecycle rule for unpublished ones must pass them by.
-  await Promise.all([...input.variants.map((v) => deps.variants.tag(v.key, PUBLISHED_TAG)), deps.originals.tag(snapshotKey(image, input.version), PUBLISHED_TAG)]);
-  await deps.variants.deletePrefix(variantPrefix(image));
-  await deps.events.publish('Version Bumped', {
-    schemaVersion: 1,
-    ...image,
-    version: input.version,
-    previousVersion: published.previousVersion,
-    sequencer: input.sequencer,
-  });
-  await deps.events.publish('Variants Rendered', { schemaVersion: 1, ...image, version: input.version, variants: input.variants });
-  return { published: true, version: input.version, previousVersion: published.previousVersion };
+  await promote(image, input, deps);
+  if (!(await settleLatest(image, input, deps))) {
+    await withdraw(image, input.version, true, deps);
+    return { published: false, version: input.version, reason: 'the image was taken down while it was published' };
+  }
+  if (outcome.fresh || outcome.latest) {
+    await deps.events.publish('Version Bumped', { schemaVersion: 1, ...image, version: input.version, previousVersion: outcome.previousVersion, sequencer: input.sequencer });
+    await deps.events.publish('Variants Rendered', { schemaVersion: 1, ...image, version: input.version, variants: input.variants });
+  }
+  return { published: true, version: input.version, previousVersion: outcome.previousVersion };
+}
+
+/** Copies what the render staged to where the version's URLs read it, then drops the staging. */
+async function promote(image: Image, input: PublishInput, deps: PublishDeps): Promise<void> {
+  const copies = [
+    ...input.variants.map((v) => ({ target: deps.variants, key: v.key, staged: stagedKey(v.key) })),
+    { target: deps.originals, key: snapshotKey(image, input.version), staged: stagedOriginalKey(image, input.version) },
+  ];
+  await Promise.all(
+    copies.map(async ({ target, key, staged }) => {
+      if (await target.copyFrom(deps.variants.bucket, staged, key)) return;
+      // A retry finds the staging gone because an earlier attempt got this far.
+      if (!(await target.head(key))) {
+        throw new PictorError('InternalError', `Version ${input.version} of ${image.tenant}/${image.imageId} lost its staged ${staged} before it was copied into place; send the upload event again to render it anew.`);
+      }
+    }),
+  );
+  await deps.variants.deletePrefix(stagingPrefix(image, input.version));
+}
+
+/**
+ * Points unversioned URLs at the version map's latest version: the pointer first,
+ * then the `latest` variants (copies of that version's standard set, with the
+ * tenant's unversioned Cache-Control; any other render there is from before and
+ * goes). Concurrent publishers each settle to what the map says after their own
+ * writes, so the last writer always writes the map's final version. An edge render
+ * that lands in `latest` meanwhile checks the pointer after storing and withdraws
+ * itself if the pointer moved. False when the image was taken down meanwhile.
+ */
+async function settleLatest(image: Image, input: PublishInput, deps: PublishDeps): Promise<boolean> {
+  const policy = policyOf(deps.tenant(image.tenant));
+  for (let round = 0; round < MAX_SETTLE_ROUNDS; round++) {
+    const record = await deps.versions.get(image.tenant, image.imageId);
+    if (!record || record.tombstonedAt) return false;
+    const latest = record.version;
+    await writePublishedPointer(deps.originals, image, latest);
+    const names = (latest === input.version ? input.schema : record.schema)?.split(',').filter(Boolean) ?? [];
+    const latestPrefix = variantPrefix(image);
+    const stale = (await deps.variants.list(latestPrefix)).filter((key) => !names.includes(key.slice(latestPrefix.length)));
+    await deps.variants.delete(stale);
+    await Promise.all(
+      names.map(async (name) => {
+        const source = variantPrefix({ ...image, version: latest }) + name;
+        const known = input.variants.find((v) => v.key === source)?.contentType;
+        const contentType = known ?? (await deps.variants.head(source))?.contentType;
+        // Not in place yet: that version's own publisher settles once it is.
+        if (contentType === undefined) return;
+        await deps.variants.copyFrom(deps.variants.bucket, source, latestPrefix + name, { headers: { contentType, cacheControl: cacheControlFor({}, policy) } });
+      }),
+    );
+    const after = await deps.versions.get(image.tenant, image.imageId);
+    if (!after || after.tombstonedAt) return false;
+    if (after.version === latest) return true;
+  }
+  throw new PictorError('OriginUnavailable', `The latest version of ${image.tenant}/${image.imageId} kept changing while it was published; trying again.`);
+}
+
+/** Points the image's unversioned URLs at a version: the number is in the pointer's metadata, which a HEAD returns. */
+export async function writePublishedPointer(originals: ObjectStore, image: Image, version: number): Promise<void> {
+  await originals.put(publishedKey(image), '', { contentType: 'text/plain', metadata: { [PUBLISHED_VERSION_METADATA]: String(version) } });
+}
+
+/**
+ * Removes what this version left: its staging always; once the image is taken
+ * down, also everything a late attempt may have put in place after the takedown
+ * erased it. A plain delete comes first on the originals bucket, so that the delete
+ * marker reaches the replicas; then every version goes.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-marker-replication.html
+ */
+async function withdraw(image: Image, version: number, takenDown: boolean, deps: PublishDeps): Promise<void> {
+  await deps.variants.erase(stagingPrefix(image, version));
+  if (!takenDown) return;
+  await Promise.all([deps.variants.erase(variantPrefix({ ...image, version })), deps.variants.erase(variantPrefix(image))]);
+  for (const key of [publishedKey(image), snapshotKey(image, version)]) await deps.originals.erase(key, { hideFirst: true });
 }

@@ -27,7 +27,7 @@ export async function quarantineOriginal(input: QuarantineInput, deps: Quarantin
   const source = uploadKey(image);
   const target = quarantineKey(image, input.sequencer);
   const reason = unwrapCause(input.reason);
-  const copied = await deps.originals.copyFrom(deps.originals.bucket, source, target, input.etag);
+  const copied = await deps.originals.copyFrom(deps.originals.bucket, source, target, { ifMatch: input.etag });
   if (copied) {
     const head = await deps.originals.head(source);
     if (head && head.etag.replace(/"/g, '') === input.etag) await deps.originals.delete([source]);

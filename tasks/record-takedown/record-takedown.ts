@@ -10,6 +10,8 @@ export const RecordInput = z.object({
   inventory: Inventory,
   // Each step after the inventory may be missing: the step that failed, and those after it.
   erase: z.object({ erasedAt: z.string(), stragglers: Inventory.shape.locations }).optional(),
+  /** The second pass, after the invalidation: what was written after the erase. */
+  sweep: z.object({ erasedAt: z.string(), stragglers: Inventory.shape.locations }).optional(),
   invalidation: Invalidation.optional(),
   verification: Verification.optional(),
   failure: StepFailure.optional(),
@@ -47,7 +49,7 @@ export async function recordTakedown(
     requestedAt: input.requestedAt,
     tombstonedAt: input.inventory.tombstonedAt,
     erasedAt: input.erase?.erasedAt ?? null,
-    deleted: input.erase ? versions([...input.inventory.locations, ...input.erase.stragglers]) : [],
+    deleted: input.erase ? versions([...input.inventory.locations, ...input.erase.stragglers, ...(input.sweep?.stragglers ?? [])]) : [],
     ...(input.erase ? {} : { listedForDeletion: versions(input.inventory.locations) }),
     invalidation: input.invalidation ? { id: input.invalidation.id, path: input.invalidation.path, status: input.invalidation.status } : null,
     verification: verified ? { verified: true, verifiedAt: input.verification!.verifiedAt, urls: input.verification!.urls } : { verified: false },

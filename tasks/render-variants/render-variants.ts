@@ -1,16 +1,17 @@
-import { snapshotKey, UNPUBLISHED_TAG, uploadKey, variantKey } from '../../core/object-keys.ts';
-import { variantSchema } from '../shared/tenants.ts';
-import type { TenantConfig } from '../../core/tenant-config.ts';
-import { standardVariants } from '../../core/tenant-config.ts';
+import { IMMUTABLE_CACHE_CONTROL } from '../../core/cache-control.ts';
+import { stagedKey, stagedOriginalKey, uploadKey, variantKey } from '../../core/object-keys.ts';
+import { standardVariants, type TenantConfig } from '../../core/tenant-config.ts';
 import { renderVariantSet } from '../../edge-fallback/origin-request/render-set.ts';
 import type { RenderLimits } from '../../edge-fallback/origin-request/render.ts';
-import { Upload } from '../shared/upload.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
+import { variantSchema } from '../shared/tenants.ts';
+import { Upload } from '../shared/upload.ts';
 import type { VersionMap } from '../shared/version-map.ts';
 
 export const RenderInput = Upload;
 
 export interface StoredVariant {
+  /** Where the variant lives once its version is published. */
   readonly key: string;
   readonly contentType: string;
   readonly width: number;
@@ -29,20 +30,19 @@ export interface RenderDeps {
   readonly limits: Omit<RenderLimits, 'maxDimension'>;
 }
 
-/** Versioned variants never change. */
-const IMMUTABLE = 'public, max-age=31536000, immutable';
-
 /**
  * Reserves the next version for an upload, renders the tenant's standard variant
- * set from one decode, and stores the variants and a snapshot of the original
- * under that version, tagged unpublished. Publishing is the next state's job, so a
- * failure here leaves nothing visible, and a lifecycle rule expires what it left.
+ * set from one decode, and stages the variants and the bytes they came from under
+ * `_staging/`, where nothing is served. Publishing is the next state's job: until
+ * it copies them into place, no URL can reach this version, and a lifecycle rule
+ * expires what a run that never publishes leaves behind. A retry reserves the
+ * same version and stages over the same keys.
  * @throws {PictorError} UnprocessableImage or ImageTooLarge (the original is bad),
  *   OriginUnavailable (retry)
  */
 export async function renderVariants(upload: Upload, deps: RenderDeps): Promise<RenderResult> {
   const image = { tenant: upload.tenant, imageId: upload.imageId };
-  const version = await deps.versions.reserve(upload.tenant, upload.imageId, upload.sequencer, upload.rerender ?? false);
+  const version = await deps.versions.reserve(upload.tenant, upload.imageId, upload.sequencer, upload.idempotencyKey, upload.rerender ?? false);
   if (version === null) return { outcome: 'superseded', reason: 'a newer upload reserved a version first, or the image was taken down' };
   const original = await deps.originals.get(uploadKey(image), upload.etag, deps.limits.maxInputBytes);
   if (!original) return { outcome: 'superseded', reason: 'the upload was replaced or deleted since the event' };
@@ -52,15 +52,11 @@ export async function renderVariants(upload: Upload, deps: RenderDeps): Promise<
   const specs = standardVariants({ ...tenant, variants: { ...tenant.variants, ...upload.variants } });
   const rendered = await renderVariantSet(original.body, specs, { ...deps.limits, maxDimension });
   const path = { ...image, version };
-  const stored: StoredVariant[] = [];
-  for (const { spec, variant } of rendered) {
-    const key = variantKey(path, spec);
-    await deps.variants.put(key, variant.body, variant.contentType, IMMUTABLE, UNPUBLISHED_TAG);
-    stored.push({ key, contentType: variant.contentType, width: variant.width, bytes: variant.body.length });
-  }
-  // The bytes this version was rendered from, for versioned misses later on.
-  await deps.originals.put(snapshotKey(image, version), original.body, 'application/octet-stream', undefined, UNPUBLISHED_TAG);
-  return { outcome: 'rendered', version, variants: stored, schema: variantSchema(specs) };
+  const variants = rendered.map(({ spec, variant }) => ({ key: variantKey(path, spec), contentType: variant.contentType, width: variant.width, bytes: variant.body.length, body: variant.body }));
+  await Promise.all([
+    ...variants.map((v) => deps.variants.put(stagedKey(v.key), v.body, { contentType: v.contentType, cacheControl: IMMUTABLE_CACHE_CONTROL })),
+    // The bytes this version was rendered from, for its versioned misses once published.
+    deps.variants.put(stagedOriginalKey(image, version), original.body, { contentType: 'application/octet-stream' }),
+  ]);
+  return { outcome: 'rendered', version, variants: variants.map(({ body: _, ...v }) => v), schema: variantSchema(specs) };
 }
-
-

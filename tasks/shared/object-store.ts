@@ -7,7 +7,6 @@ import {
   ListObjectVersionsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  PutObjectTaggingCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { PictorError } from '../../core/errors.ts';
@@ -31,23 +30,18 @@ export class ObjectStore {
     });
   }
 
-  async head(key: string): Promise<{ etag: string; size: number } | null> {
+  async head(key: string): Promise<{ etag: string; size: number; contentType?: string; metadata: Record<string, string> } | null> {
     return this.guard(async () => {
       const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return { etag: head.ETag ?? '', size: head.ContentLength ?? 0 };
+      return { etag: head.ETag ?? '', size: head.ContentLength ?? 0, contentType: head.ContentType, metadata: head.Metadata ?? {} };
     });
   }
 
-  /** Writes an object, with `tags` set in the same request so it never exists untagged. */
-  async put(key: string, body: Buffer | string, contentType: string, cacheControl?: string, tags?: Readonly<Record<string, string>>): Promise<void> {
-    const Tagging = tags ? new URLSearchParams(tags).toString() : undefined;
-    await this.guard(() => this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, CacheControl: cacheControl, Tagging })));
-  }
-
-  /** Replaces an object's tags (of its current version). */
-  async tag(key: string, tags: Readonly<Record<string, string>>): Promise<void> {
-    const TagSet = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-    await this.guard(() => this.s3.send(new PutObjectTaggingCommand({ Bucket: this.bucket, Key: key, Tagging: { TagSet } })));
+  /** Writes an object with its headers and user metadata. */
+  async put(key: string, body: Buffer | string, headers: ObjectHeaders): Promise<void> {
+    await this.guard(() =>
+      this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: headers.contentType, CacheControl: headers.cacheControl, Metadata: headers.metadata })),
+    );
   }
 
   /**
@@ -65,11 +59,23 @@ export class ObjectStore {
     return written !== null;
   }
 
-  /** Copies from another bucket (or this one); false when the source is gone or replaced. */
-  async copyFrom(sourceBucket: string, sourceKey: string, key: string, ifMatch?: string): Promise<boolean> {
+  /**
+   * Copies from another bucket (or this one); false when the source is gone or
+   * replaced. With `headers`, the copy gets them instead of the source's: S3 then
+   * wants every header restated (MetadataDirective REPLACE).
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
+   */
+  async copyFrom(sourceBucket: string, sourceKey: string, key: string, options: { ifMatch?: string; headers?: ObjectHeaders } = {}): Promise<boolean> {
+    const headers = options.headers;
     const copied = await this.guard(() =>
       this.s3.send(
-        new CopyObjectCommand({ Bucket: this.bucket, Key: key, CopySource: `${sourceBucket}/${sourceKey.split('/').map(encodeURIComponent).join('/')}`, CopySourceIfMatch: ifMatch }),
+        new CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          CopySource: `${sourceBucket}/${sourceKey.split('/').map(encodeURIComponent).join('/')}`,
+          CopySourceIfMatch: options.ifMatch,
+          ...(headers ? { MetadataDirective: 'REPLACE', ContentType: headers.contentType, CacheControl: headers.cacheControl, Metadata: headers.metadata } : {}),
+        }),
       ),
     );
     return copied !== null;
@@ -108,8 +114,11 @@ export class ObjectStore {
         this.s3.send(new ListObjectVersionsCommand({ Bucket: this.bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker })),
       );
       // Delete markers are versions too: erasing leaves none behind.
-      for (const v of [...(page?.Versions ?? []), ...(page?.DeleteMarkers ?? [])]) {
+      for (const v of page?.Versions ?? []) {
         if (v.Key && (prefix.endsWith('/') || v.Key === prefix)) found.push({ key: v.Key, versionId: v.VersionId ?? 'null' });
+      }
+      for (const v of page?.DeleteMarkers ?? []) {
+        if (v.Key && (prefix.endsWith('/') || v.Key === prefix)) found.push({ key: v.Key, versionId: v.VersionId ?? 'null', deleteMarker: true });
       }
       keyMarker = page?.IsTruncated ? page.NextKeyMarker : undefined;
       versionIdMarker = page?.IsTruncated ? page.NextVersionIdMarker : undefined;
@@ -145,6 +154,19 @@ export class ObjectStore {
     return keys;
   }
 
+  /**
+   * Every version of the objects under a prefix (or of one key), gone for good.
+   * With `hideFirst`, each key gets a plain delete first and its delete marker
+   * stays: deletes that name a version are not replicated, delete markers are.
+   * https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html
+   */
+  async erase(prefix: string, options: { hideFirst?: boolean } = {}): Promise<StoredVersion[]> {
+    if (options.hideFirst) await this.delete((await this.list(prefix)).filter((key) => prefix.endsWith('/') || key === prefix));
+    const versions = (await this.listVersions(prefix)).filter((v) => !(options.hideFirst && v.deleteMarker));
+    await this.deleteVersions(versions);
+    return versions;
+  }
+
   private async guard<T>(call: () => Promise<T>): Promise<T | null> {
     try {
       return await call();
@@ -156,9 +178,18 @@ export class ObjectStore {
   }
 }
 
+/** What an object is written with. */
+export interface ObjectHeaders {
+  readonly contentType: string;
+  readonly cacheControl?: string;
+  /** User metadata (x-amz-meta-*), names lowercased. */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
 export interface StoredVersion {
   readonly key: string;
   readonly versionId: string;
+  readonly deleteMarker?: boolean;
 }
 
 function unquote(etag: string): string {

@@ -16,6 +16,8 @@ export interface TaskConfig {
   readonly distributionId: string;
   /** PICTOR_EDGE_URL: the distribution's origin (`https://d111.cloudfront.net`), where takedowns are verified. */
   readonly edgeUrl: string;
+  /** PICTOR_INVALIDATION_DEADLINE_SECONDS: how long a takedown waits for its invalidation. Takedown tasks only. */
+  readonly invalidationDeadlineSeconds?: number;
   /** PICTOR_VERSIONS_TABLE: the version map. */
   readonly versionsTable: string;
   /** PICTOR_IDEMPOTENCY_TABLE */
@@ -47,6 +49,7 @@ export function readTaskConfig(env: Readonly<Record<string, string | undefined>>
     replicas,
     distributionId: env.PICTOR_DISTRIBUTION_ID ?? '',
     edgeUrl: (env.PICTOR_EDGE_URL ?? '').replace(/\/$/, ''),
+    invalidationDeadlineSeconds: positiveInteger(env, 'PICTOR_INVALIDATION_DEADLINE_SECONDS'),
     originalsBucket: required('PICTOR_ORIGINALS_BUCKET'),
     variantsBucket: required('PICTOR_VARIANTS_BUCKET'),
     auditBucket: env.PICTOR_AUDIT_BUCKET ?? '',
@@ -63,6 +66,13 @@ export function readTaskConfig(env: Readonly<Record<string, string | undefined>>
       cloudfront: env.AWS_ENDPOINT_URL_CLOUDFRONT,
     },
   };
+}
+
+function positiveInteger(env: Readonly<Record<string, string | undefined>>, name: string): number | undefined {
+  const value = env[name];
+  if (!value) return undefined;
+  if (!/^[1-9][0-9]*$/.test(value)) throw new PictorError('InvalidConfig', `${name} must be a positive whole number, not '${value}'.`);
+  return Number(value);
 }
 
 function json(env: Readonly<Record<string, string | undefined>>, name: string, fallback: unknown): any {

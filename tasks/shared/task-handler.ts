@@ -3,7 +3,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { RETRIED_ERRORS } from '../../core/error-codes.ts';
+import { REJECTION_ERRORS, RETRIED_ERRORS } from '../../core/error-codes.ts';
 import { isPictorError, PictorError } from '../../core/errors.ts';
 import type { AwsClients } from './aws-clients.ts';
 import type { TaskConfig } from './task-config.ts';
@@ -47,8 +47,9 @@ export function defineTask<I, O>(definition: TaskDefinition<I, O>, config: TaskC
       }
       return await definition.run(parsed.data, logger);
     } catch (error) {
-      // Conditions the state machine retries are expected; everything else is an error.
+      // Conditions the state machine retries, and originals it quarantines, are expected; everything else is an error.
       if (isPictorError(error) && RETRIED_ERRORS.includes(error.code)) logger.warn(`${definition.name} will be retried: ${error.message}`, { code: error.code });
+      else if (isPictorError(error) && REJECTION_ERRORS.includes(error.code)) logger.warn(`${definition.name} rejected the original: ${error.message}`, { code: error.code });
       else logger.error(`${definition.name} failed`, error as Error);
       // The log has the stack; the state machine gets the first line, since Lambda puts
       // the trace into the error's Cause and Map results must fit a state's 256 KB.

@@ -13,6 +13,13 @@ export interface VersionRecord {
   readonly sequencer?: string;
   /** The highest upload sequencer a version was reserved for. */
   readonly reservedSequencer?: string;
+  /** Who made the latest reservation (an upload event's or a re-render item's idempotency key), and the version it got. */
+  readonly reservedBy?: string;
+  readonly reservedVersion?: number;
+  /** Every version ever published, the latest among them. */
+  readonly publishedVersions: readonly number[];
+  /** The latest published version's predecessor. */
+  readonly previousVersion?: number;
   readonly etag?: string;
   /** The variant set the published version was rendered at (its names, sorted): lets a re-render skip what is current. */
   readonly schema?: string;
@@ -21,12 +28,21 @@ export interface VersionRecord {
   readonly tombstonedAt?: string;
 }
 
+/** What publishing a version came to. */
+export type PublishOutcome =
+  /** It is published: now (`fresh`), or by an earlier attempt whose answer was lost. `latest` unless a higher one followed. */
+  | { readonly published: true; readonly fresh: boolean; readonly latest: boolean; readonly previousVersion: number }
+  /** A higher version was published first, or the image was taken down. */
+  | { readonly published: false; readonly reason: 'superseded' | 'taken-down' };
+
 /**
  * The version map. Two rules keep versions from going backwards under duplicate
  * and out-of-order S3 events:
  * - a version is reserved only for an upload newer than every earlier reservation,
  *   so version numbers follow upload order;
  * - a version is published only over a lower one, and never on a tombstone.
+ * Both are idempotent: a retry, whatever step of the first attempt failed, gets
+ * the same answer as the first attempt, so a lost answer never loses an upload.
  */
 export class VersionMap {
   constructor(private readonly documents: DynamoDBDocumentClient, private readonly table: string) {}
@@ -37,40 +53,50 @@ export class VersionMap {
   }
 
   /**
-   * The next version for an upload; null when a newer upload has already reserved
-   * one, or on a tombstone. A re-render reserves for the upload it last saw
-   * reserved (`sameUpload`), and loses to any upload reserved since.
+   * The next version, reserved for one upload (or one re-render of it) named by
+   * `reservation`; null when a newer upload has reserved one since, or on a
+   * tombstone. A re-render reserves for the upload it last saw reserved
+   * (`sameUpload`), and loses to any upload reserved since. Asking again for the
+   * same reservation returns the same version, as long as nothing newer came.
    */
-  async reserve(tenant: string, imageId: string, sequencer: string, sameUpload = false): Promise<number | null> {
+  async reserve(tenant: string, imageId: string, sequencer: string, reservation: string, sameUpload = false): Promise<number | null> {
     const result = await conditionally(
       this.documents.send(new UpdateCommand({
         TableName: this.table,
         Key: { id: id(tenant, imageId) },
-        UpdateExpression: 'SET tenant = :tenant, imageId = :image, reservedSequencer = :seq ADD nextVersion :one',
-        ConditionExpression: `(attribute_not_exists(reservedSequencer) OR reservedSequencer ${sameUpload ? '<=' : '<'} :seq) AND attribute_not_exists(tombstonedAt)`,
-        ExpressionAttributeValues: { ':tenant': tenant, ':image': imageId, ':seq': normalizeSequencer(sequencer), ':one': 1 },
+        UpdateExpression: 'SET tenant = :tenant, imageId = :image, reservedSequencer = :seq, reservedBy = :by ADD nextVersion :one',
+        ConditionExpression:
+          `(attribute_not_exists(reservedSequencer) OR reservedSequencer ${sameUpload ? '<=' : '<'} :seq) ` +
+          'AND (attribute_not_exists(reservedBy) OR reservedBy <> :by) AND attribute_not_exists(tombstonedAt)',
+        ExpressionAttributeValues: { ':tenant': tenant, ':image': imageId, ':seq': normalizeSequencer(sequencer), ':by': reservation, ':one': 1 },
         ReturnValues: 'UPDATED_NEW',
       })),
     );
-    return result ? Number(result.Attributes?.nextVersion) : null;
+    if (result) return Number(result.Attributes?.nextVersion);
+    const record = await this.get(tenant, imageId);
+    return record && !record.tombstonedAt && record.reservedBy === reservation ? (record.reservedVersion ?? null) : null;
   }
 
   /**
-   * Publishes a rendered version; null when a higher version is already published or
-   * the image is tombstoned. Publishing the same version again (a retry after a later
-   * step failed) succeeds and reports the same previous version, rather than reading
-   * as a lost race whose objects the caller would delete.
+   * Publishes a rendered version over any lower one, never on a tombstone, and
+   * records it among the published versions. Publishing a version that was
+   * published before (a retry after a later step failed, even once a higher one
+   * followed) reports it published rather than lost, so that the caller completes
+   * its work instead of deleting a published version's objects.
    */
-  async publish(tenant: string, imageId: string, version: number, sequencer: string, etag: string, schema?: string): Promise<{ previousVersion: number } | null> {
+  async publish(tenant: string, imageId: string, version: number, sequencer: string, etag: string, schema?: string): Promise<PublishOutcome> {
     const result = await conditionally(
       this.documents.send(new UpdateCommand({
         TableName: this.table,
         Key: { id: id(tenant, imageId) },
         UpdateExpression:
-          'SET previousVersion = if_not_exists(version, :zero), version = :v, sequencer = :seq, etag = :etag, updatedAt = :now' + (schema === undefined ? '' : ', #schema = :schema'),
-        ConditionExpression: '(attribute_not_exists(version) OR version < :v OR (version = :v AND sequencer = :seq)) AND attribute_not_exists(tombstonedAt)',
+          'SET previousVersion = if_not_exists(version, :zero), version = :v, sequencer = :seq, etag = :etag, updatedAt = :now' +
+          (schema === undefined ? '' : ', #schema = :schema') +
+          ' ADD publishedVersions :vs',
+        ConditionExpression: '(attribute_not_exists(version) OR version < :v) AND attribute_not_exists(tombstonedAt)',
         ExpressionAttributeValues: {
           ':v': version,
+          ':vs': new Set([version]),
           ':zero': 0,
           ':seq': normalizeSequencer(sequencer),
           ':etag': etag,
@@ -81,10 +107,12 @@ export class VersionMap {
         ReturnValues: 'UPDATED_OLD',
       })),
     );
-    if (!result) return null;
-    const old = result.Attributes ?? {};
-    // On a repeat, the old `previousVersion` is the one the first publish wrote.
-    return { previousVersion: Number(old.version === version ? old.previousVersion : (old.version ?? 0)) };
+    if (result) return { published: true, fresh: true, latest: true, previousVersion: Number(result.Attributes?.version ?? 0) };
+    const record = await this.get(tenant, imageId);
+    if (!record || record.tombstonedAt) return { published: false, reason: 'taken-down' };
+    if (!record.publishedVersions.includes(version)) return { published: false, reason: 'superseded' };
+    const latest = record.version === version;
+    return { published: true, fresh: false, latest, previousVersion: latest ? (record.previousVersion ?? 0) : Math.max(0, ...record.publishedVersions.filter((v) => v < version)) };
   }
 
   /** Marks an image taken down (the first time counts); returns the record, tombstoned. Idempotent. */
@@ -133,6 +161,10 @@ function toRecord(item: Record<string, unknown>): VersionRecord {
     version: Number(item.version ?? 0),
     sequencer: item.sequencer as string | undefined,
     reservedSequencer: item.reservedSequencer as string | undefined,
+    reservedBy: item.reservedBy as string | undefined,
+    reservedVersion: item.nextVersion === undefined ? undefined : Number(item.nextVersion),
+    publishedVersions: [...((item.publishedVersions as Set<number> | undefined) ?? [])].map(Number).sort((a, b) => a - b),
+    previousVersion: item.previousVersion === undefined ? undefined : Number(item.previousVersion),
     etag: item.etag as string | undefined,
     schema: item.schema as string | undefined,
     updatedAt: item.updatedAt as string | undefined,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PictorError } from '../../core/errors.ts';
 import { formatImagePath } from '../../core/image-path.ts';
-import { derivativeUrl } from '../../core/takedown.ts';
+import { derivativeUrls } from '../../core/takedown.ts';
 import type { TenantConfig } from '../../core/tenant-config.ts';
 import { signWithNewestKey } from '../../edge-fallback/sign-url.ts';
 import { Inventory, TakedownItem } from '../shared/takedown-state.ts';
@@ -21,7 +21,7 @@ const PARALLEL = 8;
 
 /**
  * Asks the edge for every URL the image was served at (each stored variant's,
- * plus the bare URL of each published version) and expects a 404 from each:
+ * versioned and not, plus the bare URL of each published version) and expects a 404 from each:
  * the proof, for the audit record, that the takedown reached viewers.
  * @throws {PictorError} TakedownUnverified naming the URLs still served,
  *   OriginUnavailable when the edge cannot be reached (retry)
@@ -32,10 +32,7 @@ export async function verifyGone(input: z.infer<typeof VerifyInput>, deps: Verif
   for (let version = 1; version <= input.inventory.publishedVersion; version++) urls.add(formatImagePath({ ...image, version }));
   for (const location of input.inventory.locations) {
     if (location.role !== 'variants') continue;
-    for (const { key } of location.versions) {
-      const url = derivativeUrl(key);
-      if (url) urls.add(url);
-    }
+    for (const { key } of location.versions) for (const url of derivativeUrls(key)) urls.add(url);
   }
   const tenant = deps.tenant(image.tenant);
   const expiresAt = new Date(deps.now().getTime() + 300_000);

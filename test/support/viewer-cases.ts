@@ -5,7 +5,9 @@ import { CHROME_ACCEPT, SAFARI_OLD_ACCEPT } from './tenants.ts';
  * One table of viewer-request cases, run against core, the built CloudFront
  * Function and the running local edge, so the three cannot drift apart.
  * `query` is the raw query string a viewer sends; a success names the canonical
- * query the function must forward (the query part of the cache key).
+ * query the function must forward (the query part of the cache key). `notFound`
+ * is a request the function sends on to the origin's one answer for "not here",
+ * so that it cannot be told apart from a missing image.
  */
 export interface ViewerCase {
   readonly name: string;
@@ -13,7 +15,7 @@ export interface ViewerCase {
   readonly query: string;
   readonly accept?: string;
   readonly method?: string;
-  readonly expect: { readonly status: number; readonly code: string } | { readonly query: string };
+  readonly expect: { readonly status: number; readonly code: string } | { readonly query: string } | { readonly notFound: true };
 }
 
 export const VIEWER_CASES: readonly ViewerCase[] = [
@@ -56,7 +58,10 @@ export const VIEWER_CASES: readonly ViewerCase[] = [
   { name: 'bad version', uri: '/img/acme/sample/v0', query: '', expect: { status: 400, code: 'InvalidPath' } },
   { name: 'version before the id', uri: '/img/acme/v3/sample', query: '', expect: { status: 400, code: 'InvalidPath' } },
   { name: 'uppercase tenant', uri: '/img/ACME/sample', query: '', expect: { status: 400, code: 'InvalidPath' } },
-  { name: 'unknown tenant', uri: '/img/nobody/sample', query: '', expect: { status: 404, code: 'NotFound' } },
+  { name: 'unknown tenant', uri: '/img/nobody/sample', query: 'w=320', expect: { notFound: true } },
+  { name: 'unknown tenant, signed-looking', uri: '/img/nobody/sample', query: 'w=320&exp=2000000000&kid=k1&sig=' + 'A'.repeat(43), expect: { notFound: true } },
+  { name: 'unknown tenant, malformed width: the same 400 as a known one', uri: '/img/nobody/sample', query: 'w=-1', expect: { status: 400, code: 'InvalidParameter' } },
+  { name: 'unknown tenant, conflicting repeats', uri: '/img/nobody/sample', query: 'w=320&W=640', expect: { status: 400, code: 'ConflictingParameter' } },
   { name: 'outside /img/', uri: '/secret.txt', query: '', expect: { status: 404, code: 'NotFound' } },
   { name: 'POST', uri: '/img/acme/sample', query: '', method: 'POST', expect: { status: 405, code: 'MethodNotAllowed' } },
   { name: 'unsigned on a signed tenant', uri: '/img/acme-private/sample', query: 'w=320', expect: { status: 403, code: 'SignatureRequired' } },

@@ -1,0 +1,29 @@
+import type { TenantPolicy } from './tenant-policy.ts';
+
+/**
+ * The Cache-Control of what Pictor serves. CloudFront's own caching follows it
+ * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Expiration.html),
+ * and so does every cache between CloudFront and the viewer, unless the
+ * distribution's response headers policy says otherwise for the viewer.
+ */
+
+/** Versioned URLs never change. */
+export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+
+/** A 404 is cached as long as CloudFront's default error-caching TTL, no longer. */
+export const NOT_FOUND_CACHE_CONTROL = 'public, max-age=10';
+
+/**
+ * What viewers of a tenant that requires signed URLs are told: no shared cache
+ * (a proxy between CloudFront and the viewer) may keep the response, and the
+ * viewer's own copy is checked with CloudFront before each use, where the viewer
+ * function verifies the signature, expiry included. With a minimum TTL of 0,
+ * CloudFront does not cache it either.
+ */
+export const PRIVATE_CACHE_CONTROL = 'private, no-cache';
+
+/** Versioned URLs are immutable; unversioned ones live the tenant's `ttl` at the edge. */
+export function cacheControlFor(path: { readonly version?: number }, policy: Pick<TenantPolicy, 'ttl'>): string {
+  if (path.version !== undefined) return IMMUTABLE_CACHE_CONTROL;
+  return 'public, max-age=' + policy.ttl + ', stale-while-revalidate=' + policy.ttl + ', stale-if-error=86400';
+}

@@ -1,0 +1,210 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { parseConfig } from '../core/tenant-config.ts';
+import type { BusEvent } from '../local/event-bus/event-bus.ts';
+import { startFaultProxy, type Fault, type FaultProxy } from '../local/fault-proxy.ts';
+import { LOCAL_TABLES } from '../local/pipeline/local-pipeline.ts';
+import { sampleImage } from '../local/sample-image.ts';
+import { BUCKETS } from '../local/topology.ts';
+import { startTwin, type Twin } from '../local/twin.ts';
+import { VersionMap } from '../tasks/shared/version-map.ts';
+import type { TaskName } from '../infra/pipeline.ts';
+import { edge, keys, published, settle, upload } from './support/pipeline-twin.ts';
+
+/**
+ * No upload is lost: a transient failure in each task of RenderOnUpload, before
+ * and after its side effects, ends in the state a run without faults ends in.
+ * Whole-task faults go through the twin's task hook (a Lambda that failed to
+ * start, or whose answer was lost); faults inside a task go through proxies in
+ * front of S3 and DynamoDB, which fail chosen requests before or after the server
+ * acted on them, more often than the SDK retries by itself.
+ */
+const CONFIG = parseConfig({ tenants: { shop: { breakpoints: [160, 320, 640], formats: ['webp', 'jpeg'], variants: { widths: [160, 320] } } } });
+/** The SDK's standard retry mode makes 3 attempts: a fault this many times reaches the task. */
+const BEYOND_SDK_RETRIES = 3;
+
+/** Whole-task faults, by image id: which task, and whether it fails before it runs or after (its answer lost). */
+const TASK_FAULTS: Record<string, { task: TaskName; when: 'before' | 'after'; error: string }> = {
+  'probe-before': { task: 'probe-original', when: 'before', error: 'Lambda.ServiceException' },
+  'probe-after': { task: 'probe-original', when: 'after', error: 'Lambda.SdkClientException' },
+  'render-before': { task: 'render-variants', when: 'before', error: 'Lambda.TooManyRequestsException' },
+  'render-after': { task: 'render-variants', when: 'after', error: 'Lambda.ServiceException' },
+  'publish-before': { task: 'publish-version', when: 'before', error: 'Lambda.AWSLambdaException' },
+  'publish-after': { task: 'publish-version', when: 'after', error: 'OriginUnavailable' },
+  'quarantine-before': { task: 'quarantine-original', when: 'before', error: 'Lambda.TooManyRequestsException' },
+  'quarantine-after': { task: 'quarantine-original', when: 'after', error: 'Lambda.ServiceException' },
+  'discard-before': { task: 'discard-upload', when: 'before', error: 'Lambda.ClientExecutionTimeoutException' },
+  'discard-after': { task: 'discard-upload', when: 'after', error: 'OriginUnavailable' },
+};
+
+/** Faults inside a task, between its side effects, by image id. */
+const STORE_FAULTS: Record<string, { store: 's3' | 'dynamodb'; fault: (id: string) => Fault }> = {
+  // render-variants reserved its version, and the answer was lost.
+  'reserve-lost': { store: 'dynamodb', fault: (id) => ({ match: { target: 'DynamoDB_20120810.UpdateItem', body: [`shop/${id}`, 'reservedBy'] }, status: 500, when: 'after', times: BEYOND_SDK_RETRIES }) },
+  // render-variants staged the variants, then could not stage the original.
+  'stage-fails': { store: 's3', fault: (id) => ({ match: { method: 'PUT', path: new RegExp(`^/${BUCKETS.variants.bucket}/_staging/shop/${id}/v1/original`) }, status: 503, when: 'before', times: BEYOND_SDK_RETRIES }) },
+  // publish-version recorded the version, and the answer was lost.
+  'commit-lost': { store: 'dynamodb', fault: (id) => ({ match: { target: 'DynamoDB_20120810.UpdateItem', body: [`shop/${id}`, 'publishedVersions'] }, status: 500, when: 'after', times: BEYOND_SDK_RETRIES }) },
+  // publish-version copied the variants into place, then could not copy the snapshot.
+  'promote-fails': { store: 's3', fault: (id) => ({ match: { method: 'PUT', path: new RegExp(`^/${BUCKETS.originals.bucket}/_versions/shop/${id}/v1`) }, status: 503, when: 'before', times: BEYOND_SDK_RETRIES }) },
+  // publish-version set the pointer, and the answer was lost.
+  'pointer-lost': { store: 's3', fault: (id) => ({ match: { method: 'PUT', path: new RegExp(`^/${BUCKETS.originals.bucket}/_published/shop/${id}$`) }, status: 500, when: 'after', times: BEYOND_SDK_RETRIES }) },
+};
+
+let twin: Twin;
+let dataDir: string;
+const proxies: Partial<Record<'s3' | 'dynamodb', FaultProxy>> = {};
+let versions: VersionMap;
+let documents: DynamoDBDocumentClient;
+const injected: string[] = [];
+/** What a run without faults leaves, before any viewer asked for anything. */
+let faultless: Record<string, string[]>;
+/** Images whose renders fail until released, as a region that stays down would. */
+const down = new Set<string>();
+
+before(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'pictor-faults-'));
+  twin = await startTwin({
+    config: CONFIG,
+    dataDir,
+    logLevel: 'SILENT',
+    retryIntervalMs: 20,
+    taskEndpoints: async (servers) => {
+      proxies.s3 = await startFaultProxy(servers.s3);
+      proxies.dynamodb = await startFaultProxy(servers.dynamodb);
+      return { s3: proxies.s3.url, dynamodb: proxies.dynamodb.url };
+    },
+    instrument: (task, fn) => async (payload) => {
+      const id = (payload as { input?: { imageId?: string; detail?: { object?: { key?: string } } } }).input;
+      const imageId = id?.imageId ?? id?.detail?.object?.key?.split('/')[1] ?? '';
+      if (task === 'render-variants' && down.has(imageId)) throw Object.assign(new Error(`${imageId}: the store is down (injected)`), { name: 'OriginUnavailable' });
+      const fault = TASK_FAULTS[imageId];
+      const strike = fault?.task === task && !injected.includes(imageId);
+      if (strike && fault.when === 'before') {
+        injected.push(imageId);
+        throw Object.assign(new Error(`${task} failed before it ran (injected)`), { name: fault.error });
+      }
+      const result = await fn(payload);
+      if (strike && fault.when === 'after') {
+        injected.push(imageId);
+        throw Object.assign(new Error(`${task} lost its answer (injected)`), { name: fault.error });
+      }
+      return result;
+    },
+  });
+  documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', endpoint: twin.dynamodb!.endpoint }));
+  versions = new VersionMap(documents, LOCAL_TABLES.versions);
+  for (const [id, { store, fault }] of Object.entries(STORE_FAULTS)) proxies[store]!.inject(fault(id));
+});
+
+after(async () => {
+  documents.destroy();
+  await twin.close();
+  await Promise.all(Object.values(proxies).map((p) => p.close()));
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** Every object the image has, with its id written as `{id}`, so that two images' states compare. */
+async function stateOf(imageId: string): Promise<Record<string, string[]>> {
+  const pattern = new RegExp(`\\b${imageId}\\b`, 'g');
+  const state: Record<string, string[]> = {};
+  for (const bucket of [BUCKETS.originals.bucket, BUCKETS.replica.bucket, BUCKETS.variants.bucket]) {
+    const found = (await keys(twin, bucket, '')).filter((k) => k.split('/').includes(imageId));
+    state[bucket] = found.map((k) => k.replace(pattern, '{id}'));
+  }
+  return state;
+}
+
+function executionsOf(imageId: string) {
+  return twin.pipeline!.stepFunctions.list(twin.pipeline!.stateMachines.RenderOnUpload).filter((e) => JSON.stringify(e.input).includes(`"shop/${imageId}"`));
+}
+
+function eventsOf(detailType: string, imageId: string): BusEvent[] {
+  return published(twin, detailType).filter((e) => (e.detail as { imageId?: string }).imageId === imageId);
+}
+
+describe('RenderOnUpload under faults', () => {
+  it('publishes exactly one version of each upload, whatever failed once on the way', async () => {
+    const photo = await sampleImage(640, 480);
+    const ids = ['baseline', ...Object.keys(TASK_FAULTS).filter((id) => /^(probe|render|publish)-/.test(id)), ...Object.keys(STORE_FAULTS)];
+    for (const id of ids) await upload(twin, `shop/${id}`, photo);
+    await settle(twin);
+
+    const expected = (faultless = await stateOf('baseline'));
+    assert.deepEqual(expected[BUCKETS.originals.bucket], ['_published/shop/{id}', '_versions/shop/{id}/v1', 'shop/{id}']);
+    assert.equal(expected[BUCKETS.variants.bucket]!.length, 8, 'four standard variants, under v1 and latest');
+    for (const id of ids) {
+      const runs = executionsOf(id);
+      assert.equal(runs.length, 1, id);
+      assert.equal(runs[0]!.status, 'SUCCEEDED', `${id}: ${runs[0]!.error} ${runs[0]!.cause}`);
+      assert.deepEqual(runs[0]!.output, { outcome: 'published', tenant: 'shop', imageId: id, version: 1, previousVersion: 0 }, id);
+      const record = await versions.get('shop', id);
+      assert.deepEqual([record?.version, record?.publishedVersions], [1, [1]], id);
+      assert.deepEqual(await stateOf(id), expected, `${id} ends as a run without faults ends`);
+      for (const url of [`/img/shop/${id}?w=320&fmt=webp`, `/img/shop/${id}/v1?w=160&fmt=jpeg`]) assert.equal((await edge(twin, url)).status, 200, url);
+      assert.ok(eventsOf('Version Bumped', id).length >= 1, `${id}: announced`);
+    }
+    for (const id of Object.keys(TASK_FAULTS).filter((i) => ids.includes(i))) assert.ok(injected.includes(id), `${id}: the fault happened`);
+    for (const proxy of Object.values(proxies)) assert.ok(proxy.injected.length >= Object.keys(STORE_FAULTS).length, 'the store faults happened');
+    assert.deepEqual(await keys(twin, BUCKETS.variants.bucket, '_staging/'), [], 'nothing orphaned in staging');
+  });
+
+  it('quarantines a bad upload once, whatever failed once on the way', async () => {
+    const truncated = (await sampleImage(640, 480)).subarray(0, 2000);
+    for (const id of ['quarantine-before', 'quarantine-after']) await upload(twin, `shop/${id}`, truncated);
+    await settle(twin);
+    for (const id of ['quarantine-before', 'quarantine-after']) {
+      const [run] = executionsOf(id);
+      assert.equal(run?.status, 'SUCCEEDED', `${id}: ${run?.error} ${run?.cause}`);
+      assert.equal((run!.output as { outcome: string }).outcome, 'rejected');
+      assert.equal((await stateOf(id))[BUCKETS.originals.bucket]!.filter((k) => k.startsWith('_quarantine/shop/{id}/')).length, 1, id);
+      assert.ok(!(await stateOf(id))[BUCKETS.originals.bucket]!.includes('shop/{id}'), `${id}: the upload left the tenant's space`);
+      assert.equal((await versions.get('shop', id))?.version ?? 0, 0);
+      assert.ok(injected.includes(id));
+    }
+  });
+
+  it('erases an upload to a taken-down id everywhere, whatever failed once on the way', async () => {
+    for (const id of ['discard-before', 'discard-after']) {
+      await versions.tombstone('shop', id, 'dmca');
+      await upload(twin, `shop/${id}`, await sampleImage(640, 480));
+    }
+    await settle(twin);
+    for (const id of ['discard-before', 'discard-after']) {
+      const [run] = executionsOf(id);
+      assert.equal(run?.status, 'SUCCEEDED', `${id}: ${run?.error} ${run?.cause}`);
+      assert.equal((run!.output as { outcome: string }).outcome, 'discarded');
+      assert.deepEqual(await stateOf(id), { [BUCKETS.originals.bucket]: [], [BUCKETS.replica.bucket]: [], [BUCKETS.variants.bucket]: [] }, id);
+      assert.equal((eventsOf('Upload Discarded', id)[0]?.detail as { code?: string })?.code, 'ImageTakenDown');
+      assert.ok(injected.includes(id));
+    }
+  });
+
+  it('fails, saying why, when a store stays down, and the same event completes it afterwards', async () => {
+    down.add('outage');
+    await upload(twin, 'shop/outage', await sampleImage(640, 480));
+    await settle(twin);
+    const [failed] = executionsOf('outage');
+    assert.equal(failed?.status, 'FAILED');
+    assert.equal(failed!.error, 'OriginUnavailable');
+    assert.match(failed!.cause ?? '', /the store is down/);
+    assert.equal((await edge(twin, '/img/shop/outage?w=320&fmt=webp')).status, 404, 'nothing is served of it yet');
+
+    // The recovery the README gives: send the upload's event again.
+    down.delete('outage');
+    const event = twin.pipeline!.bus.events.find((e) => e['detail-type'] === 'Object Created' && (e.detail as { object: { key: string } }).object.key === 'shop/outage')!;
+    twin.pipeline!.bus.put({ source: event.source, detailType: event['detail-type'], detail: event.detail, resources: [...event.resources] });
+    await settle(twin);
+    const retried = executionsOf('outage').find((e) => e !== failed)!;
+    assert.equal(retried.status, 'SUCCEEDED', `${retried.error} ${retried.cause}`);
+    assert.equal((retried.output as { version: number }).version, 1, 'the version reserved by the failed run');
+    assert.deepEqual(await stateOf('outage'), faultless);
+    twin.edge.cache.invalidate('/img/shop/outage*');
+    assert.equal((await edge(twin, '/img/shop/outage?w=320&fmt=webp')).status, 200);
+  });
+});

@@ -31,6 +31,7 @@ export const ERROR_CODES = {
 export const PIPELINE_ERROR_CODES = {
   TooManyInvalidationsInProgress: { status: 503, expose: false },
   InvalidationTimedOut: { status: 504, expose: false },
+  ReplicationPending: { status: 503, expose: false },
   TakedownUnverified: { status: 500, expose: false },
   TakedownIncomplete: { status: 500, expose: false },
   TooManyFailures: { status: 500, expose: false },
@@ -68,7 +69,7 @@ export function errorBody(code: ErrorCode, message: string): string {
 export const TRANSIENT_ERRORS: readonly ErrorCode[] = ['OriginUnavailable'];
 
 /** Errors a state machine waits out and retries: worth a warning in the logs, not an error. */
-export const RETRIED_ERRORS: readonly ErrorCode[] = ['OriginUnavailable', 'TooManyInvalidationsInProgress', 'TakedownUnverified'];
+export const RETRIED_ERRORS: readonly ErrorCode[] = ['OriginUnavailable', 'TooManyInvalidationsInProgress', 'TakedownUnverified', 'ReplicationPending'];
 
 /** Errors that mean the original itself is bad: it goes to quarantine. */
 export const REJECTION_ERRORS: readonly ErrorCode[] = ['UnprocessableImage', 'ImageTooLarge'];

@@ -3,11 +3,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { PRIVATE_CACHE_CONTROL } from '../core/cache-control.ts';
+import { HSTS_MAX_AGE, SECURITY_HEADERS } from '../core/security-headers.ts';
 import { parseConfig } from '../core/tenant-config.ts';
 import { buildViewerFunction } from '../edge-fallback/viewer-request/build.ts';
 import { startTwin, type Twin } from '../local/twin.ts';
@@ -95,6 +97,9 @@ describe('ImageDelivery: stacks', () => {
     const referers = Array.from({ length: 11 }, (_, i) => `site${i}.example.com`);
     assert.throws(attempt({ tenants: parseConfig({ tenants: { shop: { referers } } }) }), /tenants\.shop\.referers: WAF matches at most 10 patterns/);
     assert.throws(attempt({ variantSchema: { widths: [333] } }), /tenants\.shop\.variants\.widths\[0\]: 333 is not one of breakpoints/);
+    assert.throws(attempt({ invalidationDeadline: Duration.hours(7) }), /invalidationDeadline must be from 1 second to 6 hours/);
+    const signed = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`private-${i}`, { signing: { required: true, keys: { k1: `secret-of-private-tenant-number-${i}-0123456789` } } }]));
+    assert.throws(attempt({ tenants: parseConfig({ tenants: signed }) }), /25 tenants need a cache behaviour of their own, at most 24 fit/);
   });
 
   it('applies the variant schema to tenants that name no variants of their own', () => {
@@ -133,14 +138,14 @@ describe('ImageDelivery: storage', () => {
     }
   });
 
-  it('expires the objects of versions that were rendered but never published, and incomplete uploads', () => {
+  it('expires what was staged for versions that were never published, and incomplete uploads', () => {
     const rules = at(pipelineJson, 'Pipeline/Variants').LifecycleConfiguration.Rules;
     assert.deepEqual(rules, [
       { Id: 'abort-incomplete-uploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' },
-      { Id: 'expire-unpublished-variants', ExpirationInDays: 7, TagFilters: [{ Key: 'pictor-state', Value: 'unpublished' }], Status: 'Enabled' },
+      { Id: 'expire-unpublished-staging', ExpirationInDays: 7, Prefix: '_staging/', Status: 'Enabled' },
     ]);
-    const snapshots = at(pipelineJson, 'Pipeline/Originals').LifecycleConfiguration.Rules.find((r: any) => r.Id === 'expire-unpublished-snapshots');
-    assert.deepEqual([snapshots.Prefix, snapshots.TagFilters], ['_versions/', [{ Key: 'pictor-state', Value: 'unpublished' }]]);
+    const originals = at(pipelineJson, 'Pipeline/Originals').LifecycleConfiguration.Rules.map((r: any) => r.Id);
+    assert.deepEqual(originals, ['abort-incomplete-uploads', 'expire-replaced-originals'], 'nothing unpublished is ever written to the originals bucket');
   });
 
   it('locks the audit records with Object Lock for 7 years, on a versioned bucket', () => {
@@ -229,6 +234,22 @@ describe('ImageDelivery: edge', () => {
     assert.equal(behavior.PathPattern, '/img/ugc/*');
     assert.equal(edge.toJSON().Resources[behavior.CachePolicyId.Ref].Properties.CachePolicyConfig.MaxTTL, 60);
     assert.deepEqual(behavior.FunctionAssociations, distribution.DefaultCacheBehavior.FunctionAssociations);
+  });
+
+  it('puts the security headers on every response, and tells viewers of private tenants that no shared cache may keep one', () => {
+    const policyOf = (behavior: any) => edge.toJSON().Resources[behavior.ResponseHeadersPolicyId.Ref].Properties.ResponseHeadersPolicyConfig;
+    const standard = policyOf(distribution.DefaultCacheBehavior);
+    assert.deepEqual(standard.SecurityHeadersConfig, {
+      ContentSecurityPolicy: { ContentSecurityPolicy: SECURITY_HEADERS['content-security-policy'], Override: true },
+      ContentTypeOptions: { Override: true },
+      StrictTransportSecurity: { AccessControlMaxAgeSec: HSTS_MAX_AGE, IncludeSubdomains: false, Override: true },
+    });
+    assert.equal(standard.CustomHeadersConfig, undefined);
+    // ugc requires signed URLs: its behaviour's viewers get a private Cache-Control, CloudFront's cache the origin's.
+    const ugc = policyOf(distribution.CacheBehaviors.find((b: any) => b.PathPattern === '/img/ugc/*'));
+    assert.deepEqual(ugc.SecurityHeadersConfig, standard.SecurityHeadersConfig);
+    assert.deepEqual(ugc.CustomHeadersConfig.Items, [{ Header: 'Cache-Control', Value: PRIVATE_CACHE_CONTROL, Override: true }]);
+    assert.ok(!distribution.CacheBehaviors.some((b: any) => b.PathPattern === '/img/shop/*'), 'an open tenant needs no behaviour of its own');
   });
 
   it('replaces the tenant store when a policy or key changes, since a store imports its data only at creation', () => {
@@ -329,19 +350,23 @@ describe('ImageDelivery: pipeline', () => {
     for (const widget of ['Cache-hit ratio', 'Edge transforms', 'Upload renders', 'Invalidations requested', 'Estimated cost']) assert.ok(body.includes(widget), widget);
   });
 
-  it('confines the transform roles: Lambda@Edge reads originals but never the quarantine and lists nothing; the renderer writes only snapshots and variants', () => {
+  it('confines the transform roles: Lambda@Edge reads only published originals and lists nothing; the renderer writes only to the staging area', () => {
     const edgeRole = Object.values(edge.findResources('AWS::IAM::Role'))[0]!.Properties.Policies[0].PolicyDocument.Statement;
     assert.deepEqual(edgeRole.map((s: any) => [s.Effect, s.Action]), [
       ['Allow', 's3:GetObject'],
+      ['Allow', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']],
       ['Deny', 's3:*'],
-      ['Allow', ['s3:GetObject', 's3:PutObject']],
       ['Allow', ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents']],
     ]);
-    assert.match(JSON.stringify(edgeRole[1].Resource), /_quarantine\/\*/);
+    // Snapshots and pointers in the primary and the failover, and no upload anywhere.
+    const readable = edgeRole[0].Resource.map((r: unknown) => JSON.stringify(r));
+    assert.equal(readable.length, 4);
+    for (const resource of readable) assert.match(resource, /\/_(versions|published)\/\*"\]\]\}$|\/_(versions|published)\/\*"$/, resource);
+    assert.match(JSON.stringify(edgeRole[2].Resource), /_staging\/\*/);
     const render = pipeline.toJSON().Resources[logicalIdOf(pipelineJson, 'Pipeline/RenderVariants/ServiceRole/DefaultPolicy')].Properties.PolicyDocument.Statement;
     const s3 = render.filter((s: any) => JSON.stringify(s.Action).includes('s3:'));
-    assert.deepEqual(s3.map((s: any) => s.Action), ['s3:GetObject', ['s3:PutObject', 's3:PutObjectTagging']]);
-    assert.match(JSON.stringify(s3[1].Resource[0]), /\/_versions\/\*/);
+    assert.deepEqual(s3.map((s: any) => s.Action), ['s3:GetObject', 's3:PutObject']);
+    assert.match(JSON.stringify(s3[1].Resource), /\/_staging\/\*/);
   });
 
   it("gives each tenant a role that reaches only that tenant's prefix", () => {

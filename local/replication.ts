@@ -13,6 +13,11 @@ export interface Replication {
  */
 export function replicate(s3: LocalS3, client: S3Client, source: string, replica: string): Replication {
   const pending = new Set<Promise<unknown>>();
+  /** Keys with a copy on its way, and how many. */
+  const copying = new Map<string, number>();
+  // S3 reports a source object PENDING until its replica has it.
+  // https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html
+  s3.replicationStatus = (bucket, key) => (bucket !== source ? undefined : copying.has(key) ? 'PENDING' : 'COMPLETED');
   s3.server.on('event', (event) => {
     for (const record of event.Records) {
       if (record.s3.bucket.name !== source) continue;
@@ -20,7 +25,18 @@ export function replicate(s3: LocalS3, client: S3Client, source: string, replica
       const command = record.eventName.startsWith('ObjectCreated')
         ? new CopyObjectCommand({ Bucket: replica, Key: key, CopySource: `${source}/${key.split('/').map(encodeURIComponent).join('/')}` })
         : new DeleteObjectCommand({ Bucket: replica, Key: key });
-      const done = client.send(command as CopyObjectCommand).catch((error: unknown) => console.error(`replication of ${key} failed:`, error));
+      const created = record.eventName.startsWith('ObjectCreated');
+      if (created) copying.set(key, (copying.get(key) ?? 0) + 1);
+      const done = client
+        .send(command as CopyObjectCommand)
+        // A source deleted before its copy ran has nothing left to replicate.
+        .catch((error: unknown) => (error as Error).name === 'NoSuchKey' || console.error(`replication of ${key} failed:`, error))
+        .finally(() => {
+          if (!created) return;
+          const left = (copying.get(key) ?? 1) - 1;
+          if (left > 0) copying.set(key, left);
+          else copying.delete(key);
+        });
       pending.add(done);
       void done.finally(() => pending.delete(done));
     }

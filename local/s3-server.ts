@@ -7,6 +7,8 @@ export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S
 export interface LocalS3 {
   readonly endpoint: string;
   readonly server: S3rver;
+  /** What HEAD and GET answer as `x-amz-replication-status` for an object; set by the twin's replication. */
+  replicationStatus?: (bucket: string, key: string) => 'PENDING' | 'COMPLETED' | undefined;
   close(): Promise<void>;
 }
 
@@ -24,13 +26,24 @@ export async function startLocalS3(options: { directory: string; buckets: readon
     vhostBuckets: false,
     configureBuckets: options.buckets.map((name) => ({ name })),
   });
-  // Koa composes its middleware on listen, so this one runs before s3rver's router.
-  (server as unknown as { middleware: unknown[] }).middleware.unshift(listObjectVersions(server));
+  const local: LocalS3 = { endpoint: '', server, close: () => server.close() };
+  // Koa composes its middleware on listen, so these run before s3rver's router.
+  (server as unknown as { middleware: unknown[] }).middleware.unshift(listObjectVersions(server), replicationStatus(local));
   const address = await server.run();
-  return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    server,
-    close: () => server.close(),
+  return Object.assign(local, { endpoint: `http://127.0.0.1:${address.port}` });
+}
+
+/**
+ * The `x-amz-replication-status` header of objects in a replicated bucket, which
+ * s3rver lacks. https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html
+ */
+function replicationStatus(local: LocalS3) {
+  return async (ctx: { method: string; path: string; status: number; set(name: string, value: string): void }, next: () => Promise<void>) => {
+    await next();
+    const match = /^\/([^/]+)\/(.+)$/.exec(ctx.path);
+    if (!match || (ctx.method !== 'HEAD' && ctx.method !== 'GET') || ctx.status !== 200) return;
+    const status = local.replicationStatus?.(match[1]!, decodeURIComponent(match[2]!));
+    if (status) ctx.set('x-amz-replication-status', status);
   };
 }
 

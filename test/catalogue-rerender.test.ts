@@ -5,10 +5,15 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DescribeMapRunCommand, ListMapRunsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { parseConfig } from '../core/tenant-config.ts';
+import { parseConfig, standardVariants } from '../core/tenant-config.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { BUCKETS } from '../local/topology.ts';
 import { startTwin, type Twin } from '../local/twin.ts';
+import { startFaultProxy, type FaultProxy } from '../local/fault-proxy.ts';
+import { LOCAL_TABLES } from '../local/pipeline/local-pipeline.ts';
+import { VersionMap } from '../tasks/shared/version-map.ts';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { edge, keys, published, settle, upload } from './support/pipeline-twin.ts';
 
 const CONFIG = parseConfig({ tenants: { cat: { breakpoints: [32, 64], formats: ['webp'], variants: { widths: [32, 64] } } } });
@@ -19,6 +24,9 @@ let twin: Twin;
 let dataDir: string;
 let sfn: SFNClient;
 let failing = true;
+const proxies: Partial<Record<'s3' | 'dynamodb', FaultProxy>> = {};
+/** Answers lost once, by task and image id: the work was done, Step Functions saw a throttle. */
+const lostAnswers = new Map<string, string>();
 
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'pictor-rerender-'));
@@ -27,12 +35,22 @@ before(async () => {
     dataDir,
     logLevel: 'SILENT',
     retryIntervalMs: 20,
+    taskEndpoints: async (servers) => {
+      proxies.s3 = await startFaultProxy(servers.s3);
+      proxies.dynamodb = await startFaultProxy(servers.dynamodb);
+      return { s3: proxies.s3.url, dynamodb: proxies.dynamodb.url };
+    },
     instrument: (task, fn) => async (payload) => {
       const input = (payload as { input: { rerender?: boolean; imageId?: string } }).input;
       if (task === 'render-variants' && input.rerender && failing && FAILING.has(input.imageId!)) {
         throw Object.assign(new Error(`${input.imageId} no longer decodes (injected)`), { name: 'UnprocessableImage' });
       }
-      return fn(payload);
+      const result = await fn(payload);
+      if (input.rerender && lostAnswers.get(task) === input.imageId) {
+        lostAnswers.delete(task);
+        throw Object.assign(new Error(`${task} was throttled after it ran (injected)`), { name: 'Lambda.TooManyRequestsException' });
+      }
+      return result;
     },
   });
   sfn = new SFNClient({ region: 'us-east-1', endpoint: twin.controlUrl });
@@ -44,6 +62,7 @@ before(async () => {
 after(async () => {
   sfn.destroy();
   await twin.close();
+  await Promise.all(Object.values(proxies).map((p) => p.close()));
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -133,5 +152,34 @@ describe('CatalogueRerender on the twin', () => {
     assert.equal(execution.status, 'SUCCEEDED', `${execution.error}: ${execution.cause}`);
     // The strict run above left 198 at the tenant's own schema: those are stale now.
     assert.deepEqual([(execution.output as { rendered: number }).rendered, (execution.output as { skipped: number }).skipped], [198, 2]);
+  });
+
+  it('counts each original as what happened, renders it once, and orphans nothing when answers are lost', async () => {
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', endpoint: twin.dynamodb!.endpoint }));
+    const versions = new VersionMap(documents, LOCAL_TABLES.versions);
+    const touched = ['img-020', 'img-021', 'img-022', 'img-023'];
+    const before = new Map(await Promise.all(touched.map(async (id) => [id, (await versions.get('cat', id))!] as const)));
+    // Each fails once between its side effects, beyond the SDK's own three attempts.
+    proxies.s3!.inject({ match: { method: 'PUT', path: /^\/pictor-variants\/_staging\/cat\/img-020\/v\d+\/original/ }, status: 503, when: 'after', times: 3 });
+    proxies.dynamodb!.inject({ match: { target: 'DynamoDB_20120810.UpdateItem', body: ['cat/img-023', 'publishedVersions'] }, status: 500, when: 'after', times: 3 });
+    lostAnswers.set('render-variants', 'img-021');
+    lostAnswers.set('publish-version', 'img-022');
+    failing = false;
+    const { execution } = await rerender('lost-answers', { tenant: 'cat' });
+    failing = true;
+    assert.equal(execution.status, 'SUCCEEDED', `${execution.error}: ${execution.cause}`);
+    const summary = execution.output as { rendered: number; skipped: number; failed: number };
+    assert.deepEqual([summary.rendered, summary.skipped, summary.failed], [200, 0, 0]);
+    assert.equal(lostAnswers.size, 0, 'the answers were lost');
+    for (const id of touched) {
+      const record = (await versions.get('cat', id))!;
+      const previous = before.get(id)!.version;
+      assert.equal(record.version, previous + 1, `${id}: one new version, not two`);
+      assert.deepEqual(record.publishedVersions.slice(-2), [previous, previous + 1], id);
+      assert.equal(record.reservedVersion, record.version, `${id}: no version reserved and left unpublished`);
+      assert.equal((await keys(twin, BUCKETS.variants.bucket, `cat/${id}/v${previous + 1}/`)).length, standardVariants(CONFIG.tenants.cat!).length, id);
+    }
+    assert.deepEqual(await keys(twin, BUCKETS.variants.bucket, '_staging/'), [], 'nothing orphaned');
+    documents.destroy();
   });
 });

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { Duration } from 'aws-cdk-lib';
+import sharp from 'sharp';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
@@ -34,6 +36,8 @@ let twin: Twin;
 let dataDir: string;
 const injected: string[] = [];
 let othersHeld = false;
+let stuckPolls = 0;
+const WAIT_MS = 40;
 
 /**
  * Someone else's invalidation takes all 15 wildcard slots the moment the first image
@@ -66,9 +70,12 @@ before(async () => {
     logLevel: 'SILENT',
     // Every retry 150 ms apart: 20 TooManyInvalidationsInProgress retries outlast the busiest moment below.
     retryIntervalMs: 150,
-    waitMs: 40,
-    invalidationDelayMs: 400,
+    waitMs: WAIT_MS,
+    // One invalidation never completes.
+    invalidationDelayMs: (paths) => (paths.some((p) => p.includes('/stuck')) ? Infinity : 400),
+    invalidationDeadline: Duration.seconds(3),
     instrument: (task, fn) => async (payload) => {
+      if (task === 'check-invalidation' && JSON.stringify(payload).includes('/stuck')) stuckPolls++;
       if (task === 'invalidate-image' && !othersHeld) {
         othersHeld = true;
         await holdEveryWildcardSlot();
@@ -173,13 +180,52 @@ describe('TakedownBatch on the twin', () => {
     assert.equal(completed.flatMap((e) => (e.detail as { items: unknown[] }).items).length, 50);
   });
 
-  it('keeps a taken-down image down when it is uploaded again', async () => {
-    await upload(twin, 'shop/p00', await sampleImage(400, 300));
+  it('keeps a taken-down image down at every URL when it is uploaded again, with the same bytes or others', async () => {
+    const image = IMAGES[0]!;
+    const key = `${image.tenant}/${image.imageId}`;
+    const rendersBefore = twin.pipeline!.stepFunctions.list(twin.pipeline!.stateMachines.RenderOnUpload).length;
+    await upload(twin, key, await sampleImage(400, 300));
     await settle(twin);
-    assert.deepEqual(await keys(twin, BUCKETS.variants.bucket, 'shop/p00/'), []);
-    const render = twin.pipeline!.stepFunctions.list(twin.pipeline!.stateMachines.RenderOnUpload)[0]!;
-    assert.equal(render.status, 'SUCCEEDED');
-    assert.equal((render.output as { action: string }).action, 'skip');
+    await upload(twin, key, await sharp(await sampleImage(400, 300)).negate().jpeg().toBuffer());
+    await settle(twin);
+    const renders = twin.pipeline!.stepFunctions.list(twin.pipeline!.stateMachines.RenderOnUpload).slice(0, -rendersBefore || undefined);
+    assert.equal(renders.length, 2);
+    for (const render of renders) {
+      assert.equal(render.status, 'SUCCEEDED', `${render.error}: ${render.cause}`);
+      assert.equal((render.output as { outcome: string }).outcome, 'discarded');
+    }
+    // No bytes of it anywhere, no URL of it served: versioned or not, any variant, at once and once caches expire.
+    for (const bucket of [BUCKETS.originals.bucket, BUCKETS.replica.bucket, BUCKETS.variants.bucket]) {
+      const left = (await keys(twin, bucket, '')).filter((k) => k.split('/').includes(image.imageId));
+      assert.deepEqual(left, [], bucket);
+    }
+    twin.edge.cache.invalidate('/img/*');
+    for (const u of [...derivativeUrls(image), url(image, `${formatImagePath({ ...image, version: 2 })}?fmt=webp&q=75&w=160`), url(image, `${formatImagePath(image)}?fmt=webp&w=99999`)]) {
+      assert.equal((await edge(twin, u)).status, 404, u);
+    }
+    const discarded = published(twin, 'Upload Discarded').filter((e) => (e.detail as { imageId: string }).imageId === image.imageId);
+    assert.equal(discarded.length, 2);
+    assert.match((discarded[0]!.detail as { reason: string }).reason, /was taken down at/);
+  });
+
+  it('fails an image whose invalidation never completes by its deadline, and says so in its audit record and the batch', async () => {
+    await upload(twin, 'shop/stuck', await sampleImage(400, 300));
+    await settle(twin);
+    const run = twin.pipeline!.stepFunctions.start(twin.pipeline!.stateMachines.TakedownBatch, {
+      batchId: 'stuck-batch',
+      detail: { schemaVersion: 1, items: [{ tenant: 'shop', imageId: 'stuck', reason: 'dmca', requester: 'legal@example.com' }] },
+    });
+    await run.done;
+    assert.equal(run.status, 'FAILED');
+    assert.equal(run.error, 'TakedownIncomplete');
+    assert.match(run.cause ?? '', /shop\/stuck: InvalidationTimedOut/);
+    const record = JSON.parse(await (await twin.s3Client.send(new GetObjectCommand({ Bucket: BUCKETS.audit.bucket, Key: 'takedowns/shop/stuck/stuck-batch.json' }))).Body!.transformToString());
+    assert.equal(record.failure.error, 'InvalidationTimedOut');
+    assert.match(record.failure.cause, /still InProgress after \d+ s .* the deadline is 3 s/);
+    assert.equal(record.verification.verified, false);
+    assert.ok(record.deleted.length > 0, 'its objects were erased all the same');
+    // Polls stop at the deadline: a handful, not an unbounded loop.
+    assert.ok(stuckPolls > 0 && stuckPolls < 3000 / WAIT_MS + 20, `${stuckPolls} polls`);
   });
 
   it('rejects a request with an empty image id, which would name a whole tenant', async () => {

@@ -3,7 +3,8 @@ import { before, describe, it } from 'node:test';
 import { REJECTION_ERRORS, TRANSIENT_ERRORS } from '../core/error-codes.ts';
 import { parseConfig } from '../core/tenant-config.ts';
 import { logicalIdOf, stateMachineDefinitions, synthesizePipeline, type CfnTemplate } from '../local/pipeline/template.ts';
-import { IDEMPOTENCY_IN_PROGRESS } from './task-states.ts';
+import { IDEMPOTENCY_IN_PROGRESS, LAMBDA_TRANSIENT_ERRORS } from './task-states.ts';
+import { UPLOAD_OUTCOMES } from './render-on-upload.ts';
 
 let asl: any;
 let template: CfnTemplate;
@@ -14,23 +15,43 @@ before(() => {
 });
 
 describe('RenderOnUpload, as synthesized', () => {
-  it('probes, then renders, rejects or skips', () => {
+  it('probes, then renders, rejects, discards or skips', () => {
     assert.equal(asl.StartAt, 'Probe Original');
     assert.deepEqual(asl.States['What Does The Upload Need?'].Choices, [
       { Variable: '$.action', StringEquals: 'render', Next: 'Render Variants' },
       { Variable: '$.action', StringEquals: 'reject', Next: 'Quarantine Original' },
+      { Variable: '$.action', StringEquals: 'discard', Next: 'Discard Upload' },
     ]);
     assert.equal(asl.States['What Does The Upload Need?'].Default, 'Skipped');
   });
 
-  it('retries transient errors with backoff and full jitter, and waits out duplicates in progress', () => {
-    for (const name of ['Probe Original', 'Render Variants', 'Publish Version', 'Quarantine Original']) {
+  it('ends by saying what it did, in one shape the CLI reads', () => {
+    const ends = Object.entries<any>(asl.States).filter(([, state]) => state.End);
+    assert.deepEqual(ends.map(([name]) => name).sort(), ['Discarded', 'Publish Superseded', 'Published', 'Rejected', 'Skipped', 'Superseded']);
+    for (const [name, state] of ends) {
+      assert.equal(state.Type, 'Pass', name);
+      assert.ok((UPLOAD_OUTCOMES as readonly string[]).includes(state.Parameters.outcome), `${name}: ${state.Parameters.outcome}`);
+    }
+    assert.deepEqual(asl.States.Published.Parameters, { outcome: 'published', 'tenant.$': '$.tenant', 'imageId.$': '$.imageId', 'version.$': '$.publish.version', 'previousVersion.$': '$.publish.previousVersion' });
+  });
+
+  it("retries its dependencies' and Lambda's own transient errors with backoff and full jitter, and waits out duplicates in progress", () => {
+    for (const name of ['Probe Original', 'Render Variants', 'Publish Version', 'Quarantine Original', 'Discard Upload']) {
       const retry = asl.States[name].Retry;
-      assert.deepEqual(retry[1], { ErrorEquals: [...TRANSIENT_ERRORS], IntervalSeconds: 1, MaxAttempts: 6, BackoffRate: 2, MaxDelaySeconds: 30, JitterStrategy: 'FULL' }, name);
-      assert.deepEqual(retry[2].ErrorEquals, [IDEMPOTENCY_IN_PROGRESS], name);
-      const waited = Array.from({ length: retry[2].MaxAttempts }, (_, i) => Math.min(retry[2].IntervalSeconds * retry[2].BackoffRate ** i, retry[2].MaxDelaySeconds)).reduce((a, b) => a + b);
+      assert.deepEqual(retry[0], { ErrorEquals: [...TRANSIENT_ERRORS, ...LAMBDA_TRANSIENT_ERRORS], IntervalSeconds: 1, MaxAttempts: 6, BackoffRate: 2, MaxDelaySeconds: 30, JitterStrategy: 'FULL' }, name);
+      assert.ok(retry[0].ErrorEquals.includes('Lambda.TooManyRequestsException'), `${name} retries throttling`);
+      assert.deepEqual(retry[1].ErrorEquals, [IDEMPOTENCY_IN_PROGRESS], name);
+      assert.ok(retry.every((r: { JitterStrategy?: string; ErrorEquals: string[] }) => r.JitterStrategy === 'FULL' || r.ErrorEquals.includes(IDEMPOTENCY_IN_PROGRESS)), `${name}: no retrier without jitter`);
+      const waited = Array.from({ length: retry[1].MaxAttempts }, (_, i) => Math.min(retry[1].IntervalSeconds * retry[1].BackoffRate ** i, retry[1].MaxDelaySeconds)).reduce((a, b) => a + b);
       assert.ok(waited > 120, `${name}: waits ${waited} s, not longer than the render timeout`);
     }
+  });
+
+  it('erases an upload to a taken-down id only once replication has delivered it, waiting for as long as S3 may take', () => {
+    const retry = asl.States['Discard Upload'].Retry.find((r: { ErrorEquals: string[] }) => r.ErrorEquals.includes('ReplicationPending'));
+    const waited = Array.from({ length: retry.MaxAttempts }, (_, i) => Math.min(retry.IntervalSeconds * retry.BackoffRate ** i, retry.MaxDelaySeconds)).reduce((a, b) => a + b);
+    assert.ok(waited >= 15 * 60, `waits ${waited} s, at least the 15 minutes of Replication Time Control`);
+    assert.equal(retry.JitterStrategy, 'FULL');
   });
 
   it('sends a bad original to quarantine and any other failure to a state that records why', () => {

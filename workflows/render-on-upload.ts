@@ -2,7 +2,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { REJECTION_ERRORS } from '../core/error-codes.ts';
-import { pictorStateMachine, taskState } from './task-states.ts';
+import { pictorStateMachine, taskState, waitForReplication } from './task-states.ts';
 
 export interface RenderOnUploadProps {
   /** tasks/probe-original */
@@ -74,7 +74,7 @@ export class RenderOnUpload extends Construct {
           .otherwise(outcome('Superseded', { outcome: 'skipped', ...image, 'reason.$': '$.render.reason' })),
       );
 
-    const discard = taskState(this, 'Discard Upload', props.discard, { resultPath: '$.discard' })
+    const discard = waitForReplication(taskState(this, 'Discard Upload', props.discard, { resultPath: '$.discard' }))
       .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
       .next(outcome('Discarded', { outcome: 'discarded', ...image, 'reason.$': '$.discard.reason' }));
 

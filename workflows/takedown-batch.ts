@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { pictorStateMachine, taskState } from './task-states.ts';
+import { pictorStateMachine, taskState, waitForReplication } from './task-states.ts';
 
 export interface TakedownBatchProps {
   readonly accept: IFunction;
@@ -67,6 +67,7 @@ export class TakedownBatch extends Construct {
         'auditKey.$': '$.audit.auditKey',
         'invalidationId.$': '$.audit.invalidationId',
         'verified.$': '$.audit.verified',
+        'failure.$': '$.audit.failure',
       },
     });
     const record = catchInto(taskState(this, 'Record Takedown', props.record, { resultPath: '$.audit' })).next(imageDone);
@@ -80,7 +81,7 @@ export class TakedownBatch extends Construct {
 
     // An edge render or a publish that read the image before it was erased may store
     // something after; both withdraw what they stored, and this catches what did not.
-    const sweep = recordFailure(taskState(this, 'Sweep Late Writes', props.erase, { resultPath: '$.sweep' })).next(verify);
+    const sweep = recordFailure(waitForReplication(taskState(this, 'Sweep Late Writes', props.erase, { resultPath: '$.sweep' }))).next(verify);
     const invalidationDone = new sfn.Choice(this, 'Invalidation Completed?');
     const check = recordFailure(taskState(this, 'Check Invalidation', props.checkInvalidation, { resultPath: '$.invalidation' })).next(invalidationDone);
     const wait = new sfn.Wait(this, 'Wait For Invalidation', { time: sfn.WaitTime.duration(INVALIDATION_POLL) }).next(check);
@@ -97,7 +98,7 @@ export class TakedownBatch extends Construct {
         jitterStrategy: sfn.JitterType.FULL,
       }),
     ).next(invalidationDone);
-    const erase = recordFailure(taskState(this, 'Erase Objects', props.erase, { resultPath: '$.erase' })).next(invalidate);
+    const erase = recordFailure(waitForReplication(taskState(this, 'Erase Objects', props.erase, { resultPath: '$.erase' }))).next(invalidate);
     const inventory = catchInto(taskState(this, 'Inventory Image', props.inventory, { resultPath: '$.inventory' })).next(erase);
 
     const eachImage = new sfn.DistributedMap(this, 'Take Down Each Image', {

@@ -3,7 +3,16 @@ import { PictorError } from '../../core/errors.ts';
 import type { EventPublisher } from '../../events/publish.ts';
 import { BatchId } from '../shared/takedown-state.ts';
 
-const Done = z.object({ status: z.literal('done'), tenant: z.string(), imageId: z.string(), auditKey: z.string(), invalidationId: z.string().nullable(), verified: z.boolean() });
+const Done = z.object({
+  status: z.literal('done'),
+  tenant: z.string(),
+  imageId: z.string(),
+  auditKey: z.string(),
+  invalidationId: z.string().nullable(),
+  verified: z.boolean(),
+  /** The step that failed after the objects were erased, and why. */
+  failure: z.string().nullable().optional(),
+});
 const Failed = z.object({ status: z.literal('failed'), tenant: z.string(), imageId: z.string(), error: z.string(), cause: z.string().optional() });
 
 export const CompleteInput = z.object({ batchId: BatchId, items: z.array(z.discriminatedUnion('status', [Done, Failed])) });
@@ -33,7 +42,9 @@ export async function completeTakedown(input: z.infer<typeof CompleteInput>, dep
   }
   const incomplete = input.items.filter((i) => !(i.status === 'done' && i.verified));
   if (incomplete.length > 0) {
-    const named = incomplete.map((i) => `${i.tenant}/${i.imageId}: ${i.status === 'failed' ? `${i.error} ${i.cause ?? ''}`.trim() : `unverified (audit record ${i.auditKey})`}`);
+    const why = (i: (typeof incomplete)[number]) =>
+      i.status === 'failed' ? `${i.error} ${i.cause ?? ''}`.trim() : `${i.failure ?? 'unverified'} (audit record ${i.auditKey})`;
+    const named = incomplete.map((i) => `${i.tenant}/${i.imageId}: ${why(i)}`);
     throw new PictorError('TakedownIncomplete', `${incomplete.length} of ${input.items.length} images were not taken down: ${named.slice(0, 20).join('; ')}`);
   }
   return { batchId: input.batchId, takenDown: done.length, auditKeys: done.map((i) => i.auditKey), invalidationIds };

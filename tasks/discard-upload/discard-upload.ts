@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PictorError } from '../../core/errors.ts';
 import { uploadKey } from '../../core/object-keys.ts';
 import type { EventPublisher } from '../../events/publish.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
@@ -27,11 +28,17 @@ export interface DiscardResult {
  * An upload to an id that was taken down is never rendered, and its bytes do not
  * stay: every version of the upload key is erased in the originals bucket and in
  * each replica (deletes that name a version are not replicated, so each region is
- * erased on its own), and "Upload Discarded" says why. Safe to repeat.
+ * erased on its own), once replication has delivered it everywhere, and "Upload
+ * Discarded" says why. Safe to repeat.
+ * @throws {PictorError} ReplicationPending (the state machine waits and retries)
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html
  */
 export async function discardUpload(input: DiscardInput, deps: DiscardDeps): Promise<DiscardResult> {
   const key = uploadKey(input);
+  const primary = deps.originals[0]!.store;
+  if (await primary.replicationPending(key)) {
+    throw new PictorError('ReplicationPending', `${key} is still being replicated; it is erased once every replica has it.`);
+  }
   const erased: DiscardResult['erased'] = [];
   // Replicas first: the primary's copy is what replicates to them.
   for (const { store } of [...deps.originals].reverse()) {

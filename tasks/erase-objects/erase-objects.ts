@@ -32,6 +32,12 @@ export async function eraseObjects(input: z.infer<typeof EraseInput>, deps: Eras
     if (!store) throw new PictorError('InvalidEvent', `Refusing to delete in ${location.bucket}: not a bucket of this pipeline.`);
     return { location, store };
   });
+  // A copy on its way to a replica would land after the erase and survive it.
+  for (const { location, store } of stores.filter((s) => s.location.role === 'original')) {
+    for (const key of new Set(location.versions.filter((v) => !v.deleteMarker).map((v) => v.key))) {
+      if (await store.replicationPending(key)) throw new PictorError('ReplicationPending', `${key} in ${location.bucket} is still being replicated; erasing waits until every replica has it.`);
+    }
+  }
   for (const { location, store } of stores) await store.deleteVersions(location.versions);
 
   const stragglers: ObjectVersions[] = [];

@@ -41,7 +41,7 @@ describe('recordTakedown', () => {
       },
       { audit: store, now },
     );
-    assert.deepEqual(result, { auditKey: 'takedowns/shop/sku-1/b1.json', bucket: 'audit', verified: true, invalidationId: 'I1' });
+    assert.deepEqual(result, { auditKey: 'takedowns/shop/sku-1/b1.json', bucket: 'audit', verified: true, invalidationId: 'I1', failure: null });
     const record = JSON.parse(objects.get(result.auditKey)!);
     assert.deepEqual(record.deleted, [{ bucket: 'originals', region: 'us-east-1', role: 'original', key: 'shop/sku-1', versionId: 'a' }]);
     assert.equal(record.legalBasis, 'gdpr');

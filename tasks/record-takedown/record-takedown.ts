@@ -34,7 +34,7 @@ export interface RecordDeps {
 export async function recordTakedown(
   input: RecordInput,
   deps: RecordDeps,
-): Promise<{ auditKey: string; bucket: string; verified: boolean; invalidationId: string | null }> {
+): Promise<{ auditKey: string; bucket: string; verified: boolean; invalidationId: string | null; failure: string | null }> {
   const key = auditKey(input.batchId, input.item);
   const verified = input.verification !== undefined && input.failure === undefined;
   const versions = (locations: RecordInput['inventory']['locations']) =>
@@ -57,5 +57,6 @@ export async function recordTakedown(
     recordedAt: deps.now().toISOString(),
   };
   await deps.audit.putIfAbsent(key, JSON.stringify(record, null, 2), 'application/json');
-  return { auditKey: key, bucket: deps.audit.bucket, verified, invalidationId: input.invalidation?.id ?? null };
+  const failure = input.failure ? `${input.failure.Error}: ${input.failure.Cause ?? ''}`.trim() : null;
+  return { auditKey: key, bucket: deps.audit.bucket, verified, invalidationId: input.invalidation?.id ?? null, failure };
 }

@@ -37,6 +37,17 @@ export class ObjectStore {
     });
   }
 
+  /**
+   * Whether the object's current version is still on its way to a replica: S3
+   * reports PENDING until every destination has it. Erasing it before then would
+   * leave the copy that lands afterwards.
+   * https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html
+   */
+  async replicationPending(key: string): Promise<boolean> {
+    const head = await this.guard(() => this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
+    return head?.ReplicationStatus === 'PENDING';
+  }
+
   /** Writes an object with its headers and user metadata. */
   async put(key: string, body: Buffer | string, headers: ObjectHeaders): Promise<void> {
     await this.guard(() =>

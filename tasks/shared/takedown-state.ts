@@ -23,7 +23,7 @@ export const ObjectVersions = z.object({
   region: z.string(),
   /** originals (primary or replica) or variants */
   role: z.enum(['original', 'replica', 'variants']),
-  versions: z.array(z.object({ key: z.string(), versionId: z.string() })),
+  versions: z.array(z.object({ key: z.string(), versionId: z.string(), deleteMarker: z.boolean().optional() })),
 });
 export type ObjectVersions = z.infer<typeof ObjectVersions>;
 

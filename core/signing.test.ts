@@ -41,7 +41,11 @@ describe('signed URLs', () => {
 
   it("refuses a URL valid for longer than the tenant allows, a leaked one that would never die", async () => {
     const maxTtl = tenant.signing.maxTtl;
-    const at = (seconds: number) => signUrl({ url: '/img/acme-private/sample?w=320', policy, kid: 'k1', secret: K1, expiresAt: new Date(NOW + seconds * 1000) });
+    // Signed by hand: signUrl itself refuses to make such a URL.
+    const at = (seconds: number) => {
+      const exp = NOW / 1000 + seconds;
+      return `/img/acme-private/sample?fmt=auto&q=75&w=320&exp=${exp}&kid=k1&sig=${hmacSha256(K1, stringToSign('/img/acme-private/sample', 'fmt=auto&q=75&w=320', exp, 'k1'))}`;
+    };
     assert.equal((await statusOf(at(maxTtl))).status, 200);
     // A signer's clock may run a little ahead of CloudFront's.
     assert.equal((await statusOf(at(maxTtl + CLOCK_SKEW_SECONDS))).status, 200);
@@ -53,9 +57,15 @@ describe('signed URLs', () => {
   it("bounds the lifetime by the tenant's own setting", async () => {
     const config = structuredClone(TEST_CONFIG);
     config.tenants['acme-private']!.signing.maxTtl = 600;
-    const url = signUrl({ url: '/img/acme-private/sample?w=320', policy: policyOf(config.tenants['acme-private']!), kid: 'k1', secret: K1, expiresAt: new Date(NOW + 3600_000) });
+    const url = signUrl({ url: '/img/acme-private/sample?w=320', policy, kid: 'k1', secret: K1, expiresAt: new Date(NOW + 3600_000), now: new Date(NOW) });
     assert.deepEqual(await statusOf(url, edgeStoreEntries(config)), { status: 403, code: 'SignatureLifetimeExceeded' });
     assert.equal((await statusOf(url)).status, 200, 'the default lifetime, a day, allows an hour');
+  });
+
+  it("refuses to sign a URL the tenant's edge would refuse", () => {
+    const sign = (seconds: number) => () => signUrl({ url: '/img/acme-private/sample?w=320', policy, kid: 'k1', secret: K1, expiresAt: new Date(NOW + seconds * 1000), now: new Date(NOW) });
+    assert.doesNotThrow(sign(tenant.signing.maxTtl));
+    assert.throws(sign(tenant.signing.maxTtl + 1), { name: 'SignatureLifetimeExceeded', message: /allows at most 86400 s \(signing\.maxTtl\)/ });
   });
 
   it('rejects a tampered URL', async () => {

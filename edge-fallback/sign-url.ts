@@ -16,14 +16,17 @@ export interface SignUrlInput {
   readonly policy: TenantPolicy;
   readonly kid: string;
   readonly secret: string;
-  /** When the URL stops working. */
+  /** When the URL stops working: at most the tenant's `signing.maxTtl` from `now`. */
   readonly expiresAt: Date;
+  /** @default the current time */
+  readonly now?: Date;
 }
 
 /**
  * Signs a Pictor URL for a server that hands URLs to browsers. The result carries
  * the canonical query (so `fmt=auto` stays negotiable) plus `exp`, `kid` and `sig`.
- * @throws {PictorError} when the path or a parameter is invalid.
+ * @throws {PictorError} when the path or a parameter is invalid, or SignatureLifetimeExceeded
+ *   when the URL would live longer than the tenant allows (the edge would refuse it).
  * @example signUrl({ url: '/img/shop/sku-42?w=640', policy, kid: 'k1', secret, expiresAt: new Date(Date.now() + 3600e3) })
  */
 export function signUrl(input: SignUrlInput): string {
@@ -35,6 +38,10 @@ export function signUrl(input: SignUrlInput): string {
   if (!normalized.ok) throw new PictorError(normalized.code, normalized.message);
   const canonicalPath = formatImagePath(path.path);
   const exp = Math.floor(input.expiresAt.getTime() / 1000);
+  const lifetime = exp - Math.floor((input.now ?? new Date()).getTime() / 1000);
+  if (lifetime > input.policy.maxSignedTtl) {
+    throw new PictorError('SignatureLifetimeExceeded', `The URL would be valid for ${lifetime} s; its tenant allows at most ${input.policy.maxSignedTtl} s (signing.maxTtl).`);
+  }
   const query = normalized.normalized.signedQuery;
   const sig = hmacSha256(input.secret, stringToSign(canonicalPath, query, exp, input.kid));
   return `${canonicalPath}?${query}&exp=${exp}&kid=${encodeURIComponent(input.kid)}&sig=${sig}`;
@@ -43,11 +50,11 @@ export function signUrl(input: SignUrlInput): string {
 /**
  * Signs a URL with the tenant's newest key: the last one listed, since keys
  * rotate by appending the next and later dropping the oldest.
- * @throws {Error} when the tenant has no signing keys
+ * @throws {PictorError} InvalidConfig when the tenant has no such key, and as signUrl does
  */
 export function signWithNewestKey(url: string, tenantId: string, tenant: TenantConfig, expiresAt: Date, kid?: string): string {
   const keys = Object.entries(tenant.signing.keys);
   const key = kid === undefined ? keys.at(-1) : keys.find(([id]) => id === kid);
-  if (!key) throw new Error(kid === undefined ? `Tenant '${tenantId}' has no signing keys.` : `Tenant '${tenantId}' has no key '${kid}'.`);
+  if (!key) throw new PictorError('InvalidConfig', kid === undefined ? `Tenant '${tenantId}' has no signing keys.` : `Tenant '${tenantId}' has no key '${kid}'.`);
   return signUrl({ url, policy: policyOf(tenant), kid: key[0], secret: key[1], expiresAt });
 }

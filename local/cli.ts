@@ -17,17 +17,20 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { formatImagePath, isImageId, isTenantId, parseImagePath } from '../core/image-path.ts';
 import { normalizeQuery } from '../core/normalize.ts';
 import { uploadKey } from '../core/object-keys.ts';
+import { TAKEDOWN_REASONS } from '../core/takedown.ts';
 import { policyOf, type PictorConfig, type TenantConfig } from '../core/tenant-config.ts';
 import { signWithNewestKey } from '../edge-fallback/sign-url.ts';
 import { LOCAL_TABLES } from './pipeline/local-pipeline.ts';
 import { LOCAL_S3_CREDENTIALS } from './s3-server.ts';
 import { endpointsOf, loadTenants, readSettings } from './settings.ts';
 import { BUCKETS } from './topology.ts';
+import type { UploadOutcome } from '../workflows/render-on-upload.ts';
 
 const USAGE = `Usage: pictor <command>   (against the twin that 'npm start' runs)
 
 Commands:
-  upload <file> --tenant T --id X        Upload an original and wait for its variants to be published.
+  upload <file> --tenant T --id X [--wait 120]
+                                         Upload an original; say what the pipeline did with it.
   url --tenant T --id X [--w 640] [--h 480] [--fit cover] [--fmt auto] [--q 75] [--sign]
                                          Print the canonical versioned URL of a published image.
   sign <url> [--ttl seconds] [--kid id]  Sign /img/{tenant}/{id}?... with the tenant's newest key (or --kid).
@@ -35,7 +38,8 @@ Commands:
                                          Re-render a tenant's originals (or all tenants'), as new versions.
   takedown --tenant T --id X [--id Y ...] --reason dmca|gdpr|other --requester R
                                          Erase images everywhere, invalidate them, verify, and audit.
-  status <execution-arn>                 Show a state machine execution.`;
+  status <execution-arn>                 Show a state machine execution.
+  retry <execution-arn>                  Run a failed execution again, with its own input.`;
 
 class UsageError extends Error {}
 
@@ -60,6 +64,8 @@ async function main(argv: string[]): Promise<string> {
       return sign(rest);
     case 'status':
       return status(rest);
+    case 'retry':
+      return retry(rest);
     case 'rerender':
       return rerender(rest);
     case 'takedown':
@@ -77,6 +83,7 @@ async function upload(args: string[]): Promise<string> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { tenant: { type: 'string' }, id: { type: 'string' }, wait: { type: 'string', default: '120' } } });
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new UsageError('upload takes one file.');
+  if (!/^[1-9][0-9]*$/.test(values.wait)) throw new UsageError(`--wait takes a number of seconds, not '${values.wait}'.`);
   const image = imageOf(values);
   const { tenant } = await tenantOf(image.tenant);
   const body = await readFile(file).catch((error: Error) => {
@@ -87,41 +94,69 @@ async function upload(args: string[]): Promise<string> {
   const put = await s3.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: key, Body: body })).catch((error: Error) => {
     throw new Error(`The twin's S3 server at ${endpoints.s3} did not take the upload (is 'npm start' running?): ${error.message}`);
   });
-  const etag = (put.ETag ?? '').replace(/"/g, '');
-  const uploadedAt = new Date(Date.now() - 1000);
-  const deadline = Date.now() + Number(values.wait) * 1000;
-  while (Date.now() < deadline) {
-    const record = await versionRecord(image.tenant, image.imageId);
-    if (record?.etag === etag) {
-      const link = canonicalUrl(image, Number(record.version), tenant, new URLSearchParams('w=640'));
-      return `Uploaded ${file} as ${key}; published as version ${record.version}.\n${link}`;
-    }
-    const outcome = await uploadOutcome(key, etag, uploadedAt);
-    if (outcome) throw new Error(outcome);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  const execution = await uploadExecution(key, (put.ETag ?? '').replace(/"/g, ''), Date.now() + Number(values.wait) * 1000);
+  const arn = `  execution: ${execution.executionArn}`;
+  if (execution.status !== 'SUCCEEDED') {
+    throw new Error(`The upload failed (${execution.error}): ${execution.cause}\n${arn}\n  Once the cause is fixed, 'pictor retry ${execution.executionArn}' runs it again.`);
   }
-  throw new Error(`Uploaded ${key}, but no version was published within ${values.wait} s; see 'pictor status'.`);
+  // What the execution says it did, in its own output (workflows/render-on-upload.ts).
+  const output = JSON.parse(execution.output ?? '{}') as { outcome: UploadOutcome; version?: number; code?: string; reason?: string; quarantineKey?: string | null };
+  switch (output.outcome) {
+    case 'published': {
+      const link = canonicalUrl(image, output.version!, tenant, new URLSearchParams('w=640'));
+      return `Uploaded ${file} as ${key}; published as version ${output.version}.\n${link}\n${arn}`;
+    }
+    case 'rejected':
+      throw new Error(`The upload was rejected (${output.code}): ${output.reason}\n  quarantined as ${output.quarantineKey ?? '(already replaced)'}\n${arn}`);
+    case 'discarded':
+      throw new Error(`The upload was discarded: ${output.reason}. Its bytes were erased in every region.\n${arn}`);
+    default:
+      throw new Error(`The upload was skipped: ${output.reason}\n${arn}`);
+  }
 }
 
-/** Why an upload's execution ended without publishing, if it did. */
-async function uploadOutcome(key: string, etag: string, since: Date): Promise<string | null> {
-  const { stateMachines = [] } = await sfn.send(new ListStateMachinesCommand({}));
-  const renderOnUpload = stateMachines.find((m) => m.name?.includes('RenderOnUpload'));
-  if (!renderOnUpload) return null;
-  const { executions = [] } = await sfn.send(new ListExecutionsCommand({ stateMachineArn: renderOnUpload.stateMachineArn }));
-  for (const summary of executions) {
-    if (!summary.startDate || summary.startDate < since) continue;
-    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: summary.executionArn }));
-    const input = JSON.parse(execution.input ?? '{}');
-    if (input?.detail?.object?.key !== key || input?.detail?.object?.etag !== etag) continue;
-    if (execution.status === 'FAILED') return `The upload failed (${execution.error}): ${execution.cause}\n  execution: ${summary.executionArn}`;
-    const output = JSON.parse(execution.output ?? '{}');
-    if (execution.status === 'SUCCEEDED' && output?.quarantineKey !== undefined) {
-      return `The upload was rejected (${output.code}): ${output.reason}\n  quarantined as ${output.quarantineKey ?? '(already replaced)'}`;
+/**
+ * The RenderOnUpload execution of this upload (its event names the key and the
+ * ETag), once it has ended; an error past the deadline.
+ */
+async function uploadExecution(key: string, etag: string, deadline: number): Promise<DescribeExecutionCommandOutput> {
+  const renderOnUpload = await stateMachine('RenderOnUpload');
+  for (;;) {
+    const { executions = [] } = await sfn.send(new ListExecutionsCommand({ stateMachineArn: renderOnUpload }));
+    for (const summary of executions) {
+      const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: summary.executionArn }));
+      const input = JSON.parse(execution.input ?? '{}');
+      if (input?.detail?.object?.key !== key || input?.detail?.object?.etag?.replace(/"/g, '') !== etag) continue;
+      if (execution.status !== 'RUNNING') return execution;
     }
-    if (execution.status === 'SUCCEEDED' && output?.action === 'skip') return `The upload was skipped: ${output.reason}`;
+    if (Date.now() > deadline) throw new Error(`Uploaded ${key}, but its RenderOnUpload run had not ended in time; see 'pictor status' with its execution ARN.`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  return null;
+}
+
+/** Runs a failed execution again with its own input, as re-sending its event would. */
+async function retry(args: string[]): Promise<string> {
+  const [arn] = args;
+  if (!arn || args.length > 1) throw new UsageError('retry takes one execution ARN.');
+  const failed = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+  if (failed.status === 'RUNNING' || failed.status === 'SUCCEEDED') throw new Error(`${failed.name} is ${failed.status}; only a failed execution needs running again.`);
+  const name = `retry-${randomUUID()}`;
+  const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: failed.stateMachineArn, name, input: failed.input }));
+  for (;;) {
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (execution.status !== 'RUNNING') return status([execution.executionArn!]);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** A state machine's ARN, by the construct that made it. */
+async function stateMachine(name: string): Promise<string> {
+  const { stateMachines = [] } = await sfn.send(new ListStateMachinesCommand({})).catch((error: Error) => {
+    throw new Error(`The twin at ${endpoints.control} did not answer (is 'npm start' running?): ${error.message}`);
+  });
+  const found = stateMachines.find((m) => m.name?.includes(name));
+  if (!found) throw new Error(`The twin runs no ${name} state machine.`);
+  return found.stateMachineArn!;
 }
 
 async function url(args: string[]): Promise<string> {
@@ -224,7 +259,9 @@ async function takedown(args: string[]): Promise<string> {
   if (ids.length === 0) throw new UsageError('takedown needs at least one --id.');
   const images = ids.map((id) => imageOf({ tenant: values.tenant, id }));
   await tenantOf(images[0]!.tenant);
-  if (!['dmca', 'gdpr', 'other'].includes(values.reason ?? '')) throw new UsageError('--reason must be dmca, gdpr or other: it is the legal basis the audit record names.');
+  if (!(TAKEDOWN_REASONS as readonly string[]).includes(values.reason ?? '')) {
+    throw new UsageError(`--reason must be ${TAKEDOWN_REASONS.slice(0, -1).join(', ')} or ${TAKEDOWN_REASONS.at(-1)}: it is the legal basis the audit record names.`);
+  }
   if (!values.requester) throw new UsageError('--requester must say who asked: the audit record names them.');
   const items = images.map((image) => ({ ...image, reason: values.reason, requester: values.requester }));
   const { name: batchId, executionArn, output: summary } = await runToEnd({ machine: 'TakedownBatch', prefix: 'takedown', what: 'takedown', noun: 'images' }, (batchId) => ({
@@ -258,12 +295,7 @@ async function runToEnd(
  * its Distributed Map runs have finished, as DescribeMapRun counts them.
  */
 async function follow(machine: string, name: string, input: unknown, noun: string): Promise<DescribeExecutionCommandOutput> {
-  const { stateMachines = [] } = await sfn.send(new ListStateMachinesCommand({})).catch((error: Error) => {
-    throw new Error(`The twin at ${endpoints.control} did not answer (is 'npm start' running?): ${error.message}`);
-  });
-  const stateMachine = stateMachines.find((m) => m.name?.includes(machine));
-  if (!stateMachine) throw new Error(`The twin runs no ${machine} state machine.`);
-  const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: stateMachine.stateMachineArn, name, input: JSON.stringify(input) }));
+  const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: await stateMachine(machine), name, input: JSON.stringify(input) }));
   const bar = progressBar(noun);
   for (;;) {
     const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));

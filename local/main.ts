@@ -22,15 +22,16 @@ const twin = await startTwin({
   logLevel: 'WARN',
 });
 
-// Seed the demo image for every tenant, so the URLs below work on a fresh clone;
-// once there, it is left alone, so a restart does not publish a new version.
+// Seed the demo image for every tenant, so the URLs below work on a fresh clone: uploaded,
+// then published by RenderOnUpload, as any upload is. Once there, it is left alone, so a
+// restart does not publish a new version.
 const sample = await sampleImage();
 for (const tenant of Object.keys(config.tenants)) {
   const key = `${tenant}/sample`;
   const present = await twin.s3Client.send(new HeadObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: key })).then(() => true, () => false);
   if (!present) await twin.s3Client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: key, Body: sample, ContentType: 'image/jpeg' }));
 }
-await twin.replication.settled();
+await twin.settled();
 
 const edge = twin.edgeUrl;
 const lines = [`Pictor's local twin is running (tenants from ${settings.tenantsFile}; data in ${settings.dataDir}).`, ''];

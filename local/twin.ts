@@ -67,6 +67,8 @@ export interface Twin {
   readonly replication: Replication;
   readonly dynamodb?: LocalDynamoDB;
   readonly pipeline?: LocalPipeline;
+  /** Resolves once every execution started so far, and any it caused, has ended, and replication has caught up. */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -149,5 +151,15 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     services.stepFunctions = pipeline.stepFunctions;
   }
 
-  return { edgeUrl, controlUrl, s3, edge, invalidations, viewer, distribution, endpoints, s3Client, replication, dynamodb, pipeline, close };
+  const settled = async () => {
+    // Quiet three times running: an execution's events may start others.
+    for (let quiet = 0; quiet < 3; ) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const before = pipeline?.stepFunctions.list().length ?? 0;
+      await pipeline?.stepFunctions.settled();
+      await replication.settled();
+      quiet = (pipeline?.stepFunctions.list().length ?? 0) === before ? quiet + 1 : 0;
+    }
+  };
+  return { edgeUrl, controlUrl, s3, edge, invalidations, viewer, distribution, endpoints, s3Client, replication, dynamodb, pipeline, settled, close };
 }

@@ -17,11 +17,24 @@ const TENANTS = { tenants: { shop: { breakpoints: [160, 320, 640, 1280] }, vault
 let twin: Twin;
 let dir: string;
 let env: NodeJS.ProcessEnv;
+/** While true, renders of the image 'flaky' fail as a bucket that stays down would. */
+let outage = false;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pictor-cli-'));
   await writeFile(join(dir, 'tenants.json'), JSON.stringify(TENANTS));
-  twin = await startTwin({ config: parseConfig(TENANTS), dataDir: join(dir, 'data'), logLevel: 'SILENT', retryIntervalMs: 20, waitMs: 50, invalidationDelayMs: 100 });
+  twin = await startTwin({
+    config: parseConfig(TENANTS),
+    dataDir: join(dir, 'data'),
+    logLevel: 'SILENT',
+    retryIntervalMs: 20,
+    waitMs: 50,
+    invalidationDelayMs: 100,
+    instrument: (task, fn) => async (payload) => {
+      if (task === 'render-variants' && outage && JSON.stringify(payload).includes('"flaky"')) throw Object.assign(new Error('the variants bucket is down (injected)'), { name: 'OriginUnavailable' });
+      return fn(payload);
+    },
+  });
   const port = (url: string) => new URL(url).port;
   env = {
     ...process.env,
@@ -55,6 +68,7 @@ describe('the pictor CLI against the twin', () => {
     const uploaded = await pictor('upload', photo, '--tenant', 'shop', '--id', 'hero');
     assert.equal(uploaded.code, 0, uploaded.stderr);
     assert.match(uploaded.stdout, /published as version 1/);
+    assert.match(uploaded.stdout, /execution: arn:aws:states:\S+:execution:\S+/);
 
     const printed = await pictor('url', '--tenant', 'shop', '--id', 'hero', '--w', '640', '--fmt', 'webp');
     assert.equal(printed.code, 0, printed.stderr);
@@ -83,6 +97,31 @@ describe('the pictor CLI against the twin', () => {
     assert.match(result.stderr, /^pictor: The upload was rejected \(UnprocessableImage\): The original could not be decoded\./);
   });
 
+  it('reports a failed upload with its cause and execution, and runs it again once the cause is gone', async () => {
+    const photo = join(dir, 'flaky.jpg');
+    await writeFile(photo, await sampleImage(800, 600));
+    outage = true;
+    const failed = await pictor('upload', photo, '--tenant', 'shop', '--id', 'flaky');
+    outage = false;
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /^pictor: The upload failed \(OriginUnavailable\): the variants bucket is down \(injected\)/);
+    const arn = /execution: (\S+)/.exec(failed.stderr)?.[1];
+    assert.ok(arn, failed.stderr);
+    assert.match(failed.stderr, new RegExp(`'pictor retry ${arn.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`));
+    const retried = await pictor('retry', arn);
+    assert.equal(retried.code, 0, retried.stderr);
+    assert.match(retried.stdout, /^SUCCEEDED /);
+    assert.match(retried.stdout, /"outcome":"published","tenant":"shop","imageId":"flaky","version":1/);
+    const printed = await pictor('url', '--tenant', 'shop', '--id', 'flaky', '--w', '320');
+    assert.equal((await fetch(printed.stdout.trim())).status, 200);
+  });
+
+  it('refuses to sign a URL for longer than its tenant allows', async () => {
+    const result = await pictor('sign', '/img/vault/doc?w=320', '--ttl', String(7 * 86400));
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^pictor: The URL would be valid for 604800 s; its tenant allows at most 86400 s \(signing\.maxTtl\)\./);
+  });
+
   it('shows an execution, and answers mistakes in one line with a non-zero exit', async () => {
     const [execution] = twin.pipeline!.stepFunctions.list();
     const shown = await pictor('status', execution!.executionArn);
@@ -107,8 +146,8 @@ describe('the pictor CLI against the twin', () => {
   it('re-renders a tenant with a progress line and the exact summary', async () => {
     const result = await pictor('rerender', '--tenant', 'shop', '--widths', '320');
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /^Re-render rerender-\d{14}-[0-9a-f]{8}: 1 rendered, 0 skipped, 0 failed\./);
-    assert.match(result.stderr, /1\/1 originals/);
+    assert.match(result.stdout, /^Re-render rerender-\d{14}-[0-9a-f]{8}: 2 rendered, 0 skipped, 0 failed\./);
+    assert.match(result.stderr, /2\/2 originals/);
     const printed = await pictor('url', '--tenant', 'shop', '--id', 'hero', '--w', '320', '--fmt', 'webp');
     assert.match(printed.stdout, /\/img\/shop\/hero\/v2\?/, 'the re-render published version 2');
   });
@@ -128,5 +167,14 @@ describe('the pictor CLI against the twin', () => {
     assert.equal(audit.imageId, 'hero');
     assert.equal(audit.requester, 'dpo@example.com');
     assert.equal(audit.legalBasis, 'gdpr');
+  });
+
+  it('says so when an upload goes to an id that was taken down, and serves nothing of it', async () => {
+    const photo = join(dir, 'again.jpg');
+    await writeFile(photo, await sampleImage(640, 480));
+    const result = await pictor('upload', photo, '--tenant', 'shop', '--id', 'hero');
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^pictor: The upload was discarded: shop\/hero was taken down at \S+; uploads to it are erased\. Its bytes were erased in every region\./);
+    for (const url of ['/img/shop/hero?w=640&fmt=webp', '/img/shop/hero/v3?w=640&fmt=webp', '/img/shop/hero']) assert.equal((await fetch(twin.edgeUrl + url)).status, 404, url);
   });
 });

@@ -103,7 +103,10 @@ export class LocalEdge {
     const event = viewerRequestEvent({ method: request.method, uri, query, headers, ip: request.socket.remoteAddress });
     const viewed = await this.options.viewer.run(event);
     if (isFunctionResponse(viewed)) return send(response, request.method, fromFunctionResponse(viewed), 'FunctionGeneratedResponse');
-    const deliver = (result: OriginResponse | CachedResponse, xcache: XCache, ageSeconds?: number) => {
+    const deliver = (result: OriginResponse | CachedResponse, outcome: XCache, ageSeconds?: number) => {
+      // An error is reported as one, served from the cache or not (x-edge-result-type "Error").
+      // https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html
+      const xcache = result.status >= 400 ? 'Error' : outcome;
       const generated = 'generated' in result && result.generated === true;
       const headers = generated ? result.headers : withResponseHeaders(result.headers, behavior.responseHeaders);
       send(response, request.method, { ...result, headers }, xcache, ageSeconds);

@@ -51,7 +51,10 @@ export class ObjectStore {
   /** Writes an object with its headers and user metadata. */
   async put(key: string, body: Buffer | string, headers: ObjectHeaders): Promise<void> {
     await this.guard(() =>
-      this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: headers.contentType, CacheControl: headers.cacheControl, Metadata: headers.metadata })),
+      // An explicit length: the SDK cannot tell an empty body's and warns.
+      this.s3.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: Buffer.byteLength(body), ContentType: headers.contentType, CacheControl: headers.cacheControl, Metadata: headers.metadata }),
+      ),
     );
   }
 

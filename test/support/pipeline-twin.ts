@@ -4,14 +4,8 @@ import { BUCKETS } from '../../local/topology.ts';
 import type { Twin } from '../../local/twin.ts';
 
 /** Waits until every execution started so far, and any they caused, has ended. */
-export async function settle(twin: Twin): Promise<void> {
-  for (let quiet = 0; quiet < 3; ) {
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    const before = twin.pipeline!.stepFunctions.list().length;
-    await twin.pipeline!.stepFunctions.settled();
-    await twin.replication.settled();
-    quiet = twin.pipeline!.stepFunctions.list().length === before ? quiet + 1 : 0;
-  }
+export function settle(twin: Twin): Promise<void> {
+  return twin.settled();
 }
 
 export async function upload(twin: Twin, key: string, body: Buffer): Promise<void> {

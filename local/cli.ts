@@ -91,10 +91,11 @@ async function upload(args: string[]): Promise<string> {
   });
   const s3 = new S3Client({ region, endpoint: endpoints.s3, forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED' });
   const key = uploadKey(image);
+  const sent = new Date();
   const put = await s3.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: key, Body: body })).catch((error: Error) => {
     throw new Error(`The twin's S3 server at ${endpoints.s3} did not take the upload (is 'npm start' running?): ${error.message}`);
   });
-  const execution = await uploadExecution(key, (put.ETag ?? '').replace(/"/g, ''), Date.now() + Number(values.wait) * 1000);
+  const execution = await uploadExecution({ key, etag: (put.ETag ?? '').replace(/"/g, ''), versionId: put.VersionId, sent }, Date.now() + Number(values.wait) * 1000);
   const arn = `  execution: ${execution.executionArn}`;
   if (execution.status !== 'SUCCEEDED') {
     throw new Error(`The upload failed (${execution.error}): ${execution.cause}\n${arn}\n  Once the cause is fixed, 'pictor retry ${execution.executionArn}' runs it again.`);
@@ -116,20 +117,28 @@ async function upload(args: string[]): Promise<string> {
 }
 
 /**
- * The RenderOnUpload execution of this upload (its event names the key and the
- * ETag), once it has ended; an error past the deadline.
+ * The RenderOnUpload execution of this upload, once it has ended: the first one
+ * since it was sent whose event names its key, its ETag and, on a versioned bucket,
+ * its version. The same bytes uploaded again are another upload. An error past the deadline.
  */
-async function uploadExecution(key: string, etag: string, deadline: number): Promise<DescribeExecutionCommandOutput> {
+async function uploadExecution(upload: { key: string; etag: string; versionId?: string; sent: Date }, deadline: number): Promise<DescribeExecutionCommandOutput> {
   const renderOnUpload = await stateMachine('RenderOnUpload');
+  let running: string | undefined;
   for (;;) {
     const { executions = [] } = await sfn.send(new ListExecutionsCommand({ stateMachineArn: renderOnUpload }));
-    for (const summary of executions) {
+    // Oldest first: a duplicate delivery of the event starts a later one.
+    for (const summary of executions.filter((e) => e.startDate && e.startDate >= upload.sent).reverse()) {
       const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: summary.executionArn }));
-      const input = JSON.parse(execution.input ?? '{}');
-      if (input?.detail?.object?.key !== key || input?.detail?.object?.etag?.replace(/"/g, '') !== etag) continue;
+      const object = JSON.parse(execution.input ?? '{}')?.detail?.object;
+      if (object?.key !== upload.key || object?.etag?.replace(/"/g, '') !== upload.etag) continue;
+      if (upload.versionId && object['version-id'] !== upload.versionId) continue;
       if (execution.status !== 'RUNNING') return execution;
+      running = execution.executionArn;
+      break;
     }
-    if (Date.now() > deadline) throw new Error(`Uploaded ${key}, but its RenderOnUpload run had not ended in time; see 'pictor status' with its execution ARN.`);
+    if (Date.now() > deadline) {
+      throw new Error(`Uploaded ${upload.key}, but ${running ? `its RenderOnUpload run is still going: 'pictor status ${running}'` : 'no RenderOnUpload run started for it'} (see --wait).`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

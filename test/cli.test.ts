@@ -169,12 +169,17 @@ describe('the pictor CLI against the twin', () => {
     assert.equal(audit.legalBasis, 'gdpr');
   });
 
-  it('says so when an upload goes to an id that was taken down, and serves nothing of it', async () => {
-    const photo = join(dir, 'again.jpg');
-    await writeFile(photo, await sampleImage(640, 480));
-    const result = await pictor('upload', photo, '--tenant', 'shop', '--id', 'hero');
-    assert.equal(result.code, 1);
-    assert.match(result.stderr, /^pictor: The upload was discarded: shop\/hero was taken down at \S+; uploads to it are erased\. Its bytes were erased in every region\./);
-    for (const url of ['/img/shop/hero?w=640&fmt=webp', '/img/shop/hero/v3?w=640&fmt=webp', '/img/shop/hero']) assert.equal((await fetch(twin.edgeUrl + url)).status, 404, url);
+  it('says so when an upload goes to an id that was taken down, with the same bytes or others, and serves nothing of it', async () => {
+    const other = join(dir, 'again.jpg');
+    await writeFile(other, await sampleImage(640, 480));
+    // photo.jpg holds the very bytes 'hero' was published with.
+    for (const photo of [join(dir, 'photo.jpg'), other]) {
+      const result = await pictor('upload', photo, '--tenant', 'shop', '--id', 'hero');
+      assert.equal(result.code, 1, photo);
+      assert.match(result.stderr, /^pictor: The upload was discarded: shop\/hero was taken down at \S+; uploads to it are erased\. Its bytes were erased in every region\./);
+    }
+    for (const url of ['/img/shop/hero?w=640&fmt=webp', '/img/shop/hero/v3?w=640&fmt=webp', '/img/shop/hero/v1?w=480&fmt=webp', '/img/shop/hero']) {
+      assert.equal((await fetch(twin.edgeUrl + url)).status, 404, url);
+    }
   });
 });

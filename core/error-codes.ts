@@ -4,8 +4,11 @@
  *
  * `status` is the HTTP status an edge answers with; `expose` says whether the
  * message may be shown to a viewer (internal faults are answered generically).
+ *
+ * The codes the viewer function answers with: what core's parsers and checks
+ * return as a Failure. Every one is shown to the viewer.
  */
-export const ERROR_CODES = {
+export const VIEWER_ERROR_CODES = {
   InvalidPath: { status: 400, expose: true },
   InvalidParameter: { status: 400, expose: true },
   ConflictingParameter: { status: 400, expose: true },
@@ -16,6 +19,13 @@ export const ERROR_CODES = {
   SignatureLifetimeExceeded: { status: 403, expose: true },
   NotFound: { status: 404, expose: true },
   MethodNotAllowed: { status: 405, expose: true },
+} as const;
+
+/**
+ * The codes only the origin and the tasks raise, apart from the viewer's so that
+ * the CloudFront Function bundle does not carry them.
+ */
+export const SERVER_ERROR_CODES = {
   ImageTooLarge: { status: 413, expose: true },
   UnprocessableImage: { status: 422, expose: true },
   OriginUnavailable: { status: 503, expose: false },
@@ -37,32 +47,32 @@ export const PIPELINE_ERROR_CODES = {
   TooManyFailures: { status: 500, expose: false },
 } as const;
 
-/** The codes an edge answers with. */
-export type EdgeErrorCode = keyof typeof ERROR_CODES;
+/** The codes the viewer function answers with. */
+export type ViewerErrorCode = keyof typeof VIEWER_ERROR_CODES;
+/** The codes an edge answers with, the viewer function's or the origin's. */
+export type EdgeErrorCode = ViewerErrorCode | keyof typeof SERVER_ERROR_CODES;
 export type ErrorCode = EdgeErrorCode | keyof typeof PIPELINE_ERROR_CODES;
 
 /** A failed result: what went wrong, in words a client can act on. */
 export interface Failure {
   readonly ok: false;
-  readonly code: EdgeErrorCode;
+  readonly code: ViewerErrorCode;
   readonly message: string;
 }
 
 export type Result<T> = ({ readonly ok: true } & T) | Failure;
 
-export function fail(code: EdgeErrorCode, message: string): Failure {
+export function fail(code: ViewerErrorCode, message: string): Failure {
   return { ok: false, code: code, message: message };
 }
 
-export function statusOf(code: EdgeErrorCode): number {
-  return ERROR_CODES[code].status;
+export function statusOf(code: ViewerErrorCode): number {
+  return VIEWER_ERROR_CODES[code].status;
 }
 
-/** The JSON body an edge sends for an error; hides the message of internal faults. */
-export function errorBody(code: ErrorCode, message: string): string {
-  const known = ERROR_CODES[code as EdgeErrorCode];
-  const shown = known && known.expose ? message : 'The request could not be served.';
-  return JSON.stringify({ code: code, message: shown });
+/** The JSON body an edge sends for an error; `expose` false hides the message of an internal fault. */
+export function errorBody(code: ErrorCode, message: string, expose: boolean): string {
+  return JSON.stringify({ code: code, message: expose ? message : 'The request could not be served.' });
 }
 
 /** Errors a state machine retries: the dependency failed, not the input. */

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 /** Which requests a fault applies to: each given part must match. */
 export interface FaultMatch {
   readonly method?: string;
-  /** The request path and query, e.g. /bucket/key?uploads. */
+  /** The request path, decoded and without its query, e.g. /bucket/key. */
   readonly path?: RegExp;
   /** The X-Amz-Target header of JSON APIs, e.g. DynamoDB_20120810.UpdateItem. */
   readonly target?: string;
@@ -26,8 +26,8 @@ export interface FaultProxy {
   readonly url: string;
   /** Answer every request with this status (S3's XML error body), or pass through with null. */
   fail(status: number | null): void;
-  /** Fail the next matching requests; `injected` lists those answered so far. */
-  inject(fault: Fault): void;
+  /** Fail the next matching requests; `injected` lists those answered so far. Returns what lifts the fault early. */
+  inject(fault: Fault): () => void;
   /** Faults injected and answered so far. */
   readonly injected: readonly { readonly fault: Fault; readonly method: string; readonly path: string }[];
   close(): Promise<void>;
@@ -80,7 +80,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       failing = status;
     },
     inject: (fault) => {
-      faults.push({ fault, left: fault.times ?? 1 });
+      const entry = { fault, left: fault.times ?? 1 };
+      faults.push(entry);
+      return () => {
+        entry.left = 0;
+      };
     },
     injected,
     close: () => {
@@ -93,7 +97,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
 function matches(match: FaultMatch, method: string, path: string, target: string, body: Buffer): boolean {
   return (
     (match.method === undefined || match.method === method) &&
-    (match.path === undefined || match.path.test(decodeURIComponent(path))) &&
+    (match.path === undefined || match.path.test(decodeURIComponent(path.split('?')[0]!))) &&
     (match.target === undefined || match.target === target) &&
     (match.body === undefined || [match.body].flat().every((text) => body.includes(text)))
   );

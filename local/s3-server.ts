@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import './s3rver-listing.ts';
 import S3rver from 's3rver';
 
 /** s3rver checks SigV4 signatures against these fixed credentials. */

@@ -9,12 +9,12 @@ import { parseConfig, standardVariants } from '../core/tenant-config.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { BUCKETS } from '../local/topology.ts';
 import { startTwin, type Twin } from '../local/twin.ts';
-import { startFaultProxy, type FaultProxy } from '../local/fault-proxy.ts';
+import type { FaultProxy } from '../local/fault-proxy.ts';
 import { LOCAL_TABLES } from '../local/pipeline/local-pipeline.ts';
 import { VersionMap } from '../tasks/shared/version-map.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { edge, keys, published, settle, upload } from './support/pipeline-twin.ts';
+import { edge, keys, published, settle, throughFaultProxies, upload } from './support/pipeline-twin.ts';
 
 const CONFIG = parseConfig({ tenants: { cat: { breakpoints: [32, 64], formats: ['webp'], variants: { widths: [32, 64] } } } });
 const IDS = Array.from({ length: 200 }, (_, i) => `img-${String(i).padStart(3, '0')}`);
@@ -35,11 +35,7 @@ before(async () => {
     dataDir,
     logLevel: 'SILENT',
     retryIntervalMs: 20,
-    taskEndpoints: async (servers) => {
-      proxies.s3 = await startFaultProxy(servers.s3);
-      proxies.dynamodb = await startFaultProxy(servers.dynamodb);
-      return { s3: proxies.s3.url, dynamodb: proxies.dynamodb.url };
-    },
+    taskEndpoints: throughFaultProxies(proxies),
     instrument: (task, fn) => async (payload) => {
       const input = (payload as { input: { rerender?: boolean; imageId?: string } }).input;
       if (task === 'render-variants' && input.rerender && failing && FAILING.has(input.imageId!)) {

@@ -7,14 +7,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseConfig } from '../core/tenant-config.ts';
 import type { BusEvent } from '../local/event-bus/event-bus.ts';
-import { startFaultProxy, type Fault, type FaultProxy } from '../local/fault-proxy.ts';
+import type { Fault, FaultProxy } from '../local/fault-proxy.ts';
 import { LOCAL_TABLES } from '../local/pipeline/local-pipeline.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { BUCKETS } from '../local/topology.ts';
 import { startTwin, type Twin } from '../local/twin.ts';
 import { VersionMap } from '../tasks/shared/version-map.ts';
 import type { TaskName } from '../infra/pipeline.ts';
-import { edge, keys, published, settle, upload } from './support/pipeline-twin.ts';
+import { edge, keys, published, settle, throughFaultProxies, upload } from './support/pipeline-twin.ts';
 
 /**
  * No upload is lost: a transient failure in each task of RenderOnUpload, before
@@ -74,11 +74,7 @@ before(async () => {
     dataDir,
     logLevel: 'SILENT',
     retryIntervalMs: 20,
-    taskEndpoints: async (servers) => {
-      proxies.s3 = await startFaultProxy(servers.s3);
-      proxies.dynamodb = await startFaultProxy(servers.dynamodb);
-      return { s3: proxies.s3.url, dynamodb: proxies.dynamodb.url };
-    },
+    taskEndpoints: throughFaultProxies(proxies),
     instrument: (task, fn) => async (payload) => {
       const id = (payload as { input?: { imageId?: string; detail?: { object?: { key?: string } } } }).input;
       const imageId = id?.imageId ?? id?.detail?.object?.key?.split('/')[1] ?? '';
@@ -137,7 +133,7 @@ describe('RenderOnUpload under faults', () => {
 
     const expected = (faultless = await stateOf('baseline'));
     assert.deepEqual(expected[BUCKETS.originals.bucket], ['_published/shop/{id}', '_versions/shop/{id}/v1', 'shop/{id}']);
-    assert.equal(expected[BUCKETS.variants.bucket]!.length, 8, 'four standard variants, under v1 and latest');
+    assert.deepEqual(expected[BUCKETS.variants.bucket], ['shop/{id}/v1/w160_q75.legacy', 'shop/{id}/v1/w160_q75.webp', 'shop/{id}/v1/w320_q75.legacy', 'shop/{id}/v1/w320_q75.webp']);
     for (const id of ids) {
       const runs = executionsOf(id);
       assert.equal(runs.length, 1, id);
@@ -150,7 +146,9 @@ describe('RenderOnUpload under faults', () => {
       assert.ok(eventsOf('Version Bumped', id).length >= 1, `${id}: announced`);
     }
     for (const id of Object.keys(TASK_FAULTS).filter((i) => ids.includes(i))) assert.ok(injected.includes(id), `${id}: the fault happened`);
-    for (const proxy of Object.values(proxies)) assert.ok(proxy.injected.length >= Object.keys(STORE_FAULTS).length, 'the store faults happened');
+    for (const [id, { store }] of Object.entries(STORE_FAULTS)) {
+      assert.ok(proxies[store]!.injected.some((i) => decodeURIComponent(i.path).includes(id) || i.fault.match.body?.includes(`shop/${id}`)), `${id}: the fault happened`);
+    }
     assert.deepEqual(await keys(twin, BUCKETS.variants.bucket, '_staging/'), [], 'nothing orphaned in staging');
   });
 
@@ -206,5 +204,28 @@ describe('RenderOnUpload under faults', () => {
     assert.deepEqual(await stateOf('outage'), faultless);
     twin.edge.cache.invalidate('/img/shop/outage*');
     assert.equal((await edge(twin, '/img/shop/outage?w=320&fmt=webp')).status, 200);
+  });
+
+  it('completes a version that failed for good after it was recorded, when the same event comes again', async () => {
+    // The originals bucket refuses the pointer until further notice: publish records the version, copies it into place, and fails.
+    const lift = proxies.s3!.inject({ match: { method: 'PUT', path: /^\/pictor-originals\/_published\/shop\/half-published$/ }, status: 503, when: 'before', times: Infinity });
+    await upload(twin, 'shop/half-published', await sampleImage(640, 480));
+    await settle(twin);
+    const [failed] = executionsOf('half-published');
+    assert.equal(failed?.status, 'FAILED');
+    assert.equal(failed!.error, 'OriginUnavailable');
+    assert.equal((await versions.get('shop', 'half-published'))?.version, 1, 'the version was recorded');
+    assert.equal((await edge(twin, '/img/shop/half-published?w=320&fmt=webp')).status, 404, 'unversioned URLs wait for the pointer');
+
+    lift();
+    const event = twin.pipeline!.bus.events.find((e) => e['detail-type'] === 'Object Created' && (e.detail as { object: { key: string } }).object.key === 'shop/half-published')!;
+    twin.pipeline!.bus.put({ source: event.source, detailType: event['detail-type'], detail: event.detail, resources: [...event.resources] });
+    await settle(twin);
+    const completed = executionsOf('half-published').find((e) => e !== failed)!;
+    assert.equal(completed.status, 'SUCCEEDED', `${completed.error} ${completed.cause}`);
+    assert.deepEqual(completed.output, { outcome: 'published', tenant: 'shop', imageId: 'half-published', version: 1, previousVersion: 0 });
+    assert.deepEqual(await stateOf('half-published'), faultless);
+    twin.edge.cache.invalidate('/img/shop/half-published*');
+    assert.equal((await edge(twin, '/img/shop/half-published?w=320&fmt=webp')).status, 200);
   });
 });

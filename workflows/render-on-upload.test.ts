@@ -3,6 +3,7 @@ import { before, describe, it } from 'node:test';
 import { REJECTION_ERRORS, TRANSIENT_ERRORS } from '../core/error-codes.ts';
 import { parseConfig } from '../core/tenant-config.ts';
 import { logicalIdOf, stateMachineDefinitions, synthesizePipeline, type CfnTemplate } from '../local/pipeline/template.ts';
+import { taskStates } from '../local/pipeline/step-functions.ts';
 import { IDEMPOTENCY_IN_PROGRESS, LAMBDA_TRANSIENT_ERRORS } from './task-states.ts';
 import { UPLOAD_OUTCOMES } from './render-on-upload.ts';
 
@@ -77,5 +78,25 @@ describe('RenderOnUpload, as synthesized', () => {
       detail: { bucket: { name: [{ Ref: logicalIdOf(template, 'Pipeline/Originals') }] }, object: { key: [{ 'anything-but': { prefix: '_' } }] } },
     });
     assert.deepEqual(rule.Properties!.Targets[0].Arn, { Ref: logicalIdOf(template, 'Pipeline/RenderOnUpload/StateMachine') });
+  });
+});
+
+describe('every Task of every state machine', () => {
+  it("retries Lambda's own transient errors, throttling included, with backoff and full jitter, and no retrier without jitter", () => {
+    const definitions = stateMachineDefinitions(template, {});
+    assert.equal(definitions.size, 3);
+    let tasks = 0;
+    for (const definition of definitions.values()) {
+      for (const [name, state] of taskStates(definition)) {
+        tasks++;
+        const lambda = state.Retry.find((r: { ErrorEquals: string[] }) => LAMBDA_TRANSIENT_ERRORS.every((e) => r.ErrorEquals.includes(e)));
+        assert.ok(lambda, `${name} retries Lambda's transient errors`);
+        assert.deepEqual([lambda.JitterStrategy, lambda.BackoffRate > 1, lambda.MaxAttempts > 1], ['FULL', true, true], name);
+        for (const retry of state.Retry) {
+          assert.ok(retry.JitterStrategy === 'FULL' || retry.ErrorEquals.includes(IDEMPOTENCY_IN_PROGRESS), `${name}: ${retry.ErrorEquals.join(', ')} without jitter`);
+        }
+      }
+    }
+    assert.ok(tasks >= 20, `${tasks} task states`);
   });
 });

@@ -76,7 +76,7 @@ export class TakedownBatch extends Construct {
     const verify = recordFailure(
       taskState(this, 'Verify Gone', props.verify, { resultPath: '$.verification' })
         // Edge caches can lag a Completed invalidation by a little.
-        .addRetry({ errors: ['TakedownUnverified'], interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 3 }),
+        .addRetry({ errors: ['TakedownUnverified'], interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 3, jitterStrategy: sfn.JitterType.FULL }),
     ).next(record);
 
     // An edge render or a publish that read the image before it was erased may store

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontRequestEvent, CloudFrontResultResponse } from 'aws-lambda';
-import { errorBody, type ErrorCode } from '../../core/error-codes.ts';
+import { errorBody } from '../../core/error-codes.ts';
 import { isPictorError, PictorError } from '../../core/errors.ts';
 import { NOT_FOUND_PATH, parseImagePath } from '../../core/image-path.ts';
 import { normalizeQuery } from '../../core/normalize.ts';
@@ -150,11 +150,13 @@ export function createOriginRequestHandler(config: OriginRequestConfig): OriginR
     const context = { uri: request.uri, querystring: request.querystring, code: known.code, error: known.cause ?? known };
     if (known.status >= 500) logger.error(known.message, context);
     else logger.warn(known.message, context);
-    return errorResponse(known.code, known.message, known.status, signed);
+    return errorResponse(known, signed);
   }
 }
 
-function errorResponse(code: ErrorCode, message: string, status: number, signed: boolean): CloudFrontResultResponse {
+/** An error as the viewer sees it: an internal fault's message is not shown. */
+function errorResponse(error: PictorError, signed: boolean): CloudFrontResultResponse {
+  const status = error.status;
   // CloudFront caches a public 404 anyway; it never caches a 413 or 422, so say so. A
   // private tenant's 404 is no shared cache's business, CloudFront's included.
   const cacheControl = signed ? PRIVATE_CACHE_CONTROL : status === 404 ? NOT_FOUND_CACHE_CONTROL : 'no-store';
@@ -164,7 +166,7 @@ function errorResponse(code: ErrorCode, message: string, status: number, signed:
       'content-type': [{ key: 'Content-Type', value: 'application/json' }],
       'cache-control': [{ key: 'Cache-Control', value: cacheControl }],
     }),
-    body: errorBody(code, message),
+    body: errorBody(error.code, error.message, error.expose),
   };
 }
 

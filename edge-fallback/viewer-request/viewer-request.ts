@@ -119,7 +119,7 @@ export function errorResponse(failure: Failure): CfFunctionResponse {
   // A generated response carries the security headers itself: see core/security-headers.ts.
   const names = Object.keys(SECURITY_HEADERS);
   for (let i = 0; i < names.length; i++) headers[names[i] as string] = { value: SECURITY_HEADERS[names[i] as string] as string };
-  return { statusCode: statusOf(failure.code), headers: headers, body: { encoding: 'text', data: errorBody(failure.code, failure.message) } };
+  return { statusCode: statusOf(failure.code), headers: headers, body: { encoding: 'text', data: errorBody(failure.code, failure.message, true) } };
 }
 
 /** Flattens CloudFront's query object into pairs, keeping every repeated value. */

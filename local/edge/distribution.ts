@@ -21,6 +21,8 @@ export interface DistributionConfig {
 
 export interface Behavior {
   readonly pathPattern: string;
+  /** The path pattern as a regular expression, made once. */
+  readonly matches: RegExp;
   readonly cachePolicy: CachePolicy;
   readonly responseHeaders?: ResponseHeadersPolicy;
 }
@@ -82,6 +84,7 @@ export function readDistribution(template: CfnTemplate): DistributionConfig {
   };
   const behavior = (b: any, pathPattern: string): Behavior => ({
     pathPattern,
+    matches: patternToRegExp(pathPattern),
     cachePolicy: cachePolicyOf(byRef(b.CachePolicyId, 'AWS::CloudFront::CachePolicy')),
     responseHeaders: responseHeadersOf(byRef(b.ResponseHeadersPolicyId, 'AWS::CloudFront::ResponseHeadersPolicy')),
   });
@@ -108,7 +111,7 @@ export function readDistribution(template: CfnTemplate): DistributionConfig {
  * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesCacheBehavior.html#DownloadDistValuesPathPattern
  */
 export function behaviorFor(distribution: DistributionConfig, path: string): Behavior {
-  return distribution.behaviors.find((b) => patternToRegExp(b.pathPattern).test(path)) ?? distribution.behaviors[distribution.behaviors.length - 1]!;
+  return distribution.behaviors.find((b) => b.matches.test(path)) ?? distribution.behaviors[distribution.behaviors.length - 1]!;
 }
 
 function patternToRegExp(pattern: string): RegExp {

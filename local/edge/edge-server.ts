@@ -79,7 +79,7 @@ export class LocalEdge {
     this.server = createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
         if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
-        response.end(errorBody('InternalError', String(error)));
+        response.end(errorBody('InternalError', String(error), false));
       });
     });
     this.server.keepAliveTimeout = 60_000;
@@ -276,7 +276,7 @@ function fromFunctionResponse(out: CfFunctionResponse): OriginResponse {
 }
 
 function jsonError(status: number, code: 'NotFound' | 'OriginUnavailable', message: string): OriginResponse {
-  return { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: Buffer.from(errorBody(code, message)), generated: true };
+  return { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: Buffer.from(errorBody(code, message, code === 'NotFound')), generated: true };
 }
 
 /** The `name=value` parts of a query the function left as a string or as CloudFront's object. */

@@ -46,8 +46,10 @@ export async function probeOriginal(event: z.infer<typeof ProbeInput>, deps: Pro
   if (current?.tombstonedAt) {
     return { action: 'discard', ...upload, reason: `${parsed.tenant}/${parsed.imageId} was taken down at ${current.tombstonedAt}; uploads to it are erased`, takenDownAt: current.tombstonedAt };
   }
-  if (current?.sequencer && compareSequencers(current.sequencer, upload.sequencer) >= 0) {
-    return { action: 'skip', reason: `version ${current.version} comes from this or a newer upload` };
+  // This very upload published (a run that failed after publishing, sent again, or a duplicate
+  // event) goes on: every step is idempotent, so it completes what is missing and repeats nothing.
+  if (current?.sequencer && compareSequencers(current.sequencer, upload.sequencer) > 0) {
+    return { action: 'skip', reason: `version ${current.version} comes from a newer upload` };
   }
 
   try {

@@ -2,7 +2,6 @@ import { eventBridgePublisher } from '../../events/publish.ts';
 import { awsClients, pipelineStores } from '../shared/aws-clients.ts';
 import { readTaskConfig, type TaskConfig } from '../shared/task-config.ts';
 import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';
-import { tenantLookup } from '../shared/tenants.ts';
 import { PublishInput, publishVersion } from './publish-version.ts';
 
 export function createHandler(config: TaskConfig): TaskHandler {
@@ -10,7 +9,6 @@ export function createHandler(config: TaskConfig): TaskHandler {
   const deps = {
     ...pipelineStores(config, clients),
     events: eventBridgePublisher(clients.events, config.eventBus),
-    tenant: tenantLookup(config.tenants.tenants),
   };
   return defineTask(
     { name: 'publish-version', input: PublishInput, run: (input) => publishVersion(input, deps), idempotencyKey: 'input.idempotencyKey' },

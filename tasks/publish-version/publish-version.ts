@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { cacheControlFor } from '../../core/cache-control.ts';
 import { PictorError } from '../../core/errors.ts';
 import {
   PUBLISHED_VERSION_METADATA,
@@ -10,7 +9,6 @@ import {
   stagingPrefix,
   variantPrefix,
 } from '../../core/object-keys.ts';
-import { policyOf, type TenantConfig } from '../../core/tenant-config.ts';
 import type { EventPublisher } from '../../events/publish.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
 import { Upload } from '../shared/upload.ts';
@@ -33,7 +31,6 @@ export interface PublishDeps {
   readonly variants: ObjectStore;
   readonly versions: VersionMap;
   readonly events: EventPublisher;
-  readonly tenant: (tenant: string) => TenantConfig;
 }
 
 type Image = { readonly tenant: string; readonly imageId: string };
@@ -46,8 +43,9 @@ const MAX_SETTLE_ROUNDS = 5;
  * published:
  * 1. the version map records it, over any lower version and never on a tombstone;
  * 2. its staged variants and snapshot are copied into place, where versioned URLs find them;
- * 3. the published pointer and the `latest` variants, which unversioned URLs read,
- *    are set to the version map's latest, and set again until the map stands still;
+ * 3. the published pointer, through which unversioned URLs read, is set to the
+ *    version map's latest, and the `latest` generation the edge renders them into
+ *    is emptied, again until the map stands still;
  * 4. "Version Bumped" and "Variants Rendered" go out (at least once).
  * Each step is safe to repeat, so a retry after any failure completes the work.
  * A version that lost (a higher one was published first, or the image was taken
@@ -62,7 +60,7 @@ export async function publishVersion(input: PublishInput, deps: PublishDeps): Pr
     return { published: false, version: input.version, reason };
   }
   await promote(image, input, deps);
-  if (!(await settleLatest(image, input, deps))) {
+  if (!(await settleLatest(image, deps, outcome.fresh && outcome.previousVersion === 0 ? input.version : undefined))) {
     await withdraw(image, input.version, true, deps);
     return { published: false, version: input.version, reason: 'the image was taken down while it was published' };
   }
@@ -88,42 +86,29 @@ async function promote(image: Image, input: PublishInput, deps: PublishDeps): Pr
       }
     }),
   );
-  await deps.variants.deletePrefix(stagingPrefix(image, input.version));
+  await deps.variants.delete(copies.map((c) => c.staged));
 }
 
 /**
  * Points unversioned URLs at the version map's latest version: the pointer first,
- * then the `latest` variants (copies of that version's standard set, with the
- * tenant's unversioned Cache-Control; any other render there is from before and
- * goes). Concurrent publishers each settle to what the map says after their own
- * writes, so the last writer always writes the map's final version. An edge render
- * that lands in `latest` meanwhile checks the pointer after storing and withdraws
- * itself if the pointer moved. False when the image was taken down meanwhile.
+ * then the `latest` generation is emptied, since what the edge rendered there came
+ * from an older version. Concurrent publishers each settle to what the map says
+ * after their own writes, so the last writer always writes the map's final
+ * version. An edge render that lands in `latest` meanwhile checks the pointer
+ * after storing and withdraws itself if the pointer moved. False when the image
+ * was taken down meanwhile.
  */
-async function settleLatest(image: Image, input: PublishInput, deps: PublishDeps): Promise<boolean> {
-  const policy = policyOf(deps.tenant(image.tenant));
+async function settleLatest(image: Image, deps: PublishDeps, firstPublish: number | undefined): Promise<boolean> {
   for (let round = 0; round < MAX_SETTLE_ROUNDS; round++) {
-    const record = await deps.versions.get(image.tenant, image.imageId);
-    if (!record || record.tombstonedAt) return false;
-    const latest = record.version;
-    await writePublishedPointer(deps.originals, image, latest);
-    const names = (latest === input.version ? input.schema : record.schema)?.split(',').filter(Boolean) ?? [];
-    const latestPrefix = variantPrefix(image);
-    const stale = (await deps.variants.list(latestPrefix)).filter((key) => !names.includes(key.slice(latestPrefix.length)));
-    await deps.variants.delete(stale);
-    await Promise.all(
-      names.map(async (name) => {
-        const source = variantPrefix({ ...image, version: latest }) + name;
-        const known = input.variants.find((v) => v.key === source)?.contentType;
-        const contentType = known ?? (await deps.variants.head(source))?.contentType;
-        // Not in place yet: that version's own publisher settles once it is.
-        if (contentType === undefined) return;
-        await deps.variants.copyFrom(deps.variants.bucket, source, latestPrefix + name, { headers: { contentType, cacheControl: cacheControlFor({}, policy) } });
-      }),
-    );
+    // A first publish knows the latest version, and nothing can be in `latest` before a pointer is.
+    const first = round === 0 ? firstPublish : undefined;
+    const record = first === undefined ? await deps.versions.get(image.tenant, image.imageId) : { version: first };
+    if (!record || ('tombstonedAt' in record && record.tombstonedAt)) return false;
+    await writePublishedPointer(deps.originals, image, record.version);
+    if (first === undefined) await deps.variants.deletePrefix(variantPrefix(image));
     const after = await deps.versions.get(image.tenant, image.imageId);
     if (!after || after.tombstonedAt) return false;
-    if (after.version === latest) return true;
+    if (after.version === record.version) return true;
   }
   throw new PictorError('OriginUnavailable', `The latest version of ${image.tenant}/${image.imageId} kept changing while it was published; trying again.`);
 }

@@ -1,7 +1,17 @@
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { BusEvent } from '../../local/event-bus/event-bus.ts';
 import { BUCKETS } from '../../local/topology.ts';
-import type { Twin } from '../../local/twin.ts';
+import { startFaultProxy, type FaultProxy } from '../../local/fault-proxy.ts';
+import type { Twin, TwinOptions } from '../../local/twin.ts';
+
+/** The tasks' S3 and DynamoDB behind fault proxies, which `proxies` holds once the twin starts. */
+export function throughFaultProxies(proxies: Partial<Record<'s3' | 'dynamodb', FaultProxy>>): NonNullable<TwinOptions['taskEndpoints']> {
+  return async (servers) => {
+    proxies.s3 = await startFaultProxy(servers.s3);
+    proxies.dynamodb = await startFaultProxy(servers.dynamodb);
+    return { s3: proxies.s3.url, dynamodb: proxies.dynamodb.url };
+  };
+}
 
 /** Waits until every execution started so far, and any they caused, has ended. */
 export function settle(twin: Twin): Promise<void> {

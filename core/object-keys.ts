@@ -16,7 +16,8 @@ import { variantName, type VariantSpec } from './variant.ts';
  *
  * Variants bucket:
  * - `{tenant}/{imageId}/v{n}/{variant name}`: variants of published version n;
- * - `{tenant}/{imageId}/latest/{variant name}`: variants of the latest published version;
+ * - `{tenant}/{imageId}/latest/{variant name}`: what the edge rendered for unversioned URLs,
+ *   from the version the pointer named; publishing a newer version empties it;
  * - `_staging/{tenant}/{imageId}/v{n}/…`: what a render wrote before publishing decided
  *   on it. Nothing is served from here; publishing copies it into place.
  *

@@ -99,7 +99,7 @@ export async function serveVariant(request: VariantRequest, deps: OriginDeps): P
 /**
  * Whether the version a variant was rendered from is still what its URL serves,
  * checked after the variant is stored. A takedown erases the snapshot and pointer
- * before it lists the variants, and publishing moves the pointer before it renews
+ * before it lists the variants, and publishing moves the pointer before it empties
  * the `latest` generation, so a store that lands after either is caught here or
  * by them: S3 reads are strongly consistent after writes.
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel

@@ -7,7 +7,7 @@ import type { OriginRequestHandler } from '../../edge-fallback/origin-request/ha
 import { parseS3OriginDomain } from '../../edge-fallback/origin-request/s3-adapters.ts';
 import type { CfFunctionRequest, CfFunctionResponse, CfValues } from '../../edge-fallback/viewer-request/cf-function-event.ts';
 import { EdgeCache, staleness, type CachedResponse } from './edge-cache.ts';
-import { behaviorFor, withResponseHeaders, type Behavior, type DistributionConfig } from './distribution.ts';
+import { behaviorFor, withResponseHeaders, type Behavior, type DistributionConfig, type ResponseHeadersPolicy } from './distribution.ts';
 import { freshnessOf } from './freshness.ts';
 import { isFunctionResponse, type ViewerFunctionRuntime } from './function-runtime.ts';
 import { originRequestEvent } from './origin-event.ts';
@@ -66,6 +66,7 @@ export class LocalEdge {
   private readonly inflight = new Map<string, Promise<OriginResponse>>();
   private readonly s3Clients = new Map<string, S3Client>();
   private readonly failover: ReadonlySet<number>;
+  private readonly withPolicy = new WeakMap<object, Map<ResponseHeadersPolicy | undefined, Record<string, string>>>();
   private readonly clock: () => number;
   private server?: Server;
 
@@ -108,8 +109,7 @@ export class LocalEdge {
       // https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html
       const xcache = result.status >= 400 ? 'Error' : outcome;
       const generated = 'generated' in result && result.generated === true;
-      const headers = generated ? result.headers : withResponseHeaders(result.headers, behavior.responseHeaders);
-      send(response, request.method, { ...result, headers }, xcache, ageSeconds);
+      send(response, request.method, result, xcache, ageSeconds, generated ? result.headers : this.viewerHeaders(result.headers, behavior));
     };
 
     const key = this.cacheKey(viewed, behavior);
@@ -140,6 +140,18 @@ export class LocalEdge {
       this.stats.hits++;
     }
     return deliver(result, result.status >= 400 ? 'Error' : leader ? 'Miss' : 'Hit');
+  }
+
+  /**
+   * A response's headers as the behaviour's response headers policy makes them:
+   * made once per cached response, as a hit is served many times.
+   */
+  private viewerHeaders(headers: Readonly<Record<string, string>>, behavior: Behavior): Record<string, string> {
+    let byPolicy = this.withPolicy.get(headers);
+    if (!byPolicy) this.withPolicy.set(headers, (byPolicy = new Map()));
+    let out = byPolicy.get(behavior.responseHeaders);
+    if (!out) byPolicy.set(behavior.responseHeaders, (out = withResponseHeaders(headers, behavior.responseHeaders)));
+    return out;
   }
 
   /** The cache policy's key: the path, then the allowlisted query parameters in the order the function left them. */
@@ -249,9 +261,9 @@ export class LocalEdge {
   }
 }
 
-function send(response: ServerResponse, method: string | undefined, result: OriginResponse | CachedResponse, xcache: XCache, ageSeconds?: number): void {
+function send(response: ServerResponse, method: string | undefined, result: OriginResponse | CachedResponse, xcache: XCache, ageSeconds?: number, viewerHeaders = result.headers): void {
   const headers: Record<string, string | number> = {
-    ...result.headers,
+    ...viewerHeaders,
     'x-cache': `${xcache} from cloudfront`,
     via: '1.1 local.cloudfront.net (CloudFront)',
     'x-amz-cf-pop': 'LOCAL1',

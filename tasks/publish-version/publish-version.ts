@@ -60,7 +60,9 @@ export async function publishVersion(input: PublishInput, deps: PublishDeps): Pr
     return { published: false, version: input.version, reason };
   }
   await promote(image, input, deps);
-  if (!(await settleLatest(image, deps, outcome.fresh && outcome.previousVersion === 0 ? input.version : undefined))) {
+  // Freshly published, this version is the map's latest until it says otherwise; after a first publish nothing is in `latest`.
+  const known = outcome.fresh ? { version: input.version, empty: outcome.previousVersion === 0 } : undefined;
+  if (!(await settleLatest(image, deps, known))) {
     await withdraw(image, input.version, true, deps);
     return { published: false, version: input.version, reason: 'the image was taken down while it was published' };
   }
@@ -98,14 +100,14 @@ async function promote(image: Image, input: PublishInput, deps: PublishDeps): Pr
  * after storing and withdraws itself if the pointer moved. False when the image
  * was taken down meanwhile.
  */
-async function settleLatest(image: Image, deps: PublishDeps, firstPublish: number | undefined): Promise<boolean> {
+async function settleLatest(image: Image, deps: PublishDeps, known?: { version: number; empty: boolean }): Promise<boolean> {
   for (let round = 0; round < MAX_SETTLE_ROUNDS; round++) {
-    // A first publish knows the latest version, and nothing can be in `latest` before a pointer is.
-    const first = round === 0 ? firstPublish : undefined;
-    const record = first === undefined ? await deps.versions.get(image.tenant, image.imageId) : { version: first };
+    const first = round === 0 ? known : undefined;
+    const record = first ?? (await deps.versions.get(image.tenant, image.imageId));
     if (!record || ('tombstonedAt' in record && record.tombstonedAt)) return false;
     await writePublishedPointer(deps.originals, image, record.version);
-    if (first === undefined) await deps.variants.deletePrefix(variantPrefix(image));
+    // Nothing can be in `latest` before a pointer is.
+    if (!first?.empty) await deps.variants.deletePrefix(variantPrefix(image));
     const after = await deps.versions.get(image.tenant, image.imageId);
     if (!after || after.tombstonedAt) return false;
     if (after.version === record.version) return true;

@@ -18,9 +18,10 @@ import { fail, type Result } from './error-codes.ts';
 export const PATH_PREFIX = '/img/';
 
 /**
- * Where the viewer function sends a request for a tenant that does not exist, so
- * that the origin answers it exactly as it answers a missing image, and every such
- * request shares one cache key. Outside the grammar: no image can live there.
+ * Where the viewer function sends a request for a tenant that does not exist,
+ * followed by the path asked for, so that the origin answers it exactly as it
+ * answers a missing image, and it is cached as one. Outside the grammar: no image
+ * can live there.
  */
 export const NOT_FOUND_PATH = PATH_PREFIX + '_not-found';
 const TENANT = /^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$/;

@@ -30,7 +30,7 @@ describe('viewer cases, through core', () => {
       if ('query' in c.expect) {
         assert.equal((out as { querystring: unknown }).querystring, c.expect.query);
       } else if ('notFound' in c.expect) {
-        assert.deepEqual([(out as { uri: string }).uri, (out as { querystring: unknown }).querystring], [NOT_FOUND_PATH, '']);
+        assert.deepEqual([(out as { uri: string }).uri, (out as { querystring: unknown }).querystring], [NOT_FOUND_PATH + c.uri, '']);
       } else {
         const response = out as { statusCode: number; body: { data: string } };
         assert.equal(response.statusCode, c.expect.status);

@@ -52,9 +52,9 @@ export function signUrl(input: SignUrlInput): string {
  * rotate by appending the next and later dropping the oldest.
  * @throws {PictorError} InvalidConfig when the tenant has no such key, and as signUrl does
  */
-export function signWithNewestKey(url: string, tenantId: string, tenant: TenantConfig, expiresAt: Date, kid?: string): string {
+export function signWithNewestKey(url: string, tenantId: string, tenant: TenantConfig, expiresAt: Date, kid?: string, now?: Date): string {
   const keys = Object.entries(tenant.signing.keys);
   const key = kid === undefined ? keys.at(-1) : keys.find(([id]) => id === kid);
   if (!key) throw new PictorError('InvalidConfig', kid === undefined ? `Tenant '${tenantId}' has no signing keys.` : `Tenant '${tenantId}' has no key '${kid}'.`);
-  return signUrl({ url, policy: policyOf(tenant), kid: key[0], secret: key[1], expiresAt });
+  return signUrl({ url, policy: policyOf(tenant), kid: key[0], secret: key[1], expiresAt, now });
 }

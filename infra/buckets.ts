@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { STAGING_PREFIX } from '../core/object-keys.ts';
+import { SNAPSHOT_PREFIX, STAGING_PREFIX } from '../core/object-keys.ts';
 
 /** Every Pictor bucket: private, encrypted, TLS only, kept when its stack is deleted. */
 export const PRIVATE_BUCKET = {
@@ -26,6 +26,8 @@ export function originalsLifecycle(options: OriginalsLifecycle = {}): s3.Lifecyc
   return [
     ABORT_INCOMPLETE_UPLOADS,
     { id: 'expire-replaced-originals', noncurrentVersionExpiration: options.noncurrent ?? Duration.days(30), expiredObjectDeleteMarker: true },
+    // Deployments made before staging tagged unpublished snapshots in place; theirs still expire.
+    { id: 'expire-unpublished-snapshots', prefix: SNAPSHOT_PREFIX, tagFilters: LEGACY_UNPUBLISHED_TAG, expiration: Duration.days(7) },
   ];
 }
 
@@ -34,8 +36,16 @@ export function originalsLifecycle(options: OriginalsLifecycle = {}): s3.Lifecyc
  * published (its run failed for good, or a newer upload won) expires.
  */
 export function variantsLifecycle(unpublished: Duration = Duration.days(7)): s3.LifecycleRule[] {
-  return [ABORT_INCOMPLETE_UPLOADS, { id: 'expire-unpublished-staging', prefix: STAGING_PREFIX, expiration: unpublished }];
+  return [
+    ABORT_INCOMPLETE_UPLOADS,
+    { id: 'expire-unpublished-staging', prefix: STAGING_PREFIX, expiration: unpublished },
+    // Deployments made before staging tagged unpublished variants in place; theirs still expire.
+    { id: 'expire-unpublished-variants', tagFilters: LEGACY_UNPUBLISHED_TAG, expiration: unpublished },
+  ];
 }
+
+/** The tag render used to put on a version's objects until publish retagged them. Nothing writes it now. */
+const LEGACY_UNPUBLISHED_TAG = { 'pictor-state': 'unpublished' };
 
 /** Server access logs, kept a year. The target must be in its buckets' region. https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html */
 export const ACCESS_LOG_RETENTION: s3.LifecycleRule = { id: 'expire-logs', expiration: Duration.days(365) };

@@ -96,7 +96,7 @@ export const TAKEDOWN_MAX_TTL = Duration.seconds(60);
  * Memory buys CPU: at 1,769 MB a function has one full vCPU, and a 12 MP decode
  * wants more than that. https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
  */
-const ORIGIN_REQUEST_TIMEOUT = Duration.seconds(30);
+export const ORIGIN_REQUEST_TIMEOUT = Duration.seconds(30);
 export const ORIGIN_REQUEST_MEMORY = 3008;
 
 /**

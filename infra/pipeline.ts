@@ -14,6 +14,7 @@ import { RenderOnUpload } from '../workflows/render-on-upload.ts';
 import { DEFAULT_INVALIDATION_DEADLINE, MAX_INVALIDATION_DEADLINE, TakedownBatch } from '../workflows/takedown-batch.ts';
 import { CatalogueRerender } from '../workflows/catalogue-rerender.ts';
 import { taskEntry } from './bundle.ts';
+import { ORIGIN_REQUEST_TIMEOUT } from './edge.ts';
 import { ACCESS_LOG_RETENTION, originalsLifecycle, PRIVATE_BUCKET, variantsLifecycle } from './buckets.ts';
 import { bundledCode } from './lambda-code.ts';
 import { acknowledge, acknowledgeWildcards, policyResources } from './nag.ts';
@@ -40,6 +41,9 @@ export const TASKS = [
   'complete-rerender',
 ] as const;
 export type TaskName = (typeof TASKS)[number];
+
+/** How long publish-version may run; a takedown waits this long for a publish in flight (workflows/takedown-batch.ts). */
+const PUBLISH_TIMEOUT = Duration.seconds(30);
 
 /** A bucket the originals are replicated to, in another region. */
 export interface ReplicaBucket {
@@ -153,7 +157,17 @@ export class Pipeline extends Construct {
       // Every upload and delete reaches the replicas, so a failover serves what the primary would,
       // and a takedown's delete markers follow. https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-marker-replication.html
       replicationRules: replicas.length
-        ? replicas.map((destination, i) => ({ id: `to-${props.replicas![i]!.region}`, destination, priority: i, deleteMarkerReplication: true }))
+        ? replicas.map((destination, i) => ({
+            id: `to-${props.replicas![i]!.region}`,
+            destination,
+            priority: i,
+            deleteMarkerReplication: true,
+            // Replication Time Control bounds the lag (99.99% within 15 minutes), which erasing waits out:
+            // a copy that lands on a replica after an erase would outlive it.
+            // https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html
+            replicationTimeControl: s3.ReplicationTimeValue.FIFTEEN_MINUTES,
+            metrics: s3.ReplicationTimeValue.FIFTEEN_MINUTES,
+          }))
         : undefined,
     });
     this.variants = new s3.Bucket(this, 'Variants', {
@@ -223,7 +237,7 @@ export class Pipeline extends Construct {
       'probe-original': fn('probe-original', 1024, Duration.seconds(30)),
       // Decoding a 12 MP photo and encoding nine outputs wants memory and time.
       'render-variants': fn('render-variants', 3008, Duration.minutes(2)),
-      'publish-version': fn('publish-version', 512, Duration.seconds(30)),
+      'publish-version': fn('publish-version', 512, PUBLISH_TIMEOUT),
       'quarantine-original': fn('quarantine-original', 512, Duration.seconds(30)),
       'discard-upload': fn('discard-upload', 512, Duration.minutes(1), takedownEnvironment),
       'accept-takedown': fn('accept-takedown', 256, Duration.seconds(10), takedownEnvironment),
@@ -303,6 +317,9 @@ export class Pipeline extends Construct {
     });
 
     this.takedownBatch = new TakedownBatch(this, 'TakedownBatch', {
+      // Lambda ends a function at its timeout: nothing a publish or an edge render started before the tombstone writes later.
+      // https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html
+      lateWriteWindow: Duration.seconds(Math.max(PUBLISH_TIMEOUT.toSeconds(), ORIGIN_REQUEST_TIMEOUT.toSeconds()) + 5),
       accept: f['accept-takedown'],
       inventory: f['inventory-image'],
       erase: f['erase-objects'],

@@ -18,7 +18,7 @@ import { dHash, fixture, fixturesMissing, hammingDistance } from './support/imag
 import { edge as edgeGet, keys as keysIn, published as publishedEvents, settle as settleTwin, upload as uploadTo } from './support/pipeline-twin.ts';
 
 const CONFIG = parseConfig({ tenants: { shop: { breakpoints: [160, 320, 640, 1280] } } });
-/** Renders to hold until a test releases them, by image id. */
+/** Publishes to hold until a test releases them, by image id: the render is staged by then. */
 const held = new Map<string, Promise<void>>();
 
 let twin: Twin;
@@ -38,7 +38,7 @@ before(async () => {
     instrument: (task, fn) => async (payload) => {
       if (task === 'render-variants') renderCalls.push(payload);
       const id = (payload as { input?: { imageId?: string } }).input?.imageId ?? '';
-      const gate = task === 'render-variants' ? held.get(id) : undefined;
+      const gate = task === 'publish-version' ? held.get(id) : undefined;
       if (gate) {
         held.delete(id);
         await gate;
@@ -121,9 +121,10 @@ describe('RenderOnUpload on the twin', () => {
     const gate = new Promise<void>((resolve) => (release = resolve));
     held.set('held', gate);
     await upload('shop/held', await sampleImage(800, 600));
-    await waitFor(() => held.get('held') === undefined, 'the render started');
+    await waitFor(() => held.get('held') === undefined, 'the publish started');
+    assert.equal((await keys(BUCKETS.variants.bucket, '_staging/shop/held/v1/')).length, 10, 'the render is staged: nine variants and the original');
     const urls = ['/img/shop/held', '/img/shop/held?w=320&fmt=webp', '/img/shop/held/v1?w=320&fmt=webp', '/img/shop/held/v1', '/img/shop/held?fmt=png'];
-    for (const url of urls) assert.equal((await edge(url)).status, 404, `${url} while rendering`);
+    for (const url of urls) assert.equal((await edge(url)).status, 404, `${url} while staged, before publishing`);
     release();
     await settle();
     twin.edge.cache.invalidate('/img/shop/held*');

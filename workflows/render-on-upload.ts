@@ -51,7 +51,8 @@ export class RenderOnUpload extends Construct {
       outcome('Rejected', { outcome: 'rejected', ...image, 'code.$': '$.quarantine.code', 'reason.$': '$.quarantine.reason', 'quarantineKey.$': '$.quarantine.quarantineKey' }),
     );
     const describeRejection = new sfn.Pass(this, 'Describe Rejection', {
-      parameters: { ...upload, 'code.$': '$.error.Error', 'reason.$': '$.error.Cause' },
+      parameters: { 'code.$': '$.error.Error', 'reason.$': '$.error.Cause' },
+      resultPath: '$.rejection',
     }).next(quarantine);
 
     const publish = taskState(this, 'Publish Version', props.publish, { resultPath: '$.publish' })
@@ -83,7 +84,7 @@ export class RenderOnUpload extends Construct {
       .next(
         new sfn.Choice(this, 'What Does The Upload Need?')
           .when(sfn.Condition.stringEquals('$.action', 'render'), render)
-          // The probe's answer already carries the upload, code and reason.
+          // The probe's answer already carries the upload and the rejection.
           .when(sfn.Condition.stringEquals('$.action', 'reject'), quarantine)
           .when(sfn.Condition.stringEquals('$.action', 'discard'), discard)
           .otherwise(outcome('Skipped', { outcome: 'skipped', 'reason.$': '$.reason' })),

@@ -5,6 +5,13 @@ import { Construct } from 'constructs';
 import { pictorStateMachine, taskState, waitForReplication } from './task-states.ts';
 
 export interface TakedownBatchProps {
+  /**
+   * The longest that something which read the image before its tombstone may
+   * still write afterwards: a publish or an edge render in flight, each bounded by
+   * its function's timeout. The sweep waits this long after the erase, and the
+   * invalidation follows the sweep, so nothing written late outlives either.
+   */
+  readonly lateWriteWindow: Duration;
   readonly accept: IFunction;
   readonly inventory: IFunction;
   readonly erase: IFunction;
@@ -42,10 +49,10 @@ export const MAX_INVALIDATION_DEADLINE = Duration.hours(6);
 
 /**
  * TakedownBatch: a "Takedown Requested" in; for each image, tombstoned, every
- * object version erased in every region, its one wildcard invalidated and waited
- * for (until a deadline, which tasks/check-invalidation enforces), anything written
- * meanwhile swept away, its URLs checked to be 404s at the edge, and an
- * append-only audit record written; then "Takedown Completed". Images run as a
+ * object version erased in every region, anything written late swept away once no
+ * writer can still be running, its one wildcard invalidated and waited for (until a
+ * deadline, which tasks/check-invalidation enforces), its URLs checked to be 404s at
+ * the edge, and an append-only audit record written; then "Takedown Completed". Images run as a
  * Distributed Map, so each has its own history: a 1,000-image batch would
  * overflow one execution's 25,000 events.
  */
@@ -79,13 +86,10 @@ export class TakedownBatch extends Construct {
         .addRetry({ errors: ['TakedownUnverified'], interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 3, jitterStrategy: sfn.JitterType.FULL }),
     ).next(record);
 
-    // An edge render or a publish that read the image before it was erased may store
-    // something after; both withdraw what they stored, and this catches what did not.
-    const sweep = recordFailure(waitForReplication(taskState(this, 'Sweep Late Writes', props.erase, { resultPath: '$.sweep' }))).next(verify);
     const invalidationDone = new sfn.Choice(this, 'Invalidation Completed?');
     const check = recordFailure(taskState(this, 'Check Invalidation', props.checkInvalidation, { resultPath: '$.invalidation' })).next(invalidationDone);
     const wait = new sfn.Wait(this, 'Wait For Invalidation', { time: sfn.WaitTime.duration(INVALIDATION_POLL) }).next(check);
-    invalidationDone.when(sfn.Condition.stringEquals('$.invalidation.status', 'Completed'), sweep).otherwise(wait);
+    invalidationDone.when(sfn.Condition.stringEquals('$.invalidation.status', 'Completed'), verify).otherwise(wait);
 
     const invalidate = recordFailure(
       taskState(this, 'Invalidate Image', props.invalidate, { resultPath: '$.invalidation' }).addRetry({
@@ -98,7 +102,13 @@ export class TakedownBatch extends Construct {
         jitterStrategy: sfn.JitterType.FULL,
       }),
     ).next(invalidationDone);
-    const erase = recordFailure(waitForReplication(taskState(this, 'Erase Objects', props.erase, { resultPath: '$.erase' }))).next(invalidate);
+    // A publish or an edge render that read the image before the tombstone may still store something: each
+    // withdraws what it stored once it sees the image gone, and the sweep, once none can still be running,
+    // takes what was not withdrawn. Only then is the cache invalidated, so that nothing cached from a late
+    // write survives it.
+    const sweep = recordFailure(waitForReplication(taskState(this, 'Sweep Late Writes', props.erase, { resultPath: '$.sweep' }))).next(invalidate);
+    const outlast = new sfn.Wait(this, 'Outlast Late Writes', { time: sfn.WaitTime.duration(props.lateWriteWindow) }).next(sweep);
+    const erase = recordFailure(waitForReplication(taskState(this, 'Erase Objects', props.erase, { resultPath: '$.erase' }))).next(outlast);
     const inventory = catchInto(taskState(this, 'Inventory Image', props.inventory, { resultPath: '$.inventory' })).next(erase);
 
     const eachImage = new sfn.DistributedMap(this, 'Take Down Each Image', {

@@ -80,8 +80,10 @@ export function taskState(scope: Construct, id: string, fn: IFunction, options: 
 /**
  * Waits for S3 to finish replicating before a task erases originals: a copy that
  * lands on a replica after the erase would outlive it. Replication usually takes
- * seconds; with Replication Time Control, 99.99% of objects arrive within 15
- * minutes, and these retries wait about 17.
+ * seconds; with Replication Time Control, which the pipeline's rules enable, 99.99%
+ * of objects arrive within 15 minutes. With full jitter each pause is on average
+ * half its backoff, so these 35 attempts wait about 16 minutes on average and at
+ * most about 32.
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html
  */
 export function waitForReplication<T extends sfn.TaskStateBase>(state: T): T {
@@ -90,7 +92,7 @@ export function waitForReplication<T extends sfn.TaskStateBase>(state: T): T {
     interval: Duration.seconds(5),
     backoffRate: 2,
     maxDelay: Duration.seconds(60),
-    maxAttempts: 20,
+    maxAttempts: 35,
     jitterStrategy: sfn.JitterType.FULL,
   });
   return state;

@@ -61,7 +61,7 @@ export function createOriginRequestHandler(config: OriginRequestConfig): OriginR
     let signed = false;
     try {
       // Where the viewer function sends unknown tenants: answered as a missing image is.
-      if (request.uri === NOT_FOUND_PATH) throw new PictorError('NotFound', 'No such image.');
+      if (request.uri.startsWith(NOT_FOUND_PATH + '/')) throw new PictorError('NotFound', 'No such image.');
       const parsed = parseImagePath(request.uri);
       if (!parsed.ok) throw new PictorError(parsed.code, parsed.message);
       const path = parsed.path;

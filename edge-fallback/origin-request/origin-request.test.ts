@@ -222,7 +222,7 @@ describe('origin-request serves published bytes only', () => {
 
   it('answers the origin of "not here" exactly as a missing image', async () => {
     const missing = await served(await request('/img/acme/never-was', 'fmt=webp&q=75&w=320'));
-    const sentinel = await served(await request(NOT_FOUND_PATH, ''));
+    const sentinel = await served(await request(`${NOT_FOUND_PATH}/img/nobody/x`, ''));
     assert.equal(missing.status, 404);
     assert.deepEqual(sentinel, missing);
   });

@@ -41,7 +41,7 @@ describe('the built viewer function', () => {
           assert.equal(out.uri, c.uri);
         } else if ('notFound' in c.expect) {
           assert.ok(!isFunctionResponse(out), JSON.stringify(out));
-          assert.deepEqual([out.uri, out.querystring], [NOT_FOUND_PATH, '']);
+          assert.deepEqual([out.uri, out.querystring], [NOT_FOUND_PATH + c.uri, '']);
         } else {
           assert.ok(isFunctionResponse(out), JSON.stringify(out));
           assert.equal(out.statusCode, c.expect.status);

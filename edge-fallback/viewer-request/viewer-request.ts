@@ -96,7 +96,7 @@ function withKey(step: Pending, normalized: NormalizedQuery, secret: string | nu
  * so that status, headers and body cannot tell the two apart.
  */
 function notFound(request: CfFunctionRequest): Done {
-  request.uri = NOT_FOUND_PATH;
+  request.uri = NOT_FOUND_PATH + request.uri;
   request.querystring = '';
   return { done: request };
 }

@@ -12,7 +12,7 @@ export const ProbeInput = ObjectCreated;
 
 export type ProbeResult =
   | ({ action: 'render' } & Upload & { width: number; height: number; format: string })
-  | ({ action: 'reject' } & Upload & { code: string; reason: string })
+  | ({ action: 'reject' } & Upload & { rejection: { code: string; reason: string } })
   | ({ action: 'discard' } & Upload & { reason: string; takenDownAt: string })
   | { action: 'skip'; reason: string };
 
@@ -38,9 +38,10 @@ export async function probeOriginal(event: z.infer<typeof ProbeInput>, deps: Pro
     ...parsed,
     sequencer: normalizeSequencer(object.sequencer),
     etag: object.etag.replace(/"/g, ''),
+    ...(object['version-id'] ? { versionId: object['version-id'] } : {}),
     idempotencyKey: `${key}/${normalizeSequencer(object.sequencer)}`,
   };
-  if (!deps.knownTenant(parsed.tenant)) return { action: 'reject', ...upload, code: 'UnknownTenant', reason: `No tenant '${parsed.tenant}' is configured.` };
+  if (!deps.knownTenant(parsed.tenant)) return { action: 'reject', ...upload, rejection: { code: 'UnknownTenant', reason: `No tenant '${parsed.tenant}' is configured.` } };
 
   const current = await deps.versions.get(parsed.tenant, parsed.imageId);
   if (current?.tombstonedAt) {
@@ -59,7 +60,7 @@ export async function probeOriginal(event: z.infer<typeof ProbeInput>, deps: Pro
     return { action: 'render', ...upload, width: metadata.width!, height: metadata.height!, format: metadata.format ?? 'unknown' };
   } catch (error) {
     if (isPictorError(error) && (error.code === 'ImageTooLarge' || error.code === 'UnprocessableImage')) {
-      return { action: 'reject', ...upload, code: error.code, reason: error.message };
+      return { action: 'reject', ...upload, rejection: { code: error.code, reason: error.message } };
     }
     throw error;
   }

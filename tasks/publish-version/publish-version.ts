@@ -60,9 +60,8 @@ export async function publishVersion(input: PublishInput, deps: PublishDeps): Pr
     return { published: false, version: input.version, reason };
   }
   await promote(image, input, deps);
-  // Freshly published, this version is the map's latest until it says otherwise; after a first publish nothing is in `latest`.
-  const known = outcome.fresh ? { version: input.version, empty: outcome.previousVersion === 0 } : undefined;
-  if (!(await settleLatest(image, deps, known))) {
+  // After a first publish nothing can be in `latest`: the edge renders there only once a pointer exists.
+  if (!(await settleLatest(image, deps, outcome.fresh && outcome.previousVersion === 0 ? input.version : undefined))) {
     await withdraw(image, input.version, true, deps);
     return { published: false, version: input.version, reason: 'the image was taken down while it was published' };
   }
@@ -100,14 +99,14 @@ async function promote(image: Image, input: PublishInput, deps: PublishDeps): Pr
  * after storing and withdraws itself if the pointer moved. False when the image
  * was taken down meanwhile.
  */
-async function settleLatest(image: Image, deps: PublishDeps, known?: { version: number; empty: boolean }): Promise<boolean> {
+async function settleLatest(image: Image, deps: PublishDeps, firstPublished?: number): Promise<boolean> {
+  // Each round reads the map first: a pointer written from anything else could move back past a higher
+  // version, and stay there if this run then ended before its check.
   for (let round = 0; round < MAX_SETTLE_ROUNDS; round++) {
-    const first = round === 0 ? known : undefined;
-    const record = first ?? (await deps.versions.get(image.tenant, image.imageId));
-    if (!record || ('tombstonedAt' in record && record.tombstonedAt)) return false;
+    const record = await deps.versions.get(image.tenant, image.imageId);
+    if (!record || record.tombstonedAt) return false;
     await writePublishedPointer(deps.originals, image, record.version);
-    // Nothing can be in `latest` before a pointer is.
-    if (!first?.empty) await deps.variants.deletePrefix(variantPrefix(image));
+    if (record.version !== firstPublished) await deps.variants.deletePrefix(variantPrefix(image));
     const after = await deps.versions.get(image.tenant, image.imageId);
     if (!after || after.tombstonedAt) return false;
     if (after.version === record.version) return true;
@@ -123,13 +122,15 @@ export async function writePublishedPointer(originals: ObjectStore, image: Image
 /**
  * Removes what this version left: its staging always; once the image is taken
  * down, also everything a late attempt may have put in place after the takedown
- * erased it. A plain delete comes first on the originals bucket, so that the delete
- * marker reaches the replicas; then every version goes.
+ * erased it. The originals go before the variants, as a takedown erases them, so
+ * that an edge render which stores a variant in between sees its source gone and
+ * withdraws it. A plain delete comes first on the originals bucket, so that the
+ * delete marker reaches the replicas; then every version goes.
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-marker-replication.html
  */
 async function withdraw(image: Image, version: number, takenDown: boolean, deps: PublishDeps): Promise<void> {
   await deps.variants.erase(stagingPrefix(image, version));
   if (!takenDown) return;
-  await Promise.all([deps.variants.erase(variantPrefix({ ...image, version })), deps.variants.erase(variantPrefix(image))]);
   for (const key of [publishedKey(image), snapshotKey(image, version)]) await deps.originals.erase(key, { hideFirst: true });
+  await Promise.all([deps.variants.erase(variantPrefix({ ...image, version })), deps.variants.erase(variantPrefix(image))]);
 }

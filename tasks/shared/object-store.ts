@@ -79,14 +79,15 @@ export class ObjectStore {
    * wants every header restated (MetadataDirective REPLACE).
    * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
    */
-  async copyFrom(sourceBucket: string, sourceKey: string, key: string, options: { ifMatch?: string; headers?: ObjectHeaders } = {}): Promise<boolean> {
+  async copyFrom(sourceBucket: string, sourceKey: string, key: string, options: { ifMatch?: string; sourceVersionId?: string; headers?: ObjectHeaders } = {}): Promise<boolean> {
     const headers = options.headers;
+    const version = options.sourceVersionId ? `?versionId=${encodeURIComponent(options.sourceVersionId)}` : '';
     const copied = await this.guard(() =>
       this.s3.send(
         new CopyObjectCommand({
           Bucket: this.bucket,
           Key: key,
-          CopySource: `${sourceBucket}/${sourceKey.split('/').map(encodeURIComponent).join('/')}`,
+          CopySource: `${sourceBucket}/${sourceKey.split('/').map(encodeURIComponent).join('/')}${version}`,
           CopySourceIfMatch: options.ifMatch,
           ...(headers ? { MetadataDirective: 'REPLACE', ContentType: headers.contentType, CacheControl: headers.cacheControl, Metadata: headers.metadata } : {}),
         }),

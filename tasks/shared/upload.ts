@@ -6,6 +6,8 @@ export const Upload = z.object({
   imageId: z.string(),
   sequencer: z.string(),
   etag: z.string(),
+  /** The upload's S3 version, on a versioned bucket: what quarantine moves, whatever came after. */
+  versionId: z.string().optional(),
   /** tenant/imageId/sequencer: one S3 event, however often it is delivered. */
   idempotencyKey: z.string(),
   /** Set by CatalogueRerender: render the upload already published again, as a new version. */

@@ -6,7 +6,8 @@ import type { TenantConfig } from '../../core/tenant-config.ts';
 import { signWithNewestKey } from '../../edge-fallback/sign-url.ts';
 import { Inventory, TakedownItem } from '../shared/takedown-state.ts';
 
-export const VerifyInput = z.object({ item: TakedownItem, inventory: Inventory });
+const Erased = z.object({ stragglers: Inventory.shape.locations });
+export const VerifyInput = z.object({ item: TakedownItem, inventory: Inventory, erase: Erased.optional(), sweep: Erased.optional() });
 
 export interface VerifyDeps {
   /** The distribution's origin, such as https://d111.cloudfront.net */
@@ -18,10 +19,13 @@ export interface VerifyDeps {
 
 /** Requests in flight at once: enough to be quick, few enough not to look like an attack to WAF's rate rule. */
 const PARALLEL = 8;
+/** How long the URLs it signs to check live: long enough for the check, never longer than the tenant allows. */
+const CHECK_TTL_SECONDS = 300;
 
 /**
- * Asks the edge for every URL the image was served at (each stored variant's,
- * versioned and not, plus the bare URL of each published version) and expects a 404 from each:
+ * Asks the edge for every URL the image was served at (each variant's, versioned
+ * and not, those the erase and the sweep found late included, plus the bare URL of
+ * each published version) and expects a 404 from each:
  * the proof, for the audit record, that the takedown reached viewers.
  * @throws {PictorError} TakedownUnverified naming the URLs still served,
  *   OriginUnavailable when the edge cannot be reached (retry)
@@ -30,18 +34,20 @@ export async function verifyGone(input: z.infer<typeof VerifyInput>, deps: Verif
   const image = { tenant: input.item.tenant, imageId: input.item.imageId };
   const urls = new Set<string>([formatImagePath(image)]);
   for (let version = 1; version <= input.inventory.publishedVersion; version++) urls.add(formatImagePath({ ...image, version }));
-  for (const location of input.inventory.locations) {
+  const late = [...(input.erase?.stragglers ?? []), ...(input.sweep?.stragglers ?? [])];
+  for (const location of [...input.inventory.locations, ...late]) {
     if (location.role !== 'variants') continue;
     for (const { key } of location.versions) for (const url of derivativeUrls(key)) urls.add(url);
   }
   const tenant = deps.tenant(image.tenant);
-  const expiresAt = new Date(deps.now().getTime() + 300_000);
+  const now = deps.now();
+  const expiresAt = new Date(now.getTime() + Math.min(CHECK_TTL_SECONDS, tenant.signing.maxTtl) * 1000);
   const list = [...urls].sort();
   const served: string[] = [];
   for (let i = 0; i < list.length; i += PARALLEL) {
     await Promise.all(
       list.slice(i, i + PARALLEL).map(async (url) => {
-        const target = tenant.signing.required ? signWithNewestKey(url, image.tenant, tenant, expiresAt) : url;
+        const target = tenant.signing.required ? signWithNewestKey(url, image.tenant, tenant, expiresAt, undefined, now) : url;
         let status: number;
         try {
           const response = await deps.fetch(deps.edgeUrl + target, { redirect: 'manual', headers: { accept: '*/*' } });

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseConfig } from '../../core/tenant-config.ts';
+import { tenantLookup } from '../shared/tenants.ts';
+import { verifyGone } from './verify-gone.ts';
+
+const NOW = new Date('2026-12-01T12:00:00Z');
+const CONFIG = parseConfig({
+  tenants: {
+    shop: {},
+    vault: { signing: { required: true, maxTtl: 120, keys: { k1: 'vault-secret-0123456789abcdefghijklmnopqrstuv' } } },
+  },
+});
+
+/** The edge as a function of the URL: every URL it is asked for, answered with `status`. */
+function edge(status: (url: string) => number) {
+  const asked: string[] = [];
+  const fetch = (async (url: string) => {
+    asked.push(url);
+    return new Response(null, { status: status(url) });
+  }) as unknown as typeof globalThis.fetch;
+  return { asked, deps: { edgeUrl: 'https://d111.cloudfront.net', tenant: tenantLookup(CONFIG.tenants), fetch, now: () => NOW } };
+}
+
+const variants = (keys: string[]) => ({ bucket: 'variants', region: 'us-east-1', role: 'variants' as const, versions: keys.map((key) => ({ key, versionId: 'null' })) });
+const item = (tenant: string) => ({ tenant, imageId: 'a', reason: 'dmca' as const, requester: 'legal@example.com' });
+
+describe('verifyGone', () => {
+  it('asks for every URL a variant was served at, those found late by the erase and the sweep included', async () => {
+    const { asked, deps } = edge(() => 404);
+    const inventory = { tombstonedAt: NOW.toISOString(), publishedVersion: 2, locations: [variants(['shop/a/v2/w320_q75.webp'])] };
+    const result = await verifyGone(
+      { item: item('shop'), inventory, erase: { stragglers: [variants(['shop/a/latest/w640_q75.webp'])] }, sweep: { stragglers: [variants(['shop/a/v2/w1280_q75.legacy'])] } },
+      deps,
+    );
+    const paths = asked.map((u) => u.replace(deps.edgeUrl, '')).sort();
+    assert.deepEqual(paths, [
+      '/img/shop/a',
+      '/img/shop/a/v1',
+      '/img/shop/a/v2',
+      '/img/shop/a/v2?fmt=legacy&q=75&w=1280',
+      '/img/shop/a/v2?fmt=webp&q=75&w=320',
+      '/img/shop/a?fmt=legacy&q=75&w=1280',
+      '/img/shop/a?fmt=webp&q=75&w=320',
+      '/img/shop/a?fmt=webp&q=75&w=640',
+    ]);
+    assert.deepEqual(result.urls.length, 8);
+  });
+
+  it("signs a private tenant's URLs for no longer than the tenant allows", async () => {
+    const { asked, deps } = edge(() => 404);
+    await verifyGone({ item: item('vault'), inventory: { tombstonedAt: NOW.toISOString(), publishedVersion: 1, locations: [] } }, deps);
+    assert.equal(asked.length, 2);
+    for (const url of asked) {
+      const exp = Number(new URL(url).searchParams.get('exp'));
+      assert.ok(exp - NOW.getTime() / 1000 <= 120, `${url} lives at most the tenant's 120 s`);
+    }
+  });
+
+  it('names the URLs still served', async () => {
+    const { deps } = edge((url) => (url.includes('/v1') ? 200 : 404));
+    await assert.rejects(verifyGone({ item: item('shop'), inventory: { tombstonedAt: NOW.toISOString(), publishedVersion: 1, locations: [] } }, deps), {
+      name: 'TakedownUnverified',
+      message: /1 of 2 URLs still answer other than 404: \/img\/shop\/a\/v1 → 200/,
+    });
+  });
+});

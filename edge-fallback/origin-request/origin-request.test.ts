@@ -212,7 +212,7 @@ describe('origin-request serves published bytes only', () => {
           return bytes;
         },
       };
-      const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
+      const log = { info: () => undefined, warn: () => undefined };
       const spec = { fmt: 'webp' as const, q: 75, w: 320 };
       const policy = { breakpoints: [320], qualities: [75], defaultQuality: 75, formats: ['webp' as const], signed: false, ttl: 60, maxSignedTtl: 86400 };
       await assert.rejects(serveVariant({ path, spec, policy }, { originals: erasing, variants: s3VariantStore(client, BUCKETS.variants.bucket), limits: { ...DEFAULT_RENDER_LIMITS, maxDimension: 320 }, log }), { name: 'NotFound' });

@@ -25,7 +25,6 @@ export interface VariantStore {
 export interface Logger {
   info(message: string, ...extra: Record<string, unknown>[]): void;
   warn(message: string, ...extra: Record<string, unknown>[]): void;
-  error(message: string, ...extra: Record<string, unknown>[]): void;
 }
 
 export interface VariantRequest {

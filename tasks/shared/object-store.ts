@@ -30,10 +30,10 @@ export class ObjectStore {
     });
   }
 
-  async head(key: string): Promise<{ etag: string; size: number; contentType?: string; metadata: Record<string, string> } | null> {
+  async head(key: string): Promise<{ etag: string; size: number; replicationStatus?: string } | null> {
     return this.guard(async () => {
       const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return { etag: head.ETag ?? '', size: head.ContentLength ?? 0, contentType: head.ContentType, metadata: head.Metadata ?? {} };
+      return { etag: head.ETag ?? '', size: head.ContentLength ?? 0, replicationStatus: head.ReplicationStatus };
     });
   }
 
@@ -44,8 +44,7 @@ export class ObjectStore {
    * https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html
    */
   async replicationPending(key: string): Promise<boolean> {
-    const head = await this.guard(() => this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
-    return head?.ReplicationStatus === 'PENDING';
+    return (await this.head(key))?.replicationStatus === 'PENDING';
   }
 
   /** Writes an object with its headers and user metadata. */
@@ -73,14 +72,8 @@ export class ObjectStore {
     return written !== null;
   }
 
-  /**
-   * Copies from another bucket (or this one); false when the source is gone or
-   * replaced. With `headers`, the copy gets them instead of the source's: S3 then
-   * wants every header restated (MetadataDirective REPLACE).
-   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
-   */
-  async copyFrom(sourceBucket: string, sourceKey: string, key: string, options: { ifMatch?: string; sourceVersionId?: string; headers?: ObjectHeaders } = {}): Promise<boolean> {
-    const headers = options.headers;
+  /** Copies from another bucket (or this one), a given version of it or the current; false when the source is gone or replaced. */
+  async copyFrom(sourceBucket: string, sourceKey: string, key: string, options: { ifMatch?: string; sourceVersionId?: string } = {}): Promise<boolean> {
     const version = options.sourceVersionId ? `?versionId=${encodeURIComponent(options.sourceVersionId)}` : '';
     const copied = await this.guard(() =>
       this.s3.send(
@@ -89,7 +82,6 @@ export class ObjectStore {
           Key: key,
           CopySource: `${sourceBucket}/${sourceKey.split('/').map(encodeURIComponent).join('/')}${version}`,
           CopySourceIfMatch: options.ifMatch,
-          ...(headers ? { MetadataDirective: 'REPLACE', ContentType: headers.contentType, CacheControl: headers.cacheControl, Metadata: headers.metadata } : {}),
         }),
       ),
     );

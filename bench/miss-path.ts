@@ -9,7 +9,7 @@ import { variantKey } from '../core/object-keys.ts';
 import { parseConfig } from '../core/tenant-config.ts';
 import { variantQuery, type VariantSpec } from '../core/variant.ts';
 import { createOriginRequestHandler } from '../edge-fallback/origin-request/handler.ts';
-import { DEFAULT_RENDER_LIMITS, renderVariant } from '../edge-fallback/origin-request/render.ts';
+import { DEFAULT_RENDER_LIMITS, renderVariant } from '../imaging/render.ts';
 import { originRequestEvent } from '../local/edge/origin-event.ts';
 import { BUCKETS, ORIGIN_GROUP, localOriginRequestConfig } from '../local/topology.ts';
 import { publishDirectly } from '../local/seed.ts';

@@ -6,6 +6,42 @@ import { FITS, variantQuery, type Fit, type RequestedSpec, type VariantSpec } fr
 /** Query parameters as received: names and values, in order, not decoded. */
 export type QueryPairs = ReadonlyArray<readonly [string, string]>;
 
+/** One query parameter as CloudFront passes it; the shape of a CloudFront Functions `CfValue`. */
+export interface QueryValue {
+  readonly value: string;
+  /** Present when a name repeats; `value` then holds the first one. */
+  readonly multiValue?: ReadonlyArray<{ readonly value: string }>;
+}
+
+/** A query as a CloudFront Function receives it: values by name. */
+export type QueryValues = { readonly [name: string]: QueryValue };
+
+/** Flattens CloudFront's query object into pairs, keeping every repeated value. */
+export function queryPairs(querystring: QueryValues | string): QueryPairs {
+  const pairs: [string, string][] = [];
+  if (typeof querystring === 'string') {
+    const parts = querystring ? querystring.split('&') : [];
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i] as string;
+      const eq = part.indexOf('=');
+      pairs.push(eq < 0 ? [part, ''] : [part.slice(0, eq), part.slice(eq + 1)]);
+    }
+    return pairs;
+  }
+  const names = Object.keys(querystring);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    const entry = querystring[name] as QueryValue;
+    const values = entry.multiValue;
+    if (!values) {
+      pairs.push([name, entry.value]);
+      continue;
+    }
+    for (let j = 0; j < values.length; j++) pairs.push([name, (values[j] as { value: string }).value]);
+  }
+  return pairs;
+}
+
 export interface SignatureParams {
   /** Expiry, in seconds since the epoch. */
   readonly exp: number;

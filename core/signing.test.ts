@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { CLOCK_SKEW_SECONDS, constantTimeEqual, stringToSign, verifySignature } from './signing.ts';
-import { hmacSha256, signUrl } from '../edge-fallback/sign-url.ts';
+import { hmacSha256, signUrl } from '../signer/sign-url.ts';
 import { edgeStoreEntries, policyOf } from './tenant-config.ts';
 import { TEST_CONFIG } from '../test/support/tenants.ts';
 import { runViewerSource } from '../test/support/run-viewer.ts';

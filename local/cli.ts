@@ -19,7 +19,7 @@ import { normalizeQuery } from '../core/normalize.ts';
 import { uploadKey } from '../core/object-keys.ts';
 import { TAKEDOWN_REASONS } from '../core/takedown.ts';
 import { policyOf, type PictorConfig, type TenantConfig } from '../core/tenant-config.ts';
-import { signWithNewestKey } from '../edge-fallback/sign-url.ts';
+import { signWithNewestKey } from '../signer/sign-url.ts';
 import { LOCAL_TABLES } from './pipeline/local-pipeline.ts';
 import { LOCAL_S3_CREDENTIALS } from './s3-server.ts';
 import { endpointsOf, loadTenants, readSettings } from './settings.ts';

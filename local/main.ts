@@ -1,5 +1,5 @@
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { signWithNewestKey } from '../edge-fallback/sign-url.ts';
+import { signWithNewestKey } from '../signer/sign-url.ts';
 import { sampleImage } from './sample-image.ts';
 import { loadTenants, readSettings } from './settings.ts';
 import { BUCKETS } from './topology.ts';

@@ -12,7 +12,7 @@ import { startFaultProxy, type FaultProxy } from '../local/fault-proxy.ts';
 import { publishDirectly } from '../local/seed.ts';
 import { PRIVATE_CACHE_CONTROL } from '../core/cache-control.ts';
 import { SECURITY_HEADERS } from '../core/security-headers.ts';
-import { signWithNewestKey } from '../edge-fallback/sign-url.ts';
+import { signWithNewestKey } from '../signer/sign-url.ts';
 import { BUCKETS } from '../local/topology.ts';
 import { LOCAL_DISTRIBUTION_ID, startTwin, type Twin } from '../local/twin.ts';
 import { sampleImage } from '../local/sample-image.ts';

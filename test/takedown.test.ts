@@ -12,7 +12,7 @@ import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-clo
 import { formatImagePath } from '../core/image-path.ts';
 import { parseConfig, standardVariants } from '../core/tenant-config.ts';
 import { variantQuery } from '../core/variant.ts';
-import { signWithNewestKey } from '../edge-fallback/sign-url.ts';
+import { signWithNewestKey } from '../signer/sign-url.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { BUCKETS } from '../local/topology.ts';
 import { LOCAL_DISTRIBUTION_ID, startTwin, type Twin } from '../local/twin.ts';

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseConfig, standardVariants } from '../../core/tenant-config.ts';
-import { renderVariantSet } from '../../edge-fallback/origin-request/render-set.ts';
-import { DEFAULT_RENDER_LIMITS, renderVariant, type RenderLimits } from '../../edge-fallback/origin-request/render.ts';
+import { renderVariantSet } from '../../imaging/render-set.ts';
+import { DEFAULT_RENDER_LIMITS, renderVariant, type RenderLimits } from '../../imaging/render.ts';
 import { sampleImage } from '../../local/sample-image.ts';
 import type { VariantSpec } from '../../core/variant.ts';
 

@@ -3,13 +3,12 @@ import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontRequestEvent, Clou
 import { errorBody } from '../../core/error-codes.ts';
 import { isPictorError, PictorError } from '../../core/errors.ts';
 import { NOT_FOUND_PATH, parseImagePath } from '../../core/image-path.ts';
-import { normalizeQuery } from '../../core/normalize.ts';
+import { normalizeQuery, queryPairs } from '../../core/normalize.ts';
 import { NOT_FOUND_CACHE_CONTROL, PRIVATE_CACHE_CONTROL } from '../../core/cache-control.ts';
 import { SECURITY_HEADERS } from '../../core/security-headers.ts';
 import { policyOf, withoutSigningKeys, type PictorConfig } from '../../core/tenant-config.ts';
-import { queryPairs } from '../viewer-request/viewer-request.ts';
 import { serveVariant, type VariantOutcome, type VariantStore } from './origin-request.ts';
-import { DEFAULT_RENDER_LIMITS, type RenderLimits } from './render.ts';
+import { DEFAULT_RENDER_LIMITS, type RenderLimits } from '../../imaging/render.ts';
 import { parseS3OriginDomain, s3ClientFactory, s3OriginalSource, s3VariantStore } from './s3-adapters.ts';
 
 /**

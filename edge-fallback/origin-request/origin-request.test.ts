@@ -11,7 +11,7 @@ import { SECURITY_HEADERS } from '../../core/security-headers.ts';
 import { NOT_FOUND_PATH } from '../../core/image-path.ts';
 import { publishDirectly } from '../../local/seed.ts';
 import { serveVariant } from './origin-request.ts';
-import { DEFAULT_RENDER_LIMITS } from './render.ts';
+import { DEFAULT_RENDER_LIMITS } from '../../imaging/render.ts';
 import { s3OriginalSource, s3VariantStore } from './s3-adapters.ts';
 import { parseConfig } from '../../core/tenant-config.ts';
 import { originRequestEvent } from '../../local/edge/origin-event.ts';

@@ -4,7 +4,7 @@ import type { ImagePath } from '../../core/image-path.ts';
 import { snapshotKey, variantKey } from '../../core/object-keys.ts';
 import type { TenantPolicy } from '../../core/tenant-policy.ts';
 import type { VariantSpec } from '../../core/variant.ts';
-import { renderVariant, type RenderLimits, type RenderedVariant } from './render.ts';
+import { renderVariant, type RenderLimits, type RenderedVariant } from '../../imaging/render.ts';
 
 /** Where originals are read from: the bucket the edge chose (primary or replica). */
 export interface OriginalSource {

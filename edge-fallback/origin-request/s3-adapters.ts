@@ -2,7 +2,7 @@ import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectComm
 import { PictorError } from '../../core/errors.ts';
 import { PUBLISHED_VERSION_METADATA, publishedKey } from '../../core/object-keys.ts';
 import type { OriginalSource, VariantStore } from './origin-request.ts';
-import type { RenderedVariant } from './render.ts';
+import type { RenderedVariant } from '../../imaging/render.ts';
 
 /** The REST endpoint host of a bucket, as a CloudFront S3 origin names it. */
 export function s3OriginDomain(bucket: string, region: string): string {

@@ -6,7 +6,7 @@ import { isFunctionResponse, ViewerFunctionRuntime } from '../../local/edge/func
 import { NOT_FOUND_PATH } from '../../core/image-path.ts';
 import { SECURITY_HEADERS } from '../../core/security-headers.ts';
 import { edgeStoreEntries, policyOf } from '../../core/tenant-config.ts';
-import { signUrl } from '../sign-url.ts';
+import { signUrl } from '../../signer/sign-url.ts';
 import { TEST_CONFIG } from '../../test/support/tenants.ts';
 import { VIEWER_CASES, viewerEvent } from '../../test/support/viewer-cases.ts';
 

@@ -1,7 +1,7 @@
 import { errorBody, statusOf, type Failure } from '../../core/error-codes.ts';
 import { EXPLICIT_FORMATS } from '../../core/formats.ts';
 import { formatImagePath, NOT_FOUND_PATH, parseImagePath, type ImagePath } from '../../core/image-path.ts';
-import { normalizeQuery, type NormalizedQuery, type QueryPairs } from '../../core/normalize.ts';
+import { normalizeQuery, queryPairs, type NormalizedQuery } from '../../core/normalize.ts';
 import { SECURITY_HEADERS } from '../../core/security-headers.ts';
 import { verifySignature, type HmacSha256 } from '../../core/signing.ts';
 import { decodePolicy, policyStoreKey, signingKeyStoreKey, type TenantPolicy } from '../../core/tenant-policy.ts';
@@ -120,30 +120,4 @@ export function errorResponse(failure: Failure): CfFunctionResponse {
   const names = Object.keys(SECURITY_HEADERS);
   for (let i = 0; i < names.length; i++) headers[names[i] as string] = { value: SECURITY_HEADERS[names[i] as string] as string };
   return { statusCode: statusOf(failure.code), headers: headers, body: { encoding: 'text', data: errorBody(failure.code, failure.message, true) } };
-}
-
-/** Flattens CloudFront's query object into pairs, keeping every repeated value. */
-export function queryPairs(querystring: CfValues | string): QueryPairs {
-  const pairs: [string, string][] = [];
-  if (typeof querystring === 'string') {
-    const parts = querystring ? querystring.split('&') : [];
-    for (let i = 0; i < parts.length; i++) {
-      const part = parts[i] as string;
-      const eq = part.indexOf('=');
-      pairs.push(eq < 0 ? [part, ''] : [part.slice(0, eq), part.slice(eq + 1)]);
-    }
-    return pairs;
-  }
-  const names = Object.keys(querystring);
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i] as string;
-    const entry = querystring[name] as CfValues[string];
-    const values = entry.multiValue;
-    if (!values) {
-      pairs.push([name, entry.value]);
-      continue;
-    }
-    for (let j = 0; j < values.length; j++) pairs.push([name, (values[j] as { value: string }).value]);
-  }
-  return pairs;
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isPictorError } from '../../core/errors.ts';
 import { parseUploadKey } from '../../core/object-keys.ts';
 import { compareSequencers, normalizeSequencer } from '../../core/sequencer.ts';
-import { inspectOriginal, type RenderLimits } from '../../edge-fallback/origin-request/render.ts';
+import { inspectOriginal, type RenderLimits } from '../../imaging/render.ts';
 import { ObjectCreated } from '../../events/schemas/object-created.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
 import { Upload } from '../shared/upload.ts';

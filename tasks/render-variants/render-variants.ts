@@ -1,8 +1,8 @@
 import { IMMUTABLE_CACHE_CONTROL } from '../../core/cache-control.ts';
 import { stagedKey, stagedOriginalKey, uploadKey, variantKey } from '../../core/object-keys.ts';
 import { standardVariants, type TenantConfig } from '../../core/tenant-config.ts';
-import { renderVariantSet } from '../../edge-fallback/origin-request/render-set.ts';
-import type { RenderLimits } from '../../edge-fallback/origin-request/render.ts';
+import { renderVariantSet } from '../../imaging/render-set.ts';
+import type { RenderLimits } from '../../imaging/render.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
 import { variantSchema } from '../shared/tenants.ts';
 import { Upload } from '../shared/upload.ts';

@@ -1,6 +1,6 @@
 import { PictorError } from '../../core/errors.ts';
 import { parseConfig, type PictorConfig } from '../../core/tenant-config.ts';
-import { DEFAULT_RENDER_LIMITS, type RenderLimits } from '../../edge-fallback/origin-request/render-limits.ts';
+import { DEFAULT_RENDER_LIMITS, type RenderLimits } from '../../imaging/render-limits.ts';
 
 /** Every task's configuration: each environment variable is read here, once, at cold start. */
 export interface TaskConfig {

@@ -3,7 +3,7 @@ import { PictorError } from '../../core/errors.ts';
 import { formatImagePath } from '../../core/image-path.ts';
 import { derivativeUrls } from '../../core/takedown.ts';
 import type { TenantConfig } from '../../core/tenant-config.ts';
-import { signWithNewestKey } from '../../edge-fallback/sign-url.ts';
+import { signWithNewestKey } from '../../signer/sign-url.ts';
 import { Inventory, TakedownItem } from '../shared/takedown-state.ts';
 
 const Erased = z.object({ stragglers: Inventory.shape.locations });

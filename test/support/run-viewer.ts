@@ -1,4 +1,4 @@
-import { hmacSha256 } from '../../edge-fallback/sign-url.ts';
+import { hmacSha256 } from '../../signer/sign-url.ts';
 import type { CfFunctionEvent, CfFunctionRequest, CfFunctionResponse } from '../../edge-fallback/viewer-request/cf-function-event.ts';
 import { resume, start } from '../../edge-fallback/viewer-request/viewer-request.ts';
 

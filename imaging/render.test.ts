@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import sharp, { type Metadata } from 'sharp';
-import type { VariantSpec } from '../../core/variant.ts';
-import { dHash, fixture, fixturesMissing, hammingDistance } from '../../test/support/images.ts';
+import type { VariantSpec } from '../core/variant.ts';
+import { dHash, fixture, fixturesMissing, hammingDistance } from '../test/support/images.ts';
 import { animationFrames, DEFAULT_RENDER_LIMITS, inspectOriginal, renderVariant } from './render.ts';
 
 const LIMITS = { ...DEFAULT_RENDER_LIMITS, maxDimension: 2048 };

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import type { VariantSpec } from '../../core/variant.ts';
-import { dHash, fixture, fixturesMissing, hammingDistance, syntheticPhoto } from '../../test/support/images.ts';
+import type { VariantSpec } from '../core/variant.ts';
+import { dHash, fixture, fixturesMissing, hammingDistance, syntheticPhoto } from '../test/support/images.ts';
 import { DEFAULT_RENDER_LIMITS, renderVariant } from './render.ts';
 import { renderVariantSet } from './render-set.ts';
 

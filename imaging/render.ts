@@ -1,9 +1,10 @@
+/** The sharp renderer, shared by the origin-request function and the pipeline's tasks. */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import sharp, { type Metadata, type ResizeOptions, type Sharp } from 'sharp';
-import { PictorError } from '../../core/errors.ts';
-import type { ExplicitFormat } from '../../core/formats.ts';
-import type { VariantSpec } from '../../core/variant.ts';
+import { PictorError } from '../core/errors.ts';
+import type { ExplicitFormat } from '../core/formats.ts';
+import type { VariantSpec } from '../core/variant.ts';
 import type { RenderLimits } from './render-limits.ts';
 
 // sharp reports 1 thread here unless told (shared/LOCAL_STACK.md).

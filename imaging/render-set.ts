@@ -1,6 +1,6 @@
 import sharp, { type Metadata } from 'sharp';
-import { PictorError } from '../../core/errors.ts';
-import type { VariantSpec } from '../../core/variant.ts';
+import { PictorError } from '../core/errors.ts';
+import type { VariantSpec } from '../core/variant.ts';
 import { encode, inspectOriginal, outputFormat, primaryPage, renderedVariant, renderVariant, type RenderLimits, type RenderedVariant } from './render.ts';
 
 export interface RenderedSpec {

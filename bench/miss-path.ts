@@ -11,7 +11,7 @@ import { variantQuery, type VariantSpec } from '../core/variant.ts';
 import { createOriginRequestHandler } from '../edge-fallback/origin-request/handler.ts';
 import { DEFAULT_RENDER_LIMITS, renderVariant } from '../imaging/render.ts';
 import { originRequestEvent } from '../local/edge/origin-event.ts';
-import { BUCKETS, ORIGIN_GROUP, localOriginRequestConfig } from '../local/topology.ts';
+import { BUCKETS, localOriginRequestConfig } from '../local/topology.ts';
 import { publishDirectly } from '../local/seed.ts';
 import { startTwin } from '../local/twin.ts';
 import { photoLike } from './support/photo.ts';
@@ -63,14 +63,19 @@ export async function runMissPath(options: MissPathOptions): Promise<BenchResult
   try {
     await publishDirectly(twin.s3Client, IMAGE, original);
     const handler = createOriginRequestHandler(localOriginRequestConfig(CONFIG, twin.endpoints, 'SILENT'));
+    const [origin] = twin.distribution.originGroup.members;
     const limits = { ...DEFAULT_RENDER_LIMITS, maxDimension: 2560 };
     const miss = async (format: 'webp' | 'jpeg') => {
       const spec = SPECS[format];
-      const event = originRequestEvent({ uri: `/img/${IMAGE.tenant}/${IMAGE.imageId}`, querystring: variantQuery(spec), originDomain: ORIGIN_GROUP.primary, originHeaders: ORIGIN_GROUP.customHeaders });
+      const event = originRequestEvent({ uri: `/img/${IMAGE.tenant}/${IMAGE.imageId}`, querystring: variantQuery(spec), originDomain: origin.domain, originHeaders: origin.customHeaders });
       const start = process.hrtime.bigint();
-      const out = (await handler(event)) as CloudFrontResultResponse;
+      const out = await handler(event);
+      if ('status' in out) throw new Error(`Expected the origin-request handler to pass the request on but it answered ${out.status}: ${out.body}`);
+      // Then CloudFront fetches the stored variant from the origin itself.
+      const fetched = await fetch(`${twin.endpoints[origin.region]}/${origin.bucket}${out.uri}`);
+      if (fetched.status !== 200) throw new Error(`Expected the stored variant from S3 but received ${fetched.status}`);
+      await fetched.arrayBuffer();
       const ms = msSince(start);
-      if (out.status !== '200') throw new Error(`Expected a rendered 200 from the origin-request handler but received ${out.status}: ${out.body}`);
       // Each miss must render: drop what it stored, outside the clock.
       await twin.s3Client.send(new DeleteObjectCommand({ Bucket: BUCKETS.variants.bucket, Key: variantKey(IMAGE, spec) }));
       return ms;

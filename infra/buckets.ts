@@ -1,4 +1,5 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { SNAPSHOT_PREFIX, STAGING_PREFIX } from '../core/object-keys.ts';
 
@@ -49,3 +50,17 @@ const LEGACY_UNPUBLISHED_TAG = { 'pictor-state': 'unpublished' };
 
 /** Server access logs, kept a year. The target must be in its buckets' region. https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html */
 export const ACCESS_LOG_RETENTION: s3.LifecycleRule = { id: 'expire-logs', expiration: Duration.days(365) };
+
+/**
+ * Lets one distribution read a variants bucket through Origin Access Control: the
+ * CloudFront service principal, for that distribution only, and never the staging
+ * area. Without s3:ListBucket a missing key answers 403.
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html
+ */
+export function allowDistributionRead(bucket: s3.Bucket, distributionId: string): void {
+  const stack = Stack.of(bucket);
+  const principal = new iam.ServicePrincipal('cloudfront.amazonaws.com');
+  const conditions = { StringEquals: { 'AWS:SourceArn': `arn:${stack.partition}:cloudfront::${stack.account}:distribution/${distributionId}` } };
+  bucket.addToResourcePolicy(new iam.PolicyStatement({ principals: [principal], actions: ['s3:GetObject'], resources: [bucket.arnForObjects('*')], conditions }));
+  bucket.addToResourcePolicy(new iam.PolicyStatement({ effect: iam.Effect.DENY, principals: [principal], actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${STAGING_PREFIX}*`)] }));
+}

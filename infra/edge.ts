@@ -15,7 +15,7 @@ import { VARIANT_PARAMS } from '../core/normalize.ts';
 import { HSTS_MAX_AGE, IMAGE_CONTENT_SECURITY_POLICY } from '../core/security-headers.ts';
 import { PUBLISHED_PREFIX, SNAPSHOT_PREFIX, STAGING_PREFIX } from '../core/object-keys.ts';
 import { edgeStoreEntries, type PictorConfig } from '../core/tenant-config.ts';
-import { originRequestConfig, VARIANTS_ORIGIN_HEADER } from '../edge-fallback/origin-request/handler.ts';
+import { ORIGINALS_ORIGIN_HEADER, originRequestConfig } from '../edge-fallback/origin-request/handler.ts';
 import { s3OriginDomain } from '../edge-fallback/origin-request/s3-adapters.ts';
 import { buildViewerFunction } from '../edge-fallback/viewer-request/build.ts';
 import { ACCESS_LOG_RETENTION, PRIVATE_BUCKET } from './buckets.ts';
@@ -55,16 +55,23 @@ export interface CustomDomain {
   readonly certificate: acm.ICertificate;
 }
 
+/** An origin of the origin group: a variants bucket, which CloudFront reads with Origin Access Control. */
+export interface VariantsOrigin {
+  readonly variants: BucketLocation;
+  /** The Origin Shield region in front of it. */
+  readonly originShieldRegion: string;
+}
+
 export interface ImageEdgeProps {
   readonly tenants: PictorConfig;
-  /** The originals bucket: the origin group's primary. */
-  readonly originals: BucketLocation;
-  /** The replica the origin group fails over to. */
-  readonly failover: BucketLocation;
-  /** Where variants are stored and served from. */
-  readonly variants: BucketLocation;
-  /** The Origin Shield region in front of the primary; the replica's is its own region. */
-  readonly originShieldRegion: string;
+  /**
+   * The origin group: the primary's variants bucket, then the one it fails over
+   * to, each in its own region. Each holds the published variants; the
+   * origin-request function renders the rest into whichever CloudFront asks.
+   */
+  readonly origins: readonly [VariantsOrigin, VariantsOrigin];
+  /** Every copy of the originals: the primary bucket, then its replicas. Renders read the nearest that answers. */
+  readonly originals: readonly BucketLocation[];
   /** @default {} (the defaults of each limit) */
   readonly waf?: WafLimits;
   /** @default none: the cloudfront.net domain */
@@ -87,6 +94,19 @@ export interface ImageEdgeProps {
 
 /** Statuses that make the origin group try the replica. https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/high_availability_origin_failover.html */
 export const FAILOVER_STATUSES = [500, 502, 503, 504];
+
+/**
+ * How fast CloudFront gives up on an origin and fails over. By default it tries
+ * 3 connections of 10 s each and waits 30 s for a response: a hung region would
+ * hold a viewer over a minute. S3 answers its own region's Origin Shield in
+ * milliseconds, so one 2 s connection attempt and 4 s for the response are ample;
+ * past them the replica answers. Connection timeout 1-10 s, attempts 1-3, S3
+ * response timeout 1-120 s: https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_Origin.html
+ * https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_S3OriginConfig.html
+ */
+export const ORIGIN_CONNECTION_ATTEMPTS = 1;
+export const ORIGIN_CONNECTION_TIMEOUT = Duration.seconds(2);
+export const ORIGIN_RESPONSE_TIMEOUT = Duration.seconds(4);
 
 /** The edge TTL cap for takedown-eligible tenants. */
 export const TAKEDOWN_MAX_TTL = Duration.seconds(60);
@@ -116,8 +136,8 @@ export class ImageEdge extends Construct {
   readonly responseHeadersPolicy: cloudfront.ResponseHeadersPolicy;
   /** The same, plus a Cache-Control no shared cache may store, for tenants that require signed URLs. */
   readonly privateResponseHeadersPolicy: cloudfront.ResponseHeadersPolicy;
-  /** The identity CloudFront fetches re-pointed variants as: the variants bucket must grant it s3:GetObject. */
-  readonly originAccessIdentity: cloudfront.OriginAccessIdentity;
+  /** How CloudFront signs its requests to the variants buckets, which grant this distribution s3:GetObject. */
+  readonly originAccessControl: cloudfront.S3OriginAccessControl;
 
   constructor(scope: Construct, id: string, props: ImageEdgeProps) {
     super(scope, id);
@@ -165,20 +185,25 @@ export class ImageEdge extends Construct {
       cookieBehavior: cloudfront.OriginRequestCookieBehavior.none(),
     });
 
-    // The origin-request function re-points stored variants at the variants bucket, which
-    // Origin Access Control does not sign; an identity shared by every S3 origin does.
+    // CloudFront fetches every response itself, from the variants bucket of the origin it chose,
+    // signed with Origin Access Control; the function only rewrites the URI to the variant's key.
     // https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html
-    this.originAccessIdentity = new cloudfront.OriginAccessIdentity(this, 'VariantsReader', { comment: 'Pictor: reads variants for re-pointed requests' });
-    const customHeaders = { [VARIANTS_ORIGIN_HEADER]: s3OriginDomain(props.variants.bucketName, props.variants.region) };
-    const bucketOrigin = (id: string, location: BucketLocation, originShieldRegion: string) =>
-      origins.S3BucketOrigin.withOriginAccessIdentity(s3.Bucket.fromBucketAttributes(this, id, { bucketName: location.bucketName, region: location.region }), {
-        originAccessIdentity: this.originAccessIdentity,
-        originShieldRegion,
-        customHeaders,
+    this.originAccessControl = new cloudfront.S3OriginAccessControl(this, 'VariantsAccess', {
+      description: 'Pictor: CloudFront reads variants',
+      signing: cloudfront.Signing.SIGV4_ALWAYS,
+    });
+    const bucketOrigin = (id: string, origin: VariantsOrigin) =>
+      origins.S3BucketOrigin.withOriginAccessControl(s3.Bucket.fromBucketAttributes(this, id, { bucketName: origin.variants.bucketName, region: origin.variants.region }), {
+        originAccessControl: this.originAccessControl,
+        originShieldRegion: origin.originShieldRegion,
+        connectionAttempts: ORIGIN_CONNECTION_ATTEMPTS,
+        connectionTimeout: ORIGIN_CONNECTION_TIMEOUT,
+        // Where this origin's renders read originals: its own region's copy first.
+        customHeaders: { [ORIGINALS_ORIGIN_HEADER]: nearestFirst(props.originals, origin.variants.region).map((o) => s3OriginDomain(o.bucketName, o.region)).join(',') },
       });
     const originGroup = new origins.OriginGroup({
-      primaryOrigin: bucketOrigin('Originals', props.originals, props.originShieldRegion),
-      fallbackOrigin: bucketOrigin('Failover', props.failover, props.failover.region),
+      primaryOrigin: bucketOrigin('PrimaryVariants', props.origins[0]),
+      fallbackOrigin: bucketOrigin('FailoverVariants', props.origins[1]),
       fallbackStatusCodes: FAILOVER_STATUSES,
     });
     // AWS documents that a response headers policy covers what CloudFront serves from its cache and from the
@@ -247,18 +272,26 @@ export class ImageEdge extends Construct {
       publishAdditionalMetrics: true,
       priceClass: props.priceClass ?? cloudfront.PriceClass.PRICE_CLASS_ALL,
     });
+    // CDK's S3 origins do not expose the response timeout; both origins are S3 buckets, in group order.
+    const cfn = this.distribution.node.defaultChild as cloudfront.CfnDistribution;
+    props.origins.forEach((_, index) => cfn.addPropertyOverride(`DistributionConfig.Origins.${index}.S3OriginConfig.OriginReadTimeout`, ORIGIN_RESPONSE_TIMEOUT.toSeconds()));
 
     acknowledge(this, {
       'AwsSolutions-CFR1': "Images are delivered worldwide; a tenant that must restrict countries adds WAF's geo match to this web ACL.",
       'AwsSolutions-L1': 'Pinned to nodejs22.x, which the bundle targets (esbuild node22) and is tested on; a runtime upgrade is a tested change of its own.',
       'AwsSolutions-S1': "This is the log bucket; logging its own access would log the logging.",
-      'Annotation::@aws-cdk/aws-cloudfront-origins:updateImportedBucketPolicyOai':
-        "The originals' stacks own their bucket policies; CloudFront never fetches an original itself (the origin-request function reads it), only variants, which the pipeline stack grants to this identity.",
+      'Annotation::@aws-cdk/aws-cloudfront-origins:updateImportedBucketPolicyOac':
+        "The variants buckets' own stacks grant this distribution s3:GetObject (infra/pipeline-stack.ts, infra/image-delivery.ts); a policy cannot be changed from another stack.",
       ...(props.domain
         ? {}
         : { 'AwsSolutions-CFR4': "Without `domain`, viewers use CloudFront's certificate, whose TLS policy CloudFront fixes; pass `domain` for TLS 1.2 or later." }),
     });
   }
+}
+
+/** The copies of the originals, those in `region` first, the rest in the order given. */
+export function nearestFirst(originals: readonly BucketLocation[], region: string): BucketLocation[] {
+  return [...originals.filter((o) => o.region === region), ...originals.filter((o) => o.region !== region)];
 }
 
 /** The tenants that need a cache behaviour of their own: takedown-eligible ones, and those that require signed URLs. */
@@ -293,12 +326,12 @@ function cachePolicy(scope: Construct, id: string, comment: string, maxTtl: Dura
 function edgeRole(scope: Construct, props: ImageEdgeProps): iam.Role {
   const partition = Stack.of(scope).partition;
   const objects = (location: BucketLocation, pattern: string) => `arn:${partition}:s3:::${location.bucketName}/${pattern}`;
-  const originals = [props.originals, props.failover];
+  const variants = props.origins.map((o) => o.variants);
   const transform = new iam.PolicyDocument({
     statements: [
-      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: originals.flatMap((o) => [objects(o, `${SNAPSHOT_PREFIX}*`), objects(o, `${PUBLISHED_PREFIX}*`)]) }),
-      new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [objects(props.variants, '*')] }),
-      new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['s3:*'], resources: [objects(props.variants, `${STAGING_PREFIX}*`)] }),
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: props.originals.flatMap((o) => [objects(o, `${SNAPSHOT_PREFIX}*`), objects(o, `${PUBLISHED_PREFIX}*`)]) }),
+      new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: variants.map((v) => objects(v, '*')) }),
+      new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['s3:*'], resources: variants.map((v) => objects(v, `${STAGING_PREFIX}*`)) }),
       // Lambda@Edge logs in the region that ran it, to /aws/lambda/us-east-1.{function}.
       new iam.PolicyStatement({
         actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],

@@ -2,7 +2,7 @@ import { Aws, type Duration, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { parseConfig, type PictorConfig, type TenantConfig } from '../core/tenant-config.ts';
-import { ACCESS_LOG_RETENTION, originalsLifecycle, PRIVATE_BUCKET } from './buckets.ts';
+import { ACCESS_LOG_RETENTION, allowDistributionRead, originalsLifecycle, PRIVATE_BUCKET, variantsLifecycle } from './buckets.ts';
 import { ImageEdge, ORIGIN_REQUEST_MEMORY, tenantsWithOwnBehavior, type BucketLocation, type CustomDomain, type WafLimits } from './edge.ts';
 import { MAX_REFERER_PATTERNS } from './hotlinking.ts';
 import { EdgeAlarms, type EdgeAlarmsProps } from './observability.ts';
@@ -37,7 +37,9 @@ export interface ImageDeliveryProps {
    */
   readonly primaryRegion?: string;
   /**
-   * Regions the originals are replicated to. The first is the origin group's failover.
+   * Regions the originals are replicated to. The first is the origin group's
+   * failover: it also holds a variants bucket, which publishing fills with the
+   * standard variants and the origin-request function with what it renders there.
    * @default ['eu-west-1', 'ap-northeast-1']
    */
   readonly replicaRegions?: readonly string[];
@@ -97,6 +99,8 @@ export class ImageDelivery extends Construct {
   readonly edgeAlarms: EdgeAlarms;
   readonly replicaStacks: readonly Stack[];
   readonly replicas: readonly s3.Bucket[];
+  /** The variants bucket the origin group fails over to, in the first replica region. */
+  readonly failoverVariants: s3.Bucket;
   readonly pipelineStack: PipelineStack;
   /** The tenants as deployed: the variant schema applied. */
   readonly tenants: PictorConfig;
@@ -115,13 +119,15 @@ export class ImageDelivery extends Construct {
     const name = (role: string, region: string) => `${namespace}-${role}-${props.account ?? Aws.ACCOUNT_ID}-${region}`;
 
     this.edgeStack = new Stack(this, 'Edge', { ...env('us-east-1'), stackName: `${id}-edge`, description: 'Pictor: CloudFront, its functions, WAF' });
-    const at = (region: string): BucketLocation => ({ bucketName: name('originals', region), region });
+    const at = (role: 'originals' | 'variants', region: string): BucketLocation => ({ bucketName: name(role, region), region });
+    const failoverRegion = replicaRegions[0]!;
     this.edge = new ImageEdge(this.edgeStack, 'Edge', {
       tenants,
-      originals: at(primaryRegion),
-      failover: at(replicaRegions[0]!),
-      variants: { bucketName: name('variants', primaryRegion), region: primaryRegion },
-      originShieldRegion,
+      origins: [
+        { variants: at('variants', primaryRegion), originShieldRegion },
+        { variants: at('variants', failoverRegion), originShieldRegion: failoverRegion },
+      ],
+      originals: [primaryRegion, ...replicaRegions].map((region) => at('originals', region)),
       waf: props.waf,
       domain: props.domain,
       takedownEligible: props.takedownEligibleTenants,
@@ -130,6 +136,8 @@ export class ImageDelivery extends Construct {
 
     this.replicaStacks = replicaRegions.map((region) => new Stack(this, `Replica-${region}`, { ...env(region), stackName: `${id}-replica-${region}`, description: `Pictor: originals replica in ${region}` }));
     this.replicas = this.replicaStacks.map((stack) => replicaBucket(stack, (role) => name(role, stack.region)));
+    // The failover origin's variants, beside its originals' replica.
+    this.failoverVariants = failoverVariantsBucket(this.replicaStacks[0]!, name('variants', failoverRegion), this.edge.distribution.distributionId);
 
     this.pipelineStack = new PipelineStack(this, 'Pipeline', {
       ...env(primaryRegion),
@@ -137,13 +145,13 @@ export class ImageDelivery extends Construct {
       description: 'Pictor: storage, state machines, tasks',
       tenants,
       bucketNames: bucketNames((role) => name(role, primaryRegion)),
-      replicas: replicaRegions.map((region) => at(region)),
+      replicas: replicaRegions.map((region) => at('originals', region)),
+      variantReplicas: [at('variants', failoverRegion)],
       edge: {
         distributionId: this.edge.distribution.distributionId,
         url: `https://${props.domain?.names[0] ?? this.edge.distribution.distributionDomainName}`,
       },
       originRequest: { functionName: this.edge.originRequest.functionName, memoryMb: ORIGIN_REQUEST_MEMORY },
-      variantsReader: this.edge.originAccessIdentity.cloudFrontOriginAccessIdentityS3CanonicalUserId,
       auditRetention: props.auditRetention,
       invalidationDeadline: props.invalidationDeadline,
     });
@@ -168,6 +176,20 @@ function replicaBucket(stack: Stack, name: (role: string) => string): s3.Bucket 
     serverAccessLogsPrefix: 'originals/',
     lifecycleRules: originalsLifecycle(),
   });
+}
+
+/** The failover origin's variants bucket: private, its access logged beside the replica's, read by the distribution. */
+function failoverVariantsBucket(stack: Stack, bucketName: string, distributionId: string): s3.Bucket {
+  const bucket = new s3.Bucket(stack, 'Variants', {
+    ...PRIVATE_BUCKET,
+    bucketName,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    serverAccessLogsBucket: stack.node.findChild('AccessLogs') as s3.Bucket,
+    serverAccessLogsPrefix: 'variants/',
+    lifecycleRules: variantsLifecycle(),
+  });
+  allowDistributionRead(bucket, distributionId);
+  return bucket;
 }
 
 /** Gives every tenant without its own standard variants the schema's, validated against that tenant's breakpoints and formats. */

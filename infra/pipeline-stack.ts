@@ -4,14 +4,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { PRIVATE_BUCKET } from './buckets.ts';
+import { allowDistributionRead, PRIVATE_BUCKET } from './buckets.ts';
 import { acknowledge, acknowledgeWildcards } from './nag.ts';
 import { PipelineObservability } from './observability.ts';
 import { pascal, Pipeline, type PipelineProps, type TaskName } from './pipeline.ts';
 
 export interface PipelineStackProps extends StackProps, PipelineProps {
-  /** The S3 canonical user of the origin access identity CloudFront reads re-pointed variants as. */
-  readonly variantsReader: string;
   /** The origin-request function, for the dashboard. */
   readonly originRequest: { readonly functionName: string; readonly memoryMb: number };
   /**
@@ -36,14 +34,8 @@ export class PipelineStack extends Stack {
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
     const pipeline = (this.pipeline = new Pipeline(this, 'Pipeline', props));
-    // CloudFront itself fetches only variants (the origin-request function reads originals).
-    pipeline.variants.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.CanonicalUserPrincipal(props.variantsReader)],
-        actions: ['s3:GetObject'],
-        resources: [pipeline.variants.arnForObjects('*')],
-      }),
-    );
+    // CloudFront reads variants itself, signed with Origin Access Control.
+    allowDistributionRead(pipeline.variants, props.edge.distributionId);
 
     // Where a policy can express it, a tenant's credentials reach only its own prefix.
     this.tenantRoles = Object.fromEntries(

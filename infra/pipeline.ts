@@ -102,6 +102,13 @@ export interface PipelineProps {
    * @default none
    */
   readonly replicas?: readonly ReplicaBucket[];
+  /**
+   * The variants buckets of the distribution's other origins (the failover's):
+   * publishing copies every version's standard variants there too, and takes
+   * the `latest` generation down there too; takedowns erase there too.
+   * @default none
+   */
+  readonly variantReplicas?: readonly ReplicaBucket[];
   /** The distribution takedowns invalidate and verify. */
   readonly edge: DeliveryEdge;
   /**
@@ -146,6 +153,7 @@ export class Pipeline extends Construct {
       throw new Error(`invalidationDeadline must be from 1 second to ${MAX_INVALIDATION_DEADLINE.toHours()} hours, not ${invalidationDeadline.toHumanString()}: each poll takes room in the takedown's execution history.`);
     }
     const replicas = (props.replicas ?? []).map((r, i) => s3.Bucket.fromBucketAttributes(this, `Replica${i}`, { bucketName: r.bucketName, region: r.region }));
+    const variantReplicas = (props.variantReplicas ?? []).map((r, i) => s3.Bucket.fromBucketAttributes(this, `VariantReplica${i}`, { bucketName: r.bucketName, region: r.region }));
     this.originals = new s3.Bucket(this, 'Originals', {
       ...secure,
       bucketName: names?.originals,
@@ -199,6 +207,7 @@ export class Pipeline extends Construct {
     const environment: Record<string, string> = {
       PICTOR_ORIGINALS_BUCKET: this.originals.bucketName,
       PICTOR_VARIANTS_BUCKET: this.variants.bucketName,
+      PICTOR_VARIANT_REPLICAS: JSON.stringify((props.variantReplicas ?? []).map((r) => ({ bucket: r.bucketName, region: r.region }))),
       PICTOR_VERSIONS_TABLE: this.versions.tableName,
       PICTOR_IDEMPOTENCY_TABLE: this.idempotency.tableName,
       PICTOR_EVENT_BUS: 'default',
@@ -266,8 +275,10 @@ export class Pipeline extends Construct {
     const published = [SNAPSHOT_PREFIX, PUBLISHED_PREFIX].map((prefix) => this.originals.arnForObjects(`${prefix}*`));
     this.originals.grantRead(publish);
     allow(publish, ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'], ...published);
-    this.variants.grantReadWrite(publish);
-    this.variants.grantDelete(publish);
+    for (const bucket of [this.variants, ...variantReplicas]) {
+      bucket.grantReadWrite(publish);
+      bucket.grantDelete(publish);
+    }
     this.originals.grantReadWrite(this.functions['quarantine-original']);
     this.originals.grantDelete(this.functions['quarantine-original']);
     for (const f of Object.values(this.functions)) {
@@ -275,7 +286,7 @@ export class Pipeline extends Construct {
       this.idempotency.grantReadWriteData(f);
     }
     const f = this.functions;
-    for (const bucket of [this.originals, ...replicas, this.variants]) {
+    for (const bucket of [this.originals, ...replicas, this.variants, ...variantReplicas]) {
       bucket.grantRead(f['inventory-image']);
       bucket.grantRead(f['erase-objects']);
       bucket.grantDelete(f['erase-objects']);
@@ -378,7 +389,7 @@ export class Pipeline extends Construct {
     acknowledgeWildcards(this, published, 'Publishing writes snapshots and published pointers, derived per image, and nothing else in the originals bucket.');
     acknowledgeWildcards(
       this,
-      [this.originals, ...replicas, this.variants, this.audit].map((bucket) => bucket.arnForObjects('*')),
+      [this.originals, ...replicas, this.variants, ...variantReplicas, this.audit].map((bucket) => bucket.arnForObjects('*')),
       "Object keys are derived per image at run time (core/object-keys.ts), so object actions name the bucket's objects; replication reads every one.",
     );
     acknowledgeWildcards(

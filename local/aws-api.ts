@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FAULT_MODES, type FaultMode, type Regions } from './regions.ts';
 import type { LocalEventBus } from './event-bus/event-bus.ts';
 import type { InvalidationService } from './edge/invalidations.ts';
 import type { ExecutionRecord, LocalStepFunctions } from './pipeline/step-functions.ts';
@@ -9,8 +10,12 @@ import type { ExecutionRecord, LocalStepFunctions } from './pipeline/step-functi
  * (PutEvents; StartExecution, DescribeExecution, ListExecutions), told apart by
  * the X-Amz-Target header as the services do.
  */
-export function controlPlane(services: { invalidations: InvalidationService; bus?: LocalEventBus; stepFunctions?: LocalStepFunctions }) {
+/** Where the twin itself is steered (game days), beside the AWS APIs it serves. */
+export const TWIN_FAULTS_PATH = '/_twin/faults';
+
+export function controlPlane(services: { invalidations: InvalidationService; bus?: LocalEventBus; stepFunctions?: LocalStepFunctions; regions?: Regions }) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    if (request.url === TWIN_FAULTS_PATH && services.regions) return faults(services.regions, request, response);
     const target = request.headers['x-amz-target'];
     if (typeof target !== 'string') return services.invalidations.handle(request, response);
     try {
@@ -25,6 +30,24 @@ export function controlPlane(services: { invalidations: InvalidationService; bus
       send(response, known.status ?? 400, { __type: known.name, message: known.message });
     }
   };
+}
+
+/** GET: each region's fault. POST {region, mode}: puts a region's S3 into a fault, or out of it with "off". */
+async function faults(regions: Regions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  try {
+    if (request.method === 'POST') {
+      const body = JSON.parse((await readBody(request)) || '{}') as { region?: unknown; mode?: unknown };
+      if (typeof body.region !== 'string' || !Object.hasOwn(regions.modes, body.region)) {
+        throw apiError('InvalidParameter', `region must be one of ${Object.keys(regions.modes).join(', ')}.`);
+      }
+      if (!(FAULT_MODES as readonly unknown[]).includes(body.mode)) throw apiError('InvalidParameter', `mode must be one of ${FAULT_MODES.join(', ')}.`);
+      await regions.fault(body.region, body.mode as FaultMode);
+    }
+    send(response, 200, { regions: regions.modes });
+  } catch (error) {
+    const known = error as { name: string; message: string; status?: number };
+    send(response, known.status ?? 400, { code: known.name, message: known.message });
+  }
 }
 
 function events(bus: LocalEventBus, action: string, body: any): unknown {

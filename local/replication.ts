@@ -11,7 +11,7 @@ export interface Replication {
  * the source bucket is copied to, or deleted from, the replica (delete-marker
  * replication, so that takedowns reach replicas).
  */
-export function replicate(s3: LocalS3, client: S3Client, source: string, replica: string): Replication {
+export function replicate(s3: LocalS3, client: S3Client, source: string, replica: string, reachable: () => Promise<void> = async () => undefined): Replication {
   const pending = new Set<Promise<unknown>>();
   /** Keys with a copy on its way, and how many. */
   const copying = new Map<string, number>();
@@ -27,8 +27,8 @@ export function replicate(s3: LocalS3, client: S3Client, source: string, replica
         : new DeleteObjectCommand({ Bucket: replica, Key: key });
       const created = record.eventName.startsWith('ObjectCreated');
       if (created) copying.set(key, (copying.get(key) ?? 0) + 1);
-      const done = client
-        .send(command as CopyObjectCommand)
+      const done = reachable()
+        .then(() => client.send(command as CopyObjectCommand))
         // A source deleted before its copy ran has nothing left to replicate.
         .catch((error: unknown) => (error as Error).name === 'NoSuchKey' || console.error(`replication of ${key} failed:`, error))
         .finally(() => {

@@ -14,7 +14,9 @@ import { LOCAL_TABLES, startLocalPipeline, type LocalPipeline, type LocalPipelin
 import { S3Client } from '@aws-sdk/client-s3';
 import { replicate, type Replication } from './replication.ts';
 import { LOCAL_S3_CREDENTIALS, startLocalS3, type LocalS3 } from './s3-server.ts';
-import { ALL_BUCKETS, BUCKETS, localOriginRequestConfig } from './topology.ts';
+import { startRegions, type Regions } from './regions.ts';
+import { STAGING_PREFIX } from '../core/object-keys.ts';
+import { ALL_BUCKETS, BUCKETS, localOriginRequestConfig, REGIONS } from './topology.ts';
 
 export const LOCAL_DISTRIBUTION_ID = 'EPICTORLOCAL';
 
@@ -26,11 +28,12 @@ export interface TwinOptions {
   readonly edgePort?: number;
   readonly controlPort?: number;
   readonly s3Port?: number;
-  /** Region endpoints in front of the S3 server, as the edge reaches them (fault proxies in tests). @default the server itself */
-  readonly regionEndpoints?: (s3Endpoint: string) => Promise<Record<string, string>> | Record<string, string>;
+  /** Ports of the regions' S3 endpoints, by region. @default free ports */
+  readonly regionPorts?: Readonly<Record<string, number>>;
   /**
    * The endpoints the pipeline's tasks use for S3 and DynamoDB, in front of the
-   * servers (fault proxies in tests). @default the servers themselves
+   * servers (fault proxies in tests); one S3 endpoint then serves every region.
+   * @default each region's S3 endpoint, and the DynamoDB server
    */
   readonly taskEndpoints?: (endpoints: { s3: string; dynamodb: string }) => Promise<{ s3: string; dynamodb: string }> | { s3: string; dynamodb: string };
   /** How long an invalidation stays in progress, in ms, or per batch of paths (Infinity: it never completes). @default 2000 */
@@ -61,7 +64,10 @@ export interface Twin {
   readonly viewer: ViewerFunctionRuntime;
   /** The synthesized distribution the edge follows. */
   readonly distribution: DistributionConfig;
+  /** Each region's S3 endpoint. */
   readonly endpoints: Readonly<Record<string, string>>;
+  /** The regions, whose S3 can be put into a fault (`pictor twin fault`). */
+  readonly regions: Regions;
   /** An S3 client for the local server itself, bypassing any fault proxy. */
   readonly s3Client: S3Client;
   readonly replication: Replication;
@@ -84,9 +90,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   process.env.AWS_REGION ??= BUCKETS.originals.region;
 
   const s3 = await startLocalS3({ directory: join(options.dataDir, 's3'), buckets: ALL_BUCKETS, port: options.s3Port });
-  const endpoints = options.regionEndpoints
-    ? await options.regionEndpoints(s3.endpoint)
-    : { [BUCKETS.originals.region]: s3.endpoint, [BUCKETS.replica.region]: s3.endpoint };
+  const regions = await startRegions(s3.endpoint, REGIONS, options.regionPorts);
+  const endpoints = regions.endpoints;
   const s3Client = new S3Client({
     region: BUCKETS.originals.region,
     endpoint: s3.endpoint,
@@ -94,7 +99,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
-  const replication = replicate(s3, s3Client, BUCKETS.originals.bucket, BUCKETS.replica.bucket);
+  // S3 replicates once the destination's region is back, not into an outage.
+  const replication = replicate(s3, s3Client, BUCKETS.originals.bucket, BUCKETS.replica.bucket, () => regions.healthy(BUCKETS.replica.region));
   // The distribution a deployment creates is the one the twin follows, and its function code is what runs.
   const distribution = readDistribution(synthesizeEdge(options.config, { takedownEligible: options.takedownEligibleTenants }));
   const viewer = new ViewerFunctionRuntime(distribution.viewerFunctionCode, edgeStoreEntries(options.config));
@@ -106,9 +112,16 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     cacheBytes: options.cacheBytes,
     clock: options.clock,
   });
+  // What the origin-request function stored: edge renders, as CloudFront cannot see them.
+  const variantBuckets = new Set<string>([BUCKETS.variants.bucket, BUCKETS.failoverVariants.bucket]);
+  s3.server.on('event', (event) => {
+    for (const record of event.Records) {
+      if (record.eventName === 'ObjectCreated:Put' && variantBuckets.has(record.s3.bucket.name) && !record.s3.object.key.startsWith(STAGING_PREFIX)) edge.stats.originRenders++;
+    }
+  });
   const edgeUrl = await edge.listen(options.edgePort ?? 0);
   const invalidations = new InvalidationService(LOCAL_DISTRIBUTION_ID, (path) => edge.cache.invalidate(path), options.invalidationDelayMs ?? 2000);
-  const services: Parameters<typeof controlPlane>[0] = { invalidations };
+  const services: Parameters<typeof controlPlane>[0] = { invalidations, regions };
   const serve = controlPlane(services);
   const control: Server = createServer((request, response) => void serve(request, response));
   await new Promise<void>((resolve, reject) => control.once('error', reject).listen(options.controlPort ?? 0, '127.0.0.1', resolve));
@@ -122,6 +135,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     control.closeAllConnections();
     await new Promise((resolve) => control.close(resolve));
     await edge.close();
+    await regions.close();
     await replication.settled();
     s3Client.destroy();
     await dynamodb?.close();
@@ -130,15 +144,16 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   if (options.pipeline ?? true) {
     try {
       dynamodb = await startLocalDynamoDB({ directory: join(options.dataDir, 'dynamodb'), tables: Object.values(LOCAL_TABLES), port: options.dynamodbPort });
-      const servers = { s3: s3.endpoint, dynamodb: dynamodb.endpoint };
-      const tasks = options.taskEndpoints ? await options.taskEndpoints(servers) : servers;
+      const tasks = options.taskEndpoints
+        ? { ...(await options.taskEndpoints({ s3: s3.endpoint, dynamodb: dynamodb.endpoint })), s3ByRegion: undefined }
+        : { s3: endpoints[BUCKETS.originals.region]!, dynamodb: dynamodb.endpoint, s3ByRegion: endpoints };
       pipeline = startLocalPipeline({
         config: options.config,
         s3,
         edge: { distributionId: LOCAL_DISTRIBUTION_ID, url: edgeUrl },
         invalidationDeadline: options.invalidationDeadline,
         waitMs: options.waitMs,
-        endpoints: { s3: tasks.s3, dynamodb: tasks.dynamodb, eventbridge: controlUrl, cloudfront: controlUrl },
+        endpoints: { s3: tasks.s3, s3ByRegion: tasks.s3ByRegion, dynamodb: tasks.dynamodb, eventbridge: controlUrl, cloudfront: controlUrl },
         retryIntervalMs: options.retryIntervalMs,
         instrument: options.instrument,
       });
@@ -161,5 +176,5 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       quiet = (pipeline?.stepFunctions.list().length ?? 0) === before ? quiet + 1 : 0;
     }
   };
-  return { edgeUrl, controlUrl, s3, edge, invalidations, viewer, distribution, endpoints, s3Client, replication, dynamodb, pipeline, settled, close };
+  return { edgeUrl, controlUrl, s3, edge, invalidations, viewer, distribution, endpoints, regions, s3Client, replication, dynamodb, pipeline, settled, close };
 }

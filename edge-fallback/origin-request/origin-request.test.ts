@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { CloudFrontRequest, CloudFrontResultResponse } from 'aws-lambda';
 import sharp from 'sharp';
 import { publishedKey, snapshotKey, variantKey } from '../../core/object-keys.ts';
@@ -12,11 +12,14 @@ import { NOT_FOUND_PATH } from '../../core/image-path.ts';
 import { publishDirectly } from '../../local/seed.ts';
 import { serveVariant } from './origin-request.ts';
 import { DEFAULT_RENDER_LIMITS } from '../../imaging/render.ts';
-import { s3OriginalSource, s3VariantStore } from './s3-adapters.ts';
+import { budgetUntil, s3OriginalSource, s3VariantStore } from './s3-adapters.ts';
 import { parseConfig } from '../../core/tenant-config.ts';
 import { originRequestEvent } from '../../local/edge/origin-event.ts';
 import { LOCAL_S3_CREDENTIALS, startLocalS3, type LocalS3 } from '../../local/s3-server.ts';
-import { ALL_BUCKETS, BUCKETS, ORIGIN_GROUP, localOriginRequestConfig } from '../../local/topology.ts';
+import { ALL_BUCKETS, BUCKETS, localOriginRequestConfig, REGIONS } from '../../local/topology.ts';
+import { readDistribution, synthesizeEdge, type S3Origin } from '../../local/edge/distribution.ts';
+import { startFaultProxy, type FaultProxy } from '../../local/fault-proxy.ts';
+import { startRegions, type Regions } from '../../local/regions.ts';
 import { dHash, fixture, fixturesMissing, hammingDistance, noise, syntheticPhoto } from '../../test/support/images.ts';
 import { createOriginRequestHandler, type OriginRequestHandler } from './handler.ts';
 
@@ -32,6 +35,8 @@ let s3: LocalS3;
 let client: S3Client;
 let handle: OriginRequestHandler;
 let directory: string;
+/** The primary origin as the synthesized distribution configures it: the variants bucket, its custom headers. */
+let ORIGIN: S3Origin;
 
 before(async () => {
   directory = await mkdtemp(join(tmpdir(), 'pictor-origin-'));
@@ -40,6 +45,7 @@ before(async () => {
   process.env.AWS_ACCESS_KEY_ID = LOCAL_S3_CREDENTIALS.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = LOCAL_S3_CREDENTIALS.secretAccessKey;
   handle = createOriginRequestHandler(localOriginRequestConfig(CONFIG, { 'us-east-1': s3.endpoint, 'eu-west-1': s3.endpoint }, 'SILENT'));
+  ORIGIN = readDistribution(synthesizeEdge(CONFIG)).originGroup.members[0];
 });
 
 after(async () => {
@@ -57,21 +63,20 @@ async function rawUpload(tenant: string, id: string, body: Buffer) {
   await client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: `${tenant}/${id}`, Body: body }));
 }
 
-async function request(uri: string, querystring: string) {
-  return handle(originRequestEvent({ uri, querystring, originDomain: ORIGIN_GROUP.primary, originHeaders: ORIGIN_GROUP.customHeaders }));
+async function request(uri: string, querystring: string, using: OriginRequestHandler = handle) {
+  return using(originRequestEvent({ uri, querystring, originDomain: ORIGIN.domain, originHeaders: ORIGIN.customHeaders }));
 }
 
-/** The bytes a viewer gets: the generated body, or the object the request was re-pointed at. */
+/** The bytes a viewer gets: the generated body, or the object CloudFront then fetches from the origin. */
 async function served(result: CloudFrontRequest | CloudFrontResultResponse): Promise<{ status: number; body: Buffer; headers: Record<string, string> }> {
   if ('status' in result) {
     const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, v[0]!.value]));
     const body = Buffer.from(result.body ?? '', result.bodyEncoding === 'base64' ? 'base64' : 'utf8');
     return { status: Number(result.status), body, headers };
   }
-  assert.equal(result.origin?.s3?.domainName, `${BUCKETS.variants.bucket}.s3.${BUCKETS.variants.region}.amazonaws.com`);
-  // CloudFront signs a re-pointed request only with the origins' shared origin access identity, in the named region.
-  assert.deepEqual([result.origin?.s3?.authMethod, result.origin?.s3?.region], ['origin-access-identity', BUCKETS.variants.region]);
-  const object = await client.send(new GetObjectCommand({ Bucket: BUCKETS.variants.bucket, Key: result.uri.slice(1) }));
+  // The configured origin, which Origin Access Control signs for: never another.
+  assert.equal(result.origin?.s3?.domainName, ORIGIN.domain);
+  const object = await client.send(new GetObjectCommand({ Bucket: BUCKETS.variants.bucket, Key: decodeURIComponent(result.uri.slice(1)) }));
   return { status: 200, body: Buffer.from(await object.Body!.transformToByteArray()), headers: { 'content-type': object.ContentType!, 'cache-control': object.CacheControl! } };
 }
 
@@ -120,15 +125,24 @@ describe('origin-request with generated images', () => {
     assert.deepEqual(await storedVariants('acme/skew/'), []);
   });
 
-  it('stores and serves variants in the bucket the origin header names, and fails closed without it', async () => {
+  it("fails closed when the origin does not say where the originals are", async () => {
     await upload('acme', 'header', await syntheticPhoto(800, 600));
-    const event = originRequestEvent({ uri: '/img/acme/header', querystring: 'fmt=webp&q=75&w=320', originDomain: ORIGIN_GROUP.primary });
+    const event = originRequestEvent({ uri: '/img/acme/header', querystring: 'fmt=webp&q=75&w=320', originDomain: ORIGIN.domain });
     const out = (await handle(event)) as CloudFrontResultResponse;
     assert.equal(out.status, '500');
     assert.equal(JSON.parse(out.body!).code, 'InternalError');
     assert.deepEqual(await storedVariants('acme/header/'), []);
     assert.equal((await served(await request('/img/acme/header', 'fmt=webp&q=75&w=320'))).status, 200);
     assert.deepEqual(await storedVariants('acme/header/'), ['acme/header/latest/w320_q75.webp']);
+  });
+
+  it('passes the request on to its own origin with nothing but the URI changed', async () => {
+    await upload('acme', 'as-is', await syntheticPhoto(800, 600));
+    const event = originRequestEvent({ uri: '/img/acme/as-is', querystring: 'fmt=webp&q=75&w=320', originDomain: ORIGIN.domain, originHeaders: ORIGIN.customHeaders, headers: { 'If-None-Match': '"x"' } });
+    const before = structuredClone(event.Records[0]!.cf.request);
+    const out = (await handle(event)) as CloudFrontRequest;
+    assert.equal(out.uri, '/acme/as-is/latest/w320_q75.webp');
+    assert.deepEqual({ ...out, uri: before.uri }, before);
   });
 
   it('treats tenant names that are object properties as unknown', async () => {
@@ -166,10 +180,10 @@ describe('origin-request with generated images', () => {
     assert.equal(JSON.parse(out.body.toString()).code, 'InvalidParameter');
   });
 
-  it('re-points at the variants bucket when the output is over the 1 MB generated-response limit', async () => {
+  it('stores a variant over the 1 MB generated-response limit for CloudFront to fetch, like any other', async () => {
     await upload('acme', 'noise', await noise(2048, 2048));
     const result = await request('/img/acme/noise', 'fmt=png&w=2048');
-    assert.ok(!('status' in result), 'an oversized variant is not returned inline');
+    assert.ok(!('status' in result), 'passed on to the origin');
     assert.equal(result.uri, '/acme/noise/latest/w2048.png');
     const out = await served(result);
     assert.ok(out.body.length > 1024 * 1024, `${out.body.length} bytes`);
@@ -202,7 +216,8 @@ describe('origin-request serves published bytes only', () => {
   it('withdraws what it stored when the image was taken down while it rendered', async () => {
     for (const path of [{ tenant: 'acme', imageId: 'racing' }, { tenant: 'acme', imageId: 'racing', version: 1 }]) {
       await upload('acme', 'racing', await syntheticPhoto(800, 600));
-      const source = s3OriginalSource(client, BUCKETS.originals.bucket, DEFAULT_RENDER_LIMITS.maxInputBytes);
+      const budget = budgetUntil(Date.now() + 30_000);
+      const source = s3OriginalSource(client, BUCKETS.originals.bucket, DEFAULT_RENDER_LIMITS.maxInputBytes, budget);
       const erasing = {
         ...source,
         // The takedown erases the pointer and the snapshot just after this miss read them.
@@ -215,7 +230,8 @@ describe('origin-request serves published bytes only', () => {
       const log = { info: () => undefined, warn: () => undefined };
       const spec = { fmt: 'webp' as const, q: 75, w: 320 };
       const policy = { breakpoints: [320], qualities: [75], defaultQuality: 75, formats: ['webp' as const], signed: false, ttl: 60, maxSignedTtl: 86400 };
-      await assert.rejects(serveVariant({ path, spec, policy }, { originals: erasing, variants: s3VariantStore(client, BUCKETS.variants.bucket), limits: { ...DEFAULT_RENDER_LIMITS, maxDimension: 320 }, log }), { name: 'NotFound' });
+      const deps = { originals: [erasing], variants: s3VariantStore(client, BUCKETS.variants.bucket, budget), limits: { ...DEFAULT_RENDER_LIMITS, maxDimension: 320 }, log };
+      await assert.rejects(serveVariant({ path, spec, policy }, deps), { name: 'NotFound' });
       assert.deepEqual(await storedVariants('acme/racing/'), [], `nothing of ${variantKey(path, spec)} stays behind`);
     }
   });
@@ -227,9 +243,8 @@ describe('origin-request serves published bytes only', () => {
     assert.deepEqual(sentinel, missing);
   });
 
-  it('puts the security headers on every response it makes', async () => {
-    await upload('acme', 'headers', await syntheticPhoto(400, 300));
-    for (const [uri, query, status] of [['/img/acme/headers', 'fmt=webp&q=75&w=100', 200], ['/img/acme/missing', 'fmt=webp&q=75&w=100', 404], ['/img/acme/headers', 'w=abc', 400]] as const) {
+  it('puts the security headers on every response it makes itself (CloudFront adds them to what it fetches)', async () => {
+    for (const [uri, query, status] of [['/img/acme/missing', 'fmt=webp&q=75&w=100', 404], ['/img/acme/headers', 'w=abc', 400]] as const) {
       const out = await served(await request(uri, query));
       assert.equal(out.status, status);
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) assert.equal(out.headers[name], value, `${name} on ${status}`);
@@ -325,5 +340,84 @@ describe('origin-request with real-world images', { skip: fixturesMissing }, () 
     const meta = await sharp(out.body, { animated: true }).metadata();
     assert.equal(meta.pages, 10);
     assert.equal(meta.width, 320);
+  });
+});
+
+describe('origin-request when a region fails', () => {
+  let proxy: FaultProxy;
+  let regions: Regions;
+  let throughProxy: OriginRequestHandler;
+  let throughRegions: OriginRequestHandler;
+  const forever = 1_000_000;
+
+  before(async () => {
+    proxy = await startFaultProxy(s3.endpoint);
+    regions = await startRegions(s3.endpoint, REGIONS);
+    throughProxy = createOriginRequestHandler(localOriginRequestConfig(CONFIG, { 'us-east-1': proxy.url, 'eu-west-1': s3.endpoint }, 'SILENT'));
+    throughRegions = createOriginRequestHandler(localOriginRequestConfig(CONFIG, regions.endpoints, 'SILENT'));
+  });
+  after(async () => {
+    await proxy.close();
+    await regions.close();
+  });
+
+  /** Published in the primary and copied to the replica, as replication leaves it. */
+  async function publishEverywhere(id: string, body: Buffer) {
+    await upload('acme', id, body);
+    for (const key of [publishedKey({ tenant: 'acme', imageId: id }), snapshotKey({ tenant: 'acme', imageId: id }, 1)]) {
+      await client.send(new CopyObjectCommand({ Bucket: BUCKETS.replica.bucket, Key: key, CopySource: `${BUCKETS.originals.bucket}/${key}`, MetadataDirective: 'COPY' }));
+    }
+  }
+
+  it("renders from the next copy of the originals when its own region's copy does not answer", async () => {
+    await publishEverywhere('nearest-down', await syntheticPhoto(800, 600));
+    const lift = proxy.inject({ match: { path: new RegExp(`^/${BUCKETS.originals.bucket}/`) }, status: 503, when: 'before', times: forever });
+    try {
+      const out = await served(await request('/img/acme/nearest-down', 'fmt=webp&q=75&w=320', throughProxy));
+      assert.equal(out.status, 200);
+      assert.deepEqual([(await sharp(out.body).metadata()).width], [320]);
+    } finally {
+      lift();
+    }
+  });
+
+  it("lets CloudFront see its origin's outage rather than render, or answer for it", async () => {
+    await publishEverywhere('origin-down', await syntheticPhoto(800, 600));
+    const lift = proxy.inject({ match: { path: new RegExp(`^/${BUCKETS.variants.bucket}/`) }, status: 503, when: 'before', times: forever });
+    try {
+      const out = await request('/img/acme/origin-down', 'fmt=webp&q=75&w=320', throughProxy);
+      assert.ok(!('status' in out), 'no generated response: CloudFront asks the origin, which fails, and fails over');
+      assert.equal(out.uri, '/acme/origin-down/latest/w320_q75.webp');
+    } finally {
+      lift();
+    }
+    assert.deepEqual(await storedVariants('acme/origin-down/'), [], 'nothing rendered for an origin that could not store it');
+  });
+
+  it('ends every S3 call of a hung region at its deadline', async () => {
+    await publishEverywhere('hung', await syntheticPhoto(800, 600));
+    await regions.fault('us-east-1', 'hang');
+    try {
+      const out = await request('/img/acme/hung', 'fmt=webp&q=75&w=320', throughRegions);
+      assert.ok(!('status' in out), 'passed on to the hung origin, for CloudFront to time out on and fail over');
+    } finally {
+      await regions.fault('us-east-1', 'off');
+    }
+  });
+
+  it('answers 503 itself only when no copy of the original answers', async () => {
+    await publishEverywhere('all-down', await syntheticPhoto(800, 600));
+    const lift = proxy.inject({ match: { path: new RegExp(`^/${BUCKETS.originals.bucket}/`) }, status: 503, when: 'before', times: forever });
+    await regions.fault('eu-west-1', '503');
+    const both = createOriginRequestHandler(localOriginRequestConfig(CONFIG, { 'us-east-1': proxy.url, 'eu-west-1': regions.endpoints['eu-west-1']! }, 'SILENT'));
+    try {
+      const out = await served(await request('/img/acme/all-down', 'fmt=webp&q=75&w=320', both));
+      assert.equal(out.status, 503);
+      assert.equal(out.headers['cache-control'], 'no-store');
+      assert.equal(JSON.parse(out.body.toString()).code, 'OriginUnavailable');
+    } finally {
+      lift();
+      await regions.fault('eu-west-1', 'off');
+    }
   });
 });

@@ -3,6 +3,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { PictorConfig } from '../../core/tenant-config.ts';
 import { ImageEdge } from '../../infra/edge.ts';
 import { LOCAL_ACCOUNT, resolveTokens, type CfnResource, type CfnTemplate } from '../pipeline/template.ts';
+import { parseS3OriginDomain } from '../../edge-fallback/origin-request/s3-adapters.ts';
 import { BUCKETS } from '../topology.ts';
 import type { CachePolicyTtls } from './freshness.ts';
 
@@ -17,6 +18,8 @@ export interface DistributionConfig {
   readonly originGroup: OriginGroup;
   /** The viewer-request CloudFront Function's code, as deployed. */
   readonly viewerFunctionCode: string;
+  /** The origin-request Lambda@Edge function's timeout, in ms. */
+  readonly originRequestTimeoutMs: number;
 }
 
 export interface Behavior {
@@ -38,11 +41,25 @@ export interface ResponseHeadersPolicy {
   readonly remove: readonly string[];
 }
 
-export interface OriginGroup {
-  readonly primary: string;
-  readonly secondary: string;
-  /** Custom headers of the origins (the same on both, as Pictor configures them). */
+/** An S3 origin as CloudFront reaches it. */
+export interface S3Origin {
+  readonly id: string;
+  /** The bucket's REST domain, e.g. `bucket.s3.us-east-1.amazonaws.com`. */
+  readonly domain: string;
+  readonly bucket: string;
+  readonly region: string;
+  /** Headers CloudFront adds to every request to this origin, the origin-request function's event included. */
   readonly customHeaders: Readonly<Record<string, string>>;
+  readonly connectionAttempts: number;
+  readonly connectionTimeoutMs: number;
+  /** How long CloudFront waits for the origin's response once connected. */
+  readonly responseTimeoutMs: number;
+  readonly originShieldRegion?: string;
+}
+
+export interface OriginGroup {
+  /** The primary, then the origin it fails over to. */
+  readonly members: readonly [S3Origin, S3Origin];
   readonly failoverStatuses: readonly number[];
 }
 
@@ -58,10 +75,11 @@ export function synthesizeEdge(config: PictorConfig, options: { takedownEligible
   const stack = new Stack(app, 'PictorEdge', { env: { account: LOCAL_ACCOUNT, region: 'us-east-1' } });
   new ImageEdge(stack, 'Edge', {
     tenants: config,
-    originals: { bucketName: BUCKETS.originals.bucket, region: BUCKETS.originals.region },
-    failover: { bucketName: BUCKETS.replica.bucket, region: BUCKETS.replica.region },
-    variants: { bucketName: BUCKETS.variants.bucket, region: BUCKETS.variants.region },
-    originShieldRegion: BUCKETS.originals.region,
+    origins: [
+      { variants: { bucketName: BUCKETS.variants.bucket, region: BUCKETS.variants.region }, originShieldRegion: BUCKETS.variants.region },
+      { variants: { bucketName: BUCKETS.failoverVariants.bucket, region: BUCKETS.failoverVariants.region }, originShieldRegion: BUCKETS.failoverVariants.region },
+    ],
+    originals: [BUCKETS.originals, BUCKETS.replica].map((b) => ({ bucketName: b.bucket, region: b.region })),
     takedownEligible: options.takedownEligible,
     // The twin calls the handler in-process.
     originRequestCode: lambda.Code.fromInline('// runs in-process in the twin'),
@@ -92,16 +110,65 @@ export function readDistribution(template: CfnTemplate): DistributionConfig {
   const groups = config.OriginGroups?.Items ?? [];
   if (groups.length !== 1) throw new Error(`The twin's edge models one origin group; the distribution has ${groups.length}.`);
   const group = groups[0];
-  const members = group.Members.Items.map((m: { OriginId: string }) => config.Origins.find((o: { Id: string }) => o.Id === m.OriginId));
-  const domains = members.map((o: { DomainName: unknown }) => resolve(o.DomainName) as string);
-  const customHeaders = Object.fromEntries((members[0].OriginCustomHeaders ?? []).map((h: { HeaderName: string; HeaderValue: unknown }) => [h.HeaderName, resolve(h.HeaderValue)]));
+  const members = group.Members.Items.map((m: { OriginId: string }) => {
+    const origin = config.Origins.find((o: { Id: string }) => o.Id === m.OriginId);
+    if (!origin) throw new Error(`The origin group names ${m.OriginId}, which is not an origin.`);
+    return s3OriginOf(origin, resolve);
+  });
+  if (members.length !== 2) throw new Error(`An origin group has two origins; this one has ${members.length}.`);
+  for (const b of [config.DefaultCacheBehavior, ...(config.CacheBehaviors ?? [])]) {
+    if (b.TargetOriginId !== group.Id) throw new Error(`The twin's edge models behaviours that use the origin group; ${b.PathPattern ?? 'the default'} uses ${b.TargetOriginId}.`);
+  }
 
   const viewerFunction = entries.find(([, r]) => r.Type === 'AWS::CloudFront::Function')?.[1];
   return {
     behaviors: [...(config.CacheBehaviors ?? []).map((b: any) => behavior(b, b.PathPattern)), behavior(config.DefaultCacheBehavior, '*')],
-    originGroup: { primary: domains[0], secondary: domains[1], customHeaders, failoverStatuses: group.FailoverCriteria.StatusCodes.Items },
+    originGroup: { members: [members[0], members[1]], failoverStatuses: group.FailoverCriteria.StatusCodes.Items },
     viewerFunctionCode: resolve(viewerFunction?.Properties?.FunctionCode),
+    originRequestTimeoutMs: originRequestTimeout(template, config.DefaultCacheBehavior),
   };
+}
+
+/**
+ * An origin of the distribution, with CloudFront's defaults where the template
+ * leaves them out: 3 connection attempts of 10 s, 30 s for the response.
+ * https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_Origin.html
+ * https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_S3OriginConfig.html
+ */
+function s3OriginOf(origin: any, resolve: (value: unknown) => unknown): S3Origin {
+  if (!origin.S3OriginConfig) throw new Error(`The twin's edge models S3 origins only; ${origin.Id} is not one.`);
+  if (origin.S3OriginConfig.OriginAccessIdentity) throw new Error(`${origin.Id} uses an origin access identity; the twin follows Origin Access Control only.`);
+  if (!origin.OriginAccessControlId) throw new Error(`${origin.Id} has no Origin Access Control: CloudFront could not read a private bucket.`);
+  const domain = String(resolve(origin.DomainName));
+  const parsed = parseS3OriginDomain(domain);
+  if (!parsed) throw new Error(`${origin.Id}'s domain ${domain} is not an S3 bucket's regional REST domain.`);
+  return {
+    id: origin.Id,
+    domain,
+    bucket: parsed.bucket,
+    region: parsed.region,
+    customHeaders: Object.fromEntries((origin.OriginCustomHeaders ?? []).map((h: { HeaderName: string; HeaderValue: unknown }) => [h.HeaderName, String(resolve(h.HeaderValue))])),
+    connectionAttempts: origin.ConnectionAttempts ?? 3,
+    connectionTimeoutMs: (origin.ConnectionTimeout ?? 10) * 1000,
+    responseTimeoutMs: (origin.S3OriginConfig.OriginReadTimeout ?? 30) * 1000,
+    originShieldRegion: origin.OriginShield?.Enabled ? origin.OriginShield.OriginShieldRegion : undefined,
+  };
+}
+
+/**
+ * The timeout of the Lambda@Edge function the default behaviour runs on origin
+ * requests, which may be at most 30 s.
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-lambda-at-edge
+ */
+function originRequestTimeout(template: CfnTemplate, behavior: any): number {
+  const association = (behavior.LambdaFunctionAssociations ?? []).find((a: { EventType: string }) => a.EventType === 'origin-request');
+  if (!association) throw new Error('The distribution runs no origin-request function; the twin models one.');
+  const version = template.Resources[association.LambdaFunctionARN?.Ref];
+  const fn = version?.Type === 'AWS::Lambda::Version' ? template.Resources[version.Properties!.FunctionName?.Ref] : undefined;
+  if (fn?.Type !== 'AWS::Lambda::Function') throw new Error('The origin-request association does not name a version of a function in the template.');
+  const seconds = Number(fn.Properties!.Timeout ?? 3);
+  if (seconds > 30) throw new Error(`An origin-request function may run at most 30 s; this one is set to ${seconds}.`);
+  return seconds * 1000;
 }
 
 /**

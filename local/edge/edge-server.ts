@@ -1,13 +1,11 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { CloudFrontRequest, CloudFrontResultResponse } from 'aws-lambda';
 import { errorBody } from '../../core/error-codes.ts';
 import type { OriginRequestHandler } from '../../edge-fallback/origin-request/handler.ts';
-import { parseS3OriginDomain } from '../../edge-fallback/origin-request/s3-adapters.ts';
 import type { CfFunctionRequest, CfFunctionResponse, CfValues } from '../../edge-fallback/viewer-request/cf-function-event.ts';
 import { EdgeCache, staleness, type CachedResponse } from './edge-cache.ts';
-import { behaviorFor, withResponseHeaders, type Behavior, type DistributionConfig, type ResponseHeadersPolicy } from './distribution.ts';
+import { behaviorFor, withResponseHeaders, type Behavior, type DistributionConfig, type ResponseHeadersPolicy, type S3Origin } from './distribution.ts';
 import { freshnessOf } from './freshness.ts';
 import { isFunctionResponse, type ViewerFunctionRuntime } from './function-runtime.ts';
 import { originRequestEvent } from './origin-event.ts';
@@ -18,7 +16,7 @@ export interface EdgeOptions {
   readonly originRequest: OriginRequestHandler;
   /** The synthesized distribution: behaviours, cache and response headers policies, the origin group. */
   readonly distribution: DistributionConfig;
-  /** Where the S3 origins' regions are served, for requests re-pointed at a bucket. */
+  /** Where each region's S3 answers, for CloudFront's own fetches. */
   readonly s3Endpoints: Readonly<Record<string, string>>;
   /** @default 256 MiB */
   readonly cacheBytes?: number;
@@ -64,7 +62,6 @@ export class LocalEdge {
   readonly cache: EdgeCache;
   readonly stats: EdgeStats = { requests: 0, hits: 0, misses: 0, refreshHits: 0, originRequests: 0, originRenders: 0, failovers: 0 };
   private readonly inflight = new Map<string, Promise<OriginResponse>>();
-  private readonly s3Clients = new Map<string, S3Client>();
   private readonly failover: ReadonlySet<number>;
   private readonly withPolicy = new WeakMap<object, Map<ResponseHeadersPolicy | undefined, Record<string, string>>>();
   private readonly clock: () => number;
@@ -91,7 +88,6 @@ export class LocalEdge {
   async close(): Promise<void> {
     this.server?.closeAllConnections();
     await new Promise((resolve) => (this.server ? this.server.close(resolve) : resolve(undefined)));
-    for (const client of this.s3Clients.values()) client.destroy();
   }
 
   async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -198,67 +194,159 @@ export class LocalEdge {
     }
   }
 
-  /** Tries the origin group in order; the origin-request handler runs again for the secondary. */
+  /**
+   * A miss, as CloudFront handles it for an origin group: the origin-request
+   * function runs for the primary, then CloudFront fetches from that origin; it
+   * tries the secondary (the function running again) only on what the origin
+   * itself did: a failover status, a refused connection, a timeout. What the
+   * function generates goes to the viewer as it is, and a function that fails is
+   * CloudFront's own error: neither fails over.
+   * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/high_availability_origin_failover.html
+   * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-generating-http-responses.html
+   */
   private async fetch(viewed: CfFunctionRequest, etag?: string): Promise<OriginResponse> {
     const querystring = queryParts(viewed.querystring).join('&');
-    const group = this.options.distribution.originGroup;
-    const origins = [group.primary, group.secondary];
-    let result: OriginResponse = { status: 502, headers: {}, body: Buffer.alloc(0) };
-    for (const [index, originDomain] of origins.entries()) {
-      if (index > 0) this.stats.failovers++;
-      this.stats.originRequests++;
-      try {
-        const event = originRequestEvent({
-          uri: viewed.uri,
-          querystring,
-          originDomain,
-          originHeaders: group.customHeaders,
-          headers: etag ? { 'If-None-Match': etag } : {},
-        });
-        const out = await this.options.originRequest(event);
-        if ('status' in out && out.status === '200') this.stats.originRenders++;
-        result = 'status' in out ? fromGenerated(out) : await this.fetchS3(out, etag);
-      } catch {
-        // A failed function is a 502 from CloudFront (LambdaExecutionError).
-        result = jsonError(502, 'OriginUnavailable', 'The origin-request function failed.');
-      }
-      if (!this.failover.has(result.status)) return result;
+    const [primary, secondary] = this.options.distribution.originGroup.members;
+    let result: OriginResponse | 'unreachable' = 'unreachable';
+    for (const origin of [primary, secondary]) {
+      if (origin === secondary) this.stats.failovers++;
+      const request = await this.originRequest(origin, viewed.uri, querystring, etag);
+      if (!('uri' in request)) return request;
+      result = await this.fetchS3(origin, request, etag);
+      if (result !== 'unreachable' && !this.failover.has(result.status)) return result;
     }
-    return result;
+    // The secondary's own failure is what the viewer gets; one that never answered is a 504.
+    // https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-504-gateway-timeout.html
+    return result === 'unreachable' ? cloudFrontError(504, 'OriginUnreachable', 'CloudFront could not reach the origin.') : result;
   }
 
-  /** CloudFront fetching a re-pointed request from its S3 origin. */
-  private async fetchS3(request: CloudFrontRequest, etag?: string): Promise<OriginResponse> {
-    const origin = parseS3OriginDomain(request.origin?.s3?.domainName ?? '');
-    const endpoint = origin ? this.options.s3Endpoints[origin.region] : undefined;
-    if (!origin || !endpoint) return jsonError(502, 'OriginUnavailable', 'The request names an unknown origin.');
+  /**
+   * The origin-request function, held to Lambda@Edge's rules: it ends at its
+   * timeout (at most 30 s); a failure or a timeout is a 503 and a response over
+   * 1 MB a 502, from CloudFront; it may rewrite the request but not point it
+   * at another origin, which Origin Access Control would not sign.
+   * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-lambda-at-edge
+   * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-503-service-unavailable.html
+   * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html
+   */
+  private async originRequest(origin: S3Origin, uri: string, querystring: string, etag?: string): Promise<CloudFrontRequest | OriginResponse> {
+    this.stats.originRequests++;
+    const event = originRequestEvent({ uri, querystring, originDomain: origin.domain, originHeaders: origin.customHeaders, headers: etag ? { 'If-None-Match': etag } : {} });
+    const limit = this.options.distribution.originRequestTimeoutMs;
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    let out: CloudFrontRequest | CloudFrontResultResponse;
     try {
-      const object = await this.s3(endpoint, origin.region).send(
-        new GetObjectCommand({ Bucket: origin.bucket, Key: decodeURIComponent(request.uri.slice(1)), IfNoneMatch: etag }),
-      );
-      const headers: Record<string, string> = {};
-      if (object.ContentType) headers['content-type'] = object.ContentType;
-      if (object.CacheControl) headers['cache-control'] = object.CacheControl;
-      if (object.ETag) headers.etag = object.ETag;
-      if (object.LastModified) headers['last-modified'] = object.LastModified.toUTCString();
-      return { status: 200, headers, body: Buffer.from(await object.Body!.transformToByteArray()) };
+      out = await Promise.race([
+        this.options.originRequest(event, { getRemainingTimeInMillis: () => limit - (Date.now() - started) }),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`The origin-request function ran past its ${limit} ms timeout.`)), limit))),
+      ]);
     } catch (error) {
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 304) return { status: 304, headers: {}, body: Buffer.alloc(0) };
-      if (status === 404 || status === 403) return { ...jsonError(404, 'NotFound', 'No such image.'), generated: false };
-      // No HTTP status means no connection: CloudFront fails over on it as on a 503.
-      return jsonError(status ?? 503, 'OriginUnavailable', 'The S3 origin did not answer.');
+      console.error('twin edge: the origin-request function failed:', (error as Error).message);
+      return cloudFrontError(503, 'LambdaExecutionError', 'The origin-request function failed.');
+    } finally {
+      clearTimeout(timer);
     }
+    if ('status' in out) {
+      const generated = fromGenerated(out);
+      if (Number(out.status) === 200) this.stats.originRenders++;
+      if (generatedSize(out) > GENERATED_RESPONSE_QUOTA) return cloudFrontError(502, 'LambdaValidationError', 'The origin-request function generated a response over 1 MB.');
+      return generated;
+    }
+    const to = out.origin?.s3;
+    if (!to || to.domainName !== origin.domain || (to.region && to.region !== origin.region) || to.authMethod === 'origin-access-identity') {
+      console.error(`twin edge: the origin-request function pointed the request away from ${origin.domain}; Origin Access Control signs only the configured origin.`);
+      return cloudFrontError(502, 'LambdaValidationError', 'The origin-request function changed the origin.');
+    }
+    return out;
   }
 
-  private s3(endpoint: string, region: string): S3Client {
-    let client = this.s3Clients.get(endpoint);
-    if (!client) {
-      client = new S3Client({ region, endpoint, forcePathStyle: true, maxAttempts: 1, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
-      this.s3Clients.set(endpoint, client);
+  /**
+   * CloudFront fetching from an S3 origin as Origin Access Control lets it: with
+   * no s3:ListBucket, a missing key answers 403. Connections are tried
+   * `connectionAttempts` times for `connectionTimeout` each; once connected, the
+   * response must start within the response timeout. 'unreachable' when neither
+   * happened, on which the origin group fails over.
+   * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html
+   */
+  private async fetchS3(origin: S3Origin, request: CloudFrontRequest, etag?: string): Promise<OriginResponse | 'unreachable'> {
+    const endpoint = this.options.s3Endpoints[origin.region];
+    if (!endpoint) throw new Error(`The twin has no S3 endpoint for ${origin.region}.`);
+    const path = `/${origin.bucket}${request.uri}${request.querystring ? `?${request.querystring}` : ''}`;
+    for (let attempt = 1; attempt <= origin.connectionAttempts; attempt++) {
+      const answer = await httpGet(endpoint, path, etag ? { 'if-none-match': etag } : {}, origin.connectionTimeoutMs, origin.responseTimeoutMs);
+      if (answer === 'connect-failed') continue;
+      if (answer === 'response-timeout') return 'unreachable';
+      if (answer.status === 404) return { status: 403, headers: { 'content-type': 'application/xml' }, body: Buffer.from(S3_ACCESS_DENIED) };
+      const headers: Record<string, string> = {};
+      for (const name of FORWARDED_S3_HEADERS) if (answer.headers[name]) headers[name] = answer.headers[name]!;
+      return { status: answer.status, headers, body: answer.body };
     }
-    return client;
+    return 'unreachable';
   }
+}
+
+/** The headers of an S3 answer the twin keeps. */
+const FORWARDED_S3_HEADERS = ['content-type', 'cache-control', 'etag', 'last-modified'];
+const S3_ACCESS_DENIED = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>';
+
+/**
+ * A response generated by an origin-request function is at most 1 MB, its body
+ * as sent (base64 grows it by a third) and its headers counted.
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-lambda-at-edge
+ */
+const GENERATED_RESPONSE_QUOTA = 1024 * 1024;
+
+function generatedSize(out: CloudFrontResultResponse): number {
+  return Buffer.byteLength(out.body ?? '') + Buffer.byteLength(JSON.stringify(out.headers ?? {}));
+}
+
+/** One GET, telling a failed connection from a response that never came. */
+function httpGet(
+  endpoint: string,
+  path: string,
+  headers: Record<string, string>,
+  connectTimeoutMs: number,
+  responseTimeoutMs: number,
+): Promise<{ status: number; headers: Record<string, string | undefined>; body: Buffer } | 'connect-failed' | 'response-timeout'> {
+  const url = new URL(endpoint);
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (value: Awaited<ReturnType<typeof httpGet>>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(value);
+    };
+    const request = httpRequest({ host: url.hostname, port: url.port, path, method: 'GET', headers, agent: false });
+    let timer = setTimeout(() => {
+      request.destroy();
+      done('connect-failed');
+    }, connectTimeoutMs);
+    request.on('socket', (socket) => {
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          request.destroy();
+          done('response-timeout');
+        }, responseTimeoutMs);
+      });
+    });
+    request.on('response', (response) => {
+      clearTimeout(timer);
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => done({ status: response.statusCode ?? 502, headers: response.headers as Record<string, string | undefined>, body: Buffer.concat(chunks) }));
+      response.on('error', () => done('response-timeout'));
+    });
+    request.on('error', () => done('connect-failed'));
+    request.end();
+  });
+}
+
+/** An error CloudFront itself answers with. */
+function cloudFrontError(status: number, code: string, message: string): OriginResponse {
+  return { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: Buffer.from(JSON.stringify({ code, message })), generated: true };
 }
 
 function send(response: ServerResponse, method: string | undefined, result: OriginResponse | CachedResponse, xcache: XCache, ageSeconds?: number, viewerHeaders = result.headers): void {
@@ -285,10 +373,6 @@ function fromFunctionResponse(out: CfFunctionResponse): OriginResponse {
   for (const [name, entry] of Object.entries(out.headers ?? {})) headers[name] = entry.value;
   const body = typeof out.body === 'string' ? Buffer.from(out.body) : Buffer.from(out.body?.data ?? '', out.body?.encoding === 'base64' ? 'base64' : 'utf8');
   return { status: out.statusCode, headers, body };
-}
-
-function jsonError(status: number, code: 'NotFound' | 'OriginUnavailable', message: string): OriginResponse {
-  return { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: Buffer.from(errorBody(code, message, code === 'NotFound')), generated: true };
 }
 
 /** The `name=value` parts of a query the function left as a string or as CloudFront's object. */

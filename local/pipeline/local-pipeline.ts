@@ -75,7 +75,14 @@ export interface LocalPipelineOptions extends LocalStepFunctionsOptions {
   /** The local edge, as takedowns see the distribution. */
   readonly edge: DeliveryEdge;
   /** Service endpoints the tasks use, as the SDK's AWS_ENDPOINT_URL_* variables name them. */
-  readonly endpoints: { readonly s3: string; readonly dynamodb: string; readonly eventbridge: string; readonly cloudfront: string };
+  readonly endpoints: {
+    readonly s3: string;
+    /** S3 by region, where each region's answers (PICTOR_S3_ENDPOINTS). @default `s3` for every region */
+    readonly s3ByRegion?: Readonly<Record<string, string>>;
+    readonly dynamodb: string;
+    readonly eventbridge: string;
+    readonly cloudfront: string;
+  };
   /** Wraps each task, e.g. to count calls or to make one fail in a test. */
   readonly instrument?: (task: TaskName, fn: LocalFunction) => LocalFunction;
 }
@@ -107,6 +114,7 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
         PICTOR_TENANTS: JSON.stringify(taskTenants(options.config, task)),
         AWS_REGION: 'us-east-1',
         AWS_ENDPOINT_URL_S3: options.endpoints.s3,
+        ...(options.endpoints.s3ByRegion ? { PICTOR_S3_ENDPOINTS: JSON.stringify(options.endpoints.s3ByRegion) } : {}),
         AWS_ENDPOINT_URL_DYNAMODB: options.endpoints.dynamodb,
         AWS_ENDPOINT_URL_EVENTBRIDGE: options.endpoints.eventbridge,
         AWS_ENDPOINT_URL_CLOUDFRONT: options.endpoints.cloudfront,

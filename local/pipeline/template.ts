@@ -36,9 +36,9 @@ export function synthesizePipeline(
     tenants,
     edge,
     replicas: [{ bucketName: BUCKETS.replica.bucket, region: BUCKETS.replica.region }],
+    variantReplicas: [{ bucketName: BUCKETS.failoverVariants.bucket, region: BUCKETS.failoverVariants.region }],
     taskCode: () => lambda.Code.fromInline('// runs in-process in the twin'),
     originRequest: { functionName: 'pictor-origin-request', memoryMb: 3008 },
-    variantsReader: 'local-edge',
     invalidationDeadline: settings.invalidationDeadline,
   });
   return app.synth().getStackByName('Pictor').template as CfnTemplate;

@@ -25,11 +25,12 @@ export function awsClients(config: TaskConfig): AwsClients {
   const s3In = (bucketRegion: string): S3Client => {
     let client = s3ByRegion.get(bucketRegion);
     if (!client) {
+      const endpoint = config.s3Endpoints[bucketRegion] ?? config.endpoints.s3;
       client = new S3Client({
         region: bucketRegion,
-        endpoint: config.endpoints.s3,
+        endpoint,
         // S3-compatible servers answer on a path, not a bucket subdomain.
-        forcePathStyle: config.endpoints.s3 !== undefined,
+        forcePathStyle: endpoint !== undefined,
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
       });

@@ -31,6 +31,8 @@ export interface TaskConfig {
   readonly region: string;
   /** AWS_ENDPOINT_URL_S3 / _DYNAMODB / _EVENTBRIDGE / _CLOUDFRONT: S3-compatible and other endpoints outside AWS. */
   readonly endpoints: { readonly s3?: string; readonly dynamodb?: string; readonly eventbridge?: string; readonly cloudfront?: string };
+  /** PICTOR_S3_ENDPOINTS: S3-compatible endpoints by region, as JSON `{region: url}`, over AWS_ENDPOINT_URL_S3. @default none */
+  readonly s3Endpoints: Readonly<Record<string, string>>;
 }
 
 export function readTaskConfig(env: Readonly<Record<string, string | undefined>>): TaskConfig {
@@ -45,8 +47,13 @@ export function readTaskConfig(env: Readonly<Record<string, string | undefined>>
   if (!Array.isArray(replicas) || !replicas.every((r) => typeof r?.bucket === 'string' && typeof r?.region === 'string')) {
     throw new PictorError('InvalidConfig', 'PICTOR_ORIGINAL_REPLICAS must be a JSON array of {"bucket", "region"}.');
   }
+  const s3Endpoints = json(env, 'PICTOR_S3_ENDPOINTS', {});
+  if (typeof s3Endpoints !== 'object' || Array.isArray(s3Endpoints) || !Object.values(s3Endpoints).every((url) => typeof url === 'string')) {
+    throw new PictorError('InvalidConfig', 'PICTOR_S3_ENDPOINTS must be a JSON object of region to URL.');
+  }
   return {
     replicas,
+    s3Endpoints,
     distributionId: env.PICTOR_DISTRIBUTION_ID ?? '',
     edgeUrl: (env.PICTOR_EDGE_URL ?? '').replace(/\/$/, ''),
     invalidationDeadlineSeconds: positiveInteger(env, 'PICTOR_INVALIDATION_DEADLINE_SECONDS'),

@@ -21,6 +21,8 @@ import { TAKEDOWN_REASONS } from '../core/takedown.ts';
 import { policyOf, type PictorConfig, type TenantConfig } from '../core/tenant-config.ts';
 import { signWithNewestKey } from '../signer/sign-url.ts';
 import { LOCAL_TABLES } from './pipeline/local-pipeline.ts';
+import { TWIN_FAULTS_PATH } from './aws-api.ts';
+import { FAULT_MODES, type FaultMode } from './regions.ts';
 import { LOCAL_S3_CREDENTIALS } from './s3-server.ts';
 import { endpointsOf, loadTenants, readSettings } from './settings.ts';
 import { BUCKETS } from './topology.ts';
@@ -39,7 +41,10 @@ Commands:
   takedown --tenant T --id X [--id Y ...] --reason dmca|gdpr|other --requester R
                                          Erase images everywhere, invalidate them, verify, and audit.
   status <execution-arn>                 Show a state machine execution.
-  retry <execution-arn>                  Run a failed execution again, with its own input.`;
+  retry <execution-arn>                  Run a failed execution again, with its own input.
+  twin fault --region R --mode 503|hang|refuse|off
+                                         Game day: make one region's S3 answer 503, hang, refuse
+                                         connections, or recover. Without options, show each region's.`;
 
 class UsageError extends Error {}
 
@@ -70,6 +75,8 @@ async function main(argv: string[]): Promise<string> {
       return rerender(rest);
     case 'takedown':
       return takedown(rest);
+    case 'twin':
+      return twin(rest);
     case undefined:
     case '-h':
     case '--help':
@@ -89,11 +96,12 @@ async function upload(args: string[]): Promise<string> {
   const body = await readFile(file).catch((error: Error) => {
     throw new Error(`Cannot read ${file}: ${error.message}`);
   });
-  const s3 = new S3Client({ region, endpoint: endpoints.s3, forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  // Through the primary region's endpoint, as a tenant's upload reaches S3: a fault there fails it.
+  const s3 = new S3Client({ region, endpoint: endpoints.regions[BUCKETS.originals.region], forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED', maxAttempts: 1 });
   const key = uploadKey(image);
   const sent = new Date();
   const put = await s3.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: key, Body: body })).catch((error: Error) => {
-    throw new Error(`The twin's S3 server at ${endpoints.s3} did not take the upload (is 'npm start' running?): ${error.message}`);
+    throw new Error(`S3 in ${BUCKETS.originals.region} did not take the upload, so nothing was stored; upload it again once the region answers (is 'npm start' running? is a fault injected, see 'pictor twin fault'?): ${error.name}: ${error.message}`);
   });
   const execution = await uploadExecution({ key, etag: (put.ETag ?? '').replace(/"/g, ''), versionId: put.VersionId, sent }, Date.now() + Number(values.wait) * 1000);
   const arn = `  execution: ${execution.executionArn}`;
@@ -344,6 +352,29 @@ function progressBar(noun: string) {
       if (tty) process.stderr.write('\n');
     },
   };
+}
+
+/** `twin fault`: puts a region of the running twin into a fault, or shows each region's. */
+async function twin(args: string[]): Promise<string> {
+  const [sub, ...rest] = args;
+  if (sub !== 'fault') throw new UsageError(`Unknown twin command '${sub ?? ''}'; try 'twin fault --region us-east-1 --mode 503'.`);
+  const { values } = parseArgs({ args: rest, options: { region: { type: 'string' }, mode: { type: 'string' } } });
+  if ((values.region === undefined) !== (values.mode === undefined)) throw new UsageError('twin fault takes --region and --mode together, or neither.');
+  if (values.mode !== undefined && !(FAULT_MODES as readonly string[]).includes(values.mode)) throw new UsageError(`--mode is one of ${FAULT_MODES.join(', ')}, not '${values.mode}'.`);
+  const response = await fetch(endpoints.control + TWIN_FAULTS_PATH, values.region ? { method: 'POST', body: JSON.stringify({ region: values.region, mode: values.mode }) } : {}).catch((error: Error) => {
+    throw new Error(`The twin's control plane at ${endpoints.control} did not answer (is 'npm start' running?): ${error.message}`);
+  });
+  const body = (await response.json()) as { regions?: Record<string, FaultMode>; message?: string };
+  if (!response.ok || !body.regions) throw new UsageError(body.message ?? `The twin answered ${response.status}.`);
+  const meaning: Record<FaultMode, string> = {
+    off: 'answers normally',
+    '503': 'every S3 request answers 503 Service Unavailable',
+    hang: 'S3 accepts connections and never answers',
+    refuse: 'S3 refuses connections',
+  };
+  return Object.entries(body.regions)
+    .map(([name, mode]) => `${name.padEnd(16)}${mode.padEnd(8)}${meaning[mode]}`)
+    .join('\n');
 }
 
 function imageOf(values: { tenant?: string; id?: string }): { tenant: string; imageId: string } {

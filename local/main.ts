@@ -2,7 +2,7 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { signWithNewestKey } from '../signer/sign-url.ts';
 import { sampleImage } from './sample-image.ts';
 import { loadTenants, readSettings } from './settings.ts';
-import { BUCKETS } from './topology.ts';
+import { BUCKETS, REGIONS } from './topology.ts';
 import { startTwin } from './twin.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -16,6 +16,7 @@ const twin = await startTwin({
   controlPort: settings.controlPort,
   s3Port: settings.s3Port,
   dynamodbPort: settings.dynamodbPort,
+  regionPorts: settings.regionPorts,
   invalidationDelayMs: settings.invalidationDelayMs,
   // The twin's invalidations complete in seconds, not minutes: poll them every second, not every 15.
   waitMs: 1000,
@@ -38,6 +39,7 @@ const lines = [`Pictor's local twin is running (tenants from ${settings.tenantsF
 lines.push(`  edge (CloudFront)        ${edge}`);
 lines.push(`  CloudFront API           ${twin.controlUrl}/2020-05-31/distribution/EPICTORLOCAL/invalidation`);
 lines.push(`  S3-compatible server     ${twin.s3.endpoint}  buckets: ${Object.values(BUCKETS).map((b) => b.bucket).join(', ')}`);
+for (const [name, endpoint] of Object.entries(twin.endpoints)) lines.push(`    ${name.padEnd(22)} ${endpoint}  buckets: ${REGIONS[name]!.join(', ')}`);
 if (twin.dynamodb) lines.push(`  DynamoDB-compatible      ${twin.dynamodb.endpoint}  tables: pictor-versions, pictor-idempotency`);
 lines.push(`  EventBridge, Step Functions APIs on ${twin.controlUrl}`);
 lines.push('', 'Try:');
@@ -57,6 +59,8 @@ lines.push(`  npm run --silent pictor -- upload photo.jpg --tenant demo --id my-
 lines.push(`  npm run --silent pictor -- url --tenant demo --id my-photo --w 640          # the canonical versioned URL`);
 lines.push(`  npm run --silent pictor -- rerender --tenant demo                          # every original again, as new versions`);
 lines.push(`  npm run --silent pictor -- takedown --tenant demo --id my-photo --reason dmca --requester you@example.com`);
+lines.push('', 'Game days (a region of S3 fails; viewers should not notice):');
+lines.push(`  npm run --silent pictor -- twin fault --region ${BUCKETS.originals.region} --mode 503      # or hang, refuse; off to recover`);
 lines.push('', 'Ctrl-C stops it.');
 console.log(lines.join('\n'));
 

@@ -19,6 +19,8 @@ export interface LocalSettings {
   readonly s3Port: number;
   /** PICTOR_DYNAMODB_PORT. @default 4569 */
   readonly dynamodbPort: number;
+  /** PICTOR_REGION_PORTS: each region's S3 endpoint, as `us-east-1=4570,eu-west-1=4571`. @default those */
+  readonly regionPorts: Readonly<Record<string, number>>;
   /** PICTOR_INVALIDATION_DELAY_MS: how long an invalidation stays in progress. @default 2000 */
   readonly invalidationDelayMs: number;
 }
@@ -31,6 +33,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): LocalSetting
     controlPort: port(env, 'PICTOR_CONTROL_PORT', 8081),
     s3Port: port(env, 'PICTOR_S3_PORT', 4568),
     dynamodbPort: port(env, 'PICTOR_DYNAMODB_PORT', 4569),
+    regionPorts: regionPorts(env.PICTOR_REGION_PORTS ?? 'us-east-1=4570,eu-west-1=4571'),
     invalidationDelayMs: integer(env, 'PICTOR_INVALIDATION_DELAY_MS', 2000),
   };
 }
@@ -42,6 +45,7 @@ export function endpointsOf(settings: LocalSettings) {
     control: `http://127.0.0.1:${settings.controlPort}`,
     s3: `http://127.0.0.1:${settings.s3Port}`,
     dynamodb: `http://127.0.0.1:${settings.dynamodbPort}`,
+    regions: Object.fromEntries(Object.entries(settings.regionPorts).map(([region, p]) => [region, `http://127.0.0.1:${p}`])),
   };
 }
 
@@ -66,4 +70,14 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const value = integer(env, name, fallback);
   if (value > 65535) throw new Error(`${name} must be a port number, not ${value}.`);
   return value;
+}
+
+function regionPorts(raw: string): Record<string, number> {
+  const ports: Record<string, number> = {};
+  for (const part of raw.split(',')) {
+    const [region, value] = part.split('=');
+    if (!region || !value || !/^\d+$/.test(value) || Number(value) > 65535) throw new Error(`PICTOR_REGION_PORTS must read like us-east-1=4570,eu-west-1=4571, not '${raw}'.`);
+    ports[region.trim()] = Number(value);
+  }
+  return ports;
 }

@@ -43,6 +43,7 @@ before(async () => {
     PICTOR_CONTROL_PORT: port(twin.controlUrl),
     PICTOR_S3_PORT: port(twin.s3.endpoint),
     PICTOR_DYNAMODB_PORT: port(twin.dynamodb!.endpoint),
+    PICTOR_REGION_PORTS: Object.entries(twin.endpoints).map(([region, url]) => `${region}=${port(url)}`).join(','),
   };
 });
 
@@ -181,5 +182,35 @@ describe('the pictor CLI against the twin', () => {
     for (const url of ['/img/shop/hero?w=640&fmt=webp', '/img/shop/hero/v3?w=640&fmt=webp', '/img/shop/hero/v1?w=480&fmt=webp', '/img/shop/hero']) {
       assert.equal((await fetch(twin.edgeUrl + url)).status, 404, url);
     }
+  });
+
+  it('puts a region into a fault and out of it: an upload then fails saying so, and viewers of a new variant are served from the other region', async () => {
+    const steady = join(dir, 'steady.jpg');
+    await writeFile(steady, await sampleImage(1200, 800));
+    assert.equal((await pictor('upload', steady, '--tenant', 'shop', '--id', 'steady')).code, 0);
+    await twin.settled();
+    const faulted = await pictor('twin', 'fault', '--region', 'us-east-1', '--mode', '503');
+    try {
+      assert.equal(faulted.code, 0, faulted.stderr);
+      assert.match(faulted.stdout, /^us-east-1\s+503\s+every S3 request answers 503/m);
+      assert.match(faulted.stdout, /^eu-west-1\s+off\s+answers normally/m);
+      const photo = join(dir, 'during.jpg');
+      await writeFile(photo, await sampleImage(640, 480));
+      const refused = await pictor('upload', photo, '--tenant', 'shop', '--id', 'during-outage');
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /S3 in us-east-1 did not take the upload, so nothing was stored; upload it again once the region answers/);
+      // A variant nothing rendered yet: the failover region renders it from its replica.
+      const viewed = await fetch(`${twin.edgeUrl}/img/shop/steady?w=480&fmt=webp`);
+      assert.equal(viewed.status, 200);
+    } finally {
+      const recovered = await pictor('twin', 'fault', '--region', 'us-east-1', '--mode', 'off');
+      assert.equal(recovered.code, 0, recovered.stderr);
+    }
+    assert.match((await pictor('twin', 'fault')).stdout, /^us-east-1\s+off/m);
+    const wrong = await pictor('twin', 'fault', '--region', 'mars-north-1', '--mode', '503');
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /region must be one of us-east-1, eu-west-1/);
+    const mode = await pictor('twin', 'fault', '--region', 'us-east-1', '--mode', 'flaky');
+    assert.match(mode.stderr, /--mode is one of 503, hang, refuse, off/);
   });
 });

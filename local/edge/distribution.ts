@@ -107,6 +107,8 @@ export function readDistribution(template: CfnTemplate): DistributionConfig {
     responseHeaders: responseHeadersOf(byRef(b.ResponseHeadersPolicyId, 'AWS::CloudFront::ResponseHeadersPolicy')),
   });
 
+  // Without custom error responses, CloudFront keeps an error for the 10 s default, which the cache policies here carry.
+  if ((config.CustomErrorResponses ?? []).length > 0) throw new Error('The twin does not model custom error responses.');
   const groups = config.OriginGroups?.Items ?? [];
   if (groups.length !== 1) throw new Error(`The twin's edge models one origin group; the distribution has ${groups.length}.`);
   const group = groups[0];

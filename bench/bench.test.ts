@@ -16,6 +16,7 @@ import { runCoalescing } from './coalescing.ts';
 import { runTakedownFanout } from './takedown-fanout.ts';
 import { runPipelineOverhead } from './pipeline-overhead.ts';
 import { runEdgeHits } from './edge-hits.ts';
+import { runFailover } from './failover.ts';
 
 const SMALL_PHOTO = { width: 640, height: 480 };
 let scratch: string;
@@ -130,5 +131,12 @@ describe('benchmarks at a tiny size', () => {
       assert.ok(loads[0]!.rps > 0);
       assert.equal(loads[0]!.errors, 0);
     }
+  });
+
+  it('failover: misses in every outage mode, none of them a 5xx', async () => {
+    const result = await runFailover({ rounds: 1, requests: 1, photo: SMALL_PHOTO });
+    await assertShape(result, 'failover', 2);
+    assert.equal(result.goals[0]!.met, true, result.goals[0]!.measured);
+    assert.equal(result.tables[0]!.rows.length, 8);
   });
 });

@@ -80,6 +80,13 @@ export const BENCHMARKS = {
       return runEdgeHits({ rounds: numberFlag(flags, 'rounds') ?? EDGE_HITS_FULL.rounds, seconds: numberFlag(flags, 'seconds') ?? EDGE_HITS_FULL.seconds, connections: numberFlag(flags, 'connections') });
     },
   },
+  failover: {
+    flags: ['rounds', 'requests'],
+    async run(flags) {
+      const { runFailover, FAILOVER_FULL } = await import('./failover.ts');
+      return runFailover({ rounds: numberFlag(flags, 'rounds') ?? FAILOVER_FULL.rounds, requests: numberFlag(flags, 'requests') ?? FAILOVER_FULL.requests });
+    },
+  },
 } satisfies Record<string, Benchmark>;
 
 export type BenchmarkName = keyof typeof BENCHMARKS;

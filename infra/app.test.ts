@@ -10,17 +10,19 @@ import { ROOT } from './bundle.ts';
 const run = promisify(execFile);
 const outdir = mkdtempSync(join(tmpdir(), 'pictor-cdk-out-'));
 after(() => rmSync(outdir, { recursive: true, force: true }));
+/** What `cdk synth` printed on stderr, for the tests after the synth. */
+let stderr: string | undefined;
 
 describe('npx cdk synth', () => {
   it('synthesizes the whole system with no AWS credentials and no Docker', { timeout: 240_000 }, async () => {
     // A fresh machine: no AWS_* variables, and a Docker that cannot run.
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_') && !name.startsWith('CDK_')));
-    const { stderr } = await run(join(ROOT, 'node_modules', '.bin', 'cdk'), ['synth', '--no-notices', '--quiet', '--output', outdir], {
+    ({ stderr } = await run(join(ROOT, 'node_modules', '.bin', 'cdk'), ['synth', '--no-notices', '--quiet', '--output', outdir], {
       cwd: ROOT,
       // No instance metadata either, where CI runs on a cloud machine.
       env: { ...env, AWS_EC2_METADATA_DISABLED: 'true', CDK_DOCKER: '/nonexistent/docker', HOME: outdir },
       maxBuffer: 64 * 1024 * 1024,
-    });
+    }));
     // Neither a cdk-nag finding nor a property CloudFormation would refuse at deploy time.
     assert.doesNotMatch(stderr, /ERROR|CloudFormation Validate/);
     const templates = readdirSync(outdir).filter((f) => f.endsWith('.template.json'));
@@ -28,14 +30,24 @@ describe('npx cdk synth', () => {
     const count = (type: string) => resources.filter((r) => r.Type === type).length;
     assert.equal(templates.length, 4, templates.join(', '));
     assert.equal(count('AWS::CloudFront::Distribution'), 1);
+    // CloudFront reads both origins' variants with Origin Access Control, never an origin access identity.
+    assert.equal(count('AWS::CloudFront::OriginAccessControl'), 1);
+    assert.equal(count('AWS::CloudFront::CloudFrontOriginAccessIdentity'), 0);
     assert.equal(count('AWS::CloudFront::Function'), 1);
     assert.equal(count('AWS::WAFv2::WebACL'), 1);
     assert.equal(count('AWS::StepFunctions::StateMachine'), 3);
     assert.ok(count('AWS::CloudWatch::Alarm') >= 3 + 3);
     const distribution = resources.find((r) => r.Type === 'AWS::CloudFront::Distribution')!.Properties.DistributionConfig;
     assert.equal(distribution.OriginGroups.Quantity, 1);
+    assert.equal(distribution.Origins.length, 2);
+    for (const origin of distribution.Origins) assert.match(JSON.stringify(origin.DomainName), /"pictor-variants-".*\.s3\./, origin.Id);
     assert.equal(distribution.DefaultCacheBehavior.LambdaFunctionAssociations[0].EventType, 'origin-request');
     const replication = resources.filter((r) => r.Type === 'AWS::S3::Bucket' && r.Properties?.ReplicationConfiguration);
     assert.equal(replication[0]?.Properties.ReplicationConfiguration.Rules.length, 2);
+  });
+
+  it('prints no CDK warning', () => {
+    assert.ok(stderr !== undefined, 'cdk synth ran');
+    assert.doesNotMatch(stderr, /WARNING/);
   });
 });

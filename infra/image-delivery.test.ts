@@ -11,12 +11,13 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { PRIVATE_CACHE_CONTROL } from '../core/cache-control.ts';
 import { HSTS_MAX_AGE, SECURITY_HEADERS } from '../core/security-headers.ts';
 import { parseConfig } from '../core/tenant-config.ts';
+import { ORIGINALS_ORIGIN_HEADER } from '../edge-fallback/origin-request/handler.ts';
 import { buildViewerFunction } from '../edge-fallback/viewer-request/build.ts';
 import { startTwin, type Twin } from '../local/twin.ts';
 import { logicalIdOf, stateMachineDefinitions, type CfnTemplate } from '../local/pipeline/template.ts';
 import { BUCKETS } from '../local/topology.ts';
 import { LOCAL_TABLES } from '../local/pipeline/local-pipeline.ts';
-import { ImageEdge, type ImageEdgeProps } from './edge.ts';
+import { ImageEdge, nearestFirst, ORIGIN_CONNECTION_ATTEMPTS, ORIGIN_CONNECTION_TIMEOUT, ORIGIN_RESPONSE_TIMEOUT, type ImageEdgeProps } from './edge.ts';
 import { ImageDelivery, type ImageDeliveryProps } from './image-delivery.ts';
 import { TASKS } from './pipeline.ts';
 
@@ -30,7 +31,12 @@ const TENANTS = parseConfig({
 
 let outdir: string;
 let delivery: ImageDelivery;
+/** Every stack's template, as synthesized. */
+let templates: CfnTemplate[];
+/** Warnings CDK left on the assembly that no acknowledgement explains, as `stack construct-path: message`. */
+let warnings: string[];
 let edge: Template;
+let edgeJson: CfnTemplate;
 let pipeline: Template;
 let pipelineJson: CfnTemplate;
 let replicas: Template[];
@@ -46,7 +52,10 @@ before(() => {
   // Throws on any cdk-nag finding that no acknowledgement explains.
   const assembly = app.synth();
   const template = (stack: Stack) => assembly.getStackArtifact(stack.artifactId).template;
-  edge = Template.fromJSON(template(delivery.edgeStack));
+  templates = assembly.stacks.map((s) => s.template);
+  warnings = assembly.stacks.flatMap((s) => s.messages.filter((m) => m.level === 'warning').map((m) => `${s.stackName} ${m.id}: ${String(m.entry.data)}`));
+  edgeJson = template(delivery.edgeStack);
+  edge = Template.fromJSON(edgeJson);
   pipelineJson = template(delivery.pipelineStack);
   pipeline = Template.fromJSON(pipelineJson);
   replicas = delivery.replicaStacks.map((s) => Template.fromJSON(template(s)));
@@ -64,10 +73,14 @@ function edgeStack(props: (scope: Stack) => Partial<ImageEdgeProps> = () => ({})
   const stack = new Stack(new App(), 'E', { env: { region: 'us-east-1' } });
   new ImageEdge(stack, 'Edge', {
     tenants: TENANTS,
-    originals: { bucketName: 'originals-bucket', region: 'us-east-1' },
-    failover: { bucketName: 'replica-bucket', region: 'eu-west-1' },
-    variants: { bucketName: 'variants-bucket', region: 'us-east-1' },
-    originShieldRegion: 'us-east-1',
+    origins: [
+      { variants: { bucketName: 'variants-bucket', region: 'us-east-1' }, originShieldRegion: 'us-east-1' },
+      { variants: { bucketName: 'failover-variants-bucket', region: 'eu-west-1' }, originShieldRegion: 'eu-west-1' },
+    ],
+    originals: [
+      { bucketName: 'originals-bucket', region: 'us-east-1' },
+      { bucketName: 'replica-bucket', region: 'eu-west-1' },
+    ],
     originRequestCode: lambda.Code.fromInline('// not bundled here'),
     ...props(stack),
   });
@@ -75,6 +88,23 @@ function edgeStack(props: (scope: Stack) => Partial<ImageEdgeProps> = () => ({})
 }
 
 const bucketName = (role: string, region: string) => ({ 'Fn::Join': ['', [`pictor-${role}-`, { Ref: 'AWS::AccountId' }, `-${region}`]] });
+/** A bucket's S3 REST domain in the edge stack, as CloudFront's S3 origins name it. */
+const s3Domain = (role: string, region: string) => ({ 'Fn::Join': ['', [`pictor-${role}-`, { Ref: 'AWS::AccountId' }, `-${region}.s3.${region}.amazonaws.com`]] });
+const DEFAULT_REGIONS = ['us-east-1', 'eu-west-1', 'ap-northeast-1'];
+
+/** A synthesized value as text: joins flattened, `<AWS::AccountId>` for a Ref, `<Logical.Attribute>` for a GetAtt, `<import:name>` for an import. */
+function rendered(value: unknown): string {
+  if (typeof value === 'string' || typeof value === 'number') return String(value);
+  const object = value as Record<string, any>;
+  if (object.Ref) return `<${object.Ref}>`;
+  if (object['Fn::GetAtt']) return `<${(object['Fn::GetAtt'] as string[]).join('.')}>`;
+  if (object['Fn::ImportValue']) return `<import:${rendered(object['Fn::ImportValue'])}>`;
+  if (object['Fn::Join']) return (object['Fn::Join'][1] as unknown[]).map(rendered).join(object['Fn::Join'][0]);
+  return JSON.stringify(value);
+}
+
+/** A statement's resources, each rendered. */
+const resourcesOf = (statement: { Resource: unknown }) => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]).map(rendered);
 
 describe('ImageDelivery: stacks', () => {
   it('puts the edge in us-east-1, a replica in each replica region, and the pipeline in the primary region, deployed in that order', () => {
@@ -83,6 +113,12 @@ describe('ImageDelivery: stacks', () => {
     assert.equal(delivery.pipelineStack.region, 'us-east-1');
     const dependencies = delivery.pipelineStack.dependencies.map((s) => s.stackName).sort();
     assert.deepEqual(dependencies, ['Pictor-edge', 'Pictor-replica-ap-northeast-1', 'Pictor-replica-eu-west-1']);
+    // The failover variants bucket's policy names the distribution, so the first replica follows the edge; the others stand alone.
+    assert.deepEqual(delivery.replicaStacks.map((s) => s.dependencies.map((d) => d.stackName)), [['Pictor-edge'], []]);
+  });
+
+  it('leaves no CDK warning unacknowledged', () => {
+    assert.deepEqual(warnings, []);
   });
 
   it('rejects prop combinations that cannot deploy, saying what to change', () => {
@@ -196,25 +232,71 @@ describe('ImageDelivery: edge', () => {
     assert.throws(() => new ImageEdge(new Stack(new App(), 'W', { env: { region: 'eu-west-1' } }), 'Edge', {} as never), /must be in a us-east-1 stack/);
   });
 
-  it('fails over from the primary originals to the first replica on 500, 502, 503 and 504, each behind Origin Shield and one origin access identity', () => {
-    const [group] = distribution.OriginGroups.Items;
-    assert.deepEqual(group.FailoverCriteria.StatusCodes.Items, [500, 502, 503, 504]);
-    const origins = group.Members.Items.map((m: any) => distribution.Origins.find((o: any) => o.Id === m.OriginId));
+  /** The origin group's members, primary first, as the distribution defines them. */
+  const groupOrigins = () => distribution.OriginGroups.Items[0].Members.Items.map((m: any) => distribution.Origins.find((o: any) => o.Id === m.OriginId));
+
+  it('reads the variants buckets through one Origin Access Control, SigV4-signed always, and no origin access identity anywhere', () => {
+    const controls = Object.entries(edge.findResources('AWS::CloudFront::OriginAccessControl'));
+    assert.equal(controls.length, 1);
+    const [controlId, control] = controls[0]!;
     assert.deepEqual(
-      origins.map((o: any) => [JSON.stringify(o.DomainName).match(/-(us-east-1|eu-west-1)\.s3\.(\1)\.amazonaws/)?.[1], o.OriginShield]),
+      [control.Properties.OriginAccessControlConfig.OriginAccessControlOriginType, control.Properties.OriginAccessControlConfig.SigningProtocol, control.Properties.OriginAccessControlConfig.SigningBehavior],
+      ['s3', 'sigv4', 'always'],
+    );
+    assert.equal(distribution.Origins.length, 2);
+    for (const origin of distribution.Origins) {
+      assert.deepEqual(origin.OriginAccessControlId, { 'Fn::GetAtt': [controlId, 'Id'] }, origin.Id);
+      // An S3 origin with OAC still carries S3OriginConfig, its identity empty.
+      assert.equal(origin.S3OriginConfig.OriginAccessIdentity, '', origin.Id);
+      assert.equal(origin.CustomOriginConfig, undefined, origin.Id);
+    }
+    assert.equal(templates.length, 4);
+    for (const template of templates) {
+      const types = Object.values(template.Resources).map((r) => r.Type);
+      assert.ok(!types.includes('AWS::CloudFront::CloudFrontOriginAccessIdentity'), types.join(', '));
+    }
+  });
+
+  it("fails over from the primary region's variants to the first replica region's on 500, 502, 503 and 504, each origin quick to give up and behind Origin Shield in its own region", () => {
+    const [group] = distribution.OriginGroups.Items;
+    assert.equal(distribution.OriginGroups.Quantity, 1);
+    assert.deepEqual(group.FailoverCriteria.StatusCodes, { Items: [500, 502, 503, 504], Quantity: 4 });
+    assert.equal(group.Members.Quantity, 2);
+    const origins = groupOrigins();
+    assert.deepEqual(
+      origins.map((o: any) => [o.DomainName, o.OriginShield]),
       [
-        ['us-east-1', { Enabled: true, OriginShieldRegion: 'us-east-1' }],
-        ['eu-west-1', { Enabled: true, OriginShieldRegion: 'eu-west-1' }],
+        [s3Domain('variants', 'us-east-1'), { Enabled: true, OriginShieldRegion: 'us-east-1' }],
+        [s3Domain('variants', 'eu-west-1'), { Enabled: true, OriginShieldRegion: 'eu-west-1' }],
       ],
     );
-    const identity = Object.keys(edge.findResources('AWS::CloudFront::CloudFrontOriginAccessIdentity'));
-    assert.equal(identity.length, 1);
     for (const origin of origins) {
-      // Shared by every S3 origin, so that CloudFront signs the requests the function re-points at the variants bucket.
-      assert.deepEqual(origin.S3OriginConfig.OriginAccessIdentity, { 'Fn::Join': ['', ['origin-access-identity/cloudfront/', { Ref: identity[0] }]] });
-      assert.deepEqual(origin.OriginCustomHeaders, [{ HeaderName: 'x-pictor-variants', HeaderValue: { 'Fn::Join': ['', ['pictor-variants-', { Ref: 'AWS::AccountId' }, '-us-east-1.s3.us-east-1.amazonaws.com']] } }]);
+      // One 2 s connection and 4 s for a response, not CloudFront's 3 x 10 s and 30 s, before the replica answers.
+      assert.deepEqual([origin.ConnectionAttempts, origin.ConnectionTimeout, origin.S3OriginConfig.OriginReadTimeout], [1, 2, 4], origin.Id);
     }
-    edge.resourceCountIs('AWS::CloudFront::OriginAccessControl', 0);
+    assert.deepEqual([ORIGIN_CONNECTION_ATTEMPTS, ORIGIN_CONNECTION_TIMEOUT.toSeconds(), ORIGIN_RESPONSE_TIMEOUT.toSeconds()], [1, 2, 4]);
+  });
+
+  it("tells each origin's renders where every copy of the originals is, its own region's first", () => {
+    const listed = groupOrigins().map((origin: any) => {
+      assert.deepEqual(origin.OriginCustomHeaders.map((h: any) => h.HeaderName), [ORIGINALS_ORIGIN_HEADER], origin.Id);
+      return rendered(origin.OriginCustomHeaders[0].HeaderValue).split(',');
+    });
+    assert.equal(ORIGINALS_ORIGIN_HEADER, 'x-pictor-originals');
+    const domain = (region: string) => `pictor-originals-<AWS::AccountId>-${region}.s3.${region}.amazonaws.com`;
+    assert.deepEqual(listed, [
+      ['us-east-1', 'eu-west-1', 'ap-northeast-1'].map(domain),
+      ['eu-west-1', 'us-east-1', 'ap-northeast-1'].map(domain),
+    ]);
+    for (const copies of listed) assert.deepEqual([...copies].sort(), DEFAULT_REGIONS.map(domain).sort());
+  });
+
+  it('orders the copies of the originals nearest first, the rest as given', () => {
+    const copies = DEFAULT_REGIONS.map((region) => ({ bucketName: `originals-${region}`, region }));
+    const order = (region: string) => nearestFirst(copies, region).map((c) => c.region);
+    assert.deepEqual(order('us-east-1'), ['us-east-1', 'eu-west-1', 'ap-northeast-1']);
+    assert.deepEqual(order('ap-northeast-1'), ['ap-northeast-1', 'us-east-1', 'eu-west-1']);
+    assert.deepEqual(order('sa-east-1'), DEFAULT_REGIONS, 'a region without a copy changes nothing');
   });
 
   it('keys the cache on the canonical parameters only: no cookie, no header, and the origin sees nothing more', () => {
@@ -271,7 +353,11 @@ describe('ImageDelivery: edge', () => {
   });
 
   it('runs Lambda@Edge on nodejs22.x with memory for transforms, its configuration in its bundle and sharp for linux-x64 beside it', () => {
-    const [id, fn] = Object.entries(edge.findResources('AWS::Lambda::Function'))[0]!;
+    const id = logicalIdOf(edgeJson, 'Edge/OriginRequest');
+    const fn = edge.toJSON().Resources[id];
+    // Besides it, only CDK's writer of the distribution's id for the failover region's stack.
+    const others = Object.entries(edgeJson.Resources).filter(([other, r]) => r.Type === 'AWS::Lambda::Function' && other !== id);
+    assert.deepEqual(others.map(([, r]) => String(r.Metadata?.['aws:cdk:path'])), ['Pictor/Edge/Custom::CrossRegionExportWriterCustomResourceProvider/Handler']);
     assert.deepEqual([fn.Properties.Runtime, fn.Properties.MemorySize, fn.Properties.Timeout, fn.Properties.Environment], ['nodejs22.x', 3008, 30, undefined]);
     assert.equal(distribution.DefaultCacheBehavior.LambdaFunctionAssociations[0].EventType, 'origin-request');
     const asset = join(outdir, fn.Metadata['aws:asset:path']);
@@ -352,19 +438,22 @@ describe('ImageDelivery: pipeline', () => {
     for (const widget of ['Cache-hit ratio', 'Edge transforms', 'Upload renders', 'Invalidations requested', 'Estimated cost']) assert.ok(body.includes(widget), widget);
   });
 
-  it('confines the transform roles: Lambda@Edge reads only published originals and lists nothing; the renderer writes only to the staging area', () => {
-    const edgeRole = Object.values(edge.findResources('AWS::IAM::Role'))[0]!.Properties.Policies[0].PolicyDocument.Statement;
+  it('confines the transform roles: Lambda@Edge reads only published originals, in every copy, and lists nothing; the renderer writes only to the staging area', () => {
+    const roleId = logicalIdOf(edgeJson, 'Edge/OriginRequestRole');
+    const edgeRole = edge.toJSON().Resources[roleId].Properties.Policies[0].PolicyDocument.Statement;
     assert.deepEqual(edgeRole.map((s: any) => [s.Effect, s.Action]), [
       ['Allow', 's3:GetObject'],
       ['Allow', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']],
       ['Deny', 's3:*'],
       ['Allow', ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents']],
     ]);
-    // Snapshots and pointers in the primary and the failover, and no upload anywhere.
-    const readable = edgeRole[0].Resource.map((r: unknown) => JSON.stringify(r));
-    assert.equal(readable.length, 4);
-    for (const resource of readable) assert.match(resource, /\/_(versions|published)\/\*"\]\]\}$|\/_(versions|published)\/\*"$/, resource);
-    assert.match(JSON.stringify(edgeRole[2].Resource), /_staging\/\*/);
+    const objects = (role: string, region: string, pattern: string) => `arn:<AWS::Partition>:s3:::pictor-${role}-<AWS::AccountId>-${region}/${pattern}`;
+    // Snapshots and pointers in the primary and every replica, and no upload anywhere.
+    assert.deepEqual(resourcesOf(edgeRole[0]), DEFAULT_REGIONS.flatMap((region) => [objects('originals', region, '_versions/*'), objects('originals', region, '_published/*')]));
+    // Both origins' variants, never what is staged in either.
+    assert.deepEqual(resourcesOf(edgeRole[1]), ['us-east-1', 'eu-west-1'].map((region) => objects('variants', region, '*')));
+    assert.deepEqual(resourcesOf(edgeRole[2]), ['us-east-1', 'eu-west-1'].map((region) => objects('variants', region, '_staging/*')));
+    assert.doesNotMatch(JSON.stringify(edgeRole), /s3:List/);
     const render = pipeline.toJSON().Resources[logicalIdOf(pipelineJson, 'Pipeline/RenderVariants/ServiceRole/DefaultPolicy')].Properties.PolicyDocument.Statement;
     const s3 = render.filter((s: any) => JSON.stringify(s.Action).includes('s3:'));
     assert.deepEqual(s3.map((s: any) => s.Action), ['s3:GetObject', 's3:PutObject']);
@@ -379,12 +468,80 @@ describe('ImageDelivery: pipeline', () => {
     assert.deepEqual(policy[2].Condition, { StringLike: { 's3:prefix': ['shop/*'] } });
   });
 
-  it("lets the edge's origin access identity read variants, and nobody else outside the account", () => {
-    const statements = pipeline.toJSON().Resources[logicalIdOf(pipelineJson, 'Pipeline/Variants/Policy')].Properties.PolicyDocument.Statement;
-    const reads = statements.filter((s: any) => s.Effect === 'Allow' && s.Action === 's3:GetObject');
-    assert.equal(reads.length, 1);
-    assert.deepEqual(Object.keys(reads[0].Principal), ['CanonicalUser']);
-    assert.match(JSON.stringify(reads[0].Principal.CanonicalUser), /VariantsReader.*S3CanonicalUserId/);
+  it('lets only this distribution read either origin\'s variants, through CloudFront\'s service principal, and never what is staged', () => {
+    const distributionId = Object.keys(edge.findResources('AWS::CloudFront::Distribution'))[0]!;
+    const policies: [string, CfnTemplate, string][] = [
+      ['pipeline', pipelineJson, 'Pipeline/Variants/Policy'],
+      ['replica-eu-west-1', replicas[0]!.toJSON() as CfnTemplate, 'Variants/Policy'],
+    ];
+    for (const [stack, template, path] of policies) {
+      const policy = template.Resources[logicalIdOf(template, path)]!.Properties!;
+      const bucket = logicalIdOf(template, path.replace(/\/Policy$/, ''));
+      assert.deepEqual(policy.Bucket, { Ref: bucket }, stack);
+      const statements = policy.PolicyDocument.Statement;
+      const allows = statements.filter((s: any) => s.Effect === 'Allow');
+      assert.equal(allows.length, 1, `${stack}: CloudFront's read is the one grant`);
+      const [read] = allows;
+      assert.deepEqual([read.Principal, read.Action, resourcesOf(read)], [{ Service: 'cloudfront.amazonaws.com' }, 's3:GetObject', [`<${bucket}.Arn>/*`]], stack);
+      assert.deepEqual(Object.keys(read.Condition), ['StringEquals'], stack);
+      assert.deepEqual(Object.keys(read.Condition.StringEquals), ['AWS:SourceArn'], stack);
+      // The edge stack's distribution, imported (same region) or read from CDK's cross-region export (the replica).
+      const sourceArn = rendered(read.Condition.StringEquals['AWS:SourceArn']);
+      assert.match(sourceArn, /^arn:<AWS::Partition>:cloudfront::<AWS::AccountId>:distribution\/<[^>]+>$/, stack);
+      assert.ok(sourceArn.includes(`Ref${distributionId}`), `${stack}: ${sourceArn} names ${distributionId}`);
+      const denies = statements.filter((s: any) => s.Effect === 'Deny');
+      assert.ok(
+        denies.some((s: any) => s.Principal?.Service === 'cloudfront.amazonaws.com' && s.Action === 's3:GetObject' && resourcesOf(s).join() === `<${bucket}.Arn>/_staging/*`),
+        `${stack}: CloudFront never reads the staging area`,
+      );
+      assert.ok(denies.some((s: any) => s.Condition?.Bool?.['aws:SecureTransport'] === 'false'), `${stack}: TLS only`);
+      assert.doesNotMatch(JSON.stringify(statements), /CanonicalUser/, stack);
+    }
+  });
+
+  it('keeps the failover variants beside the first replica, private, encrypted, logged and expiring like the primary variants; the other replicas hold none', () => {
+    const replicaJson = replicas[0]!.toJSON() as CfnTemplate;
+    const variants = at(replicaJson, 'Variants');
+    assert.deepEqual(variants.BucketName, bucketName('variants', 'eu-west-1'));
+    assert.deepEqual(variants.PublicAccessBlockConfiguration, { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    assert.equal(variants.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm, 'AES256');
+    assert.deepEqual(variants.OwnershipControls, { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+    assert.deepEqual(variants.LoggingConfiguration, { DestinationBucketName: { Ref: logicalIdOf(replicaJson, 'AccessLogs') }, LogFilePrefix: 'variants/' });
+    assert.deepEqual(variants.LifecycleConfiguration, at(pipelineJson, 'Pipeline/Variants').LifecycleConfiguration);
+    const logDelivery = at(replicaJson, 'AccessLogs/Policy').PolicyDocument.Statement.filter((s: any) => s.Principal?.Service === 'logging.s3.amazonaws.com');
+    assert.ok(
+      logDelivery.some((s: any) => s.Condition.ArnLike['aws:SourceArn']['Fn::GetAtt'][0] === logicalIdOf(replicaJson, 'Variants') && resourcesOf(s).join().endsWith('/variants/*')),
+      'S3 may deliver the variants bucket\'s access logs',
+    );
+    replicas[0]!.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logicalIdOf(replicaJson, 'Variants') },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    assert.equal(delivery.failoverVariants.stack, delivery.replicaStacks[0]);
+    const second = replicas[1]!.toJSON() as CfnTemplate;
+    const buckets = Object.values(second.Resources).filter((r) => r.Type === 'AWS::S3::Bucket');
+    assert.deepEqual(buckets.map((b) => JSON.stringify(b.Properties!.BucketName)).sort(), [bucketName('access-logs', 'ap-northeast-1'), bucketName('originals', 'ap-northeast-1')].map((n) => JSON.stringify(n)).sort());
+    assert.doesNotMatch(JSON.stringify(second), /pictor-variants-|cloudfront\.amazonaws\.com/);
+  });
+
+  it('tells every task where the failover variants are, and lets publishing and takedowns reach them', () => {
+    const functions = Object.values(pipeline.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Environment?.Variables?.PICTOR_TASK);
+    assert.equal(functions.length, TASKS.length);
+    for (const fn of functions) {
+      const replicasOf = JSON.parse(rendered(fn.Properties.Environment.Variables.PICTOR_VARIANT_REPLICAS));
+      assert.deepEqual(replicasOf, [{ bucket: 'pictor-variants-<AWS::AccountId>-eu-west-1', region: 'eu-west-1' }], fn.Properties.Environment.Variables.PICTOR_TASK);
+    }
+    const failoverObjects = 'arn:<AWS::Partition>:s3:::pictor-variants-<AWS::AccountId>-eu-west-1/*';
+    const actionsOn = (task: string) => {
+      const statements = pipeline.toJSON().Resources[logicalIdOf(pipelineJson, `Pipeline/${task}/ServiceRole/DefaultPolicy`)].Properties.PolicyDocument.Statement;
+      return statements.filter((s: any) => s.Effect === 'Allow' && resourcesOf(s).includes(failoverObjects)).flatMap((s: any) => [s.Action].flat()).sort();
+    };
+    const publish = actionsOn('PublishVersion');
+    for (const action of ['s3:GetObject*', 's3:PutObject', 's3:DeleteObject*']) assert.ok(publish.includes(action), `PublishVersion: ${action} in ${publish}`);
+    assert.deepEqual(actionsOn('InventoryImage'), ['s3:GetBucket*', 's3:GetObject*', 's3:List*']);
+    assert.ok(actionsOn('EraseObjects').includes('s3:DeleteObject*'));
+    assert.ok(!actionsOn('EraseObjects').includes('s3:PutObject'));
+    assert.deepEqual(actionsOn('RenderVariants'), [], 'the renderer stages in the primary only');
   });
 });
 

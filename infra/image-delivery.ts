@@ -5,6 +5,7 @@ import { parseConfig, type PictorConfig, type TenantConfig } from '../core/tenan
 import { ACCESS_LOG_RETENTION, allowDistributionRead, originalsLifecycle, PRIVATE_BUCKET, variantsLifecycle } from './buckets.ts';
 import { ImageEdge, ORIGIN_REQUEST_MEMORY, tenantsWithOwnBehavior, type BucketLocation, type CustomDomain, type WafLimits } from './edge.ts';
 import { MAX_REFERER_PATTERNS } from './hotlinking.ts';
+import { acknowledge } from './nag.ts';
 import { EdgeAlarms, type EdgeAlarmsProps } from './observability.ts';
 import { PipelineStack } from './pipeline-stack.ts';
 import type { PipelineBucketNames } from './pipeline.ts';
@@ -138,6 +139,11 @@ export class ImageDelivery extends Construct {
     this.replicas = this.replicaStacks.map((stack) => replicaBucket(stack, (role) => name(role, stack.region)));
     // The failover origin's variants, beside its originals' replica.
     this.failoverVariants = failoverVariantsBucket(this.replicaStacks[0]!, name('variants', failoverRegion), this.edge.distribution.distributionId);
+    // CDK warns on the first stack that imports across stacks, whichever that is.
+    acknowledge(this, {
+      'Annotation::@aws-cdk/core:crossStackReferencesDefaultStrong':
+        'Strong references are what these stacks want: the distribution that their bucket policies and the pipeline name must not be deleted under them.',
+    });
 
     this.pipelineStack = new PipelineStack(this, 'Pipeline', {
       ...env(primaryRegion),

@@ -9,7 +9,13 @@ export interface TaskConfig {
   /** PICTOR_VARIANTS_BUCKET */
   readonly variantsBucket: string;
   /** PICTOR_ORIGINAL_REPLICAS: the originals' replica buckets, as JSON `[{bucket, region}]`. @default none */
-  readonly replicas: readonly { readonly bucket: string; readonly region: string }[];
+  readonly replicas: readonly BucketInRegion[];
+  /**
+   * PICTOR_VARIANT_REPLICAS: the variants buckets of the distribution's other
+   * origins (the failover's), as JSON `[{bucket, region}]`. Publishing copies
+   * every version there and takedowns erase there too. @default none
+   */
+  readonly variantReplicas: readonly BucketInRegion[];
   /** PICTOR_AUDIT_BUCKET: takedown records (Object Lock). Takedown tasks only. */
   readonly auditBucket: string;
   /** PICTOR_DISTRIBUTION_ID: the CloudFront distribution takedowns invalidate. Takedown tasks only. */
@@ -35,6 +41,12 @@ export interface TaskConfig {
   readonly s3Endpoints: Readonly<Record<string, string>>;
 }
 
+/** A bucket, and the region whose endpoint serves it. */
+export interface BucketInRegion {
+  readonly bucket: string;
+  readonly region: string;
+}
+
 export function readTaskConfig(env: Readonly<Record<string, string | undefined>>): TaskConfig {
   const required = (name: string): string => {
     const value = env[name];
@@ -43,16 +55,15 @@ export function readTaskConfig(env: Readonly<Record<string, string | undefined>>
   };
   const tenantsJson = json(env, 'PICTOR_TENANTS', undefined);
   if (tenantsJson === undefined) required('PICTOR_TENANTS');
-  const replicas = json(env, 'PICTOR_ORIGINAL_REPLICAS', []);
-  if (!Array.isArray(replicas) || !replicas.every((r) => typeof r?.bucket === 'string' && typeof r?.region === 'string')) {
-    throw new PictorError('InvalidConfig', 'PICTOR_ORIGINAL_REPLICAS must be a JSON array of {"bucket", "region"}.');
-  }
+  const replicas = bucketsInRegions(env, 'PICTOR_ORIGINAL_REPLICAS');
+  const variantReplicas = bucketsInRegions(env, 'PICTOR_VARIANT_REPLICAS');
   const s3Endpoints = json(env, 'PICTOR_S3_ENDPOINTS', {});
   if (typeof s3Endpoints !== 'object' || Array.isArray(s3Endpoints) || !Object.values(s3Endpoints).every((url) => typeof url === 'string')) {
     throw new PictorError('InvalidConfig', 'PICTOR_S3_ENDPOINTS must be a JSON object of region to URL.');
   }
   return {
     replicas,
+    variantReplicas,
     s3Endpoints,
     distributionId: env.PICTOR_DISTRIBUTION_ID ?? '',
     edgeUrl: (env.PICTOR_EDGE_URL ?? '').replace(/\/$/, ''),
@@ -73,6 +84,14 @@ export function readTaskConfig(env: Readonly<Record<string, string | undefined>>
       cloudfront: env.AWS_ENDPOINT_URL_CLOUDFRONT,
     },
   };
+}
+
+function bucketsInRegions(env: Readonly<Record<string, string | undefined>>, name: string): BucketInRegion[] {
+  const value = json(env, name, []);
+  if (!Array.isArray(value) || !value.every((r) => typeof r?.bucket === 'string' && typeof r?.region === 'string')) {
+    throw new PictorError('InvalidConfig', `${name} must be a JSON array of {"bucket", "region"}.`);
+  }
+  return value.map((r) => ({ bucket: r.bucket, region: r.region }));
 }
 
 function positiveInteger(env: Readonly<Record<string, string | undefined>>, name: string): number | undefined {

@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { readTaskConfig } from './task-config.ts';
+
+const ENV = {
+  PICTOR_ORIGINALS_BUCKET: 'originals',
+  PICTOR_VARIANTS_BUCKET: 'variants',
+  PICTOR_VERSIONS_TABLE: 'versions',
+  PICTOR_IDEMPOTENCY_TABLE: 'idempotency',
+  PICTOR_EVENT_BUS: 'bus',
+  PICTOR_TENANTS: JSON.stringify({ tenants: { shop: {} } }),
+};
+
+describe('readTaskConfig', () => {
+  it('reads the variants buckets of the failover origins, none by default', () => {
+    assert.deepEqual(readTaskConfig(ENV).variantReplicas, []);
+    const replicas = [{ bucket: 'variants-failover', region: 'eu-west-1' }];
+    assert.deepEqual(readTaskConfig({ ...ENV, PICTOR_VARIANT_REPLICAS: JSON.stringify(replicas) }).variantReplicas, replicas);
+  });
+
+  it('refuses replica lists that are not [{bucket, region}], naming the variable', () => {
+    for (const name of ['PICTOR_VARIANT_REPLICAS', 'PICTOR_ORIGINAL_REPLICAS']) {
+      for (const value of ['{"bucket":"b","region":"r"}', '[{"bucket":"b"}]', '[{"bucket":1,"region":"r"}]', 'not json']) {
+        assert.throws(() => readTaskConfig({ ...ENV, [name]: value }), { name: 'InvalidConfig', message: new RegExp(name) }, `${name}=${value}`);
+      }
+    }
+  });
+});

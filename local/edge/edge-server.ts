@@ -45,7 +45,7 @@ export interface EdgeStats {
   refreshHits: number;
   /** Origin-request handler invocations: what Origin Shield exists to minimise. */
   originRequests: number;
-  /** Of those, the ones that rendered (answered with a generated image): the on-miss transforms. */
+  /** Variants the origin-request function rendered and stored: the on-miss transforms (counted from S3). */
   originRenders: number;
   failovers: number;
 }
@@ -249,7 +249,6 @@ export class LocalEdge {
     }
     if ('status' in out) {
       const generated = fromGenerated(out);
-      if (Number(out.status) === 200) this.stats.originRenders++;
       if (generatedSize(out) > GENERATED_RESPONSE_QUOTA) return cloudFrontError(502, 'LambdaValidationError', 'The origin-request function generated a response over 1 MB.');
       return generated;
     }

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import sharp from 'sharp';
@@ -98,6 +98,9 @@ describe('RenderOnUpload on the twin', () => {
     const pointer = await twin.s3Client.send(new HeadObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: '_published/shop/photo' }));
     assert.equal(pointer.Metadata?.['pictor-version'], '1');
     assert.deepEqual(await keys(BUCKETS.variants.bucket, '_staging/'), [], 'nothing is left staged');
+    // The failover origin's bucket holds the same published set, so a failover serves it without rendering.
+    assert.deepEqual(await keys(BUCKETS.failoverVariants.bucket, 'shop/photo/'), expected, 'the failover bucket holds exactly the standard set');
+    assert.deepEqual(await keys(BUCKETS.failoverVariants.bucket, '_staging/'), [], 'nothing is staged in the failover bucket');
     assert.equal(published('Version Bumped', 'photo').length, 1);
     assert.equal((published('Variants Rendered', 'photo')[0]?.detail as { variants: unknown[] }).variants.length, 9);
 
@@ -155,8 +158,18 @@ describe('RenderOnUpload on the twin', () => {
     // A long-tail unversioned render, which the edge stores in the latest generation.
     const before = await edge('/img/shop/photo?w=640&h=320&fmt=jpeg');
     assert.equal(before.status, 200);
+    assert.ok((await keys(BUCKETS.variants.bucket, 'shop/photo/latest/')).length > 0, 'the edge stored it in the latest generation');
+    // What the edge rendered into the failover origin's bucket during an earlier failover.
+    await twin.s3Client.send(new PutObjectCommand({ Bucket: BUCKETS.failoverVariants.bucket, Key: 'shop/photo/latest/w320_q75.webp', Body: before.body, ContentType: 'image/webp' }));
     await upload('shop/photo', await sharp(await sampleImage(1600, 1067)).negate().jpeg().toBuffer());
     await settle();
+    for (const bucket of [BUCKETS.variants.bucket, BUCKETS.failoverVariants.bucket]) {
+      assert.deepEqual(await keys(bucket, 'shop/photo/latest/'), [], `publishing version 2 emptied the latest generation in ${bucket}`);
+    }
+    const standardSet = (version: number) => standardVariants(CONFIG.tenants.shop!).map((spec) => `shop/photo/v${version}/${variantName(spec)}`).sort();
+    assert.deepEqual(await keys(BUCKETS.variants.bucket, 'shop/photo/v2/'), standardSet(2));
+    assert.deepEqual(await keys(BUCKETS.failoverVariants.bucket, 'shop/photo/v2/'), standardSet(2), 'the failover bucket holds version 2 too');
+    assert.deepEqual(await keys(BUCKETS.failoverVariants.bucket, 'shop/photo/v1/'), standardSet(1), 'and keeps version 1');
     twin.edge.cache.invalidate('/img/shop/photo*');
     const after = await edge('/img/shop/photo?w=640&h=320&fmt=jpeg');
     assert.ok(hammingDistance(await dHash(after.body), await dHash(before.body)) >= 30, 'the latest generation was renewed, not served stale');

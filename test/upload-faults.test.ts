@@ -52,6 +52,10 @@ const STORE_FAULTS: Record<string, { store: 's3' | 'dynamodb'; fault: (id: strin
   'commit-lost': { store: 'dynamodb', fault: (id) => ({ match: { target: 'DynamoDB_20120810.UpdateItem', body: [`shop/${id}`, 'publishedVersions'] }, status: 500, when: 'after', times: BEYOND_SDK_RETRIES }) },
   // publish-version copied the variants into place, then could not copy the snapshot.
   'promote-fails': { store: 's3', fault: (id) => ({ match: { method: 'PUT', path: new RegExp(`^/${BUCKETS.originals.bucket}/_versions/shop/${id}/v1`) }, status: 503, when: 'before', times: BEYOND_SDK_RETRIES }) },
+  // publish-version copied the variants into the primary's bucket, then could not copy one into the failover origin's.
+  'failover-copy-fails': { store: 's3', fault: (id) => ({ match: { method: 'PUT', path: new RegExp(`^/${BUCKETS.failoverVariants.bucket}/shop/${id}/v1/w320_q75\\.webp$`) }, status: 503, when: 'before', times: BEYOND_SDK_RETRIES }) },
+  // publish-version copied everything into place and dropped the staging, and the answer was lost: the retry finds no staging.
+  'unstage-lost': { store: 's3', fault: (id) => ({ match: { method: 'POST', path: new RegExp(`^/${BUCKETS.variants.bucket}/?$`), body: `_staging/shop/${id}/v1/` }, status: 500, when: 'after', times: BEYOND_SDK_RETRIES }) },
   // publish-version set the pointer, and the answer was lost.
   'pointer-lost': { store: 's3', fault: (id) => ({ match: { method: 'PUT', path: new RegExp(`^/${BUCKETS.originals.bucket}/_published/shop/${id}$`) }, status: 500, when: 'after', times: BEYOND_SDK_RETRIES }) },
 };
@@ -109,7 +113,7 @@ after(async () => {
 async function stateOf(imageId: string): Promise<Record<string, string[]>> {
   const pattern = new RegExp(`\\b${imageId}\\b`, 'g');
   const state: Record<string, string[]> = {};
-  for (const bucket of [BUCKETS.originals.bucket, BUCKETS.replica.bucket, BUCKETS.variants.bucket]) {
+  for (const bucket of [BUCKETS.originals.bucket, BUCKETS.replica.bucket, BUCKETS.variants.bucket, BUCKETS.failoverVariants.bucket]) {
     const found = (await keys(twin, bucket, '')).filter((k) => k.split('/').includes(imageId));
     state[bucket] = found.map((k) => k.replace(pattern, '{id}'));
   }
@@ -134,6 +138,7 @@ describe('RenderOnUpload under faults', () => {
     const expected = (faultless = await stateOf('baseline'));
     assert.deepEqual(expected[BUCKETS.originals.bucket], ['_published/shop/{id}', '_versions/shop/{id}/v1', 'shop/{id}']);
     assert.deepEqual(expected[BUCKETS.variants.bucket], ['shop/{id}/v1/w160_q75.legacy', 'shop/{id}/v1/w160_q75.webp', 'shop/{id}/v1/w320_q75.legacy', 'shop/{id}/v1/w320_q75.webp']);
+    assert.deepEqual(expected[BUCKETS.failoverVariants.bucket], expected[BUCKETS.variants.bucket], 'the failover origin holds the same published set');
     for (const id of ids) {
       const runs = executionsOf(id);
       assert.equal(runs.length, 1, id);
@@ -149,7 +154,7 @@ describe('RenderOnUpload under faults', () => {
     for (const [id, { store }] of Object.entries(STORE_FAULTS)) {
       assert.ok(proxies[store]!.injected.some((i) => decodeURIComponent(i.path).includes(id) || i.fault.match.body?.includes(`shop/${id}`)), `${id}: the fault happened`);
     }
-    assert.deepEqual(await keys(twin, BUCKETS.variants.bucket, '_staging/'), [], 'nothing orphaned in staging');
+    for (const bucket of [BUCKETS.variants.bucket, BUCKETS.failoverVariants.bucket]) assert.deepEqual(await keys(twin, bucket, '_staging/'), [], `nothing orphaned in staging in ${bucket}`);
   });
 
   it('quarantines a bad upload once, whatever failed once on the way', async () => {
@@ -177,7 +182,7 @@ describe('RenderOnUpload under faults', () => {
       const [run] = executionsOf(id);
       assert.equal(run?.status, 'SUCCEEDED', `${id}: ${run?.error} ${run?.cause}`);
       assert.equal((run!.output as { outcome: string }).outcome, 'discarded');
-      assert.deepEqual(await stateOf(id), { [BUCKETS.originals.bucket]: [], [BUCKETS.replica.bucket]: [], [BUCKETS.variants.bucket]: [] }, id);
+      assert.deepEqual(await stateOf(id), { [BUCKETS.originals.bucket]: [], [BUCKETS.replica.bucket]: [], [BUCKETS.variants.bucket]: [], [BUCKETS.failoverVariants.bucket]: [] }, id);
       assert.equal((eventsOf('Upload Discarded', id)[0]?.detail as { code?: string })?.code, 'ImageTakenDown');
       assert.ok(injected.includes(id));
     }

@@ -23,7 +23,7 @@ export function originalsEverywhere(config: TaskConfig, clients: AwsClients): Re
  * region. What is published must be in all of them, and what is taken down must
  * leave all of them, or a failover would serve something else.
  */
-export function variantsEverywhere(config: TaskConfig, clients: AwsClients): RegionalStore<'variants'>[] {
+export function variantsEverywhere(config: TaskConfig, clients: AwsClients): [RegionalStore<'variants'>, ...RegionalStore<'variants'>[]] {
   return [
     { store: new ObjectStore(clients.s3, config.variantsBucket), region: config.region, role: 'variants' as const },
     ...config.variantReplicas.map((r) => ({ store: new ObjectStore(clients.s3In(r.region), r.bucket), region: r.region, role: 'variants' as const })),

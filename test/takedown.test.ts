@@ -29,6 +29,10 @@ const IMAGES = [
   ...Array.from({ length: 46 }, (_, i) => ({ tenant: 'shop', imageId: `p${String(i).padStart(2, '0')}` })),
   ...Array.from({ length: 4 }, (_, i) => ({ tenant: 'vault', imageId: `secret-${i}` })),
 ];
+/** Images a viewer asked for during a failover, which the edge rendered into the failover origin's bucket. */
+const RENDERED_IN_FAILOVER = [IMAGES[5]!, IMAGES[47]!];
+/** A variant outside the standard set: only the edge renders it. */
+const LONG_TAIL = 'w=320&h=160&fmt=webp';
 /** Made to fail once, after doing their work, as a Lambda that times out would. */
 const FAIL_ONCE = { 'invalidate-image': 'shop/p07', 'erase-objects': 'shop/p31' } as const;
 
@@ -48,6 +52,16 @@ async function holdEveryWildcardSlot(): Promise<void> {
   const others = Array.from({ length: 15 }, (_, i) => `/img/other/o${i}*`);
   await cloudfront.send(new CreateInvalidationCommand({ DistributionId: LOCAL_DISTRIBUTION_ID, InvalidationBatch: { CallerReference: 'someone-else', Paths: { Quantity: 15, Items: others } } }));
   cloudfront.destroy();
+}
+
+/** Runs `during` with the primary region's S3 answering 503, as in a regional outage, and ends the outage after. */
+async function inPrimaryOutage<T>(during: () => Promise<T>): Promise<T> {
+  await twin.regions.fault(BUCKETS.variants.region, '503');
+  try {
+    return await during();
+  } finally {
+    await twin.regions.fault(BUCKETS.variants.region, 'off');
+  }
 }
 
 function url(image: { tenant: string; imageId: string }, path: string): string {
@@ -111,6 +125,19 @@ describe('TakedownBatch on the twin', () => {
       }
     }
     assert.ok((await keys(twin, BUCKETS.replica.bucket, 'shop/')).length >= 46, 'the replica holds the originals');
+    assert.ok((await keys(twin, BUCKETS.failoverVariants.bucket, 'shop/')).length >= 46, 'the failover origin holds the published variants');
+    // During an outage of the primary region, the edge fails over and renders a long-tail variant into the failover bucket.
+    const failoversBefore = twin.edge.stats.failovers;
+    await inPrimaryOutage(async () => {
+      for (const image of RENDERED_IN_FAILOVER) assert.equal((await edge(twin, url(image, `${formatImagePath(image)}?${LONG_TAIL}`))).status, 200, `${image.imageId} through the failover origin`);
+    });
+    assert.ok(twin.edge.stats.failovers > failoversBefore, 'the edge failed over');
+    const renderedInFailover = new Map<string, string[]>();
+    for (const image of RENDERED_IN_FAILOVER) {
+      const rendered = await keys(twin, BUCKETS.failoverVariants.bucket, `${image.tenant}/${image.imageId}/latest/`);
+      assert.equal(rendered.length, 1, `the edge stored ${image.imageId}'s render in the failover bucket`);
+      renderedInFailover.set(`${image.tenant}/${image.imageId}`, rendered);
+    }
 
     const items = IMAGES.map((image, i) => ({ ...image, reason: i % 2 ? ('gdpr' as const) : ('dmca' as const), requester: `legal-${i % 3}@example.com` }));
     const clientConfig = { region: 'us-east-1', endpoint: twin.controlUrl };
@@ -138,10 +165,22 @@ describe('TakedownBatch on the twin', () => {
     for (const bucket of [BUCKETS.originals.bucket, BUCKETS.replica.bucket]) {
       for (const prefix of ['shop/', 'vault/', '_versions/', '_quarantine/']) assert.deepEqual(await keys(twin, bucket, prefix), [], `${bucket}/${prefix}`);
     }
-    assert.deepEqual(await keys(twin, BUCKETS.variants.bucket, ''), []);
+    for (const bucket of [BUCKETS.variants.bucket, BUCKETS.failoverVariants.bucket]) assert.deepEqual(await keys(twin, bucket, ''), [], bucket);
 
     // Every URL that was a Hit is now a 404.
     for (const image of IMAGES) for (const u of derivativeUrls(image)) assert.equal((await edge(twin, u)).status, 404, u);
+    // And no bytes come through the failover origin either, once nothing is cached.
+    twin.edge.cache.invalidate('/img/*');
+    const failoversAfter = twin.edge.stats.failovers;
+    await inPrimaryOutage(async () => {
+      for (const image of IMAGES) {
+        for (const u of [...derivativeUrls(image), url(image, `${formatImagePath(image)}?${LONG_TAIL}`)]) {
+          const status = (await edge(twin, u)).status;
+          assert.ok(status === 404 || status === 403, `${u} answers ${status} through the failover origin`);
+        }
+      }
+    });
+    assert.ok(twin.edge.stats.failovers > failoversAfter, 'the requests reached the failover origin');
 
     // One audit record per image, naming who, why, what and the invalidation.
     const records = await keys(twin, BUCKETS.audit.bucket, 'takedowns/');
@@ -159,8 +198,13 @@ describe('TakedownBatch on the twin', () => {
       for (const expected of [`${BUCKETS.originals.bucket}/${upload}`, `${BUCKETS.replica.bucket}/${upload}`, `${BUCKETS.originals.bucket}/_versions/${upload}/v1`]) {
         assert.ok(deleted.includes(expected), `${key} names ${expected}`);
       }
-      const variants = deleted.filter((d: string) => d.startsWith(`${BUCKETS.variants.bucket}/${upload}/`));
-      assert.ok(variants.length >= standardVariants(CONFIG.tenants[image.tenant]!).length, `${key} names the variants`);
+      for (const bucket of [BUCKETS.variants.bucket, BUCKETS.failoverVariants.bucket]) {
+        const variants = deleted.filter((d: string) => d.startsWith(`${bucket}/${upload}/v1/`));
+        assert.ok(variants.length >= standardVariants(CONFIG.tenants[image.tenant]!).length, `${key} names the variants in ${bucket}`);
+      }
+      for (const rendered of renderedInFailover.get(upload) ?? []) {
+        assert.ok(deleted.includes(`${BUCKETS.failoverVariants.bucket}/${rendered}`), `${key} names the failover render ${rendered}`);
+      }
       assert.equal(record.invalidation.path, `/img/${upload}*`);
       assert.equal(record.verification.verified, true);
       assert.ok(Date.parse(record.requestedAt) <= Date.parse(record.erasedAt) && Date.parse(record.erasedAt) <= Date.parse(record.recordedAt));
@@ -195,7 +239,7 @@ describe('TakedownBatch on the twin', () => {
       assert.equal((render.output as { outcome: string }).outcome, 'discarded');
     }
     // No bytes of it anywhere, no URL of it served: versioned or not, any variant, at once and once caches expire.
-    for (const bucket of [BUCKETS.originals.bucket, BUCKETS.replica.bucket, BUCKETS.variants.bucket]) {
+    for (const bucket of [BUCKETS.originals.bucket, BUCKETS.replica.bucket, BUCKETS.variants.bucket, BUCKETS.failoverVariants.bucket]) {
       const left = (await keys(twin, bucket, '')).filter((k) => k.split('/').includes(image.imageId));
       assert.deepEqual(left, [], bucket);
     }

@@ -13,22 +13,28 @@ export interface EraseResult {
 }
 
 export interface EraseDeps {
-  /** The store for a bucket the pipeline owns (with a client in its region); undefined for any other. */
-  readonly store: (bucket: string) => ObjectStore | undefined;
+  /**
+   * Every bucket the pipeline owns, each with a client in its own region: the
+   * originals (primary and replicas) and every variants bucket. An inventory
+   * naming any other is refused, and the sweep covers each of these.
+   */
+  readonly buckets: readonly { readonly store: ObjectStore; readonly region: string; readonly role: ObjectVersions['role'] }[];
 }
 
 /**
  * Permanently deletes every object version the inventory listed: the originals
  * everywhere first, so that no new variant can be rendered from them, then the
- * variants. Then it lists again and erases whatever appeared meanwhile. Deleting
- * what is already gone succeeds, so a retry after a failure midway is safe and
- * the inventory still names everything that was there.
+ * variants. Then it lists again, in every bucket the pipeline owns whether the
+ * inventory named it or not, and erases whatever appeared meanwhile (a render in
+ * any origin's bucket, a replication in flight). Deleting what is already gone
+ * succeeds, so a retry after a failure midway is safe and the inventory still
+ * names everything that was there.
  */
 export async function eraseObjects(input: z.infer<typeof EraseInput>, deps: EraseDeps): Promise<EraseResult> {
   const image = { tenant: input.item.tenant, imageId: input.item.imageId };
-  const ordered = [...input.inventory.locations].sort((a, b) => Number(a.role === 'variants') - Number(b.role === 'variants'));
-  const stores = ordered.map((location) => {
-    const store = deps.store(location.bucket);
+  const variantsLast = <T extends { role: ObjectVersions['role'] }>(list: readonly T[]) => [...list].sort((a, b) => Number(a.role === 'variants') - Number(b.role === 'variants'));
+  const stores = variantsLast(input.inventory.locations).map((location) => {
+    const store = deps.buckets.find((b) => b.store.bucket === location.bucket)?.store;
     if (!store) throw new PictorError('InvalidEvent', `Refusing to delete in ${location.bucket}: not a bucket of this pipeline.`);
     return { location, store };
   });
@@ -41,12 +47,12 @@ export async function eraseObjects(input: z.infer<typeof EraseInput>, deps: Eras
   for (const { location, store } of stores) await store.deleteVersions(location.versions);
 
   const stragglers: ObjectVersions[] = [];
-  for (const { location, store } of stores) {
-    const prefixes = location.role === 'variants' ? variantPrefixes(image) : originalPrefixes(image);
+  for (const { store, region, role } of variantsLast(deps.buckets)) {
+    const prefixes = role === 'variants' ? variantPrefixes(image) : originalPrefixes(image);
     const found: StoredVersion[] = (await Promise.all(prefixes.map((p) => store.listVersions(p)))).flat();
     if (found.length === 0) continue;
     await store.deleteVersions(found);
-    stragglers.push({ ...location, versions: found });
+    stragglers.push({ bucket: store.bucket, region, role, versions: found });
   }
   return { erasedAt: new Date().toISOString(), stragglers };
 }

@@ -1,6 +1,6 @@
 import { tenantLookup } from '../shared/tenants.ts';
 import { awsClients, pipelineStores } from '../shared/aws-clients.ts';
-import { originalsEverywhere } from '../shared/stores.ts';
+import { originalsEverywhere, variantsEverywhere } from '../shared/stores.ts';
 import { readTaskConfig, type TaskConfig } from '../shared/task-config.ts';
 import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';
 import { inventoryImage, InventoryInput } from './inventory-image.ts';
@@ -11,7 +11,7 @@ export function createHandler(config: TaskConfig): TaskHandler {
   const deps = {
     versions: stores.versions,
     originals: originalsEverywhere(config, clients),
-    variants: { store: stores.variants, region: config.region },
+    variants: variantsEverywhere(config, clients),
     tenant: tenantLookup(config.tenants.tenants),
   };
   return defineTask(

@@ -11,7 +11,8 @@ export interface InventoryDeps {
   readonly versions: VersionMap;
   /** The primary originals bucket first, then each replica. */
   readonly originals: readonly { readonly store: ObjectStore; readonly region: string; readonly role: 'original' | 'replica' }[];
-  readonly variants: { readonly store: ObjectStore; readonly region: string };
+  /** Every variants bucket the distribution reads from: the primary first, then each failover origin's. */
+  readonly variants: readonly { readonly store: ObjectStore; readonly region: string }[];
   readonly tenant: (tenant: string) => TenantConfig;
 }
 
@@ -19,8 +20,10 @@ export interface InventoryDeps {
  * Tombstones the image, so that no upload event or re-render brings it back,
  * then lists every version of every object it has in every bucket: the upload,
  * its published pointer, snapshots and quarantined copies in the primary and each
- * replica, and its variants, staged ones included. Deletes nothing, so a retry lists the same objects; the list is what
- * the next state deletes and what the audit record names.
+ * replica, and its variants in every variants bucket (staged ones, and what the
+ * edge rendered into a failover origin's bucket, included). Deletes nothing, so
+ * a retry lists the same objects; the list is what the next state deletes and
+ * what the audit record names.
  * @throws {PictorError} InvalidEvent for an unknown tenant, OriginUnavailable (retry)
  */
 export async function inventoryImage(input: z.infer<typeof InventoryInput>, deps: InventoryDeps): Promise<Inventory> {
@@ -32,7 +35,9 @@ export async function inventoryImage(input: z.infer<typeof InventoryInput>, deps
     const versions = (await Promise.all(originalPrefixes({ tenant, imageId }).map((p) => store.listVersions(p)))).flat();
     locations.push({ bucket: store.bucket, region, role, versions });
   }
-  const variants = (await Promise.all(variantPrefixes({ tenant, imageId }).map((p) => deps.variants.store.listVersions(p)))).flat();
-  locations.push({ bucket: deps.variants.store.bucket, region: deps.variants.region, role: 'variants', versions: variants });
+  for (const { store, region } of deps.variants) {
+    const versions = (await Promise.all(variantPrefixes({ tenant, imageId }).map((p) => store.listVersions(p)))).flat();
+    locations.push({ bucket: store.bucket, region, role: 'variants', versions });
+  }
   return { tombstonedAt: record.tombstonedAt, publishedVersion: record.version, locations };
 }

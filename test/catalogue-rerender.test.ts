@@ -101,9 +101,11 @@ describe('CatalogueRerender on the twin', () => {
     assert.ok(seen.some((s) => s.total === 200 && s.done > 0 && s.done < 200), `progress was visible while it ran: ${JSON.stringify(seen.slice(0, 5))}…`);
 
     // The rendered ones are version 2 at the new schema; the failed ones still serve version 1.
-    assert.deepEqual(await keys(twin, BUCKETS.variants.bucket, 'cat/img-000/v2/'), ['cat/img-000/v2/w32_q75.webp']);
+    for (const bucket of [BUCKETS.variants.bucket, BUCKETS.failoverVariants.bucket]) {
+      assert.deepEqual(await keys(twin, bucket, 'cat/img-000/v2/'), ['cat/img-000/v2/w32_q75.webp'], bucket);
+      assert.deepEqual(await keys(twin, bucket, 'cat/img-013/v2/'), [], bucket);
+    }
     assert.equal((await edge(twin, '/img/cat/img-000/v2?w=32&fmt=webp')).status, 200);
-    assert.deepEqual(await keys(twin, BUCKETS.variants.bucket, 'cat/img-013/v2/'), []);
     assert.equal((await edge(twin, '/img/cat/img-013/v1?w=64&fmt=webp')).status, 200);
 
     const completed = published(twin, 'Rerender Completed').at(-1)!.detail as { rendered: number; failed: number; aborted: boolean };
@@ -173,9 +175,11 @@ describe('CatalogueRerender on the twin', () => {
       assert.equal(record.version, previous + 1, `${id}: one new version, not two`);
       assert.deepEqual(record.publishedVersions.slice(-2), [previous, previous + 1], id);
       assert.equal(record.reservedVersion, record.version, `${id}: no version reserved and left unpublished`);
-      assert.equal((await keys(twin, BUCKETS.variants.bucket, `cat/${id}/v${previous + 1}/`)).length, standardVariants(CONFIG.tenants.cat!).length, id);
+      for (const bucket of [BUCKETS.variants.bucket, BUCKETS.failoverVariants.bucket]) {
+        assert.equal((await keys(twin, bucket, `cat/${id}/v${previous + 1}/`)).length, standardVariants(CONFIG.tenants.cat!).length, `${id} in ${bucket}`);
+      }
     }
-    assert.deepEqual(await keys(twin, BUCKETS.variants.bucket, '_staging/'), [], 'nothing orphaned');
+    for (const bucket of [BUCKETS.variants.bucket, BUCKETS.failoverVariants.bucket]) assert.deepEqual(await keys(twin, bucket, '_staging/'), [], `nothing orphaned in ${bucket}`);
     documents.destroy();
   });
 });

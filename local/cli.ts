@@ -361,7 +361,8 @@ async function twin(args: string[]): Promise<string> {
   const { values } = parseArgs({ args: rest, options: { region: { type: 'string' }, mode: { type: 'string' } } });
   if ((values.region === undefined) !== (values.mode === undefined)) throw new UsageError('twin fault takes --region and --mode together, or neither.');
   if (values.mode !== undefined && !(FAULT_MODES as readonly string[]).includes(values.mode)) throw new UsageError(`--mode is one of ${FAULT_MODES.join(', ')}, not '${values.mode}'.`);
-  const response = await fetch(endpoints.control + TWIN_FAULTS_PATH, values.region ? { method: 'POST', body: JSON.stringify({ region: values.region, mode: values.mode }) } : {}).catch((error: Error) => {
+  const request = values.region ? { method: 'POST', body: JSON.stringify({ region: values.region, mode: values.mode }) } : {};
+  const response = await fetch(endpoints.control + TWIN_FAULTS_PATH, { ...request, signal: AbortSignal.timeout(10_000) }).catch((error: Error) => {
     throw new Error(`The twin's control plane at ${endpoints.control} did not answer (is 'npm start' running?): ${error.message}`);
   });
   const body = (await response.json()) as { regions?: Record<string, FaultMode>; message?: string };

@@ -18,6 +18,7 @@ const twin = await startTwin({
   dynamodbPort: settings.dynamodbPort,
   regionPorts: settings.regionPorts,
   invalidationDelayMs: settings.invalidationDelayMs,
+  replicationDelayMs: settings.replicationDelayMs,
   // The twin's invalidations complete in seconds, not minutes: poll them every second, not every 15.
   waitMs: 1000,
   logLevel: 'WARN',

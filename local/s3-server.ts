@@ -10,6 +10,8 @@ export interface LocalS3 {
   readonly server: S3rver;
   /** What HEAD and GET answer as `x-amz-replication-status` for an object; set by the twin's replication. */
   replicationStatus?: (bucket: string, key: string) => 'PENDING' | 'COMPLETED' | undefined;
+  /** What a write to a replicated bucket waits for before it answers, if anything; set by the twin's replication. */
+  replicatedWrite?: (bucket: string, key: string) => Promise<void> | undefined;
   close(): Promise<void>;
 }
 
@@ -29,7 +31,7 @@ export async function startLocalS3(options: { directory: string; buckets: readon
   });
   const local: LocalS3 = { endpoint: '', server, close: () => server.close() };
   // Koa composes its middleware on listen, so these run before s3rver's router.
-  (server as unknown as { middleware: unknown[] }).middleware.unshift(listObjectVersions(server), replicationStatus(local));
+  (server as unknown as { middleware: unknown[] }).middleware.unshift(listObjectVersions(server), replicationStatus(local), replicatedWrites(local));
   const address = await server.run();
   return Object.assign(local, { endpoint: `http://127.0.0.1:${address.port}` });
 }
@@ -45,6 +47,16 @@ function replicationStatus(local: LocalS3) {
     if (!match || (ctx.method !== 'HEAD' && ctx.method !== 'GET') || ctx.status !== 200) return;
     const status = local.replicationStatus?.(match[1]!, decodeURIComponent(match[2]!));
     if (status) ctx.set('x-amz-replication-status', status);
+  };
+}
+
+/** Holds the answer to a write until the twin's replication says it may go (see `replicatedWrite`). */
+function replicatedWrites(local: LocalS3) {
+  return async (ctx: { method: string; path: string; status: number }, next: () => Promise<void>) => {
+    await next();
+    const match = /^\/([^/]+)\/(.+)$/.exec(ctx.path);
+    if (!match || (ctx.method !== 'PUT' && ctx.method !== 'POST') || ctx.status !== 200) return;
+    await local.replicatedWrite?.(match[1]!, decodeURIComponent(match[2]!));
   };
 }
 

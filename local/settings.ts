@@ -23,6 +23,8 @@ export interface LocalSettings {
   readonly regionPorts: Readonly<Record<string, number>>;
   /** PICTOR_INVALIDATION_DELAY_MS: how long an invalidation stays in progress. @default 2000 */
   readonly invalidationDelayMs: number;
+  /** PICTOR_REPLICATION_DELAY_MS: how long replication takes to bring an original to the replica (AWS: seconds to minutes). @default 0 */
+  readonly replicationDelayMs: number;
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): LocalSettings {
@@ -35,6 +37,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): LocalSetting
     dynamodbPort: port(env, 'PICTOR_DYNAMODB_PORT', 4569),
     regionPorts: regionPorts(env.PICTOR_REGION_PORTS ?? 'us-east-1=4570,eu-west-1=4571'),
     invalidationDelayMs: integer(env, 'PICTOR_INVALIDATION_DELAY_MS', 2000),
+    replicationDelayMs: integer(env, 'PICTOR_REPLICATION_DELAY_MS', 0),
   };
 }
 

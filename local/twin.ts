@@ -47,6 +47,17 @@ export interface TwinOptions {
   /** Run the pipeline (DynamoDB, state machines, event bus). @default true */
   readonly pipeline?: boolean;
   readonly dynamodbPort?: number;
+  /**
+   * How long Cross-Region Replication takes to bring each copy and each delete of
+   * an original to the replica, in ms; the source object reports PENDING
+   * meanwhile. AWS takes seconds, and with Replication Time Control up to 15
+   * minutes. With 0, a write to the originals answers only once the replica has
+   * it, which is more lenient than AWS: set a delay to see the pipeline wait for
+   * replication. Either way nothing reaches a replica while its region is faulted.
+   * https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html
+   * @default 0
+   */
+  readonly replicationDelayMs?: number;
   /** Milliseconds for every Retry pause of the state machines. @default their own */
   readonly retryIntervalMs?: number;
   /** Milliseconds for every Wait state (polling CloudFront, for one). @default their own */
@@ -100,7 +111,10 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
   // S3 replicates once the destination's region is back, not into an outage.
-  const replication = replicate(s3, s3Client, BUCKETS.originals.bucket, BUCKETS.replica.bucket, () => regions.healthy(BUCKETS.replica.region));
+  const replication = replicate(s3, s3Client, BUCKETS.originals.bucket, BUCKETS.replica.bucket, {
+    delayMs: options.replicationDelayMs,
+    region: { up: () => regions.modes[BUCKETS.replica.region] === 'off', healthy: () => regions.healthy(BUCKETS.replica.region) },
+  });
   // The distribution a deployment creates is the one the twin follows, and its function code is what runs.
   const distribution = readDistribution(synthesizeEdge(options.config, { takedownEligible: options.takedownEligibleTenants }));
   const viewer = new ViewerFunctionRuntime(distribution.viewerFunctionCode, edgeStoreEntries(options.config));

@@ -1,7 +1,7 @@
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { pictorStateMachine, taskState } from './task-states.ts';
+import { pictorStateMachine, taskState, waitForReplication } from './task-states.ts';
 
 export interface CatalogueRerenderProps {
   readonly plan: IFunction;
@@ -39,7 +39,8 @@ export class CatalogueRerender extends Construct {
     const catchInto = <T extends sfn.TaskStateBase>(state: T): T => state.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' }) as T;
 
     const rendered = new sfn.Pass(this, 'Original Rendered', { parameters: { status: 'rendered', ...image, 'version.$': '$.publish.version' } });
-    const publish = catchInto(taskState(this, 'Publish Version', props.publish, { inputPath: '$.upload', resultPath: '$.publish' })).next(
+    // As in RenderOnUpload: publishing waits for the snapshot to reach every replica, then for the pointer.
+    const publish = catchInto(waitForReplication(taskState(this, 'Publish Version', props.publish, { inputPath: '$.upload', resultPath: '$.publish' }), { inARow: 2 })).next(
       new sfn.Choice(this, 'Published?')
         .when(sfn.Condition.booleanEquals('$.publish.published', true), rendered)
         .otherwise(new sfn.Pass(this, 'Publish Superseded', { parameters: { status: 'skipped', ...image, 'reason.$': '$.publish.reason' } })),

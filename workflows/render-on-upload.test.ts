@@ -49,11 +49,17 @@ describe('RenderOnUpload, as synthesized', () => {
   });
 
   it('erases an upload to a taken-down id only once replication has delivered it, waiting for as long as S3 may take', () => {
-    const retry = asl.States['Discard Upload'].Retry.find((r: { ErrorEquals: string[] }) => r.ErrorEquals.includes('ReplicationPending'));
-    // Full jitter pauses a uniform share of each backoff: on average half of it.
-    const backoffs = Array.from({ length: retry.MaxAttempts }, (_, i) => Math.min(retry.IntervalSeconds * retry.BackoffRate ** i, retry.MaxDelaySeconds)).reduce((a, b) => a + b);
+    const retry = replicationRetrier(asl.States['Discard Upload']);
     assert.equal(retry.JitterStrategy, 'FULL');
-    assert.ok(backoffs / 2 >= 15 * 60, `waits ${backoffs / 2} s on average, at least the 15 minutes of Replication Time Control`);
+    assert.ok(averageWait(retry) >= 15 * 60, `waits ${averageWait(retry)} s on average, at least the 15 minutes of Replication Time Control`);
+  });
+
+  it('publishes once replication has delivered the snapshot and then the pointer, waiting for as long as S3 may take for each', () => {
+    const retry = replicationRetrier(asl.States['Publish Version']);
+    assert.deepEqual(retry, { ErrorEquals: ['ReplicationPending'], IntervalSeconds: 5, MaxAttempts: 65, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' });
+    assert.ok(averageWait(retry) >= 2 * 15 * 60, `waits ${averageWait(retry)} s on average, Replication Time Control's 15 minutes twice`);
+    // Still caught once the waiting is over: the run ends FAILED with the cause, for a retry to complete.
+    assert.deepEqual(asl.States['Publish Version'].Catch, [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Render Failed' }]);
   });
 
   it('sends a bad original to quarantine and any other failure to a state that records why', () => {
@@ -82,6 +88,16 @@ describe('RenderOnUpload, as synthesized', () => {
   });
 });
 
+describe('CatalogueRerender, as synthesized', () => {
+  it('publishes each new version as RenderOnUpload does: once replication has delivered the snapshot and then the pointer', () => {
+    const rerender = stateMachineDefinitions(template, {}).get(logicalIdOf(template, 'Pipeline/CatalogueRerender/StateMachine'));
+    const publish = taskStates(rerender).find(([name]) => name === 'Publish Version')?.[1];
+    assert.deepEqual(replicationRetrier(publish), replicationRetrier(asl.States['Publish Version']));
+    // Waited out before the item counts as failed.
+    assert.deepEqual(publish.Catch.map((c: { ErrorEquals: string[]; Next: string }) => [c.ErrorEquals, c.Next]), [[['States.ALL'], 'Original Failed']]);
+  });
+});
+
 describe('every Task of every state machine', () => {
   it("retries Lambda's own transient errors, throttling included, with backoff and full jitter, and no retrier without jitter", () => {
     const definitions = stateMachineDefinitions(template, {});
@@ -101,3 +117,14 @@ describe('every Task of every state machine', () => {
     assert.ok(tasks >= 20, `${tasks} task states`);
   });
 });
+
+function replicationRetrier(state: { Retry: { ErrorEquals: string[] }[] }): any {
+  const retry = state.Retry.find((r) => r.ErrorEquals.includes('ReplicationPending'));
+  assert.ok(retry, 'the state waits for replication');
+  return retry;
+}
+
+/** Full jitter pauses a uniform share of each backoff: on average half of it. */
+function averageWait(retry: { MaxAttempts: number; IntervalSeconds: number; BackoffRate: number; MaxDelaySeconds: number }): number {
+  return Array.from({ length: retry.MaxAttempts }, (_, i) => Math.min(retry.IntervalSeconds * retry.BackoffRate ** i, retry.MaxDelaySeconds)).reduce((a, b) => a + b) / 2;
+}

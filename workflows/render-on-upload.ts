@@ -55,7 +55,8 @@ export class RenderOnUpload extends Construct {
       resultPath: '$.rejection',
     }).next(quarantine);
 
-    const publish = taskState(this, 'Publish Version', props.publish, { resultPath: '$.publish' })
+    // Publishing waits for the snapshot to reach every replica, then for the pointer.
+    const publish = waitForReplication(taskState(this, 'Publish Version', props.publish, { resultPath: '$.publish' }), { inARow: 2 })
       .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
       .next(
         new sfn.Choice(this, 'Published?')

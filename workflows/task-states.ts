@@ -77,22 +77,38 @@ export function taskState(scope: Construct, id: string, fn: IFunction, options: 
   return state;
 }
 
+export interface ReplicationWaitOptions {
+  /**
+   * How many replications the task may wait for one after another in a run
+   * (publishing waits for the snapshot's, then for the pointer's): each gets
+   * Replication Time Control's 15 minutes on average.
+   * @default 1
+   */
+  readonly inARow?: number;
+}
+
 /**
- * Waits for S3 to finish replicating before a task erases originals: a copy that
- * lands on a replica after the erase would outlive it. Replication usually takes
- * seconds; with Replication Time Control, which the pipeline's rules enable, 99.99%
- * of objects arrive within 15 minutes. With full jitter each pause is on average
- * half its backoff, so these 35 attempts wait about 16 minutes on average and at
- * most about 32.
+ * Waits for S3 to finish replicating the originals, which a task reports by
+ * throwing ReplicationPending: before erasing them (a copy that lands on a replica
+ * after the erase would outlive it), and before publishing goes on (a replica's
+ * edge must not find a pointer before its snapshot, nor keep what it rendered
+ * from the pointer a replica had before). Replication usually takes seconds;
+ * with Replication Time Control, which the pipeline's rules enable, 99.99% of
+ * objects arrive within 15 minutes. With full jitter each pause is on average
+ * half its backoff, so 35 attempts wait about 16 minutes on average and at most
+ * about 32; each further replication in a row adds 30 attempts at the 60 s cap,
+ * 15 minutes on average.
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html
  */
-export function waitForReplication<T extends sfn.TaskStateBase>(state: T): T {
+export function waitForReplication<T extends sfn.TaskStateBase>(state: T, options: ReplicationWaitOptions = {}): T {
+  const inARow = options.inARow ?? 1;
+  if (!Number.isInteger(inARow) || inARow < 1) throw new Error(`Expected a whole number of at least 1 for inARow but received ${inARow}.`);
   state.addRetry({
     errors: ['ReplicationPending' satisfies ErrorCode],
     interval: Duration.seconds(5),
     backoffRate: 2,
     maxDelay: Duration.seconds(60),
-    maxAttempts: 35,
+    maxAttempts: 35 + 30 * (inARow - 1),
     jitterStrategy: sfn.JitterType.FULL,
   });
   return state;

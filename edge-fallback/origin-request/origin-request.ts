@@ -126,10 +126,14 @@ export async function serveVariant(request: VariantRequest, deps: OriginDeps): P
 
 /**
  * Whether the version a variant was rendered from is still what its URL serves,
- * checked after the variant is stored. A takedown erases the snapshot and pointer
- * before it lists the variants, and publishing moves the pointer before it empties
- * the `latest` generation, so a store that lands after either is caught here or
- * by them: S3 reads are strongly consistent after writes.
+ * checked after the variant is stored, in the copy of the originals the render
+ * read. A takedown erases the snapshot and pointer before it lists the variants,
+ * and publishing moves the pointer before it empties the `latest` generation, so
+ * a store that lands after either is caught here or by them: S3 reads are
+ * strongly consistent after writes. A replica gets the pointer only when
+ * replication delivers it, so publishing empties `latest` again in every origin's
+ * bucket once every replica has it: a render from a replica's older pointer is
+ * stored before that, and goes, or checks after it, and withdraws.
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel
  */
 async function stillServes(path: ImagePath, version: number, originals: OriginalSource): Promise<boolean> {

@@ -30,17 +30,19 @@ export class ObjectStore {
     });
   }
 
-  async head(key: string): Promise<{ etag: string; size: number; replicationStatus?: string } | null> {
+  /** The object's ETag, size, replication status and user metadata (names lowercased), or null when absent. */
+  async head(key: string): Promise<{ etag: string; size: number; replicationStatus?: string; metadata: Readonly<Record<string, string>> } | null> {
     return this.guard(async () => {
       const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return { etag: head.ETag ?? '', size: head.ContentLength ?? 0, replicationStatus: head.ReplicationStatus };
+      return { etag: head.ETag ?? '', size: head.ContentLength ?? 0, replicationStatus: head.ReplicationStatus, metadata: head.Metadata ?? {} };
     });
   }
 
   /**
    * Whether the object's current version is still on its way to a replica: S3
-   * reports PENDING until every destination has it. Erasing it before then would
-   * leave the copy that lands afterwards.
+   * reports PENDING until every destination has it (COMPLETED then, FAILED if one
+   * failed). Erasing it before then would leave the copy that lands afterwards,
+   * and a replica read before then still answers with what it had.
    * https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html
    */
   async replicationPending(key: string): Promise<boolean> {

@@ -64,7 +64,8 @@ describe('a region fails and viewers do not notice', () => {
       // A quality per mode, so each mode's long tail is rendered anew.
       const q = { '503': 60, hang: 70, refuse: 80 }[mode];
       const longTail = [`/img/shop/photo?fmt=jpeg&q=${q}&w=160`, `/img/shop/photo/v1?fmt=webp&q=${q}&w=1280`];
-      const large = `/img/shop/noise?fmt=png&w=${mode === '503' ? 2048 : mode === 'hang' ? 1280 : 640}`;
+      // A size per mode, each over 1 MB as PNG (640 px square noise is about 0.95 MB).
+      const large = `/img/shop/noise?fmt=png&${mode === '503' ? 'w=2048' : mode === 'hang' ? 'w=1280' : 'w=1280&h=640'}`;
       await twin.regions.fault(PRIMARY, mode);
       try {
         const failoversBefore = twin.edge.stats.failovers;

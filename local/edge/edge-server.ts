@@ -267,6 +267,7 @@ export class LocalEdge {
    * response must start within the response timeout. 'unreachable' when neither
    * happened, on which the origin group fails over.
    * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html (403 without s3:ListBucket)
    */
   private async fetchS3(origin: S3Origin, request: CloudFrontRequest, etag?: string): Promise<OriginResponse | 'unreachable'> {
     const endpoint = this.options.s3Endpoints[origin.region];

@@ -562,6 +562,7 @@ describe('ImageDelivery: the state machines the twin runs', () => {
       [logicalIdOf(pipelineJson, 'Pipeline/Originals')]: BUCKETS.originals.bucket,
       [logicalIdOf(pipelineJson, 'Pipeline/Variants')]: BUCKETS.variants.bucket,
       [logicalIdOf(pipelineJson, 'Pipeline/Audit')]: BUCKETS.audit.bucket,
+      [logicalIdOf(pipelineJson, 'Pipeline/Reports')]: BUCKETS.reports.bucket,
       [logicalIdOf(pipelineJson, 'Pipeline/Versions')]: LOCAL_TABLES.versions,
       [logicalIdOf(pipelineJson, 'Pipeline/Idempotency')]: LOCAL_TABLES.idempotency,
     };

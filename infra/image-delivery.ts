@@ -167,7 +167,7 @@ export class ImageDelivery extends Construct {
 }
 
 function bucketNames(name: (role: string) => string): PipelineBucketNames {
-  return { originals: name('originals'), variants: name('variants'), audit: name('audit'), accessLogs: name('access-logs') };
+  return { originals: name('originals'), variants: name('variants'), audit: name('audit'), reports: name('reports'), accessLogs: name('access-logs') };
 }
 
 /** A replica of the originals: versioned (replication requires it), private, with its own access logs. */

@@ -15,7 +15,7 @@ import { DEFAULT_INVALIDATION_DEADLINE, MAX_INVALIDATION_DEADLINE, TakedownBatch
 import { CatalogueRerender } from '../workflows/catalogue-rerender.ts';
 import { taskEntry } from './bundle.ts';
 import { ORIGIN_REQUEST_TIMEOUT } from './edge.ts';
-import { ACCESS_LOG_RETENTION, originalsLifecycle, PRIVATE_BUCKET, variantsLifecycle } from './buckets.ts';
+import { ABORT_INCOMPLETE_UPLOADS, ACCESS_LOG_RETENTION, originalsLifecycle, PRIVATE_BUCKET, variantsLifecycle } from './buckets.ts';
 import { bundledCode } from './lambda-code.ts';
 import { acknowledge, acknowledgeWildcards, policyResources } from './nag.ts';
 
@@ -42,6 +42,13 @@ export const TASKS = [
 ] as const;
 export type TaskName = (typeof TASKS)[number];
 
+/**
+ * How long reports and the per-item results behind them are kept: long enough to
+ * answer for a batch or a job a year on. The audit records themselves are kept
+ * (and locked) for `auditRetention`.
+ */
+const REPORT_RETENTION = Duration.days(400);
+
 /** How long publish-version may run; a takedown waits this long for a publish in flight (workflows/takedown-batch.ts). */
 const PUBLISH_TIMEOUT = Duration.seconds(30);
 
@@ -63,6 +70,7 @@ export interface PipelineBucketNames {
   readonly originals: string;
   readonly variants: string;
   readonly audit: string;
+  readonly reports: string;
   readonly accessLogs: string;
 }
 
@@ -130,6 +138,13 @@ export class Pipeline extends Construct {
   readonly idempotency: dynamodb.TableV2;
   readonly functions: Record<TaskName, lambda.Function>;
   readonly audit: s3.Bucket;
+  /**
+   * What workflows hand from step to step and keep for people, beside the state:
+   * a takedown batch's accepted items, each image's inventory, the Distributed
+   * Maps' per-item results, and every batch's and job's report. Step Functions
+   * holds 256 KiB per state; this holds the rest.
+   */
+  readonly reports: s3.Bucket;
   readonly accessLogs: s3.Bucket;
   /** Where failed asynchronous invocations and undeliverable rule events end up. */
   readonly deadLetters: sqs.Queue;
@@ -194,6 +209,13 @@ export class Pipeline extends Construct {
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'audit/',
     });
+    this.reports = new s3.Bucket(this, 'Reports', {
+      ...secure,
+      bucketName: names?.reports,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'reports/',
+      lifecycleRules: [ABORT_INCOMPLETE_UPLOADS, { id: 'expire-reports', expiration: REPORT_RETENTION }],
+    });
     this.versions = new dynamodb.TableV2(this, 'Versions', {
       partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
@@ -207,6 +229,7 @@ export class Pipeline extends Construct {
     const environment: Record<string, string> = {
       PICTOR_ORIGINALS_BUCKET: this.originals.bucketName,
       PICTOR_VARIANTS_BUCKET: this.variants.bucketName,
+      PICTOR_REPORTS_BUCKET: this.reports.bucketName,
       PICTOR_VARIANT_REPLICAS: JSON.stringify((props.variantReplicas ?? []).map((r) => ({ bucket: r.bucketName, region: r.region }))),
       PICTOR_VERSIONS_TABLE: this.versions.tableName,
       PICTOR_IDEMPOTENCY_TABLE: this.idempotency.tableName,

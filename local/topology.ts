@@ -12,6 +12,7 @@ export const BUCKETS = {
   variants: { bucket: 'pictor-variants', region: 'us-east-1' },
   failoverVariants: { bucket: 'pictor-variants-failover', region: 'eu-west-1' },
   audit: { bucket: 'pictor-audit', region: 'us-east-1' },
+  reports: { bucket: 'pictor-reports', region: 'us-east-1' },
 } as const;
 
 export const ALL_BUCKETS = Object.values(BUCKETS).map((b) => b.bucket);

@@ -16,6 +16,8 @@ export interface TaskConfig {
    * every version there and takedowns erase there too. @default none
    */
   readonly variantReplicas: readonly BucketInRegion[];
+  /** PICTOR_REPORTS_BUCKET: what workflows keep outside their state (manifests, per-item results, reports). */
+  readonly reportsBucket: string;
   /** PICTOR_AUDIT_BUCKET: takedown records (Object Lock). Takedown tasks only. */
   readonly auditBucket: string;
   /** PICTOR_DISTRIBUTION_ID: the CloudFront distribution takedowns invalidate. Takedown tasks only. */
@@ -71,6 +73,7 @@ export function readTaskConfig(env: Readonly<Record<string, string | undefined>>
     originalsBucket: required('PICTOR_ORIGINALS_BUCKET'),
     variantsBucket: required('PICTOR_VARIANTS_BUCKET'),
     auditBucket: env.PICTOR_AUDIT_BUCKET ?? '',
+    reportsBucket: env.PICTOR_REPORTS_BUCKET ?? '',
     versionsTable: required('PICTOR_VERSIONS_TABLE'),
     idempotencyTable: required('PICTOR_IDEMPOTENCY_TABLE'),
     eventBus: required('PICTOR_EVENT_BUS'),

@@ -38,7 +38,7 @@ export async function runPipelineOverhead(options: PipelineOverheadOptions): Pro
   const size = options.photo ?? { width: 400, height: 300 };
   const { jpeg } = await photoLike(size.width, size.height);
   const dataDir = await mkdtemp(join(tmpdir(), 'pictor-bench-pipeline-'));
-  const twin = await startTwin({ config: CONFIG, dataDir, logLevel: 'SILENT', retryIntervalMs: 20 });
+  const twin = await startTwin({ config: CONFIG, dataDir, logLevel: 'SILENT', timeScale: 0.002 });
   const sfn = new SFNClient({ region: 'us-east-1', endpoint: twin.controlUrl });
   const times: Record<Case, number[]> = { 'CatalogueRerender on the twin': [], 'renderVariantSet in a loop': [] };
   const summaries: unknown[] = [];

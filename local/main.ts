@@ -19,8 +19,9 @@ const twin = await startTwin({
   regionPorts: settings.regionPorts,
   invalidationDelayMs: settings.invalidationDelayMs,
   replicationDelayMs: settings.replicationDelayMs,
-  // The twin's invalidations complete in seconds, not minutes: poll them every second, not every 15.
-  waitMs: 1000,
+  // The twin's invalidations complete in seconds, not minutes: poll them about every second, not every 15,
+  // and retry on the same clock.
+  timeScale: 1 / 15,
   logLevel: 'WARN',
 });
 

@@ -58,10 +58,11 @@ export interface TwinOptions {
    * @default 0
    */
   readonly replicationDelayMs?: number;
-  /** Milliseconds for every Retry pause of the state machines. @default their own */
-  readonly retryIntervalMs?: number;
-  /** Milliseconds for every Wait state (polling CloudFront, for one). @default their own */
-  readonly waitMs?: number;
+  /**
+   * How long the state machines' Retry pauses and Wait states last, as a fraction
+   * of AWS's time (see LocalStepFunctionsOptions.timeScale). @default 1
+   */
+  readonly timeScale?: number;
   readonly instrument?: LocalPipelineOptions['instrument'];
 }
 
@@ -166,9 +167,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
         s3,
         edge: { distributionId: LOCAL_DISTRIBUTION_ID, url: edgeUrl },
         invalidationDeadline: options.invalidationDeadline,
-        waitMs: options.waitMs,
         endpoints: { s3: tasks.s3, s3ByRegion: tasks.s3ByRegion, dynamodb: tasks.dynamodb, eventbridge: controlUrl, cloudfront: controlUrl },
-        retryIntervalMs: options.retryIntervalMs,
+        timeScale: options.timeScale,
         instrument: options.instrument,
       });
     } catch (error) {

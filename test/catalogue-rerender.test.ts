@@ -34,7 +34,7 @@ before(async () => {
     config: CONFIG,
     dataDir,
     logLevel: 'SILENT',
-    retryIntervalMs: 20,
+    timeScale: 0.002,
     taskEndpoints: throughFaultProxies(proxies),
     instrument: (task, fn) => async (payload) => {
       const input = (payload as { input: { rerender?: boolean; imageId?: string } }).input;

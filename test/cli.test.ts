@@ -27,8 +27,7 @@ before(async () => {
     config: parseConfig(TENANTS),
     dataDir: join(dir, 'data'),
     logLevel: 'SILENT',
-    retryIntervalMs: 20,
-    waitMs: 50,
+    timeScale: 0.003,
     invalidationDelayMs: 100,
     instrument: (task, fn) => async (payload) => {
       if (task === 'render-variants' && outage && JSON.stringify(payload).includes('"flaky"')) throw Object.assign(new Error('the variants bucket is down (injected)'), { name: 'OriginUnavailable' });

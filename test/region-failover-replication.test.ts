@@ -49,8 +49,9 @@ before(async () => {
     dataDir,
     logLevel: 'SILENT',
     replicationDelayMs: REPLICATION_DELAY_MS,
-    // 65 attempts of ReplicationPending at this pace outlast every wait below several times over.
-    retryIntervalMs: 200,
+    // ReplicationPending's backoff, 5 s doubling to a 60 s cap, becomes 40 ms to 480 ms (full jitter):
+    // its attempts outlast every wait below several times over, as 200 ms apart did.
+    timeScale: 0.008,
     instrument: (task, fn) => async (payload) => {
       while (gate) await gate;
       running++;

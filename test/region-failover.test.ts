@@ -32,7 +32,7 @@ let dataDir: string;
 
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'pictor-failover-'));
-  twin = await startTwin({ config: CONFIG, dataDir, logLevel: 'SILENT', retryIntervalMs: 20 });
+  twin = await startTwin({ config: CONFIG, dataDir, logLevel: 'SILENT', timeScale: 0.002 });
   await upload(twin, 'shop/photo', await sampleImage(1600, 1067));
   // PNG noise does not compress: at 2048 px wide it is far over 1 MB.
   await upload(twin, 'shop/noise', await noise(2048, 2048));

@@ -34,7 +34,7 @@ before(async () => {
     config: CONFIG,
     dataDir,
     logLevel: 'SILENT',
-    retryIntervalMs: 20,
+    timeScale: 0.002,
     instrument: (task, fn) => async (payload) => {
       if (task === 'render-variants') renderCalls.push(payload);
       const id = (payload as { input?: { imageId?: string } }).input?.imageId ?? '';

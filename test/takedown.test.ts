@@ -41,7 +41,9 @@ let dataDir: string;
 const injected: string[] = [];
 let othersHeld = false;
 let stuckPolls = 0;
-const WAIT_MS = 40;
+/** The twin's clock: the 15 s invalidation poll takes 45 ms. */
+const TIME_SCALE = 0.003;
+const WAIT_MS = 15_000 * TIME_SCALE;
 
 /**
  * Someone else's invalidation takes all 15 wildcard slots the moment the first image
@@ -82,9 +84,9 @@ before(async () => {
     config: CONFIG,
     dataDir,
     logLevel: 'SILENT',
-    // Every retry 150 ms apart: 20 TooManyInvalidationsInProgress retries outlast the busiest moment below.
-    retryIntervalMs: 150,
-    waitMs: WAIT_MS,
+    // TooManyInvalidationsInProgress's backoff, 5 s doubling to a 60 s cap, becomes 15 ms to 180 ms (full jitter):
+    // its 20 retries outlast the busiest moment below.
+    timeScale: TIME_SCALE,
     // One invalidation never completes.
     invalidationDelayMs: (paths) => (paths.some((p) => p.includes('/stuck')) ? Infinity : 400),
     invalidationDeadline: Duration.seconds(3),

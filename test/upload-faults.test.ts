@@ -77,7 +77,7 @@ before(async () => {
     config: CONFIG,
     dataDir,
     logLevel: 'SILENT',
-    retryIntervalMs: 20,
+    timeScale: 0.002,
     taskEndpoints: throughFaultProxies(proxies),
     instrument: (task, fn) => async (payload) => {
       const id = (payload as { input?: { imageId?: string; detail?: { object?: { key?: string } } } }).input;

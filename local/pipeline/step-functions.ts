@@ -2,8 +2,9 @@ import './polyfills.ts';
 import { selectPath } from '../json-path.ts';
 import { randomUUID } from 'node:crypto';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
-import { IDEMPOTENCY_IN_PROGRESS } from '../../workflows/task-states.ts';
+import { RUN_HOOKS, type RunHooks } from './interpreter-hooks.ts';
 import { arnOf } from './template.ts';
+import { checkTimeScale, scaleRetries, waitDurationMs } from './time-scale.ts';
 
 /**
  * One run of a Map state, as DescribeMapRun reports a Distributed Map's: how many
@@ -45,16 +46,14 @@ export interface ExecutionRecord {
 
 export interface LocalStepFunctionsOptions {
   /**
-   * Milliseconds for every Retry pause after a failure, to keep tests fast. Waits
-   * on a duplicate still in progress keep the definition's timing: they are real time.
-   * @default the definition's own intervals
+   * How long the definitions' own pauses last on the twin, as a fraction of AWS's
+   * time: every Retry pause (its real backoff, cap and jitter) and every Wait state
+   * (Seconds, SecondsPath, or the time left until Timestamp/TimestampPath). Retries
+   * of IdempotencyAlreadyInProgressError keep real time: they wait for a real
+   * handler still running. 0.001 turns a 15 s poll into 15 ms.
+   * @default 1
    */
-  readonly retryIntervalMs?: number;
-  /**
-   * Milliseconds for every Wait state, to keep tests fast.
-   * @default the definition's own
-   */
-  readonly waitMs?: number;
+  readonly timeScale?: number;
 }
 
 /**
@@ -68,8 +67,6 @@ export class LocalStepFunctions {
     {
       machine: StateMachine;
       overrides: Record<string, (input: unknown) => Promise<unknown>>;
-      retries: Record<string, number[]>;
-      waits: Record<string, number>;
       maps: Map<string, { itemsPath: string; maxConcurrency: number }>;
     }
   >();
@@ -78,25 +75,23 @@ export class LocalStepFunctions {
   /** The ASL of each state machine, by logical id, as it was given: the interpreter fills in defaults on its own copy. */
   readonly definitions: ReadonlyMap<string, unknown>;
 
+  private readonly timeScale: number;
+
   constructor(definitions: ReadonlyMap<string, any>, functions: ReadonlyMap<string, LocalFunction>, private readonly options: LocalStepFunctionsOptions = {}) {
+    this.timeScale = checkTimeScale(options.timeScale ?? 1);
     this.definitions = new Map([...definitions].map(([id, definition]) => [id, structuredClone(definition)]));
     for (const [logicalId, definition] of definitions) {
       const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
-      const retries: Record<string, number[]> = {};
-      const waits: Record<string, number> = {};
-      if (options.waitMs !== undefined) for (const [stateName] of statesOfType(definition, 'Wait')) waits[stateName] = options.waitMs;
       for (const [stateName, state] of taskStates(definition)) {
         const fn = functions.get(state.Resource);
         if (!fn) throw new Error(`State '${stateName}' calls ${state.Resource}, which the twin does not run.`);
         overrides[stateName] = fn;
-        if (options.retryIntervalMs !== undefined && state.Retry) {
-          // A negative entry leaves that retrier to the definition.
-          retries[stateName] = state.Retry.map((r: { ErrorEquals: string[] }) => (r.ErrorEquals.includes(IDEMPOTENCY_IN_PROGRESS) ? -1 : options.retryIntervalMs!));
-        }
       }
-      const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
+      // The deployed definition is validated as given; the interpreter runs it on the twin's clock.
+      new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
+      const machine = new StateMachine(scaleRetries(definition, this.timeScale), { validationOptions: { noValidate: true } });
       const maps = new Map(statesOfType(definition, 'Map').map(([name, state]) => [name, { itemsPath: state.ItemsPath ?? '$', maxConcurrency: state.MaxConcurrency ?? 0 }]));
-      this.machines.set(arnOf('AWS::StepFunctions::StateMachine', logicalId), { machine, overrides, retries, waits, maps });
+      this.machines.set(arnOf('AWS::StepFunctions::StateMachine', logicalId), { machine, overrides, maps });
     }
   }
 
@@ -111,8 +106,20 @@ export class LocalStepFunctions {
     const existing = this.executions.get(executionArn);
     if (existing) return existing;
     const startDate = new Date();
+    const waits: Record<string, number> = {};
+    const hooks: RunHooks = {
+      onEvent: (event, scope) => {
+        if (event.type === 'StateEntered' && event.state?.type === 'Wait' && this.timeScale !== 1) {
+          // Read by the interpreter's Wait state right after this event, synchronously.
+          const ms = waitDurationMs(scope.definition.States[event.state.name], event.state.input, this.timeScale);
+          if (ms === undefined) delete waits[event.state.name];
+          else waits[event.state.name] = ms;
+        }
+      },
+    };
     const run = entry.machine.run(input as Parameters<StateMachine["run"]>[0], {
-      overrides: { taskResourceLocalHandlers: entry.overrides as never, retryIntervalOverrides: entry.retries, waitTimeOverrides: entry.waits },
+      ...({ [RUN_HOOKS]: hooks } as {}),
+      overrides: { taskResourceLocalHandlers: entry.overrides as never, waitTimeOverrides: waits },
       context: {
         Execution: { Id: executionArn, Name: name, Input: input as never, StartTime: startDate.toISOString() },
         StateMachine: { Id: stateMachineArn, Name: stateMachineArn.split(':').pop() },

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EdgeCache, staleness, type CachedResponse } from './edge-cache.ts';
+import fc from 'fast-check';
+import { EdgeCache, matchesInvalidationPath, staleness, type CachedResponse } from './edge-cache.ts';
 import { DEFAULT_TTLS, freshnessOf } from './freshness.ts';
 
 function entry(bytes: number, storedAt = 0, cacheControl = 'max-age=60'): CachedResponse {
@@ -27,6 +28,64 @@ describe('EdgeCache', () => {
     assert.equal(cache.invalidate('/img/t/a?w=1'), 1);
     assert.equal(cache.invalidate('/img/t/a*'), 2);
     assert.equal(cache.size, 0);
+  });
+
+  it('removes only what an invalidation path names, query strings included', () => {
+    const keys = [
+      '/img/t/photo',
+      '/img/t/photo?w=640&f=webp',
+      '/img/t/photo?w=640&f=avif',
+      '/img/t/photo?f=webp&w=640',
+      '/img/t/photo/v2',
+      '/img/t/photo/v2?w=640&f=webp',
+      '/img/t/photo2',
+      '/img/t/photo2?w=640&f=webp',
+      '/img/t/Photo?w=640&f=webp',
+      '/img/t/caf%C3%A9?w=1',
+      '/img/t/a*b',
+    ];
+    const cases: [path: string, removed: string[]][] = [
+      // Exact: the one entry with exactly that query string, in that order.
+      ['/img/t/photo?w=640&f=webp', ['/img/t/photo?w=640&f=webp']],
+      // No query string: only the entry without one.
+      ['/img/t/photo', ['/img/t/photo']],
+      // Trailing *: every key with the prefix, across `?` and into neighbours.
+      ['/img/t/photo*', keys.filter((k) => k.startsWith('/img/t/photo'))],
+      // `?*`: the query-string variants of this path alone.
+      ['/img/t/photo?*', ['/img/t/photo?w=640&f=webp', '/img/t/photo?w=640&f=avif', '/img/t/photo?f=webp&w=640']],
+      ['/img/t/photo/*', ['/img/t/photo/v2', '/img/t/photo/v2?w=640&f=webp']],
+      ['/img/t/photo?w=640*', ['/img/t/photo?w=640&f=webp', '/img/t/photo?w=640&f=avif']],
+      // Case-sensitive.
+      ['/img/t/PHOTO*', []],
+      ['/img/t/Photo?w=640&f=webp', ['/img/t/Photo?w=640&f=webp']],
+      // Raw comparison: the encoding the URL used, and no other.
+      ['/img/t/caf%C3%A9?w=1', ['/img/t/caf%C3%A9?w=1']],
+      ['/img/t/caf%c3%a9?w=1', []],
+      // `*` before the end is a literal character.
+      ['/img/t/a*b', ['/img/t/a*b']],
+      ['/img/t/*/v2', []],
+      ['/*', keys],
+    ];
+    for (const [path, removed] of cases) {
+      const cache = new EdgeCache(1e6);
+      for (const key of keys) cache.set(key, entry(1));
+      assert.equal(cache.invalidate(path), removed.length, path);
+      assert.deepEqual(
+        keys.filter((k) => cache.get(k) === undefined),
+        removed.sort((a, b) => keys.indexOf(a) - keys.indexOf(b)),
+        path,
+      );
+    }
+  });
+
+  it('a path ending in * names exactly the keys that start with the rest; any other path names only itself', () => {
+    const key = fc.stringMatching(/^\/[A-Za-z0-9/_?=&%*-]{0,24}$/);
+    fc.assert(
+      fc.property(key, key, (path, other) => {
+        assert.equal(matchesInvalidationPath(path + '*', other), other.startsWith(path));
+        if (!path.endsWith('*')) assert.equal(matchesInvalidationPath(path, other), other === path);
+      }),
+    );
   });
 });
 

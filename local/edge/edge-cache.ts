@@ -60,18 +60,41 @@ export class EdgeCache {
   }
 
   /**
-   * Removes what an invalidation path names: a path ending in `*` matches every
-   * key with that prefix (query included); any other path matches one key exactly.
-   * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/invalidation-specifying-objects.html
+   * Removes every entry the invalidation path names (see {@link matchesInvalidationPath}).
+   * @returns how many entries were removed
    */
   invalidate(path: string): number {
-    const prefix = path.endsWith('*') ? path.slice(0, -1) : undefined;
     let removed = 0;
     for (const key of [...this.entries.keys()]) {
-      if (prefix !== undefined ? key.startsWith(prefix) : key === path) removed += this.delete(key) ? 1 : 0;
+      if (matchesInvalidationPath(path, key)) removed += this.delete(key) ? 1 : 0;
     }
     return removed;
   }
+}
+
+/**
+ * Whether a CloudFront invalidation path names a cache key, the key being the
+ * path plus the cache policy's query string (`/img/t/photo?w=640&f=webp`), as
+ * {@link EdgeCache} stores them. Comparison is on the raw characters, so it is
+ * case-sensitive and a percent-encoded character matches only the same encoding.
+ * - A path whose last character is `*` matches every key that starts with what
+ *   precedes it, `?` and the query string included: `/img/t/photo*` also reaches
+ *   `/img/t/photo2?w=1`. A `*` anywhere else is a literal character.
+ * - Any other path matches one key exactly: with a query string, only the entry
+ *   with exactly that query string; without one, only the entry without one, as
+ *   CloudFront asks for the query strings in the path when they are in the cache key.
+ * - `/img/t/photo?*` is a valid wildcard (the `*` is last): every query-string
+ *   variant of `/img/t/photo`, but neither the bare `/img/t/photo`, nor
+ *   `/img/t/photo/v2`, nor `/img/t/photo2`. So one image's URLs, and none of a
+ *   neighbour's, take three paths: `/img/t/photo`, `/img/t/photo?*` and `/img/t/photo/*`.
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/invalidation-specifying-objects.html
+ * (A re:Post article says an invalidation removes every query-string version of
+ * an object; the guide says otherwise, and the twin follows the narrower purge, so
+ * nothing comes to rely on a plain path reaching them.
+ * https://repost.aws/knowledge-center/cloudfront-clear-cache)
+ */
+export function matchesInvalidationPath(path: string, key: string): boolean {
+  return path.endsWith('*') ? key.startsWith(path.slice(0, -1)) : key === path;
 }
 
 export function staleness(entry: CachedResponse, now: number): Staleness {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { selectPath } from '../json-path.ts';
 import { resolveTokens, LOCAL_ACCOUNT, LOCAL_REGION, type CfnTemplate } from '../pipeline/template.ts';
-import { matchesPattern, type EventPattern } from './pattern.ts';
+import { matchesPattern, validatePattern, type EventPattern } from './pattern.ts';
 
 /** An event as EventBridge delivers it. */
 export interface BusEvent {
@@ -32,19 +32,103 @@ export interface Target {
 
 export type Deliver = (targetArn: string, input: unknown) => void;
 
+export interface LocalEventBusOptions {
+  /**
+   * Probability (0..1) that a delivery to a target is made twice. EventBridge
+   * delivers at least once, so a target must be idempotent; a non-zero default keeps
+   * the twin from being more lenient than AWS.
+   * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html
+   * @default 0.01
+   */
+  readonly duplicateRate?: number;
+  /** Seed of the generator that picks the deliveries made twice, so a run can be replayed. @default 1 */
+  readonly seed?: number;
+  /** How long after the first a duplicate delivery comes. @default 25 */
+  readonly duplicateDelayMs?: number;
+  /**
+   * The largest PutEvents request, summed over its entries as AWS's entry-size page
+   * counts them. 256 KiB is the documented quota; AWS has since announced 1 MiB
+   * (January 2026), so set 1048576 to allow what AWS now accepts.
+   * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
+   * @default 262144
+   */
+  readonly maxRequestBytes?: number;
+}
+
+/** PutEvents' request entry, as the API (and @aws-sdk/client-eventbridge) sends it. */
+export interface PutEventsRequestEntry {
+  readonly Source?: string;
+  readonly DetailType?: string;
+  readonly Detail?: string;
+  readonly Resources?: string[];
+  /** Epoch seconds, as the SDK's JSON protocol sends a timestamp. */
+  readonly Time?: number | string;
+  readonly EventBusName?: string;
+  readonly TraceHeader?: string;
+}
+
+export type PutEventsResultEntry = { EventId: string } | { ErrorCode: string; ErrorMessage: string };
+
+/** A PutEvents request refused as a whole (HTTP 400), as AWS answers a batch over its quotas. */
+export class PutEventsValidationError extends Error {
+  override readonly name = 'ValidationException';
+  readonly status = 400;
+}
+
+/** At most 10 entries per PutEvents request. https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html */
+export const PUT_EVENTS_MAX_ENTRIES = 10;
+
+/**
+ * An entry's size as EventBridge counts it: Time is 14 bytes if present; Source,
+ * DetailType, Detail and each Resource are their UTF-8 bytes.
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
+ */
+export function putEventsEntrySize(entry: PutEventsRequestEntry): number {
+  const bytes = (text: unknown) => (typeof text === 'string' ? Buffer.byteLength(text, 'utf8') : 0);
+  let size = entry.Time !== undefined && entry.Time !== null ? 14 : 0;
+  size += bytes(entry.Source) + bytes(entry.DetailType) + bytes(entry.Detail);
+  for (const resource of entry.Resources ?? []) size += bytes(resource);
+  return size;
+}
+
 /**
  * The twin's EventBridge: the rules of the synthesized template (patterns and
  * targets, tokens resolved), so that local routing and AWS routing are one
- * definition. Matching events go to their targets' `deliver`.
+ * definition. Matching events go to their targets' `deliver` asynchronously, after
+ * the put has answered, and at least once: now and then twice, with the same event id.
  */
 export class LocalEventBus {
   /** Every event put on the bus, matched or not: the twin's view of what was published. */
   readonly events: BusEvent[] = [];
+  /** Every delivery handed to a target, in order; a duplicate delivery appears twice. */
   readonly delivered: { rule: string; target: string; event: BusEvent }[] = [];
+  /** Deliveries whose target threw; EventBridge would retry them, the twin records them. */
+  readonly failed: { rule: string; target: string; event: BusEvent; error: unknown }[] = [];
 
-  constructor(readonly rules: readonly Rule[], private readonly deliver: Deliver) {}
+  private readonly duplicateRate: number;
+  private readonly duplicateDelayMs: number;
+  private readonly maxRequestBytes: number;
+  private readonly random: () => number;
+  private readonly pending = new Set<Promise<void>>();
 
-  static fromTemplate(template: CfnTemplate, names: Readonly<Record<string, string>>, deliver: Deliver): LocalEventBus {
+  constructor(
+    readonly rules: readonly Rule[],
+    private readonly deliver: Deliver,
+    options: LocalEventBusOptions = {},
+  ) {
+    const { duplicateRate = 0.01, seed = 1, duplicateDelayMs = 25, maxRequestBytes = 256 * 1024 } = options;
+    if (!(duplicateRate >= 0 && duplicateRate <= 1)) throw new RangeError(`Expected duplicateRate between 0 and 1 but received ${duplicateRate}; use 0 for exactly-once delivery.`);
+    if (!Number.isInteger(seed)) throw new RangeError(`Expected an integer seed but received ${seed}.`);
+    if (!(duplicateDelayMs >= 0)) throw new RangeError(`Expected duplicateDelayMs of 0 or more but received ${duplicateDelayMs}.`);
+    this.duplicateRate = duplicateRate;
+    this.duplicateDelayMs = duplicateDelayMs;
+    this.maxRequestBytes = maxRequestBytes;
+    this.random = mulberry32(seed);
+    // A deployment fails on a pattern PutRule refuses; so does the twin, at start.
+    for (const rule of rules) validatePattern(rule.pattern);
+  }
+
+  static fromTemplate(template: CfnTemplate, names: Readonly<Record<string, string>>, deliver: Deliver, options: LocalEventBusOptions = {}): LocalEventBus {
     const rules: Rule[] = [];
     for (const [logicalId, resource] of Object.entries(template.Resources)) {
       if (resource.Type !== 'AWS::Events::Rule' || resource.Properties?.State === 'DISABLED') continue;
@@ -52,7 +136,8 @@ export class LocalEventBus {
       rules.push({
         name: logicalId,
         eventBusName: props.EventBusName ?? 'default',
-        pattern: props.EventPattern,
+        // CloudFormation takes the pattern as an object or as a JSON string.
+        pattern: typeof props.EventPattern === 'string' ? JSON.parse(props.EventPattern) : props.EventPattern,
         targets: (props.Targets ?? []).map((t: { Arn: string; Input?: string; InputPath?: string; InputTransformer?: Target['inputTransformer'] }) => ({
           arn: t.Arn,
           input: t.Input,
@@ -61,10 +146,13 @@ export class LocalEventBus {
         })),
       });
     }
-    return new LocalEventBus(rules, deliver);
+    return new LocalEventBus(rules, deliver, options);
   }
 
-  /** Puts one event on a bus; returns the rules it matched. */
+  /**
+   * Puts one event on a bus; returns the rules it matched. Targets receive it later,
+   * once this call has returned, as PutEvents answers before any target runs.
+   */
   put(entry: { source: string; detailType: string; detail: unknown; resources?: string[]; time?: string; eventBusName?: string }): { id: string; matched: string[] } {
     const event: BusEvent = {
       version: '0',
@@ -85,12 +173,110 @@ export class LocalEventBus {
       if (!matchesPattern(rule.pattern, event)) continue;
       matched.push(rule.name);
       for (const target of rule.targets) {
-        this.delivered.push({ rule: rule.name, target: target.arn, event });
-        this.deliver(target.arn, targetInput(target, event));
+        this.schedule(0, rule, target, event);
+        if (this.duplicateRate > 0 && this.random() < this.duplicateRate) this.schedule(this.duplicateDelayMs, rule, target, event);
       }
     }
     return { id: event.id, matched };
   }
+
+  /**
+   * PutEvents: refuses the whole request over 10 entries or over the size quota
+   * (ValidationException), and fails single entries AWS would fail (InvalidArgument,
+   * MalformedDetail), putting the rest.
+   * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevents.html
+   * https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsResultEntry.html
+   */
+  putEvents(entries: unknown): { FailedEntryCount: number; Entries: PutEventsResultEntry[] } {
+    if (entries === undefined || entries === null) {
+      throw new PutEventsValidationError("1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null");
+    }
+    if (!Array.isArray(entries)) throw new PutEventsValidationError("1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must be a list");
+    if (entries.length < 1 || entries.length > PUT_EVENTS_MAX_ENTRIES) {
+      const bound = entries.length < 1 ? 'greater than or equal to 1' : `less than or equal to ${PUT_EVENTS_MAX_ENTRIES}`;
+      throw new PutEventsValidationError(`1 validation error detected: Value '[${entries.length} entries]' at 'entries' failed to satisfy constraint: Member must have length ${bound}`);
+    }
+    const size = (entries as PutEventsRequestEntry[]).reduce((sum, entry) => sum + putEventsEntrySize(entry ?? {}), 0);
+    // AWS accepts a request of exactly the limit and refuses one byte more (measured at 1 MiB after the raise).
+    if (size > this.maxRequestBytes) throw new PutEventsValidationError('Total size of the entries in the request is over the limit.');
+
+    const results = (entries as PutEventsRequestEntry[]).map((entry): PutEventsResultEntry => {
+      const invalid = entryError(entry ?? {});
+      if (invalid) return invalid;
+      const id = this.put({
+        source: entry.Source!,
+        detailType: entry.DetailType!,
+        detail: JSON.parse(entry.Detail!),
+        resources: entry.Resources,
+        time: entry.Time === undefined || entry.Time === null ? undefined : isoSeconds(entry.Time),
+        eventBusName: entry.EventBusName?.split('/').pop(),
+      }).id;
+      return { EventId: id };
+    });
+    return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
+  }
+
+  /** Resolves once every delivery scheduled so far has been handed to its target. */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  private schedule(delayMs: number, rule: Rule, target: Target, event: BusEvent): void {
+    const delivery = new Promise<void>((resolve) => {
+      const run = () => {
+        try {
+          this.delivered.push({ rule: rule.name, target: target.arn, event });
+          this.deliver(target.arn, targetInput(target, event));
+        } catch (error) {
+          this.failed.push({ rule: rule.name, target: target.arn, event, error });
+        } finally {
+          this.pending.delete(delivery);
+          resolve();
+        }
+      };
+      if (delayMs > 0) setTimeout(run, delayMs);
+      else setImmediate(run);
+    });
+    this.pending.add(delivery);
+  }
+}
+
+/**
+ * The per-entry failures AWS names in PutEventsResultEntry, with the messages it
+ * gives: a missing Source, DetailType or Detail is InvalidArgument; a Detail that
+ * is not a JSON object is MalformedDetail.
+ */
+function entryError(entry: PutEventsRequestEntry): { ErrorCode: string; ErrorMessage: string } | undefined {
+  for (const field of ['Source', 'DetailType', 'Detail'] as const) {
+    if (typeof entry[field] !== 'string' || entry[field] === '') {
+      return { ErrorCode: 'InvalidArgument', ErrorMessage: `Parameter ${field} is not valid. Reason: ${field} is a required argument.` };
+    }
+  }
+  let detail: unknown;
+  try {
+    detail = JSON.parse(entry.Detail!);
+  } catch {
+    return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+  }
+  if (!detail || typeof detail !== 'object' || Array.isArray(detail)) return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+  return undefined;
+}
+
+function isoSeconds(time: number | string): string {
+  const date = typeof time === 'number' ? new Date(time * 1000) : new Date(time);
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** A small seeded generator (mulberry32): the same seed picks the same duplicates. */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 /** What a target receives: the event, a constant, a part of it, or a transformed one. */

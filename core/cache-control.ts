@@ -22,8 +22,19 @@ export const NOT_FOUND_CACHE_CONTROL = 'public, max-age=10';
  */
 export const PRIVATE_CACHE_CONTROL = 'private, no-cache';
 
+/** How long past its expiry a cached unversioned response may still be served while the origin fails. */
+export const STALE_IF_ERROR_SECONDS = 86400;
+
+/**
+ * The longest an unversioned response can be served after its object is gone:
+ * its max-age, then as long again while revalidating, then while the origin errs.
+ */
+export function unversionedLifetimeSeconds(policy: Pick<TenantPolicy, 'ttl'>): number {
+  return 2 * policy.ttl + STALE_IF_ERROR_SECONDS;
+}
+
 /** Versioned URLs are immutable; unversioned ones live the tenant's `ttl` at the edge. */
 export function cacheControlFor(path: { readonly version?: number }, policy: Pick<TenantPolicy, 'ttl'>): string {
   if (path.version !== undefined) return IMMUTABLE_CACHE_CONTROL;
-  return 'public, max-age=' + policy.ttl + ', stale-while-revalidate=' + policy.ttl + ', stale-if-error=86400';
+  return 'public, max-age=' + policy.ttl + ', stale-while-revalidate=' + policy.ttl + ', stale-if-error=' + STALE_IF_ERROR_SECONDS;
 }

@@ -1,16 +1,32 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { auditKey, derivativeUrls, invalidationPath, originalPrefixes, variantPrefixes } from './takedown.ts';
+import { auditKey, derivativeUrls, MAX_EXACT_PATHS_PER_IMAGE, originalPrefixes, planInvalidation, servedUrls, variantPrefixes, wildcardPaths } from './takedown.ts';
 import { parseVariantName, variantName, type VariantSpec } from './variant.ts';
 
 describe('takedown paths and keys', () => {
-  it('covers unversioned and versioned URLs with one wildcard', () => {
-    const path = invalidationPath({ tenant: 'shop', imageId: 'sku-42' });
-    assert.equal(path, '/img/shop/sku-42*');
-    for (const url of ['/img/shop/sku-42?fmt=webp&w=640', '/img/shop/sku-42/v3?fmt=jpeg&q=75&w=320']) {
-      assert.ok(url.startsWith(path.slice(0, -1)), url);
-    }
+  it("covers an image's unversioned and versioned URLs with wildcards that reach no other image", () => {
+    const paths = wildcardPaths({ tenant: 'shop', imageId: 'sku-42' });
+    assert.deepEqual(paths, ['/img/shop/sku-42', '/img/shop/sku-42?*', '/img/shop/sku-42/*']);
+    const matches = (url: string) => paths.some((p) => (p.endsWith('*') ? url.startsWith(p.slice(0, -1)) : url === p));
+    for (const url of ['/img/shop/sku-42', '/img/shop/sku-42?fmt=webp&w=640', '/img/shop/sku-42/v3', '/img/shop/sku-42/v3?fmt=jpeg&q=75&w=320']) assert.ok(matches(url), url);
+    for (const url of ['/img/shop/sku-420', '/img/shop/sku-42b?fmt=webp&w=640', '/img/shop/sku-421/v1']) assert.ok(!matches(url), url);
+  });
+
+  it('invalidates exact URLs unless a recent re-publish may have left unlisted copies, or there are too many', () => {
+    const image = { tenant: 'shop', imageId: 'sku-42' };
+    const urls = servedUrls(image, 1, ['shop/sku-42/v1/w320_q75.webp']);
+    assert.deepEqual(urls, ['/img/shop/sku-42', '/img/shop/sku-42/v1', '/img/shop/sku-42/v1?fmt=webp&q=75&w=320', '/img/shop/sku-42?fmt=webp&q=75&w=320']);
+    const now = new Date('2026-12-01T12:00:00Z');
+    const day = 86_400;
+    // Published once: nothing was ever replaced under `latest`.
+    assert.deepEqual(planInvalidation(image, urls, { publishedVersions: [1], lastPublishedAt: '2026-12-01T11:59:00Z' }, day + 120, now), { paths: urls, wildcard: false, reason: 'exact' });
+    // Re-published a minute ago: the old `latest` renders may still be cached, unlisted.
+    assert.equal(planInvalidation(image, urls, { publishedVersions: [1, 2], lastPublishedAt: '2026-12-01T11:59:00Z' }, day + 120, now).reason, 'recently-republished');
+    // Re-published long enough ago that every such copy has expired.
+    assert.equal(planInvalidation(image, urls, { publishedVersions: [1, 2], lastPublishedAt: '2026-11-29T11:59:00Z' }, day + 120, now).reason, 'exact');
+    const many = Array.from({ length: MAX_EXACT_PATHS_PER_IMAGE + 1 }, (_, i) => `/img/shop/sku-42?w=${i}`);
+    assert.deepEqual(planInvalidation(image, many, { publishedVersions: [1] }, day, now), { paths: wildcardPaths(image), wildcard: true, reason: 'too-many-urls' });
   });
 
   it('maps stored variant keys back to every URL the edge may have cached them under', () => {

@@ -10,13 +10,62 @@ export const TAKEDOWN_REASONS = ['dmca', 'gdpr', 'other'] as const;
 export type TakedownReason = (typeof TAKEDOWN_REASONS)[number];
 
 /**
- * The one invalidation path that reaches every cached URL of an image, versioned
- * or not. It also matches ids that merely start with this one (`photo*` covers
- * `photo2`): those neighbours lose their cached copies and are fetched again,
- * which costs a miss and nothing else.
+ * The wildcard paths that reach every cached URL of an image, versioned or not,
+ * and nothing of another image: its bare URL, its query strings (`photo?*`, never
+ * `photo2`) and its versions (`photo/*`). Two of CloudFront's 15 wildcard paths
+ * in progress. https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/invalidation-specifying-objects.html
  */
-export function invalidationPath(image: Image): string {
-  return formatImagePath(image) + '*';
+export function wildcardPaths(image: Image): string[] {
+  const path = formatImagePath(image);
+  return [path, path + '?*', path + '/*'];
+}
+
+/**
+ * CloudFront allows 3,000 exact paths in progress per distribution against 15
+ * wildcard ones: one image's exact paths, up to a fifteenth of that, leave room
+ * for fifteen images at once, as the wildcards would.
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-invalidations
+ */
+export const MAX_EXACT_PATHS_PER_IMAGE = 200;
+
+/** How an image's cached copies are invalidated, and why so. */
+export interface InvalidationPlan {
+  readonly paths: string[];
+  readonly wildcard: boolean;
+  readonly reason: 'exact' | 'recently-republished' | 'too-many-urls';
+}
+
+/**
+ * Exact paths where they reach every copy the edge may hold, wildcards where
+ * they may not. The edge serves only stored objects (the origin-request function
+ * rewrites the URI, S3 answers), so the URLs of the objects the inventory found
+ * are every URL cached, except for `latest` objects a publish replaced while
+ * their unversioned URLs could still be served: a re-publish within that
+ * lifetime needs the wildcard. So does an image with more URLs than its share.
+ */
+export function planInvalidation(
+  image: Image,
+  urls: readonly string[],
+  history: { readonly publishedVersions: readonly number[]; readonly lastPublishedAt?: string },
+  unversionedLifetimeSeconds: number,
+  now: Date,
+): InvalidationPlan {
+  const republished = history.publishedVersions.length > 1 && (!history.lastPublishedAt || now.getTime() - Date.parse(history.lastPublishedAt) < unversionedLifetimeSeconds * 1000);
+  if (republished) return { paths: wildcardPaths(image), wildcard: true, reason: 'recently-republished' };
+  if (urls.length > MAX_EXACT_PATHS_PER_IMAGE) return { paths: wildcardPaths(image), wildcard: true, reason: 'too-many-urls' };
+  return { paths: [...urls].sort(), wildcard: false, reason: 'exact' };
+}
+
+/**
+ * Every URL the edge may have served an image at: the bare URL of the image and
+ * of each published version, and both URLs of each variant key (its version's
+ * and the unversioned one). What verification checks and exact invalidation names.
+ */
+export function servedUrls(image: Image, publishedVersion: number, variantKeys: Iterable<string>): string[] {
+  const urls = new Set<string>([formatImagePath(image)]);
+  for (let version = 1; version <= publishedVersion; version++) urls.add(formatImagePath({ ...image, version }));
+  for (const key of variantKeys) for (const url of derivativeUrls(key)) urls.add(url);
+  return [...urls].sort();
 }
 
 /**

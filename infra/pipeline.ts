@@ -322,6 +322,9 @@ export class Pipeline extends Construct {
     this.originals.grantRead(f['prepare-rerender']);
     this.audit.grantRead(f['record-takedown']);
     this.audit.grantPut(f['record-takedown']);
+    // What takedowns keep outside their state: each task reads what an earlier one wrote, writes its own.
+    for (const task of ['accept-takedown', 'inventory-image', 'erase-objects', 'complete-takedown'] as const) this.reports.grantPut(f[task]);
+    for (const task of ['erase-objects', 'invalidate-image', 'verify-gone', 'record-takedown', 'complete-takedown'] as const) this.reports.grantRead(f[task]);
     const distributionArn = `arn:${Stack.of(this).partition}:cloudfront::${Stack.of(this).account}:distribution/${props.edge.distributionId}`;
     f['invalidate-image'].addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation'], resources: [distributionArn] }));
     f['check-invalidation'].addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudfront:GetInvalidation'], resources: [distributionArn] }));
@@ -362,6 +365,7 @@ export class Pipeline extends Construct {
       verify: f['verify-gone'],
       record: f['record-takedown'],
       complete: f['complete-takedown'],
+      reports: this.reports,
     });
     new events.Rule(this, 'OnTakedownRequested', {
       description: 'A "Takedown Requested" event starts TakedownBatch; its event id names the batch.',
@@ -412,7 +416,7 @@ export class Pipeline extends Construct {
     acknowledgeWildcards(this, published, 'Publishing writes snapshots and published pointers, derived per image, and nothing else in the originals bucket.');
     acknowledgeWildcards(
       this,
-      [this.originals, ...replicas, this.variants, ...variantReplicas, this.audit].map((bucket) => bucket.arnForObjects('*')),
+      [this.originals, ...replicas, this.variants, ...variantReplicas, this.audit, this.reports].map((bucket) => bucket.arnForObjects('*')),
       "Object keys are derived per image at run time (core/object-keys.ts), so object actions name the bucket's objects; replication reads every one.",
     );
     acknowledgeWildcards(

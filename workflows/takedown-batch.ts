@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { pictorStateMachine, taskState, waitForReplication } from './task-states.ts';
@@ -20,17 +21,21 @@ export interface TakedownBatchProps {
   readonly verify: IFunction;
   readonly record: IFunction;
   readonly complete: IFunction;
+  /** Where the accepted items are read from and each image's result is written (Pipeline.reports). */
+  readonly reports: IBucket;
 }
 
 /**
- * CloudFront allows 15 wildcard paths in progress per distribution; each image
- * holds one from CreateInvalidation until Completed, so this many images at once
- * never exceed it. https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-invalidations
+ * Images taken down at once. Each holds its invalidation's paths until CloudFront
+ * completes it: exact paths (about 30 an image) share 3,000 in progress, so about
+ * 100 images fit; an image that needs wildcards takes 2 of 15, and waits for
+ * room (TooManyInvalidationsInProgress) when they are taken.
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-invalidations
  */
-export const WILDCARD_INVALIDATIONS_IN_PROGRESS = 15;
+export const TAKEDOWN_CONCURRENCY = 100;
 
-/** Between two GetInvalidation calls: most invalidations complete within a minute or two. */
-export const INVALIDATION_POLL = Duration.seconds(15);
+/** Where each map run's per-image results go in the reports bucket: `<prefix>/<map run id>/`. */
+export const TAKEDOWN_RESULTS_PREFIX = 'takedowns/map-runs';
 
 /**
  * How long an image waits for its invalidation before it fails as
@@ -48,13 +53,14 @@ export const DEFAULT_INVALIDATION_DEADLINE = Duration.minutes(30);
 export const MAX_INVALIDATION_DEADLINE = Duration.hours(6);
 
 /**
- * TakedownBatch: a "Takedown Requested" in; for each image, tombstoned, every
+ * TakedownBatch: a "Takedown Requested" in, its items kept in the reports bucket; for each image, tombstoned, every
  * object version erased in every region, anything written late swept away once no
  * writer can still be running, its one wildcard invalidated and waited for (until a
  * deadline, which tasks/check-invalidation enforces), its URLs checked to be 404s at
- * the edge, and an append-only audit record written; then "Takedown Completed". Images run as a
- * Distributed Map, so each has its own history: a 1,000-image batch would
- * overflow one execution's 25,000 events.
+ * the edge, and an append-only audit record written; then a report of every image
+ * and "Takedown Completed" pointing at it. Images run as a Distributed Map, so each
+ * has its own history (a 1,000-image batch would overflow one execution's 25,000
+ * events) and its own 256 KiB per state.
  */
 export class TakedownBatch extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -93,12 +99,14 @@ export class TakedownBatch extends Construct {
 
     const invalidate = recordFailure(
       taskState(this, 'Invalidate Image', props.invalidate, { resultPath: '$.invalidation' }).addRetry({
-        // Another batch holds the quota: wait for its invalidations to complete.
+        // The quota is full, with this batch's images or another's: wait for some to complete. Up to
+        // 90 attempts at the 60 s cap wait about 45 minutes on average, room for about 45 waves of
+        // minute-long invalidations ahead of this image, and still far inside the history's 25,000 events.
         errors: ['TooManyInvalidationsInProgress'],
         interval: Duration.seconds(5),
         backoffRate: 2,
         maxDelay: Duration.seconds(60),
-        maxAttempts: 20,
+        maxAttempts: 90,
         jitterStrategy: sfn.JitterType.FULL,
       }),
     ).next(invalidationDone);
@@ -111,12 +119,18 @@ export class TakedownBatch extends Construct {
     const erase = recordFailure(waitForReplication(taskState(this, 'Erase Objects', props.erase, { resultPath: '$.erase' }))).next(outlast);
     const inventory = catchInto(taskState(this, 'Inventory Image', props.inventory, { resultPath: '$.inventory' })).next(erase);
 
+    // The accepted items come from the reports bucket and each image's result goes back there: a
+    // 1,000-image batch at 128-character ids would pass a state's 256 KiB either way. Every image's
+    // failure is caught and reported, so the map tolerates any: the summary decides.
+    // https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html
+    // https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html
     const eachImage = new sfn.DistributedMap(this, 'Take Down Each Image', {
-      itemsPath: '$.items',
+      itemReader: new sfn.S3JsonItemReader({ bucket: props.reports, key: sfn.JsonPath.stringAt('$.request.key') }),
       itemSelector: { 'batchId.$': '$.batchId', 'requestedAt.$': '$.requestedAt', 'item.$': '$$.Map.Item.Value' },
-      maxConcurrency: WILDCARD_INVALIDATIONS_IN_PROGRESS,
-      // The per-image results replace the request's items: small, and all the summary needs.
-      resultPath: '$.items',
+      maxConcurrency: TAKEDOWN_CONCURRENCY,
+      toleratedFailurePercentage: 100,
+      resultWriter: new sfn.ResultWriter({ bucket: props.reports, prefix: TAKEDOWN_RESULTS_PREFIX }),
+      resultPath: '$.results',
     });
     eachImage.itemProcessor(inventory);
 

@@ -67,6 +67,14 @@ export const RerenderRequestedV1 = z.object({
   toleratedFailurePercentage: z.number().min(0).max(100).optional(),
 });
 
+/**
+ * A re-render job ended. The counts are exact; every failure is in the report
+ * (`report`: `rerenders/<jobId>/report.json` in the reports bucket, and the
+ * failure files it names), and `failures` holds only the first few, each cause
+ * cut short, so that the event stays a few KB whatever the catalogue's size
+ * (an EventBridge entry is at most 256 KB).
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
+ */
 export const RerenderCompletedV1 = z.object({
   schemaVersion: z.literal(1),
   jobId: z.string().optional(),
@@ -76,9 +84,12 @@ export const RerenderCompletedV1 = z.object({
   rendered: z.number().int().nonnegative(),
   skipped: z.number().int().nonnegative(),
   failed: z.number().int().nonnegative(),
-  failures: z.array(z.object({ tenant: z.string(), imageId: z.string(), error: z.string(), cause: z.string() })),
-  /** Failures beyond the first 100, counted but not listed (a state's data is at most 256 KB). */
+  /** The first failures: at most 10, each cause at most 300 characters. */
+  failures: z.array(z.object({ tenant: z.string(), imageId: z.string(), error: z.string().max(100), cause: z.string().max(300) })).max(10),
+  /** Failures counted but not listed here; the report has them. */
   failuresOmitted: z.number().int().nonnegative().optional(),
+  /** The job's report. Absent only from events sent before reports were kept. */
+  report: z.object({ bucket: z.string(), key: z.string() }).optional(),
 });
 
 export const TakedownRequestedV1 = z.object({
@@ -89,10 +100,20 @@ export const TakedownRequestedV1 = z.object({
     .max(1000),
 });
 
-export const TakedownCompletedV1 = z.object({
-  schemaVersion: z.literal(1),
-  items: z.array(z.object({ ...Image, auditKey: z.string() })),
-  invalidationIds: z.array(z.string()),
+/**
+ * A takedown batch has ended: how many images it took down, and where its report
+ * (each image, its audit record, what failed and why) is. Version 1 listed the
+ * images inline, which at 1,000 long ids passes EventBridge's 256 KB per event.
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
+ */
+export const TakedownCompletedV2 = z.object({
+  schemaVersion: z.literal(2),
+  batchId: z.string(),
+  requested: z.number().int().nonnegative(),
+  takenDown: z.number().int().nonnegative(),
+  /** Images not taken down and verified: the batch fails as TakedownIncomplete when any is. */
+  incomplete: z.number().int().nonnegative(),
+  report: z.object({ bucket: z.string(), key: z.string() }),
 });
 
 /** Every detail-type Pictor publishes or consumes, with its current schema. */
@@ -104,7 +125,7 @@ export const PICTOR_EVENTS = {
   'Rerender Requested': RerenderRequestedV1,
   'Rerender Completed': RerenderCompletedV1,
   'Takedown Requested': TakedownRequestedV1,
-  'Takedown Completed': TakedownCompletedV1,
+  'Takedown Completed': TakedownCompletedV2,
 } as const;
 
 export type PictorDetailType = keyof typeof PICTOR_EVENTS;

@@ -2,15 +2,11 @@ import { z } from 'zod';
 import { PictorError } from '../../core/errors.ts';
 import { originalPrefixes, variantPrefixes } from '../../core/takedown.ts';
 import type { ObjectStore, StoredVersion } from '../shared/object-store.ts';
-import { BatchId, Inventory, TakedownItem, type ObjectVersions } from '../shared/takedown-state.ts';
+import type { Reports } from '../shared/reports.ts';
+import { BatchId, Inventory, InventoryManifest, takedownKeys, TakedownItem, Erased, type ObjectVersions } from '../shared/takedown-state.ts';
 
-export const EraseInput = z.object({ batchId: BatchId, item: TakedownItem, inventory: Inventory });
-
-export interface EraseResult {
-  readonly erasedAt: string;
-  /** Objects that appeared after the inventory (a render or a replication in flight), erased too. */
-  readonly stragglers: ObjectVersions[];
-}
+/** With the first pass's result present, this run is the sweep after the late-write window. */
+export const EraseInput = z.object({ batchId: BatchId, item: TakedownItem, inventory: Inventory, erase: Erased.optional() });
 
 export interface EraseDeps {
   /**
@@ -19,6 +15,7 @@ export interface EraseDeps {
    * naming any other is refused, and the sweep covers each of these.
    */
   readonly buckets: readonly { readonly store: ObjectStore; readonly region: string; readonly role: ObjectVersions['role'] }[];
+  readonly reports: Reports;
 }
 
 /**
@@ -30,10 +27,11 @@ export interface EraseDeps {
  * succeeds, so a retry after a failure midway is safe and the inventory still
  * names everything that was there.
  */
-export async function eraseObjects(input: z.infer<typeof EraseInput>, deps: EraseDeps): Promise<EraseResult> {
+export async function eraseObjects(input: z.infer<typeof EraseInput>, deps: EraseDeps): Promise<Erased> {
   const image = { tenant: input.item.tenant, imageId: input.item.imageId };
+  const inventory = await deps.reports.get(input.inventory.manifest, InventoryManifest);
   const variantsLast = <T extends { role: ObjectVersions['role'] }>(list: readonly T[]) => [...list].sort((a, b) => Number(a.role === 'variants') - Number(b.role === 'variants'));
-  const stores = variantsLast(input.inventory.locations).map((location) => {
+  const stores = variantsLast(inventory.locations).map((location) => {
     const store = deps.buckets.find((b) => b.store.bucket === location.bucket)?.store;
     if (!store) throw new PictorError('InvalidEvent', `Refusing to delete in ${location.bucket}: not a bucket of this pipeline.`);
     return { location, store };
@@ -54,5 +52,9 @@ export async function eraseObjects(input: z.infer<typeof EraseInput>, deps: Eras
     await store.deleteVersions(found);
     stragglers.push({ bucket: store.bucket, region, role, versions: found });
   }
-  return { erasedAt: new Date().toISOString(), stragglers };
+  const erasedAt = new Date().toISOString();
+  const count = stragglers.reduce((n, l) => n + l.versions.length, 0);
+  if (count === 0) return { erasedAt, stragglers: 0 };
+  const manifest = await deps.reports.put(takedownKeys.image(input.batchId, image, input.erase ? 'sweep' : 'erase'), { locations: stragglers });
+  return { erasedAt, stragglers: count, manifest };
 }

@@ -1,6 +1,6 @@
 import { tenantLookup } from '../shared/tenants.ts';
 import { awsClients, pipelineStores } from '../shared/aws-clients.ts';
-import { originalsEverywhere, variantsEverywhere } from '../shared/stores.ts';
+import { originalsEverywhere, reportsStore, variantsEverywhere } from '../shared/stores.ts';
 import { readTaskConfig, type TaskConfig } from '../shared/task-config.ts';
 import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';
 import { inventoryImage, InventoryInput } from './inventory-image.ts';
@@ -13,6 +13,7 @@ export function createHandler(config: TaskConfig): TaskHandler {
     originals: originalsEverywhere(config, clients),
     variants: variantsEverywhere(config, clients),
     tenant: tenantLookup(config.tenants.tenants),
+    reports: reportsStore(config, clients),
   };
   return defineTask(
     {

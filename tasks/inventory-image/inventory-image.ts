@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { originalPrefixes, variantPrefixes } from '../../core/takedown.ts';
 import type { TenantConfig } from '../../core/tenant-config.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
-import { BatchId, TakedownItem, type Inventory, type ObjectVersions } from '../shared/takedown-state.ts';
+import type { Reports } from '../shared/reports.ts';
+import { BatchId, takedownKeys, TakedownItem, type Inventory, type InventoryManifest, type ObjectVersions } from '../shared/takedown-state.ts';
 import type { VersionMap } from '../shared/version-map.ts';
 
 export const InventoryInput = z.object({ batchId: BatchId, item: TakedownItem });
@@ -14,6 +15,7 @@ export interface InventoryDeps {
   /** Every variants bucket the distribution reads from: the primary first, then each failover origin's. */
   readonly variants: readonly { readonly store: ObjectStore; readonly region: string }[];
   readonly tenant: (tenant: string) => TenantConfig;
+  readonly reports: Reports;
 }
 
 /**
@@ -22,8 +24,9 @@ export interface InventoryDeps {
  * its published pointer, snapshots and quarantined copies in the primary and each
  * replica, and its variants in every variants bucket (staged ones, and what the
  * edge rendered into a failover origin's bucket, included). Deletes nothing, so
- * a retry lists the same objects; the list is what the next state deletes and
- * what the audit record names.
+ * a retry lists the same objects; the list, kept in the reports bucket (one
+ * image's versions can outgrow a state's 256 KiB), is what the next state
+ * deletes and what the audit record names.
  * @throws {PictorError} InvalidEvent for an unknown tenant, OriginUnavailable (retry)
  */
 export async function inventoryImage(input: z.infer<typeof InventoryInput>, deps: InventoryDeps): Promise<Inventory> {
@@ -39,5 +42,13 @@ export async function inventoryImage(input: z.infer<typeof InventoryInput>, deps
     const versions = (await Promise.all(variantPrefixes({ tenant, imageId }).map((p) => store.listVersions(p)))).flat();
     locations.push({ bucket: store.bucket, region, role: 'variants', versions });
   }
-  return { tombstonedAt: record.tombstonedAt, publishedVersion: record.version, locations };
+  const manifest: InventoryManifest = {
+    tombstonedAt: record.tombstonedAt,
+    publishedVersion: record.version,
+    publishedVersions: [...record.publishedVersions],
+    ...(record.updatedAt ? { lastPublishedAt: record.updatedAt } : {}),
+    locations,
+  };
+  const at = await deps.reports.put(takedownKeys.image(input.batchId, { tenant, imageId }, 'inventory'), manifest);
+  return { tombstonedAt: record.tombstonedAt, publishedVersion: record.version, manifest: at, versions: locations.reduce((n, l) => n + l.versions.length, 0) };
 }

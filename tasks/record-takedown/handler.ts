@@ -1,12 +1,22 @@
+import { invalidationPlan } from '../invalidate-image/invalidate-image.ts';
 import { awsClients } from '../shared/aws-clients.ts';
 import { ObjectStore } from '../shared/object-store.ts';
+import { reportsStore } from '../shared/stores.ts';
 import { readTaskConfig, requireSetting, type TaskConfig } from '../shared/task-config.ts';
 import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';
+import { tenantLookup } from '../shared/tenants.ts';
 import { recordTakedown, RecordInput } from './record-takedown.ts';
 
 export function createHandler(config: TaskConfig): TaskHandler {
   const clients = awsClients(config);
-  const deps = { audit: new ObjectStore(clients.s3, requireSetting(config, 'auditBucket', 'PICTOR_AUDIT_BUCKET')), now: () => new Date() };
+  const reports = reportsStore(config, clients);
+  const tenant = tenantLookup(config.tenants.tenants);
+  const deps = {
+    audit: new ObjectStore(clients.s3, requireSetting(config, 'auditBucket', 'PICTOR_AUDIT_BUCKET')),
+    reports,
+    invalidationPlan: (input: RecordInput) => invalidationPlan(input, { reports, tenant }),
+    now: () => new Date(),
+  };
   // Append-only writes make a repeat harmless.
   return defineTask({ name: 'record-takedown', input: RecordInput, run: (input) => recordTakedown(input, deps) }, config, clients);
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { memoryReports } from '../shared/memory-reports.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
-import { recordTakedown, type RecordInput } from './record-takedown.ts';
+import { recordTakedown, type RecordDeps, type RecordInput } from './record-takedown.ts';
 
 /** The audit bucket as the use-case sees it: append-only. */
 function auditBucket() {
@@ -17,6 +18,11 @@ function auditBucket() {
   return { store, objects };
 }
 
+const { reports } = memoryReports();
+const locations = [
+  { bucket: 'originals', region: 'us-east-1', role: 'original' as const, versions: [{ key: 'shop/sku-1', versionId: 'a' }, { key: 'shop/sku-1', versionId: 'm', deleteMarker: true }] },
+  { bucket: 'variants', region: 'us-east-1', role: 'variants' as const, versions: [{ key: 'shop/sku-1/v1/w320_q75.webp', versionId: 'null' }] },
+];
 const base: RecordInput = {
   batchId: 'b1',
   requestedAt: '2026-11-22T10:00:00.000Z',
@@ -24,10 +30,13 @@ const base: RecordInput = {
   inventory: {
     tombstonedAt: '2026-11-22T10:00:01.000Z',
     publishedVersion: 1,
-    locations: [{ bucket: 'originals', region: 'us-east-1', role: 'original', versions: [{ key: 'shop/sku-1', versionId: 'a' }] }],
+    manifest: await reports.put('takedowns/b1/images/shop/sku-1/inventory.json', { tombstonedAt: '2026-11-22T10:00:01.000Z', publishedVersion: 1, publishedVersions: [1], locations }),
+    versions: 3,
   },
 };
 const now = () => new Date('2026-11-22T10:05:00.000Z');
+const PATHS = ['/img/shop/sku-1', '/img/shop/sku-1/v1', '/img/shop/sku-1/v1?fmt=webp&q=75&w=320', '/img/shop/sku-1?fmt=webp&q=75&w=320'];
+const deps = (audit: ObjectStore): RecordDeps => ({ audit, reports, now, invalidationPlan: async () => ({ paths: PATHS, wildcard: false, reason: 'exact' }) });
 
 describe('recordTakedown', () => {
   it('records a complete takedown as verified, with what was deleted', async () => {
@@ -35,35 +44,45 @@ describe('recordTakedown', () => {
     const result = await recordTakedown(
       {
         ...base,
-        erase: { erasedAt: '2026-11-22T10:00:02.000Z', stragglers: [] },
-        invalidation: { id: 'I1', status: 'Completed', path: '/img/shop/sku-1*' },
-        verification: { verifiedAt: '2026-11-22T10:04:00.000Z', urls: ['/img/shop/sku-1'] },
+        erase: { erasedAt: '2026-11-22T10:00:02.000Z', stragglers: 1, manifest: await reports.put('late.json', { locations: [{ ...locations[1]!, versions: [{ key: 'shop/sku-1/latest/w640_q75.webp', versionId: 'null' }] }] }) },
+        invalidation: { id: 'I1', status: 'Completed', path: PATHS[0]!, paths: 4, wildcard: false },
+        verification: { verifiedAt: '2026-11-22T10:04:00.000Z', urls: 5 },
       },
-      { audit: store, now },
+      deps(store),
     );
     assert.deepEqual(result, { auditKey: 'takedowns/shop/sku-1/b1.json', bucket: 'audit', verified: true, invalidationId: 'I1', failure: null });
     const record = JSON.parse(objects.get(result.auditKey)!);
-    assert.deepEqual(record.deleted, [{ bucket: 'originals', region: 'us-east-1', role: 'original', key: 'shop/sku-1', versionId: 'a' }]);
+    // Every version and delete marker, those found late included.
+    assert.deepEqual(record.deleted, [
+      { bucket: 'originals', region: 'us-east-1', role: 'original', key: 'shop/sku-1', versionId: 'a' },
+      { bucket: 'originals', region: 'us-east-1', role: 'original', key: 'shop/sku-1', versionId: 'm', deleteMarker: true },
+      { bucket: 'variants', region: 'us-east-1', role: 'variants', key: 'shop/sku-1/v1/w320_q75.webp', versionId: 'null' },
+      { bucket: 'variants', region: 'us-east-1', role: 'variants', key: 'shop/sku-1/latest/w640_q75.webp', versionId: 'null' },
+    ]);
     assert.equal(record.legalBasis, 'gdpr');
+    assert.deepEqual(record.invalidation, { id: 'I1', status: 'Completed', wildcard: false, paths: PATHS });
+    // The verified URLs are those of everything erased, the late render's unversioned URL included.
+    assert.ok(record.verification.urls.includes('/img/shop/sku-1?fmt=webp&q=75&w=640'));
+    assert.equal(record.verification.urls.length, 5);
   });
 
   it('still records a takedown that failed after the inventory, saying how far it got', async () => {
     const { store, objects } = auditBucket();
-    const result = await recordTakedown({ ...base, failure: { Error: 'OriginUnavailable', Cause: 'S3 failed on originals.' } }, { audit: store, now });
+    const result = await recordTakedown({ ...base, failure: { Error: 'OriginUnavailable', Cause: 'S3 failed on originals.' } }, deps(store));
     assert.equal(result.verified, false);
     assert.equal(result.invalidationId, null);
     const record = JSON.parse(objects.get(result.auditKey)!);
     assert.deepEqual(record.deleted, []);
-    assert.equal(record.listedForDeletion.length, 1);
+    assert.equal(record.listedForDeletion.length, 3);
     assert.deepEqual(record.failure, { error: 'OriginUnavailable', cause: 'S3 failed on originals.' });
     assert.equal(record.verification.verified, false);
   });
 
   it('never replaces a record that exists', async () => {
     const { store, objects } = auditBucket();
-    await recordTakedown({ ...base, failure: { Error: 'X' } }, { audit: store, now });
+    await recordTakedown({ ...base, failure: { Error: 'X' } }, deps(store));
     const first = objects.get('takedowns/shop/sku-1/b1.json');
-    await recordTakedown({ ...base, erase: { erasedAt: 'later', stragglers: [] } }, { audit: store, now });
+    await recordTakedown({ ...base, erase: { erasedAt: 'later', stragglers: 0 } }, deps(store));
     assert.equal(objects.get('takedowns/shop/sku-1/b1.json'), first);
   });
 });

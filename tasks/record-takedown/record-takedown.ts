@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { auditKey } from '../../core/takedown.ts';
+import { auditKey, type InvalidationPlan } from '../../core/takedown.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
-import { BatchId, Inventory, Invalidation, StepFailure, TakedownItem, Verification } from '../shared/takedown-state.ts';
+import type { Reports } from '../shared/reports.ts';
+import { BatchId, Erased, Inventory, InventoryManifest, Invalidation, StepFailure, Stragglers, TakedownItem, Verification, type ObjectVersions } from '../shared/takedown-state.ts';
+import { imageUrls } from '../shared/takedown-urls.ts';
 
 export const RecordInput = z.object({
   batchId: BatchId,
@@ -9,9 +11,9 @@ export const RecordInput = z.object({
   item: TakedownItem,
   inventory: Inventory,
   // Each step after the inventory may be missing: the step that failed, and those after it.
-  erase: z.object({ erasedAt: z.string(), stragglers: Inventory.shape.locations }).optional(),
-  /** The second pass, after the invalidation: what was written after the erase. */
-  sweep: z.object({ erasedAt: z.string(), stragglers: Inventory.shape.locations }).optional(),
+  erase: Erased.optional(),
+  /** The second pass, after the late-write window: what was written after the erase. */
+  sweep: Erased.optional(),
   invalidation: Invalidation.optional(),
   verification: Verification.optional(),
   failure: StepFailure.optional(),
@@ -20,27 +22,35 @@ export type RecordInput = z.infer<typeof RecordInput>;
 
 export interface RecordDeps {
   readonly audit: ObjectStore;
+  readonly reports: Reports;
+  /** The paths the image's invalidation named, planned again from the same inventory. */
+  readonly invalidationPlan: (input: RecordInput) => Promise<InvalidationPlan>;
   readonly now: () => Date;
 }
 
 /**
  * Writes the image's audit record: who asked, on what legal basis, every object
- * version deleted (bucket, key, version id: never bytes), the invalidation, the
- * verification and when each step happened. A step that failed after the
- * inventory is recorded too, with the objects listed for deletion, so no erasure
- * goes unrecorded. Append-only: a record that exists is never replaced, so a
- * retry or a repeated batch leaves the first one standing.
+ * version deleted (bucket, key, version id: never bytes), the invalidation and
+ * its paths, the verification and the URLs it checked, and when each step
+ * happened. A step that failed after the inventory is recorded too, with the
+ * objects listed for deletion, so no erasure goes unrecorded. Append-only: a
+ * record that exists is never replaced, so a retry or a repeated batch leaves
+ * the first one standing.
  */
 export async function recordTakedown(
   input: RecordInput,
   deps: RecordDeps,
 ): Promise<{ auditKey: string; bucket: string; verified: boolean; invalidationId: string | null; failure: string | null }> {
   const key = auditKey(input.batchId, input.item);
+  const image = { tenant: input.item.tenant, imageId: input.item.imageId };
   const verified = input.verification !== undefined && input.failure === undefined;
-  const versions = (locations: RecordInput['inventory']['locations']) =>
-    locations.flatMap((l) => l.versions.map((v) => ({ bucket: l.bucket, region: l.region, role: l.role, key: v.key, versionId: v.versionId })));
+  const inventory = await deps.reports.get(input.inventory.manifest, InventoryManifest);
+  const late = await Promise.all([input.erase, input.sweep].flatMap((pass) => (pass?.manifest ? [deps.reports.get(pass.manifest, Stragglers)] : [])));
+  const versions = (locations: readonly ObjectVersions[]) =>
+    locations.flatMap((l) => l.versions.map((v) => ({ bucket: l.bucket, region: l.region, role: l.role, key: v.key, versionId: v.versionId, ...(v.deleteMarker ? { deleteMarker: true } : {}) })));
+  const invalidation = input.invalidation ? { id: input.invalidation.id, status: input.invalidation.status, wildcard: input.invalidation.wildcard, paths: (await deps.invalidationPlan(input)).paths } : null;
   const record = {
-    schemaVersion: 1,
+    schemaVersion: 2,
     batchId: input.batchId,
     tenant: input.item.tenant,
     imageId: input.item.imageId,
@@ -49,10 +59,10 @@ export async function recordTakedown(
     requestedAt: input.requestedAt,
     tombstonedAt: input.inventory.tombstonedAt,
     erasedAt: input.erase?.erasedAt ?? null,
-    deleted: input.erase ? versions([...input.inventory.locations, ...input.erase.stragglers, ...(input.sweep?.stragglers ?? [])]) : [],
-    ...(input.erase ? {} : { listedForDeletion: versions(input.inventory.locations) }),
-    invalidation: input.invalidation ? { id: input.invalidation.id, path: input.invalidation.path, status: input.invalidation.status } : null,
-    verification: verified ? { verified: true, verifiedAt: input.verification!.verifiedAt, urls: input.verification!.urls } : { verified: false },
+    deleted: input.erase ? versions([...inventory.locations, ...late.flatMap((l) => l.locations)]) : [],
+    ...(input.erase ? {} : { listedForDeletion: versions(inventory.locations) }),
+    invalidation,
+    verification: verified ? { verified: true, verifiedAt: input.verification!.verifiedAt, urls: imageUrls(image, inventory, late) } : { verified: false },
     ...(input.failure ? { failure: { error: input.failure.Error, cause: input.failure.Cause ?? '' } } : {}),
     recordedAt: deps.now().toISOString(),
   };

@@ -1,6 +1,7 @@
 import { ObjectStore } from './object-store.ts';
 import type { AwsClients } from './aws-clients.ts';
-import type { TaskConfig } from './task-config.ts';
+import { Reports } from './reports.ts';
+import { requireSetting, type TaskConfig } from './task-config.ts';
 
 /** One bucket of a kind, with a client in its own region. */
 export interface RegionalStore<Role extends string = string> {
@@ -28,4 +29,9 @@ export function variantsEverywhere(config: TaskConfig, clients: AwsClients): [Re
     { store: new ObjectStore(clients.s3, config.variantsBucket), region: config.region, role: 'variants' as const },
     ...config.variantReplicas.map((r) => ({ store: new ObjectStore(clients.s3In(r.region), r.bucket), region: r.region, role: 'variants' as const })),
   ];
+}
+
+/** The reports bucket (PICTOR_REPORTS_BUCKET), in the pipeline's region. */
+export function reportsStore(config: TaskConfig, clients: AwsClients): Reports {
+  return new Reports(new ObjectStore(clients.s3, requireSetting(config, 'reportsBucket', 'PICTOR_REPORTS_BUCKET')));
 }

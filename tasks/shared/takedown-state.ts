@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isImageId, isTenantId } from '../../core/image-path.ts';
 import { TAKEDOWN_REASONS } from '../../core/takedown.ts';
+import { S3Location } from './reports.ts';
 
 /**
  * The data TakedownBatch carries from state to state for one image. Each task
@@ -27,19 +28,68 @@ export const ObjectVersions = z.object({
 });
 export type ObjectVersions = z.infer<typeof ObjectVersions>;
 
-export const Inventory = z.object({
+/**
+ * Every version of every object an image has, where: what the erase deletes and
+ * the audit record names. Kept in the reports bucket, not in the state: an image
+ * with many versions (a pointer rewritten at each publish, in four buckets) can
+ * list more than a state's 256 KiB holds.
+ */
+export const InventoryManifest = z.object({
   tombstonedAt: z.string(),
   /** The highest published version before the takedown; 0 if none was. */
   publishedVersion: z.number().int().nonnegative(),
+  /** Every version ever published. */
+  publishedVersions: z.array(z.number().int().positive()).default([]),
+  /** When the latest version was published, if one was. */
+  lastPublishedAt: z.string().optional(),
   locations: z.array(ObjectVersions),
+});
+export type InventoryManifest = z.infer<typeof InventoryManifest>;
+
+/** The inventory as the state carries it: where the manifest is, and a count for people reading the execution. */
+export const Inventory = z.object({
+  tombstonedAt: z.string(),
+  publishedVersion: z.number().int().nonnegative(),
+  manifest: S3Location,
+  versions: z.number().int().nonnegative(),
 });
 export type Inventory = z.infer<typeof Inventory>;
 
-export const Invalidation = z.object({ id: z.string(), status: z.string(), path: z.string() });
+/** What appeared after the inventory and was erased too: in the reports bucket beside the manifest. */
+export const Stragglers = z.object({ locations: z.array(ObjectVersions) });
+
+/** An erase pass, as the state carries it. */
+export const Erased = z.object({
+  erasedAt: z.string(),
+  /** Object versions found late and erased. */
+  stragglers: z.number().int().nonnegative(),
+  /** Where they are listed, when there were any. */
+  manifest: S3Location.optional(),
+});
+export type Erased = z.infer<typeof Erased>;
+
+export const Invalidation = z.object({
+  id: z.string(),
+  status: z.string(),
+  /** The first path, for messages. */
+  path: z.string(),
+  /** How many paths it invalidates. */
+  paths: z.number().int().positive().default(1),
+  /** Whether it used wildcards (CloudFront allows 15 in progress) rather than exact paths (3,000). */
+  wildcard: z.boolean().default(true),
+});
 export type Invalidation = z.infer<typeof Invalidation>;
 
-export const Verification = z.object({ verifiedAt: z.string(), urls: z.array(z.string()) });
+export const Verification = z.object({ verifiedAt: z.string(), urls: z.number().int().nonnegative() });
 export type Verification = z.infer<typeof Verification>;
+
+/** Where a batch keeps what its state does not hold, in the reports bucket. */
+export const takedownKeys = {
+  request: (batchId: string) => `takedowns/${batchId}/request.json`,
+  image: (batchId: string, image: { tenant: string; imageId: string }, part: 'inventory' | 'erase' | 'sweep' | 'verification') =>
+    `takedowns/${batchId}/images/${image.tenant}/${image.imageId}/${part}.json`,
+  report: (batchId: string) => `takedowns/${batchId}/report.json`,
+};
 
 /** The error a step after the inventory was caught with: the record still gets written. */
 export const StepFailure = z.object({ Error: z.string(), Cause: z.string().optional() });

@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import { PictorError } from '../../core/errors.ts';
-import { formatImagePath } from '../../core/image-path.ts';
-import { derivativeUrls } from '../../core/takedown.ts';
 import type { TenantConfig } from '../../core/tenant-config.ts';
 import { signWithNewestKey } from '../../signer/sign-url.ts';
-import { Inventory, TakedownItem } from '../shared/takedown-state.ts';
+import type { Reports } from '../shared/reports.ts';
+import { Erased, Inventory, InventoryManifest, Stragglers, TakedownItem } from '../shared/takedown-state.ts';
+import { imageUrls } from '../shared/takedown-urls.ts';
 
-const Erased = z.object({ stragglers: Inventory.shape.locations });
 export const VerifyInput = z.object({ item: TakedownItem, inventory: Inventory, erase: Erased.optional(), sweep: Erased.optional() });
 
 export interface VerifyDeps {
@@ -15,6 +14,7 @@ export interface VerifyDeps {
   readonly tenant: (tenant: string) => TenantConfig;
   readonly fetch: typeof fetch;
   readonly now: () => Date;
+  readonly reports: Reports;
 }
 
 /** Requests in flight at once: enough to be quick, few enough not to look like an attack to WAF's rate rule. */
@@ -30,19 +30,14 @@ const CHECK_TTL_SECONDS = 300;
  * @throws {PictorError} TakedownUnverified naming the URLs still served,
  *   OriginUnavailable when the edge cannot be reached (retry)
  */
-export async function verifyGone(input: z.infer<typeof VerifyInput>, deps: VerifyDeps): Promise<{ verifiedAt: string; urls: string[] }> {
+export async function verifyGone(input: z.infer<typeof VerifyInput>, deps: VerifyDeps): Promise<{ verifiedAt: string; urls: number }> {
   const image = { tenant: input.item.tenant, imageId: input.item.imageId };
-  const urls = new Set<string>([formatImagePath(image)]);
-  for (let version = 1; version <= input.inventory.publishedVersion; version++) urls.add(formatImagePath({ ...image, version }));
-  const late = [...(input.erase?.stragglers ?? []), ...(input.sweep?.stragglers ?? [])];
-  for (const location of [...input.inventory.locations, ...late]) {
-    if (location.role !== 'variants') continue;
-    for (const { key } of location.versions) for (const url of derivativeUrls(key)) urls.add(url);
-  }
+  const inventory = await deps.reports.get(input.inventory.manifest, InventoryManifest);
+  const late = await Promise.all([input.erase, input.sweep].flatMap((pass) => (pass?.manifest ? [deps.reports.get(pass.manifest, Stragglers)] : [])));
+  const list = imageUrls(image, inventory, late);
   const tenant = deps.tenant(image.tenant);
   const now = deps.now();
   const expiresAt = new Date(now.getTime() + Math.min(CHECK_TTL_SECONDS, tenant.signing.maxTtl) * 1000);
-  const list = [...urls].sort();
   const served: string[] = [];
   for (let i = 0; i < list.length; i += PARALLEL) {
     await Promise.all(
@@ -63,5 +58,5 @@ export async function verifyGone(input: z.infer<typeof VerifyInput>, deps: Verif
   if (served.length > 0) {
     throw new PictorError('TakedownUnverified', `${served.length} of ${list.length} URLs still answer other than 404: ${served.sort().slice(0, 10).join(', ')}`);
   }
-  return { verifiedAt: deps.now().toISOString(), urls: list };
+  return { verifiedAt: deps.now().toISOString(), urls: list.length };
 }

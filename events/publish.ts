@@ -7,19 +7,38 @@ export interface EventPublisher {
 }
 
 /**
+ * EventBridge takes an entry of at most 256 KB, counted as the UTF-8 bytes of its
+ * Source, DetailType, Detail and Resources (and 14 for a Time).
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
+ */
+export const MAX_EVENT_ENTRY_BYTES = 256 * 1024;
+
+export function eventEntrySize(entry: { Source: string; DetailType: string; Detail: string; Resources?: readonly string[]; Time?: Date }): number {
+  const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+  return (entry.Time ? 14 : 0) + bytes(entry.Source) + bytes(entry.DetailType) + bytes(entry.Detail) + (entry.Resources ?? []).reduce((n, r) => n + bytes(r), 0);
+}
+
+/** PutEvents' per-entry errors worth a retry; any other is the entry's own fault. https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsResultEntry.html */
+const TRANSIENT_ENTRY_ERRORS = new Set(['InternalFailure', 'ThrottlingException']);
+
+/**
  * Publishes Pictor events on an EventBridge bus, validated against their schema
- * first, so that a malformed event fails its producer, not its consumers.
+ * and EventBridge's size first, so that a malformed or oversized event fails its
+ * producer, with a clear error, not its consumers.
  */
 export function eventBridgePublisher(client: EventBridgeClient, busName: string): EventPublisher {
   return {
     async publish(detailType, detail) {
       const parsed = PICTOR_EVENTS[detailType].safeParse(detail);
       if (!parsed.success) throw new Error(`Refusing to publish an invalid '${detailType}': ${parsed.error.message}`);
-      const result = await client.send(
-        new PutEventsCommand({ Entries: [{ EventBusName: busName, Source: PICTOR_SOURCE, DetailType: detailType, Detail: JSON.stringify(parsed.data) }] }),
-      );
+      const entry = { EventBusName: busName, Source: PICTOR_SOURCE, DetailType: detailType, Detail: JSON.stringify(parsed.data) };
+      const size = eventEntrySize(entry);
+      if (size > MAX_EVENT_ENTRY_BYTES) throw new PictorError('InvalidEvent', `Refusing to publish '${detailType}' of ${size} bytes: EventBridge takes at most ${MAX_EVENT_ENTRY_BYTES}.`);
+      const result = await client.send(new PutEventsCommand({ Entries: [entry] }));
       if (result.FailedEntryCount) {
-        throw new PictorError('OriginUnavailable', `EventBridge refused '${detailType}': ${result.Entries?.[0]?.ErrorMessage ?? 'unknown error'}`);
+        const failed = result.Entries?.[0];
+        const code = failed?.ErrorCode && !TRANSIENT_ENTRY_ERRORS.has(failed.ErrorCode) ? 'InvalidEvent' : 'OriginUnavailable';
+        throw new PictorError(code, `EventBridge refused '${detailType}': ${failed?.ErrorCode ?? ''} ${failed?.ErrorMessage ?? 'unknown error'}`.trim());
       }
     },
   };

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import {
   DescribeExecutionCommand,
@@ -285,10 +285,15 @@ async function takedown(args: string[]): Promise<string> {
     batchId,
     detail: { schemaVersion: 1, items },
   }));
+  // The batch's report lists every image; the summary says where it is.
+  const s3 = new S3Client({ region, endpoint: endpoints.regions[BUCKETS.reports.region], forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED', maxAttempts: 1 });
+  const report = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: summary.report.bucket, Key: summary.report.key }))).Body!.transformToString()) as {
+    images: { tenant: string; imageId: string; auditKey?: string; invalidationId?: string }[];
+  };
   return [
     `Takedown ${batchId}: ${summary.takenDown} images erased, invalidated and verified 404 at the edge.`,
-    ...(summary.auditKeys as string[]).map((key) => `  audit record: s3://${BUCKETS.audit.bucket}/${key}`),
-    `  invalidations: ${(summary.invalidationIds as string[]).join(', ')}`,
+    ...report.images.map((i) => `  ${i.tenant}/${i.imageId}: audit record: s3://${BUCKETS.audit.bucket}/${i.auditKey}, invalidation ${i.invalidationId ?? 'none'}`),
+    `  report: s3://${summary.report.bucket}/${summary.report.key}`,
     `  execution: ${executionArn}`,
   ].join('\n');
 }

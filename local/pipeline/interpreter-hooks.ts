@@ -15,6 +15,11 @@ import { StateMachine } from 'aws-local-stepfunctions';
 export const RUN_HOOKS = Symbol('pictor.runHooks');
 const DEPTH = Symbol('pictor.runDepth');
 const PATCHED = Symbol.for('pictor.interpreterHooks');
+/**
+ * Events a nested run logs are forwarded, as the same objects, to the root run's log:
+ * each is reported once, where it happens.
+ */
+const reported = new WeakSet<object>();
 
 /** An event as the interpreter logs it (its type is not exported). */
 export interface InterpreterEvent {
@@ -35,7 +40,8 @@ export interface RunScope {
 
 export interface RunHooks {
   /**
-   * Called as each event is logged, before it is queued. Throwing from a state's
+   * Called as each event is logged, before it is queued, once per event (not again as
+   * the interpreter forwards a nested run's events to the root's log). Throwing from a state's
    * event (StateEntered, StateExited, StateFailed, StateRetried, StateCaught) fails
    * that run at once with the error thrown; never throw from an Execution* event.
    */
@@ -55,7 +61,10 @@ if (!proto[PATCHED]) {
     const logger = options.eventLogger;
     const dispatch = logger.dispatch;
     logger.dispatch = (event: InterpreterEvent) => {
-      hooks.onEvent(event, scope);
+      if (!reported.has(event)) {
+        reported.add(event);
+        hooks.onEvent(event, scope);
+      }
       dispatch.call(logger, event);
     };
     return execute.call(this as never, input, { ...options, runOptions }, cleanup);

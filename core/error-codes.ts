@@ -45,6 +45,8 @@ export const PIPELINE_ERROR_CODES = {
   TakedownUnverified: { status: 500, expose: false },
   TakedownIncomplete: { status: 500, expose: false },
   TooManyFailures: { status: 500, expose: false },
+  /** A workflow's state would pass Step Functions' 256 KiB: refused before the step that would hit it. */
+  StateTooLarge: { status: 500, expose: false },
 } as const;
 
 /** The codes the viewer function answers with. */

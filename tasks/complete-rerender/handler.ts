@@ -1,12 +1,16 @@
 import { eventBridgePublisher } from '../../events/publish.ts';
 import { awsClients } from '../shared/aws-clients.ts';
-import { readTaskConfig, type TaskConfig } from '../shared/task-config.ts';
+import { ObjectStore } from '../shared/object-store.ts';
+import { readTaskConfig, requireSetting, type TaskConfig } from '../shared/task-config.ts';
 import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';
 import { completeRerender, CompleteRerenderInput } from './complete-rerender.ts';
 
 export function createHandler(config: TaskConfig): TaskHandler {
   const clients = awsClients(config);
-  const deps = { events: eventBridgePublisher(clients.events, config.eventBus) };
+  const deps = {
+    events: eventBridgePublisher(clients.events, config.eventBus),
+    reports: new ObjectStore(clients.s3, requireSetting(config, 'reportsBucket', 'PICTOR_REPORTS_BUCKET')),
+  };
   return defineTask(
     { name: 'complete-rerender', input: CompleteRerenderInput, run: (input) => completeRerender(input, deps), idempotencyKey: 'input.job.jobId' },
     config,

@@ -4,8 +4,9 @@ import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handle
 import { planRerender, PlanInput } from './plan-rerender.ts';
 
 export function createHandler(config: TaskConfig): TaskHandler {
+  const settings = { pageSize: config.rerenderPageSize, pagesPerExecution: config.rerenderPagesPerExecution };
   // Pure: safe to repeat.
-  return defineTask({ name: 'plan-rerender', input: PlanInput, run: async (input) => planRerender(input, config.tenants) }, config, awsClients(config));
+  return defineTask({ name: 'plan-rerender', input: PlanInput, run: async (input) => planRerender(input, config.tenants, settings) }, config, awsClients(config));
 }
 
 export const handler = lambdaEntry(createHandler, () => readTaskConfig(process.env));

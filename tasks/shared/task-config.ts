@@ -26,6 +26,10 @@ export interface TaskConfig {
   readonly edgeUrl: string;
   /** PICTOR_INVALIDATION_DEADLINE_SECONDS: how long a takedown waits for its invalidation. Takedown tasks only. */
   readonly invalidationDeadlineSeconds?: number;
+  /** PICTOR_RERENDER_PAGE_SIZE: originals a re-render lists and renders per page. plan-rerender only. @default 1,000 */
+  readonly rerenderPageSize?: number;
+  /** PICTOR_RERENDER_PAGES_PER_EXECUTION: pages a re-render execution handles before it continues as a new one. plan-rerender only. @default 200 */
+  readonly rerenderPagesPerExecution?: number;
   /** PICTOR_VERSIONS_TABLE: the version map. */
   readonly versionsTable: string;
   /** PICTOR_IDEMPOTENCY_TABLE */
@@ -70,6 +74,8 @@ export function readTaskConfig(env: Readonly<Record<string, string | undefined>>
     distributionId: env.PICTOR_DISTRIBUTION_ID ?? '',
     edgeUrl: (env.PICTOR_EDGE_URL ?? '').replace(/\/$/, ''),
     invalidationDeadlineSeconds: positiveInteger(env, 'PICTOR_INVALIDATION_DEADLINE_SECONDS'),
+    rerenderPageSize: positiveInteger(env, 'PICTOR_RERENDER_PAGE_SIZE'),
+    rerenderPagesPerExecution: positiveInteger(env, 'PICTOR_RERENDER_PAGES_PER_EXECUTION'),
     originalsBucket: required('PICTOR_ORIGINALS_BUCKET'),
     variantsBucket: required('PICTOR_VARIANTS_BUCKET'),
     auditBucket: env.PICTOR_AUDIT_BUCKET ?? '',

@@ -1,11 +1,14 @@
 import { awsClients } from '../shared/aws-clients.ts';
-import { readTaskConfig, type TaskConfig } from '../shared/task-config.ts';
+import { ObjectStore } from '../shared/object-store.ts';
+import { readTaskConfig, requireSetting, type TaskConfig } from '../shared/task-config.ts';
 import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';
 import { tallyRerender, TallyInput } from './tally-rerender.ts';
 
 export function createHandler(config: TaskConfig): TaskHandler {
-  // Pure: safe to repeat.
-  return defineTask({ name: 'tally-rerender', input: TallyInput, run: async (input) => tallyRerender(input) }, config, awsClients(config));
+  const clients = awsClients(config);
+  const deps = { reports: new ObjectStore(clients.s3, requireSetting(config, 'reportsBucket', 'PICTOR_REPORTS_BUCKET')) };
+  // Reads the map run's results and writes the page's failures under a key of its own: safe to repeat.
+  return defineTask({ name: 'tally-rerender', input: TallyInput, run: (input) => tallyRerender(input, deps) }, config, clients);
 }
 
 export const handler = lambdaEntry(createHandler, () => readTaskConfig(process.env));

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { S3Client } from '@aws-sdk/client-s3';
+import { RerenderCompletedV1 } from '../../events/schemas/pictor-events.ts';
+import type { EventPublisher } from '../../events/publish.ts';
+import { LOCAL_S3_CREDENTIALS, startLocalS3, type LocalS3 } from '../../local/s3-server.ts';
+import { ObjectStore } from '../shared/object-store.ts';
+import { rerenderKeys, type RerenderJob } from '../shared/rerender-state.ts';
+import { completeRerender } from './complete-rerender.ts';
+
+const BUCKET = 'pictor-reports';
+let s3: LocalS3;
+let client: S3Client;
+let reports: ObjectStore;
+let dir: string;
+
+const job = (jobId: string, toleratedFailurePercentage = 100): RerenderJob => ({
+  jobId,
+  tenants: ['cat'],
+  tenant: 'cat',
+  onlyStale: false,
+  toleratedFailurePercentage,
+  pageSize: 1000,
+  pagesPerExecution: 200,
+  resultsPrefix: rerenderKeys.results(jobId),
+});
+
+function recorder() {
+  const sent: { detailType: string; detail: unknown }[] = [];
+  const events: EventPublisher = {
+    async publish(detailType, detail) {
+      sent.push({ detailType, detail });
+    },
+  };
+  return { events, sent };
+}
+
+/** Failure files as Tally writes them: one JSON array per page, 1,000 long-id failures with long causes each. */
+async function failurePages(jobId: string, pages: number[]) {
+  for (const page of pages) {
+    const failures = Array.from({ length: 1000 }, (_, i) => ({ tenant: 'cat', imageId: `p${page}-${String(i).padStart(4, '0')}${'x'.repeat(118)}`, error: 'UnprocessableImage', cause: 'z'.repeat(4000) }));
+    await reports.put(rerenderKeys.failures(jobId, page), JSON.stringify(failures), { contentType: 'application/json' });
+  }
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pictor-complete-'));
+  s3 = await startLocalS3({ directory: dir, buckets: [BUCKET] });
+  client = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: LOCAL_S3_CREDENTIALS, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  reports = new ObjectStore(client, BUCKET);
+});
+
+after(async () => {
+  client.destroy();
+  await s3.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('completeRerender', () => {
+  it('writes the report with the first 100 failures and where the rest are, and announces a bounded event pointing at it', async () => {
+    // Arrange: 3,000 failures over pages 0, 1 and 12 (the keys list in page order).
+    await failurePages('big', [12, 0, 1]);
+    const { events, sent } = recorder();
+    const totals = { rendered: 7000, skipped: 5, failed: 3000, skippedBecause: { 'taken down': 5 }, pages: 13 };
+
+    // Act
+    const summary = await completeRerender({ job: job('big'), totals, part: { number: 3, pages: 1 }, exceeded: false }, { events, reports });
+
+    // Assert
+    const report = JSON.parse((await reports.get(rerenderKeys.report('big')))!.body.toString());
+    assert.deepEqual([report.rendered, report.skipped, report.failed, report.pages, report.parts], [7000, 5, 3000, 13, 3]);
+    assert.equal(report.failures.length, 100);
+    assert.match(report.failures[0].imageId, /^p0-0000/);
+    assert.equal(report.failures[0].cause.length, 4000, 'the report keeps causes whole');
+    assert.equal(report.failuresOmitted, 2900);
+    assert.deepEqual(report.failureFiles, { bucket: BUCKET, prefix: 'rerenders/big/failures/', count: 3 });
+    assert.deepEqual(summary.report, { bucket: BUCKET, key: 'rerenders/big/report.json' });
+
+    const [event] = sent;
+    assert.equal(event!.detailType, 'Rerender Completed');
+    const detail = RerenderCompletedV1.parse(event!.detail);
+    assert.equal(detail.failures.length, 10);
+    assert.ok(detail.failures.every((f) => f.cause.length <= 300));
+    assert.equal(detail.failuresOmitted, 2990);
+    assert.deepEqual(detail.report, summary.report);
+    assert.ok(Buffer.byteLength(JSON.stringify(detail)) < 8 * 1024, `a few KB, far below EventBridge's 256 KB: ${Buffer.byteLength(JSON.stringify(detail))}`);
+  });
+
+  it('announces a job stopped at its threshold as aborted, then fails as TooManyFailures naming the report', async () => {
+    await failurePages('strict', [0]);
+    const { events, sent } = recorder();
+    const totals = { rendered: 0, skipped: 0, failed: 1000, skippedBecause: {}, pages: 1 };
+    await assert.rejects(
+      completeRerender({ job: job('strict', 5), totals, part: { number: 1, pages: 1 }, exceeded: true }, { events, reports }),
+      (error: Error) => error.name === 'TooManyFailures' && /1000 of 1000 originals failed, more than the 5% tolerated\. Report: s3:\/\/pictor-reports\/rerenders\/strict\/report\.json/.test(error.message),
+    );
+    assert.equal((sent[0]!.detail as { aborted: boolean }).aborted, true);
+    assert.ok(await reports.get(rerenderKeys.report('strict')), 'the report is written first');
+  });
+});

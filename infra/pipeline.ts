@@ -13,6 +13,7 @@ import { PICTOR_SOURCE } from '../events/schemas/pictor-events.ts';
 import { RenderOnUpload } from '../workflows/render-on-upload.ts';
 import { DEFAULT_INVALIDATION_DEADLINE, MAX_INVALIDATION_DEADLINE, TakedownBatch } from '../workflows/takedown-batch.ts';
 import { CatalogueRerender } from '../workflows/catalogue-rerender.ts';
+import { DEFAULT_PAGE_SIZE, DEFAULT_PAGES_PER_EXECUTION, MAX_PAGES_PER_EXECUTION } from '../tasks/shared/rerender-state.ts';
 import { taskEntry } from './bundle.ts';
 import { ORIGIN_REQUEST_TIMEOUT } from './edge.ts';
 import { ABORT_INCOMPLETE_UPLOADS, ACCESS_LOG_RETENTION, originalsLifecycle, PRIVATE_BUCKET, variantsLifecycle } from './buckets.ts';
@@ -49,6 +50,9 @@ export type TaskName = (typeof TASKS)[number];
  */
 const REPORT_RETENTION = Duration.days(400);
 
+/** Where CatalogueRerender keeps its jobs' results, failures and reports in the reports bucket. */
+const RERENDER_REPORTS = 'rerenders/';
+
 /** How long publish-version may run; a takedown waits this long for a publish in flight (workflows/takedown-batch.ts). */
 const PUBLISH_TIMEOUT = Duration.seconds(30);
 
@@ -63,6 +67,21 @@ export interface DeliveryEdge {
   readonly distributionId: string;
   /** Where viewers reach it, such as https://d111.cloudfront.net */
   readonly url: string;
+}
+
+/** CatalogueRerender's paging: a deployment setting, so that a test can force continuations with small numbers. */
+export interface RerenderPaging {
+  /**
+   * Originals listed and rendered per page (one Distributed Map run).
+   * @default 1,000, the most S3 lists at once; a page's state stays below 256 KiB at any id length
+   */
+  readonly pageSize?: number;
+  /**
+   * Pages an execution handles before it continues the job as a new execution,
+   * keeping its history below 25,000 events (tasks/shared/rerender-state.ts has the arithmetic).
+   * @default 200; at most 461
+   */
+  readonly pagesPerExecution?: number;
 }
 
 /** Physical names for the pipeline's buckets, where other stacks must name them before they exist. */
@@ -120,6 +139,11 @@ export interface PipelineProps {
   /** The distribution takedowns invalidate and verify. */
   readonly edge: DeliveryEdge;
   /**
+   * How CatalogueRerender pages through a catalogue.
+   * @default pages of 1,000 originals, 200 pages per execution
+   */
+  readonly rerender?: RerenderPaging;
+  /**
    * How long takedown audit records are locked against deletion (Object Lock, governance mode).
    * @default 7 years, a common retention for legal records
    */
@@ -166,6 +190,12 @@ export class Pipeline extends Construct {
     const invalidationDeadline = props.invalidationDeadline ?? DEFAULT_INVALIDATION_DEADLINE;
     if (invalidationDeadline.toSeconds() < 1 || invalidationDeadline.toSeconds() > MAX_INVALIDATION_DEADLINE.toSeconds()) {
       throw new Error(`invalidationDeadline must be from 1 second to ${MAX_INVALIDATION_DEADLINE.toHours()} hours, not ${invalidationDeadline.toHumanString()}: each poll takes room in the takedown's execution history.`);
+    }
+    const pageSize = props.rerender?.pageSize ?? DEFAULT_PAGE_SIZE;
+    const pagesPerExecution = props.rerender?.pagesPerExecution ?? DEFAULT_PAGES_PER_EXECUTION;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw new Error(`rerender.pageSize must be a whole number from 1 to 1,000 (S3 lists 1,000 keys at most), not ${pageSize}.`);
+    if (!Number.isInteger(pagesPerExecution) || pagesPerExecution < 1 || pagesPerExecution > MAX_PAGES_PER_EXECUTION) {
+      throw new Error(`rerender.pagesPerExecution must be a whole number from 1 to ${MAX_PAGES_PER_EXECUTION}, not ${pagesPerExecution}: more pages could pass an execution's 25,000 history events.`);
     }
     const replicas = (props.replicas ?? []).map((r, i) => s3.Bucket.fromBucketAttributes(this, `Replica${i}`, { bucketName: r.bucketName, region: r.region }));
     const variantReplicas = (props.variantReplicas ?? []).map((r, i) => s3.Bucket.fromBucketAttributes(this, `VariantReplica${i}`, { bucketName: r.bucketName, region: r.region }));
@@ -281,10 +311,14 @@ export class Pipeline extends Construct {
       'verify-gone': fn('verify-gone', 512, Duration.minutes(1), takedownEnvironment),
       'record-takedown': fn('record-takedown', 256, Duration.seconds(30), takedownEnvironment),
       'complete-takedown': fn('complete-takedown', 256, Duration.seconds(30), takedownEnvironment),
-      'plan-rerender': fn('plan-rerender', 256, Duration.seconds(10)),
+      'plan-rerender': fn('plan-rerender', 256, Duration.seconds(10), {
+        PICTOR_RERENDER_PAGE_SIZE: String(pageSize),
+        PICTOR_RERENDER_PAGES_PER_EXECUTION: String(pagesPerExecution),
+      }),
       'list-originals': fn('list-originals', 512, Duration.seconds(30)),
       'prepare-rerender': fn('prepare-rerender', 256, Duration.seconds(30)),
-      'tally-rerender': fn('tally-rerender', 256, Duration.seconds(10)),
+      // Reads a map run's result files, a few MB for a page of 1,000.
+      'tally-rerender': fn('tally-rerender', 512, Duration.seconds(60)),
       'complete-rerender': fn('complete-rerender', 256, Duration.seconds(30)),
     };
     this.originals.grantRead(this.functions['probe-original']);
@@ -320,6 +354,12 @@ export class Pipeline extends Construct {
     }
     this.originals.grantRead(f['list-originals']);
     this.originals.grantRead(f['prepare-rerender']);
+    // A re-render keeps everything under rerenders/<jobId>/: the map runs' results (written by Step
+    // Functions), each page's failures (Tally) and the report (Complete).
+    const rerenderWrites = [this.reports.arnForObjects(`${RERENDER_REPORTS}*/failures/*`), this.reports.arnForObjects(`${RERENDER_REPORTS}*/report.json`)];
+    for (const task of ['tally-rerender', 'complete-rerender'] as const) this.reports.grantRead(f[task], `${RERENDER_REPORTS}*`);
+    allow(f['tally-rerender'], ['s3:PutObject'], rerenderWrites[0]!);
+    allow(f['complete-rerender'], ['s3:PutObject'], rerenderWrites[1]!);
     this.audit.grantRead(f['record-takedown']);
     this.audit.grantPut(f['record-takedown']);
     // What takedowns keep outside their state: each task reads what an earlier one wrote, writes its own.
@@ -379,7 +419,11 @@ export class Pipeline extends Construct {
       ],
     });
 
+    const rerenderName = `${Stack.of(this).stackName}-CatalogueRerender`;
+    if (rerenderName.length > 80) throw new Error(`The stack name makes the state machine name '${rerenderName}', over Step Functions' 80 characters: use a shorter stack name.`);
     this.catalogueRerender = new CatalogueRerender(this, 'CatalogueRerender', {
+      stateMachineName: rerenderName,
+      reports: this.reports,
       plan: f['plan-rerender'],
       list: f['list-originals'],
       prepare: f['prepare-rerender'],
@@ -423,6 +467,16 @@ export class Pipeline extends Construct {
       this,
       Object.values(this.functions).map((fn) => `${fn.functionArn}:*`),
       "CDK's invoke grant for a state machine covers the function's versions and aliases too.",
+    );
+    acknowledgeWildcards(
+      this,
+      [this.reports.arnForObjects(`${RERENDER_REPORTS}*`), ...rerenderWrites],
+      "A re-render reads its map runs' results and writes each page's failures and its report under rerenders/<jobId>/, the job id chosen at run time.",
+    );
+    acknowledgeWildcards(
+      this.catalogueRerender.stateMachine,
+      [`arn:${Stack.of(this).partition}:s3:::${this.reports.bucketName}/*`],
+      "CDK's ResultWriter grant: Step Functions writes each map run's results under a prefix it names per run (<prefix>/<map run id>/).",
     );
     for (const workflow of [this.takedownBatch, this.catalogueRerender]) {
       const policy = workflow.stateMachine.node.findChild('DistributedMapPolicy') as iam.Policy;

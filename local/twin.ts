@@ -44,6 +44,8 @@ export interface TwinOptions {
   /** Deployment settings, as ImageDelivery's props give them. */
   readonly takedownEligibleTenants?: readonly string[];
   readonly invalidationDeadline?: Duration;
+  /** As the deployment's `rerender` paging (page size, pages per execution). @default the deployment's defaults */
+  readonly rerender?: LocalPipelineOptions['rerender'];
   /** Run the pipeline (DynamoDB, state machines, event bus). @default true */
   readonly pipeline?: boolean;
   readonly dynamodbPort?: number;
@@ -167,6 +169,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
         s3,
         edge: { distributionId: LOCAL_DISTRIBUTION_ID, url: edgeUrl },
         invalidationDeadline: options.invalidationDeadline,
+        rerender: options.rerender,
         endpoints: { s3: tasks.s3, s3ByRegion: tasks.s3ByRegion, dynamodb: tasks.dynamodb, eventbridge: controlUrl, cloudfront: controlUrl },
         timeScale: options.timeScale,
         instrument: options.instrument,

@@ -1,4 +1,7 @@
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { pictorStateMachine, taskState, waitForReplication } from './task-states.ts';
@@ -12,7 +15,28 @@ export interface CatalogueRerenderProps {
   readonly publish: IFunction;
   readonly tally: IFunction;
   readonly complete: IFunction;
+  /** Where the Distributed Map writes each original's result (ResultWriter), under `rerenders/<jobId>/results/`. */
+  readonly reports: IBucket;
+  /**
+   * The state machine's name. A job continues as a new execution of this state
+   * machine, so its role may start executions of the ARN this name makes.
+   * https://docs.aws.amazon.com/step-functions/latest/dg/tutorial-continue-new.html
+   */
+  readonly stateMachineName: string;
 }
+
+/**
+ * Errors of the `states:startExecution` integration, as Step Functions names them:
+ * AWS's example retries `StepFunctions.ExecutionLimitExceeded`; the API's exceptions
+ * carry an `Exception` suffix. Both spellings are matched, which costs nothing.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-nested-workflows.html
+ */
+export const START_EXECUTION_ERRORS = {
+  /** Too many open executions in the account: wait and start again. */
+  limitExceeded: ['StepFunctions.ExecutionLimitExceeded', 'StepFunctions.ExecutionLimitExceededException'],
+  /** The name is taken: a retried start whose first attempt got through, and whose execution has since ended. */
+  alreadyExists: ['StepFunctions.ExecutionAlreadyExists', 'StepFunctions.ExecutionAlreadyExistsException'],
+} as const;
 
 /**
  * Originals rendered at once. Each render holds a 3 GB Lambda for about a second;
@@ -23,11 +47,16 @@ export const RERENDER_CONCURRENCY = 40;
 
 /**
  * CatalogueRerender: lists a tenant's originals (or every tenant's) a page at a
- * time, renders each page's originals as a Distributed Map, each original a child
- * execution with its own history (100k originals would overflow one execution's
- * 25,000 events), tallies every result into an exact summary, and stops early
- * once failures pass the job's threshold. The Map reads its items from the state,
- * not from an ItemReader, so the local twin runs this very definition.
+ * time, renders each page's originals as a Distributed Map (each original a child
+ * execution with its own history), tallies every result into exact counts, and
+ * stops early once failures pass the job's threshold. Nothing per original stays
+ * in the state: the map run writes its results to the reports bucket
+ * (ResultWriter), Tally reads them there and writes each page's failures beside
+ * them, and Complete writes the job's report. After `pagesPerExecution` pages an
+ * execution starts the next part of the job as a new execution of this state
+ * machine and succeeds, so no history reaches 25,000 events however large the
+ * catalogue. The Map reads its items from the state, not from an ItemReader, so
+ * the local twin runs this very definition.
  */
 export class CatalogueRerender extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -60,28 +89,70 @@ export class CatalogueRerender extends Construct {
         .otherwise(new sfn.Pass(this, 'Original Skipped', { parameters: { status: 'skipped', ...image, 'reason.$': '$.upload.reason' } })),
     );
 
+    const jobFailed = new sfn.Fail(this, 'Rerender Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
     const renderPage = new sfn.DistributedMap(this, 'Render Each Original', {
       itemsPath: '$.page.items',
       itemSelector: { 'job.$': '$.job', 'image.$': '$$.Map.Item.Value' },
       maxConcurrency: RERENDER_CONCURRENCY,
-      resultPath: '$.page.results',
+      // Every item's failure is tolerated here: the job's own threshold decides, in Tally, over the whole job.
+      toleratedFailurePercentage: 100,
+      // The results go to S3; the state gets {MapRunArn, ResultWriterDetails: {Bucket, Key}} only.
+      // https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html
+      resultWriter: new sfn.ResultWriter({ bucket: props.reports, prefix: sfn.JsonPath.stringAt('$.job.resultsPrefix') }),
+      resultPath: '$.page.run',
     });
     renderPage.itemProcessor(prepare);
-
-    const jobFailed = new sfn.Fail(this, 'Rerender Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
+    renderPage.addCatch(jobFailed, { errors: ['States.ALL'], resultPath: '$.error' });
     const complete = taskState(this, 'Complete Rerender', props.complete)
       .addCatch(jobFailed, { errors: ['States.ALL'], resultPath: '$.error' })
       .next(new sfn.Succeed(this, 'Rerendered'));
     const list = taskState(this, 'List Originals', props.list, { resultPath: '$.page' }).addCatch(jobFailed, { errors: ['States.ALL'], resultPath: '$.error' });
     const tally = taskState(this, 'Tally Page', props.tally).addCatch(jobFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+
+    // The next part of the job, as a new execution of this state machine: request-response, so this
+    // one ends once it has started. Its name is the job's and the part's, so a start retried after a
+    // lost answer cannot start a second one.
+    const continued = new sfn.Pass(this, 'Continued As New Execution', {
+      parameters: { 'jobId.$': '$.job.jobId', 'continuedAs.$': '$.continuation', 'totals.$': '$.totals' },
+    }).next(new sfn.Succeed(this, 'Part Done'));
+    const continueAsNew = new sfn.CustomState(this, 'Continue As New', {
+      stateJson: {
+        Type: 'Task',
+        Resource: `arn:${Stack.of(this).partition}:states:::states:startExecution`,
+        Parameters: {
+          'StateMachineArn.$': '$$.StateMachine.Id',
+          'Name.$': '$.continuation.name',
+          Input: {
+            'jobId.$': '$.job.jobId',
+            continuation: { 'job.$': '$.job', 'cursor.$': '$.cursor', 'totals.$': '$.totals', 'part.$': '$.continuation.part' },
+            // Links the parts in the console. https://docs.aws.amazon.com/step-functions/latest/dg/concepts-nested-workflows.html
+            'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id',
+          },
+        },
+        ResultSelector: { 'executionArn.$': '$.ExecutionArn' },
+        ResultPath: '$.continued',
+      },
+    })
+      .addRetry({ errors: [...START_EXECUTION_ERRORS.limitExceeded], interval: Duration.seconds(5), backoffRate: 2, maxDelay: Duration.minutes(5), maxAttempts: 10, jitterStrategy: sfn.JitterType.FULL })
+      .addCatch(continued, { errors: [...START_EXECUTION_ERRORS.alreadyExists], resultPath: '$.continued' })
+      .addCatch(jobFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+    continueAsNew.next(continued);
+
     list.next(renderPage).next(tally).next(
       new sfn.Choice(this, 'Go On?')
-        .when(sfn.Condition.booleanEquals('$.exceeded', true), complete)
-        .when(sfn.Condition.booleanEquals('$.more', true), list)
+        .when(sfn.Condition.stringEquals('$.next', 'list'), list)
+        .when(sfn.Condition.stringEquals('$.next', 'continue'), continueAsNew)
         .otherwise(complete),
     );
     const plan = taskState(this, 'Plan Rerender', props.plan).addCatch(jobFailed, { errors: ['States.ALL'], resultPath: '$.error' }).next(list);
 
-    this.stateMachine = pictorStateMachine(this, plan);
+    this.stateMachine = pictorStateMachine(this, plan, { name: props.stateMachineName });
+    // Its own ARN from its name, not its Ref: the role is created before the state machine.
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:StartExecution'],
+        resources: [Stack.of(this).formatArn({ service: 'states', resource: 'stateMachine', resourceName: props.stateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
   }
 }

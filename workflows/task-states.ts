@@ -114,13 +114,23 @@ export function waitForReplication<T extends sfn.TaskStateBase>(state: T, option
   return state;
 }
 
+export interface PictorStateMachineOptions {
+  /**
+   * The state machine's physical name: one that starts executions of itself needs
+   * it to name its own ARN in its role without a dependency cycle.
+   * @default a name CloudFormation generates
+   */
+  readonly name?: string;
+}
+
 /**
  * A Pictor state machine: standard, traced, and logging its failures with their
  * data. Every transition (level ALL) would log each Distributed Map child's every
  * step, at CloudWatch Logs' ingestion price; X-Ray traces those.
  */
-export function pictorStateMachine(scope: Construct, start: sfn.IChainable): sfn.StateMachine {
+export function pictorStateMachine(scope: Construct, start: sfn.IChainable, options: PictorStateMachineOptions = {}): sfn.StateMachine {
   return new sfn.StateMachine(scope, 'StateMachine', {
+    stateMachineName: options.name,
     definitionBody: sfn.DefinitionBody.fromChainable(start),
     stateMachineType: sfn.StateMachineType.STANDARD,
     tracingEnabled: true,

@@ -20,7 +20,7 @@ import { createHandler as listOriginals } from '../../tasks/list-originals/handl
 import { createHandler as prepareRerender } from '../../tasks/prepare-rerender/handler.ts';
 import { createHandler as tallyRerender } from '../../tasks/tally-rerender/handler.ts';
 import { createHandler as completeRerender } from '../../tasks/complete-rerender/handler.ts';
-import type { DeliveryEdge } from '../../infra/pipeline.ts';
+import type { DeliveryEdge, RerenderPaging } from '../../infra/pipeline.ts';
 import { readTaskConfig, type TaskConfig } from '../../tasks/shared/task-config.ts';
 import type { TaskHandler } from '../../tasks/shared/task-handler.ts';
 import { taskTenants, type TaskName } from '../../infra/pipeline.ts';
@@ -71,6 +71,8 @@ export interface LocalPipelineOptions extends LocalStepFunctionsOptions {
   readonly config: PictorConfig;
   /** As the deployment's `invalidationDeadline`. */
   readonly invalidationDeadline?: Duration;
+  /** As the deployment's `rerender` paging: small numbers make a test's re-render continue as new executions. */
+  readonly rerender?: RerenderPaging;
   readonly s3: LocalS3;
   /** The local edge, as takedowns see the distribution. */
   readonly edge: DeliveryEdge;
@@ -93,7 +95,7 @@ export interface LocalPipelineOptions extends LocalStepFunctionsOptions {
  * (tokens resolved to local names) by the same createHandler a Lambda uses.
  */
 export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline {
-  const template = synthesizePipeline(options.config, options.edge, { invalidationDeadline: options.invalidationDeadline });
+  const template = synthesizePipeline(options.config, options.edge, { invalidationDeadline: options.invalidationDeadline, rerender: options.rerender });
   const names: Record<string, string> = {
     [logicalIdOf(template, 'Pipeline/Originals')]: BUCKETS.originals.bucket,
     [logicalIdOf(template, 'Pipeline/Variants')]: BUCKETS.variants.bucket,

@@ -1,7 +1,7 @@
 import { App, type Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { PictorConfig } from '../../core/tenant-config.ts';
-import type { DeliveryEdge } from '../../infra/pipeline.ts';
+import type { DeliveryEdge, RerenderPaging } from '../../infra/pipeline.ts';
 import { PipelineStack } from '../../infra/pipeline-stack.ts';
 import { BUCKETS } from '../topology.ts';
 
@@ -26,7 +26,7 @@ export interface CfnTemplate {
 export function synthesizePipeline(
   tenants: PictorConfig,
   edge: DeliveryEdge = { distributionId: 'EPICTORLOCAL', url: 'http://127.0.0.1:8080' },
-  settings: { invalidationDeadline?: Duration } = {},
+  settings: { invalidationDeadline?: Duration; rerender?: RerenderPaging } = {},
 ): CfnTemplate {
   // The CDK CLI turns path metadata on; in-process synthesis must ask for it. Schema
   // validation is `cdk synth`'s job (infra/app.ts), and it costs every twin 5 s.
@@ -40,6 +40,7 @@ export function synthesizePipeline(
     taskCode: () => lambda.Code.fromInline('// runs in-process in the twin'),
     originRequest: { functionName: 'pictor-origin-request', memoryMb: 3008 },
     invalidationDeadline: settings.invalidationDeadline,
+    rerender: settings.rerender,
   });
   return app.synth().getStackByName('Pictor').template as CfnTemplate;
 }

@@ -258,13 +258,42 @@ async function rerender(args: string[]): Promise<string> {
     ...(values['only-stale'] ? { onlyStale: true } : {}),
     ...(values.tolerate !== undefined ? { toleratedFailurePercentage: Number(values.tolerate) } : {}),
   };
-  const { name: jobId, executionArn, output: summary } = await runToEnd({ machine: 'CatalogueRerender', prefix: 'rerender', what: 're-render', noun: 'originals' }, (jobId) => ({ jobId, detail }));
+  const first = await runToEnd({ machine: 'CatalogueRerender', prefix: 'rerender', what: 're-render', noun: 'originals' }, (jobId) => ({ jobId, detail }));
+  const { name: jobId } = first;
+  const { executionArn, output: summary } = await followParts(first.executionArn, first.output);
   const lines = [`Re-render ${jobId}: ${summary.rendered} rendered, ${summary.skipped} skipped, ${summary.failed} failed.`];
   for (const [reason, count] of Object.entries(summary.skippedBecause as Record<string, number>)) lines.push(`  skipped ${count}: ${reason}`);
   for (const f of summary.failures as { tenant: string; imageId: string; error: string; cause: string }[]) lines.push(`  failed ${f.tenant}/${f.imageId}: ${f.error} ${f.cause}`);
-  if (summary.failuresOmitted) lines.push(`  … and ${summary.failuresOmitted} more failures`);
+  if (summary.failuresOmitted) lines.push(`  … and ${summary.failuresOmitted} more failures, all in the report`);
+  // Every failure, the counts and where the per-original results are: rerenders/<jobId>/report.json.
+  if (summary.report) lines.push(`  report: s3://${summary.report.bucket}/${summary.report.key}`);
   lines.push(`  execution: ${executionArn}`);
   return lines.join('\n');
+}
+
+/**
+ * Follows a re-render through its parts: an execution that reached its share of
+ * pages ends with `continuedAs` (the next part's execution name), and the job's
+ * summary is the last part's output.
+ */
+async function followParts(executionArn: string, output: any): Promise<{ executionArn: string; output: any }> {
+  while (output?.continuedAs) {
+    executionArn = executionArn.replace(/:[^:]+$/, `:${output.continuedAs.name}`);
+    process.stderr.write(`  continued as part ${output.continuedAs.part}: ${output.totals.rendered + output.totals.skipped + output.totals.failed} originals so far\n`);
+    for (;;) {
+      const execution = await sfn.send(new DescribeExecutionCommand({ executionArn })).catch((error: Error) => {
+        if (error.name === 'ExecutionDoesNotExist') return undefined;
+        throw error;
+      });
+      if (execution && execution.status !== 'RUNNING') {
+        if (execution.status !== 'SUCCEEDED') throw new Error(`The re-render ${execution.status?.toLowerCase()} (${execution.error}): ${execution.cause}\n  execution: ${executionArn}`);
+        output = JSON.parse(execution.output!);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  return { executionArn, output };
 }
 
 async function takedown(args: string[]): Promise<string> {

@@ -19,9 +19,8 @@ const twin = await startTwin({
   regionPorts: settings.regionPorts,
   invalidationDelayMs: settings.invalidationDelayMs,
   replicationDelayMs: settings.replicationDelayMs,
-  // The twin's invalidations complete in seconds, not minutes: poll them about every second, not every 15,
-  // and retry on the same clock.
-  timeScale: 1 / 15,
+  // AWS's own timing unless PICTOR_TIME_SCALE says otherwise: a takedown waits minutes for its invalidation.
+  timeScale: settings.timeScale,
   logLevel: 'WARN',
 });
 

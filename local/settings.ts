@@ -21,9 +21,15 @@ export interface LocalSettings {
   readonly dynamodbPort: number;
   /** PICTOR_REGION_PORTS: each region's S3 endpoint, as `us-east-1=4570,eu-west-1=4571`. @default those */
   readonly regionPorts: Readonly<Record<string, number>>;
-  /** PICTOR_INVALIDATION_DELAY_MS: how long an invalidation stays in progress. @default 2000 */
-  readonly invalidationDelayMs: number;
-  /** PICTOR_REPLICATION_DELAY_MS: how long replication takes to bring an original to the replica (AWS: seconds to minutes). @default 0 */
+  /**
+   * PICTOR_TIME_SCALE: AWS's own durations (retry backoff, Wait states, invalidation
+   * completion) as a share of real time; 0.05 makes a 2-minute invalidation 6 s.
+   * @default 1, AWS's timing
+   */
+  readonly timeScale: number;
+  /** PICTOR_INVALIDATION_DELAY_MS: how long an invalidation stays in progress. @default 2 minutes times the time scale */
+  readonly invalidationDelayMs?: number;
+  /** PICTOR_REPLICATION_DELAY_MS: how long replication takes to bring an original to the replica (AWS: seconds to minutes). @default 1000 */
   readonly replicationDelayMs: number;
 }
 
@@ -36,9 +42,17 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): LocalSetting
     s3Port: port(env, 'PICTOR_S3_PORT', 4568),
     dynamodbPort: port(env, 'PICTOR_DYNAMODB_PORT', 4569),
     regionPorts: regionPorts(env.PICTOR_REGION_PORTS ?? 'us-east-1=4570,eu-west-1=4571'),
-    invalidationDelayMs: integer(env, 'PICTOR_INVALIDATION_DELAY_MS', 2000),
-    replicationDelayMs: integer(env, 'PICTOR_REPLICATION_DELAY_MS', 0),
+    timeScale: timeScale(env.PICTOR_TIME_SCALE),
+    invalidationDelayMs: env.PICTOR_INVALIDATION_DELAY_MS === undefined ? undefined : integer(env, 'PICTOR_INVALIDATION_DELAY_MS', 0),
+    replicationDelayMs: integer(env, 'PICTOR_REPLICATION_DELAY_MS', 1000),
   };
+}
+
+function timeScale(value: string | undefined): number {
+  if (value === undefined) return 1;
+  const scale = Number(value);
+  if (!(scale > 0 && scale <= 1)) throw new Error(`PICTOR_TIME_SCALE must be a number above 0 and at most 1, not '${value}'.`);
+  return scale;
 }
 
 /** Where the running twin's services answer, for clients such as the CLI. */

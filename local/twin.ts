@@ -7,7 +7,7 @@ import { createOriginRequestHandler, type OriginRequestConfig } from '../edge-fa
 import { readDistribution, synthesizeEdge, type DistributionConfig } from './edge/distribution.ts';
 import { LocalEdge } from './edge/edge-server.ts';
 import { ViewerFunctionRuntime } from './edge/function-runtime.ts';
-import { InvalidationService } from './edge/invalidations.ts';
+import { DEFAULT_COMPLETION_DELAY_MS, InvalidationService } from './edge/invalidations.ts';
 import { controlPlane } from './aws-api.ts';
 import { startLocalDynamoDB, type LocalDynamoDB } from './dynamodb-server.ts';
 import { LOCAL_TABLES, startLocalPipeline, type LocalPipeline, type LocalPipelineOptions } from './pipeline/local-pipeline.ts';
@@ -15,6 +15,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { replicate, type Replication } from './replication.ts';
 import { LOCAL_S3_CREDENTIALS, startLocalS3, type LocalS3 } from './s3-server.ts';
 import { startRegions, type Regions } from './regions.ts';
+import { storageOf } from './pipeline/storage.ts';
+import { synthesizePipeline } from './pipeline/template.ts';
 import { STAGING_PREFIX } from '../core/object-keys.ts';
 import { ALL_BUCKETS, BUCKETS, localOriginRequestConfig, REGIONS } from './topology.ts';
 
@@ -36,7 +38,11 @@ export interface TwinOptions {
    * @default each region's S3 endpoint, and the DynamoDB server
    */
   readonly taskEndpoints?: (endpoints: { s3: string; dynamodb: string }) => Promise<{ s3: string; dynamodb: string }> | { s3: string; dynamodb: string };
-  /** How long an invalidation stays in progress, in ms, or per batch of paths (Infinity: it never completes). @default 2000 */
+  /**
+   * How long an invalidation stays in progress, in ms, or per batch of paths
+   * (Infinity: it never completes); the edge is purged when it completes.
+   * @default 2 minutes (local/edge/invalidations.ts), times `timeScale`
+   */
   readonly invalidationDelayMs?: number | ((paths: readonly string[]) => number);
   readonly cacheBytes?: number;
   readonly clock?: () => number;
@@ -50,14 +56,13 @@ export interface TwinOptions {
   readonly pipeline?: boolean;
   readonly dynamodbPort?: number;
   /**
-   * How long Cross-Region Replication takes to bring each copy and each delete of
-   * an original to the replica, in ms; the source object reports PENDING
-   * meanwhile. AWS takes seconds, and with Replication Time Control up to 15
-   * minutes. With 0, a write to the originals answers only once the replica has
-   * it, which is more lenient than AWS: set a delay to see the pipeline wait for
-   * replication. Either way nothing reaches a replica while its region is faulted.
+   * How long Cross-Region Replication takes to bring each new version and each
+   * delete marker of an original to the replica, in ms; the source version reports
+   * PENDING meanwhile. Always asynchronous, as on AWS (seconds, and with
+   * Replication Time Control up to 15 minutes); nothing reaches a replica while
+   * its region is faulted, and deletes that name a version are never replicated.
    * https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html
-   * @default 0
+   * @default 1000
    */
   readonly replicationDelayMs?: number;
   /**
@@ -66,6 +71,8 @@ export interface TwinOptions {
    */
   readonly timeScale?: number;
   readonly instrument?: LocalPipelineOptions['instrument'];
+  /** EventBridge's delivery: at least once, a duplicate now and then. @default a seeded 1 in 100 */
+  readonly eventBus?: LocalPipelineOptions['eventBus'];
 }
 
 export interface Twin {
@@ -103,7 +110,9 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_S3_CREDENTIALS.secretAccessKey;
   process.env.AWS_REGION ??= BUCKETS.originals.region;
 
-  const s3 = await startLocalS3({ directory: join(options.dataDir, 's3'), buckets: ALL_BUCKETS, port: options.s3Port });
+  // Which buckets are versioned and replicated, as the deployment's template configures them.
+  const storage = storageOf(synthesizePipeline(options.config));
+  const s3 = await startLocalS3({ directory: join(options.dataDir, 's3'), buckets: ALL_BUCKETS, port: options.s3Port, versioned: storage.versioned });
   const regions = await startRegions(s3.endpoint, REGIONS, options.regionPorts);
   const endpoints = regions.endpoints;
   const s3Client = new S3Client({
@@ -113,11 +122,17 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
-  // S3 replicates once the destination's region is back, not into an outage.
-  const replication = replicate(s3, s3Client, BUCKETS.originals.bucket, BUCKETS.replica.bucket, {
-    delayMs: options.replicationDelayMs,
-    region: { up: () => regions.modes[BUCKETS.replica.region] === 'off', healthy: () => regions.healthy(BUCKETS.replica.region) },
+  // S3 replicates asynchronously, and only once the destination's region answers.
+  const replications = storage.replication.map((rule) => {
+    const region = Object.values(BUCKETS).find((b) => b.bucket === rule.destination)?.region;
+    if (!region) throw new Error(`The template replicates ${rule.source} to ${rule.destination}, which the twin does not have.`);
+    return replicate(s3, rule.source, rule.destination, {
+      delayMs: options.replicationDelayMs,
+      deleteMarkerReplication: rule.deleteMarkerReplication,
+      region: { up: () => regions.modes[region] === 'off', healthy: () => regions.healthy(region) },
+    });
   });
+  const replication: Replication = { settled: async () => void (await Promise.all(replications.map((r) => r.settled()))) };
   // The distribution a deployment creates is the one the twin follows, and its function code is what runs.
   const distribution = readDistribution(synthesizeEdge(options.config, { takedownEligible: options.takedownEligibleTenants }));
   const viewer = new ViewerFunctionRuntime(distribution.viewerFunctionCode, edgeStoreEntries(options.config));
@@ -137,7 +152,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     }
   });
   const edgeUrl = await edge.listen(options.edgePort ?? 0);
-  const invalidations = new InvalidationService(LOCAL_DISTRIBUTION_ID, (path) => edge.cache.invalidate(path), options.invalidationDelayMs ?? 2000);
+  const invalidations = new InvalidationService(LOCAL_DISTRIBUTION_ID, (path) => edge.cache.invalidate(path), options.invalidationDelayMs ?? DEFAULT_COMPLETION_DELAY_MS * (options.timeScale ?? 1));
   const services: Parameters<typeof controlPlane>[0] = { invalidations, regions };
   const serve = controlPlane(services);
   const control: Server = createServer((request, response) => void serve(request, response));
@@ -147,6 +162,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   let dynamodb: LocalDynamoDB | undefined;
   let pipeline: LocalPipeline | undefined;
   const close = async () => {
+    await pipeline?.bus.settled();
     await pipeline?.stepFunctions.settled();
     invalidations.close();
     control.closeAllConnections();
@@ -172,7 +188,10 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
         rerender: options.rerender,
         endpoints: { s3: tasks.s3, s3ByRegion: tasks.s3ByRegion, dynamodb: tasks.dynamodb, eventbridge: controlUrl, cloudfront: controlUrl },
         timeScale: options.timeScale,
+        // Distributed Maps read items and write results (ResultWriter) through it, as Step Functions reaches S3 itself.
+        s3Client,
         instrument: options.instrument,
+        eventBus: options.eventBus,
       });
     } catch (error) {
       // A twin that cannot start leaves nothing listening, so the process can end with the error.
@@ -188,6 +207,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     for (let quiet = 0; quiet < 3; ) {
       await new Promise((resolve) => setTimeout(resolve, 30));
       const before = pipeline?.stepFunctions.list().length ?? 0;
+      await pipeline?.bus.settled();
       await pipeline?.stepFunctions.settled();
       await replication.settled();
       quiet = (pipeline?.stepFunctions.list().length ?? 0) === before ? quiet + 1 : 0;

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { Duration } from 'aws-cdk-lib';
 import sharp from 'sharp';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -45,15 +45,33 @@ let stuckPolls = 0;
 const TIME_SCALE = 0.003;
 const WAIT_MS = 15_000 * TIME_SCALE;
 
+/** An image that shares its id's start with one taken down (`p00`), and must keep its cache. */
+const NEIGHBOUR = { tenant: 'shop', imageId: 'p001' };
+
 /**
- * Someone else's invalidation takes all 15 wildcard slots the moment the first image
- * asks for one, so the batches meet the quota whatever the machine's speed.
+ * Someone else's invalidation takes all 15 wildcard paths and all but 12 of the
+ * 3,000 file paths the moment the first image asks for one, so the batches meet
+ * both quotas whatever the machine's speed.
  */
-async function holdEveryWildcardSlot(): Promise<void> {
+async function holdTheQuotas(): Promise<void> {
   const cloudfront = new CloudFrontClient({ region: 'us-east-1', endpoint: twin.controlUrl });
-  const others = Array.from({ length: 15 }, (_, i) => `/img/other/o${i}*`);
-  await cloudfront.send(new CreateInvalidationCommand({ DistributionId: LOCAL_DISTRIBUTION_ID, InvalidationBatch: { CallerReference: 'someone-else', Paths: { Quantity: 15, Items: others } } }));
+  const others = [...Array.from({ length: 15 }, (_, i) => `/img/other/o${i}*`), ...Array.from({ length: 2988 }, (_, i) => `/img/other/f${i}`)];
+  await cloudfront.send(new CreateInvalidationCommand({ DistributionId: LOCAL_DISTRIBUTION_ID, InvalidationBatch: { CallerReference: 'someone-else', Paths: { Quantity: others.length, Items: others } } }));
   cloudfront.destroy();
+}
+
+/** Every version and delete marker under a prefix, in every page. */
+async function versionsUnder(bucket: string, prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  let KeyMarker: string | undefined;
+  let VersionIdMarker: string | undefined;
+  do {
+    const page = await twin.s3Client.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker, VersionIdMarker }));
+    for (const v of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) found.push(`${v.Key}@${v.VersionId}`);
+    KeyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+    VersionIdMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
+  } while (KeyMarker);
+  return found;
 }
 
 /** Runs `during` with the primary region's S3 answering 503, as in a regional outage, and ends the outage after. */
@@ -66,15 +84,15 @@ async function inPrimaryOutage<T>(during: () => Promise<T>): Promise<T> {
   }
 }
 
-function url(image: { tenant: string; imageId: string }, path: string): string {
+function url(image: { tenant: string; imageId: string; signed?: boolean }, path: string): string {
   const tenant = CONFIG.tenants[image.tenant]!;
-  return tenant.signing.required ? signWithNewestKey(path, image.tenant, tenant, new Date(Date.now() + 3600_000)) : path;
+  return tenant.signing.required && image.signed !== false ? signWithNewestKey(path, image.tenant, tenant, new Date(Date.now() + 3600_000)) : path;
 }
 
-/** Every URL a viewer could have cached for the image: each standard variant, versioned and not, and the bare URLs. */
-function derivativeUrls(image: { tenant: string; imageId: string }): string[] {
+/** Every URL a viewer could have cached for the image: each standard variant, versioned and not, and the bare URLs (signed where the tenant requires it, unless `signed` is false). */
+function derivativeUrls(image: { tenant: string; imageId: string; signed?: boolean }): string[] {
   const specs = standardVariants(CONFIG.tenants[image.tenant]!);
-  const paths = [formatImagePath(image), formatImagePath({ ...image, version: 1 })];
+  const paths = [formatImagePath(image), formatImagePath({ tenant: image.tenant, imageId: image.imageId, version: 1 })];
   return paths.flatMap((p) => [p, ...specs.map((s) => `${p}?${variantQuery(s)}`)]).map((p) => url(image, p));
 }
 
@@ -87,14 +105,14 @@ before(async () => {
     // TooManyInvalidationsInProgress's backoff, 5 s doubling to a 60 s cap, becomes 15 ms to 180 ms (full jitter):
     // its 20 retries outlast the busiest moment below.
     timeScale: TIME_SCALE,
-    // One invalidation never completes.
-    invalidationDelayMs: (paths) => (paths.some((p) => p.includes('/stuck')) ? Infinity : 400),
+    // One invalidation never completes; someone else's holds the quotas for 3 s.
+    invalidationDelayMs: (paths) => (paths.some((p) => p.includes('/stuck')) ? Infinity : paths.some((p) => p.startsWith('/img/other/')) ? 3000 : 400),
     invalidationDeadline: Duration.seconds(3),
     instrument: (task, fn) => async (payload) => {
       if (task === 'check-invalidation' && JSON.stringify(payload).includes('/stuck')) stuckPolls++;
       if (task === 'invalidate-image' && !othersHeld) {
         othersHeld = true;
-        await holdEveryWildcardSlot();
+        await holdTheQuotas();
       }
       const result = await fn(payload);
       const item = (payload as { input?: { item?: { tenant: string; imageId: string } } }).input?.item;
@@ -106,7 +124,7 @@ before(async () => {
       return result;
     },
   });
-  for (const image of IMAGES) await upload(twin, `${image.tenant}/${image.imageId}`, await sampleImage(400, 300));
+  for (const image of [...IMAGES, NEIGHBOUR]) await upload(twin, `${image.tenant}/${image.imageId}`, await sampleImage(400, 300));
   await settle(twin);
 });
 
@@ -118,7 +136,7 @@ after(async () => {
 describe('TakedownBatch on the twin', () => {
   it('takes down 50 images in two concurrent batches: erased everywhere, 404 at the edge, audited, within the quota', async () => {
     // Before: every derivative is cached at the edge.
-    for (const image of IMAGES) {
+    for (const image of [...IMAGES, NEIGHBOUR]) {
       for (const u of derivativeUrls(image)) {
         await edge(twin, u);
         const again = await edge(twin, u);
@@ -163,11 +181,16 @@ describe('TakedownBatch on the twin', () => {
     for (const run of runs) assert.equal(run.status, 'SUCCEEDED', `${run.error}: ${run.cause}`);
     assert.deepEqual(injected.sort(), ['erase-objects', 'invalidate-image'], 'both injected failures happened');
 
-    // Gone from the originals, the replica, the snapshots and the variants.
+    // Gone from the originals, the replica, the snapshots and the variants: every version and delete marker.
+    await twin.replication.settled();
+    const mine = (key: string) => !key.includes(`/${NEIGHBOUR.imageId}`);
     for (const bucket of [BUCKETS.originals.bucket, BUCKETS.replica.bucket]) {
-      for (const prefix of ['shop/', 'vault/', '_versions/', '_quarantine/']) assert.deepEqual(await keys(twin, bucket, prefix), [], `${bucket}/${prefix}`);
+      for (const prefix of ['shop/', 'vault/', '_versions/', '_quarantine/']) assert.deepEqual((await versionsUnder(bucket, prefix)).filter(mine), [], `${bucket}/${prefix}`);
     }
-    for (const bucket of [BUCKETS.variants.bucket, BUCKETS.failoverVariants.bucket]) assert.deepEqual(await keys(twin, bucket, ''), [], bucket);
+    for (const bucket of [BUCKETS.variants.bucket, BUCKETS.failoverVariants.bucket]) assert.deepEqual((await keys(twin, bucket, '')).filter(mine), [], bucket);
+    // The neighbour whose id starts the same keeps its objects and its cache: no wildcard reached it.
+    assert.ok((await keys(twin, BUCKETS.originals.bucket, `shop/${NEIGHBOUR.imageId}`)).length > 0);
+    for (const u of derivativeUrls(NEIGHBOUR)) assert.match((await edge(twin, u)).xcache ?? '', /^Hit/, `${u} is still cached`);
 
     // Every URL that was a Hit is now a 404.
     for (const image of IMAGES) for (const u of derivativeUrls(image)) assert.equal((await edge(twin, u)).status, 404, u);
@@ -207,23 +230,37 @@ describe('TakedownBatch on the twin', () => {
       for (const rendered of renderedInFailover.get(upload) ?? []) {
         assert.ok(deleted.includes(`${BUCKETS.failoverVariants.bucket}/${rendered}`), `${key} names the failover render ${rendered}`);
       }
-      assert.equal(record.invalidation.path, `/img/${upload}*`);
+      // Exact paths, each of the image's cached URLs, and no wildcard that would reach a neighbour.
+      assert.equal(record.invalidation.wildcard, false);
+      for (const u of derivativeUrls({ ...image, signed: false })) assert.ok(record.invalidation.paths.includes(u), `${key} invalidates ${u}`);
+      assert.ok(record.invalidation.paths.every((p: string) => !p.includes('*')));
       assert.equal(record.verification.verified, true);
       assert.ok(Date.parse(record.requestedAt) <= Date.parse(record.erasedAt) && Date.parse(record.erasedAt) <= Date.parse(record.recordedAt));
       assert.doesNotMatch(JSON.stringify(record), /"(body|bytes|data)"/, 'no image bytes');
       invalidationIds.add(record.invalidation.id);
     }
 
-    // The quota held, throttling happened and was waited out, and no invalidation was made twice.
+    // The quotas held, throttling happened and was waited out, and no invalidation was made twice.
     const stats = twin.invalidations.stats;
     assert.ok(stats.peakWildcardPaths <= 15, `peak ${stats.peakWildcardPaths} wildcard paths in progress`);
-    assert.ok(stats.throttled > 0, 'the batches met the 15-path quota');
+    assert.ok(stats.peakFilePaths <= 3000, `peak ${stats.peakFilePaths} file paths in progress`);
+    assert.ok(stats.throttled > 0, 'the batches met the 3,000-path quota');
     assert.equal(stats.created, 51, "one invalidation per image, even after a retry, plus someone else's");
     assert.equal(invalidationIds.size, 50);
 
-    const completed = published(twin, 'Takedown Completed');
+    // Each batch announced its end once, pointing at a report that lists every image, taken down.
+    const completed = [...new Map(published(twin, 'Takedown Completed').map((e) => [(e.detail as { batchId: string }).batchId, e])).values()];
     assert.equal(completed.length, 2);
-    assert.equal(completed.flatMap((e) => (e.detail as { items: unknown[] }).items).length, 50);
+    let reported = 0;
+    for (const event of completed) {
+      const detail = event.detail as { takenDown: number; incomplete: number; report: { bucket: string; key: string } };
+      assert.equal(detail.incomplete, 0);
+      const report = JSON.parse(await (await twin.s3Client.send(new GetObjectCommand({ Bucket: detail.report.bucket, Key: detail.report.key }))).Body!.transformToString());
+      assert.equal(report.images.length, detail.takenDown);
+      for (const image of report.images) assert.equal(image.status, 'taken-down', JSON.stringify(image));
+      reported += report.images.length;
+    }
+    assert.equal(reported, 50);
   });
 
   it('keeps a taken-down image down at every URL when it is uploaded again, with the same bytes or others', async () => {

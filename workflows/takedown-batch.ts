@@ -3,7 +3,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { pictorStateMachine, taskState, waitForReplication } from './task-states.ts';
+import { pictorStateMachine, taskState, useResultWriterV2, waitForReplication } from './task-states.ts';
 
 export interface TakedownBatchProps {
   /**
@@ -27,12 +27,17 @@ export interface TakedownBatchProps {
 
 /**
  * Images taken down at once. Each holds its invalidation's paths until CloudFront
- * completes it: exact paths (about 30 an image) share 3,000 in progress, so about
- * 100 images fit; an image that needs wildcards takes 2 of 15, and waits for
- * room (TooManyInvalidationsInProgress) when they are taken.
+ * completes it: exact paths share 3,000 in progress, and the default variant set
+ * (3 widths × 3 formats, each versioned and not, plus 2 bare URLs) comes to 20
+ * an image, so 150 fit, ten times the 15 that wildcards alone allow. An image
+ * that needs wildcards takes 2 of those 15; either waits for room
+ * (TooManyInvalidationsInProgress) when its quota is taken.
  * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-invalidations
  */
-export const TAKEDOWN_CONCURRENCY = 100;
+export const TAKEDOWN_CONCURRENCY = 150;
+
+/** Between two GetInvalidation calls: most invalidations complete within a minute or two. */
+export const INVALIDATION_POLL = Duration.seconds(15);
 
 /** Where each map run's per-image results go in the reports bucket: `<prefix>/<map run id>/`. */
 export const TAKEDOWN_RESULTS_PREFIX = 'takedowns/map-runs';
@@ -67,6 +72,7 @@ export class TakedownBatch extends Construct {
 
   constructor(scope: Construct, id: string, props: TakedownBatchProps) {
     super(scope, id);
+    useResultWriterV2(this);
     const imageFailed = new sfn.Pass(this, 'Image Failed', {
       parameters: { status: 'failed', 'tenant.$': '$.item.tenant', 'imageId.$': '$.item.imageId', 'error.$': '$.error.Error', 'cause.$': '$.error.Cause' },
     });
@@ -129,7 +135,7 @@ export class TakedownBatch extends Construct {
       itemSelector: { 'batchId.$': '$.batchId', 'requestedAt.$': '$.requestedAt', 'item.$': '$$.Map.Item.Value' },
       maxConcurrency: TAKEDOWN_CONCURRENCY,
       toleratedFailurePercentage: 100,
-      resultWriter: new sfn.ResultWriter({ bucket: props.reports, prefix: TAKEDOWN_RESULTS_PREFIX }),
+      resultWriterV2: new sfn.ResultWriterV2({ bucket: props.reports, prefix: TAKEDOWN_RESULTS_PREFIX }),
       resultPath: '$.results',
     });
     eachImage.itemProcessor(inventory);

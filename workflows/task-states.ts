@@ -3,6 +3,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
 import { TRANSIENT_ERRORS, type ErrorCode } from '../core/error-codes.ts';
 
@@ -121,6 +122,15 @@ export interface PictorStateMachineOptions {
    * @default a name CloudFormation generates
    */
   readonly name?: string;
+}
+
+/**
+ * Lets a workflow's Distributed Maps use CDK's ResultWriterV2 (the first
+ * ResultWriter is deprecated), whatever the app's context: the feature flag is
+ * read up the construct tree, so it is set on the workflow before any state exists.
+ */
+export function useResultWriterV2(workflow: Construct): void {
+  workflow.node.setContext(cxapi.STEPFUNCTIONS_USE_DISTRIBUTED_MAP_RESULT_WRITER_V2, true);
 }
 
 /**

@@ -24,10 +24,11 @@ import type { DeliveryEdge, RerenderPaging } from '../../infra/pipeline.ts';
 import { readTaskConfig, type TaskConfig } from '../../tasks/shared/task-config.ts';
 import type { TaskHandler } from '../../tasks/shared/task-handler.ts';
 import { taskTenants, type TaskName } from '../../infra/pipeline.ts';
-import { LocalEventBus } from '../event-bus/event-bus.ts';
+import { LocalEventBus, type LocalEventBusOptions } from '../event-bus/event-bus.ts';
 import { bridgeS3Events } from '../event-bus/s3-bridge.ts';
 import type { LocalS3 } from '../s3-server.ts';
 import { BUCKETS } from '../topology.ts';
+import { localNames } from './storage.ts';
 import { LocalStepFunctions, type LocalFunction, type LocalStepFunctionsOptions } from './step-functions.ts';
 import { arnOf, logicalIdOf, resolveTokens, stateMachineDefinitions, synthesizePipeline, type CfnTemplate } from './template.ts';
 
@@ -56,8 +57,7 @@ const TASK_HANDLERS: Record<TaskName, (config: TaskConfig) => TaskHandler> = {
 export const STATE_MACHINES = ['RenderOnUpload', 'CatalogueRerender', 'TakedownBatch'] as const;
 export type StateMachineName = (typeof STATE_MACHINES)[number];
 
-/** Local names for the template's storage: the twin's buckets, and tables named for their role. */
-export const LOCAL_TABLES = { versions: 'pictor-versions', idempotency: 'pictor-idempotency' } as const;
+export { LOCAL_TABLES } from './storage.ts';
 
 export interface LocalPipeline {
   readonly template: CfnTemplate;
@@ -85,6 +85,8 @@ export interface LocalPipelineOptions extends LocalStepFunctionsOptions {
     readonly eventbridge: string;
     readonly cloudfront: string;
   };
+  /** How the bus delivers: EventBridge's at-least-once, with duplicates at a seeded rate. */
+  readonly eventBus?: LocalEventBusOptions;
   /** Wraps each task, e.g. to count calls or to make one fail in a test. */
   readonly instrument?: (task: TaskName, fn: LocalFunction) => LocalFunction;
 }
@@ -96,13 +98,8 @@ export interface LocalPipelineOptions extends LocalStepFunctionsOptions {
  */
 export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline {
   const template = synthesizePipeline(options.config, options.edge, { invalidationDeadline: options.invalidationDeadline, rerender: options.rerender });
-  const names: Record<string, string> = {
-    [logicalIdOf(template, 'Pipeline/Originals')]: BUCKETS.originals.bucket,
-    [logicalIdOf(template, 'Pipeline/Variants')]: BUCKETS.variants.bucket,
-    [logicalIdOf(template, 'Pipeline/Audit')]: BUCKETS.audit.bucket,
-    [logicalIdOf(template, 'Pipeline/Versions')]: LOCAL_TABLES.versions,
-    [logicalIdOf(template, 'Pipeline/Idempotency')]: LOCAL_TABLES.idempotency,
-  };
+  const names = localNames(template);
+
   const functions = new Map<string, LocalFunction>();
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
     if (resource.Type !== 'AWS::Lambda::Function') continue;
@@ -128,9 +125,14 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
     functions.set(arnOf(resource.Type, logicalId), options.instrument ? options.instrument(task, invoke) : invoke);
   }
   const stepFunctions = new LocalStepFunctions(stateMachineDefinitions(template, names), functions, options);
-  const bus = LocalEventBus.fromTemplate(template, names, (target, input) => {
-    if (target.includes(':stateMachine:')) stepFunctions.start(target, input);
-  });
+  const bus = LocalEventBus.fromTemplate(
+    template,
+    names,
+    (target, input) => {
+      if (target.includes(':stateMachine:')) stepFunctions.start(target, input);
+    },
+    options.eventBus,
+  );
   const notifying = new Set<string>();
   for (const resource of Object.values(template.Resources)) {
     if (resource.Type === 'Custom::S3BucketNotifications' && resource.Properties?.NotificationConfiguration?.EventBridgeConfiguration) {

@@ -37,11 +37,7 @@ export async function eraseObjects(input: z.infer<typeof EraseInput>, deps: Eras
     return { location, store };
   });
   // A copy on its way to a replica would land after the erase and survive it.
-  for (const { location, store } of stores.filter((s) => s.location.role === 'original')) {
-    for (const key of new Set(location.versions.filter((v) => !v.deleteMarker).map((v) => v.key))) {
-      if (await store.replicationPending(key)) throw new PictorError('ReplicationPending', `${key} in ${location.bucket} is still being replicated; erasing waits until every replica has it.`);
-    }
-  }
+  for (const { location, store } of stores.filter((s) => s.location.role === 'original')) await waitForReplication(store, location.versions);
   for (const { location, store } of stores) await store.deleteVersions(location.versions);
 
   const stragglers: ObjectVersions[] = [];
@@ -49,6 +45,9 @@ export async function eraseObjects(input: z.infer<typeof EraseInput>, deps: Eras
     const prefixes = role === 'variants' ? variantPrefixes(image) : originalPrefixes(image);
     const found: StoredVersion[] = (await Promise.all(prefixes.map((p) => store.listVersions(p)))).flat();
     if (found.length === 0) continue;
+    // A late write to the originals is replicated like any other: its copy, up to Replication Time
+    // Control's 15 minutes later, would land after this pass and outlive it.
+    if (role === 'original') await waitForReplication(store, found);
     await store.deleteVersions(found);
     stragglers.push({ bucket: store.bucket, region, role, versions: found });
   }
@@ -57,4 +56,14 @@ export async function eraseObjects(input: z.infer<typeof EraseInput>, deps: Eras
   if (count === 0) return { erasedAt, stragglers: 0 };
   const manifest = await deps.reports.put(takedownKeys.image(input.batchId, image, input.erase ? 'sweep' : 'erase'), { locations: stragglers });
   return { erasedAt, stragglers: count, manifest };
+}
+
+/**
+ * Fails as ReplicationPending (which the state machine waits out) while any of
+ * these objects' current version is still on its way to a replica.
+ */
+async function waitForReplication(store: ObjectStore, versions: readonly StoredVersion[]): Promise<void> {
+  for (const key of new Set(versions.filter((v) => !v.deleteMarker).map((v) => v.key))) {
+    if (await store.replicationPending(key)) throw new PictorError('ReplicationPending', `${key} in ${store.bucket} is still being replicated; erasing waits until every replica has it.`);
+  }
 }

@@ -19,13 +19,14 @@ export interface EraseDeps {
 }
 
 /**
- * Permanently deletes every object version the inventory listed: the originals
- * everywhere first, so that no new variant can be rendered from them, then the
- * variants. Then it lists again, in every bucket the pipeline owns whether the
- * inventory named it or not, and erases whatever appeared meanwhile (a render in
- * any origin's bucket, a replication in flight). Deleting what is already gone
- * succeeds, so a retry after a failure midway is safe and the inventory still
- * names everything that was there.
+ * The first pass permanently deletes every object version the inventory listed:
+ * the originals everywhere first, so that no new variant can be rendered from
+ * them, then the variants. The second (the sweep, once no writer that read the
+ * image before its tombstone can still be running) lists again, in every bucket
+ * the pipeline owns whether the inventory named it or not, and erases whatever
+ * appeared meanwhile (a render in any origin's bucket, a late write and its
+ * replication). Deleting what is already gone succeeds, so a retry after a
+ * failure midway is safe and the inventory still names everything that was there.
  */
 export async function eraseObjects(input: z.infer<typeof EraseInput>, deps: EraseDeps): Promise<Erased> {
   const image = { tenant: input.item.tenant, imageId: input.item.imageId };
@@ -39,6 +40,7 @@ export async function eraseObjects(input: z.infer<typeof EraseInput>, deps: Eras
   // A copy on its way to a replica would land after the erase and survive it.
   for (const { location, store } of stores.filter((s) => s.location.role === 'original')) await waitForReplication(store, location.versions);
   for (const { location, store } of stores) await store.deleteVersions(location.versions);
+  if (!input.erase) return { erasedAt: new Date().toISOString(), stragglers: 0 };
 
   const stragglers: ObjectVersions[] = [];
   for (const { store, region, role } of variantsLast(deps.buckets)) {
@@ -54,7 +56,7 @@ export async function eraseObjects(input: z.infer<typeof EraseInput>, deps: Eras
   const erasedAt = new Date().toISOString();
   const count = stragglers.reduce((n, l) => n + l.versions.length, 0);
   if (count === 0) return { erasedAt, stragglers: 0 };
-  const manifest = await deps.reports.put(takedownKeys.image(input.batchId, image, input.erase ? 'sweep' : 'erase'), { locations: stragglers });
+  const manifest = await deps.reports.put(takedownKeys.image(input.batchId, image, 'sweep'), { locations: stragglers });
   return { erasedAt, stragglers: count, manifest };
 }
 

@@ -55,9 +55,13 @@ export async function invalidationPlan(
   const image = { tenant: input.item.tenant, imageId: input.item.imageId };
   const inventory = await deps.reports.get(input.inventory.manifest, InventoryManifest);
   const late = await Promise.all([input.erase, input.sweep].flatMap((pass) => (pass?.manifest ? [deps.reports.get(pass.manifest, Stragglers)] : [])));
-  const urls = imageUrls(image, inventory, late);
+  return planFor(image, inventory, late, deps.tenant(image.tenant));
+}
+
+/** The plan for an image whose inventory and late finds are at hand. */
+export function planFor(image: { tenant: string; imageId: string }, inventory: InventoryManifest, late: readonly { locations: InventoryManifest['locations'] }[], tenant: TenantConfig): InvalidationPlan {
   // Measured from the tombstone, after which nothing is published: a retry plans the same paths.
-  return planInvalidation(image, urls, inventory, unversionedLifetimeSeconds(policyOf(deps.tenant(image.tenant))), new Date(inventory.tombstonedAt));
+  return planInvalidation(image, imageUrls(image, inventory, late), inventory, unversionedLifetimeSeconds(policyOf(tenant)), new Date(inventory.tombstonedAt));
 }
 
 export const CheckInput = z.object({ invalidation: Invalidation });

@@ -33,15 +33,12 @@ export async function inventoryImage(input: z.infer<typeof InventoryInput>, deps
   const { tenant, imageId, reason } = input.item;
   deps.tenant(tenant);
   const record = await deps.versions.tombstone(tenant, imageId, reason);
-  const locations: ObjectVersions[] = [];
-  for (const { store, region, role } of deps.originals) {
-    const versions = (await Promise.all(originalPrefixes({ tenant, imageId }).map((p) => store.listVersions(p)))).flat();
-    locations.push({ bucket: store.bucket, region, role, versions });
-  }
-  for (const { store, region } of deps.variants) {
-    const versions = (await Promise.all(variantPrefixes({ tenant, imageId }).map((p) => store.listVersions(p)))).flat();
-    locations.push({ bucket: store.bucket, region, role: 'variants', versions });
-  }
+  // Every bucket at once: each is in its own region, and listing deletes nothing.
+  const listed = (store: ObjectStore, prefixes: string[]) => Promise.all(prefixes.map((p) => store.listVersions(p))).then((found) => found.flat());
+  const locations: ObjectVersions[] = await Promise.all([
+    ...deps.originals.map(async ({ store, region, role }) => ({ bucket: store.bucket, region, role, versions: await listed(store, originalPrefixes({ tenant, imageId })) })),
+    ...deps.variants.map(async ({ store, region }) => ({ bucket: store.bucket, region, role: 'variants' as const, versions: await listed(store, variantPrefixes({ tenant, imageId })) })),
+  ]);
   const manifest: InventoryManifest = {
     tombstonedAt: record.tombstonedAt,
     publishedVersion: record.version,

@@ -1,9 +1,10 @@
-import { invalidationPlan } from '../invalidate-image/invalidate-image.ts';
+import { planFor } from '../invalidate-image/invalidate-image.ts';
 import { awsClients } from '../shared/aws-clients.ts';
 import { ObjectStore } from '../shared/object-store.ts';
 import { reportsStore } from '../shared/stores.ts';
 import { readTaskConfig, requireSetting, type TaskConfig } from '../shared/task-config.ts';
 import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';
+import type { InventoryManifest } from '../shared/takedown-state.ts';
 import { tenantLookup } from '../shared/tenants.ts';
 import { recordTakedown, RecordInput } from './record-takedown.ts';
 
@@ -14,7 +15,7 @@ export function createHandler(config: TaskConfig): TaskHandler {
   const deps = {
     audit: new ObjectStore(clients.s3, requireSetting(config, 'auditBucket', 'PICTOR_AUDIT_BUCKET')),
     reports,
-    invalidationPlan: (input: RecordInput) => invalidationPlan(input, { reports, tenant }),
+    invalidationPlan: (image: { tenant: string; imageId: string }, inventory: InventoryManifest, late: readonly { locations: InventoryManifest['locations'] }[]) => planFor(image, inventory, late, tenant(image.tenant)),
     now: () => new Date(),
   };
   // Append-only writes make a repeat harmless.

@@ -86,7 +86,7 @@ export type Verification = z.infer<typeof Verification>;
 /** Where a batch keeps what its state does not hold, in the reports bucket. */
 export const takedownKeys = {
   request: (batchId: string) => `takedowns/${batchId}/request.json`,
-  image: (batchId: string, image: { tenant: string; imageId: string }, part: 'inventory' | 'erase' | 'sweep' | 'verification') =>
+  image: (batchId: string, image: { tenant: string; imageId: string }, part: 'inventory' | 'sweep') =>
     `takedowns/${batchId}/images/${image.tenant}/${image.imageId}/${part}.json`,
   report: (batchId: string) => `takedowns/${batchId}/report.json`,
 };

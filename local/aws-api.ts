@@ -91,7 +91,7 @@ function stepFunctions(sfn: LocalStepFunctions, action: string, body: any): unkn
     case 'DescribeMapRun': {
       const mapRun = sfn.mapRun(body.mapRunArn);
       if (!mapRun) throw apiError('ResourceNotFound', `Map run does not exist: '${body.mapRunArn}'`);
-      const counts = { ...mapRun.itemCounts, timedOut: 0, aborted: 0, resultsWritten: mapRun.itemCounts.succeeded + mapRun.itemCounts.failed };
+      const counts = { ...mapRun.itemCounts, timedOut: 0, resultsWritten: mapRun.resultWriterDetails ? mapRun.itemCounts.succeeded + mapRun.itemCounts.failed + mapRun.itemCounts.aborted : 0 };
       return {
         mapRunArn: mapRun.mapRunArn,
         executionArn: mapRun.executionArn,
@@ -99,14 +99,18 @@ function stepFunctions(sfn: LocalStepFunctions, action: string, body: any): unkn
         startDate: seconds(mapRun.startDate),
         stopDate: mapRun.stopDate ? seconds(mapRun.stopDate) : undefined,
         maxConcurrency: mapRun.maxConcurrency,
-        toleratedFailurePercentage: 0,
-        toleratedFailureCount: 0,
+        toleratedFailurePercentage: mapRun.toleratedFailurePercentage ?? 0,
+        toleratedFailureCount: mapRun.toleratedFailureCount ?? 0,
         itemCounts: counts,
         executionCounts: counts,
       };
     }
-    case 'ListExecutions':
-      return { executions: sfn.list(body.stateMachineArn).filter((e) => !body.statusFilter || e.status === body.statusFilter).map(describe) };
+    case 'ListExecutions': {
+      // A map run's child executions are listed by its ARN, never among the state machine's own.
+      // https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html
+      const executions = body.mapRunArn ? sfn.listMapRunExecutions(body.mapRunArn) : sfn.list(body.stateMachineArn);
+      return { executions: executions.filter((e) => !body.statusFilter || e.status === body.statusFilter).map(describe) };
+    }
     default:
       return undefined;
   }

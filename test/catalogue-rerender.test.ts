@@ -14,9 +14,20 @@ import { LOCAL_TABLES } from '../local/pipeline/local-pipeline.ts';
 import { VersionMap } from '../tasks/shared/version-map.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import type { ExecutionRecord } from '../local/pipeline/step-functions.ts';
 import { edge, keys, published, settle, throughFaultProxies, upload } from './support/pipeline-twin.ts';
 
-const CONFIG = parseConfig({ tenants: { cat: { breakpoints: [32, 64], formats: ['webp'], variants: { widths: [32, 64] } } } });
+const CONFIG = parseConfig({
+  tenants: {
+    cat: { breakpoints: [32, 64], formats: ['webp'], variants: { widths: [32, 64] } },
+    // 1,000 originals with 128-character ids, for a page at the limits: their uploads and re-renders fail fast.
+    bulk: { breakpoints: [32], formats: ['webp'], variants: { widths: [32] } },
+  },
+});
+const BULK_IDS = Array.from({ length: 1000 }, (_, i) => `${String(i).padStart(4, '0')}-${'b'.repeat(123)}`);
+/** Step Functions' 256 KiB for a state, an execution's input and output. */
+const STATE_LIMIT = 256 * 1024;
 const IDS = Array.from({ length: 200 }, (_, i) => `img-${String(i).padStart(3, '0')}`);
 const FAILING = new Set(['img-013', 'img-150']);
 
@@ -37,7 +48,12 @@ before(async () => {
     timeScale: 0.002,
     taskEndpoints: throughFaultProxies(proxies),
     instrument: (task, fn) => async (payload) => {
-      const input = (payload as { input: { rerender?: boolean; imageId?: string } }).input;
+      const input = (payload as { input: { rerender?: boolean; imageId?: string; image?: { tenant: string; imageId: string }; detail?: { object?: { key?: string } } } }).input;
+      // The bulk tenant's uploads stop at the probe, and its re-renders fail in prepare: no rendering, only the limits.
+      if (task === 'probe-original' && input.detail?.object?.key?.startsWith('bulk/')) throw Object.assign(new Error('not rendered in this test'), { name: 'InternalError' });
+      if (task === 'prepare-rerender' && input.image?.tenant === 'bulk') {
+        throw Object.assign(new Error(`${input.image.imageId} is unreadable (injected): ${'c'.repeat(1500)}`), { name: 'UnprocessableImage' });
+      }
       if (task === 'render-variants' && input.rerender && failing && FAILING.has(input.imageId!)) {
         throw Object.assign(new Error(`${input.imageId} no longer decodes (injected)`), { name: 'UnprocessableImage' });
       }
@@ -52,6 +68,8 @@ before(async () => {
   sfn = new SFNClient({ region: 'us-east-1', endpoint: twin.controlUrl });
   const image = await sampleImage(96, 64);
   for (const id of IDS) await upload(twin, `cat/${id}`, image);
+  const tiny = await sampleImage(8, 8);
+  for (const id of BULK_IDS) await upload(twin, `bulk/${id}`, tiny);
   await settle(twin);
 });
 
@@ -62,27 +80,47 @@ after(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-/** Runs a re-render to its end, watching its progress as `pictor rerender` does; returns the execution and what was seen. */
-async function rerender(name: string, detail: Record<string, unknown>) {
-  const { executionArn } = await sfn.send(
-    new StartExecutionCommand({ stateMachineArn: twin.pipeline!.stateMachines.CatalogueRerender, name, input: JSON.stringify({ jobId: name, detail: { schemaVersion: 1, requester: 'ops@example.com', ...detail } }) }),
+/** Runs a re-render to its end, watching its progress as `pictor rerender` does; returns its last part and what was seen. */
+async function rerender(name: string, detail: Record<string, unknown>, on: Twin = twin) {
+  const client = on === twin ? sfn : new SFNClient({ region: 'us-east-1', endpoint: on.controlUrl });
+  const { executionArn } = await client.send(
+    new StartExecutionCommand({ stateMachineArn: on.pipeline!.stateMachines.CatalogueRerender, name, input: JSON.stringify({ jobId: name, detail: { schemaVersion: 1, requester: 'ops@example.com', ...detail } }) }),
   );
   const seen: { done: number; total: number }[] = [];
-  const execution = twin.pipeline!.stepFunctions.describe(executionArn!)!;
-  while (execution.status === 'RUNNING') {
-    const { mapRuns } = await sfn.send(new ListMapRunsCommand({ executionArn }));
+  const first = on.pipeline!.stepFunctions.describe(executionArn!)!;
+  while (first.status === 'RUNNING') {
+    const { mapRuns } = await client.send(new ListMapRunsCommand({ executionArn }));
     let done = 0;
     let total = 0;
     for (const run of mapRuns ?? []) {
-      const { itemCounts } = await sfn.send(new DescribeMapRunCommand({ mapRunArn: run.mapRunArn }));
+      const { itemCounts } = await client.send(new DescribeMapRunCommand({ mapRunArn: run.mapRunArn }));
       done += itemCounts!.succeeded! + itemCounts!.failed!;
       total += itemCounts!.total!;
     }
     seen.push({ done, total });
     await new Promise((resolve) => setTimeout(resolve, 15));
   }
-  await settle(twin);
-  return { execution, seen };
+  await settle(on);
+  if (client !== sfn) client.destroy();
+  const parts = partsOf(on, first);
+  return { execution: parts.at(-1)!, parts, seen };
+}
+
+/** A job's executions in order: each part that continued names the next in its output. */
+function partsOf(on: Twin, first: ExecutionRecord): ExecutionRecord[] {
+  const parts = [first];
+  for (let next = (first.output as { continuedAs?: { name: string } } | undefined)?.continuedAs; next; ) {
+    const part = on.pipeline!.stepFunctions.list(first.stateMachineArn).find((e) => e.name === next!.name);
+    assert.ok(part, `the part ${next.name} was started`);
+    parts.push(part);
+    next = (part.output as { continuedAs?: { name: string } } | undefined)?.continuedAs;
+  }
+  return parts;
+}
+
+async function readReport(on: Twin, key: string): Promise<any> {
+  const object = await on.s3Client.send(new GetObjectCommand({ Bucket: BUCKETS.reports.bucket, Key: key }));
+  return JSON.parse(await object.Body!.transformToString());
 }
 
 describe('CatalogueRerender on the twin', () => {
@@ -108,8 +146,12 @@ describe('CatalogueRerender on the twin', () => {
     assert.equal((await edge(twin, '/img/cat/img-000/v2?w=32&fmt=webp')).status, 200);
     assert.equal((await edge(twin, '/img/cat/img-013/v1?w=64&fmt=webp')).status, 200);
 
-    const completed = published(twin, 'Rerender Completed').at(-1)!.detail as { rendered: number; failed: number; aborted: boolean };
+    const completed = published(twin, 'Rerender Completed').at(-1)!.detail as { rendered: number; failed: number; aborted: boolean; report: { bucket: string; key: string } };
     assert.deepEqual([completed.rendered, completed.failed, completed.aborted], [198, 2, false]);
+    assert.deepEqual(completed.report, { bucket: BUCKETS.reports.bucket, key: 'rerenders/new-schema/report.json' });
+    const report = await readReport(twin, completed.report.key);
+    assert.deepEqual([report.rendered, report.skipped, report.failed, report.pages, report.parts], [198, 0, 2, 1, 1]);
+    assert.deepEqual(report.failures.map((f: { imageId: string }) => f.imageId).sort(), [...FAILING].sort());
   });
 
   it('renders only what is stale when asked, and says why it skipped the rest', async () => {
@@ -181,5 +223,85 @@ describe('CatalogueRerender on the twin', () => {
     }
     for (const bucket of [BUCKETS.variants.bucket, BUCKETS.failoverVariants.bucket]) assert.deepEqual(await keys(twin, bucket, '_staging/'), [], `nothing orphaned in ${bucket}`);
     documents.destroy();
+  });
+});
+
+describe('CatalogueRerender at the limits', () => {
+  it('fails a page of 1,000 originals with 128-character ids that all fail only by its threshold, every state below 256 KiB, with a report listing them', async () => {
+    // Act: every item fails in prepare with a 1.5 KB cause; inline results would be about 2 MB.
+    const { execution, parts } = await rerender('all-fail', { tenant: 'bulk' });
+
+    // Assert: the twin fails any state over 256 KiB with States.DataLimitExceeded; this job reached its own end.
+    assert.equal(parts.length, 1);
+    assert.equal(execution.status, 'FAILED');
+    assert.equal(execution.error, 'TooManyFailures', `${execution.error}: ${execution.cause}`);
+    assert.match(execution.cause ?? '', /1000 of 1000 originals failed, more than the 5% tolerated\. Report: s3:\/\/pictor-reports\/rerenders\/all-fail\/report\.json/);
+    const completed = published(twin, 'Rerender Completed').at(-1)!;
+    const detail = completed.detail as { failed: number; aborted: boolean; failures: { cause: string }[]; failuresOmitted: number; report: { key: string } };
+    assert.deepEqual([detail.failed, detail.aborted, detail.failures.length, detail.failuresOmitted], [1000, true, 10, 990]);
+    assert.ok(detail.failures.every((f) => f.cause.length <= 300));
+    assert.ok(Buffer.byteLength(JSON.stringify(completed)) < 16 * 1024, 'the event is a few KB');
+    assert.ok(Buffer.byteLength(JSON.stringify(execution.input)) < STATE_LIMIT);
+
+    const report = await readReport(twin, detail.report.key);
+    assert.deepEqual([report.failed, report.rendered, report.skipped, report.failures.length, report.failuresOmitted, report.failureFiles.count], [1000, 0, 0, 100, 900, 1]);
+    assert.equal(report.failures[0].imageId, BULK_IDS[0]);
+    assert.match(report.failures[0].cause, /is unreadable \(injected\)/);
+    const failures = await readReport(twin, 'rerenders/all-fail/failures/00000000.json');
+    assert.deepEqual(failures.map((f: { imageId: string }) => f.imageId).sort(), BULK_IDS);
+    assert.equal(twin.pipeline!.stepFunctions.describe(execution.executionArn)!.mapRuns.length, 1, 'one map run: the whole page at once');
+  });
+});
+
+describe('CatalogueRerender continues as new executions', () => {
+  let small: Twin;
+  let smallDir: string;
+  const ids = Array.from({ length: 14 }, (_, i) => `part-${String(i).padStart(2, '0')}`);
+
+  before(async () => {
+    smallDir = await mkdtemp(join(tmpdir(), 'pictor-rerender-parts-'));
+    small = await startTwin({
+      config: CONFIG,
+      dataDir: smallDir,
+      logLevel: 'SILENT',
+      timeScale: 0.002,
+      // Replication's lag is not what this test is about.
+      replicationDelayMs: 0,
+      // 14 originals, 3 a page: 5 pages; 2 pages an execution: 3 executions, 2 continuations.
+      rerender: { pageSize: 3, pagesPerExecution: 2 },
+      instrument: (task, fn) => async (payload) => {
+        const input = (payload as { input: { rerender?: boolean; imageId?: string } }).input;
+        if (task === 'render-variants' && input.rerender && input.imageId === 'part-07') throw Object.assign(new Error('part-07 no longer decodes (injected)'), { name: 'UnprocessableImage' });
+        return fn(payload);
+      },
+    });
+    const image = await sampleImage(16, 16);
+    for (const id of ids) await upload(small, `cat/${id}`, image);
+    await settle(small);
+  });
+
+  after(async () => {
+    await small.close();
+    await rm(smallDir, { recursive: true, force: true });
+  });
+
+  it('re-renders a catalogue in three executions with an exact summary and report', async () => {
+    const { execution, parts } = await rerender('parts', { tenant: 'cat', toleratedFailurePercentage: 50 }, small);
+
+    assert.deepEqual(parts.map((p) => [p.name, p.status]), [['parts', 'SUCCEEDED'], ['parts-part-2', 'SUCCEEDED'], ['parts-part-3', 'SUCCEEDED']]);
+    // Each part carries the job on: its input is the previous part's counts and cursor.
+    const second = parts[1]!.input as { jobId: string; continuation: { part: number; totals: { rendered: number; failed: number; pages: number } } };
+    assert.equal(second.jobId, 'parts');
+    assert.deepEqual([second.continuation.part, second.continuation.totals.pages, second.continuation.totals.rendered + second.continuation.totals.failed], [2, 2, 6]);
+    assert.deepEqual((parts[0]!.output as { continuedAs: unknown }).continuedAs, { part: 2, name: 'parts-part-2' });
+
+    const summary = execution.output as { rendered: number; skipped: number; failed: number; failures: { imageId: string; error: string }[]; report: { key: string } };
+    assert.deepEqual([summary.rendered, summary.skipped, summary.failed], [13, 0, 1]);
+    assert.deepEqual(summary.failures.map((f) => [f.imageId, f.error]), [['part-07', 'UnprocessableImage']]);
+    const report = await readReport(small, summary.report.key);
+    assert.deepEqual([report.rendered, report.failed, report.pages, report.parts, report.failureFiles.count], [13, 1, 5, 3, 1]);
+    // Every original rendered once, as version 2.
+    for (const id of ids) assert.equal((await keys(small, BUCKETS.variants.bucket, `cat/${id}/v2/`)).length, id === 'part-07' ? 0 : standardVariants(CONFIG.tenants.cat!).length, id);
+    assert.equal(published(small, 'Rerender Completed').length, 1, 'announced once, by the last part');
   });
 });

@@ -478,6 +478,11 @@ export class Pipeline extends Construct {
       [`arn:${Stack.of(this).partition}:s3:::${this.reports.bucketName}/*`],
       "CDK's ResultWriter grant: Step Functions writes each map run's results under a prefix it names per run (<prefix>/<map run id>/).",
     );
+    acknowledgeWildcards(
+      this.takedownBatch.stateMachine,
+      [`arn:${Stack.of(this).partition}:s3:::${this.reports.bucketName}/*`],
+      "CDK's ItemReader and ResultWriter grants: the map reads the batch's items (takedowns/<batch>/request.json, the batch chosen at run time) and Step Functions writes its results under a prefix it names per map run.",
+    );
     for (const workflow of [this.takedownBatch, this.catalogueRerender]) {
       const policy = workflow.stateMachine.node.findChild('DistributedMapPolicy') as iam.Policy;
       acknowledgeWildcards(policy, policyResources(policy, policy.document), "A Distributed Map starts and stops its child executions, whose names Step Functions chooses.");

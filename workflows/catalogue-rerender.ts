@@ -4,7 +4,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { pictorStateMachine, taskState, waitForReplication } from './task-states.ts';
+import { pictorStateMachine, taskState, useResultWriterV2, waitForReplication } from './task-states.ts';
 
 export interface CatalogueRerenderProps {
   readonly plan: IFunction;
@@ -63,6 +63,7 @@ export class CatalogueRerender extends Construct {
 
   constructor(scope: Construct, id: string, props: CatalogueRerenderProps) {
     super(scope, id);
+    useResultWriterV2(this);
     const image = { 'tenant.$': '$.image.tenant', 'imageId.$': '$.image.imageId' };
     const failed = new sfn.Pass(this, 'Original Failed', { parameters: { status: 'failed', ...image, 'error.$': '$.error.Error', 'cause.$': '$.error.Cause' } });
     const catchInto = <T extends sfn.TaskStateBase>(state: T): T => state.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' }) as T;
@@ -98,7 +99,7 @@ export class CatalogueRerender extends Construct {
       toleratedFailurePercentage: 100,
       // The results go to S3; the state gets {MapRunArn, ResultWriterDetails: {Bucket, Key}} only.
       // https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html
-      resultWriter: new sfn.ResultWriter({ bucket: props.reports, prefix: sfn.JsonPath.stringAt('$.job.resultsPrefix') }),
+      resultWriterV2: new sfn.ResultWriterV2({ bucket: props.reports, prefix: sfn.JsonPath.stringAt('$.job.resultsPrefix') }),
       resultPath: '$.page.run',
     });
     renderPage.itemProcessor(prepare);

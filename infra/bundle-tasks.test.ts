@@ -38,17 +38,11 @@ async function invoke(file: string, event: unknown): Promise<unknown> {
 
 describe('task bundles (esbuild, no Docker)', () => {
   it('bundles a task into one ESM file whose handler runs on its own', async () => {
-    const bundle = bundleTask('tally-rerender', out);
+    const bundle = bundleTask('plan-rerender', out);
     assert.equal(bundle.withSharp, false);
     assert.deepEqual(await readdir(bundle.directory), ['index.mjs', 'index.mjs.map']);
-    const job = { jobId: 'j', tenants: ['shop'], onlyStale: false, toleratedFailurePercentage: 50, pageSize: 1000 };
-    const totals = { rendered: 0, skipped: 0, failed: 0, failures: [], failuresOmitted: 0, skippedBecause: {} };
-    const results = [
-      { status: 'rendered', tenant: 'shop', imageId: 'a', version: 2 },
-      { status: 'failed', tenant: 'shop', imageId: 'b', error: 'UnprocessableImage', cause: 'bad' },
-    ];
-    const tally = (await invoke(join(bundle.directory, 'index.mjs'), { input: { job, totals, page: { results } } })) as { totals: { rendered: number; failed: number }; more: boolean; exceeded: boolean };
-    assert.deepEqual([tally.totals.rendered, tally.totals.failed, tally.more, tally.exceeded], [1, 1, false, false]);
+    const planned = (await invoke(join(bundle.directory, 'index.mjs'), { input: { jobId: 'j', detail: { schemaVersion: 1, tenant: 'shop', requester: 'ops@example.com' } } })) as { job: { jobId: string; tenants: string[] } };
+    assert.deepEqual([planned.job.jobId, planned.job.tenants], ['j', ['shop']]);
   });
 
   it("ships sharp's linux-x64 runtime beside the tasks that render, and it loads from there", async () => {

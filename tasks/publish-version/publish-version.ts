@@ -87,7 +87,9 @@ export async function publishVersion(input: PublishInput, deps: PublishDeps): Pr
   // A retry waits out what an earlier attempt started replicating before it redoes anything: promoting again
   // reaches into the failover region, which may be the region replication is waiting for.
   if (!outcome.fresh) await awaitReplicas(deps.originals, [snapshotKey(image, input.version), publishedKey(image)]);
-  await promote(image, input, deps);
+  // Each wait for replication is a retry of this task: once an attempt has promoted the version (its staging
+  // is gone and its snapshot is in place), the next ones go straight on rather than copy everything again.
+  if (outcome.fresh || !(await promoted(image, input.version, deps))) await promote(image, input, deps);
   await awaitReplicas(deps.originals, [snapshotKey(image, input.version)]);
   // After a first publish nothing can be in `latest`: the edge renders there only once a pointer exists, and a
   // replica has one only once this one reached it.
@@ -129,6 +131,13 @@ async function promote(image: Image, input: PublishInput, deps: PublishDeps): Pr
     }),
   );
   await staging.delete([...new Set(copies.filter((_, i) => copied[i]).map((c) => c.staged))]);
+}
+
+/** Whether an earlier attempt promoted the version: its staging is deleted only once every copy has landed. */
+async function promoted(image: Image, version: number, deps: PublishDeps): Promise<boolean> {
+  const [staging] = deps.variants;
+  const [staged, snapshot] = await Promise.all([staging.head(stagedOriginalKey(image, version)), deps.originals.head(snapshotKey(image, version))]);
+  return staged === null && snapshot !== null;
 }
 
 function commonPrefix(keys: readonly string[]): string {

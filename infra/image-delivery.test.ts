@@ -16,7 +16,7 @@ import { buildViewerFunction } from '../edge-fallback/viewer-request/build.ts';
 import { startTwin, type Twin } from '../local/twin.ts';
 import { logicalIdOf, stateMachineDefinitions, type CfnTemplate } from '../local/pipeline/template.ts';
 import { BUCKETS } from '../local/topology.ts';
-import { LOCAL_TABLES } from '../local/pipeline/local-pipeline.ts';
+import { localNames } from '../local/pipeline/storage.ts';
 import { ImageEdge, nearestFirst, ORIGIN_CONNECTION_ATTEMPTS, ORIGIN_CONNECTION_TIMEOUT, ORIGIN_RESPONSE_TIMEOUT, type ImageEdgeProps } from './edge.ts';
 import { ImageDelivery, type ImageDeliveryProps } from './image-delivery.ts';
 import { TASKS } from './pipeline.ts';
@@ -558,15 +558,7 @@ describe('ImageDelivery: the state machines the twin runs', () => {
   });
 
   it('are the deployed definitions, tokens resolved to the same names', () => {
-    const names = {
-      [logicalIdOf(pipelineJson, 'Pipeline/Originals')]: BUCKETS.originals.bucket,
-      [logicalIdOf(pipelineJson, 'Pipeline/Variants')]: BUCKETS.variants.bucket,
-      [logicalIdOf(pipelineJson, 'Pipeline/Audit')]: BUCKETS.audit.bucket,
-      [logicalIdOf(pipelineJson, 'Pipeline/Reports')]: BUCKETS.reports.bucket,
-      [logicalIdOf(pipelineJson, 'Pipeline/Versions')]: LOCAL_TABLES.versions,
-      [logicalIdOf(pipelineJson, 'Pipeline/Idempotency')]: LOCAL_TABLES.idempotency,
-    };
-    const deployed = stateMachineDefinitions(pipelineJson, names);
+    const deployed = stateMachineDefinitions(pipelineJson, localNames(pipelineJson));
     const running = twin.pipeline!.stepFunctions.definitions;
     assert.deepEqual([...running.keys()].sort(), [...deployed.keys()].sort());
     assert.equal(deployed.size, 3);

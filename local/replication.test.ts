@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { replicate, type ReplicationOptions } from './replication.ts';
-import { LOCAL_S3_CREDENTIALS, startLocalS3, type LocalS3 } from './s3-server.ts';
+import { localS3Client, startLocalS3, type LocalS3 } from './s3-server.ts';
 
 /** A source bucket and its replica per case, so that cases do not see each other's copies. */
 const CASES = ['lagging', 'next-tick', 'down', 'markers', 'no-markers', 'by-version', 'erased', 'dropped'] as const;
@@ -19,14 +19,7 @@ before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'pictor-replication-unit-'));
   const buckets = CASES.flatMap((c) => [`${c}-source`, `${c}-replica`]);
   s3 = await startLocalS3({ directory: dataDir, buckets: [...buckets, 'unversioned'], versioned: buckets });
-  client = new S3Client({
-    region: 'us-east-1',
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    credentials: LOCAL_S3_CREDENTIALS,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  client = localS3Client(s3.endpoint);
 });
 
 after(async () => {

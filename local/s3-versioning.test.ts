@@ -18,7 +18,7 @@ import {
   UploadPartCommand,
   type ListObjectVersionsCommandOutput,
 } from '@aws-sdk/client-s3';
-import { LOCAL_S3_CREDENTIALS, startLocalS3, type LocalS3 } from './s3-server.ts';
+import { localS3Client, startLocalS3, type LocalS3 } from './s3-server.ts';
 import { keyOf, versionIdOf, type S3NotificationRecord } from './s3-versioning.ts';
 
 const VERSIONED = ['versions', 'markers', 'paging', 'batch', 'events', 'restart'];
@@ -32,14 +32,7 @@ const events: S3NotificationRecord[] = [];
 async function start(): Promise<void> {
   s3 = await startLocalS3({ directory: dataDir, buckets: BUCKETS, versioned: VERSIONED });
   s3.server.on('event', (event) => events.push(...(event.Records as S3NotificationRecord[])));
-  client = new S3Client({
-    region: 'us-east-1',
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    credentials: LOCAL_S3_CREDENTIALS,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  client = localS3Client(s3.endpoint);
 }
 
 before(async () => {

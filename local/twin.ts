@@ -11,9 +11,9 @@ import { DEFAULT_COMPLETION_DELAY_MS, InvalidationService } from './edge/invalid
 import { controlPlane } from './aws-api.ts';
 import { startLocalDynamoDB, type LocalDynamoDB } from './dynamodb-server.ts';
 import { LOCAL_TABLES, startLocalPipeline, type LocalPipeline, type LocalPipelineOptions } from './pipeline/local-pipeline.ts';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { replicate, type Replication } from './replication.ts';
-import { LOCAL_S3_CREDENTIALS, startLocalS3, type LocalS3 } from './s3-server.ts';
+import { LOCAL_S3_CREDENTIALS, localS3Client, startLocalS3, type LocalS3 } from './s3-server.ts';
 import { startRegions, type Regions } from './regions.ts';
 import { storageOf } from './pipeline/storage.ts';
 import { synthesizePipeline } from './pipeline/template.ts';
@@ -115,13 +115,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   const s3 = await startLocalS3({ directory: join(options.dataDir, 's3'), buckets: ALL_BUCKETS, port: options.s3Port, versioned: storage.versioned });
   const regions = await startRegions(s3.endpoint, REGIONS, options.regionPorts);
   const endpoints = regions.endpoints;
-  const s3Client = new S3Client({
-    region: BUCKETS.originals.region,
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const s3Client = localS3Client(s3.endpoint, BUCKETS.originals.region);
   // S3 replicates asynchronously, and only once the destination's region answers.
   const replications = storage.replication.map((rule) => {
     const region = Object.values(BUCKETS).find((b) => b.bucket === rule.destination)?.region;

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parseConfig } from '../core/tenant-config.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { BUCKETS } from '../local/topology.ts';
 import { startTwin, type Twin } from '../local/twin.ts';
-import { edge, published, settle, upload } from './support/pipeline-twin.ts';
+import { edge, published, settle, upload, versionsUnder } from './support/pipeline-twin.ts';
 
 const CONFIG = parseConfig({ tenants: { shop: { breakpoints: [160, 320], formats: ['webp'], variants: { widths: [160] } } } });
 /** Image ids at their longest: 128 characters. */
@@ -54,19 +54,6 @@ after(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-/** Every version and delete marker under a prefix, through every page. */
-async function versionsUnder(bucket: string, prefix: string): Promise<string[]> {
-  const found: string[] = [];
-  let KeyMarker: string | undefined;
-  let VersionIdMarker: string | undefined;
-  do {
-    const page = await twin.s3Client.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker, VersionIdMarker }));
-    for (const v of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) found.push(`${v.Key}@${v.VersionId}`);
-    KeyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
-    VersionIdMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
-  } while (KeyMarker);
-  return found;
-}
 
 async function json(bucket: string, key: string): Promise<any> {
   return JSON.parse(await (await twin.s3Client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString());
@@ -105,7 +92,7 @@ describe('TakedownBatch at the limits, on a twin that enforces them', () => {
     assert.ok(report.images.every((i: { status: string; auditKey: string }) => i.status === 'taken-down' && i.auditKey));
     for (const id of real) {
       assert.equal((await edge(twin, `/img/shop/${id}?w=160&fmt=webp`)).status, 404);
-      assert.deepEqual(await versionsUnder(BUCKETS.originals.bucket, `shop/${id}`), []);
+      assert.deepEqual(await versionsUnder(twin, BUCKETS.originals.bucket, `shop/${id}`), []);
     }
   });
 
@@ -130,7 +117,7 @@ describe('TakedownBatch at the limits, on a twin that enforces them', () => {
     assert.equal(run.status, 'FAILED');
     assert.equal(run.error, 'InvalidEvent');
     assert.equal((await edge(twin, '/img/shop/keep-me?w=160&fmt=webp')).status, 200);
-    assert.ok((await versionsUnder(BUCKETS.originals.bucket, 'shop/keep-me')).length > 0);
+    assert.ok((await versionsUnder(twin, BUCKETS.originals.bucket, 'shop/keep-me')).length > 0);
   });
 
   it('erases every version and delete marker in the originals and the replica, past one page, and a copy replicated after the erase', async () => {
@@ -143,7 +130,7 @@ describe('TakedownBatch at the limits, on a twin that enforces them', () => {
     }
     await twin.s3Client.send(new DeleteObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: key }));
     await twin.replication.settled();
-    const before = await versionsUnder(BUCKETS.replica.bucket, `_quarantine/${MANY.tenant}/${MANY.imageId}/`);
+    const before = await versionsUnder(twin, BUCKETS.replica.bucket, `_quarantine/${MANY.tenant}/${MANY.imageId}/`);
     assert.equal(before.length, 1051, 'the replica holds every version and the delete marker');
 
     const run = twin.pipeline!.stepFunctions.start(twin.pipeline!.stateMachines.TakedownBatch, {
@@ -156,7 +143,7 @@ describe('TakedownBatch at the limits, on a twin that enforces them', () => {
     await twin.replication.settled();
     for (const bucket of [BUCKETS.originals.bucket, BUCKETS.replica.bucket]) {
       for (const prefix of [`${MANY.tenant}/${MANY.imageId}`, `_quarantine/${MANY.tenant}/${MANY.imageId}/`, `_versions/${MANY.tenant}/${MANY.imageId}/`]) {
-        assert.deepEqual(await versionsUnder(bucket, prefix), [], `${bucket}/${prefix}`);
+        assert.deepEqual(await versionsUnder(twin, bucket, prefix), [], `${bucket}/${prefix}`);
       }
     }
     // The audit record names every version and marker it deleted, the late copy in the replica among them.

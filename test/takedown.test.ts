@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GetObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Duration } from 'aws-cdk-lib';
 import sharp from 'sharp';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -16,7 +16,7 @@ import { signWithNewestKey } from '../signer/sign-url.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { BUCKETS } from '../local/topology.ts';
 import { LOCAL_DISTRIBUTION_ID, startTwin, type Twin } from '../local/twin.ts';
-import { edge, keys, published, settle, upload } from './support/pipeline-twin.ts';
+import { edge, keys, published, settle, upload, versionsUnder } from './support/pipeline-twin.ts';
 
 const SECRET = 'a-signing-secret-of-at-least-32-bytes!!';
 const CONFIG = parseConfig({
@@ -60,19 +60,6 @@ async function holdTheQuotas(): Promise<void> {
   cloudfront.destroy();
 }
 
-/** Every version and delete marker under a prefix, in every page. */
-async function versionsUnder(bucket: string, prefix: string): Promise<string[]> {
-  const found: string[] = [];
-  let KeyMarker: string | undefined;
-  let VersionIdMarker: string | undefined;
-  do {
-    const page = await twin.s3Client.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker, VersionIdMarker }));
-    for (const v of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) found.push(`${v.Key}@${v.VersionId}`);
-    KeyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
-    VersionIdMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
-  } while (KeyMarker);
-  return found;
-}
 
 /** Runs `during` with the primary region's S3 answering 503, as in a regional outage, and ends the outage after. */
 async function inPrimaryOutage<T>(during: () => Promise<T>): Promise<T> {
@@ -185,7 +172,7 @@ describe('TakedownBatch on the twin', () => {
     await twin.replication.settled();
     const mine = (key: string) => !key.includes(`/${NEIGHBOUR.imageId}`);
     for (const bucket of [BUCKETS.originals.bucket, BUCKETS.replica.bucket]) {
-      for (const prefix of ['shop/', 'vault/', '_versions/', '_quarantine/']) assert.deepEqual((await versionsUnder(bucket, prefix)).filter(mine), [], `${bucket}/${prefix}`);
+      for (const prefix of ['shop/', 'vault/', '_versions/', '_quarantine/']) assert.deepEqual((await versionsUnder(twin, bucket, prefix)).filter(mine), [], `${bucket}/${prefix}`);
     }
     for (const bucket of [BUCKETS.variants.bucket, BUCKETS.failoverVariants.bucket]) assert.deepEqual((await keys(twin, bucket, '')).filter(mine), [], bucket);
     // The neighbour whose id starts the same keeps its objects and its cache: no wildcard reached it.

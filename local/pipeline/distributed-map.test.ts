@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { LOCAL_S3_CREDENTIALS, startLocalS3, type LocalS3 } from '../s3-server.ts';
+import { localS3Client, startLocalS3, type LocalS3 } from '../s3-server.ts';
 import { LocalStepFunctions, type ExecutionRecord, type LocalFunction } from './step-functions.ts';
 
 const BUCKET = 'dmap';
@@ -17,14 +17,7 @@ let dataDir: string;
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'pictor-dmap-'));
   s3 = await startLocalS3({ directory: dataDir, buckets: [BUCKET] });
-  client = new S3Client({
-    region: 'us-east-1',
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    credentials: LOCAL_S3_CREDENTIALS,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  client = localS3Client(s3.endpoint);
 });
 
 after(async () => {

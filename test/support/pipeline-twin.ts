@@ -1,4 +1,4 @@
-import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectVersionsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { BusEvent } from '../../local/event-bus/event-bus.ts';
 import { BUCKETS } from '../../local/topology.ts';
 import { startFaultProxy, type FaultProxy } from '../../local/fault-proxy.ts';
@@ -32,6 +32,20 @@ export async function keys(twin: Twin, bucket: string, prefix: string): Promise<
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   return found.sort();
+}
+
+/** Every version and delete marker under a prefix (all pages), as `key@versionId`. */
+export async function versionsUnder(twin: Twin, bucket: string, prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  let KeyMarker: string | undefined;
+  let VersionIdMarker: string | undefined;
+  do {
+    const page = await twin.s3Client.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker, VersionIdMarker }));
+    for (const v of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) found.push(`${v.Key}@${v.VersionId}`);
+    KeyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+    VersionIdMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
+  } while (KeyMarker);
+  return found;
 }
 
 export function published(twin: Twin, detailType: string): BusEvent[] {

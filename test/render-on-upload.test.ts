@@ -35,6 +35,8 @@ before(async () => {
     dataDir,
     logLevel: 'SILENT',
     timeScale: 0.002,
+    // This file counts executions per event; test/at-least-once.test.ts delivers every event twice.
+    eventBus: { duplicateRate: 0 },
     instrument: (task, fn) => async (payload) => {
       if (task === 'render-variants') renderCalls.push(payload);
       const id = (payload as { input?: { imageId?: string } }).input?.imageId ?? '';

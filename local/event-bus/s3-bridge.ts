@@ -1,4 +1,5 @@
 import type { LocalS3 } from '../s3-server.ts';
+import { keyOf, versionIdOf } from '../s3-versioning.ts';
 import type { LocalEventBus } from './event-bus.ts';
 
 /**
@@ -18,6 +19,7 @@ export function bridgeS3Events(s3: LocalS3, bus: LocalEventBus, buckets: Readonl
       const now = BigInt(Date.now()) * 1000n;
       last = now > last ? now : last + 1n;
       const object = record.s3.object;
+      const versionId = versionIdOf(record);
       bus.put({
         source: 'aws.s3',
         detailType: created ? 'Object Created' : 'Object Deleted',
@@ -27,15 +29,24 @@ export function bridgeS3Events(s3: LocalS3, bus: LocalEventBus, buckets: Readonl
           version: '0',
           bucket: { name: bucket },
           object: {
-            key: decodeURIComponent(object.key.replace(/\+/g, ' ')),
+            key: keyOf(record),
             ...(created ? { size: object.size, etag: String(object.eTag ?? '').replace(/"/g, '') } : {}),
+            ...(versionId ? { 'version-id': versionId } : {}),
             sequencer: last.toString(16).toUpperCase().padStart(18, '0'),
           },
           'request-id': record.eventTime,
           requester: 'local',
-          reason: created ? (record.eventName.endsWith('Copy') ? 'CopyObject' : 'PutObject') : 'DeleteObject',
+          reason: created ? createdReason(record.eventName) : 'DeleteObject',
+          // A delete in a versioned bucket either hides the key behind a marker or removes a version for good.
+          ...(created ? {} : { 'deletion-type': record.eventName.endsWith('DeleteMarkerCreated') ? 'Delete Marker Created' : 'Permanently Deleted' }),
         },
       });
     }
   });
+}
+
+function createdReason(eventName: string): string {
+  if (eventName.endsWith('Copy')) return 'CopyObject';
+  if (eventName.endsWith('CompleteMultipartUpload')) return 'CompleteMultipartUpload';
+  return 'PutObject';
 }

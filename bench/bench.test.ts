@@ -119,7 +119,7 @@ describe('benchmarks at a tiny size', () => {
       assert.equal(design.stats.created, 60);
       assert.ok(design.stats.peakWildcardPaths <= 15 && design.stats.peakFilePaths <= 3000);
     }
-    assert.ok(figures.designs[0]!.elapsedMs >= figures.minimumMs, 'wildcards alone go no faster than their quota allows');
+    assert.ok(figures.designs[1]!.elapsedMs >= figures.minimumMs, 'wildcards alone go no faster than their quota allows');
   });
 
   it('pipeline-overhead: the re-render renders every original', async () => {

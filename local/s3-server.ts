@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import './s3rver-listing.ts';
 import S3rver from 's3rver';
-import { S3Client } from '@aws-sdk/client-s3';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { S3Versions, type ReplicationStatus } from './s3-versioning.ts';
 
 /** s3rver checks SigV4 signatures against these fixed credentials. */
@@ -75,8 +75,9 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
  * credentials, and checksums only where S3 requires them (s3rver would store
  * streamed chunk framing otherwise; shared/LOCAL_STACK.md).
  */
-export function localS3Client(endpoint: string, region = 'us-east-1'): S3Client {
+export function localS3Client(endpoint: string, region = 'us-east-1', options: Omit<S3ClientConfig, 'region' | 'endpoint'> = {}): S3Client {
   return new S3Client({
+    ...options,
     region,
     endpoint,
     forcePathStyle: true,

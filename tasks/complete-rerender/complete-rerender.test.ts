@@ -3,10 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { RerenderCompletedV1 } from '../../events/schemas/pictor-events.ts';
 import type { EventPublisher } from '../../events/publish.ts';
-import { LOCAL_S3_CREDENTIALS, startLocalS3, type LocalS3 } from '../../local/s3-server.ts';
+import { localS3Client, startLocalS3, type LocalS3 } from '../../local/s3-server.ts';
 import { ObjectStore } from '../shared/object-store.ts';
 import { rerenderKeys, type RerenderJob } from '../shared/rerender-state.ts';
 import { completeRerender } from './complete-rerender.ts';
@@ -49,7 +49,7 @@ async function failurePages(jobId: string, pages: number[]) {
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pictor-complete-'));
   s3 = await startLocalS3({ directory: dir, buckets: [BUCKET] });
-  client = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: LOCAL_S3_CREDENTIALS, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  client = localS3Client(s3.endpoint);
   reports = new ObjectStore(client, BUCKET);
 });
 

@@ -3,9 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { S3Client } from '@aws-sdk/client-s3';
-import { startLocalS3, type LocalS3 } from '../../local/s3-server.ts';
-import { LOCAL_S3_CREDENTIALS } from '../../local/s3-server.ts';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { localS3Client, startLocalS3, type LocalS3 } from '../../local/s3-server.ts';
 import { ObjectStore } from '../shared/object-store.ts';
 import { rerenderKeys, type RerenderJob, STATE_LIMIT_BYTES, stateBytes } from '../shared/rerender-state.ts';
 import { causeText, tallyRerender } from './tally-rerender.ts';
@@ -50,7 +49,7 @@ const totals = { rendered: 10, skipped: 1, failed: 0, skippedBecause: { 'taken d
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pictor-tally-'));
   s3 = await startLocalS3({ directory: dir, buckets: [BUCKET] });
-  client = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: LOCAL_S3_CREDENTIALS, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  client = localS3Client(s3.endpoint);
   reports = new ObjectStore(client, BUCKET);
 });
 

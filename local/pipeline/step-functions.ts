@@ -18,19 +18,8 @@ type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenera
 /** A Lambda function, as the twin calls it: the task payload in, its result out. */
 export type LocalFunction = (payload: unknown) => Promise<unknown>;
 
-export interface ExecutionRecord {
-  readonly executionArn: string;
-  readonly stateMachineArn: string;
-  readonly name: string;
-  readonly input: unknown;
-  readonly startDate: Date;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
-  stopDate?: Date;
-  output?: unknown;
-  error?: string;
-  cause?: string;
-  /** Settles when the execution ends, whatever its outcome. */
-  readonly done: Promise<void>;
+/** An execution, as DescribeExecution and ListExecutions report it: a child of a map run has the same shape. */
+export interface ExecutionRecord extends Omit<ChildExecution, 'abort'> {
   readonly mapRuns: MapRunRecord[];
   /** Events in the execution's history as GetExecutionHistory would list them; 25,000 at most. */
   historyEvents: number;

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -9,7 +9,6 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { PUBLISHED_PREFIX, SNAPSHOT_PREFIX, STAGING_PREFIX, SYSTEM_PREFIX } from '../core/object-keys.ts';
 import { withoutSigningKeys, type PictorConfig } from '../core/tenant-config.ts';
-import { PICTOR_SOURCE } from '../events/schemas/pictor-events.ts';
 import { RenderOnUpload } from '../workflows/render-on-upload.ts';
 import { DEFAULT_INVALIDATION_DEADLINE, MAX_INVALIDATION_DEADLINE, TakedownBatch } from '../workflows/takedown-batch.ts';
 import { CatalogueRerender } from '../workflows/catalogue-rerender.ts';
@@ -18,6 +17,8 @@ import { taskEntry } from './bundle.ts';
 import { ORIGIN_REQUEST_TIMEOUT } from './edge.ts';
 import { ABORT_INCOMPLETE_UPLOADS, ACCESS_LOG_RETENTION, originalsLifecycle, PRIVATE_BUCKET, variantsLifecycle } from './buckets.ts';
 import { bundledCode } from './lambda-code.ts';
+import { PictorEventBus } from './event-bus.ts';
+import { PICTOR_SOURCE } from '../events/schemas/pictor-events.ts';
 import { acknowledge, acknowledgeWildcards, policyResources } from './nag.ts';
 
 /** The task Lambdas, by folder name under tasks/. */
@@ -148,6 +149,18 @@ export interface PipelineProps {
    * @default 7 years, a common retention for legal records
    */
   readonly auditRetention?: Duration;
+  /**
+   * Roles, by ARN, that may ask for takedowns: the pipeline's event bus admits a
+   * "Takedown Requested" from them and from no one else. Their own IAM policies need
+   * no PutEvents permission; the bus policy grants it.
+   * @default a role `TakedownRequester` (its ARN is the stack output TakedownRequesterRoleArn) that the account's principals may assume where their IAM policies let them
+   */
+  readonly takedownRequesters?: readonly string[];
+  /**
+   * Roles, by ARN, that may ask for catalogue re-renders ("Rerender Requested").
+   * @default a role `RerenderRequester`, likewise
+   */
+  readonly rerenderRequesters?: readonly string[];
 }
 
 /**
@@ -172,6 +185,10 @@ export class Pipeline extends Construct {
   readonly accessLogs: s3.Bucket;
   /** Where failed asynchronous invocations and undeliverable rule events end up. */
   readonly deadLetters: sqs.Queue;
+  /** Pictor's own events; the rules that start takedowns and re-renders listen here. */
+  readonly events: PictorEventBus;
+  /** Who may send "Takedown Requested" and "Rerender Requested", by ARN. */
+  readonly requesters: { readonly takedown: readonly string[]; readonly rerender: readonly string[] };
   readonly renderOnUpload: RenderOnUpload;
   readonly takedownBatch: TakedownBatch;
   readonly catalogueRerender: CatalogueRerender;
@@ -256,6 +273,7 @@ export class Pipeline extends Construct {
       timeToLiveAttribute: 'expiration',
     });
 
+    this.events = new PictorEventBus(this, 'Events', { eventBusName: `${Stack.of(this).stackName}-events` });
     const environment: Record<string, string> = {
       PICTOR_ORIGINALS_BUCKET: this.originals.bucketName,
       PICTOR_VARIANTS_BUCKET: this.variants.bucketName,
@@ -263,7 +281,7 @@ export class Pipeline extends Construct {
       PICTOR_VARIANT_REPLICAS: JSON.stringify((props.variantReplicas ?? []).map((r) => ({ bucket: r.bucketName, region: r.region }))),
       PICTOR_VERSIONS_TABLE: this.versions.tableName,
       PICTOR_IDEMPOTENCY_TABLE: this.idempotency.tableName,
-      PICTOR_EVENT_BUS: 'default',
+      PICTOR_EVENT_BUS: this.events.bus.eventBusName,
     };
     const takedownEnvironment: Record<string, string> = {
       PICTOR_ORIGINAL_REPLICAS: JSON.stringify((props.replicas ?? []).map((r) => ({ bucket: r.bucketName, region: r.region }))),
@@ -369,12 +387,19 @@ export class Pipeline extends Construct {
     f['invalidate-image'].addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation'], resources: [distributionArn] }));
     f['check-invalidation'].addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudfront:GetInvalidation'], resources: [distributionArn] }));
 
-    const bus = events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
-    bus.grantPutEventsTo(f['publish-version']);
-    bus.grantPutEventsTo(f['quarantine-original']);
-    bus.grantPutEventsTo(f['discard-upload']);
-    bus.grantPutEventsTo(f['complete-takedown']);
-    bus.grantPutEventsTo(f['complete-rerender']);
+    // Each task sends exactly the detail-types it publishes, and only Pictor's bus admits them.
+    const role = (task: TaskName) => f[task].role!;
+    this.events.grantSend(role('publish-version'), 'Version Bumped', 'Variants Rendered');
+    this.events.grantSend(role('quarantine-original'), 'Original Rejected');
+    this.events.grantSend(role('discard-upload'), 'Upload Discarded');
+    this.events.grantSend(role('complete-takedown'), 'Takedown Completed');
+    this.events.grantSend(role('complete-rerender'), 'Rerender Completed');
+    this.requesters = {
+      takedown: props.takedownRequesters ?? [this.requesterRole('TakedownRequester', 'ask for takedowns (send "Takedown Requested" to its event bus)').roleArn],
+      rerender: props.rerenderRequesters ?? [this.requesterRole('RerenderRequester', 'ask for catalogue re-renders (send "Rerender Requested" to its event bus)').roleArn],
+    };
+    this.events.allowSenders(this.requesters.takedown, 'Takedown Requested');
+    this.events.allowSenders(this.requesters.rerender, 'Rerender Requested');
 
     this.renderOnUpload = new RenderOnUpload(this, 'RenderOnUpload', {
       probe: this.functions['probe-original'],
@@ -409,6 +434,7 @@ export class Pipeline extends Construct {
     });
     new events.Rule(this, 'OnTakedownRequested', {
       description: 'A "Takedown Requested" event starts TakedownBatch; its event id names the batch.',
+      eventBus: this.events.bus,
       eventPattern: { source: [PICTOR_SOURCE], detailType: ['Takedown Requested'] },
       targets: [
         new targets.SfnStateMachine(this.takedownBatch.stateMachine, {
@@ -434,6 +460,7 @@ export class Pipeline extends Construct {
     });
     new events.Rule(this, 'OnRerenderRequested', {
       description: 'A "Rerender Requested" event starts CatalogueRerender; its event id names the job.',
+      eventBus: this.events.bus,
       eventPattern: { source: [PICTOR_SOURCE], detailType: ['Rerender Requested'] },
       targets: [
         new targets.SfnStateMachine(this.catalogueRerender.stateMachine, {
@@ -487,6 +514,16 @@ export class Pipeline extends Construct {
       const policy = workflow.stateMachine.node.findChild('DistributedMapPolicy') as iam.Policy;
       acknowledgeWildcards(policy, policyResources(policy, policy.document), "A Distributed Map starts and stops its child executions, whose names Step Functions chooses.");
     }
+  }
+
+  /**
+   * A role people assume to send one kind of request: it holds no permission of its
+   * own; the event bus's policy names it. Its ARN is a stack output.
+   */
+  private requesterRole(id: string, what: string): iam.Role {
+    const role = new iam.Role(this, id, { description: `Pictor: ${what}`, assumedBy: new iam.AccountRootPrincipal() });
+    new CfnOutput(this, `${id}RoleArn`, { value: role.roleArn, description: `Assume this role to ${what}.` }).overrideLogicalId(`${id}RoleArn`);
+    return role;
   }
 
   /**

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FAULT_MODES, type FaultMode, type Regions } from './regions.ts';
 import type { LocalEventBus } from './event-bus/event-bus.ts';
 import type { InvalidationService } from './edge/invalidations.ts';
 import type { ExecutionRecord, LocalStepFunctions } from './pipeline/step-functions.ts';
+import { IdentityError, type Identity, type LocalIdentities } from './iam/identities.ts';
 
 /**
  * The twin's control plane on one port, for the real SDK clients: CloudFront's
@@ -13,16 +15,34 @@ import type { ExecutionRecord, LocalStepFunctions } from './pipeline/step-functi
 /** Where the twin itself is steered (game days), beside the AWS APIs it serves. */
 export const TWIN_FAULTS_PATH = '/_twin/faults';
 
-export function controlPlane(services: { invalidations: InvalidationService; bus?: LocalEventBus; stepFunctions?: LocalStepFunctions; regions?: Regions }) {
+export function controlPlane(services: { invalidations: InvalidationService; bus?: LocalEventBus; stepFunctions?: LocalStepFunctions; regions?: Regions; identities?: LocalIdentities }) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     if (request.url === TWIN_FAULTS_PATH && services.regions) return faults(services.regions, request, response);
+    if (services.identities && String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return sts(services.identities, request, response);
     const target = request.headers['x-amz-target'];
-    if (typeof target !== 'string') return services.invalidations.handle(request, response);
+    if (typeof target !== 'string') {
+      if (services.identities) {
+        try {
+          services.identities.callerOf(request.headers.authorization);
+        } catch (error) {
+          const known = error as IdentityError;
+          response.writeHead(known.status, { 'content-type': 'text/xml' }).end(`<ErrorResponse><Error><Type>Sender</Type><Code>${known.name}</Code><Message>${known.message}</Message></Error></ErrorResponse>`);
+          return;
+        }
+      }
+      return services.invalidations.handle(request, response);
+    }
     try {
+      // Who signed the request: a role's session or the administrator (unknown keys are refused, as AWS refuses them).
+      const caller = services.identities?.callerOf(request.headers.authorization);
       const body = JSON.parse((await readBody(request)) || '{}');
       const [service, action] = target.split('.') as [string, string];
       const result =
-        service === 'AWSEvents' && services.bus ? events(services.bus, action, body) : service === 'AWSStepFunctions' && services.stepFunctions ? stepFunctions(services.stepFunctions, action, body) : undefined;
+        service === 'AWSEvents' && services.bus
+          ? events(services.bus, action, body, caller)
+          : service === 'AWSStepFunctions' && services.stepFunctions
+            ? stepFunctions(services.stepFunctions, action, body)
+            : undefined;
       if (result === undefined) throw apiError('UnknownOperationException', `The twin does not serve ${target}.`);
       send(response, 200, result);
     } catch (error) {
@@ -57,9 +77,47 @@ async function faults(regions: Regions, request: IncomingMessage, response: Serv
  * others are put. The bus does both (LocalEventBus.putEvents).
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevents.html
  */
-function events(bus: LocalEventBus, action: string, body: any): unknown {
+function events(bus: LocalEventBus, action: string, body: any, caller: Identity | undefined): unknown {
   if (action !== 'PutEvents') return undefined;
-  return bus.putEvents(body?.Entries);
+  return bus.putEvents(body?.Entries, caller);
+}
+
+/**
+ * STS's query API, for the twin's roles: AssumeRole (the caller's session of a
+ * role, as its trust policy and the caller's policies allow) and GetCallerIdentity.
+ * https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
+ */
+async function sts(identities: LocalIdentities, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const xml = (name: string, result: string) =>
+    `<${name}Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><${name}Result>${result}</${name}Result><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${name}Response>`;
+  try {
+    const caller = identities.callerOf(request.headers.authorization);
+    const params = new URLSearchParams(await readBody(request));
+    const action = params.get('Action');
+    if (action === 'GetCallerIdentity') {
+      const body = `<Arn>${caller.arn}</Arn><UserId>${caller.arn.split('/').pop()}</UserId><Account>${caller.account}</Account>`;
+      response.writeHead(200, { 'content-type': 'text/xml' }).end(xml(action, body));
+      return;
+    }
+    if (action !== 'AssumeRole') throw new IdentityError('InvalidAction', `The twin does not serve STS ${action}.`);
+    const roleArn = params.get('RoleArn') ?? '';
+    const session = params.get('RoleSessionName') ?? '';
+    // 2 to 64 of these characters. https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html#API_AssumeRole_RequestParameters
+    if (!/^[\w+=,.@-]{2,64}$/.test(session)) throw new IdentityError('ValidationError', `RoleSessionName '${session}' must be 2 to 64 of letters, digits and _+=,.@-.`);
+    const credentials = identities.assumeRole(caller, roleArn);
+    const duration = Number(params.get('DurationSeconds') ?? 3600);
+    const roleName = roleArn.split('/').pop();
+    const body =
+      `<Credentials><AccessKeyId>${credentials.accessKeyId}</AccessKeyId><SecretAccessKey>${credentials.secretAccessKey}</SecretAccessKey>` +
+      `<SessionToken>${credentials.sessionToken}</SessionToken><Expiration>${new Date(Date.now() + duration * 1000).toISOString()}</Expiration></Credentials>` +
+      `<AssumedRoleUser><AssumedRoleId>AROA${roleName}:${session}</AssumedRoleId><Arn>${roleArn.replace(':iam::', ':sts::').replace(':role/', ':assumed-role/')}/${session}</Arn></AssumedRoleUser>`;
+    response.writeHead(200, { 'content-type': 'text/xml' }).end(xml(action, body));
+  } catch (error) {
+    const known = error instanceof IdentityError ? error : new IdentityError('InternalFailure', (error as Error).message, 500);
+    response
+      .writeHead(known.status, { 'content-type': 'text/xml' })
+      .end(`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${known.name}</Code><Message>${known.message}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`);
+  }
 }
 
 function stepFunctions(sfn: LocalStepFunctions, action: string, body: any): unknown {

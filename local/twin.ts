@@ -194,6 +194,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     }
     services.bus = pipeline.bus;
     services.stepFunctions = pipeline.stepFunctions;
+    services.identities = pipeline.identities;
   }
 
   const settled = async () => {

@@ -3,12 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { parseConfig } from '../core/tenant-config.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { BUCKETS } from '../local/topology.ts';
 import { startTwin, type Twin } from '../local/twin.ts';
-import { edge, keys, published, settle, upload } from './support/pipeline-twin.ts';
+import { edge, keys, published, settle, upload, requester } from './support/pipeline-twin.ts';
 
 const CONFIG = parseConfig({ tenants: { shop: { breakpoints: [160, 320], formats: ['webp'], variants: { widths: [160] } } } });
 
@@ -42,10 +42,10 @@ describe('with every event delivered twice', () => {
 
   it('takes an image down once: one invalidation, one audit record, one report, every URL a 404', async () => {
     const invalidationsBefore = twin.invalidations.stats.created;
-    const events = new EventBridgeClient({ region: 'us-east-1', endpoint: twin.controlUrl });
+    const { events, bus } = await requester(twin, 'takedown');
     await events.send(
       new PutEventsCommand({
-        Entries: [{ Source: 'pictor', DetailType: 'Takedown Requested', Detail: JSON.stringify({ schemaVersion: 1, items: [{ tenant: 'shop', imageId: 'twice', reason: 'dmca', requester: 'legal@example.com' }] }) }],
+        Entries: [{ EventBusName: bus, Source: 'pictor', DetailType: 'Takedown Requested', Detail: JSON.stringify({ schemaVersion: 1, items: [{ tenant: 'shop', imageId: 'twice', reason: 'dmca', requester: 'legal@example.com' }] }) }],
       }),
     );
     events.destroy();

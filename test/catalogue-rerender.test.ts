@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DescribeMapRunCommand, ListMapRunsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { parseConfig, standardVariants } from '../core/tenant-config.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { BUCKETS } from '../local/topology.ts';
@@ -16,7 +16,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { ExecutionRecord } from '../local/pipeline/step-functions.ts';
-import { edge, keys, published, settle, throughFaultProxies, upload } from './support/pipeline-twin.ts';
+import { edge, keys, published, settle, throughFaultProxies, upload, requester } from './support/pipeline-twin.ts';
 
 const CONFIG = parseConfig({
   tenants: {
@@ -184,9 +184,9 @@ describe('CatalogueRerender on the twin', () => {
 
   it('starts from a "Rerender Requested" event, named by the event id', async () => {
     failing = false;
-    const events = new EventBridgeClient({ region: 'us-east-1', endpoint: twin.controlUrl });
+    const { events, bus } = await requester(twin, 'rerender');
     const detail = { schemaVersion: 1, requester: 'ops@example.com', tenant: 'cat', variants: { widths: [32], formats: ['webp'] }, onlyStale: true };
-    const { Entries } = await events.send(new PutEventsCommand({ Entries: [{ Source: 'pictor', DetailType: 'Rerender Requested', Detail: JSON.stringify(detail) }] }));
+    const { Entries } = await events.send(new PutEventsCommand({ Entries: [{ EventBusName: bus, Source: 'pictor', DetailType: 'Rerender Requested', Detail: JSON.stringify(detail) }] }));
     events.destroy();
     await settle(twin);
     failing = true;

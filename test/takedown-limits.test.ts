@@ -3,13 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parseConfig } from '../core/tenant-config.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { BUCKETS } from '../local/topology.ts';
 import { startTwin, type Twin } from '../local/twin.ts';
-import { edge, published, settle, upload, versionsUnder } from './support/pipeline-twin.ts';
+import { edge, published, settle, upload, versionsUnder, requester } from './support/pipeline-twin.ts';
 
 const CONFIG = parseConfig({ tenants: { shop: { breakpoints: [160, 320], formats: ['webp'], variants: { widths: [160] } } } });
 /** Image ids at their longest: 128 characters. */
@@ -70,8 +70,8 @@ describe('TakedownBatch at the limits, on a twin that enforces them', () => {
     const items = Array.from({ length: MAX_ITEMS }, (_, i) => ({ tenant: 'shop', imageId: longId(i), reason: 'gdpr', requester: 'dpo@example.com' }));
     const detail = JSON.stringify({ schemaVersion: 1, items });
     assert.ok(detail.length > 200_000, `the request is ${detail.length} bytes: most of what EventBridge takes`);
-    const events = new EventBridgeClient({ region: 'us-east-1', endpoint: twin.controlUrl });
-    const put = await events.send(new PutEventsCommand({ Entries: [{ Source: 'pictor', DetailType: 'Takedown Requested', Detail: detail }] }));
+    const { events, bus } = await requester(twin, 'takedown');
+    const put = await events.send(new PutEventsCommand({ Entries: [{ EventBusName: bus, Source: 'pictor', DetailType: 'Takedown Requested', Detail: detail }] }));
     events.destroy();
     assert.equal(put.FailedEntryCount, 0);
     await settle(twin);
@@ -99,8 +99,8 @@ describe('TakedownBatch at the limits, on a twin that enforces them', () => {
   it('refuses a request too large for EventBridge, so that nothing starts', async () => {
     const before = twin.pipeline!.stepFunctions.list(twin.pipeline!.stateMachines.TakedownBatch).length;
     const items = Array.from({ length: MAX_ITEMS }, (_, i) => ({ tenant: 'shop', imageId: longId(i), reason: 'gdpr', requester: `requester-${'r'.repeat(100)}@example.com` }));
-    const events = new EventBridgeClient({ region: 'us-east-1', endpoint: twin.controlUrl, maxAttempts: 1 });
-    await assert.rejects(events.send(new PutEventsCommand({ Entries: [{ Source: 'pictor', DetailType: 'Takedown Requested', Detail: JSON.stringify({ schemaVersion: 1, items }) }] })), {
+    const { events, bus } = await requester(twin, 'takedown', { maxAttempts: 1 });
+    await assert.rejects(events.send(new PutEventsCommand({ Entries: [{ EventBusName: bus, Source: 'pictor', DetailType: 'Takedown Requested', Detail: JSON.stringify({ schemaVersion: 1, items }) }] })), {
       name: 'ValidationException',
     });
     events.destroy();

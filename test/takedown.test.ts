@@ -7,7 +7,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Duration } from 'aws-cdk-lib';
 import sharp from 'sharp';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
 import { formatImagePath } from '../core/image-path.ts';
 import { parseConfig, standardVariants } from '../core/tenant-config.ts';
@@ -16,7 +16,7 @@ import { signWithNewestKey } from '../signer/sign-url.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { BUCKETS } from '../local/topology.ts';
 import { LOCAL_DISTRIBUTION_ID, startTwin, type Twin } from '../local/twin.ts';
-import { edge, keys, published, settle, upload, versionsUnder } from './support/pipeline-twin.ts';
+import { edge, keys, published, settle, upload, versionsUnder, requester } from './support/pipeline-twin.ts';
 
 const SECRET = 'a-signing-secret-of-at-least-32-bytes!!';
 const CONFIG = parseConfig({
@@ -151,8 +151,9 @@ describe('TakedownBatch on the twin', () => {
     const items = IMAGES.map((image, i) => ({ ...image, reason: i % 2 ? ('gdpr' as const) : ('dmca' as const), requester: `legal-${i % 3}@example.com` }));
     const clientConfig = { region: 'us-east-1', endpoint: twin.controlUrl };
     // One batch arrives as an event through the rule, the other straight from an operator.
-    const events = new EventBridgeClient(clientConfig);
-    await events.send(new PutEventsCommand({ Entries: [{ Source: 'pictor', DetailType: 'Takedown Requested', Detail: JSON.stringify({ schemaVersion: 1, items: items.slice(0, 25) }) }] }));
+    const { events, bus } = await requester(twin, 'takedown');
+    const put = await events.send(new PutEventsCommand({ Entries: [{ EventBusName: bus, Source: 'pictor', DetailType: 'Takedown Requested', Detail: JSON.stringify({ schemaVersion: 1, items: items.slice(0, 25) }) }] }));
+    assert.equal(put.FailedEntryCount, 0, JSON.stringify(put.Entries));
     const sfn = new SFNClient(clientConfig);
     await sfn.send(
       new StartExecutionCommand({

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { selectPath } from '../json-path.ts';
 import { resolveTokens, LOCAL_ACCOUNT, LOCAL_REGION, type CfnTemplate } from '../pipeline/template.ts';
 import { matchesPattern, validatePattern, type EventPattern } from './pattern.ts';
+import { authorize, type PolicyStatement } from '../iam/policy.ts';
+import type { Identity } from '../iam/identities.ts';
 
 /** An event as EventBridge delivers it. */
 export interface BusEvent {
@@ -54,6 +56,9 @@ export interface LocalEventBusOptions {
    */
   readonly maxRequestBytes?: number;
 }
+
+/** The account's buses by name, each with its resource policy's statements (none for a bus without one). */
+export type Buses = ReadonlyMap<string, readonly PolicyStatement[]>;
 
 /** PutEvents' request entry, as the API (and @aws-sdk/client-eventbridge) sends it. */
 export interface PutEventsRequestEntry {
@@ -115,6 +120,8 @@ export class LocalEventBus {
     readonly rules: readonly Rule[],
     private readonly deliver: Deliver,
     options: LocalEventBusOptions = {},
+    /** The buses PutEvents may name; `default` always exists. */
+    readonly buses: Buses = new Map([['default', []]]),
   ) {
     const { duplicateRate = 0.01, seed = 1, duplicateDelayMs = 25, maxRequestBytes = 256 * 1024 } = options;
     if (!(duplicateRate >= 0 && duplicateRate <= 1)) throw new RangeError(`Expected duplicateRate between 0 and 1 but received ${duplicateRate}; use 0 for exactly-once delivery.`);
@@ -129,6 +136,22 @@ export class LocalEventBus {
   }
 
   static fromTemplate(template: CfnTemplate, names: Readonly<Record<string, string>>, deliver: Deliver, options: LocalEventBusOptions = {}): LocalEventBus {
+    // Every account has its default bus; the template adds its own, each with its policy (the bus's
+    // Policy property, and AWS::Events::EventBusPolicy statements naming it).
+    const buses = new Map<string, PolicyStatement[]>([['default', []]]);
+    const statementsOf = (policy: any): PolicyStatement[] => (policy?.Statement === undefined ? [] : [policy.Statement].flat());
+    for (const [logicalId, resource] of Object.entries(template.Resources)) {
+      if (resource.Type !== 'AWS::Events::EventBus') continue;
+      const name = resolveTokens({ Ref: logicalId }, template, names) as string;
+      buses.set(name, statementsOf(resolveTokens(resource.Properties?.Policy, template, names)));
+    }
+    for (const resource of Object.values(template.Resources)) {
+      if (resource.Type !== 'AWS::Events::EventBusPolicy') continue;
+      const props = resolveTokens(resource.Properties, template, names);
+      const name = String(props.EventBusName ?? 'default').split('/').pop()!;
+      const statements = props.Statement ? [{ Sid: props.StatementId, ...props.Statement }] : statementsOf(props.Policy);
+      buses.set(name, [...(buses.get(name) ?? []), ...statements]);
+    }
     const rules: Rule[] = [];
     for (const [logicalId, resource] of Object.entries(template.Resources)) {
       if (resource.Type !== 'AWS::Events::Rule' || resource.Properties?.State === 'DISABLED') continue;
@@ -146,7 +169,7 @@ export class LocalEventBus {
         })),
       });
     }
-    return new LocalEventBus(rules, deliver, options);
+    return new LocalEventBus(rules, deliver, options, buses);
   }
 
   /**
@@ -187,7 +210,7 @@ export class LocalEventBus {
    * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevents.html
    * https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsResultEntry.html
    */
-  putEvents(entries: unknown): { FailedEntryCount: number; Entries: PutEventsResultEntry[] } {
+  putEvents(entries: unknown, caller?: Identity): { FailedEntryCount: number; Entries: PutEventsResultEntry[] } {
     if (entries === undefined || entries === null) {
       throw new PutEventsValidationError("1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null");
     }
@@ -203,6 +226,8 @@ export class LocalEventBus {
     const results = (entries as PutEventsRequestEntry[]).map((entry): PutEventsResultEntry => {
       const invalid = entryError(entry ?? {});
       if (invalid) return invalid;
+      const refused = this.refusal(entry, caller);
+      if (refused) return refused;
       const id = this.put({
         source: entry.Source!,
         detailType: entry.DetailType!,
@@ -214,6 +239,35 @@ export class LocalEventBus {
       return { EventId: id };
     });
     return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
+  }
+
+  /**
+   * Why an entry may not be put: its bus does not exist, or IAM refuses the caller
+   * this source and detail-type on it (the caller's policies and the bus's). AWS
+   * names a refusal by the condition key that made it.
+   * https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsResultEntry.html
+   */
+  private refusal(entry: PutEventsRequestEntry, caller: Identity | undefined): { ErrorCode: string; ErrorMessage: string } | undefined {
+    const busName = entry.EventBusName?.split('/').pop() ?? 'default';
+    const policy = this.buses.get(busName);
+    if (policy === undefined) return { ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Event bus ${busName} does not exist.` };
+    if (!caller) return undefined;
+    const decision = authorize(
+      {
+        principal: caller,
+        action: 'events:PutEvents',
+        resource: `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:event-bus/${busName}`,
+        context: { 'events:source': entry.Source!, 'events:detail-type': entry.DetailType! },
+      },
+      { identity: caller.statements, resource: policy },
+    );
+    if (decision.effect === 'Allow') return undefined;
+    const keys = Object.values(decision.statement?.Condition ?? {}).flatMap((condition) => Object.keys(condition).map((key) => key.toLowerCase()));
+    if (keys.includes('events:detail-type')) {
+      return { ErrorCode: 'NotAuthorizedForDetailTypeException', ErrorMessage: 'You do not have permissions to publish events with this detail type onto this event bus.' };
+    }
+    if (keys.includes('events:source')) return { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'You do not have permissions to publish events with this source onto this event bus.' };
+    return { ErrorCode: 'AccessDeniedException', ErrorMessage: `User: ${caller.arn} is not authorized to perform: events:PutEvents on resource: ${busName}` };
   }
 
   /** Resolves once every delivery scheduled so far has been handed to its target. */

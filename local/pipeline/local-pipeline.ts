@@ -24,6 +24,7 @@ import type { DeliveryEdge, RerenderPaging } from '../../infra/pipeline.ts';
 import { readTaskConfig, type TaskConfig } from '../../tasks/shared/task-config.ts';
 import type { TaskHandler } from '../../tasks/shared/task-handler.ts';
 import { taskTenants, type TaskName } from '../../infra/pipeline.ts';
+import { LocalIdentities } from '../iam/identities.ts';
 import { LocalEventBus, type LocalEventBusOptions } from '../event-bus/event-bus.ts';
 import { bridgeS3Events } from '../event-bus/s3-bridge.ts';
 import type { LocalS3 } from '../s3-server.ts';
@@ -63,6 +64,12 @@ export interface LocalPipeline {
   readonly template: CfnTemplate;
   readonly stepFunctions: LocalStepFunctions;
   readonly bus: LocalEventBus;
+  /** The template's roles: who signs each request, and what may assume which role (STS). */
+  readonly identities: LocalIdentities;
+  /** Pictor's own event bus, where requests and Pictor's events go. */
+  readonly eventBusName: string;
+  /** The roles that may ask for takedowns and re-renders, as the stack outputs them. */
+  readonly requesters: { readonly takedown: string; readonly rerender: string };
   /** The state machine ARNs by construct name. */
   readonly stateMachines: Readonly<Record<StateMachineName, string>>;
 }
@@ -100,15 +107,21 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
   const template = synthesizePipeline(options.config, options.edge, { invalidationDeadline: options.invalidationDeadline, rerender: options.rerender });
   const names = localNames(template);
 
+  const identities = LocalIdentities.fromTemplate(template, names);
   const functions = new Map<string, LocalFunction>();
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
     if (resource.Type !== 'AWS::Lambda::Function') continue;
     const environment = resolveTokens(resource.Properties?.Environment?.Variables ?? {}, template, names) as Record<string, string>;
     const task = environment.PICTOR_TASK as TaskName | undefined;
     if (!task) continue;
+    // The function acts as its execution role, as Lambda runs it. https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html
+    const session = identities.sessionOf(resolveTokens(resource.Properties?.Role, template, names));
     const handler = TASK_HANDLERS[task](
       readTaskConfig({
         ...environment,
+        AWS_ACCESS_KEY_ID: session.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: session.secretAccessKey,
+        AWS_SESSION_TOKEN: session.sessionToken,
         // What a deployed task's bundle sets for itself (infra/pipeline.ts).
         PICTOR_TENANTS: JSON.stringify(taskTenants(options.config, task)),
         AWS_REGION: 'us-east-1',
@@ -143,7 +156,19 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
   const stateMachines = Object.fromEntries(
     STATE_MACHINES.map((name) => [name, arnOf('AWS::StepFunctions::StateMachine', logicalIdOf(template, `Pipeline/${name}/StateMachine`))]),
   ) as Record<StateMachineName, string>;
-  return { template, stepFunctions, bus, stateMachines };
+  // What the stack outputs name for people: the roles that may ask for takedowns and re-renders.
+  const outputs = (template as { Outputs?: Record<string, { Value: unknown }> }).Outputs ?? {};
+  const output = (name: string) => resolveTokens(outputs[name]?.Value, template, names) as string;
+  const eventBus = Object.keys(template.Resources).find((id) => template.Resources[id]!.Type === 'AWS::Events::EventBus');
+  return {
+    template,
+    stepFunctions,
+    bus,
+    stateMachines,
+    identities,
+    eventBusName: eventBus ? resolveTokens({ Ref: eventBus }, template, names) : 'default',
+    requesters: { takedown: output('TakedownRequesterRoleArn'), rerender: output('RerenderRequesterRoleArn') },
+  };
 }
 
 function lambdaContext(functionName: string, timeoutMs: number): Context {

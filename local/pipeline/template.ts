@@ -53,8 +53,14 @@ export function logicalIdOf(template: CfnTemplate, constructPath: string): strin
   return found[0];
 }
 
-export function arnOf(type: string, logicalId: string): string {
+export function arnOf(type: string, logicalId: string, properties?: Record<string, any>): string {
+  // A physical name the template sets (a plain string) is the one AWS uses.
+  const named = (property: string) => (typeof properties?.[property] === 'string' ? (properties[property] as string) : logicalId);
   switch (type) {
+    case 'AWS::IAM::Role':
+      return `arn:aws:iam::${LOCAL_ACCOUNT}:role/${named('RoleName')}`;
+    case 'AWS::Events::EventBus':
+      return `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:event-bus/${named('Name')}`;
     case 'AWS::Lambda::Function':
       return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${logicalId}`;
     case 'AWS::StepFunctions::StateMachine':
@@ -82,13 +88,14 @@ export function resolveTokens(value: unknown, template: CfnTemplate, names: Read
     const resource = template.Resources[ref];
     if (!resource) throw new Error(`Ref to unknown resource ${ref}.`);
     if (resource.Type === 'AWS::StepFunctions::StateMachine') return arnOf(resource.Type, ref);
+    if (resource.Type === 'AWS::Events::EventBus' && typeof resource.Properties?.Name === 'string') return resource.Properties.Name;
     return names[ref] ?? ref;
   }
   if ('Fn::GetAtt' in object) {
     const [logicalId, attribute] = object['Fn::GetAtt'] as [string, string];
     const resource = template.Resources[logicalId];
     if (!resource) throw new Error(`Fn::GetAtt on unknown resource ${logicalId}.`);
-    if (attribute === 'Arn') return arnOf(resource.Type, logicalId);
+    if (attribute === 'Arn') return arnOf(resource.Type, logicalId, resource.Properties);
     return names[logicalId] ?? logicalId;
   }
   if ('Fn::Join' in object) {

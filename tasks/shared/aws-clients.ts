@@ -20,7 +20,8 @@ export interface AwsClients {
 /** One client per service for a task's lifetime. */
 export function awsClients(config: TaskConfig): AwsClients {
   const region = config.region;
-  const dynamodb = new DynamoDBClient({ region, endpoint: config.endpoints.dynamodb });
+  const credentials = config.credentials;
+  const dynamodb = new DynamoDBClient({ region, endpoint: config.endpoints.dynamodb, credentials });
   const s3ByRegion = new Map<string, S3Client>();
   const s3In = (bucketRegion: string): S3Client => {
     let client = s3ByRegion.get(bucketRegion);
@@ -29,6 +30,7 @@ export function awsClients(config: TaskConfig): AwsClients {
       client = new S3Client({
         region: bucketRegion,
         endpoint,
+        credentials,
         // S3-compatible servers answer on a path, not a bucket subdomain.
         forcePathStyle: endpoint !== undefined,
         requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -43,8 +45,8 @@ export function awsClients(config: TaskConfig): AwsClients {
     s3In,
     dynamodb,
     documents: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
-    events: new EventBridgeClient({ region, endpoint: config.endpoints.eventbridge }),
-    cloudfront: new CloudFrontClient({ region: 'us-east-1', endpoint: config.endpoints.cloudfront }),
+    events: new EventBridgeClient({ region, endpoint: config.endpoints.eventbridge, credentials }),
+    cloudfront: new CloudFrontClient({ region: 'us-east-1', endpoint: config.endpoints.cloudfront, credentials }),
   };
 }
 

@@ -41,6 +41,13 @@ export interface TaskConfig {
   readonly limits: Omit<RenderLimits, 'maxDimension'>;
   /** AWS_REGION */
   readonly region: string;
+  /**
+   * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN: the execution role's
+   * session, which Lambda puts in the environment it runs the function with.
+   * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+   * @default the SDK's default credential chain
+   */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
   /** AWS_ENDPOINT_URL_S3 / _DYNAMODB / _EVENTBRIDGE / _CLOUDFRONT: S3-compatible and other endpoints outside AWS. */
   readonly endpoints: { readonly s3?: string; readonly dynamodb?: string; readonly eventbridge?: string; readonly cloudfront?: string };
   /** PICTOR_S3_ENDPOINTS: S3-compatible endpoints by region, as JSON `{region: url}`, over AWS_ENDPOINT_URL_S3. @default none */
@@ -86,6 +93,10 @@ export function readTaskConfig(env: Readonly<Record<string, string | undefined>>
     tenants: parseConfig(tenantsJson, 'PICTOR_TENANTS'),
     limits: DEFAULT_RENDER_LIMITS,
     region: env.AWS_REGION ?? 'us-east-1',
+    credentials:
+      env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+        ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) }
+        : undefined,
     endpoints: {
       s3: env.AWS_ENDPOINT_URL_S3,
       dynamodb: env.AWS_ENDPOINT_URL_DYNAMODB,

@@ -1,3 +1,5 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { ListObjectVersionsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { BusEvent } from '../../local/event-bus/event-bus.ts';
 import { BUCKETS } from '../../local/topology.ts';
@@ -55,4 +57,16 @@ export function published(twin: Twin, detailType: string): BusEvent[] {
 export async function edge(twin: Twin, path: string, headers: Record<string, string> = {}) {
   const response = await fetch(twin.edgeUrl + path, { headers });
   return { status: response.status, xcache: response.headers.get('x-cache'), body: Buffer.from(await response.arrayBuffer()) };
+}
+
+/**
+ * An EventBridge client acting as the role that may ask for takedowns or re-renders
+ * (assumed through the twin's STS, as an operator would), and the bus to send to.
+ */
+export async function requester(twin: Twin, kind: 'takedown' | 'rerender', options: { maxAttempts?: number } = {}): Promise<{ events: EventBridgeClient; bus: string }> {
+  const sts = new STSClient({ region: 'us-east-1', endpoint: twin.controlUrl });
+  const { Credentials } = await sts.send(new AssumeRoleCommand({ RoleArn: twin.pipeline!.requesters[kind], RoleSessionName: `test-${kind}` }));
+  sts.destroy();
+  const credentials = { accessKeyId: Credentials!.AccessKeyId!, secretAccessKey: Credentials!.SecretAccessKey!, sessionToken: Credentials!.SessionToken };
+  return { events: new EventBridgeClient({ region: 'us-east-1', endpoint: twin.controlUrl, credentials, ...options }), bus: twin.pipeline!.eventBusName };
 }

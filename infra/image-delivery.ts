@@ -1,4 +1,4 @@
-import { Aws, type Duration, Stack } from 'aws-cdk-lib';
+import { Aws, type Duration, Stack, Token } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { parseConfig, type PictorConfig, type TenantConfig } from '../core/tenant-config.ts';
@@ -81,6 +81,16 @@ export interface ImageDeliveryProps {
    * @default 30 minutes; at most 6 hours
    */
   readonly invalidationDeadline?: Duration;
+  /**
+   * Roles, by ARN, that may ask for takedowns ("Takedown Requested" on the pipeline's event bus).
+   * @default a role TakedownRequester in the pipeline stack (output TakedownRequesterRoleArn)
+   */
+  readonly takedownRequesters?: readonly string[];
+  /**
+   * Roles, by ARN, that may ask for catalogue re-renders ("Rerender Requested").
+   * @default a role RerenderRequester in the pipeline stack (output RerenderRequesterRoleArn)
+   */
+  readonly rerenderRequesters?: readonly string[];
 }
 
 /**
@@ -160,6 +170,8 @@ export class ImageDelivery extends Construct {
       originRequest: { functionName: this.edge.originRequest.functionName, memoryMb: ORIGIN_REQUEST_MEMORY },
       auditRetention: props.auditRetention,
       invalidationDeadline: props.invalidationDeadline,
+      takedownRequesters: props.takedownRequesters,
+      rerenderRequesters: props.rerenderRequesters,
     });
     // Replication needs its destinations to exist and be versioned first.
     for (const replica of this.replicaStacks) this.pipelineStack.addStackDependency(replica);
@@ -245,6 +257,13 @@ function validateProps(props: ImageDeliveryProps, resolved: ResolvedRegions): vo
   const own = tenantsWithOwnBehavior(props.tenants, eligible.filter((t) => Object.hasOwn(props.tenants.tenants, t)));
   if (own.length > MAX_EXTRA_BEHAVIORS) {
     problems.push(`takedownEligibleTenants and tenants with signing.required: ${own.length} tenants need a cache behaviour of their own, at most ${MAX_EXTRA_BEHAVIORS} fit (CloudFront's 25 cache behaviours); ask AWS for a higher quota first.`);
+  }
+  for (const [label, arns] of [['takedownRequesters', props.takedownRequesters], ['rerenderRequesters', props.rerenderRequesters]] as const) {
+    if (arns?.length === 0) problems.push(`${label}: leave it out for the default role; an empty list lets no one ask.`);
+    for (const arn of arns ?? []) {
+      // aws:PrincipalArn is a session's role ARN, so the bus policy names roles. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn
+      if (!Token.isUnresolved(arn) && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/.test(arn)) problems.push(`${label}: "${arn}" is not an IAM role ARN such as arn:aws:iam::123456789012:role/legal.`);
+    }
   }
   if (props.domain && props.domain.names.length === 0) problems.push('domain.names: name at least one domain the certificate covers, or leave domain out.');
   if (problems.length > 0) throw new Error(`Invalid ImageDelivery props:\n  ${problems.join('\n  ')}`);

@@ -26,7 +26,7 @@ export interface CfnTemplate {
 export function synthesizePipeline(
   tenants: PictorConfig,
   edge: DeliveryEdge = { distributionId: 'EPICTORLOCAL', url: 'http://127.0.0.1:8080' },
-  settings: { invalidationDeadline?: Duration; rerender?: RerenderPaging } = {},
+  settings: { invalidationDeadline?: Duration; rerender?: RerenderPaging; takedownRequesters?: readonly string[]; rerenderRequesters?: readonly string[] } = {},
 ): CfnTemplate {
   // The CDK CLI turns path metadata on; in-process synthesis must ask for it. Schema
   // validation is `cdk synth`'s job (infra/app.ts), and it costs every twin 5 s.
@@ -41,6 +41,8 @@ export function synthesizePipeline(
     originRequest: { functionName: 'pictor-origin-request', memoryMb: 3008 },
     invalidationDeadline: settings.invalidationDeadline,
     rerender: settings.rerender,
+    takedownRequesters: settings.takedownRequesters,
+    rerenderRequesters: settings.rerenderRequesters,
   });
   return app.synth().getStackByName('Pictor').template as CfnTemplate;
 }

@@ -42,7 +42,11 @@ lines.push(`  CloudFront API           ${twin.controlUrl}/2020-05-31/distributio
 lines.push(`  S3-compatible server     ${twin.s3.endpoint}  buckets: ${Object.values(BUCKETS).map((b) => b.bucket).join(', ')}`);
 for (const [name, endpoint] of Object.entries(twin.endpoints)) lines.push(`    ${name.padEnd(22)} ${endpoint}  buckets: ${REGIONS[name]!.join(', ')}`);
 if (twin.dynamodb) lines.push(`  DynamoDB-compatible      ${twin.dynamodb.endpoint}  tables: pictor-versions, pictor-idempotency`);
-lines.push(`  EventBridge, Step Functions APIs on ${twin.controlUrl}`);
+lines.push(`  EventBridge, Step Functions, STS APIs on ${twin.controlUrl}`);
+if (twin.pipeline) {
+  lines.push(`    event bus ${twin.pipeline.eventBusName}: "Takedown Requested" only from ${twin.pipeline.requesters.takedown}`);
+  lines.push(`    ${' '.repeat(`event bus ${twin.pipeline.eventBusName}: `.length)}"Rerender Requested" only from ${twin.pipeline.requesters.rerender}`);
+}
 lines.push('', 'Try:');
 lines.push(`  curl -i '${edge}/img/demo/sample?w=287&utm_source=x'      # 320 px wide; repeat it for a Hit`);
 lines.push(`  curl -i '${edge}/img/demo/sample?fmt=webp&W=640'`);

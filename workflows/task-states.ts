@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Names } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -145,9 +145,22 @@ export function pictorStateMachine(scope: Construct, start: sfn.IChainable, opti
     stateMachineType: sfn.StateMachineType.STANDARD,
     tracingEnabled: true,
     logs: {
-      destination: new logs.LogGroup(scope, 'Executions', { retention: logs.RetentionDays.THREE_MONTHS }),
+      destination: new logs.LogGroup(scope, 'Executions', { logGroupName: executionLogGroupName(scope), retention: logs.RetentionDays.THREE_MONTHS }),
       level: sfn.LogLevel.ERROR,
       includeExecutionData: true,
     },
   });
+}
+
+/**
+ * Where state machines log. Step Functions adds any other log group it logs to
+ * to the account's CloudWatch Logs resource policy, whose 5,120 characters run
+ * out after a few state machines and fail the deploy; this prefix needs no entry.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html
+ */
+export const EXECUTION_LOG_PREFIX = '/aws/vendedlogs/states/';
+
+/** A state machine's log group name: unique per stack and construct path, so two deployments in one account never share one. */
+export function executionLogGroupName(scope: Construct): string {
+  return EXECUTION_LOG_PREFIX + Names.uniqueResourceName(scope, { maxLength: 200, separator: '-' });
 }

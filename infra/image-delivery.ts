@@ -7,7 +7,7 @@ import { ImageEdge, ORIGIN_REQUEST_MEMORY, tenantsWithOwnBehavior, type BucketLo
 import { MAX_REFERER_PATTERNS } from './hotlinking.ts';
 import { acknowledge } from './nag.ts';
 import { EdgeAlarms, type EdgeAlarmsProps } from './observability.ts';
-import { PipelineStack } from './pipeline-stack.ts';
+import { PipelineStack, trailProblems, type ExistingTrail } from './pipeline-stack.ts';
 import type { PipelineBucketNames } from './pipeline.ts';
 
 /**
@@ -91,6 +91,13 @@ export interface ImageDeliveryProps {
    * @default a role RerenderRequester in the pipeline stack (output RerenderRequesterRoleArn)
    */
   readonly rerenderRequesters?: readonly string[];
+  /**
+   * An existing CloudTrail trail to record the pipeline's data events in, instead
+   * of a trail of Pictor's own: a region holds at most 5 trails. See
+   * PipelineStackProps.dataEventsTrail for the data events to add to it.
+   * @default a trail of Pictor's own in the primary region
+   */
+  readonly dataEventsTrail?: ExistingTrail;
 }
 
 /**
@@ -172,6 +179,7 @@ export class ImageDelivery extends Construct {
       invalidationDeadline: props.invalidationDeadline,
       takedownRequesters: props.takedownRequesters,
       rerenderRequesters: props.rerenderRequesters,
+      dataEventsTrail: props.dataEventsTrail,
     });
     // Replication needs its destinations to exist and be versioned first.
     for (const replica of this.replicaStacks) this.pipelineStack.addStackDependency(replica);
@@ -265,6 +273,7 @@ function validateProps(props: ImageDeliveryProps, resolved: ResolvedRegions): vo
       if (!Token.isUnresolved(arn) && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/.test(arn)) problems.push(`${label}: "${arn}" is not an IAM role ARN such as arn:aws:iam::123456789012:role/legal.`);
     }
   }
+  problems.push(...trailProblems(props.dataEventsTrail));
   if (props.domain && props.domain.names.length === 0) problems.push('domain.names: name at least one domain the certificate covers, or leave domain out.');
   if (problems.length > 0) throw new Error(`Invalid ImageDelivery props:\n  ${problems.join('\n  ')}`);
 }

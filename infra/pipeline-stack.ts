@@ -17,6 +17,33 @@ export interface PipelineStackProps extends StackProps, PipelineProps {
    * @default this account's principals with IAM permission to assume it
    */
   readonly tenantPrincipal?: (tenant: string) => iam.IPrincipal;
+  /**
+   * Where CloudTrail records the data events: writes to the originals, every access
+   * to the audit records. A region holds at most 5 trails, a quota AWS does not raise,
+   * so an account that already has them (an organization's trail, say) names one
+   * here and Pictor creates none; add to it S3 data events, write-only on the
+   * originals bucket and read-write on the audit bucket, or takedowns and uploads
+   * go unrecorded. https://docs.aws.amazon.com/awscloudtrail/latest/userguide/WhatIsCloudTrail-Limits.html
+   * @default a trail of Pictor's own, recording only these data events
+   */
+  readonly dataEventsTrail?: ExistingTrail;
+}
+
+/** A CloudTrail trail that exists outside Pictor's stacks. */
+export interface ExistingTrail {
+  /** e.g. `arn:aws:cloudtrail:us-east-1:111122223333:trail/organization-trail` */
+  readonly existingTrailArn: string;
+}
+
+/** A trail's ARN, as CloudTrail names it: a trail name is 3 to 128 of A-Z a-z 0-9 . _ -. https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_CreateTrail.html */
+const TRAIL_ARN = /^arn:aws[a-z-]*:cloudtrail:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:trail\/[A-Za-z0-9][A-Za-z0-9._-]{2,127}$/;
+
+/** What is wrong with a `dataEventsTrail` prop, saying what to change; empty when nothing is. */
+export function trailProblems(trail: ExistingTrail | undefined): string[] {
+  if (trail === undefined) return [];
+  const arn = trail.existingTrailArn;
+  if (typeof arn === 'string' && TRAIL_ARN.test(arn)) return [];
+  return [`dataEventsTrail.existingTrailArn: "${arn}" is not a trail's ARN such as arn:aws:cloudtrail:us-east-1:111122223333:trail/my-trail; copy it from \`aws cloudtrail describe-trails\`, or leave dataEventsTrail out for a trail of Pictor's own.`];
 }
 
 /**
@@ -28,11 +55,16 @@ export interface PipelineStackProps extends StackProps, PipelineProps {
 export class PipelineStack extends Stack {
   readonly pipeline: Pipeline;
   readonly tenantRoles: Readonly<Record<string, iam.Role>>;
-  readonly trail: cloudtrail.Trail;
+  /** The trail Pictor created; none when `dataEventsTrail` names an existing one. */
+  readonly trail?: cloudtrail.Trail;
+  /** The trail that records the data events, Pictor's or the one `dataEventsTrail` names. */
+  readonly trailArn: string;
   readonly observability: PipelineObservability;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
+    const problems = trailProblems(props.dataEventsTrail);
+    if (problems.length > 0) throw new Error(`Invalid PipelineStack props:\n  ${problems.join('\n  ')}`);
     const pipeline = (this.pipeline = new Pipeline(this, 'Pipeline', props));
     // CloudFront reads variants itself, signed with Origin Access Control.
     allowDistributionRead(pipeline.variants, props.edge.distributionId);
@@ -62,11 +94,13 @@ export class PipelineStack extends Stack {
     // Data events: writes to the originals (who uploaded or erased what; reads would be
     // one event per edge miss, at $0.10 per 100,000), everything on the audit records.
     // https://aws.amazon.com/cloudtrail/pricing/
-    const trailBucket = new s3.Bucket(this, 'TrailLogs', {
-      ...PRIVATE_BUCKET,
-      serverAccessLogsBucket: pipeline.accessLogs,
-      serverAccessLogsPrefix: 'trail/',
-    });
+    const trailBucket = props.dataEventsTrail
+      ? undefined
+      : new s3.Bucket(this, 'TrailLogs', {
+          ...PRIVATE_BUCKET,
+          serverAccessLogsBucket: pipeline.accessLogs,
+          serverAccessLogsPrefix: 'trail/',
+        });
     acknowledge(this, {
       // CDK adds this singleton at the stack's root for `eventBridgeEnabled`.
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
@@ -74,15 +108,18 @@ export class PipelineStack extends Stack {
       'Annotation::@aws-cdk/core:crossStackReferencesDefaultStrong':
         'Strong references are what this stack wants: the distribution it names must not be deleted under it.',
     });
-    this.trail = new cloudtrail.Trail(this, 'DataEvents', {
-      bucket: trailBucket,
-      isMultiRegionTrail: false,
-      includeGlobalServiceEvents: false,
-      managementEvents: cloudtrail.ReadWriteType.NONE,
-      enableFileValidation: true,
-    });
-    this.trail.addS3EventSelector([{ bucket: pipeline.originals }], { readWriteType: cloudtrail.ReadWriteType.WRITE_ONLY, includeManagementEvents: false });
-    this.trail.addS3EventSelector([{ bucket: pipeline.audit }], { readWriteType: cloudtrail.ReadWriteType.ALL, includeManagementEvents: false });
+    if (trailBucket) {
+      this.trail = new cloudtrail.Trail(this, 'DataEvents', {
+        bucket: trailBucket,
+        isMultiRegionTrail: false,
+        includeGlobalServiceEvents: false,
+        managementEvents: cloudtrail.ReadWriteType.NONE,
+        enableFileValidation: true,
+      });
+      this.trail.addS3EventSelector([{ bucket: pipeline.originals }], { readWriteType: cloudtrail.ReadWriteType.WRITE_ONLY, includeManagementEvents: false });
+      this.trail.addS3EventSelector([{ bucket: pipeline.audit }], { readWriteType: cloudtrail.ReadWriteType.ALL, includeManagementEvents: false });
+    }
+    this.trailArn = this.trail?.trailArn ?? props.dataEventsTrail!.existingTrailArn;
 
     const f = pipeline.functions;
     this.observability = new PipelineObservability(this, 'Observability', {

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { parseConfig } from '../core/tenant-config.ts';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../local/pipeline/template.ts';
+import { EXECUTION_LOG_PREFIX } from '../workflows/task-states.ts';
+import { ImageDelivery } from './image-delivery.ts';
+import { PipelineStack, type PipelineStackProps } from './pipeline-stack.ts';
+
+// What CloudFormation would accept but AWS would refuse at deploy time, or later.
+const TENANTS = parseConfig({ tenants: { shop: {} } });
+const EXISTING_TRAIL = 'arn:aws:cloudtrail:us-east-1:111122223333:trail/organization-trail';
+
+/** The pipeline stack alone, its tasks as inline code: no bundling, no validation, a fraction of a second. */
+function pipelineStack(props: Partial<PipelineStackProps> = {}): PipelineStack {
+  const app = new App({ builtinCloudFormationValidation: false });
+  return new PipelineStack(app, 'P', {
+    env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION },
+    tenants: TENANTS,
+    edge: { distributionId: 'EDISTRIBUTION', url: 'https://d111.cloudfront.net' },
+    replicas: [{ bucketName: 'originals-replica', region: 'eu-west-1' }],
+    variantReplicas: [{ bucketName: 'variants-failover', region: 'eu-west-1' }],
+    taskCode: () => lambda.Code.fromInline('// not run'),
+    originRequest: { functionName: 'origin-request', memoryMb: 3008 },
+    ...props,
+  });
+}
+
+let own: Template;
+let existing: { stack: PipelineStack; template: Template };
+
+before(() => {
+  own = Template.fromStack(pipelineStack());
+  const stack = pipelineStack({ dataEventsTrail: { existingTrailArn: EXISTING_TRAIL } });
+  existing = { stack, template: Template.fromStack(stack) };
+});
+
+describe('Deploy limits: Step Functions log groups', () => {
+  it('puts every state machine\'s log group under /aws/vendedlogs/states/, each its own, so no CloudWatch Logs resource policy grows', () => {
+    const machines = Object.values(own.findResources('AWS::StepFunctions::StateMachine'));
+    assert.equal(machines.length, 3);
+    const groups = own.findResources('AWS::Logs::LogGroup');
+    const destinations = machines.map((m) => m.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0] as string);
+    const names = destinations.map((id) => groups[id]!.Properties.LogGroupName as string);
+    for (const name of names) assert.ok(name.startsWith(EXECUTION_LOG_PREFIX) && name.length <= 512, name);
+    assert.equal(new Set(names).size, 3);
+  });
+});
+
+describe('Deploy limits: CloudTrail trails', () => {
+  it('creates a trail of its own by default', () => {
+    own.resourceCountIs('AWS::CloudTrail::Trail', 1);
+  });
+
+  it('creates no trail, nor its bucket, when an existing trail is named, and says which trail records the data events', () => {
+    existing.template.resourceCountIs('AWS::CloudTrail::Trail', 0);
+    assert.equal(Object.keys(existing.template.findResources('AWS::S3::Bucket')).length, Object.keys(own.findResources('AWS::S3::Bucket')).length - 1);
+    assert.equal(existing.stack.trail, undefined);
+    assert.equal(existing.stack.trailArn, EXISTING_TRAIL);
+  });
+
+  it('refuses a trail that is not an ARN, saying where to find one', () => {
+    assert.throws(() => pipelineStack({ dataEventsTrail: { existingTrailArn: 'organization-trail' } }), /dataEventsTrail\.existingTrailArn: "organization-trail" is not a trail's ARN .* describe-trails/);
+    assert.throws(
+      () => new ImageDelivery(new App(), 'D', { tenants: TENANTS, dataEventsTrail: { existingTrailArn: 'arn:aws:s3:::a-bucket' } }),
+      /Invalid ImageDelivery props:[\s\S]*dataEventsTrail\.existingTrailArn/,
+    );
+  });
+});

@@ -10,7 +10,7 @@ import { parseConfig } from '../core/tenant-config.ts';
 import { variantQuery, type VariantSpec } from '../core/variant.ts';
 import { createOriginRequestHandler } from '../edge-fallback/origin-request/handler.ts';
 import { DEFAULT_RENDER_LIMITS, renderVariant } from '../imaging/render.ts';
-import { originRequestEvent } from '../local/edge/origin-event.ts';
+import { originRequestContext, originRequestEvent } from '../local/edge/origin-event.ts';
 import { BUCKETS, localOriginRequestConfig } from '../local/topology.ts';
 import { publishDirectly } from '../local/seed.ts';
 import { startTwin } from '../local/twin.ts';
@@ -69,7 +69,7 @@ export async function runMissPath(options: MissPathOptions): Promise<BenchResult
       const spec = SPECS[format];
       const event = originRequestEvent({ uri: `/img/${IMAGE.tenant}/${IMAGE.imageId}`, querystring: variantQuery(spec), originDomain: origin.domain, originHeaders: origin.customHeaders });
       const start = process.hrtime.bigint();
-      const out = await handler(event);
+      const out = await handler(event, originRequestContext(twin.distribution.originRequestFunctionArn));
       if ('status' in out) throw new Error(`Expected the origin-request handler to pass the request on but it answered ${out.status}: ${out.body}`);
       // Then CloudFront fetches the stored variant from the origin itself.
       const fetched = await fetch(`${twin.endpoints[origin.region]}/${origin.bucket}${out.uri}`);

@@ -24,6 +24,7 @@ async function invoke(file: string, event: unknown): Promise<unknown> {
   const env = {
     PATH: process.env.PATH,
     POWERTOOLS_LOG_LEVEL: 'ERROR',
+    PICTOR_ACCOUNT_ID: '111122223333',
     PICTOR_ORIGINALS_BUCKET: 'originals',
     PICTOR_VARIANTS_BUCKET: 'variants',
     PICTOR_VERSIONS_TABLE: 'versions',

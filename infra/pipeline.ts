@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -275,6 +275,7 @@ export class Pipeline extends Construct {
 
     this.events = new PictorEventBus(this, 'Events', { eventBusName: `${Stack.of(this).stackName}-events` });
     const environment: Record<string, string> = {
+      PICTOR_ACCOUNT_ID: Aws.ACCOUNT_ID,
       PICTOR_ORIGINALS_BUCKET: this.originals.bucketName,
       PICTOR_VARIANTS_BUCKET: this.variants.bucketName,
       PICTOR_REPORTS_BUCKET: this.reports.bucketName,

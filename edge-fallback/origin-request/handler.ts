@@ -9,6 +9,7 @@ import { SECURITY_HEADERS } from '../../core/security-headers.ts';
 import { policyOf, withoutSigningKeys, type PictorConfig } from '../../core/tenant-config.ts';
 import { serveVariant } from './origin-request.ts';
 import { DEFAULT_RENDER_LIMITS, type RenderLimits } from '../../imaging/render.ts';
+import { accountOfFunctionArn } from '../../storage/bucket-owner.ts';
 import { budgetUntil, parseS3OriginDomain, s3ClientFactory, s3OriginalSource, s3VariantStore } from './s3-adapters.ts';
 
 /**
@@ -41,12 +42,13 @@ export function originRequestConfig(config: PictorConfig, options: Omit<OriginRe
  */
 export const ORIGINALS_ORIGIN_HEADER = 'x-pictor-originals';
 
-/** Lambda@Edge's limit for origin-request functions, when no context says otherwise. https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-lambda-at-edge */
-const ORIGIN_REQUEST_LIMIT_MS = 30_000;
 /** Kept back from the limit for what follows the last S3 call: answering CloudFront. */
 const BUDGET_MARGIN_MS = 500;
 
-export type OriginRequestHandler = (event: CloudFrontRequestEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<CloudFrontRequest | CloudFrontResultResponse>;
+/** What the handler reads of its invocation's context: its time left, and its ARN, which names the account that owns every bucket. */
+export type OriginRequestContext = Pick<Context, 'getRemainingTimeInMillis' | 'invokedFunctionArn'>;
+
+export type OriginRequestHandler = (event: CloudFrontRequestEvent, context: OriginRequestContext) => Promise<CloudFrontRequest | CloudFrontResultResponse>;
 
 /**
  * The origin-request function. It makes sure the variant is in the variants
@@ -65,7 +67,7 @@ export function createOriginRequestHandler(config: OriginRequestConfig): OriginR
 
   return async (event, context) => {
     const request = event.Records[0]!.cf.request;
-    const budget = budgetUntil(Date.now() + (context?.getRemainingTimeInMillis() ?? ORIGIN_REQUEST_LIMIT_MS) - BUDGET_MARGIN_MS);
+    const budget = budgetUntil(Date.now() + context.getRemainingTimeInMillis() - BUDGET_MARGIN_MS);
     let signed = false;
     try {
       // Where the viewer function sends unknown tenants: answered as a missing image is.
@@ -87,11 +89,13 @@ export function createOriginRequestHandler(config: OriginRequestConfig): OriginR
         throw new PictorError('OriginUnavailable', `Edge and origin policies disagree: ${request.querystring} is ${normalized.normalized.query} here.`);
       }
       const origin = originBucket(request);
+      // Lambda@Edge has no environment: its own ARN says which account owns the buckets.
+      const account = accountOfFunctionArn(context.invokedFunctionArn);
       const outcome = await serveVariant(
         { path, spec: normalized.normalized.spec, policy },
         {
-          originals: originalCopies(request).map((copy) => s3OriginalSource(s3(copy.region), copy.bucket, limits.maxInputBytes, budget)),
-          variants: s3VariantStore(s3(origin.region), origin.bucket, budget),
+          originals: originalCopies(request).map((copy) => s3OriginalSource(s3(copy.region, account), copy.bucket, limits.maxInputBytes, budget)),
+          variants: s3VariantStore(s3(origin.region, account), origin.bucket, budget),
           limits,
           log: logger,
         },

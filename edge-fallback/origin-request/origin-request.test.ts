@@ -14,7 +14,7 @@ import { serveVariant } from './origin-request.ts';
 import { DEFAULT_RENDER_LIMITS } from '../../imaging/render.ts';
 import { budgetUntil, s3OriginalSource, s3VariantStore } from './s3-adapters.ts';
 import { parseConfig } from '../../core/tenant-config.ts';
-import { originRequestEvent } from '../../local/edge/origin-event.ts';
+import { originRequestContext, originRequestEvent } from '../../local/edge/origin-event.ts';
 import { LOCAL_S3_CREDENTIALS, startLocalS3, type LocalS3 } from '../../local/s3-server.ts';
 import { ALL_BUCKETS, BUCKETS, localOriginRequestConfig, REGIONS } from '../../local/topology.ts';
 import { readDistribution, synthesizeEdge, type S3Origin } from '../../local/edge/distribution.ts';
@@ -37,6 +37,8 @@ let handle: OriginRequestHandler;
 let directory: string;
 /** The primary origin as the synthesized distribution configures it: the variants bucket, its custom headers. */
 let ORIGIN: S3Origin;
+/** The version of the function the distribution invokes, in the twin's account. */
+let FUNCTION_ARN: string;
 
 before(async () => {
   directory = await mkdtemp(join(tmpdir(), 'pictor-origin-'));
@@ -45,7 +47,9 @@ before(async () => {
   process.env.AWS_ACCESS_KEY_ID = LOCAL_S3_CREDENTIALS.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = LOCAL_S3_CREDENTIALS.secretAccessKey;
   handle = createOriginRequestHandler(localOriginRequestConfig(CONFIG, { 'us-east-1': s3.endpoint, 'eu-west-1': s3.endpoint }, 'SILENT'));
-  ORIGIN = readDistribution(synthesizeEdge(CONFIG)).originGroup.members[0];
+  const distribution = readDistribution(synthesizeEdge(CONFIG));
+  ORIGIN = distribution.originGroup.members[0];
+  FUNCTION_ARN = distribution.originRequestFunctionArn;
 });
 
 after(async () => {
@@ -64,7 +68,12 @@ async function rawUpload(tenant: string, id: string, body: Buffer) {
 }
 
 async function request(uri: string, querystring: string, using: OriginRequestHandler = handle) {
-  return using(originRequestEvent({ uri, querystring, originDomain: ORIGIN.domain, originHeaders: ORIGIN.customHeaders }));
+  return using(originRequestEvent({ uri, querystring, originDomain: ORIGIN.domain, originHeaders: ORIGIN.customHeaders }), context());
+}
+
+/** The context Lambda gives the function as the twin's distribution invokes it. */
+function context() {
+  return originRequestContext(FUNCTION_ARN);
 }
 
 /** The bytes a viewer gets: the generated body, or the object CloudFront then fetches from the origin. */
@@ -128,7 +137,7 @@ describe('origin-request with generated images', () => {
   it("fails closed when the origin does not say where the originals are", async () => {
     await upload('acme', 'header', await syntheticPhoto(800, 600));
     const event = originRequestEvent({ uri: '/img/acme/header', querystring: 'fmt=webp&q=75&w=320', originDomain: ORIGIN.domain });
-    const out = (await handle(event)) as CloudFrontResultResponse;
+    const out = (await handle(event, context())) as CloudFrontResultResponse;
     assert.equal(out.status, '500');
     assert.equal(JSON.parse(out.body!).code, 'InternalError');
     assert.deepEqual(await storedVariants('acme/header/'), []);
@@ -140,7 +149,7 @@ describe('origin-request with generated images', () => {
     await upload('acme', 'as-is', await syntheticPhoto(800, 600));
     const event = originRequestEvent({ uri: '/img/acme/as-is', querystring: 'fmt=webp&q=75&w=320', originDomain: ORIGIN.domain, originHeaders: ORIGIN.customHeaders, headers: { 'If-None-Match': '"x"' } });
     const before = structuredClone(event.Records[0]!.cf.request);
-    const out = (await handle(event)) as CloudFrontRequest;
+    const out = (await handle(event, context())) as CloudFrontRequest;
     assert.equal(out.uri, '/acme/as-is/latest/w320_q75.webp');
     assert.deepEqual({ ...out, uri: before.uri }, before);
   });

@@ -1,5 +1,6 @@
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PictorError } from '../../core/errors.ts';
+import { expectBucketOwner } from '../../storage/bucket-owner.ts';
 import { PUBLISHED_VERSION_METADATA, publishedKey } from '../../core/object-keys.ts';
 import type { RenderedVariant } from '../../imaging/render.ts';
 import type { OriginalSource, VariantStore } from './origin-request.ts';
@@ -153,17 +154,18 @@ function untilAborted<T>(reading: Promise<T>, signal: AbortSignal, abandon: () =
 }
 
 /**
- * One client per region. `endpoint` points at an S3-compatible server instead of
+ * One client per region, each request naming `account` as its bucket's owner
+ * (storage/bucket-owner.ts). `endpoint` points at an S3-compatible server instead of
  * AWS. Checksums only when required: the SDK's newer default frames streamed
  * bodies, which S3-compatible servers may store verbatim (shared/LOCAL_STACK.md).
  */
-export function s3ClientFactory(endpoints: Readonly<Record<string, string>> = {}): (region: string) => S3Client {
+export function s3ClientFactory(endpoints: Readonly<Record<string, string>> = {}): (region: string, account: string) => S3Client {
   const clients = new Map<string, S3Client>();
-  return (region) => {
-    let client = clients.get(region);
+  return (region, account) => {
+    let client = clients.get(`${account}/${region}`);
     if (!client) {
       const endpoint = endpoints[region];
-      client = new S3Client({
+      client = expectBucketOwner(new S3Client({
         region,
         endpoint,
         forcePathStyle: endpoint !== undefined,
@@ -172,8 +174,8 @@ export function s3ClientFactory(endpoints: Readonly<Record<string, string>> = {}
         maxAttempts: 2,
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
-      });
-      clients.set(region, client);
+      }), account);
+      clients.set(`${account}/${region}`, client);
     }
     return client;
   };

@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { PictorConfig } from '../../core/tenant-config.ts';
 import { ImageEdge } from '../../infra/edge.ts';
-import { LOCAL_ACCOUNT, resolveTokens, type CfnResource, type CfnTemplate } from '../pipeline/template.ts';
+import { arnOf, LOCAL_ACCOUNT, resolveTokens, type CfnResource, type CfnTemplate } from '../pipeline/template.ts';
 import { parseS3OriginDomain } from '../../edge-fallback/origin-request/s3-adapters.ts';
 import { BUCKETS } from '../topology.ts';
 import type { CachePolicyTtls } from './freshness.ts';
@@ -20,6 +20,8 @@ export interface DistributionConfig {
   readonly viewerFunctionCode: string;
   /** The origin-request Lambda@Edge function's timeout, in ms. */
   readonly originRequestTimeoutMs: number;
+  /** The ARN CloudFront invokes the origin-request function by: a numbered version, in the twin's account. */
+  readonly originRequestFunctionArn: string;
 }
 
 export interface Behavior {
@@ -127,7 +129,7 @@ export function readDistribution(template: CfnTemplate): DistributionConfig {
     behaviors: [...(config.CacheBehaviors ?? []).map((b: any) => behavior(b, b.PathPattern)), behavior(config.DefaultCacheBehavior, '*')],
     originGroup: { members: [members[0], members[1]], failoverStatuses: group.FailoverCriteria.StatusCodes.Items },
     viewerFunctionCode: resolve(viewerFunction?.Properties?.FunctionCode),
-    originRequestTimeoutMs: originRequestTimeout(template, config.DefaultCacheBehavior),
+    ...originRequestFunction(template, config.DefaultCacheBehavior),
   };
 }
 
@@ -158,11 +160,13 @@ function s3OriginOf(origin: any, resolve: (value: unknown) => unknown): S3Origin
 }
 
 /**
- * The timeout of the Lambda@Edge function the default behaviour runs on origin
- * requests, which may be at most 30 s.
+ * The Lambda@Edge function the default behaviour runs on origin requests: its
+ * timeout, which may be at most 30 s, and the ARN of the version CloudFront
+ * invokes, which Lambda passes to it as its context's invokedFunctionArn.
  * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-lambda-at-edge
+ * https://docs.aws.amazon.com/lambda/latest/dg/nodejs-context.html
  */
-function originRequestTimeout(template: CfnTemplate, behavior: any): number {
+function originRequestFunction(template: CfnTemplate, behavior: any): { originRequestTimeoutMs: number; originRequestFunctionArn: string } {
   const association = (behavior.LambdaFunctionAssociations ?? []).find((a: { EventType: string }) => a.EventType === 'origin-request');
   if (!association) throw new Error('The distribution runs no origin-request function; the twin models one.');
   const version = template.Resources[association.LambdaFunctionARN?.Ref];
@@ -170,7 +174,7 @@ function originRequestTimeout(template: CfnTemplate, behavior: any): number {
   if (fn?.Type !== 'AWS::Lambda::Function') throw new Error('The origin-request association does not name a version of a function in the template.');
   const seconds = Number(fn.Properties!.Timeout ?? 3);
   if (seconds > 30) throw new Error(`An origin-request function may run at most 30 s; this one is set to ${seconds}.`);
-  return seconds * 1000;
+  return { originRequestTimeoutMs: seconds * 1000, originRequestFunctionArn: `${arnOf('AWS::Lambda::Function', version!.Properties!.FunctionName.Ref)}:1` };
 }
 
 /**

@@ -238,7 +238,7 @@ export class LocalEdge {
     let out: CloudFrontRequest | CloudFrontResultResponse;
     try {
       out = await Promise.race([
-        this.options.originRequest(event, { getRemainingTimeInMillis: () => limit - (Date.now() - started) }),
+        this.options.originRequest(event, { getRemainingTimeInMillis: () => limit - (Date.now() - started), invokedFunctionArn: this.options.distribution.originRequestFunctionArn }),
         new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`The origin-request function ran past its ${limit} ms timeout.`)), limit))),
       ]);
     } catch (error) {

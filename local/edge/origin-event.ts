@@ -1,4 +1,5 @@
 import type { CloudFrontHeaders, CloudFrontRequestEvent } from 'aws-lambda';
+import type { OriginRequestContext } from '../../edge-fallback/origin-request/handler.ts';
 
 export interface OriginEventInput {
   readonly uri: string;
@@ -38,4 +39,14 @@ export function originRequestEvent(input: OriginEventInput): CloudFrontRequestEv
       },
     ],
   };
+}
+
+/**
+ * The context Lambda gives an origin-request function: its time left, and the
+ * ARN it was invoked by (`DistributionConfig.originRequestFunctionArn` in the twin).
+ * https://docs.aws.amazon.com/lambda/latest/dg/nodejs-context.html
+ */
+export function originRequestContext(invokedFunctionArn: string, timeoutMs = 30_000): OriginRequestContext {
+  const started = Date.now();
+  return { invokedFunctionArn, getRemainingTimeInMillis: () => timeoutMs - (Date.now() - started) };
 }

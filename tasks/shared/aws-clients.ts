@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { expectBucketOwner } from '../../storage/bucket-owner.ts';
 import { ObjectStore } from './object-store.ts';
 import type { TaskConfig } from './task-config.ts';
 import { VersionMap } from './version-map.ts';
@@ -27,15 +28,19 @@ export function awsClients(config: TaskConfig): AwsClients {
     let client = s3ByRegion.get(bucketRegion);
     if (!client) {
       const endpoint = config.s3Endpoints[bucketRegion] ?? config.endpoints.s3;
-      client = new S3Client({
-        region: bucketRegion,
-        endpoint,
-        credentials,
-        // S3-compatible servers answer on a path, not a bucket subdomain.
-        forcePathStyle: endpoint !== undefined,
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-      });
+      // Every bucket is the account's own: S3 refuses a request that reaches another's.
+      client = expectBucketOwner(
+        new S3Client({
+          region: bucketRegion,
+          endpoint,
+          credentials,
+          // S3-compatible servers answer on a path, not a bucket subdomain.
+          forcePathStyle: endpoint !== undefined,
+          requestChecksumCalculation: 'WHEN_REQUIRED',
+          responseChecksumValidation: 'WHEN_REQUIRED',
+        }),
+        config.accountId,
+      );
       s3ByRegion.set(bucketRegion, client);
     }
     return client;

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { readTaskConfig } from './task-config.ts';
 
 const ENV = {
+  PICTOR_ACCOUNT_ID: '111122223333',
   PICTOR_ORIGINALS_BUCKET: 'originals',
   PICTOR_VARIANTS_BUCKET: 'variants',
   PICTOR_VERSIONS_TABLE: 'versions',

@@ -4,6 +4,8 @@ import { DEFAULT_RENDER_LIMITS, type RenderLimits } from '../../imaging/render-l
 
 /** Every task's configuration: each environment variable is read here, once, at cold start. */
 export interface TaskConfig {
+  /** PICTOR_ACCOUNT_ID: the account that owns every bucket; each S3 request names it (storage/bucket-owner.ts). */
+  readonly accountId: string;
   /** PICTOR_ORIGINALS_BUCKET */
   readonly originalsBucket: string;
   /** PICTOR_VARIANTS_BUCKET */
@@ -83,6 +85,7 @@ export function readTaskConfig(env: Readonly<Record<string, string | undefined>>
     invalidationDeadlineSeconds: positiveInteger(env, 'PICTOR_INVALIDATION_DEADLINE_SECONDS'),
     rerenderPageSize: positiveInteger(env, 'PICTOR_RERENDER_PAGE_SIZE'),
     rerenderPagesPerExecution: positiveInteger(env, 'PICTOR_RERENDER_PAGES_PER_EXECUTION'),
+    accountId: accountId(required('PICTOR_ACCOUNT_ID')),
     originalsBucket: required('PICTOR_ORIGINALS_BUCKET'),
     variantsBucket: required('PICTOR_VARIANTS_BUCKET'),
     auditBucket: env.PICTOR_AUDIT_BUCKET ?? '',
@@ -104,6 +107,11 @@ export function readTaskConfig(env: Readonly<Record<string, string | undefined>>
       cloudfront: env.AWS_ENDPOINT_URL_CLOUDFRONT,
     },
   };
+}
+
+function accountId(value: string): string {
+  if (!/^[0-9]{12}$/.test(value)) throw new PictorError('InvalidConfig', `PICTOR_ACCOUNT_ID must be the 12-digit AWS account id that owns the buckets, not '${value}'.`);
+  return value;
 }
 
 function bucketsInRegions(env: Readonly<Record<string, string | undefined>>, name: string): BucketInRegion[] {

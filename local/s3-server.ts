@@ -2,6 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import './s3rver-listing.ts';
 import S3rver from 's3rver';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { LOCAL_ACCOUNT } from './account.ts';
+import { bucketOwnerMiddleware, type BucketOwnerOptions } from './s3-bucket-owner.ts';
 import { S3Versions, type ReplicationStatus } from './s3-versioning.ts';
 
 /** s3rver checks SigV4 signatures against these fixed credentials. */
@@ -32,6 +34,12 @@ export interface LocalS3Options {
   readonly versioned?: readonly string[];
   /** 0 picks a free port. @default 0 */
   readonly port?: number;
+  /**
+   * The account that owns every bucket, which S3's bucket owner condition checks
+   * (local/s3-bucket-owner.ts), and whether a request must name it.
+   * @default { owner: LOCAL_ACCOUNT, required: false }, as on AWS
+   */
+  readonly bucketOwner?: BucketOwnerOptions;
 }
 
 /**
@@ -57,6 +65,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const versions = await S3Versions.attach(server, options.directory, versioned);
   // Koa composes its middleware on listen, so this runs before s3rver's router, which has no ListObjectVersions.
   (server as unknown as { middleware: unknown[] }).middleware.unshift(versions.listMiddleware());
+  // Before anything else, as S3 checks the owner before processing the request.
+  (server as unknown as { middleware: unknown[] }).middleware.unshift(bucketOwnerMiddleware(options.bucketOwner ?? { owner: LOCAL_ACCOUNT }));
   const address = await server.run();
   return {
     endpoint: `http://127.0.0.1:${address.port}`,

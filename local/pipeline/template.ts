@@ -3,10 +3,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { PictorConfig } from '../../core/tenant-config.ts';
 import type { DeliveryEdge, RerenderPaging } from '../../infra/pipeline.ts';
 import { PipelineStack } from '../../infra/pipeline-stack.ts';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../account.ts';
 import { BUCKETS } from '../topology.ts';
 
-export const LOCAL_ACCOUNT = '000000000000';
-export const LOCAL_REGION = 'us-east-1';
+export { LOCAL_ACCOUNT, LOCAL_REGION };
 
 export interface CfnResource {
   readonly Type: string;

@@ -17,6 +17,7 @@ export const VIEWER_ERROR_CODES = {
   SignatureExpired: { status: 403, expose: true },
   SignatureInvalid: { status: 403, expose: true },
   SignatureLifetimeExceeded: { status: 403, expose: true },
+  RefererNotAllowed: { status: 403, expose: true },
   NotFound: { status: 404, expose: true },
   MethodNotAllowed: { status: 405, expose: true },
 } as const;

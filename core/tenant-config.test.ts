@@ -64,6 +64,21 @@ describe('tenant configuration', () => {
     assert.match(problemsOf({ tenants }), /tenants: the edge KeyValueStore would hold \d+ bytes, more than its 5242880/);
   });
 
+  it("refuses a tenant policy over a KeyValueStore value's 1,024 bytes, saying what to trim; referers count", () => {
+    const referers = Array.from({ length: 40 }, (_, i) => `shop-number-${i}.example.com`);
+    assert.match(problemsOf({ tenants: { shop: { referers } } }), /tenants\.shop: its edge policy is \d+ bytes; a KeyValueStore value holds 1024\. Use fewer breakpoints, qualities or referers \(\*\.example\.com covers every subdomain of a site\)/);
+    const policy = edgeStoreEntries(parseConfig({ tenants: { shop: { referers: referers.slice(0, 20) } } })).get('tenant:shop')!;
+    assert.ok(new TextEncoder().encode(policy).length <= STORE_QUOTAS.valueBytes);
+    assert.deepEqual(JSON.parse(policy).r, referers.slice(0, 20));
+  });
+
+  it('takes referers as host names, a leading *. for every subdomain, nothing else', () => {
+    for (const bad of ['https://shop.example.com', 'shop.example.com/path', 'Shop.example.com', '*example.com', 'shop..example.com', 'a.*.example.com']) {
+      assert.match(problemsOf({ tenants: { shop: { referers: [bad] } } }), /tenants\.shop\.referers\[0\]: a host name such as shop\.example\.com or \*\.example\.com/, bad);
+    }
+    assert.doesNotThrow(() => parseConfig({ tenants: { shop: { referers: ['shop.example.com', '*.example.com', 'localhost'] } } }));
+  });
+
   it("bounds a signed URL's lifetime, a day unless the tenant says otherwise", () => {
     assert.equal(parseConfig({ tenants: { shop: {} } }).tenants.shop!.signing.maxTtl, 86400);
     assert.equal(parseConfig({ tenants: { shop: { signing: { maxTtl: 600 } } } }).tenants.shop!.signing.maxTtl, 600);

@@ -54,8 +54,13 @@ const TenantSchema = z
         maxTtl: z.number().int().min(60).max(ONE_YEAR).default(ONE_DAY),
       })
       .default({ required: false, keys: {}, maxTtl: ONE_DAY }),
-    /** Hosts allowed in Referer (enforced by WAF); empty allows any. @default [] */
-    referers: z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$/, 'a host name such as shop.example.com or *.example.com')).default([]),
+    /**
+     * Sites whose pages may embed the images: a request whose Referer names another
+     * site is a 403 RefererNotAllowed; one with no Referer passes. The viewer function
+     * checks it against the tenant's policy in the KeyValueStore, so a change needs no
+     * deploy and no WAF rule (core/hotlinking.ts). Empty allows any site. @default []
+     */
+    referers: z.array(z.string().max(253).regex(/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$/, 'a host name such as shop.example.com or *.example.com')).default([]),
     /**
      * The standard variant set, rendered on upload so that the common requests are
      * never transformed at the edge: every width in every format class.
@@ -136,7 +141,7 @@ function storeProblems(config: PictorConfig): string[] {
     const policy = bytes(encodePolicy(policyOf(tenantConfig)));
     total += bytes(policyStoreKey(tenant)) + policy;
     if (policy > STORE_QUOTAS.valueBytes) {
-      problems.push(`tenants.${tenant}: its edge policy is ${policy} bytes; a KeyValueStore value holds ${STORE_QUOTAS.valueBytes}. Use fewer breakpoints or qualities.`);
+      problems.push(`tenants.${tenant}: its edge policy is ${policy} bytes; a KeyValueStore value holds ${STORE_QUOTAS.valueBytes}. Use fewer breakpoints, qualities or referers (*.example.com covers every subdomain of a site).`);
     }
     for (const [kid, secret] of Object.entries(tenantConfig.signing.keys)) {
       const where = `tenants.${tenant}.signing.keys.${kid}`;
@@ -189,6 +194,7 @@ export function policyOf(tenant: TenantConfig): TenantPolicy {
     signed: tenant.signing.required,
     ttl: tenant.ttl.unversioned,
     maxSignedTtl: tenant.signing.maxTtl,
+    referers: tenant.referers,
   };
 }
 

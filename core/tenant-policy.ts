@@ -20,6 +20,8 @@ export interface TenantPolicy {
   readonly ttl: number;
   /** The longest a signed URL may stay valid, in seconds from the time it is checked. */
   readonly maxSignedTtl: number;
+  /** Sites whose pages may embed the tenant's images (core/hotlinking.ts). @default [] (any site) */
+  readonly referers?: readonly string[];
 }
 
 /** KeyValueStore keys: one entry per tenant, one per signing key. */
@@ -41,6 +43,8 @@ export function encodePolicy(policy: TenantPolicy): string {
     s: policy.signed ? 1 : 0,
     t: policy.ttl,
     l: policy.maxSignedTtl,
+    // Left out when empty: most tenants allow any site, and the value holds 1 KB.
+    r: policy.referers && policy.referers.length > 0 ? policy.referers : undefined,
   });
 }
 
@@ -55,7 +59,8 @@ export function decodePolicy(text: string | null): TenantPolicy | null {
   }
   if (!raw || !isAscendingIntegers(raw.b) || !isAscendingIntegers(raw.q) || !(raw.f instanceof Array)) return null;
   if (raw.q.indexOf(raw.d) < 0 || typeof raw.t !== 'number' || typeof raw.l !== 'number') return null;
-  return { breakpoints: raw.b, qualities: raw.q, defaultQuality: raw.d, formats: raw.f, signed: raw.s === 1, ttl: raw.t, maxSignedTtl: raw.l };
+  if (raw.r !== undefined && !(raw.r instanceof Array)) return null;
+  return { breakpoints: raw.b, qualities: raw.q, defaultQuality: raw.d, formats: raw.f, signed: raw.s === 1, ttl: raw.t, maxSignedTtl: raw.l, referers: raw.r || [] };
 }
 
 function isAscendingIntegers(value: unknown): value is number[] {

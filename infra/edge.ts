@@ -20,7 +20,6 @@ import { s3OriginDomain } from '../edge-fallback/origin-request/s3-adapters.ts';
 import { buildViewerFunction } from '../edge-fallback/viewer-request/build.ts';
 import { ACCESS_LOG_RETENTION, PRIVATE_BUCKET } from './buckets.ts';
 import { ROOT } from './bundle.ts';
-import { refererPattern } from './hotlinking.ts';
 import { acknowledge, acknowledgeWildcards, policyResources } from './nag.ts';
 import { bundledCode } from './lambda-code.ts';
 
@@ -371,41 +370,15 @@ function webAcl(scope: Construct, props: ImageEdgeProps): wafv2.CfnWebACL {
     statement: { rateBasedStatement: { limit: props.waf?.requestsPerIpPer5Minutes ?? DEFAULT_REQUESTS_PER_IP, aggregateKeyType: 'IP', evaluationWindowSec: 300 } },
     visibilityConfig: visibility('RatePerIp'),
   });
-  for (const [tenant, config] of Object.entries(props.tenants.tenants)) {
-    if (config.referers.length === 0) continue;
-    const allowed = new wafv2.CfnRegexPatternSet(scope, `Referers-${tenant}`, {
-      scope: 'CLOUDFRONT',
-      description: `Sites allowed to embed the images of ${tenant}`,
-      regularExpressionList: config.referers.map(refererPattern),
-    });
-    // Blocks another site's Referer on this tenant's paths; no Referer at all (privacy settings, apps) passes.
-    rules.push({
-      name: `Hotlink-${tenant}`,
-      priority: rules.length,
-      action: { block: { customResponse: { responseCode: 403 } } },
-      statement: {
-        andStatement: {
-          statements: [
-            { byteMatchStatement: { fieldToMatch: { uriPath: {} }, positionalConstraint: 'STARTS_WITH', searchString: `/img/${tenant}/`, textTransformations: [{ priority: 0, type: 'NONE' }] } },
-            { sizeConstraintStatement: { fieldToMatch: { singleHeader: { Name: 'referer' } }, comparisonOperator: 'GT', size: 0, textTransformations: [{ priority: 0, type: 'NONE' }] } },
-            {
-              notStatement: {
-                statement: {
-                  regexPatternSetReferenceStatement: { arn: allowed.attrArn, fieldToMatch: { singleHeader: { Name: 'referer' } }, textTransformations: [{ priority: 0, type: 'LOWERCASE' }] },
-                },
-              },
-            },
-          ],
-        },
-      },
-      visibilityConfig: visibility(`Hotlink-${tenant}`),
-    });
-  }
+  // Hotlinking is the viewer function's to refuse, from each tenant's policy in the
+  // KeyValueStore (core/hotlinking.ts): WAF would need a regex pattern set per tenant,
+  // 10 per account by default, and a deploy for every change of a tenant's sites.
+  // https://docs.aws.amazon.com/waf/latest/developerguide/limits.html
   return new wafv2.CfnWebACL(scope, 'WebAcl', {
     scope: 'CLOUDFRONT',
     defaultAction: { allow: {} },
     // WAF descriptions allow no apostrophe.
-    description: 'Pictor: managed rules, a rate limit per IP, and the referers of each tenant',
+    description: 'Pictor: managed rules and a rate limit per IP',
     rules,
     visibilityConfig: visibility('PictorWebAcl'),
   });

@@ -130,8 +130,6 @@ describe('ImageDelivery: stacks', () => {
     assert.throws(attempt({ takedownEligibleTenants: ['nobody'] }), /takedownEligibleTenants: nobody is not one of the tenants/);
     assert.throws(attempt({ namespace: 'Pictor!' }), /namespace: "Pictor!" must be/);
     assert.throws(attempt({ replicaRegions: ['af-south-1'] }), /replicaRegions\[0\]: the failover origin's Origin Shield .* none in af-south-1/);
-    const referers = Array.from({ length: 11 }, (_, i) => `site${i}.example.com`);
-    assert.throws(attempt({ tenants: parseConfig({ tenants: { shop: { referers } } }) }), /tenants\.shop\.referers: WAF matches at most 10 patterns/);
     assert.throws(attempt({ variantSchema: { widths: [333] } }), /tenants\.shop\.variants\.widths\[0\]: 333 is not one of breakpoints/);
     assert.throws(attempt({ invalidationDeadline: Duration.hours(7) }), /invalidationDeadline must be from 1 second to 6 hours/);
     const signed = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`private-${i}`, { signing: { required: true, keys: { k1: `secret-of-private-tenant-number-${i}-0123456789` } } }]));
@@ -370,17 +368,13 @@ describe('ImageDelivery: edge', () => {
     assert.deepEqual(trust.sort(), ['edgelambda.amazonaws.com', 'lambda.amazonaws.com'], id);
   });
 
-  it('blocks per-IP floods, runs the AWS managed rule groups, and blocks other sites embedding a tenant that lists its referers', () => {
+  it('blocks per-IP floods and runs the AWS managed rule groups; referers are the viewer function\'s, so WAF holds no rule or pattern set per tenant', () => {
     const acl = Object.values(edge.findResources('AWS::WAFv2::WebACL'))[0]!.Properties;
     assert.equal(acl.Scope, 'CLOUDFRONT');
     const rules = Object.fromEntries(acl.Rules.map((r: any) => [r.Name, r]));
-    assert.deepEqual(Object.keys(rules), ['AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'RatePerIp', 'Hotlink-shop']);
+    assert.deepEqual(Object.keys(rules), ['AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'RatePerIp']);
     assert.deepEqual(rules.RatePerIp.Statement.RateBasedStatement, { AggregateKeyType: 'IP', EvaluationWindowSec: 300, Limit: 1200 });
-    const [matchPath, hasReferer, notAllowed] = rules['Hotlink-shop'].Statement.AndStatement.Statements;
-    assert.equal(matchPath.ByteMatchStatement.SearchString, '/img/shop/');
-    assert.equal(hasReferer.SizeConstraintStatement.ComparisonOperator, 'GT');
-    assert.ok(notAllowed.NotStatement.Statement.RegexPatternSetReferenceStatement);
-    edge.hasResourceProperties('AWS::WAFv2::RegexPatternSet', { Scope: 'CLOUDFRONT', RegularExpressionList: ['^https?://shop\\.example\\.com(:[0-9]+)?(/|$)', '^https?://([a-z0-9-]+\\.)+example\\.com(:[0-9]+)?(/|$)'] });
+    edge.resourceCountIs('AWS::WAFv2::RegexPatternSet', 0);
   });
 
   it('alarms on the hit ratio, the 5xx rate, and Lambda@Edge errors and throttles', () => {

@@ -4,7 +4,6 @@ import { Construct } from 'constructs';
 import { parseConfig, type PictorConfig, type TenantConfig } from '../core/tenant-config.ts';
 import { ACCESS_LOG_RETENTION, allowDistributionRead, originalsLifecycle, PRIVATE_BUCKET, variantsLifecycle } from './buckets.ts';
 import { ImageEdge, ORIGIN_REQUEST_MEMORY, tenantsWithOwnBehavior, type BucketLocation, type CustomDomain, type WafLimits } from './edge.ts';
-import { MAX_REFERER_PATTERNS } from './hotlinking.ts';
 import { acknowledge } from './nag.ts';
 import { EdgeAlarms, type EdgeAlarmsProps } from './observability.ts';
 import { PipelineStack, trailProblems, type ExistingTrail } from './pipeline-stack.ts';
@@ -248,11 +247,6 @@ function validateProps(props: ImageDeliveryProps, resolved: ResolvedRegions): vo
   }
   if (replicaRegions[0] && !(ORIGIN_SHIELD_REGIONS as readonly string[]).includes(replicaRegions[0])) {
     problems.push(`replicaRegions[0]: the failover origin's Origin Shield runs in its own region, and there is none in ${replicaRegions[0]}; put a replica in one of ${ORIGIN_SHIELD_REGIONS.join(', ')} first.`);
-  }
-  for (const [tenant, config] of Object.entries(props.tenants.tenants)) {
-    if (config.referers.length > MAX_REFERER_PATTERNS) {
-      problems.push(`tenants.${tenant}.referers: WAF matches at most ${MAX_REFERER_PATTERNS} patterns per tenant; use a wildcard such as *.example.com for a site's subdomains.`);
-    }
   }
   if (!/^[a-z0-9][a-z0-9-]{1,14}$/.test(namespace)) problems.push(`namespace: "${namespace}" must be 2 to 15 of a-z 0-9 -, starting with a letter or digit (it starts every bucket name).`);
   const rate = props.waf?.requestsPerIpPer5Minutes;

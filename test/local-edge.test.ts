@@ -83,7 +83,7 @@ describe('the local edge', () => {
       it(c.name, async () => {
         const response = await fetch(`${twin.edgeUrl}${c.uri}${c.query ? '?' + c.query : ''}`, {
           method: c.method ?? 'GET',
-          headers: c.accept ? { accept: c.accept } : {},
+          headers: { ...(c.accept ? { accept: c.accept } : {}), ...(c.referer ? { referer: c.referer } : {}) },
         });
         const body = Buffer.from(await response.arrayBuffer());
         if ('query' in c.expect) {

@@ -1,5 +1,6 @@
 import { errorBody, statusOf, type Failure } from '../../core/error-codes.ts';
 import { EXPLICIT_FORMATS } from '../../core/formats.ts';
+import { refererAllowed } from '../../core/hotlinking.ts';
 import { formatImagePath, NOT_FOUND_PATH, parseImagePath, type ImagePath } from '../../core/image-path.ts';
 import { normalizeQuery, queryPairs, type NormalizedQuery } from '../../core/normalize.ts';
 import { SECURITY_HEADERS } from '../../core/security-headers.ts';
@@ -63,6 +64,10 @@ function withPolicy(step: Pending, stored: string | null, hmac: HmacSha256): Ste
   const result = normalizeQuery(queryPairs(step.request.querystring), policy || ANY_TENANT, accept ? accept.value : undefined);
   if (!result.ok) return reject(result);
   if (!policy) return notFound(step.request);
+  const referer = step.request.headers.referer;
+  if (!refererAllowed(referer ? referer.value : undefined, policy.referers)) {
+    return reject({ ok: false, code: 'RefererNotAllowed', message: 'The Referer is not a site this tenant allows.' });
+  }
   const normalized = result.normalized;
   if (!policy.signed) return forward(step.request, normalized);
   const signed: Pending = {

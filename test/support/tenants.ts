@@ -1,9 +1,9 @@
 import { parseConfig, type PictorConfig } from '../../core/tenant-config.ts';
 
-/** Tenants shared by the edge tests: one open, one signed with two keys, one without AVIF. */
+/** Tenants shared by the edge tests: one open but embedded only on its own sites, one signed with two keys, one without AVIF. */
 export const TEST_CONFIG: PictorConfig = parseConfig({
   tenants: {
-    acme: { breakpoints: [100, 200, 320, 640, 1280], qualities: [50, 75, 90], defaultQuality: 75 },
+    acme: { breakpoints: [100, 200, 320, 640, 1280], qualities: [50, 75, 90], defaultQuality: 75, referers: ['acme.test', '*.acme.test'] },
     'acme-private': {
       breakpoints: [100, 200, 320, 640, 1280],
       signing: {

@@ -15,6 +15,7 @@ export interface ViewerCase {
   readonly query: string;
   readonly accept?: string;
   readonly method?: string;
+  readonly referer?: string;
   readonly expect: { readonly status: number; readonly code: string } | { readonly query: string } | { readonly notFound: true };
 }
 
@@ -65,9 +66,13 @@ export const VIEWER_CASES: readonly ViewerCase[] = [
   { name: 'outside /img/', uri: '/secret.txt', query: '', expect: { status: 404, code: 'NotFound' } },
   { name: 'POST', uri: '/img/acme/sample', query: '', method: 'POST', expect: { status: 405, code: 'MethodNotAllowed' } },
   { name: 'unsigned on a signed tenant', uri: '/img/acme-private/sample', query: 'w=320', expect: { status: 403, code: 'SignatureRequired' } },
+  { name: 'embedded on a site the tenant allows', uri: '/img/acme/sample', query: 'w=320', referer: 'https://www.acme.test/catalogue', expect: { query: 'fmt=legacy&q=75&w=320' } },
+  { name: 'embedded on another site', uri: '/img/acme/sample', query: 'w=320', referer: 'https://hotlinker.example/page', expect: { status: 403, code: 'RefererNotAllowed' } },
+  { name: 'another site, a look-alike host', uri: '/img/acme/sample', query: 'w=320', referer: 'https://www.acme.test.hotlinker.example/', expect: { status: 403, code: 'RefererNotAllowed' } },
+  { name: 'a tenant that lists no site allows any', uri: '/img/no-avif/sample', query: 'w=320', referer: 'https://hotlinker.example/page', expect: { query: 'fmt=legacy&q=75&w=320' } },
 ];
 
 /** The case as a viewer-request event. */
-export function viewerEvent(c: Pick<ViewerCase, 'uri' | 'query' | 'accept' | 'method'>) {
-  return viewerRequestEvent(c);
+export function viewerEvent(c: Pick<ViewerCase, 'uri' | 'query' | 'accept' | 'method' | 'referer'>) {
+  return viewerRequestEvent({ ...c, headers: c.referer ? { referer: c.referer } : {} });
 }

@@ -49,6 +49,14 @@ describe('Deploy limits: Step Functions log groups', () => {
   });
 });
 
+describe('Deploy limits: bucket ownership', () => {
+  it('tells every task the account that owns the buckets, as CloudFormation resolves it, so each S3 request can name it', () => {
+    const functions = Object.values(own.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Environment?.Variables?.PICTOR_TASK);
+    assert.ok(functions.length > 10);
+    for (const f of functions) assert.deepEqual(f.Properties.Environment.Variables.PICTOR_ACCOUNT_ID, { Ref: 'AWS::AccountId' }, f.Properties.Environment.Variables.PICTOR_TASK);
+  });
+});
+
 describe('Deploy limits: CloudTrail trails', () => {
   it('creates a trail of its own by default', () => {
     own.resourceCountIs('AWS::CloudTrail::Trail', 1);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { CloudFrontRequest, CloudFrontResultResponse } from 'aws-lambda';
@@ -155,5 +156,24 @@ describe("The product's S3 calls name the bucket owner, every one", () => {
     assert.ok(!('status' in rendered), `answered ${JSON.stringify(rendered)}`);
     assert.equal(rendered.uri, `/${key}`);
     assert.equal((await head()).ContentType, 'image/webp');
+  });
+});
+
+describe("Where the product makes S3 clients", () => {
+  it('every S3Client in product code is made where the bucket owner middleware is applied: the tasks\' and the origin-request function\'s factories', async () => {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const sources = async (dir: string): Promise<string[]> =>
+      (await readdir(dir, { withFileTypes: true, recursive: true }))
+        .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.test.ts'))
+        .map((e) => join(e.parentPath, e.name));
+    const product = (await Promise.all(['core', 'edge-fallback', 'tasks', 'imaging', 'signer', 'storage', 'events', 'workflows'].map((d) => sources(join(root, d))))).flat();
+    const making: string[] = [];
+    for (const file of product) {
+      const text = await readFile(file, 'utf8');
+      if (!/new S3Client\(/.test(text)) continue;
+      making.push(relative(root, file));
+      assert.match(text, /expectBucketOwner\(\s*new S3Client\(/, `${relative(root, file)} makes an S3Client without expectBucketOwner`);
+    }
+    assert.deepEqual(making.sort(), ['edge-fallback/origin-request/s3-adapters.ts', 'tasks/shared/aws-clients.ts']);
   });
 });

@@ -59,6 +59,11 @@ export interface ImageDeliveryProps {
   readonly takedownEligibleTenants?: readonly string[];
   /**
    * The first word of every bucket name, which also holds the account and region.
+   * Such names can be guessed, and bucket names are global; every S3 request Pictor
+   * makes names the account that must own the bucket (ExpectedBucketOwner), so a
+   * name another account took first can only fail the deploy, never receive or
+   * serve an image. An unguessable namespace (`pictor-7f3k9q`) avoids even that.
+   * https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html
    * @default 'pictor'
    */
   readonly namespace?: string;

@@ -49,6 +49,17 @@ describe('Deploy limits: Step Functions log groups', () => {
   });
 });
 
+describe('Deploy limits: KeyValueStore values', () => {
+  it('refuses tenants whose policy would not fit a KeyValueStore value, even when they were built without parseConfig, saying what to trim', () => {
+    const shop = TENANTS.tenants.shop!;
+    const referers = Array.from({ length: 40 }, (_, i) => `shop-number-${i}.example.com`);
+    assert.throws(
+      () => new ImageDelivery(new App(), 'D', { tenants: { tenants: { shop: { ...shop, referers } } } }),
+      /Invalid ImageDelivery props:[\s\S]*tenants\.shop: its edge policy is \d+ bytes; a KeyValueStore value holds 1024\. Use fewer breakpoints, qualities or referers/,
+    );
+  });
+});
+
 describe('Deploy limits: bucket ownership', () => {
   it('tells every task the account that owns the buckets, as CloudFormation resolves it, so each S3 request can name it', () => {
     const functions = Object.values(own.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Environment?.Variables?.PICTOR_TASK);

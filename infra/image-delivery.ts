@@ -273,6 +273,12 @@ function validateProps(props: ImageDeliveryProps, resolved: ResolvedRegions): vo
     }
   }
   problems.push(...trailProblems(props.dataEventsTrail));
+  // Tenants built without parseConfig, or changed since, would otherwise reach CloudFormation unchecked (a 1 KB store value, say).
+  try {
+    parseConfig(props.tenants, 'tenants');
+  } catch (error) {
+    problems.push(...(error as Error).message.split('\n').slice(1).map((line) => line.trim()));
+  }
   if (props.domain && props.domain.names.length === 0) problems.push('domain.names: name at least one domain the certificate covers, or leave domain out.');
   if (problems.length > 0) throw new Error(`Invalid ImageDelivery props:\n  ${problems.join('\n  ')}`);
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { App } from 'aws-cdk-lib';
+import { App, Fn } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { parseConfig } from '../core/tenant-config.ts';
@@ -78,6 +78,11 @@ describe('Deploy limits: CloudTrail trails', () => {
     assert.equal(Object.keys(existing.template.findResources('AWS::S3::Bucket')).length, Object.keys(own.findResources('AWS::S3::Bucket')).length - 1);
     assert.equal(existing.stack.trail, undefined);
     assert.equal(existing.stack.trailArn, EXISTING_TRAIL);
+  });
+
+  it('takes a trail ARN that CloudFormation resolves (an import, a parameter)', () => {
+    const stack = pipelineStack({ dataEventsTrail: { existingTrailArn: Fn.importValue('OrganizationTrailArn') } });
+    Template.fromStack(stack).resourceCountIs('AWS::CloudTrail::Trail', 0);
   });
 
   it('refuses a trail that is not an ARN, saying where to find one', () => {

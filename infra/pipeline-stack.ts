@@ -1,4 +1,4 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { Stack, Token, type StackProps } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -42,7 +42,8 @@ const TRAIL_ARN = /^arn:aws[a-z-]*:cloudtrail:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}
 export function trailProblems(trail: ExistingTrail | undefined): string[] {
   if (trail === undefined) return [];
   const arn = trail.existingTrailArn;
-  if (typeof arn === 'string' && TRAIL_ARN.test(arn)) return [];
+  // A token (an import, a parameter) is CloudFormation's to resolve.
+  if (typeof arn === 'string' && (Token.isUnresolved(arn) || TRAIL_ARN.test(arn))) return [];
   return [`dataEventsTrail.existingTrailArn: "${arn}" is not a trail's ARN such as arn:aws:cloudtrail:us-east-1:111122223333:trail/my-trail; copy it from \`aws cloudtrail describe-trails\`, or leave dataEventsTrail out for a trail of Pictor's own.`];
 }
 

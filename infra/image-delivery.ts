@@ -59,10 +59,11 @@ export interface ImageDeliveryProps {
   readonly takedownEligibleTenants?: readonly string[];
   /**
    * The first word of every bucket name, which also holds the account and region.
-   * Such names can be guessed, and bucket names are global; every S3 request Pictor
-   * makes names the account that must own the bucket (ExpectedBucketOwner), so a
-   * name another account took first can only fail the deploy, never receive or
-   * serve an image. An unguessable namespace (`pictor-7f3k9q`) avoids even that.
+   * Such names can be guessed, and bucket names are global; every S3 request Pictor's
+   * code makes names the account that must own the bucket (ExpectedBucketOwner), so
+   * a name another account took first never receives an image from it. CloudFront's
+   * reads cannot name an owner, and the distribution names its origins before they
+   * exist: an unguessable namespace (`pictor-7f3k9q`) keeps anyone from taking them first.
    * https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html
    * @default 'pictor'
    */

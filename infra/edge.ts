@@ -173,6 +173,7 @@ export class ImageEdge extends Construct {
       timeout: ORIGIN_REQUEST_TIMEOUT,
       role: edgeRole(this, props),
     });
+    allowEdgeLogs(this, this.originRequest.role!, this.originRequest);
 
     this.cachePolicy = cachePolicy(this, 'ImageCachePolicy', 'Pictor: canonical variant parameters only', Duration.days(365));
     const shortCache = cachePolicy(this, 'TakedownCachePolicy', 'Pictor: takedown-eligible tenants, at most 60 s at the edge', TAKEDOWN_MAX_TTL);
@@ -318,8 +319,8 @@ function cachePolicy(scope: Construct, id: string, comment: string, maxTtl: Dura
 /**
  * The transform role: read published originals (snapshots and the published
  * pointers; never an upload that was not published, nor a quarantined one) in the
- * primary and the replica, read, write and withdraw variants (never staged ones),
- * write its own logs in any region Lambda@Edge runs in. No ListBucket, so a
+ * primary and the replica, read, write and withdraw variants (never staged ones);
+ * its logs are allowed beside it (allowEdgeLogs). No ListBucket, so a
  * missing key is a 403 (handled as absent).
  */
 function edgeRole(scope: Construct, props: ImageEdgeProps): iam.Role {
@@ -331,11 +332,6 @@ function edgeRole(scope: Construct, props: ImageEdgeProps): iam.Role {
       new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: props.originals.flatMap((o) => [objects(o, `${SNAPSHOT_PREFIX}*`), objects(o, `${PUBLISHED_PREFIX}*`)]) }),
       new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: variants.map((v) => objects(v, '*')) }),
       new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['s3:*'], resources: variants.map((v) => objects(v, `${STAGING_PREFIX}*`)) }),
-      // Lambda@Edge logs in the region that ran it, to /aws/lambda/us-east-1.{function}.
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [`arn:${partition}:logs:*:${Stack.of(scope).account}:log-group:/aws/lambda/us-east-1.*`],
-      }),
     ],
   });
   const role = new iam.Role(scope, 'OriginRequestRole', {
@@ -343,12 +339,38 @@ function edgeRole(scope: Construct, props: ImageEdgeProps): iam.Role {
     assumedBy: new iam.CompositePrincipal(new iam.ServicePrincipal('lambda.amazonaws.com'), new iam.ServicePrincipal('edgelambda.amazonaws.com')),
     inlinePolicies: { transform },
   });
-  acknowledgeWildcards(
-    role,
-    policyResources(role, transform),
-    'Keys are derived per request from the validated path (core/object-keys.ts), in every tenant; Lambda@Edge logs in whichever region ran it, under its own name.',
-  );
+  acknowledgeWildcards(role, policyResources(role, transform), 'Keys are derived per request from the validated path (core/object-keys.ts), in every tenant.');
   return role;
+}
+
+/**
+ * The origin-request function's own logs: Lambda@Edge creates a log group in each
+ * region that runs it, named /aws/lambda/us-east-1.{function}, and writes there.
+ * A policy of its own, beside the role, since it names the function the role runs.
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-functions-logs.html
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-edge-permissions.html
+ */
+function allowEdgeLogs(scope: Construct, role: iam.IRole, fn: lambda.IFunction): iam.Policy {
+  const policy = new iam.Policy(scope, 'OriginRequestLogs', {
+    roles: [role],
+    statements: [
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [edgeLogGroupArn(Stack.of(scope), '*', fn.functionName), `${edgeLogGroupArn(Stack.of(scope), '*', fn.functionName)}:*`],
+      }),
+    ],
+  });
+  acknowledgeWildcards(policy, policyResources(policy, policy.document), "The function's own log group in whichever region runs it (any region with a regional edge cache), and its streams.");
+  return policy;
+}
+
+/** The log group Lambda@Edge writes a function's logs to in a region. */
+export function edgeLogGroupName(functionName: string): string {
+  return `/aws/lambda/us-east-1.${functionName}`;
+}
+
+function edgeLogGroupArn(stack: Stack, region: string, functionName: string): string {
+  return `arn:${stack.partition}:logs:${region}:${stack.account}:log-group:${edgeLogGroupName(functionName)}`;
 }
 
 function webAcl(scope: Construct, props: ImageEdgeProps): wafv2.CfnWebACL {

@@ -439,7 +439,6 @@ describe('ImageDelivery: pipeline', () => {
       ['Allow', 's3:GetObject'],
       ['Allow', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']],
       ['Deny', 's3:*'],
-      ['Allow', ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents']],
     ]);
     const objects = (role: string, region: string, pattern: string) => `arn:<AWS::Partition>:s3:::pictor-${role}-<AWS::AccountId>-${region}/${pattern}`;
     // Snapshots and pointers in the primary and every replica, and no upload anywhere.
@@ -448,7 +447,7 @@ describe('ImageDelivery: pipeline', () => {
     assert.deepEqual(resourcesOf(edgeRole[1]), ['us-east-1', 'eu-west-1'].map((region) => objects('variants', region, '*')));
     assert.deepEqual(resourcesOf(edgeRole[2]), ['us-east-1', 'eu-west-1'].map((region) => objects('variants', region, '_staging/*')));
     assert.doesNotMatch(JSON.stringify(edgeRole), /s3:List/);
-    const render = pipeline.toJSON().Resources[logicalIdOf(pipelineJson, 'Pipeline/RenderVariants/ServiceRole/DefaultPolicy')].Properties.PolicyDocument.Statement;
+    const render = pipeline.toJSON().Resources[logicalIdOf(pipelineJson, 'Pipeline/RenderVariantsRole/DefaultPolicy')].Properties.PolicyDocument.Statement;
     const s3 = render.filter((s: any) => JSON.stringify(s.Action).includes('s3:'));
     assert.deepEqual(s3.map((s: any) => s.Action), ['s3:GetObject', 's3:PutObject']);
     assert.match(JSON.stringify(s3[1].Resource), /\/_staging\/\*/);

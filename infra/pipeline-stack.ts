@@ -102,10 +102,15 @@ export class PipelineStack extends Stack {
           serverAccessLogsBucket: pipeline.accessLogs,
           serverAccessLogsPrefix: 'trail/',
         });
+    // CDK adds this singleton at the stack's root for `eventBridgeEnabled`, with a role of its own.
+    const notifications = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
+    if (notifications) {
+      acknowledge(notifications, {
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
+          "CDK's bucket-notifications handler, which CloudFormation runs only while it deploys this stack; CDK gives its role no other policy than AWS's basic execution role, whose log permissions name every log group.",
+      });
+    }
     acknowledge(this, {
-      // CDK adds this singleton at the stack's root for `eventBridgeEnabled`.
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
-        "CDK's bucket-notifications custom resource logs with AWS's managed policy for a function's own logs.",
       'Annotation::@aws-cdk/core:crossStackReferencesDefaultStrong':
         'Strong references are what this stack wants: the distribution it names must not be deleted under it.',
     });

@@ -4,10 +4,11 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { PUBLISHED_PREFIX, SNAPSHOT_PREFIX, STAGING_PREFIX, SYSTEM_PREFIX } from '../core/object-keys.ts';
+import { SYSTEM_PREFIX } from '../core/object-keys.ts';
 import { withoutSigningKeys, type PictorConfig } from '../core/tenant-config.ts';
 import { RenderOnUpload } from '../workflows/render-on-upload.ts';
 import { DEFAULT_INVALIDATION_DEADLINE, MAX_INVALIDATION_DEADLINE, TakedownBatch } from '../workflows/takedown-batch.ts';
@@ -20,6 +21,7 @@ import { bundledCode } from './lambda-code.ts';
 import { PictorEventBus } from './event-bus.ts';
 import { PICTOR_SOURCE } from '../events/schemas/pictor-events.ts';
 import { acknowledge, acknowledgeWildcards, policyResources } from './nag.ts';
+import { grantTaskAccess } from './task-access.ts';
 
 /** The task Lambdas, by folder name under tasks/. */
 export const TASKS = [
@@ -301,8 +303,9 @@ export class Pipeline extends Construct {
     // Lambda's environment holds 4 KB in all, which a few tenants fill: the tenants travel in each
     // bundle, which sets PICTOR_TENANTS as it loads. https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
     const code = props.taskCode ?? ((task: TaskName) => bundledCode(taskEntry(task), { environment: { PICTOR_TENANTS: JSON.stringify(taskTenants(props.tenants, task)) } }));
-    const fn = (task: TaskName, memorySize: number, timeout: Duration, extra: Record<string, string> = {}) =>
-      new lambda.Function(this, pascal(task), {
+    const fn = (task: TaskName, memorySize: number, timeout: Duration, extra: Record<string, string> = {}) => {
+      const logGroup = taskLogGroup(this, pascal(task));
+      const created = new lambda.Function(this, pascal(task), {
         runtime: lambda.Runtime.NODEJS_22_X,
         architecture: lambda.Architecture.X86_64,
         handler: 'index.handler',
@@ -313,7 +316,14 @@ export class Pipeline extends Construct {
         environment: { ...environment, ...extra, PICTOR_TASK: task },
         deadLetterQueue: this.deadLetters,
         tracing: lambda.Tracing.ACTIVE,
+        logGroup,
+        role: taskRole(this, pascal(task), logGroup),
       });
+      acknowledge(created, {
+        'AwsSolutions-L1': 'Pinned to nodejs22.x, which the bundles target (esbuild node22) and are tested on; a runtime upgrade is a tested change of its own.',
+      });
+      return created;
+    };
     this.functions = {
       'probe-original': fn('probe-original', 1024, Duration.seconds(30)),
       // Decoding a 12 MP photo and encoding nine outputs wants memory and time.
@@ -340,53 +350,19 @@ export class Pipeline extends Construct {
       'tally-rerender': fn('tally-rerender', 512, Duration.seconds(60)),
       'complete-rerender': fn('complete-rerender', 256, Duration.seconds(30)),
     };
-    this.originals.grantRead(this.functions['probe-original']);
-    // The renderer reads uploads and writes only to the staging area, where nothing is served.
-    const render = this.functions['render-variants'];
-    allow(render, ['s3:GetObject'], this.originals.arnForObjects('*'));
-    allow(render, ['s3:PutObject'], this.variants.arnForObjects(`${STAGING_PREFIX}*`));
-    // Publishing copies staged objects into place and sets the published pointer: it alone
-    // writes what viewers can reach, and in the originals bucket only snapshots and pointers.
-    const publish = this.functions['publish-version'];
-    const published = [SNAPSHOT_PREFIX, PUBLISHED_PREFIX].map((prefix) => this.originals.arnForObjects(`${prefix}*`));
-    this.originals.grantRead(publish);
-    allow(publish, ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'], ...published);
-    for (const bucket of [this.variants, ...variantReplicas]) {
-      bucket.grantReadWrite(publish);
-      bucket.grantDelete(publish);
-    }
-    this.originals.grantReadWrite(this.functions['quarantine-original']);
-    this.originals.grantDelete(this.functions['quarantine-original']);
-    for (const f of Object.values(this.functions)) {
-      this.versions.grantReadWriteData(f);
-      this.idempotency.grantReadWriteData(f);
-    }
     const f = this.functions;
-    for (const bucket of [this.originals, ...replicas, this.variants, ...variantReplicas]) {
-      bucket.grantRead(f['inventory-image']);
-      bucket.grantRead(f['erase-objects']);
-      bucket.grantDelete(f['erase-objects']);
-    }
-    for (const bucket of [this.originals, ...replicas]) {
-      bucket.grantRead(f['discard-upload']);
-      bucket.grantDelete(f['discard-upload']);
-    }
-    this.originals.grantRead(f['list-originals']);
-    this.originals.grantRead(f['prepare-rerender']);
-    // A re-render keeps everything under rerenders/<jobId>/: the map runs' results (written by Step
-    // Functions), each page's failures (Tally) and the report (Complete).
-    const rerenderWrites = [this.reports.arnForObjects(`${RERENDER_REPORTS}*/failures/*`), this.reports.arnForObjects(`${RERENDER_REPORTS}*/report.json`)];
-    for (const task of ['tally-rerender', 'complete-rerender'] as const) this.reports.grantRead(f[task], `${RERENDER_REPORTS}*`);
-    allow(f['tally-rerender'], ['s3:PutObject'], rerenderWrites[0]!);
-    allow(f['complete-rerender'], ['s3:PutObject'], rerenderWrites[1]!);
-    this.audit.grantRead(f['record-takedown']);
-    this.audit.grantPut(f['record-takedown']);
-    // What takedowns keep outside their state: each task reads what an earlier one wrote, writes its own.
-    for (const task of ['accept-takedown', 'inventory-image', 'erase-objects', 'complete-takedown'] as const) this.reports.grantPut(f[task]);
-    for (const task of ['erase-objects', 'invalidate-image', 'verify-gone', 'record-takedown', 'complete-takedown'] as const) this.reports.grantRead(f[task]);
-    const distributionArn = `arn:${Stack.of(this).partition}:cloudfront::${Stack.of(this).account}:distribution/${props.edge.distributionId}`;
-    f['invalidate-image'].addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation'], resources: [distributionArn] }));
-    f['check-invalidation'].addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudfront:GetInvalidation'], resources: [distributionArn] }));
+    grantTaskAccess({
+      functions: f,
+      originals: this.originals,
+      originalReplicas: replicas,
+      variants: this.variants,
+      variantReplicas,
+      audit: this.audit,
+      reports: this.reports,
+      versions: this.versions,
+      idempotency: this.idempotency,
+      distributionId: props.edge.distributionId,
+    });
 
     // Each task sends exactly the detail-types it publishes, and only Pictor's bus admits them.
     const role = (task: TaskName) => f[task].role!;
@@ -471,36 +447,26 @@ export class Pipeline extends Construct {
       ],
     });
 
-    acknowledge(this, {
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
-        "AWS's managed policy for a function's own logs: CreateLogGroup, CreateLogStream and PutLogEvents, nothing else.",
-      'AwsSolutions-L1': 'Pinned to nodejs22.x, which the bundles target (esbuild node22) and are tested on; a runtime upgrade is a tested change of its own.',
-      'AwsSolutions-IAM5[Resource::*]': 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) and the state machines\' log delivery accept no narrower resource.',
-      'AwsSolutions-IAM5[Action::s3:GetObject*]': "CDK's read grant: GetObject with its version, ACL and tagging reads, for the keys each task derives per image.",
-      'AwsSolutions-IAM5[Action::s3:GetBucket*]': "CDK's read grant: the bucket's location and versioning, which listing and versioned deletes read.",
-      'AwsSolutions-IAM5[Action::s3:List*]': 'Listing is how takedowns find every version and re-renders page through a catalogue.',
-      'AwsSolutions-IAM5[Action::s3:Abort*]': "CDK's write grant: aborting a multipart upload the task itself started.",
-      'AwsSolutions-IAM5[Action::s3:DeleteObject*]': 'Erasing deletes object versions (DeleteObjectVersion) as well as keys: a takedown leaves no bytes behind.',
-      'AwsSolutions-SF1':
-        "Executions log their failures with data (level ERROR); level ALL would log every Distributed Map child's every step at CloudWatch Logs' ingestion price, and X-Ray traces those.",
-    });
-    acknowledgeWildcards(this, [this.variants.arnForObjects(`${STAGING_PREFIX}*`)], 'The renderer writes to the staging area and nowhere else.');
-    acknowledgeWildcards(this, published, 'Publishing writes snapshots and published pointers, derived per image, and nothing else in the originals bucket.');
-    acknowledgeWildcards(
-      this,
-      [this.originals, ...replicas, this.variants, ...variantReplicas, this.audit, this.reports].map((bucket) => bucket.arnForObjects('*')),
-      "Object keys are derived per image at run time (core/object-keys.ts), so object actions name the bucket's objects; replication reads every one.",
-    );
-    acknowledgeWildcards(
-      this,
-      Object.values(this.functions).map((fn) => `${fn.functionArn}:*`),
-      "CDK's invoke grant for a state machine covers the function's versions and aliases too.",
-    );
-    acknowledgeWildcards(
-      this,
-      [this.reports.arnForObjects(`${RERENDER_REPORTS}*`), ...rerenderWrites],
-      "A re-render reads its map runs' results and writes each page's failures and its report under rerenders/<jobId>/, the job id chosen at run time.",
-    );
+    const replication = this.originals.node.tryFindChild('ReplicationRole');
+    if (replication) {
+      acknowledgeWildcards(
+        replication,
+        [this.originals, ...replicas].map((bucket) => bucket.arnForObjects('*')),
+        'Replication reads every object of the originals and writes each to the replicas under the same key.',
+      );
+    }
+    for (const workflow of [this.renderOnUpload, this.takedownBatch, this.catalogueRerender]) {
+      acknowledge(workflow.stateMachine, {
+        'AwsSolutions-SF1':
+          "Executions log their failures with data (level ERROR); level ALL would log every Distributed Map child's every step at CloudWatch Logs' ingestion price, and X-Ray traces those.",
+        'AwsSolutions-IAM5[Resource::*]': "X-Ray tracing and the execution logs' delivery (logs:CreateLogDelivery and its kin) accept no narrower resource.",
+      });
+      acknowledgeWildcards(
+        workflow.stateMachine,
+        Object.values(this.functions).map((fn) => `${fn.functionArn}:*`),
+        "CDK's invoke grant for a state machine covers the function's versions and aliases too.",
+      );
+    }
     acknowledgeWildcards(
       this.catalogueRerender.stateMachine,
       [`arn:${Stack.of(this).partition}:s3:::${this.reports.bucketName}/*`],
@@ -536,8 +502,38 @@ export class Pipeline extends Construct {
   }
 }
 
-function allow(fn: lambda.IFunction, actions: string[], ...resources: string[]): void {
-  fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+/**
+ * How long the tasks' logs are kept: a quarter, for the alarms' investigations; the audit
+ * records and reports keep what must last longer.
+ */
+export const TASK_LOG_RETENTION = logs.RetentionDays.THREE_MONTHS;
+
+/**
+ * A task's own log group, which the function names in its logging configuration,
+ * so that its role can be granted that group alone.
+ * https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-loggroups.html
+ */
+function taskLogGroup(scope: Construct, id: string): logs.LogGroup {
+  return new logs.LogGroup(scope, `${id}Logs`, { retention: TASK_LOG_RETENTION, removalPolicy: RemovalPolicy.RETAIN });
+}
+
+/**
+ * A task's role: Lambda may assume it, and it may write its own log group's streams,
+ * in place of AWSLambdaBasicExecutionRole, whose `logs:*` statements name every log
+ * group in the account. Lambda needs CreateLogStream and PutLogEvents on the group
+ * (it exists already, so no CreateLogGroup). Grants add the rest (infra/task-access.ts).
+ * https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html#monitoring-cloudwatchlogs-prereqs
+ */
+function taskRole(scope: Construct, id: string, logGroup: logs.LogGroup): iam.Role {
+  return new iam.Role(scope, `${id}Role`, {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: `Pictor task ${id}: its own log group, and what infra/task-access.ts grants`,
+    inlinePolicies: {
+      logs: new iam.PolicyDocument({
+        statements: [new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] })],
+      }),
+    },
+  });
 }
 
 /**

@@ -235,8 +235,10 @@ function replicationPending(originals: ObjectStore, key: string): PictorError {
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-marker-replication.html
  */
 async function withdraw(image: Image, version: number, takenDown: boolean, deps: PublishDeps): Promise<void> {
-  await deps.variants[0].erase(stagingPrefix(image, version));
+  // The variants buckets keep no versions: a plain delete is the end of an object there, and this
+  // task needs no DeleteObjectVersion on them.
+  await deps.variants[0].deletePrefix(stagingPrefix(image, version));
   if (!takenDown) return;
   for (const key of [publishedKey(image), snapshotKey(image, version)]) await deps.originals.erase(key, { hideFirst: true });
-  await Promise.all(deps.variants.flatMap((store) => [store.erase(variantPrefix({ ...image, version })), store.erase(variantPrefix(image))]));
+  await Promise.all(deps.variants.flatMap((store) => [store.deletePrefix(variantPrefix({ ...image, version })), store.deletePrefix(variantPrefix(image))]));
 }

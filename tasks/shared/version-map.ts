@@ -36,6 +36,15 @@ export type PublishOutcome =
   | { readonly published: false; readonly reason: 'superseded' | 'taken-down' };
 
 /**
+ * Every top-level attribute a reservation's and a publish's UpdateItem names, in
+ * its update and its condition, the key among them: infra grants these tasks
+ * UpdateItem on these alone (IAM's dynamodb:Attributes), so neither can touch
+ * what the other or a takedown writes. Keep them in step with the expressions below.
+ */
+export const RESERVE_ATTRIBUTES = ['id', 'tenant', 'imageId', 'reservedSequencer', 'reservedBy', 'nextVersion', 'tombstonedAt'] as const;
+export const PUBLISH_ATTRIBUTES = ['id', 'previousVersion', 'version', 'sequencer', 'etag', 'updatedAt', 'schema', 'publishedVersions', 'tombstonedAt'] as const;
+
+/**
  * The version map. Two rules keep versions from going backwards under duplicate
  * and out-of-order S3 events:
  * - a version is reserved only for an upload newer than every earlier reservation,

@@ -20,8 +20,11 @@ import { localNames } from '../local/pipeline/storage.ts';
 import { ImageEdge, nearestFirst, ORIGIN_CONNECTION_ATTEMPTS, ORIGIN_CONNECTION_TIMEOUT, ORIGIN_RESPONSE_TIMEOUT, type ImageEdgeProps } from './edge.ts';
 import { ImageDelivery, type ImageDeliveryProps } from './image-delivery.ts';
 import { TASKS } from './pipeline.ts';
+import { EDGE_LOG_REGIONS } from './edge-logs.ts';
 
 const SECRET = 'a-signing-secret-of-at-least-32-characters';
+const OPS_EMAIL = 'ops@example.com';
+const PAGER_TOPIC = 'arn:aws:sns:us-east-1:123456789012:pager';
 const TENANTS = parseConfig({
   tenants: {
     shop: { referers: ['shop.example.com', '*.example.com'] },
@@ -47,7 +50,12 @@ before(() => {
   // Path and asset metadata, as the CDK CLI turns them on.
   const context = { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true, 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true };
   const app = new App({ outdir, context });
-  delivery = new ImageDelivery(app, 'Pictor', { tenants: TENANTS, takedownEligibleTenants: ['ugc'], waf: { requestsPerIpPer5Minutes: 1200 } });
+  delivery = new ImageDelivery(app, 'Pictor', {
+    tenants: TENANTS,
+    takedownEligibleTenants: ['ugc'],
+    waf: { requestsPerIpPer5Minutes: 1200 },
+    alarmSubscribers: { emails: [OPS_EMAIL], topicArns: [PAGER_TOPIC] },
+  });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   // Throws on any cdk-nag finding that no acknowledgement explains.
   const assembly = app.synth();
@@ -134,6 +142,14 @@ describe('ImageDelivery: stacks', () => {
     assert.throws(attempt({ invalidationDeadline: Duration.hours(7) }), /invalidationDeadline must be from 1 second to 6 hours/);
     const signed = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`private-${i}`, { signing: { required: true, keys: { k1: `secret-of-private-tenant-number-${i}-0123456789` } } }]));
     assert.throws(attempt({ tenants: parseConfig({ tenants: signed }) }), /25 tenants need a cache behaviour of their own, at most 24 fit/);
+    assert.throws(attempt({ alarmSubscribers: { emails: ['ops'] } }), /alarmSubscribers\.emails: "ops" is not an email address/);
+    assert.throws(attempt({ alarmSubscribers: { topicArns: ['pager'] } }), /alarmSubscribers\.topicArns: "pager" is not an SNS topic ARN/);
+    assert.throws(
+      attempt({ alarmSubscribers: { topicArns: ['arn:aws:sns:eu-west-1:123456789012:pager'] } }),
+      /arn:aws:sns:eu-west-1:123456789012:pager is in eu-west-1, where no alarm is; .* use a topic in us-east-1 .* or us-east-1/,
+    );
+    assert.throws(attempt({ edgeLogs: { regions: [] } }), /edgeLogs\.regions: leave it out for every Region enabled by default/);
+    assert.throws(attempt({ edgeLogs: { regions: ['Europe'] } }), /edgeLogs\.regions: "Europe" is not a region name/);
   });
 
   it('applies the variant schema to tenants that name no variants of their own', () => {
@@ -355,7 +371,11 @@ describe('ImageDelivery: edge', () => {
     const fn = edge.toJSON().Resources[id];
     // Besides it, only CDK's writer of the distribution's id for the failover region's stack.
     const others = Object.entries(edgeJson.Resources).filter(([other, r]) => r.Type === 'AWS::Lambda::Function' && other !== id);
-    assert.deepEqual(others.map(([, r]) => String(r.Metadata?.['aws:cdk:path'])), ['Pictor/Edge/Custom::CrossRegionExportWriterCustomResourceProvider/Handler']);
+    // And CDK's LogRetention provider, which sets the retention of its regional log groups at deploy time.
+    assert.deepEqual(others.map(([, r]) => String(r.Metadata?.['aws:cdk:path'])).sort(), [
+      'Pictor-edge/Custom::CrossRegionExportWriterCustomResourceProvider/Handler',
+      'Pictor-edge/LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a/Resource',
+    ]);
     assert.deepEqual([fn.Properties.Runtime, fn.Properties.MemorySize, fn.Properties.Timeout, fn.Properties.Environment], ['nodejs22.x', 3008, 30, undefined]);
     assert.equal(distribution.DefaultCacheBehavior.LambdaFunctionAssociations[0].EventType, 'origin-request');
     const asset = join(outdir, fn.Metadata['aws:asset:path']);
@@ -386,7 +406,8 @@ describe('ImageDelivery: edge', () => {
       LambdaExecutionError: ['GreaterThanOrEqualToThreshold', 10, 'Global'],
       LambdaLimitExceededError: ['GreaterThanOrEqualToThreshold', 1, 'Global'],
     });
-    for (const alarm of alarms) assert.equal(alarm.AlarmActions.length, 1);
+    // Its own topic, and the subscriber's topic in us-east-1.
+    for (const alarm of alarms) assert.deepEqual(alarm.AlarmActions.map(rendered).sort(), [`<${logicalIdOf(edgeJson, 'Alarms/Notify/Topic')}>`, PAGER_TOPIC].sort());
     edge.resourceCountIs('AWS::CloudFront::MonitoringSubscription', 1);
   });
 });
@@ -524,16 +545,18 @@ describe('ImageDelivery: pipeline', () => {
       const replicasOf = JSON.parse(rendered(fn.Properties.Environment.Variables.PICTOR_VARIANT_REPLICAS));
       assert.deepEqual(replicasOf, [{ bucket: 'pictor-variants-<AWS::AccountId>-eu-west-1', region: 'eu-west-1' }], fn.Properties.Environment.Variables.PICTOR_TASK);
     }
-    const failoverObjects = 'arn:<AWS::Partition>:s3:::pictor-variants-<AWS::AccountId>-eu-west-1/*';
-    const actionsOn = (task: string) => {
-      const statements = pipeline.toJSON().Resources[logicalIdOf(pipelineJson, `Pipeline/${task}/ServiceRole/DefaultPolicy`)].Properties.PolicyDocument.Statement;
-      return statements.filter((s: any) => s.Effect === 'Allow' && resourcesOf(s).includes(failoverObjects)).flatMap((s: any) => [s.Action].flat()).sort();
+    const failoverBucket = 'arn:<AWS::Partition>:s3:::pictor-variants-<AWS::AccountId>-eu-west-1';
+    const actionsOn = (task: string, resource = `${failoverBucket}/*`) => {
+      const statements = pipeline.toJSON().Resources[logicalIdOf(pipelineJson, `Pipeline/${task}Role/DefaultPolicy`)].Properties.PolicyDocument.Statement;
+      return statements.filter((s: any) => s.Effect === 'Allow' && resourcesOf(s).includes(resource)).flatMap((s: any) => [s.Action].flat()).sort();
     };
-    const publish = actionsOn('PublishVersion');
-    for (const action of ['s3:GetObject*', 's3:PutObject', 's3:DeleteObject*']) assert.ok(publish.includes(action), `PublishVersion: ${action} in ${publish}`);
-    assert.deepEqual(actionsOn('InventoryImage'), ['s3:GetBucket*', 's3:GetObject*', 's3:List*']);
-    assert.ok(actionsOn('EraseObjects').includes('s3:DeleteObject*'));
-    assert.ok(!actionsOn('EraseObjects').includes('s3:PutObject'));
+    // Publishing copies into place and empties `latest` there; it reads only the primary's staging.
+    assert.deepEqual(actionsOn('PublishVersion'), ['s3:DeleteObject', 's3:PutObject']);
+    assert.deepEqual(actionsOn('PublishVersion', failoverBucket), ['s3:ListBucket']);
+    // The inventory lists every version there and touches no object.
+    assert.deepEqual(actionsOn('InventoryImage'), []);
+    assert.deepEqual(actionsOn('InventoryImage', failoverBucket), ['s3:ListBucketVersions']);
+    assert.deepEqual(actionsOn('EraseObjects'), ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:GetObject']);
     assert.deepEqual(actionsOn('RenderVariants'), [], 'the renderer stages in the primary only');
   });
 });
@@ -556,5 +579,65 @@ describe('ImageDelivery: the state machines the twin runs', () => {
     assert.deepEqual([...running.keys()].sort(), [...deployed.keys()].sort());
     assert.equal(deployed.size, 3);
     for (const [id, definition] of deployed) assert.deepEqual(running.get(id), definition, id);
+  });
+});
+
+describe('ImageDelivery: operating it', () => {
+  it('makes each stack a child of the app, so that `cdk synth <name>` selects it by the name CloudFormation shows', () => {
+    const stacks = [delivery.edgeStack, ...delivery.replicaStacks, delivery.pipelineStack];
+    assert.deepEqual(stacks.map((s) => s.node.path), ['Pictor-edge', 'Pictor-replica-eu-west-1', 'Pictor-replica-ap-northeast-1', 'Pictor-pipeline']);
+    for (const stack of stacks) assert.equal(stack.node.path, stack.stackName);
+  });
+
+  it('outputs what an operator needs: the distribution, the dashboard, the buckets, tables, state machines and alarm topics', () => {
+    const outputs = (template: CfnTemplate) => (template as CfnTemplate & { Outputs: Record<string, { Value: unknown }> }).Outputs;
+    const edgeOutputs = outputs(edgeJson);
+    const distribution = logicalIdOf(edgeJson, 'Edge/Distribution');
+    assert.deepEqual(edgeOutputs.DistributionDomainName!.Value, { 'Fn::GetAtt': [distribution, 'DomainName'] });
+    assert.deepEqual(edgeOutputs.DistributionId!.Value, { Ref: distribution });
+    assert.deepEqual(edgeOutputs.KeyValueStoreArn!.Value, { 'Fn::GetAtt': [logicalIdOf(edgeJson, 'Edge/TenantStore'), 'Arn'] });
+    assert.deepEqual(edgeOutputs.AlarmTopicArn!.Value, { Ref: logicalIdOf(edgeJson, 'Alarms/Notify/Topic') });
+    const pipelineOutputs = outputs(pipelineJson);
+    for (const [output, path] of [
+      ['OriginalsBucket', 'Pipeline/Originals'],
+      ['VariantsBucket', 'Pipeline/Variants'],
+      ['AuditBucket', 'Pipeline/Audit'],
+      ['ReportsBucket', 'Pipeline/Reports'],
+      ['VersionsTable', 'Pipeline/Versions'],
+      ['IdempotencyTable', 'Pipeline/Idempotency'],
+      ['RenderOnUploadArn', 'Pipeline/RenderOnUpload/StateMachine'],
+      ['TakedownBatchArn', 'Pipeline/TakedownBatch/StateMachine'],
+      ['CatalogueRerenderArn', 'Pipeline/CatalogueRerender/StateMachine'],
+      ['AlarmTopicArn', 'Observability/Notify/Topic'],
+    ] as const) {
+      assert.match(JSON.stringify(pipelineOutputs[output]?.Value), new RegExp(`"${logicalIdOf(pipelineJson, path)}"`), output);
+    }
+    const dashboard = rendered(pipelineOutputs.DashboardUrl!.Value);
+    assert.equal(dashboard, `https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/<${logicalIdOf(pipelineJson, 'Observability/Dashboard')}>`);
+    assert.ok(Object.keys(outputs(replicas[0]!.toJSON() as CfnTemplate)).includes('FailoverVariantsBucket'));
+  });
+
+  it("subscribes the operator's email to both alarm topics, and sends the pipeline's alarms to a subscriber topic in its region", () => {
+    for (const [template, topic] of [[edgeJson, 'Alarms/Notify/Topic'], [pipelineJson, 'Observability/Notify/Topic']] as const) {
+      const subscriptions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::SNS::Subscription').map((r) => r.Properties!);
+      assert.deepEqual(subscriptions.map((p) => [p.Protocol, p.Endpoint, p.TopicArn]), [['email', OPS_EMAIL, { Ref: logicalIdOf(template, topic) }]], topic);
+    }
+    const alarms = Object.values(pipeline.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    for (const alarm of alarms) assert.ok(alarm.AlarmActions.map(rendered).includes(PAGER_TOPIC), 'the primary region is us-east-1 here');
+  });
+
+  it("gives the origin-request function's log group a retention in every region Lambda@Edge may run it", () => {
+    const retentions = Object.values(edgeJson.Resources).filter((r) => r.Type === 'Custom::LogRetention').map((r) => r.Properties!);
+    assert.deepEqual(retentions.map((p) => p.LogGroupRegion), [...EDGE_LOG_REGIONS]);
+    const fn = logicalIdOf(edgeJson, 'Edge/OriginRequest');
+    for (const p of retentions) {
+      assert.equal(rendered(p.LogGroupName), `/aws/lambda/us-east-1.<${fn}>`);
+      assert.equal(p.RetentionInDays, 90);
+    }
+    // Its role reaches those groups, and no log group of any other function.
+    const role = logicalIdOf(edgeJson, 'OriginRequestLogs/Role');
+    const policy = Object.values(edgeJson.Resources).find((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties!.Roles) === JSON.stringify([{ Ref: role }]))!;
+    const named = policy.Properties!.PolicyDocument.Statement.filter((s: any) => s.Resource !== '*').flatMap(resourcesOf);
+    assert.deepEqual(named, EDGE_LOG_REGIONS.map((region) => `arn:<AWS::Partition>:logs:${region}:<AWS::AccountId>:log-group:/aws/lambda/us-east-1.<${fn}>:*`));
   });
 });

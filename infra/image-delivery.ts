@@ -1,11 +1,13 @@
-import { Aws, type Duration, Stack, Token } from 'aws-cdk-lib';
+import { Aws, CfnOutput, type Duration, Stack, Token } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { parseConfig, type PictorConfig, type TenantConfig } from '../core/tenant-config.ts';
 import { ACCESS_LOG_RETENTION, allowDistributionRead, originalsLifecycle, PRIVATE_BUCKET, variantsLifecycle } from './buckets.ts';
 import { ImageEdge, ORIGIN_REQUEST_MEMORY, tenantsWithOwnBehavior, type BucketLocation, type CustomDomain, type WafLimits } from './edge.ts';
 import { acknowledge } from './nag.ts';
-import { EdgeAlarms, type EdgeAlarmsProps } from './observability.ts';
+import { EdgeLogRetention } from './edge-logs.ts';
+import { EdgeAlarms, topicRegion, type AlarmSubscribers, type EdgeAlarmsProps } from './observability.ts';
 import { PipelineStack, trailProblems, type ExistingTrail } from './pipeline-stack.ts';
 import type { PipelineBucketNames } from './pipeline.ts';
 
@@ -74,7 +76,20 @@ export interface ImageDeliveryProps {
    */
   readonly account?: string;
   /** @default 90% minimum hit ratio, 1% maximum 5xx rate */
-  readonly alarms?: Omit<EdgeAlarmsProps, 'distributionId'>;
+  readonly alarms?: Omit<EdgeAlarmsProps, 'distributionId' | 'subscribers'>;
+  /**
+   * Who is told when an alarm fires: email addresses, subscribed to the
+   * distribution's alarm topic (us-east-1) and the pipeline's (the primary region),
+   * and/or existing SNS topics, each notified by the alarms of its own region.
+   * @default nobody: the alarm topics have no subscribers until you add some
+   */
+  readonly alarmSubscribers?: AlarmSubscribers;
+  /**
+   * The origin-request function's regional log groups: where they are made ahead
+   * of Lambda@Edge, and how long they keep its logs.
+   * @default every Region enabled by default (EDGE_LOG_REGIONS), three months
+   */
+  readonly edgeLogs?: { readonly regions?: readonly string[]; readonly retention?: logs.RetentionDays };
   /**
    * How long takedown records are locked.
    * @default 7 years
@@ -106,12 +121,14 @@ export interface ImageDeliveryProps {
 }
 
 /**
- * Pictor on AWS, as stacks in their regions:
+ * Pictor on AWS, as stacks in their regions, each named as `cdk synth`/`cdk deploy`
+ * and CloudFormation know it:
  * - `{id}-edge` (us-east-1): the distribution, its functions, WAF and logs;
  * - `{id}-replica-{region}`: the originals' replicas;
  * - `{id}-pipeline` (the primary region): storage, the state machines and their tasks.
  *
- * `scope` is an App or a Stage. Bucket names are derived from the namespace,
+ * `scope` is an App or a Stage, and the stacks are its children (the CDK CLI selects
+ * a stack by its path, so `{id}/Edge` would not be `{id}-edge`). Bucket names are derived from the namespace,
  * the account and the region, so that stacks in other regions can name them
  * before they exist.
  * @throws {Error} for prop combinations that cannot deploy, saying what to change.
@@ -120,6 +137,7 @@ export class ImageDelivery extends Construct {
   readonly edgeStack: Stack;
   readonly edge: ImageEdge;
   readonly edgeAlarms: EdgeAlarms;
+  readonly edgeLogRetention: EdgeLogRetention;
   readonly replicaStacks: readonly Stack[];
   readonly replicas: readonly s3.Bucket[];
   /** The variants bucket the origin group fails over to, in the first replica region. */
@@ -141,7 +159,8 @@ export class ImageDelivery extends Construct {
     // Aws.ACCOUNT_ID resolves in whichever stack uses it, so no stack imports a name from another.
     const name = (role: string, region: string) => `${namespace}-${role}-${props.account ?? Aws.ACCOUNT_ID}-${region}`;
 
-    this.edgeStack = new Stack(this, 'Edge', { ...env('us-east-1'), stackName: `${id}-edge`, description: 'Pictor: CloudFront, its functions, WAF' });
+    // The stacks sit beside this construct, not under it, so that their paths are their names.
+    this.edgeStack = new Stack(scope, `${id}-edge`, { ...env('us-east-1'), stackName: `${id}-edge`, description: 'Pictor: CloudFront, its functions, WAF' });
     const at = (role: 'originals' | 'variants', region: string): BucketLocation => ({ bucketName: name(role, region), region });
     const failoverRegion = replicaRegions[0]!;
     this.edge = new ImageEdge(this.edgeStack, 'Edge', {
@@ -155,19 +174,24 @@ export class ImageDelivery extends Construct {
       domain: props.domain,
       takedownEligible: props.takedownEligibleTenants,
     });
-    this.edgeAlarms = new EdgeAlarms(this.edgeStack, 'Alarms', { ...props.alarms, distributionId: this.edge.distribution.distributionId });
+    this.edgeAlarms = new EdgeAlarms(this.edgeStack, 'Alarms', { ...props.alarms, distributionId: this.edge.distribution.distributionId, subscribers: props.alarmSubscribers });
+    this.edgeLogRetention = new EdgeLogRetention(this.edgeStack, 'OriginRequestLogs', { function: this.edge.originRequest, regions: props.edgeLogs?.regions, retention: props.edgeLogs?.retention });
+    outputs(this.edgeStack, {
+      DistributionDomainName: [this.edge.distribution.distributionDomainName, 'Where viewers reach the images (point a CNAME here)'],
+      DistributionId: [this.edge.distribution.distributionId, 'For invalidations and CloudFront metrics'],
+      KeyValueStoreArn: [this.edge.keyValueStore.keyValueStoreArn, "The viewer function's tenant store"],
+      OriginRequestFunctionName: [this.edge.originRequest.functionName, 'Its logs are /aws/lambda/us-east-1.<name> in the region that ran it'],
+      AlarmTopicArn: [this.edgeAlarms.topic.topic.topicArn, "The distribution's alarms notify this topic: subscribe to it"],
+    });
 
-    this.replicaStacks = replicaRegions.map((region) => new Stack(this, `Replica-${region}`, { ...env(region), stackName: `${id}-replica-${region}`, description: `Pictor: originals replica in ${region}` }));
+    this.replicaStacks = replicaRegions.map((region) => new Stack(scope, `${id}-replica-${region}`, { ...env(region), stackName: `${id}-replica-${region}`, description: `Pictor: originals replica in ${region}` }));
     this.replicas = this.replicaStacks.map((stack) => replicaBucket(stack, (role) => name(role, stack.region)));
     // The failover origin's variants, beside its originals' replica.
     this.failoverVariants = failoverVariantsBucket(this.replicaStacks[0]!, name('variants', failoverRegion), this.edge.distribution.distributionId);
-    // CDK warns on the first stack that imports across stacks, whichever that is.
-    acknowledge(this, {
-      'Annotation::@aws-cdk/core:crossStackReferencesDefaultStrong':
-        'Strong references are what these stacks want: the distribution that their bucket policies and the pipeline name must not be deleted under them.',
-    });
+    this.replicaStacks.forEach((stack, i) => outputs(stack, { OriginalsReplicaBucket: [this.replicas[i]!.bucketName, 'The originals, replicated here'] }));
+    outputs(this.replicaStacks[0]!, { FailoverVariantsBucket: [this.failoverVariants.bucketName, "The failover origin's variants"] });
 
-    this.pipelineStack = new PipelineStack(this, 'Pipeline', {
+    this.pipelineStack = new PipelineStack(scope, `${id}-pipeline`, {
       ...env(primaryRegion),
       stackName: `${id}-pipeline`,
       description: 'Pictor: storage, state machines, tasks',
@@ -185,10 +209,23 @@ export class ImageDelivery extends Construct {
       takedownRequesters: props.takedownRequesters,
       rerenderRequesters: props.rerenderRequesters,
       dataEventsTrail: props.dataEventsTrail,
+      alarmSubscribers: props.alarmSubscribers,
     });
+    // CDK warns on the first stack that imports across stacks, whichever that is.
+    for (const stack of [this.edgeStack, ...this.replicaStacks, this.pipelineStack]) {
+      acknowledge(stack, {
+        'Annotation::@aws-cdk/core:crossStackReferencesDefaultStrong':
+          'Strong references are what these stacks want: the distribution that their bucket policies and the pipeline name must not be deleted under them.',
+      });
+    }
     // Replication needs its destinations to exist and be versioned first.
     for (const replica of this.replicaStacks) this.pipelineStack.addStackDependency(replica);
   }
+}
+
+/** Stack outputs, by name: the value and what an operator does with it. */
+export function outputs(stack: Stack, values: Readonly<Record<string, [value: string, description: string]>>): void {
+  for (const [id, [value, description]] of Object.entries(values)) new CfnOutput(stack, id, { value, description });
 }
 
 function bucketNames(name: (role: string) => string): PipelineBucketNames {
@@ -281,5 +318,21 @@ function validateProps(props: ImageDeliveryProps, resolved: ResolvedRegions): vo
     problems.push(...(error as Error).message.split('\n').slice(1).map((line) => line.trim()));
   }
   if (props.domain && props.domain.names.length === 0) problems.push('domain.names: name at least one domain the certificate covers, or leave domain out.');
+  for (const email of props.alarmSubscribers?.emails ?? []) {
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) problems.push(`alarmSubscribers.emails: "${email}" is not an email address.`);
+  }
+  for (const arn of props.alarmSubscribers?.topicArns ?? []) {
+    const region = topicRegion(arn);
+    if (!region) problems.push(`alarmSubscribers.topicArns: "${arn}" is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>).`);
+    else if (region !== 'us-east-1' && region !== primaryRegion) {
+      problems.push(`alarmSubscribers.topicArns: ${arn} is in ${region}, where no alarm is; an alarm notifies topics in its own region: use a topic in us-east-1 (the distribution's alarms) or ${primaryRegion} (the pipeline's).`);
+    }
+  }
+  const logRegions = props.edgeLogs?.regions;
+  if (logRegions !== undefined) {
+    if (logRegions.length === 0) problems.push('edgeLogs.regions: leave it out for every Region enabled by default; an empty list leaves every regional log group without retention.');
+    for (const region of logRegions) if (!REGION.test(region)) problems.push(`edgeLogs.regions: "${region}" is not a region name such as eu-west-1.`);
+    if (new Set(logRegions).size !== logRegions.length) problems.push('edgeLogs.regions: name each region once.');
+  }
   if (problems.length > 0) throw new Error(`Invalid ImageDelivery props:\n  ${problems.join('\n  ')}`);
 }

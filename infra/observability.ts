@@ -1,10 +1,11 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 
@@ -24,31 +25,63 @@ export function distributionMetric(distributionId: string, metricName: string, s
   return new cloudwatch.Metric({ namespace: 'AWS/CloudFront', metricName, dimensionsMap: { DistributionId: distributionId, Region: 'Global' }, statistic, period, region: 'us-east-1' });
 }
 
-/** An SNS topic the alarms of one region notify, encrypted with a key CloudWatch may use. */
+/** Who hears of the alarms, besides the topics Pictor creates. */
+export interface AlarmSubscribers {
+  /**
+   * Addresses subscribed by email to every alarm topic (the distribution's in
+   * us-east-1, the pipeline's in its region); each confirms with the link SNS mails it.
+   * @default none
+   */
+  readonly emails?: readonly string[];
+  /**
+   * Existing SNS topics, by ARN, that the alarms of the topic's own region notify
+   * too (an alarm's SNS actions name topics in the alarm's own region): one in
+   * us-east-1 for the distribution's alarms, one in the primary region for the
+   * pipeline's. Each topic's policy must let cloudwatch.amazonaws.com publish (and
+   * its key, if any, encrypt).
+   * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
+   * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html
+   * @default none
+   */
+  readonly topicArns?: readonly string[];
+}
+
+/** The region an SNS topic ARN names (arn:partition:sns:region:account:name). */
+export function topicRegion(arn: string): string | undefined {
+  return /^arn:aws[a-z-]*:sns:([a-z0-9-]+):[0-9]{12}:[A-Za-z0-9_-]{1,256}$/.exec(arn)?.[1];
+}
+
+/** An SNS topic the alarms of one region notify, encrypted with a key CloudWatch may use; and the subscribers' topics there. */
 export class AlarmTopic extends Construct {
   readonly topic: sns.Topic;
-  readonly action: cloudwatch.IAlarmAction;
+  /** What every alarm of this region does: notify this topic, and each subscriber topic in this region. */
+  readonly actions: readonly cloudwatch.IAlarmAction[];
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, subscribers: AlarmSubscribers = {}) {
     super(scope, id);
     // CloudWatch cannot publish to a topic under the AWS managed SNS key.
     // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html
     const key = new kms.Key(this, 'Key', { description: 'Pictor alarm notifications', enableKeyRotation: true });
     key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     this.topic = new sns.Topic(this, 'Topic', { displayName: 'Pictor alarms', masterKey: key, enforceSSL: true });
-    this.action = new actions.SnsAction(this.topic);
+    for (const email of subscribers.emails ?? []) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    const region = Stack.of(this).region;
+    const theirs = (subscribers.topicArns ?? []).filter((arn) => topicRegion(arn) === region);
+    this.actions = [this.topic, ...theirs.map((arn, i) => sns.Topic.fromTopicArn(this, `Subscriber${i}`, arn))].map((topic) => new actions.SnsAction(topic));
   }
 }
 
 /** An alarm that notifies the topic, and reads no data as no trouble (no traffic is not a low hit ratio). */
 function notifyingAlarm(scope: Construct, id: string, topic: AlarmTopic, props: cloudwatch.AlarmProps): cloudwatch.Alarm {
   const alarm = new cloudwatch.Alarm(scope, id, { treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, ...props });
-  alarm.addAlarmAction(topic.action);
+  alarm.addAlarmAction(...topic.actions);
   return alarm;
 }
 
 export interface EdgeAlarmsProps {
   readonly distributionId: string;
+  /** @default none but the topic's own */
+  readonly subscribers?: AlarmSubscribers;
   /**
    * Alarm when the cache-hit ratio stays below this percentage for 15 minutes.
    * @default 90
@@ -68,7 +101,7 @@ export class EdgeAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: EdgeAlarmsProps) {
     super(scope, id);
-    this.topic = new AlarmTopic(this, 'Notify');
+    this.topic = new AlarmTopic(this, 'Notify', props.subscribers);
     // Fifteen minutes in a row, so one bad interval (a deploy, a purge) does not page anyone.
     const sustained = { evaluationPeriods: 3, datapointsToAlarm: 3 };
     const metric = (name: string, statistic: string) => distributionMetric(props.distributionId, name, statistic);
@@ -118,6 +151,8 @@ export interface PipelineObservabilityProps {
   readonly originRequestFunctionName: string;
   /** Megabytes of the origin-request function, for its cost. */
   readonly originRequestMemoryMb: number;
+  /** @default none but the topic's own */
+  readonly subscribers?: AlarmSubscribers;
 }
 
 /**
@@ -131,7 +166,7 @@ export class PipelineObservability extends Construct {
 
   constructor(scope: Construct, id: string, props: PipelineObservabilityProps) {
     super(scope, id);
-    this.topic = new AlarmTopic(this, 'Notify');
+    this.topic = new AlarmTopic(this, 'Notify', props.subscribers);
     const alarm = (id: string, metric: cloudwatch.IMetric, alarmDescription: string) =>
       this.alarms.push(
         notifyingAlarm(this, id, this.topic, { metric, alarmDescription, threshold: 1, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD }),

@@ -1,4 +1,4 @@
-import { Stack, Token, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, Token, type StackProps } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -6,7 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { allowDistributionRead, PRIVATE_BUCKET } from './buckets.ts';
 import { acknowledge, acknowledgeWildcards } from './nag.ts';
-import { PipelineObservability } from './observability.ts';
+import { PipelineObservability, type AlarmSubscribers } from './observability.ts';
 import { pascal, Pipeline, type PipelineProps, type TaskName } from './pipeline.ts';
 
 export interface PipelineStackProps extends StackProps, PipelineProps {
@@ -17,6 +17,11 @@ export interface PipelineStackProps extends StackProps, PipelineProps {
    * @default this account's principals with IAM permission to assume it
    */
   readonly tenantPrincipal?: (tenant: string) => iam.IPrincipal;
+  /**
+   * Who is told when a pipeline alarm fires (topics in this stack's region only).
+   * @default nobody but the alarm topic's own subscribers, which you add
+   */
+  readonly alarmSubscribers?: AlarmSubscribers;
   /**
    * Where CloudTrail records the data events: writes to the originals, every access
    * to the audit records. A region holds at most 5 trails, a quota AWS does not raise,
@@ -140,7 +145,27 @@ export class PipelineStack extends Stack {
       distributionId: props.edge.distributionId,
       originRequestFunctionName: props.originRequest.functionName,
       originRequestMemoryMb: props.originRequest.memoryMb,
+      subscribers: props.alarmSubscribers,
     });
+
+    // What an operator's commands name: `aws cloudformation describe-stacks` lists them.
+    const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    output('OriginalsBucket', pipeline.originals.bucketName, 'Upload originals here, under <tenant>/<image id>');
+    output('VariantsBucket', pipeline.variants.bucketName, 'What the distribution serves');
+    output('AuditBucket', pipeline.audit.bucketName, 'Takedown records, locked');
+    output('ReportsBucket', pipeline.reports.bucketName, "Takedown batches' and re-render jobs' reports");
+    output('VersionsTable', pipeline.versions.tableName, 'The version map, and the tombstones of taken-down images');
+    output('IdempotencyTable', pipeline.idempotency.tableName, "The tasks' idempotency records");
+    output('DeadLetterQueueUrl', pipeline.deadLetters.queueUrl, 'Events and invocations that could not be delivered');
+    output('RenderOnUploadArn', pipeline.renderOnUpload.stateMachine.stateMachineArn, 'Renders each upload');
+    output('TakedownBatchArn', pipeline.takedownBatch.stateMachine.stateMachineArn, 'Takes images down');
+    output('CatalogueRerenderArn', pipeline.catalogueRerender.stateMachine.stateMachineArn, 'Re-renders the catalogue');
+    output('AlarmTopicArn', this.observability.topic.topic.topicArn, "The pipeline's alarms notify this topic: subscribe to it");
+    output(
+      'DashboardUrl',
+      `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${this.observability.dashboard.dashboardName}`,
+      'Hit ratio, transforms, invalidations and an estimated cost',
+    );
   }
 }
 

@@ -46,6 +46,23 @@ describe('npx cdk synth', () => {
     assert.equal(replication[0]?.Properties.ReplicationConfiguration.Rules.length, 2);
   });
 
+  it("selects each stack by the name the README's table gives it, as CloudFormation shows it", { timeout: 60_000 }, async () => {
+    assert.ok(stderr !== undefined, 'cdk synth ran');
+    const cdk = join(ROOT, 'node_modules', '.bin', 'cdk');
+    const env = { ...process.env, HOME: outdir };
+    // The README's table, its {region} rows for the default replica regions.
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const named = [...readme.matchAll(/^\| `(Pictor-[^`]+)` \|/gm)].flatMap(([, name]) => (name!.includes('{region}') ? ['eu-west-1', 'ap-northeast-1'].map((r) => name!.replace('{region}', r)) : [name!]));
+    const { stdout } = await run(cdk, ['ls', '--no-notices', '--app', outdir], { cwd: ROOT, env });
+    assert.deepEqual(stdout.trim().split('\n').sort(), [...named].sort());
+    // What a user types: `cdk synth Pictor-edge` finds the stack (it answers "No stacks match" otherwise).
+    for (const name of named) await run(cdk, ['synth', name, '--no-notices', '--quiet', '--app', outdir], { cwd: ROOT, env });
+    const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { type: string; displayName?: string; properties?: { stackName?: string } }> };
+    for (const [id, artifact] of Object.entries(manifest.artifacts).filter(([, a]) => a.type === 'aws:cloudformation:stack')) {
+      assert.equal(artifact.displayName ?? id, artifact.properties?.stackName ?? id);
+    }
+  });
+
   it('prints no CDK warning', () => {
     assert.ok(stderr !== undefined, 'cdk synth ran');
     assert.doesNotMatch(stderr, /WARNING/);

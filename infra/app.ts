@@ -8,7 +8,8 @@ import { ImageDelivery } from './image-delivery.ts';
 /**
  * The CDK app `npx cdk synth` and `npx cdk deploy` run (see cdk.json). Context:
  * `-c tenants=path/to/tenants.json` (default local/demo-tenants.json),
- * `-c primaryRegion=…`, `-c replicaRegions=eu-west-1,ap-northeast-1`.
+ * `-c primaryRegion=…`, `-c replicaRegions=eu-west-1,ap-northeast-1`,
+ * `-c alarmEmails=ops@example.com,…`, `-c alarmTopicArns=arn:aws:sns:us-east-1:…:pager,…`.
  */
 export function createApp(app = new App()): { app: App; delivery: ImageDelivery } {
   const context = (name: string): string | undefined => app.node.tryGetContext(name);
@@ -19,6 +20,7 @@ export function createApp(app = new App()): { app: App; delivery: ImageDelivery 
     account: process.env.CDK_DEFAULT_ACCOUNT,
     primaryRegion: context('primaryRegion'),
     replicaRegions: context('replicaRegions')?.split(','),
+    alarmSubscribers: { emails: context('alarmEmails')?.split(','), topicArns: context('alarmTopicArns')?.split(',') },
   });
   // A finding of AWS Solutions that no acknowledgement explains fails the synth.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -28,6 +28,7 @@ async function invoke(file: string, event: unknown): Promise<unknown> {
     PICTOR_ORIGINALS_BUCKET: 'originals',
     PICTOR_VARIANTS_BUCKET: 'variants',
     PICTOR_VERSIONS_TABLE: 'versions',
+    PICTOR_TOMBSTONES_TABLE: 'tombstones',
     PICTOR_IDEMPOTENCY_TABLE: 'idempotency',
     PICTOR_EVENT_BUS: 'default',
     PICTOR_TENANTS: JSON.stringify({ tenants: { shop: {} } }),

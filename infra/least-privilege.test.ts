@@ -85,7 +85,18 @@ describe('least privilege per task', () => {
     for (const role of roles) assert.equal(pipeline.Resources[role]!.Properties!.ManagedPolicyArns, undefined, role);
   });
 
-  it('lets no role but the inventory write the version map unconfined: only it tombstones; nobody puts or deletes a row', () => {
+  it("lets no role but the takedown's inventory write a tombstone, and every reader of the version map read them", () => {
+    const table = logicalIdOf(pipeline, 'Pipeline/Tombstones');
+    for (const action of ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']) assert.deepEqual(tasksAllowed(action, table), [], action);
+    assert.deepEqual(tasksAllowed('dynamodb:UpdateItem', table), ['inventory-image']);
+    assert.deepEqual(tasksAllowed('dynamodb:GetItem', table), tasksAllowed('dynamodb:GetItem', versionsTable()));
+    for (const task of TASKS) {
+      const fn = pipeline.Resources[logicalIdOf(pipeline, `Pipeline/${pascal(task)}`)]!.Properties!;
+      assert.deepEqual(fn.Environment.Variables.PICTOR_TOMBSTONES_TABLE, { Ref: table }, task);
+    }
+  });
+
+  it('lets no role but the inventory write the version map unconfined; nobody puts or deletes a row', () => {
     const table = versionsTable();
     assert.deepEqual(tasksAllowed('dynamodb:UpdateItem', table), ['render-variants', 'publish-version', 'inventory-image']);
     assert.deepEqual(tasksAllowed('dynamodb:PutItem', table), []);

@@ -154,7 +154,8 @@ export class PipelineStack extends Stack {
     output('VariantsBucket', pipeline.variants.bucketName, 'What the distribution serves');
     output('AuditBucket', pipeline.audit.bucketName, 'Takedown records, locked');
     output('ReportsBucket', pipeline.reports.bucketName, "Takedown batches' and re-render jobs' reports");
-    output('VersionsTable', pipeline.versions.tableName, 'The version map, and the tombstones of taken-down images');
+    output('VersionsTable', pipeline.versions.tableName, 'The version map');
+    output('TombstonesTable', pipeline.tombstones.tableName, 'Taken-down images, written only by the takedown');
     output('IdempotencyTable', pipeline.idempotency.tableName, "The tasks' idempotency records");
     output('DeadLetterQueueUrl', pipeline.deadLetters.queueUrl, 'Events and invocations that could not be delivered');
     output('RenderOnUploadArn', pipeline.renderOnUpload.stateMachine.stateMachineArn, 'Renders each upload');

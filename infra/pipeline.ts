@@ -174,6 +174,8 @@ export class Pipeline extends Construct {
   readonly originals: s3.Bucket;
   readonly variants: s3.Bucket;
   readonly versions: dynamodb.TableV2;
+  /** Taken-down images, for good: only the takedown's inventory writes it. */
+  readonly tombstones: dynamodb.TableV2;
   readonly idempotency: dynamodb.TableV2;
   readonly functions: Record<TaskName, lambda.Function>;
   readonly audit: s3.Bucket;
@@ -270,6 +272,13 @@ export class Pipeline extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // A table of its own, so that IAM can let one role write a tombstone: the roles that reserve and publish
+    // must name the version map's tombstonedAt, which their conditions read (infra/task-access.ts).
+    this.tombstones = new dynamodb.TableV2(this, 'Tombstones', {
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     this.idempotency = new dynamodb.TableV2(this, 'Idempotency', {
       partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
       timeToLiveAttribute: 'expiration',
@@ -283,6 +292,7 @@ export class Pipeline extends Construct {
       PICTOR_REPORTS_BUCKET: this.reports.bucketName,
       PICTOR_VARIANT_REPLICAS: JSON.stringify((props.variantReplicas ?? []).map((r) => ({ bucket: r.bucketName, region: r.region }))),
       PICTOR_VERSIONS_TABLE: this.versions.tableName,
+      PICTOR_TOMBSTONES_TABLE: this.tombstones.tableName,
       PICTOR_IDEMPOTENCY_TABLE: this.idempotency.tableName,
       PICTOR_EVENT_BUS: this.events.bus.eventBusName,
     };
@@ -360,6 +370,7 @@ export class Pipeline extends Construct {
       audit: this.audit,
       reports: this.reports,
       versions: this.versions,
+      tombstones: this.tombstones,
       idempotency: this.idempotency,
       distributionId: props.edge.distributionId,
     });

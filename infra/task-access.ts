@@ -18,6 +18,7 @@ export interface TaskResources {
   readonly audit: s3.IBucket;
   readonly reports: s3.IBucket;
   readonly versions: dynamodb.ITableV2;
+  readonly tombstones: dynamodb.ITableV2;
   readonly idempotency: dynamodb.ITableV2;
   readonly distributionId: string;
 }
@@ -34,6 +35,7 @@ const RERENDERS = 'rerenders/';
  *   `dynamodb:Attributes` to the attributes a reservation or a publish writes;
  *   only the takedown's inventory writes without that confinement (it tombstones);
  *   no task may PutItem or DeleteItem a row;
+ * - tombstones: the inventory alone writes them; every reader of the version map reads them;
  * - idempotency records: each task only its own (`pictor-<task>#…`, Powertools' key), by `dynamodb:LeadingKeys`;
  * - S3: GetObject (also HEAD), PutObject, DeleteObject and DeleteObjectVersion
  *   on the prefixes each task touches; DeleteObjectVersion only where a task
@@ -56,7 +58,8 @@ export function grantTaskAccess(r: TaskResources): void {
   // The version map. AWS counts the attributes a condition evaluates in dynamodb:Attributes, so a
   // reservation's and a publish's lists name tombstonedAt, which their conditions read.
   // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
-  const readVersions = (task: TaskName) => allow(task, ['dynamodb:GetItem'], [r.versions.tableArn]);
+  // Every read of the version map reads the tombstones too (tasks/shared/version-map.ts).
+  const readVersions = (task: TaskName) => allow(task, ['dynamodb:GetItem'], [r.versions.tableArn, r.tombstones.tableArn]);
   const updateVersions = (task: TaskName, attributes: readonly string[]) =>
     allow(task, ['dynamodb:UpdateItem'], [r.versions.tableArn], {
       'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...attributes] },
@@ -65,8 +68,9 @@ export function grantTaskAccess(r: TaskResources): void {
   for (const task of ['probe-original', 'render-variants', 'publish-version', 'prepare-rerender'] as const) readVersions(task);
   updateVersions('render-variants', RESERVE_ATTRIBUTES);
   updateVersions('publish-version', PUBLISH_ATTRIBUTES);
-  // The tombstone: the one unconfined write, returning the row it leaves (ALL_NEW).
-  allow('inventory-image', ['dynamodb:UpdateItem'], [r.versions.tableArn]);
+  // The tombstone: the one write to the tombstones table, and the one unconfined write to the version map,
+  // returning the row it leaves (ALL_NEW).
+  allow('inventory-image', ['dynamodb:UpdateItem'], [r.tombstones.tableArn, r.versions.tableArn]);
 
   // Powertools' idempotency: get, put (conditional), update and delete its own records.
   // https://docs.powertools.aws.dev/lambda/typescript/latest/features/idempotency/#iam-permissions

@@ -199,7 +199,7 @@ describe('CatalogueRerender on the twin', () => {
 
   it('counts each original as what happened, renders it once, and orphans nothing when answers are lost', async () => {
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', endpoint: twin.dynamodb!.endpoint }));
-    const versions = new VersionMap(documents, LOCAL_TABLES.versions);
+    const versions = new VersionMap(documents, LOCAL_TABLES.versions, LOCAL_TABLES.tombstones);
     const touched = ['img-020', 'img-021', 'img-022', 'img-023'];
     const before = new Map(await Promise.all(touched.map(async (id) => [id, (await versions.get('cat', id))!] as const)));
     // Each fails once between its side effects, beyond the SDK's own three attempts.

@@ -100,7 +100,7 @@ before(async () => {
     },
   });
   documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', endpoint: twin.dynamodb!.endpoint }));
-  versions = new VersionMap(documents, LOCAL_TABLES.versions);
+  versions = new VersionMap(documents, LOCAL_TABLES.versions, LOCAL_TABLES.tombstones);
   for (const [id, { store, fault }] of Object.entries(STORE_FAULTS)) proxies[store]!.inject(fault(id));
 });
 

@@ -2,7 +2,7 @@ import { BUCKETS } from '../topology.ts';
 import { logicalIdOf, resolveTokens, type CfnTemplate } from './template.ts';
 
 /** Local names for the pipeline template's storage: the twin's buckets, and tables named for their role. */
-export const LOCAL_TABLES = { versions: 'pictor-versions', idempotency: 'pictor-idempotency' } as const;
+export const LOCAL_TABLES = { versions: 'pictor-versions', tombstones: 'pictor-tombstones', idempotency: 'pictor-idempotency' } as const;
 
 /** The template's buckets and tables by logical id, named as the twin names them. */
 export function localNames(template: CfnTemplate): Record<string, string> {
@@ -12,6 +12,7 @@ export function localNames(template: CfnTemplate): Record<string, string> {
     [logicalIdOf(template, 'Pipeline/Audit')]: BUCKETS.audit.bucket,
     [logicalIdOf(template, 'Pipeline/Reports')]: BUCKETS.reports.bucket,
     [logicalIdOf(template, 'Pipeline/Versions')]: LOCAL_TABLES.versions,
+    [logicalIdOf(template, 'Pipeline/Tombstones')]: LOCAL_TABLES.tombstones,
     [logicalIdOf(template, 'Pipeline/Idempotency')]: LOCAL_TABLES.idempotency,
   };
 }

@@ -60,6 +60,6 @@ export function pipelineStores(config: TaskConfig, clients: AwsClients) {
   return {
     originals: new ObjectStore(clients.s3, config.originalsBucket),
     variants: new ObjectStore(clients.s3, config.variantsBucket),
-    versions: new VersionMap(clients.documents, config.versionsTable),
+    versions: new VersionMap(clients.documents, config.versionsTable, config.tombstonesTable),
   };
 }

@@ -7,6 +7,7 @@ const ENV = {
   PICTOR_ORIGINALS_BUCKET: 'originals',
   PICTOR_VARIANTS_BUCKET: 'variants',
   PICTOR_VERSIONS_TABLE: 'versions',
+  PICTOR_TOMBSTONES_TABLE: 'tombstones',
   PICTOR_IDEMPOTENCY_TABLE: 'idempotency',
   PICTOR_EVENT_BUS: 'bus',
   PICTOR_TENANTS: JSON.stringify({ tenants: { shop: {} } }),

@@ -34,6 +34,8 @@ export interface TaskConfig {
   readonly rerenderPagesPerExecution?: number;
   /** PICTOR_VERSIONS_TABLE: the version map. */
   readonly versionsTable: string;
+  /** PICTOR_TOMBSTONES_TABLE: taken-down images, which only the takedown's inventory writes. */
+  readonly tombstonesTable: string;
   /** PICTOR_IDEMPOTENCY_TABLE */
   readonly idempotencyTable: string;
   /** PICTOR_EVENT_BUS */
@@ -91,6 +93,7 @@ export function readTaskConfig(env: Readonly<Record<string, string | undefined>>
     auditBucket: env.PICTOR_AUDIT_BUCKET ?? '',
     reportsBucket: env.PICTOR_REPORTS_BUCKET ?? '',
     versionsTable: required('PICTOR_VERSIONS_TABLE'),
+    tombstonesTable: required('PICTOR_TOMBSTONES_TABLE'),
     idempotencyTable: required('PICTOR_IDEMPOTENCY_TABLE'),
     eventBus: required('PICTOR_EVENT_BUS'),
     tenants: parseConfig(tenantsJson, 'PICTOR_TENANTS'),

@@ -54,11 +54,28 @@ export const PUBLISH_ATTRIBUTES = ['id', 'previousVersion', 'version', 'sequence
  * the same answer as the first attempt, so a lost answer never loses an upload.
  */
 export class VersionMap {
-  constructor(private readonly documents: DynamoDBDocumentClient, private readonly table: string) {}
+  /**
+   * @param tombstones The tombstones table: where a takedown is recorded for good,
+   *   by the one role allowed to write it (infra/task-access.ts). The version map's
+   *   rows carry the tombstone too, for the conditions that keep a reservation or a
+   *   publish off a taken-down image in the same write; but the roles that reserve
+   *   and publish may name that attribute (IAM counts what a condition reads), so
+   *   reads take the tombstone from this table whatever the row says.
+   *   @default none: the rows' attribute alone
+   */
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly tombstones?: string,
+  ) {}
 
   async get(tenant: string, imageId: string): Promise<VersionRecord | null> {
-    const result = await guard(this.documents.send(new GetCommand({ TableName: this.table, Key: { id: id(tenant, imageId) }, ConsistentRead: true })));
-    return result.Item ? toRecord(result.Item) : null;
+    const read = (table: string) => guard(this.documents.send(new GetCommand({ TableName: table, Key: { id: id(tenant, imageId) }, ConsistentRead: true })));
+    const [row, stone] = await Promise.all([read(this.table), this.tombstones ? read(this.tombstones) : undefined]);
+    const tombstonedAt = stone?.Item?.tombstonedAt as string | undefined;
+    if (!row.Item) return tombstonedAt ? { tenant, imageId, version: 0, publishedVersions: [], tombstonedAt } : null;
+    const record = toRecord(row.Item);
+    return tombstonedAt ? { ...record, tombstonedAt } : record;
   }
 
   /**
@@ -124,18 +141,27 @@ export class VersionMap {
     return { published: true, fresh: false, latest, previousVersion: latest ? (record.previousVersion ?? 0) : Math.max(0, ...record.publishedVersions.filter((v) => v < version)) };
   }
 
-  /** Marks an image taken down (the first time counts); returns the record, tombstoned. Idempotent. */
+  /**
+   * Marks an image taken down (the first time counts): in the tombstones table
+   * first, then on the version map's row, whose conditions stop a reservation or
+   * a publish from then on. Returns the record, tombstoned. Idempotent.
+   */
   async tombstone(tenant: string, imageId: string, reason: string): Promise<VersionRecord & { tombstonedAt: string }> {
-    const result = await guard(
-      this.documents.send(new UpdateCommand({
-        TableName: this.table,
-        Key: { id: id(tenant, imageId) },
-        UpdateExpression: 'SET tenant = :tenant, imageId = :image, tombstonedAt = if_not_exists(tombstonedAt, :now), tombstoneReason = :reason',
-        ExpressionAttributeValues: { ':tenant': tenant, ':image': imageId, ':now': new Date().toISOString(), ':reason': reason },
-        ReturnValues: 'ALL_NEW',
-      })),
-    );
-    return toRecord(result.Attributes!) as VersionRecord & { tombstonedAt: string };
+    const mark = (table: string, at: string) =>
+      guard(
+        this.documents.send(new UpdateCommand({
+          TableName: table,
+          Key: { id: id(tenant, imageId) },
+          UpdateExpression: 'SET tenant = :tenant, imageId = :image, tombstonedAt = if_not_exists(tombstonedAt, :now), tombstoneReason = :reason',
+          ExpressionAttributeValues: { ':tenant': tenant, ':image': imageId, ':now': at, ':reason': reason },
+          ReturnValues: 'ALL_NEW',
+        })),
+      );
+    let at = new Date().toISOString();
+    if (this.tombstones) at = String((await mark(this.tombstones, at)).Attributes!.tombstonedAt);
+    const record = toRecord((await mark(this.table, at)).Attributes!);
+    // The tombstones table's time is the takedown's, whatever a row was made to say since.
+    return { ...record, tombstonedAt: this.tombstones ? at : record.tombstonedAt! };
   }
 }
 

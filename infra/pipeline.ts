@@ -53,9 +53,6 @@ export type TaskName = (typeof TASKS)[number];
  */
 const REPORT_RETENTION = Duration.days(400);
 
-/** Where CatalogueRerender keeps its jobs' results, failures and reports in the reports bucket. */
-const RERENDER_REPORTS = 'rerenders/';
-
 /** How long publish-version may run; a takedown waits this long for a publish in flight (workflows/takedown-batch.ts). */
 const PUBLISH_TIMEOUT = Duration.seconds(30);
 

@@ -39,6 +39,7 @@ function taskConfig(endpoint: string, account: string) {
     PICTOR_VARIANTS_BUCKET: variants,
     PICTOR_VERSIONS_TABLE: 'versions',
     PICTOR_IDEMPOTENCY_TABLE: 'idempotency',
+    PICTOR_TOMBSTONES_TABLE: 'tombstones',
     PICTOR_EVENT_BUS: 'default',
     PICTOR_TENANTS: JSON.stringify(CONFIG),
     AWS_ENDPOINT_URL_S3: endpoint,

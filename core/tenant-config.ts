@@ -97,9 +97,8 @@ const TenantSchema = z
         ctx.addIssue({ code: 'custom', path: ['variants', 'formats', i], message: `${format} is not one of formats` });
       }
     });
-    if (tenant.signing.required && keyCount === 0) {
-      ctx.addIssue({ code: 'custom', path: ['signing', 'keys'], message: 'signing is required but no key is configured' });
-    }
+    // A tenant that requires signed URLs and lists no key gets one generated into Secrets Manager
+    // when it is put (tenant-store/registry.ts): a deployment's tenants file need hold no secret.
   });
 
 const ConfigSchema = z.strictObject({
@@ -139,9 +138,13 @@ function storeProblems(config: PictorConfig): string[] {
   const owners = new Map<string, string>();
   for (const [tenant, tenantConfig] of Object.entries(config.tenants)) {
     const policy = bytes(encodePolicy(policyOf(tenantConfig)));
-    total += bytes(policyStoreKey(tenant)) + policy;
+    const taskView = bytes(encodeTaskConfig(tenantConfig));
+    total += bytes(policyStoreKey(tenant)) + policy + bytes(taskConfigStoreKey(tenant)) + taskView;
     if (policy > STORE_QUOTAS.valueBytes) {
       problems.push(`tenants.${tenant}: its edge policy is ${policy} bytes; a KeyValueStore value holds ${STORE_QUOTAS.valueBytes}. Use fewer breakpoints, qualities or referers (*.example.com covers every subdomain of a site).`);
+    }
+    if (taskView > STORE_QUOTAS.valueBytes) {
+      problems.push(`tenants.${tenant}: its configuration for the pipeline is ${taskView} bytes; a KeyValueStore value holds ${STORE_QUOTAS.valueBytes}. Use fewer breakpoints, qualities or variants.`);
     }
     for (const [kid, secret] of Object.entries(tenantConfig.signing.keys)) {
       const where = `tenants.${tenant}.signing.keys.${kid}`;
@@ -208,14 +211,50 @@ export function withoutSigningKeys(config: PictorConfig): PictorConfig {
   return { tenants: tenants };
 }
 
-/** The edge KeyValueStore's content: each tenant's policy and signing keys. */
+/** The edge KeyValueStore's content: each tenant's policy, its configuration for the pipeline, and its signing keys. */
 export function edgeStoreEntries(config: PictorConfig): Map<string, string> {
   const entries = new Map<string, string>();
   for (const [tenant, tenantConfig] of Object.entries(config.tenants)) {
-    entries.set(policyStoreKey(tenant), encodePolicy(policyOf(tenantConfig)));
-    for (const [kid, secret] of Object.entries(tenantConfig.signing.keys)) {
-      entries.set(signingKeyStoreKey(tenant, kid), secret);
+    for (const [key, value] of tenantStoreEntries(tenant, tenantConfig, Object.entries(tenantConfig.signing.keys).map(([kid, secret]) => ({ kid, secret })))) {
+      entries.set(key, value);
     }
   }
   return entries;
+}
+
+/** One tenant's KeyValueStore entries, with its active signing keys (which live in Secrets Manager). */
+export function tenantStoreEntries(tenant: string, config: TenantConfig, keys: readonly { kid: string; secret: string }[]): Map<string, string> {
+  const entries = new Map<string, string>();
+  entries.set(policyStoreKey(tenant), encodePolicy(policyOf(config)));
+  entries.set(taskConfigStoreKey(tenant), encodeTaskConfig(config));
+  for (const key of keys) entries.set(signingKeyStoreKey(tenant, key.kid), key.secret);
+  return entries;
+}
+
+/**
+ * The KeyValueStore key of a tenant's configuration as the pipeline's tasks and the
+ * registry read it at run time: everything but its secrets and its referers (WAF's).
+ */
+export function taskConfigStoreKey(tenant: string): string {
+  return 'config:' + tenant;
+}
+
+export function encodeTaskConfig(config: TenantConfig): string {
+  return JSON.stringify({ ...config, signing: { ...config.signing, keys: {} }, referers: [] });
+}
+
+/** A stored task configuration, validated by the file's own rules; null when the text is not one. */
+export function decodeTaskConfig(text: string | null | undefined): TenantConfig | null {
+  if (!text) return null;
+  try {
+    const result = TenantSchema.safeParse(JSON.parse(text));
+    return result.success ? result.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Validates one tenant's configuration by the file's rules. @throws {PictorError} InvalidConfig */
+export function parseTenant(id: string, input: unknown, source = `tenant ${id}`): TenantConfig {
+  return parseConfig({ tenants: { [id]: input } }, source).tenants[id] as TenantConfig;
 }

@@ -19,7 +19,7 @@ function pipelineStack(props: Partial<PipelineStackProps> = {}): PipelineStack {
   return new PipelineStack(app, 'P', {
     env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION },
     tenants: TENANTS,
-    edge: { distributionId: 'EDISTRIBUTION', url: 'https://d111.cloudfront.net' },
+    edge: { distributionId: 'EDISTRIBUTION', url: 'https://d111.cloudfront.net', tenantStoreArn: 'arn:aws:cloudfront::000000000000:key-value-store/TenantConfigStore' },
     replicas: [{ bucketName: 'originals-replica', region: 'eu-west-1' }],
     variantReplicas: [{ bucketName: 'variants-failover', region: 'eu-west-1' }],
     taskCode: () => lambda.Code.fromInline('// not run'),

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Duration, Names, Stack } from 'aws-cdk-lib';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
@@ -14,8 +13,8 @@ import { formatImagePath } from '../core/image-path.ts';
 import { VARIANT_PARAMS } from '../core/normalize.ts';
 import { HSTS_MAX_AGE, IMAGE_CONTENT_SECURITY_POLICY } from '../core/security-headers.ts';
 import { PUBLISHED_PREFIX, SNAPSHOT_PREFIX, STAGING_PREFIX } from '../core/object-keys.ts';
-import { edgeStoreEntries, type PictorConfig } from '../core/tenant-config.ts';
-import { ORIGINALS_ORIGIN_HEADER, originRequestConfig } from '../edge-fallback/origin-request/handler.ts';
+import type { PictorConfig } from '../core/tenant-config.ts';
+import { ORIGINALS_ORIGIN_HEADER, originRequestConfig, TENANT_STORE_ORIGIN_HEADER } from '../edge-fallback/origin-request/handler.ts';
 import { s3OriginDomain } from '../edge-fallback/origin-request/s3-adapters.ts';
 import { buildViewerFunction } from '../edge-fallback/viewer-request/build.ts';
 import { ACCESS_LOG_RETENTION, PRIVATE_BUCKET } from './buckets.ts';
@@ -144,16 +143,14 @@ export class ImageEdge extends Construct {
       throw new Error(`ImageEdge must be in a us-east-1 stack (Lambda@Edge and CloudFront-scoped WAF live there); this stack is in ${Stack.of(this).region}.`);
     }
 
-    // What the viewer function reads per request: each tenant's policy and signing keys.
-    // A store imports its data only when it is created, so the name carries the content's
-    // hash: a changed policy or a rotated key is a new store, which the function switches to
-    // as it publishes. https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/kvs-with-functions-create.html
-    const data = JSON.stringify({ data: [...edgeStoreEntries(props.tenants)].map(([key, value]) => ({ key, value })) });
-    const contentHash = createHash('sha256').update(data).digest('hex').slice(0, 16);
+    // What the viewer function reads per request: each tenant's policy and signing keys; and what the
+    // origin-request function and the tasks read through the API: each tenant's policy and configuration.
+    // Created empty, with a stable name: the tenant registry (tenant-store/registry.ts, `pictor tenants put`)
+    // fills and changes it through the KeyValueStore API, so no tenant data, and no secret, is in a template or
+    // an asset, and a change needs no deploy. https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/kvs-with-functions-kvp.html
     this.keyValueStore = new cloudfront.KeyValueStore(this, 'TenantStore', {
-      keyValueStoreName: `${Names.uniqueResourceName(this, { maxLength: 40 })}-${contentHash}`,
-      comment: 'Pictor tenant policies and signing keys',
-      source: cloudfront.ImportSource.fromInline(data),
+      keyValueStoreName: Names.uniqueResourceName(this, { maxLength: 64 }),
+      comment: 'Pictor tenant policies and signing keys, written by the tenant registry',
     });
     // The very file the tests and the local twin run.
     this.viewerRequest = new cloudfront.Function(this, 'ViewerRequest', {
@@ -168,10 +165,11 @@ export class ImageEdge extends Construct {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.X86_64,
       handler: 'index.handler',
-      code: props.originRequestCode ?? bundledCode(join(ROOT, 'edge-fallback', 'origin-request', 'lambda.ts'), { define: { PICTOR_ORIGIN_REQUEST_CONFIG: originRequestConfig(props.tenants) } }),
+      // No tenant in the bundle: the function reads policies from the store, whose ARN the origin's header carries.
+      code: props.originRequestCode ?? bundledCode(join(ROOT, 'edge-fallback', 'origin-request', 'lambda.ts'), { define: { PICTOR_ORIGIN_REQUEST_CONFIG: originRequestConfig() } }),
       memorySize: ORIGIN_REQUEST_MEMORY,
       timeout: ORIGIN_REQUEST_TIMEOUT,
-      role: edgeRole(this, props),
+      role: edgeRole(this, props, this.keyValueStore.keyValueStoreArn),
     });
     allowEdgeLogs(this, this.originRequest.role!, this.originRequest);
 
@@ -199,7 +197,10 @@ export class ImageEdge extends Construct {
         connectionAttempts: ORIGIN_CONNECTION_ATTEMPTS,
         connectionTimeout: ORIGIN_CONNECTION_TIMEOUT,
         // Where this origin's renders read originals: its own region's copy first.
-        customHeaders: { [ORIGINALS_ORIGIN_HEADER]: nearestFirst(props.originals, origin.variants.region).map((o) => s3OriginDomain(o.bucketName, o.region)).join(',') },
+        customHeaders: {
+          [ORIGINALS_ORIGIN_HEADER]: nearestFirst(props.originals, origin.variants.region).map((o) => s3OriginDomain(o.bucketName, o.region)).join(','),
+          [TENANT_STORE_ORIGIN_HEADER]: this.keyValueStore.keyValueStoreArn,
+        },
       });
     const originGroup = new origins.OriginGroup({
       primaryOrigin: bucketOrigin('PrimaryVariants', props.origins[0]),
@@ -323,7 +324,7 @@ function cachePolicy(scope: Construct, id: string, comment: string, maxTtl: Dura
  * its logs are allowed beside it (allowEdgeLogs). No ListBucket, so a
  * missing key is a 403 (handled as absent).
  */
-function edgeRole(scope: Construct, props: ImageEdgeProps): iam.Role {
+function edgeRole(scope: Construct, props: ImageEdgeProps, tenantStoreArn: string): iam.Role {
   const partition = Stack.of(scope).partition;
   const objects = (location: BucketLocation, pattern: string) => `arn:${partition}:s3:::${location.bucketName}/${pattern}`;
   const variants = props.origins.map((o) => o.variants);
@@ -332,6 +333,8 @@ function edgeRole(scope: Construct, props: ImageEdgeProps): iam.Role {
       new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: props.originals.flatMap((o) => [objects(o, `${SNAPSHOT_PREFIX}*`), objects(o, `${PUBLISHED_PREFIX}*`)]) }),
       new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: variants.map((v) => objects(v, '*')) }),
       new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['s3:*'], resources: variants.map((v) => objects(v, `${STAGING_PREFIX}*`)) }),
+      // Tenant policies, read at run time. https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudfrontkeyvaluestore.html
+      new iam.PolicyStatement({ actions: ['cloudfront-keyvaluestore:GetKey'], resources: [tenantStoreArn] }),
     ],
   });
   const role = new iam.Role(scope, 'OriginRequestRole', {

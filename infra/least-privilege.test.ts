@@ -28,7 +28,7 @@ before(() => {
   const stack = new PipelineStack(app, 'Pictor-pipeline', {
     env,
     tenants: TENANTS,
-    edge: { distributionId: 'E123', url: 'https://d111.cloudfront.net' },
+    edge: { distributionId: 'E123', url: 'https://d111.cloudfront.net', tenantStoreArn: 'arn:aws:cloudfront::123456789012:key-value-store/TenantConfigStore' },
     replicas: [{ bucketName: 'replica-originals', region: 'eu-west-1' }],
     variantReplicas: [{ bucketName: 'replica-variants', region: 'eu-west-1' }],
     taskCode: () => lambda.Code.fromInline('// stand-in'),

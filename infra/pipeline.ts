@@ -9,7 +9,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SYSTEM_PREFIX } from '../core/object-keys.ts';
-import { withoutSigningKeys, type PictorConfig } from '../core/tenant-config.ts';
+import type { PictorConfig } from '../core/tenant-config.ts';
+import { DEFAULT_SIGNING_SECRET_PREFIX } from '../core/signing-keys.ts';
 import { RenderOnUpload } from '../workflows/render-on-upload.ts';
 import { DEFAULT_INVALIDATION_DEADLINE, MAX_INVALIDATION_DEADLINE, TakedownBatch } from '../workflows/takedown-batch.ts';
 import { CatalogueRerender } from '../workflows/catalogue-rerender.ts';
@@ -67,6 +68,8 @@ export interface DeliveryEdge {
   readonly distributionId: string;
   /** Where viewers reach it, such as https://d111.cloudfront.net */
   readonly url: string;
+  /** The edge KeyValueStore's ARN: where the tasks read tenants at run time (tenant-store/store-reader.ts). */
+  readonly tenantStoreArn: string;
 }
 
 /** CatalogueRerender's paging: a deployment setting, so that a test can force continuations with small numbers. */
@@ -160,6 +163,13 @@ export interface PipelineProps {
    * @default a role `RerenderRequester`, likewise
    */
   readonly rerenderRequesters?: readonly string[];
+  /**
+   * The name prefix of the tenants' signing-key secrets in Secrets Manager, in this
+   * stack's region (one secret per tenant, `{prefix}{tenant}`; core/signing-keys.ts).
+   * verify-gone may read those and no other secret.
+   * @default 'pictor/signing-keys/'
+   */
+  readonly signingSecretPrefix?: string;
 }
 
 /**
@@ -292,7 +302,9 @@ export class Pipeline extends Construct {
       PICTOR_TOMBSTONES_TABLE: this.tombstones.tableName,
       PICTOR_IDEMPOTENCY_TABLE: this.idempotency.tableName,
       PICTOR_EVENT_BUS: this.events.bus.eventBusName,
+      PICTOR_TENANT_STORE_ARN: props.edge.tenantStoreArn,
     };
+    const signingSecretPrefix = props.signingSecretPrefix ?? DEFAULT_SIGNING_SECRET_PREFIX;
     const takedownEnvironment: Record<string, string> = {
       PICTOR_ORIGINAL_REPLICAS: JSON.stringify((props.replicas ?? []).map((r) => ({ bucket: r.bucketName, region: r.region }))),
       PICTOR_AUDIT_BUCKET: this.audit.bucketName,
@@ -307,9 +319,9 @@ export class Pipeline extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    // Lambda's environment holds 4 KB in all, which a few tenants fill: the tenants travel in each
-    // bundle, which sets PICTOR_TENANTS as it loads. https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
-    const code = props.taskCode ?? ((task: TaskName) => bundledCode(taskEntry(task), { environment: { PICTOR_TENANTS: JSON.stringify(taskTenants(props.tenants, task)) } }));
+    // No tenant and no secret in a bundle or an environment: the tasks read tenants from the
+    // tenant store at run time, and verify-gone its signing keys from Secrets Manager.
+    const code = props.taskCode ?? ((task: TaskName) => bundledCode(taskEntry(task)));
     const fn = (task: TaskName, memorySize: number, timeout: Duration, extra: Record<string, string> = {}) => {
       const logGroup = taskLogGroup(this, pascal(task));
       const created = new lambda.Function(this, pascal(task), {
@@ -344,7 +356,7 @@ export class Pipeline extends Construct {
       'erase-objects': fn('erase-objects', 512, Duration.minutes(2), takedownEnvironment),
       'invalidate-image': fn('invalidate-image', 256, Duration.seconds(30), takedownEnvironment),
       'check-invalidation': fn('check-invalidation', 256, Duration.seconds(30), takedownEnvironment),
-      'verify-gone': fn('verify-gone', 512, Duration.minutes(1), takedownEnvironment),
+      'verify-gone': fn('verify-gone', 512, Duration.minutes(1), { ...takedownEnvironment, PICTOR_SIGNING_SECRETS_PREFIX: signingSecretPrefix }),
       'record-takedown': fn('record-takedown', 256, Duration.seconds(30), takedownEnvironment),
       'complete-takedown': fn('complete-takedown', 256, Duration.seconds(30), takedownEnvironment),
       'plan-rerender': fn('plan-rerender', 256, Duration.seconds(10), {
@@ -370,6 +382,8 @@ export class Pipeline extends Construct {
       tombstones: this.tombstones,
       idempotency: this.idempotency,
       distributionId: props.edge.distributionId,
+      tenantStoreArn: props.edge.tenantStoreArn,
+      signingSecretPrefix,
     });
 
     // Each task sends exactly the detail-types it publishes, and only Pictor's bus admits them.
@@ -542,17 +556,6 @@ function taskRole(scope: Construct, id: string, logGroup: logs.LogGroup): iam.Ro
       }),
     },
   });
-}
-
-/**
- * The tenants as a task sees them: only verify-gone signs (the URLs it checks), so
- * only it gets the signing keys; to the others signing is no concern.
- */
-export function taskTenants(tenants: PictorConfig, task: TaskName): PictorConfig {
-  if (task === 'verify-gone') return tenants;
-  const unsigned = withoutSigningKeys(tenants);
-  for (const tenant of Object.values(unsigned.tenants)) tenant.signing = { ...tenant.signing, required: false, keys: {} };
-  return unsigned;
 }
 
 export function pascal(name: string): string {

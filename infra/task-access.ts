@@ -21,7 +21,23 @@ export interface TaskResources {
   readonly tombstones: dynamodb.ITableV2;
   readonly idempotency: dynamodb.ITableV2;
   readonly distributionId: string;
+  /** The edge's TenantConfigStore, where tasks read tenants at run time (no secret in it). */
+  readonly tenantStoreArn: string;
+  /** The name prefix of the signing-key secrets (one per tenant), which verify-gone reads. */
+  readonly signingSecretPrefix: string;
 }
+
+/** The tasks that look a tenant up (tasks/shared/tenants.ts storeTenants): GetKey on the tenant store. */
+export const TENANT_READERS = [
+  'probe-original',
+  'render-variants',
+  'inventory-image',
+  'invalidate-image',
+  'verify-gone',
+  'record-takedown',
+  'plan-rerender',
+  'prepare-rerender',
+] as const satisfies readonly TaskName[];
 
 /** Where the takedown workflow keeps what it hands from task to task (tasks/shared/takedown-state.ts). */
 const TAKEDOWNS = 'takedowns/';
@@ -122,6 +138,15 @@ export function grantTaskAccess(r: TaskResources): void {
   allow('invalidate-image', ['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation'], [distributionArn]);
   allow('check-invalidation', ['cloudfront:GetInvalidation'], [distributionArn]);
 
+  // Tenants at run time, from the edge's configuration store; plan-rerender lists them all.
+  // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudfrontkeyvaluestore.html
+  for (const task of TENANT_READERS) allow(task, ['cloudfront-keyvaluestore:GetKey'], [r.tenantStoreArn]);
+  allow('plan-rerender', ['cloudfront-keyvaluestore:ListKeys'], [r.tenantStoreArn]);
+  // verify-gone signs the private URLs it checks: it alone reads the signing-key secrets, and only those.
+  // A secret's ARN ends in a hyphen and six random characters. https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples.html
+  const stack = Stack.of(r.reports);
+  allow('verify-gone', ['secretsmanager:GetSecretValue'], [`arn:${stack.partition}:secretsmanager:${stack.region}:${stack.account}:secret:${r.signingSecretPrefix}*`]);
+
   // Re-render: list-originals pages through the originals; tally and complete read the map runs'
   // results and write the job's failures and report, all under rerenders/<jobId>/.
   allow('list-originals', ['s3:ListBucket'], buckets([r.originals]));
@@ -139,7 +164,7 @@ export function grantTaskAccess(r: TaskResources): void {
     acknowledgeWildcards(
       policy,
       policyResources(policy, policy.document).filter((resource) => resource !== '*'),
-      "Object keys are derived per image, upload or job at run time (core/object-keys.ts, tasks/shared/*-state.ts): each statement names the prefix the task's code touches and nothing wider.",
+      "Object keys are derived per image, upload or job at run time (core/object-keys.ts, tasks/shared/*-state.ts), and signing-key secrets per tenant (one each, tenants added at run time): each statement names the prefix the task's code touches and nothing wider.",
     );
   }
 }

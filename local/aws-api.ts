@@ -5,6 +5,9 @@ import type { LocalEventBus } from './event-bus/event-bus.ts';
 import type { InvalidationService } from './edge/invalidations.ts';
 import type { ExecutionRecord, LocalStepFunctions } from './pipeline/step-functions.ts';
 import { IdentityError, type Identity, type LocalIdentities } from './iam/identities.ts';
+import { serveKeyValueStore, type LocalKeyValueStore } from './key-value-store.ts';
+import type { LocalSecretsManager } from './secrets-manager.ts';
+import { authorize } from './iam/policy.ts';
 
 /**
  * The twin's control plane on one port, for the real SDK clients: CloudFront's
@@ -15,10 +18,25 @@ import { IdentityError, type Identity, type LocalIdentities } from './iam/identi
 /** Where the twin itself is steered (game days), beside the AWS APIs it serves. */
 export const TWIN_FAULTS_PATH = '/_twin/faults';
 
-export function controlPlane(services: { invalidations: InvalidationService; bus?: LocalEventBus; stepFunctions?: LocalStepFunctions; regions?: Regions; identities?: LocalIdentities }) {
+export function controlPlane(services: {
+  invalidations: InvalidationService;
+  bus?: LocalEventBus;
+  stepFunctions?: LocalStepFunctions;
+  regions?: Regions;
+  identities?: LocalIdentities;
+  /** The CloudFront KeyValueStore API (REST-JSON), by store ARN. */
+  keyValueStores?: ReadonlyMap<string, LocalKeyValueStore>;
+  secretsManager?: LocalSecretsManager;
+}) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     if (request.url === TWIN_FAULTS_PATH && services.regions) return faults(services.regions, request, response);
     if (services.identities && String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return sts(services.identities, request, response);
+    if (request.url?.startsWith('/key-value-stores/') && services.keyValueStores) {
+      const identities = services.identities;
+      // Who signed it, and whether their policies allow the operation on the store.
+      const check = identities ? (action: string, arn: string) => allowIdentity(identities.callerOf(request.headers.authorization), action, arn, 403) : undefined;
+      return serveKeyValueStore(services.keyValueStores, request, response, check);
+    }
     const target = request.headers['x-amz-target'];
     if (typeof target !== 'string') {
       if (services.identities) {
@@ -42,7 +60,9 @@ export function controlPlane(services: { invalidations: InvalidationService; bus
           ? events(services.bus, action, body, caller)
           : service === 'AWSStepFunctions' && services.stepFunctions
             ? stepFunctions(services.stepFunctions, action, body)
-            : undefined;
+            : service === 'secretsmanager' && services.secretsManager
+              ? services.secretsManager.handle(action, body, caller && ((name: string, arn: string) => allowIdentity(caller, `secretsmanager:${name}`, arn, 400)))
+              : undefined;
       if (result === undefined) throw apiError('UnknownOperationException', `The twin does not serve ${target}.`);
       send(response, 200, result);
     } catch (error) {
@@ -191,6 +211,16 @@ function describe(e: ExecutionRecord) {
 
 function seconds(date: Date): number {
   return date.getTime() / 1000;
+}
+
+/**
+ * An identity-based policy check, as the services make it for callers in their own
+ * account: an AccessDeniedException unless one of the caller's statements allows it.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+ */
+function allowIdentity(caller: Identity, action: string, resource: string, status: number): void {
+  if (authorize({ principal: caller, action, resource }, { identity: caller.statements }).effect === 'Allow') return;
+  throw Object.assign(new Error(`User: ${caller.arn} is not authorized to perform: ${action} on resource: ${resource}`), { name: 'AccessDeniedException', status });
 }
 
 function apiError(name: string, message: string): Error {

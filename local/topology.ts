@@ -1,5 +1,5 @@
 import type { PictorConfig } from '../core/tenant-config.ts';
-import { originRequestConfig, type OriginRequestConfig } from '../edge-fallback/origin-request/handler.ts';
+import { fixedPolicies, originRequestConfig, type OriginRequestConfig } from '../edge-fallback/origin-request/handler.ts';
 
 /**
  * The twin's buckets, named and placed as a deployment would have them: the
@@ -24,14 +24,15 @@ export const REGIONS: Readonly<Record<string, readonly string[]>> = Object.value
 }, {});
 
 /**
- * The origin-request handler's configuration for the twin: the same shape a
- * deployment injects, with S3 endpoints pointing at the local server (per region,
- * so one region can be made to fail).
+ * The origin-request handler's configuration for tests of the handler alone: the
+ * same shape a deployment injects, with S3 endpoints pointing at the local server
+ * (per region, so one region can be made to fail) and these tenants' policies fixed.
+ * The twin itself reads policies from its KeyValueStore API, as a deployment does.
  */
 export function localOriginRequestConfig(
   config: PictorConfig,
   endpoints: Readonly<Record<string, string>>,
   logLevel: OriginRequestConfig['logLevel'] = 'WARN',
 ): OriginRequestConfig {
-  return originRequestConfig(config, { s3Endpoints: endpoints, logLevel });
+  return originRequestConfig({ s3Endpoints: endpoints, logLevel, tenantPolicies: fixedPolicies(config) });
 }

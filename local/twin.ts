@@ -2,8 +2,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duration } from 'aws-cdk-lib';
-import { edgeStoreEntries, type PictorConfig } from '../core/tenant-config.ts';
-import { createOriginRequestHandler, type OriginRequestConfig } from '../edge-fallback/origin-request/handler.ts';
+import type { PictorConfig } from '../core/tenant-config.ts';
+import { createOriginRequestHandler, originRequestConfig, TENANT_STORE_ORIGIN_HEADER, type OriginRequestConfig } from '../edge-fallback/origin-request/handler.ts';
+import { keyValueStoreClient, secretsManagerClient } from '../tenant-store/clients.ts';
+import { TenantRegistry } from '../tenant-store/registry.ts';
+import { SigningSecrets } from '../tenant-store/signing-secrets.ts';
+import { LocalKeyValueStore } from './key-value-store.ts';
+import { LocalSecretsManager } from './secrets-manager.ts';
+import { LOCAL_ACCOUNT } from './pipeline/template.ts';
 import { readDistribution, synthesizeEdge, type DistributionConfig } from './edge/distribution.ts';
 import { LocalEdge } from './edge/edge-server.ts';
 import { ViewerFunctionRuntime } from './edge/function-runtime.ts';
@@ -18,7 +24,7 @@ import { startRegions, type Regions } from './regions.ts';
 import { storageOf } from './pipeline/storage.ts';
 import { synthesizePipeline } from './pipeline/template.ts';
 import { STAGING_PREFIX } from '../core/object-keys.ts';
-import { ALL_BUCKETS, BUCKETS, localOriginRequestConfig, REGIONS } from './topology.ts';
+import { ALL_BUCKETS, BUCKETS, REGIONS } from './topology.ts';
 
 export const LOCAL_DISTRIBUTION_ID = 'EPICTORLOCAL';
 
@@ -73,6 +79,11 @@ export interface TwinOptions {
   readonly instrument?: LocalPipelineOptions['instrument'];
   /** EventBridge's delivery: at least once, a duplicate now and then. @default a seeded 1 in 100 */
   readonly eventBus?: LocalPipelineOptions['eventBus'];
+  /**
+   * How long a KeyValueStore change takes to reach the viewer function; AWS says
+   * "typically within seconds" (local/key-value-store.ts). @default 1000
+   */
+  readonly keyValueStorePropagationMs?: number;
 }
 
 export interface Twin {
@@ -94,6 +105,10 @@ export interface Twin {
   readonly replication: Replication;
   readonly dynamodb?: LocalDynamoDB;
   readonly pipeline?: LocalPipeline;
+  /** The tenant store (the edge KeyValueStore) and the signing-key secrets, behind their APIs on `controlUrl`. */
+  readonly tenantStore: { readonly arn: string; readonly keyValueStore: LocalKeyValueStore; readonly secretsManager: LocalSecretsManager };
+  /** The tenant registry against this twin's APIs: what `pictor tenants` and `pictor keys` run. */
+  readonly registry: TenantRegistry;
   /** Resolves once every execution started so far, and any it caused, has ended, and replication has caught up. */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -129,10 +144,25 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   const replication: Replication = { settled: async () => void (await Promise.all(replications.map((r) => r.settled()))) };
   // The distribution a deployment creates is the one the twin follows, and its function code is what runs.
   const distribution = readDistribution(synthesizeEdge(options.config, { takedownEligible: options.takedownEligibleTenants }));
-  const viewer = new ViewerFunctionRuntime(distribution.viewerFunctionCode, edgeStoreEntries(options.config));
+  // The tenant store the template's origins name, empty as a deployment creates it; the registry fills it below.
+  const storeArn = distribution.originGroup.members[0].customHeaders[TENANT_STORE_ORIGIN_HEADER];
+  if (!storeArn) throw new Error(`The distribution's origins carry no ${TENANT_STORE_ORIGIN_HEADER} header.`);
+  const keyValueStore = new LocalKeyValueStore(storeArn, options.keyValueStorePropagationMs ?? 1000);
+  const secretsManager = new LocalSecretsManager(BUCKETS.originals.region, LOCAL_ACCOUNT);
+  // The viewer function reads what has propagated to the edge, live.
+  const viewer = new ViewerFunctionRuntime(distribution.viewerFunctionCode, keyValueStore.edge);
+  // The control plane listens first: the origin-request handler is built knowing the KeyValueStore API's endpoint.
+  let serve: ReturnType<typeof controlPlane> | undefined;
+  const control: Server = createServer((request, response) => (serve ? void serve(request, response) : void response.writeHead(503).end()));
+  await new Promise<void>((resolve, reject) => control.once('error', reject).listen(options.controlPort ?? 0, '127.0.0.1', resolve));
+  const port = (control.address() as AddressInfo).port;
+  const controlUrl = `http://127.0.0.1:${port}`;
+  // The KeyValueStore API's host is `{account}.{endpoint host}` (tenant-store/clients.ts): localhost, not an IP address.
+  const kvsEndpoint = `http://localhost:${port}`;
   const edge = new LocalEdge({
     viewer,
-    originRequest: createOriginRequestHandler(localOriginRequestConfig(options.config, endpoints, options.logLevel)),
+    // The handler a deployment bundles, reading policies through the KeyValueStore API as it does.
+    originRequest: createOriginRequestHandler(originRequestConfig({ s3Endpoints: endpoints, logLevel: options.logLevel ?? 'WARN', keyValueStoreEndpoint: kvsEndpoint })),
     distribution,
     s3Endpoints: endpoints,
     cacheBytes: options.cacheBytes,
@@ -147,11 +177,14 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   });
   const edgeUrl = await edge.listen(options.edgePort ?? 0);
   const invalidations = new InvalidationService(LOCAL_DISTRIBUTION_ID, (path) => edge.cache.invalidate(path), options.invalidationDelayMs ?? DEFAULT_COMPLETION_DELAY_MS * (options.timeScale ?? 1));
-  const services: Parameters<typeof controlPlane>[0] = { invalidations, regions };
-  const serve = controlPlane(services);
-  const control: Server = createServer((request, response) => void serve(request, response));
-  await new Promise<void>((resolve, reject) => control.once('error', reject).listen(options.controlPort ?? 0, '127.0.0.1', resolve));
-  const controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
+  const services: Parameters<typeof controlPlane>[0] = { invalidations, regions, keyValueStores: new Map([[storeArn, keyValueStore]]), secretsManager };
+  serve = controlPlane(services);
+  const stores = {
+    keyValueStore: keyValueStoreClient({ endpoint: kvsEndpoint }),
+    storeArn,
+    secrets: new SigningSecrets(secretsManagerClient({ endpoint: controlUrl })),
+  };
+  const registry = new TenantRegistry(stores);
 
   let dynamodb: LocalDynamoDB | undefined;
   let pipeline: LocalPipeline | undefined;
@@ -159,6 +192,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     await pipeline?.bus.settled();
     await pipeline?.stepFunctions.settled();
     invalidations.close();
+    keyValueStore.close();
+    stores.keyValueStore.destroy();
     control.closeAllConnections();
     await new Promise((resolve) => control.close(resolve));
     await edge.close();
@@ -168,6 +203,14 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     await dynamodb?.close();
     await s3.close();
   };
+  try {
+    // The tenants file reaches the store as an operator's `pictor tenants put --file` does: through the registry.
+    await registry.putTenants(options.config);
+    await keyValueStore.propagated();
+  } catch (error) {
+    await close();
+    throw error;
+  }
   if (options.pipeline ?? true) {
     try {
       dynamodb = await startLocalDynamoDB({ directory: join(options.dataDir, 'dynamodb'), tables: Object.values(LOCAL_TABLES), port: options.dynamodbPort });
@@ -177,10 +220,18 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       pipeline = startLocalPipeline({
         config: options.config,
         s3,
-        edge: { distributionId: LOCAL_DISTRIBUTION_ID, url: edgeUrl },
+        edge: { distributionId: LOCAL_DISTRIBUTION_ID, url: edgeUrl, tenantStoreArn: storeArn },
         invalidationDeadline: options.invalidationDeadline,
         rerender: options.rerender,
-        endpoints: { s3: tasks.s3, s3ByRegion: tasks.s3ByRegion, dynamodb: tasks.dynamodb, eventbridge: controlUrl, cloudfront: controlUrl },
+        endpoints: {
+          s3: tasks.s3,
+          s3ByRegion: tasks.s3ByRegion,
+          dynamodb: tasks.dynamodb,
+          eventbridge: controlUrl,
+          cloudfront: controlUrl,
+          keyvaluestore: kvsEndpoint,
+          secretsmanager: controlUrl,
+        },
         timeScale: options.timeScale,
         // Distributed Maps read items and write results (ResultWriter) through it, as Step Functions reaches S3 itself.
         s3Client,
@@ -205,8 +256,10 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       await pipeline?.bus.settled();
       await pipeline?.stepFunctions.settled();
       await replication.settled();
+      await keyValueStore.propagated();
       quiet = (pipeline?.stepFunctions.list().length ?? 0) === before ? quiet + 1 : 0;
     }
   };
-  return { edgeUrl, controlUrl, s3, edge, invalidations, viewer, distribution, endpoints, regions, s3Client, replication, dynamodb, pipeline, settled, close };
+  const tenantStore = { arn: storeArn, keyValueStore, secretsManager };
+  return { edgeUrl, controlUrl, s3, edge, invalidations, viewer, distribution, endpoints, regions, s3Client, replication, dynamodb, pipeline, tenantStore, registry, settled, close };
 }

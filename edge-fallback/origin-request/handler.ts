@@ -6,18 +6,33 @@ import { NOT_FOUND_PATH, parseImagePath } from '../../core/image-path.ts';
 import { normalizeQuery, queryPairs } from '../../core/normalize.ts';
 import { NOT_FOUND_CACHE_CONTROL, PRIVATE_CACHE_CONTROL } from '../../core/cache-control.ts';
 import { SECURITY_HEADERS } from '../../core/security-headers.ts';
-import { policyOf, withoutSigningKeys, type PictorConfig } from '../../core/tenant-config.ts';
+import { policyOf, type PictorConfig } from '../../core/tenant-config.ts';
+import type { TenantPolicy } from '../../core/tenant-policy.ts';
+import { keyValueStoreClient } from '../../tenant-store/clients.ts';
+import { TenantStoreReader } from '../../tenant-store/store-reader.ts';
 import { serveVariant } from './origin-request.ts';
 import { DEFAULT_RENDER_LIMITS, type RenderLimits } from '../../imaging/render.ts';
 import { accountOfFunctionArn } from '../../storage/bucket-owner.ts';
 import { budgetUntil, parseS3OriginDomain, s3ClientFactory, s3OriginalSource, s3VariantStore } from './s3-adapters.ts';
 
 /**
+ * A tenant's policy as the origin knows it: `fresh` reads past any cache (the
+ * viewer function's store disagreed with it). Null when there is no such tenant.
+ */
+export type TenantPolicies = (tenant: string, request: CloudFrontRequest, fresh: boolean) => Promise<TenantPolicy | null>;
+
+/**
  * The handler's configuration. Lambda@Edge has no environment variables, so the
- * deployment injects this at build time.
+ * deployment injects this at build time; it names no tenant.
  */
 export interface OriginRequestConfig {
-  readonly tenants: PictorConfig['tenants'];
+  /**
+   * Where tenants' policies come from.
+   * @default the KeyValueStore the origin's x-pictor-tenant-store header names, read through its API with a short cache
+   */
+  readonly tenantPolicies?: TenantPolicies;
+  /** The KeyValueStore API's endpoint, outside AWS. @default AWS's own */
+  readonly keyValueStoreEndpoint?: string;
   readonly limits?: Partial<Omit<RenderLimits, 'maxDimension'>>;
   /** S3-compatible endpoints by region, for S3 outside AWS. @default AWS's own */
   readonly s3Endpoints?: Readonly<Record<string, string>>;
@@ -25,12 +40,34 @@ export interface OriginRequestConfig {
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
 
+/** The handler's configuration as a deployment bundles it: no tenant, no secret. */
+export function originRequestConfig(options: OriginRequestConfig = {}): OriginRequestConfig {
+  return { ...options };
+}
+
+/** Fixed policies from a validated configuration: for unit tests and benchmarks of the handler alone. */
+export function fixedPolicies(config: PictorConfig): TenantPolicies {
+  return async (tenant) => (Object.hasOwn(config.tenants, tenant) ? policyOf(config.tenants[tenant]!) : null);
+}
+
 /**
- * The handler's configuration for these tenants: their policies, never their
- * signing keys, which only the viewer function and signers need.
+ * The origin custom header naming the tenant store (the KeyValueStore's ARN), set
+ * by the distribution per origin: the ARN exists only once the stack deploys, after
+ * this bundle is built.
  */
-export function originRequestConfig(config: PictorConfig, options: Omit<OriginRequestConfig, 'tenants'> = {}): OriginRequestConfig {
-  return { ...options, tenants: withoutSigningKeys(config).tenants };
+export const TENANT_STORE_ORIGIN_HEADER = 'x-pictor-tenant-store';
+
+/** Policies read through the KeyValueStore API, cached per store for a minute (tenant-store/store-reader.ts). */
+function storePolicies(endpoint: string | undefined): TenantPolicies {
+  const client = keyValueStoreClient({ endpoint });
+  const readers = new Map<string, TenantStoreReader>();
+  return async (tenant, request, fresh) => {
+    const arn = request.origin?.s3?.customHeaders?.[TENANT_STORE_ORIGIN_HEADER]?.[0]?.value;
+    if (!arn) throw new PictorError('InternalError', `The origin's ${TENANT_STORE_ORIGIN_HEADER} header does not name the tenant store.`);
+    let reader = readers.get(arn);
+    if (!reader) readers.set(arn, (reader = new TenantStoreReader(client, arn)));
+    return reader.policy(tenant, fresh);
+  };
 }
 
 /**
@@ -64,6 +101,7 @@ export function createOriginRequestHandler(config: OriginRequestConfig): OriginR
   const logger = new Logger({ serviceName: 'pictor-origin-request', logLevel: config.logLevel ?? 'INFO' });
   const s3 = s3ClientFactory(config.s3Endpoints);
   const limits = { ...DEFAULT_RENDER_LIMITS, ...config.limits, maxDimension: 0 };
+  const policies = config.tenantPolicies ?? storePolicies(config.keyValueStoreEndpoint);
 
   return async (event, context) => {
     const request = event.Records[0]!.cf.request;
@@ -75,17 +113,22 @@ export function createOriginRequestHandler(config: OriginRequestConfig): OriginR
       const parsed = parseImagePath(request.uri);
       if (!parsed.ok) throw new PictorError(parsed.code, parsed.message);
       const path = parsed.path;
-      const tenant = Object.hasOwn(config.tenants, path.tenant) ? config.tenants[path.tenant] : undefined;
-      if (!tenant) throw new PictorError('NotFound', 'No such image.');
-      const policy = policyOf(tenant);
-      signed = policy.signed;
       // The viewer function already normalized; normalizing again is a no-op for
       // its output and refuses anything that reached the origin another way.
+      const agrees = (p: TenantPolicy | null) => {
+        const n = p ? normalizeQuery(queryPairs(request.querystring), p, undefined) : undefined;
+        return n?.ok === true && n.normalized.query === request.querystring;
+      };
+      let policy = await policies(path.tenant, request, false);
+      // The viewer read the store after this cache did (a tenant put or changed since): read it again, once.
+      if (!agrees(policy)) policy = await policies(path.tenant, request, true);
+      if (!policy) throw new PictorError('NotFound', 'No such image.');
+      signed = policy.signed;
       const normalized = normalizeQuery(queryPairs(request.querystring), policy, undefined);
       if (!normalized.ok) throw new PictorError(normalized.code, normalized.message);
       if (normalized.normalized.query !== request.querystring) {
-        // The edge's policy and this bundle's disagree (a deploy in flight): rendering
-        // our snap under the edge's key would cache the wrong bytes.
+        // The edge's policy and the store's disagree even afresh (a change still propagating):
+        // rendering our snap under the edge's key would cache the wrong bytes.
         throw new PictorError('OriginUnavailable', `Edge and origin policies disagree: ${request.querystring} is ${normalized.normalized.query} here.`);
       }
       const origin = originBucket(request);

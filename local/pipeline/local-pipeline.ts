@@ -23,7 +23,7 @@ import { createHandler as completeRerender } from '../../tasks/complete-rerender
 import type { DeliveryEdge, RerenderPaging } from '../../infra/pipeline.ts';
 import { readTaskConfig, type TaskConfig } from '../../tasks/shared/task-config.ts';
 import type { TaskHandler } from '../../tasks/shared/task-handler.ts';
-import { taskTenants, type TaskName } from '../../infra/pipeline.ts';
+import type { TaskName } from '../../infra/pipeline.ts';
 import { LocalIdentities } from '../iam/identities.ts';
 import { LocalEventBus, type LocalEventBusOptions } from '../event-bus/event-bus.ts';
 import { bridgeS3Events } from '../event-bus/s3-bridge.ts';
@@ -91,6 +91,9 @@ export interface LocalPipelineOptions extends LocalStepFunctionsOptions {
     readonly dynamodb: string;
     readonly eventbridge: string;
     readonly cloudfront: string;
+    /** The CloudFront KeyValueStore API, where tasks read tenants. */
+    readonly keyvaluestore: string;
+    readonly secretsmanager: string;
   };
   /** How the bus delivers: EventBridge's at-least-once, with duplicates at a seeded rate. */
   readonly eventBus?: LocalEventBusOptions;
@@ -122,14 +125,14 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
         AWS_ACCESS_KEY_ID: session.accessKeyId,
         AWS_SECRET_ACCESS_KEY: session.secretAccessKey,
         AWS_SESSION_TOKEN: session.sessionToken,
-        // What a deployed task's bundle sets for itself (infra/pipeline.ts).
-        PICTOR_TENANTS: JSON.stringify(taskTenants(options.config, task)),
         AWS_REGION: 'us-east-1',
         AWS_ENDPOINT_URL_S3: options.endpoints.s3,
         ...(options.endpoints.s3ByRegion ? { PICTOR_S3_ENDPOINTS: JSON.stringify(options.endpoints.s3ByRegion) } : {}),
         AWS_ENDPOINT_URL_DYNAMODB: options.endpoints.dynamodb,
         AWS_ENDPOINT_URL_EVENTBRIDGE: options.endpoints.eventbridge,
         AWS_ENDPOINT_URL_CLOUDFRONT: options.endpoints.cloudfront,
+        AWS_ENDPOINT_URL_CLOUDFRONT_KEYVALUESTORE: options.endpoints.keyvaluestore,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: options.endpoints.secretsmanager,
       }),
     );
     const timeoutMs = Number(resource.Properties?.Timeout ?? 3) * 1000;

@@ -7,6 +7,8 @@ import { LOCAL_ACCOUNT, LOCAL_REGION } from '../account.ts';
 import { BUCKETS } from '../topology.ts';
 
 export { LOCAL_ACCOUNT, LOCAL_REGION };
+/** The tenant store's ARN where no edge template names it (the pipeline alone). */
+export const LOCAL_TENANT_STORE_ARN = `arn:aws:cloudfront::${LOCAL_ACCOUNT}:key-value-store/TenantStore`;
 
 export interface CfnResource {
   readonly Type: string;
@@ -25,7 +27,7 @@ export interface CfnTemplate {
  */
 export function synthesizePipeline(
   tenants: PictorConfig,
-  edge: DeliveryEdge = { distributionId: 'EPICTORLOCAL', url: 'http://127.0.0.1:8080' },
+  edge: DeliveryEdge = { distributionId: 'EPICTORLOCAL', url: 'http://127.0.0.1:8080', tenantStoreArn: LOCAL_TENANT_STORE_ARN },
   settings: { invalidationDeadline?: Duration; rerender?: RerenderPaging; takedownRequesters?: readonly string[]; rerenderRequesters?: readonly string[] } = {},
 ): CfnTemplate {
   // The CDK CLI turns path metadata on; in-process synthesis must ask for it. Schema
@@ -67,6 +69,9 @@ export function arnOf(type: string, logicalId: string, properties?: Record<strin
       return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${logicalId}`;
     case 'AWS::StepFunctions::StateMachine':
       return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${logicalId}`;
+    case 'AWS::CloudFront::KeyValueStore':
+      // A global resource: no region in its ARN.
+      return `arn:aws:cloudfront::${LOCAL_ACCOUNT}:key-value-store/${logicalId}`;
     default:
       return `arn:aws:local:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${logicalId}`;
   }

@@ -1,6 +1,6 @@
 import { awsClients } from '../shared/aws-clients.ts';
 import { reportsStore } from '../shared/stores.ts';
-import { tenantLookup } from '../shared/tenants.ts';
+import { storeTenants } from '../shared/tenants.ts';
 import { readTaskConfig, requireSetting, type TaskConfig } from '../shared/task-config.ts';
 import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';
 import { invalidateImage, InvalidateInput } from './invalidate-image.ts';
@@ -11,7 +11,7 @@ export function createHandler(config: TaskConfig): TaskHandler {
     cloudfront: clients.cloudfront,
     distributionId: requireSetting(config, 'distributionId', 'PICTOR_DISTRIBUTION_ID'),
     reports: reportsStore(config, clients),
-    tenant: tenantLookup(config.tenants.tenants),
+    tenant: storeTenants(config).lookup,
   };
   // The CallerReference makes a repeat return the same invalidation.
   return defineTask({ name: 'invalidate-image', input: InvalidateInput, run: (input) => invalidateImage(input, deps) }, config, clients);

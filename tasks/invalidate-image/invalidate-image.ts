@@ -18,7 +18,7 @@ export interface CloudFrontDeps {
 
 export interface InvalidateDeps extends CloudFrontDeps {
   readonly reports: Reports;
-  readonly tenant: (tenant: string) => TenantConfig;
+  readonly tenant: (tenant: string) => Promise<TenantConfig>;
 }
 
 /**
@@ -55,7 +55,7 @@ export async function invalidationPlan(
   const image = { tenant: input.item.tenant, imageId: input.item.imageId };
   const inventory = await deps.reports.get(input.inventory.manifest, InventoryManifest);
   const late = await Promise.all([input.erase, input.sweep].flatMap((pass) => (pass?.manifest ? [deps.reports.get(pass.manifest, Stragglers)] : [])));
-  return planFor(image, inventory, late, deps.tenant(image.tenant));
+  return planFor(image, inventory, late, await deps.tenant(image.tenant));
 }
 
 /** The plan for an image whose inventory and late finds are at hand. */

@@ -1,4 +1,4 @@
-import { tenantLookup } from '../shared/tenants.ts';
+import { storeTenants } from '../shared/tenants.ts';
 import { awsClients, pipelineStores } from '../shared/aws-clients.ts';
 import { originalsEverywhere, reportsStore, variantsEverywhere } from '../shared/stores.ts';
 import { readTaskConfig, type TaskConfig } from '../shared/task-config.ts';
@@ -12,7 +12,7 @@ export function createHandler(config: TaskConfig): TaskHandler {
     versions: stores.versions,
     originals: originalsEverywhere(config, clients),
     variants: variantsEverywhere(config, clients),
-    tenant: tenantLookup(config.tenants.tenants),
+    tenant: storeTenants(config).lookup,
     reports: reportsStore(config, clients),
   };
   return defineTask(

@@ -14,7 +14,7 @@ export interface InventoryDeps {
   readonly originals: readonly { readonly store: ObjectStore; readonly region: string; readonly role: 'original' | 'replica' }[];
   /** Every variants bucket the distribution reads from: the primary first, then each failover origin's. */
   readonly variants: readonly { readonly store: ObjectStore; readonly region: string }[];
-  readonly tenant: (tenant: string) => TenantConfig;
+  readonly tenant: (tenant: string) => Promise<TenantConfig>;
   readonly reports: Reports;
 }
 
@@ -31,7 +31,7 @@ export interface InventoryDeps {
  */
 export async function inventoryImage(input: z.infer<typeof InventoryInput>, deps: InventoryDeps): Promise<Inventory> {
   const { tenant, imageId, reason } = input.item;
-  deps.tenant(tenant);
+  await deps.tenant(tenant);
   const record = await deps.versions.tombstone(tenant, imageId, reason);
   // Every bucket at once: each is in its own region, and listing deletes nothing.
   const listed = (store: ObjectStore, prefixes: string[]) => Promise.all(prefixes.map((p) => store.listVersions(p))).then((found) => found.flat());

@@ -14,7 +14,7 @@ export type PrepareResult = ({ action: 'render' } & Upload) | { action: 'skip'; 
 export interface PrepareDeps {
   readonly originals: ObjectStore;
   readonly versions: VersionMap;
-  readonly tenant: (tenant: string) => TenantConfig;
+  readonly tenant: (tenant: string) => Promise<TenantConfig>;
 }
 
 /** The sequencer of an original no upload event has reserved a version for: below every real one. */
@@ -33,7 +33,7 @@ export async function prepareRerender(input: z.infer<typeof PrepareInput>, deps:
   if (current?.tombstonedAt) return skip('taken down');
   const head = await deps.originals.head(uploadKey(input.image));
   if (!head) return skip('deleted since the listing');
-  const config = deps.tenant(tenant);
+  const config = await deps.tenant(tenant);
   const schema = variantSchema(standardVariants({ ...config, variants: { ...config.variants, ...input.job.variants } }));
   if (input.job.onlyStale && current?.schema === schema && current.etag === head.etag.replace(/"/g, '')) return skip('already rendered at this schema');
   return {

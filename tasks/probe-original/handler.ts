@@ -1,13 +1,14 @@
 import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';
 import { awsClients, pipelineStores } from '../shared/aws-clients.ts';
 import { readTaskConfig, type TaskConfig } from '../shared/task-config.ts';
+import { storeTenants } from '../shared/tenants.ts';
 import { probeOriginal, ProbeInput } from './probe-original.ts';
 
 export function createHandler(config: TaskConfig): TaskHandler {
   const clients = awsClients(config);
   const deps = {
     ...pipelineStores(config, clients),
-    knownTenant: (tenant: string) => Object.hasOwn(config.tenants.tenants, tenant),
+    knownTenant: storeTenants(config).exists,
     limits: config.limits,
   };
   // Safe to repeat: it only reads.

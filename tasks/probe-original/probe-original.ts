@@ -19,7 +19,7 @@ export type ProbeResult =
 export interface ProbeDeps {
   readonly originals: ObjectStore;
   readonly versions: VersionMap;
-  readonly knownTenant: (tenant: string) => boolean;
+  readonly knownTenant: (tenant: string) => Promise<boolean>;
   readonly limits: Omit<RenderLimits, 'maxDimension' | 'avifEffort'>;
 }
 
@@ -41,7 +41,7 @@ export async function probeOriginal(event: z.infer<typeof ProbeInput>, deps: Pro
     ...(object['version-id'] ? { versionId: object['version-id'] } : {}),
     idempotencyKey: `${key}/${normalizeSequencer(object.sequencer)}`,
   };
-  if (!deps.knownTenant(parsed.tenant)) return { action: 'reject', ...upload, rejection: { code: 'UnknownTenant', reason: `No tenant '${parsed.tenant}' is configured.` } };
+  if (!(await deps.knownTenant(parsed.tenant))) return { action: 'reject', ...upload, rejection: { code: 'UnknownTenant', reason: `No tenant '${parsed.tenant}' is configured.` } };
 
   const current = await deps.versions.get(parsed.tenant, parsed.imageId);
   if (current?.tombstonedAt) {

@@ -5,17 +5,17 @@ import { reportsStore } from '../shared/stores.ts';
 import { readTaskConfig, requireSetting, type TaskConfig } from '../shared/task-config.ts';
 import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';
 import type { InventoryManifest } from '../shared/takedown-state.ts';
-import { tenantLookup } from '../shared/tenants.ts';
+import { storeTenants } from '../shared/tenants.ts';
 import { recordTakedown, RecordInput } from './record-takedown.ts';
 
 export function createHandler(config: TaskConfig): TaskHandler {
   const clients = awsClients(config);
   const reports = reportsStore(config, clients);
-  const tenant = tenantLookup(config.tenants.tenants);
+  const tenant = storeTenants(config).lookup;
   const deps = {
     audit: new ObjectStore(clients.s3, requireSetting(config, 'auditBucket', 'PICTOR_AUDIT_BUCKET')),
     reports,
-    invalidationPlan: (image: { tenant: string; imageId: string }, inventory: InventoryManifest, late: readonly { locations: InventoryManifest['locations'] }[]) => planFor(image, inventory, late, tenant(image.tenant)),
+    invalidationPlan: async (image: { tenant: string; imageId: string }, inventory: InventoryManifest, late: readonly { locations: InventoryManifest['locations'] }[]) => planFor(image, inventory, late, await tenant(image.tenant)),
     now: () => new Date(),
   };
   // Append-only writes make a repeat harmless.

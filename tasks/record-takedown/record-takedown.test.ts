@@ -36,7 +36,7 @@ const base: RecordInput = {
 };
 const now = () => new Date('2026-11-22T10:05:00.000Z');
 const PATHS = ['/img/shop/sku-1', '/img/shop/sku-1/v1', '/img/shop/sku-1/v1?fmt=webp&q=75&w=320', '/img/shop/sku-1?fmt=webp&q=75&w=320'];
-const deps = (audit: ObjectStore): RecordDeps => ({ audit, reports, now, invalidationPlan: () => ({ paths: PATHS, wildcard: false, reason: 'exact' }) });
+const deps = (audit: ObjectStore): RecordDeps => ({ audit, reports, now, invalidationPlan: async () => ({ paths: PATHS, wildcard: false, reason: 'exact' }) });
 
 describe('recordTakedown', () => {
   it('records a complete takedown as verified, with what was deleted', async () => {

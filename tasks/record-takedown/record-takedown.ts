@@ -24,7 +24,7 @@ export interface RecordDeps {
   readonly audit: ObjectStore;
   readonly reports: Reports;
   /** The paths the image's invalidation named, planned again from the same inventory. */
-  readonly invalidationPlan: (image: { tenant: string; imageId: string }, inventory: InventoryManifest, late: readonly { locations: ObjectVersions[] }[]) => InvalidationPlan;
+  readonly invalidationPlan: (image: { tenant: string; imageId: string }, inventory: InventoryManifest, late: readonly { locations: ObjectVersions[] }[]) => Promise<InvalidationPlan>;
   readonly now: () => Date;
 }
 
@@ -48,7 +48,7 @@ export async function recordTakedown(
   const late = await Promise.all([input.erase, input.sweep].flatMap((pass) => (pass?.manifest ? [deps.reports.get(pass.manifest, Stragglers)] : [])));
   const versions = (locations: readonly ObjectVersions[]) =>
     locations.flatMap((l) => l.versions.map((v) => ({ bucket: l.bucket, region: l.region, role: l.role, key: v.key, versionId: v.versionId, ...(v.deleteMarker ? { deleteMarker: true } : {}) })));
-  const invalidation = input.invalidation ? { id: input.invalidation.id, status: input.invalidation.status, wildcard: input.invalidation.wildcard, paths: deps.invalidationPlan(image, inventory, late).paths } : null;
+  const invalidation = input.invalidation ? { id: input.invalidation.id, status: input.invalidation.status, wildcard: input.invalidation.wildcard, paths: (await deps.invalidationPlan(image, inventory, late)).paths } : null;
   const record = {
     schemaVersion: 2,
     batchId: input.batchId,

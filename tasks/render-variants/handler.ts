@@ -1,14 +1,14 @@
 import { awsClients, pipelineStores } from '../shared/aws-clients.ts';
 import { readTaskConfig, type TaskConfig } from '../shared/task-config.ts';
 import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';
-import { tenantLookup } from '../shared/tenants.ts';
+import { storeTenants } from '../shared/tenants.ts';
 import { RenderInput, renderVariants } from './render-variants.ts';
 
 export function createHandler(config: TaskConfig): TaskHandler {
   const clients = awsClients(config);
   const deps = {
     ...pipelineStores(config, clients),
-    tenant: tenantLookup(config.tenants.tenants),
+    tenant: storeTenants(config).lookup,
     limits: config.limits,
   };
   return defineTask(

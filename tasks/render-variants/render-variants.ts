@@ -26,7 +26,7 @@ export interface RenderDeps {
   readonly originals: ObjectStore;
   readonly variants: ObjectStore;
   readonly versions: VersionMap;
-  readonly tenant: (tenant: string) => TenantConfig;
+  readonly tenant: (tenant: string) => Promise<TenantConfig>;
   readonly limits: Omit<RenderLimits, 'maxDimension'>;
 }
 
@@ -47,7 +47,7 @@ export async function renderVariants(upload: Upload, deps: RenderDeps): Promise<
   const original = await deps.originals.get(uploadKey(image), upload.etag, deps.limits.maxInputBytes);
   if (!original) return { outcome: 'superseded', reason: 'the upload was replaced or deleted since the event' };
 
-  const tenant = deps.tenant(upload.tenant);
+  const tenant = await deps.tenant(upload.tenant);
   const maxDimension = tenant.breakpoints[tenant.breakpoints.length - 1]!;
   const specs = standardVariants({ ...tenant, variants: { ...tenant.variants, ...upload.variants } });
   const rendered = await renderVariantSet(original.body, specs, { ...deps.limits, maxDimension });

@@ -1,5 +1,4 @@
 import { PictorError } from '../../core/errors.ts';
-import { parseConfig, type PictorConfig } from '../../core/tenant-config.ts';
 import { DEFAULT_RENDER_LIMITS, type RenderLimits } from '../../imaging/render-limits.ts';
 
 /** Every task's configuration: each environment variable is read here, once, at cold start. */
@@ -40,8 +39,10 @@ export interface TaskConfig {
   readonly idempotencyTable: string;
   /** PICTOR_EVENT_BUS */
   readonly eventBus: string;
-  /** PICTOR_TENANTS: the tenant configuration, as JSON. */
-  readonly tenants: PictorConfig;
+  /** PICTOR_TENANT_STORE_ARN: the edge KeyValueStore, where tenants are read at run time (tenant-store/store-reader.ts). */
+  readonly tenantStoreArn: string;
+  /** PICTOR_SIGNING_SECRETS_PREFIX: the tenants' signing-key secrets in Secrets Manager. verify-gone only. */
+  readonly signingSecretsPrefix?: string;
   readonly limits: Omit<RenderLimits, 'maxDimension'>;
   /** AWS_REGION */
   readonly region: string;
@@ -52,8 +53,18 @@ export interface TaskConfig {
    * @default the SDK's default credential chain
    */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
-  /** AWS_ENDPOINT_URL_S3 / _DYNAMODB / _EVENTBRIDGE / _CLOUDFRONT: S3-compatible and other endpoints outside AWS. */
-  readonly endpoints: { readonly s3?: string; readonly dynamodb?: string; readonly eventbridge?: string; readonly cloudfront?: string };
+  /**
+   * AWS_ENDPOINT_URL_S3 / _DYNAMODB / _EVENTBRIDGE / _CLOUDFRONT / _CLOUDFRONT_KEYVALUESTORE / _SECRETS_MANAGER:
+   * S3-compatible and other endpoints outside AWS.
+   */
+  readonly endpoints: {
+    readonly s3?: string;
+    readonly dynamodb?: string;
+    readonly eventbridge?: string;
+    readonly cloudfront?: string;
+    readonly keyvaluestore?: string;
+    readonly secretsmanager?: string;
+  };
   /** PICTOR_S3_ENDPOINTS: S3-compatible endpoints by region, as JSON `{region: url}`, over AWS_ENDPOINT_URL_S3. @default none */
   readonly s3Endpoints: Readonly<Record<string, string>>;
 }
@@ -70,8 +81,6 @@ export function readTaskConfig(env: Readonly<Record<string, string | undefined>>
     if (!value) throw new PictorError('InvalidConfig', `The task needs the environment variable ${name}.`);
     return value;
   };
-  const tenantsJson = json(env, 'PICTOR_TENANTS', undefined);
-  if (tenantsJson === undefined) required('PICTOR_TENANTS');
   const replicas = bucketsInRegions(env, 'PICTOR_ORIGINAL_REPLICAS');
   const variantReplicas = bucketsInRegions(env, 'PICTOR_VARIANT_REPLICAS');
   const s3Endpoints = json(env, 'PICTOR_S3_ENDPOINTS', {});
@@ -96,7 +105,8 @@ export function readTaskConfig(env: Readonly<Record<string, string | undefined>>
     tombstonesTable: required('PICTOR_TOMBSTONES_TABLE'),
     idempotencyTable: required('PICTOR_IDEMPOTENCY_TABLE'),
     eventBus: required('PICTOR_EVENT_BUS'),
-    tenants: parseConfig(tenantsJson, 'PICTOR_TENANTS'),
+    tenantStoreArn: required('PICTOR_TENANT_STORE_ARN'),
+    signingSecretsPrefix: env.PICTOR_SIGNING_SECRETS_PREFIX || undefined,
     limits: DEFAULT_RENDER_LIMITS,
     region: env.AWS_REGION ?? 'us-east-1',
     credentials:
@@ -108,6 +118,8 @@ export function readTaskConfig(env: Readonly<Record<string, string | undefined>>
       dynamodb: env.AWS_ENDPOINT_URL_DYNAMODB,
       eventbridge: env.AWS_ENDPOINT_URL_EVENTBRIDGE,
       cloudfront: env.AWS_ENDPOINT_URL_CLOUDFRONT,
+      keyvaluestore: env.AWS_ENDPOINT_URL_CLOUDFRONT_KEYVALUESTORE,
+      secretsmanager: env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
     },
   };
 }

@@ -1,4 +1,8 @@
-import { tenantLookup } from '../shared/tenants.ts';
+import { PictorError } from '../../core/errors.ts';
+import { newestKey } from '../../core/signing-keys.ts';
+import { secretsManagerClient } from '../../tenant-store/clients.ts';
+import { SigningSecrets } from '../../tenant-store/signing-secrets.ts';
+import { storeTenants } from '../shared/tenants.ts';
 import { awsClients } from '../shared/aws-clients.ts';
 import { reportsStore } from '../shared/stores.ts';
 import { readTaskConfig, requireSetting, type TaskConfig } from '../shared/task-config.ts';
@@ -7,10 +11,18 @@ import { verifyGone, VerifyInput } from './verify-gone.ts';
 
 export function createHandler(config: TaskConfig): TaskHandler {
   const clients = awsClients(config);
+  // The keys are read when a private URL is checked, never bundled: a rotation needs no deploy.
+  const secrets = new SigningSecrets(secretsManagerClient({ endpoint: config.endpoints.secretsmanager, region: config.region, credentials: config.credentials }), requireSetting(config, 'signingSecretsPrefix', 'PICTOR_SIGNING_SECRETS_PREFIX'));
   const deps = {
     reports: reportsStore(config, clients),
     edgeUrl: requireSetting(config, 'edgeUrl', 'PICTOR_EDGE_URL'),
-    tenant: tenantLookup(config.tenants.tenants),
+    tenant: storeTenants(config).lookup,
+    signingKey: async (tenant: string) => {
+      const set = await secrets.get(tenant);
+      const key = set && newestKey(set);
+      if (!key) throw new PictorError('InvalidConfig', `Tenant ${tenant} requires signed URLs but has no signing key in Secrets Manager (${secrets.prefix}${tenant}).`);
+      return key;
+    },
     fetch: globalThis.fetch,
     now: () => new Date(),
   };

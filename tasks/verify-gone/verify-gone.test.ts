@@ -9,7 +9,7 @@ const NOW = new Date('2026-12-01T12:00:00Z');
 const CONFIG = parseConfig({
   tenants: {
     shop: {},
-    vault: { signing: { required: true, maxTtl: 120, keys: { k1: 'vault-secret-0123456789abcdefghijklmnopqrstuv' } } },
+    vault: { signing: { required: true, maxTtl: 120 } },
   },
 });
 
@@ -21,7 +21,8 @@ function edge(status: (url: string) => number) {
     return new Response(null, { status: status(url) });
   }) as unknown as typeof globalThis.fetch;
   const { reports } = memoryReports();
-  return { asked, reports, deps: { edgeUrl: 'https://d111.cloudfront.net', tenant: tenantLookup(CONFIG.tenants), fetch, now: () => NOW, reports } };
+  const signingKey = async (tenant: string) => ({ kid: 'k1', secret: `${tenant}-secret-0123456789abcdefghijklmnopqrstuv` });
+  return { asked, reports, deps: { edgeUrl: 'https://d111.cloudfront.net', tenant: tenantLookup(CONFIG.tenants), signingKey, fetch, now: () => NOW, reports } };
 }
 
 const variants = (keys: string[]) => ({ bucket: 'variants', region: 'us-east-1', role: 'variants' as const, versions: keys.map((key) => ({ key, versionId: 'null' })) });

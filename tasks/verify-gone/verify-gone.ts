@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { PictorError } from '../../core/errors.ts';
-import type { TenantConfig } from '../../core/tenant-config.ts';
-import { signWithNewestKey } from '../../signer/sign-url.ts';
+import type { SigningKey } from '../../core/signing-keys.ts';
+import { policyOf, type TenantConfig } from '../../core/tenant-config.ts';
+import { signUrl } from '../../signer/sign-url.ts';
 import type { Reports } from '../shared/reports.ts';
 import { Erased, Inventory, InventoryManifest, Stragglers, TakedownItem } from '../shared/takedown-state.ts';
 import { imageUrls } from '../shared/takedown-urls.ts';
@@ -11,7 +12,9 @@ export const VerifyInput = z.object({ item: TakedownItem, inventory: Inventory, 
 export interface VerifyDeps {
   /** The distribution's origin, such as https://d111.cloudfront.net */
   readonly edgeUrl: string;
-  readonly tenant: (tenant: string) => TenantConfig;
+  readonly tenant: (tenant: string) => Promise<TenantConfig>;
+  /** The tenant's newest signing key, read at run time (Secrets Manager in a deployment); for tenants that require signed URLs. */
+  readonly signingKey: (tenant: string) => Promise<SigningKey>;
   readonly fetch: typeof fetch;
   readonly now: () => Date;
   readonly reports: Reports;
@@ -35,14 +38,16 @@ export async function verifyGone(input: z.infer<typeof VerifyInput>, deps: Verif
   const inventory = await deps.reports.get(input.inventory.manifest, InventoryManifest);
   const late = await Promise.all([input.erase, input.sweep].flatMap((pass) => (pass?.manifest ? [deps.reports.get(pass.manifest, Stragglers)] : [])));
   const list = imageUrls(image, inventory, late);
-  const tenant = deps.tenant(image.tenant);
+  const tenant = await deps.tenant(image.tenant);
   const now = deps.now();
   const expiresAt = new Date(now.getTime() + Math.min(CHECK_TTL_SECONDS, tenant.signing.maxTtl) * 1000);
+  const key = tenant.signing.required ? await deps.signingKey(image.tenant) : undefined;
+  const policy = policyOf(tenant);
   const served: string[] = [];
   for (let i = 0; i < list.length; i += PARALLEL) {
     await Promise.all(
       list.slice(i, i + PARALLEL).map(async (url) => {
-        const target = tenant.signing.required ? signWithNewestKey(url, image.tenant, tenant, expiresAt, undefined, now) : url;
+        const target = key ? signUrl({ url, policy, kid: key.kid, secret: key.secret, expiresAt, now }) : url;
         let status: number;
         try {
           const response = await deps.fetch(deps.edgeUrl + target, { redirect: 'manual', headers: { accept: '*/*' } });

@@ -36,9 +36,12 @@ describe('tenant configuration', () => {
     assert.match(message, /tenants\.Bad_Tenant: a tenant id is 3 to 32/);
   });
 
+  it('accepts a tenant that requires signed URLs and lists no key: a deployment file holds no secret, the registry generates one', () => {
+    assert.deepEqual(parseConfig({ tenants: { shop: { signing: { required: true } } } }).tenants.shop!.signing.keys, {});
+  });
+
   it('checks cross-field rules', () => {
     assert.match(problemsOf({ tenants: { shop: { qualities: [50, 75], defaultQuality: 80 } } }), /tenants\.shop\.defaultQuality: must be one of qualities \(50, 75\)/);
-    assert.match(problemsOf({ tenants: { shop: { signing: { required: true } } } }), /tenants\.shop\.signing\.keys: signing is required but no key/);
     const six = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`k${i}`, 'x'.repeat(40)]));
     assert.match(problemsOf({ tenants: { shop: { signing: { keys: six } } } }), /at most 5 active keys/);
     assert.match(problemsOf({ tenants: { shop: { signing: { keys: { k1: 'short' } } } } }), /tenants\.shop\.signing\.keys\.k1/);

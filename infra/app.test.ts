@@ -63,6 +63,30 @@ describe('npx cdk synth', () => {
     }
   });
 
+  it("leaves none of the demo tenants' signing secrets in cdk.out (templates, assets, bundles) or in any function's environment", () => {
+    assert.ok(stderr !== undefined, 'cdk synth ran');
+    const demo = JSON.parse(readFileSync(join(ROOT, 'local', 'demo-tenants.json'), 'utf8')) as { tenants: Record<string, { signing?: { keys?: Record<string, string> } }> };
+    const secrets = Object.values(demo.tenants).flatMap((t) => Object.values(t.signing?.keys ?? {}));
+    assert.ok(secrets.length >= 2, 'the demo has secrets to look for');
+    // As written, and as a template or a bundle could encode them.
+    const needles = secrets.flatMap((s) => [s, Buffer.from(s).toString('base64'), Buffer.from(s).toString('base64url'), JSON.stringify(s).slice(1, -1)]).map((n) => Buffer.from(n));
+    const files = readdirSync(outdir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+    assert.ok(files.some((f) => f.endsWith('index.mjs')), 'the bundles are there');
+    const found = files.filter((file) => {
+      const bytes = readFileSync(file);
+      return needles.some((needle) => bytes.includes(needle));
+    });
+    assert.deepEqual(found, []);
+    for (const template of files.filter((f) => f.endsWith('.template.json'))) {
+      for (const [id, resource] of Object.entries(JSON.parse(readFileSync(template, 'utf8')).Resources) as [string, { Type: string; Properties?: any }][]) {
+        if (resource.Type !== 'AWS::Lambda::Function') continue;
+        const environment = JSON.stringify(resource.Properties?.Environment ?? {});
+        for (const secret of secrets) assert.ok(!environment.includes(secret), `${id}'s environment`);
+        assert.ok(!environment.includes('PICTOR_TENANTS'), `${id}: no tenants in an environment`);
+      }
+    }
+  });
+
   it('prints no CDK warning', () => {
     assert.ok(stderr !== undefined, 'cdk synth ran');
     assert.doesNotMatch(stderr, /WARNING/);

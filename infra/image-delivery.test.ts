@@ -11,7 +11,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { PRIVATE_CACHE_CONTROL } from '../core/cache-control.ts';
 import { HSTS_MAX_AGE, SECURITY_HEADERS } from '../core/security-headers.ts';
 import { parseConfig } from '../core/tenant-config.ts';
-import { ORIGINALS_ORIGIN_HEADER } from '../edge-fallback/origin-request/handler.ts';
+import { ORIGINALS_ORIGIN_HEADER, TENANT_STORE_ORIGIN_HEADER } from '../edge-fallback/origin-request/handler.ts';
 import { buildViewerFunction } from '../edge-fallback/viewer-request/build.ts';
 import { startTwin, type Twin } from '../local/twin.ts';
 import { logicalIdOf, stateMachineDefinitions, type CfnTemplate } from '../local/pipeline/template.ts';
@@ -293,7 +293,7 @@ describe('ImageDelivery: edge', () => {
 
   it("tells each origin's renders where every copy of the originals is, its own region's first", () => {
     const listed = groupOrigins().map((origin: any) => {
-      assert.deepEqual(origin.OriginCustomHeaders.map((h: any) => h.HeaderName), [ORIGINALS_ORIGIN_HEADER], origin.Id);
+      assert.deepEqual(origin.OriginCustomHeaders.map((h: any) => h.HeaderName), [ORIGINALS_ORIGIN_HEADER, TENANT_STORE_ORIGIN_HEADER], origin.Id);
       return rendered(origin.OriginCustomHeaders[0].HeaderValue).split(',');
     });
     assert.equal(ORIGINALS_ORIGIN_HEADER, 'x-pictor-originals');
@@ -350,11 +350,11 @@ describe('ImageDelivery: edge', () => {
     assert.ok(!distribution.CacheBehaviors.some((b: any) => b.PathPattern === '/img/shop/*'), 'an open tenant needs no behaviour of its own');
   });
 
-  it('replaces the tenant store when a policy or key changes, since a store imports its data only at creation', () => {
-    const storeName = (tenants: typeof TENANTS) => Object.values(Template.fromStack(edgeStack(() => ({ tenants }))).findResources('AWS::CloudFront::KeyValueStore'))[0]!.Properties.Name;
+  it('creates the tenant store empty, under a name no policy or key changes: the registry fills it through its API', () => {
+    const store = (tenants: typeof TENANTS) => Object.values(Template.fromStack(edgeStack(() => ({ tenants }))).findResources('AWS::CloudFront::KeyValueStore'))[0]!.Properties;
     const rotated = parseConfig({ tenants: { ...TENANTS.tenants, ugc: { signing: { required: true, keys: { k1: SECRET, k2: SECRET + '-next' } } } } });
-    assert.equal(storeName(TENANTS), storeName(parseConfig(structuredClone(TENANTS))));
-    assert.notEqual(storeName(rotated), storeName(TENANTS));
+    assert.equal(store(TENANTS).ImportSource, undefined, 'no import file in the assets bucket');
+    assert.equal(store(rotated).Name, store(TENANTS).Name, 'a rotation is no new store');
   });
 
   it('runs the very viewer-function bundle the tests run, with the tenant store holding policies and keys', () => {
@@ -366,7 +366,7 @@ describe('ImageDelivery: edge', () => {
     edge.resourceCountIs('AWS::CloudFront::KeyValueStore', 1);
   });
 
-  it('runs Lambda@Edge on nodejs22.x with memory for transforms, its configuration in its bundle and sharp for linux-x64 beside it', () => {
+  it('runs Lambda@Edge on nodejs22.x with memory for transforms, no tenant in its bundle and sharp for linux-x64 beside it', () => {
     const id = logicalIdOf(edgeJson, 'Edge/OriginRequest');
     const fn = edge.toJSON().Resources[id];
     // Besides it, only CDK's writer of the distribution's id for the failover region's stack.
@@ -381,9 +381,15 @@ describe('ImageDelivery: edge', () => {
     const asset = join(outdir, fn.Metadata['aws:asset:path']);
     assert.ok(existsSync(join(asset, 'node_modules', '@img', 'sharp-linux-x64')), `sharp's linux-x64 binary in ${asset}`);
     const bundle = readFileSync(join(asset, 'index.mjs'), 'utf8');
-    // The configuration is written into the bundle (esbuild's define, minified), without the signing keys.
-    assert.ok(bundle.includes('ugc:{breakpoints:[160,320,480'), 'the tenants are in the bundle');
+    // Policies are read from the tenant store at run time, whose ARN each origin's header carries.
+    assert.ok(!bundle.includes('ugc'), 'no tenant in the bundle');
     assert.ok(!bundle.includes(SECRET), 'signing keys stay out of it');
+    for (const origin of distribution.Origins) {
+      const header = origin.OriginCustomHeaders.find((h: any) => h.HeaderName === TENANT_STORE_ORIGIN_HEADER);
+      assert.deepEqual(header.HeaderValue, { 'Fn::GetAtt': [logicalIdOf(edgeJson, 'Edge/TenantStore'), 'Arn'] }, origin.Id);
+    }
+    const policy = JSON.stringify(edge.toJSON().Resources[fn.Properties.Role['Fn::GetAtt'][0]].Properties.Policies);
+    assert.match(policy, /"Action":"cloudfront-keyvaluestore:GetKey"/);
     const trust = edge.toJSON().Resources[fn.Properties.Role['Fn::GetAtt'][0]].Properties.AssumeRolePolicyDocument.Statement.map((s: any) => s.Principal.Service);
     assert.deepEqual(trust.sort(), ['edgelambda.amazonaws.com', 'lambda.amazonaws.com'], id);
   });
@@ -424,11 +430,12 @@ describe('ImageDelivery: pipeline', () => {
       if (task === 'tally-rerender') assert.deepEqual(readdirSync(asset).sort(), ['index.mjs', 'index.mjs.map'], task);
       assert.deepEqual([fn.Properties.Runtime, fn.Properties.Handler, fn.Properties.TracingConfig.Mode], ['nodejs22.x', 'index.handler', 'Active'], task);
       assert.ok(fn.Properties.DeadLetterConfig.TargetArn, `${task}: a DLQ for asynchronous invocations`);
-      // Lambda's 4 KB of environment would not hold many tenants: they are in the bundle, keys only where URLs are signed.
+      // Tenants are read from the tenant store at run time: none in an environment or a bundle, and no key.
       assert.equal(fn.Properties.Environment.Variables.PICTOR_TENANTS, undefined, task);
+      assert.ok(fn.Properties.Environment.Variables.PICTOR_TENANT_STORE_ARN, task);
       const bundle = readFileSync(join(asset, 'index.mjs'), 'utf8');
-      assert.ok(bundle.includes('process.env["PICTOR_TENANTS"] ??= '), task);
-      assert.equal(bundle.includes(SECRET), task === 'verify-gone', `${task}: signing keys`);
+      assert.ok(!bundle.includes('PICTOR_TENANTS"] ??='), task);
+      assert.ok(!bundle.includes(SECRET), `${task}: signing keys`);
     }
   });
 
@@ -460,6 +467,7 @@ describe('ImageDelivery: pipeline', () => {
       ['Allow', 's3:GetObject'],
       ['Allow', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']],
       ['Deny', 's3:*'],
+      ['Allow', 'cloudfront-keyvaluestore:GetKey'],
     ]);
     const objects = (role: string, region: string, pattern: string) => `arn:<AWS::Partition>:s3:::pictor-${role}-<AWS::AccountId>-${region}/${pattern}`;
     // Snapshots and pointers in the primary and every replica, and no upload anywhere.
@@ -472,6 +480,19 @@ describe('ImageDelivery: pipeline', () => {
     const s3 = render.filter((s: any) => JSON.stringify(s.Action).includes('s3:'));
     assert.deepEqual(s3.map((s: any) => s.Action), ['s3:GetObject', 's3:PutObject']);
     assert.match(JSON.stringify(s3[1].Resource), /\/_staging\/\*/);
+  });
+
+  it('lets verify-gone alone read the signing-key secrets, and only those; every task reads tenants from the tenant store', () => {
+    const statements = (task: string) => pipeline.toJSON().Resources[logicalIdOf(pipelineJson, `Pipeline/${task}/ServiceRole/DefaultPolicy`)].Properties.PolicyDocument.Statement;
+    const secrets = (task: string) => statements(task).filter((s: any) => JSON.stringify(s.Action).includes('secretsmanager:'));
+    assert.deepEqual(secrets('VerifyGone').map((s: any) => [s.Action, rendered(s.Resource)]), [
+      ['secretsmanager:GetSecretValue', 'arn:<AWS::Partition>:secretsmanager:us-east-1:<AWS::AccountId>:secret:pictor/signing-keys/*'],
+    ]);
+    for (const task of TASKS.filter((t) => t !== 'verify-gone')) {
+      const name = task.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
+      assert.deepEqual(secrets(name), [], task);
+      assert.ok(statements(name).some((s: any) => s.Action === 'cloudfront-keyvaluestore:GetKey'), task);
+    }
   });
 
   it("gives each tenant a role that reaches only that tenant's prefix", () => {

@@ -17,6 +17,8 @@ import { authorize } from './iam/policy.ts';
  */
 /** Where the twin itself is steered (game days), beside the AWS APIs it serves. */
 export const TWIN_FAULTS_PATH = '/_twin/faults';
+/** GET: the ARN of the twin's tenant store, which a deployment's CLI user reads from the edge stack instead. */
+export const TWIN_TENANT_STORE_PATH = '/_twin/tenant-store';
 
 export function controlPlane(services: {
   invalidations: InvalidationService;
@@ -37,6 +39,7 @@ export function controlPlane(services: {
       const check = identities ? (action: string, arn: string) => allowIdentity(identities.callerOf(request.headers.authorization), action, arn, 403) : undefined;
       return serveKeyValueStore(services.keyValueStores, request, response, check);
     }
+    if (request.url === TWIN_TENANT_STORE_PATH && services.keyValueStores) return send(response, 200, { arns: [...services.keyValueStores.keys()] });
     const target = request.headers['x-amz-target'];
     if (typeof target !== 'string') {
       if (services.identities) {

@@ -18,13 +18,17 @@ import { formatImagePath, isImageId, isTenantId, parseImagePath } from '../core/
 import { normalizeQuery } from '../core/normalize.ts';
 import { uploadKey } from '../core/object-keys.ts';
 import { TAKEDOWN_REASONS } from '../core/takedown.ts';
-import { policyOf, type PictorConfig, type TenantConfig } from '../core/tenant-config.ts';
+import { parseConfig, policyOf, type TenantConfig } from '../core/tenant-config.ts';
 import { signWithNewestKey } from '../signer/sign-url.ts';
 import { LOCAL_TABLES } from './pipeline/local-pipeline.ts';
-import { TWIN_FAULTS_PATH } from './aws-api.ts';
+import { TWIN_FAULTS_PATH, TWIN_TENANT_STORE_PATH } from './aws-api.ts';
+import { DEFAULT_SIGNING_SECRET_PREFIX } from '../core/signing-keys.ts';
+import { keyValueStoreClient, secretsManagerClient } from '../tenant-store/clients.ts';
+import { TenantRegistry } from '../tenant-store/registry.ts';
+import { SigningSecrets } from '../tenant-store/signing-secrets.ts';
 import { FAULT_MODES, type FaultMode } from './regions.ts';
 import { LOCAL_S3_CREDENTIALS } from './s3-server.ts';
-import { endpointsOf, loadTenants, readSettings } from './settings.ts';
+import { endpointsOf, readSettings } from './settings.ts';
 import { BUCKETS } from './topology.ts';
 import type { UploadOutcome } from '../workflows/render-on-upload.ts';
 
@@ -44,7 +48,20 @@ Commands:
   retry <execution-arn>                  Run a failed execution again, with its own input.
   twin fault --region R --mode 503|hang|refuse|off
                                          Game day: make one region's S3 answer 503, hang, refuse
-                                         connections, or recover. Without options, show each region's.`;
+                                         connections, or recover. Without options, show each region's.
+
+Tenants and keys, at run time (the KeyValueStore and Secrets Manager; no deploy):
+  tenants put --file F [--tenant T]      Put the tenant(s) of a tenants file ({"tenants": {...}}), or one
+                                         tenant's JSON with --tenant. A tenant that requires signed URLs
+                                         and lists no key gets one generated into Secrets Manager.
+  tenants remove --tenant T              Remove a tenant: its policy and keys leave the edge, its secret goes.
+  tenants list                           Every tenant in the store, with its active key ids.
+  keys rotate --tenant T [--kid ID]      Add a new key (generated); it signs from now on.
+  keys retire --tenant T --kid ID        After the overlap, stop accepting an old key.
+  keys list --tenant T                   Active key ids, oldest first; the last one signs.
+
+  Against a deployment instead of the twin, add --store-arn <the edge stack's TenantStore ARN>
+  and --secrets-region <the pipeline's region>; AWS credentials come from the usual chain.`;
 
 class UsageError extends Error {}
 
@@ -77,6 +94,10 @@ async function main(argv: string[]): Promise<string> {
       return takedown(rest);
     case 'twin':
       return twin(rest);
+    case 'tenants':
+      return tenants(rest);
+    case 'keys':
+      return keys(rest);
     case undefined:
     case '-h':
     case '--help':
@@ -92,7 +113,7 @@ async function upload(args: string[]): Promise<string> {
   if (!file || positionals.length > 1) throw new UsageError('upload takes one file.');
   if (!/^[1-9][0-9]*$/.test(values.wait)) throw new UsageError(`--wait takes a number of seconds, not '${values.wait}'.`);
   const image = imageOf(values);
-  const { tenant } = await tenantOf(image.tenant);
+  const tenant = await tenantOf(image.tenant);
   const body = await readFile(file).catch((error: Error) => {
     throw new Error(`Cannot read ${file}: ${error.message}`);
   });
@@ -191,7 +212,7 @@ async function url(args: string[]): Promise<string> {
     },
   });
   const image = imageOf(values);
-  const { tenant } = await tenantOf(image.tenant);
+  const tenant = await tenantOf(image.tenant);
   const record = await versionRecord(image.tenant, image.imageId);
   if (!record?.version) throw new Error(`${image.tenant}/${image.imageId} has no published version yet.`);
   const query = new URLSearchParams();
@@ -216,7 +237,7 @@ async function sign(args: string[]): Promise<string> {
   if (!/^\d+$/.test(values.ttl)) throw new UsageError(`--ttl must be a number of seconds, not '${values.ttl}'.`);
   const path = parseImagePath(target.split('?')[0]!);
   if (!path.ok) throw new UsageError(path.message);
-  const { tenant } = await tenantOf(path.path.tenant);
+  const tenant = await tenantOf(path.path.tenant);
   return endpoints.edge + signWithNewestKey(target, path.path.tenant, tenant, new Date(Date.now() + Number(values.ttl) * 1000), values.kid);
 }
 
@@ -418,10 +439,94 @@ function imageOf(values: { tenant?: string; id?: string }): { tenant: string; im
   return { tenant: values.tenant, imageId: values.id };
 }
 
-async function tenantOf(name: string): Promise<{ config: PictorConfig; tenant: TenantConfig }> {
-  const config = await loadTenants(settings.tenantsFile);
-  if (!Object.hasOwn(config.tenants, name)) throw new Error(`No tenant '${name}' in ${settings.tenantsFile}.`);
-  return { config, tenant: config.tenants[name]! };
+/** A tenant as the running twin's store has it, with its signing keys from Secrets Manager. */
+async function tenantOf(name: string): Promise<TenantConfig> {
+  return (await registryOf([])).tenantWithKeys(name);
+}
+
+/** `tenants put|remove|list`: the tenant registry (tenant-store/registry.ts). */
+async function tenants(args: string[]): Promise<string> {
+  const [sub, ...rest] = args;
+  const { values } = parseArgs({ args: rest, options: { file: { type: 'string' }, tenant: { type: 'string' }, ...STORE_OPTIONS } });
+  const registry = await registryOf(rest);
+  switch (sub) {
+    case 'put': {
+      if (!values.file) throw new UsageError('tenants put needs --file, a tenants file or (with --tenant) one tenant\'s JSON.');
+      let json: any;
+      try {
+        json = JSON.parse(await readFile(values.file, 'utf8'));
+      } catch (error) {
+        throw new UsageError(`Cannot read ${values.file}: ${(error as Error).message}`);
+      }
+      const isFile = json && typeof json === 'object' && 'tenants' in json;
+      if (!isFile && !values.tenant) throw new UsageError(`${values.file} is one tenant's JSON: say which tenant with --tenant.`);
+      const entries: [string, unknown][] = isFile ? Object.entries(parseConfig(json, values.file).tenants).filter(([id]) => !values.tenant || id === values.tenant) : [[values.tenant!, json]];
+      if (entries.length === 0) throw new UsageError(`${values.file} has no tenant ${values.tenant}.`);
+      const lines: string[] = [];
+      for (const [id, tenant] of entries) {
+        const put = await registry.putTenant(id, tenant);
+        lines.push(`put ${id}${put.keys.length ? `  keys: ${put.keys.join(', ')} (signs with ${put.keys.at(-1)})` : ''}`);
+      }
+      return lines.join('\n');
+    }
+    case 'remove':
+      if (!values.tenant) throw new UsageError('tenants remove needs --tenant.');
+      await registry.removeTenant(values.tenant);
+      return `removed ${values.tenant}`;
+    case 'list':
+      return (await registry.listTenants()).map((t) => `${t.tenant.padEnd(34)}${t.config.signing.required ? 'signed  ' : 'open    '}${t.keys.join(', ')}`).join('\n') || '(no tenants)';
+    default:
+      throw new UsageError(`Unknown tenants command '${sub ?? ''}'; try 'tenants list'.`);
+  }
+}
+
+/** `keys rotate|retire|list`: a tenant's signing keys, rotated with overlap. */
+async function keys(args: string[]): Promise<string> {
+  const [sub, ...rest] = args;
+  const { values } = parseArgs({ args: rest, options: { tenant: { type: 'string' }, kid: { type: 'string' }, ...STORE_OPTIONS } });
+  if (!values.tenant) throw new UsageError(`keys ${sub ?? ''} needs --tenant.`);
+  const registry = await registryOf(rest);
+  switch (sub) {
+    case 'rotate': {
+      const kid = await registry.rotateKey(values.tenant, values.kid);
+      return `${values.tenant} signs with ${kid} from now on; retire the older keys once URLs they signed have expired (keys retire --tenant ${values.tenant} --kid ...).`;
+    }
+    case 'retire':
+      if (!values.kid) throw new UsageError('keys retire needs --kid, the key to retire.');
+      await registry.retireKey(values.tenant, values.kid);
+      return `${values.tenant} no longer accepts ${values.kid} (the edge follows within seconds).`;
+    case 'list':
+      return (await registry.listKeys(values.tenant)).join('\n') || '(no keys)';
+    default:
+      throw new UsageError(`Unknown keys command '${sub ?? ''}'; try 'keys list --tenant T'.`);
+  }
+}
+
+const STORE_OPTIONS = { 'store-arn': { type: 'string' }, 'secrets-region': { type: 'string' }, 'secret-prefix': { type: 'string' } } as const;
+
+/**
+ * The registry against the running twin, or against a deployment given its tenant
+ * store's ARN (and the pipeline's region, where verify-gone reads the secrets).
+ */
+async function registryOf(args: string[]): Promise<TenantRegistry> {
+  const { values } = parseArgs({ args, strict: false, options: STORE_OPTIONS });
+  const arn = values['store-arn'] as string | undefined;
+  const prefix = (values['secret-prefix'] as string | undefined) ?? DEFAULT_SIGNING_SECRET_PREFIX;
+  if (arn) {
+    const region = (values['secrets-region'] as string | undefined) ?? process.env.AWS_REGION;
+    if (!region) throw new UsageError('--secrets-region names the pipeline\'s region, where the signing-key secrets live.');
+    return new TenantRegistry({ keyValueStore: keyValueStoreClient(), storeArn: arn, secrets: new SigningSecrets(secretsManagerClient({ region }), prefix) });
+  }
+  const response = await fetch(endpoints.control + TWIN_TENANT_STORE_PATH, { signal: AbortSignal.timeout(10_000) }).catch((error: Error) => {
+    throw new Error(`The twin's control plane at ${endpoints.control} did not answer (is 'npm start' running?): ${error.message}`);
+  });
+  const { arns } = (await response.json()) as { arns: string[] };
+  const port = new URL(endpoints.control).port;
+  return new TenantRegistry({
+    keyValueStore: keyValueStoreClient({ endpoint: `http://localhost:${port}`, credentials }),
+    storeArn: arns[0]!,
+    secrets: new SigningSecrets(secretsManagerClient({ endpoint: endpoints.control, credentials }), prefix),
+  });
 }
 
 async function versionRecord(tenant: string, imageId: string): Promise<Record<string, unknown> | undefined> {

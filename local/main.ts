@@ -53,8 +53,9 @@ lines.push(`  curl -i '${edge}/img/demo/sample?fmt=webp&W=640'`);
 lines.push(`  curl -i '${edge}/img/demo/sample?w=-1'                     # 400 with a JSON error`);
 const signed = Object.entries(config.tenants).find(([, tenant]) => tenant.signing.required);
 if (signed) {
-  const [tenant, tenantConfig] = signed;
-  const url = signWithNewestKey(`/img/${tenant}/sample?w=320`, tenant, tenantConfig, new Date(Date.now() + 3600_000));
+  const [tenant] = signed;
+  // Signed with the newest key as Secrets Manager holds it (the registry may have generated it).
+  const url = signWithNewestKey(`/img/${tenant}/sample?w=320`, tenant, await twin.registry.tenantWithKeys(tenant), new Date(Date.now() + 3600_000));
   lines.push(`  curl -i '${edge}/img/${tenant}/sample?w=320'               # 403: ${tenant} requires signed URLs`);
   lines.push(`  curl -i '${edge}${url}'`);
   lines.push(`  npm run --silent pictor -- sign '/img/${tenant}/sample?w=320'   # sign another`);
@@ -64,6 +65,9 @@ lines.push(`  npm run --silent pictor -- upload photo.jpg --tenant demo --id my-
 lines.push(`  npm run --silent pictor -- url --tenant demo --id my-photo --w 640          # the canonical versioned URL`);
 lines.push(`  npm run --silent pictor -- rerender --tenant demo                          # every original again, as new versions`);
 lines.push(`  npm run --silent pictor -- takedown --tenant demo --id my-photo --reason dmca --requester you@example.com`);
+lines.push('', 'Tenants and keys, without a restart (the KeyValueStore and Secrets Manager APIs on the control port):');
+lines.push(`  npm run --silent pictor -- tenants list`);
+lines.push(`  npm run --silent pictor -- keys rotate --tenant ${signed ? signed[0] : 'demo'}`);
 lines.push('', 'Game days (a region of S3 fails; viewers should not notice):');
 lines.push(`  npm run --silent pictor -- twin fault --region ${BUCKETS.originals.region} --mode 503      # or hang, refuse; off to recover`);
 lines.push('', 'Ctrl-C stops it.');

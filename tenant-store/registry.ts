@@ -99,6 +99,13 @@ export class TenantRegistry {
     return out;
   }
 
+  /** The tenant's configuration as the store holds it, with its active signing keys (oldest first): what a signer needs. */
+  async tenantWithKeys(tenant: string): Promise<TenantConfig> {
+    const config = await this.requireTenant(tenant);
+    const keys = (await this.stores.secrets.get(tenant))?.keys ?? [];
+    return { ...config, signing: { ...config.signing, keys: Object.fromEntries(keys.map((k) => [k.kid, k.secret])) } };
+  }
+
   /** The tenant's active keys, oldest first: what the signers' secret holds. */
   async listKeys(tenant: string): Promise<string[]> {
     await this.requireTenant(tenant);

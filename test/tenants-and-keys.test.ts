@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parseConfig } from '../core/tenant-config.ts';
+import { sampleImage } from '../local/sample-image.ts';
+import { startTwin, type Twin } from '../local/twin.ts';
+import { signWithNewestKey } from '../signer/sign-url.ts';
+import { settle, upload } from './support/pipeline-twin.ts';
+
+const OLD = 'vault-old-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+const TENANTS = parseConfig({ tenants: { vault: { breakpoints: [320, 640], signing: { required: true, keys: { old: OLD } } } } });
+
+let twin: Twin;
+let dir: string;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pictor-tenants-'));
+  // Changes reach the viewer function at once here; local/key-value-store.test.ts covers the delay.
+  twin = await startTwin({ config: TENANTS, dataDir: join(dir, 'data'), logLevel: 'SILENT', timeScale: 0.003, invalidationDelayMs: 100, keyValueStorePropagationMs: 0 });
+  await upload(twin, 'vault/photo', await sampleImage(800, 533));
+  await settle(twin);
+});
+
+after(async () => {
+  await twin?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A URL signed with the tenant's newest key as Secrets Manager holds it now, or with `kid`. */
+async function signed(tenant: string, url: string, kid?: string): Promise<string> {
+  return twin.edgeUrl + signWithNewestKey(url, tenant, await twin.registry.tenantWithKeys(tenant), new Date(Date.now() + 600_000), kid);
+}
+
+async function statusOf(url: string): Promise<number> {
+  const response = await fetch(url);
+  await response.arrayBuffer();
+  return response.status;
+}
+
+describe('tenants and keys change on the running twin, through the registry alone', () => {
+  it('rotates a key: the old key works during the overlap and is a 403 once retired; the new one signs and serves', async () => {
+    const withOld = await signed('vault', '/img/vault/photo?w=320');
+    assert.equal(await statusOf(withOld), 200);
+
+    const kid = await twin.registry.rotateKey('vault');
+    assert.deepEqual(await twin.registry.listKeys('vault'), ['old', kid]);
+    const withNew = await signed('vault', '/img/vault/photo?w=320');
+    assert.match(withNew, new RegExp(`kid=${kid}&`), 'the newest key signs');
+    assert.equal(await statusOf(withNew), 200);
+    assert.equal(await statusOf(withOld), 200, 'the overlap: the old key still works');
+
+    await assert.rejects(twin.registry.retireKey('vault', kid), { name: 'InvalidConfig', message: /rotate first/ });
+    await twin.registry.retireKey('vault', 'old');
+    assert.equal(await statusOf(withOld), 403, 'retired');
+    assert.equal(await statusOf(withNew), 200);
+    await assert.rejects(signed('vault', '/img/vault/photo?w=320', 'old'), /no key 'old'/);
+  });
+
+  it('refuses a sixth active key, naming the one to retire', async () => {
+    const before = await twin.registry.listKeys('vault');
+    for (let i = before.length; i < 5; i++) await twin.registry.rotateKey('vault');
+    await assert.rejects(twin.registry.rotateKey('vault'), { name: 'InvalidConfig', message: new RegExp(`5 active keys.*retire the oldest \\(${before[0]}\\)`) });
+  });
+
+  it('serves a tenant put at run time: RenderOnUpload publishes its upload, and the origin renders a miss, with nothing restarted', async () => {
+    assert.equal(await statusOf(`${twin.edgeUrl}/img/fresh/photo?w=320`), 404);
+    await twin.registry.putTenant('fresh', { breakpoints: [320, 640], formats: ['webp', 'png'] });
+    await upload(twin, 'fresh/photo', await sampleImage(800, 533));
+    await settle(twin);
+    const standard = await fetch(`${twin.edgeUrl}/img/fresh/photo?w=300&fmt=webp`);
+    assert.equal(standard.status, 200);
+    assert.equal(standard.headers.get('content-type'), 'image/webp');
+    const renders = twin.edge.stats.originRenders;
+    // Not a standard variant: the origin-request function renders it, knowing the tenant from the store.
+    const miss = await fetch(`${twin.edgeUrl}/img/fresh/photo?w=640&fmt=png`);
+    assert.equal(miss.status, 200);
+    assert.equal(miss.headers.get('content-type'), 'image/png');
+    assert.equal(twin.edge.stats.originRenders, renders + 1);
+  });
+
+  it('changes a policy at run time: the edge snaps to the new breakpoints at once, and the origin follows', async () => {
+    await twin.registry.putTenant('fresh', { breakpoints: [480, 640], formats: ['webp', 'png'] });
+    const response = await fetch(`${twin.edgeUrl}/img/fresh/photo?w=300&fmt=png`);
+    assert.equal(response.status, 200, await response.clone().text());
+  });
+
+  it('removes a tenant: its images answer 404 and it leaves the store', async () => {
+    await twin.registry.removeTenant('fresh');
+    assert.equal(await statusOf(`${twin.edgeUrl}/img/fresh/photo?w=320`), 404);
+    assert.deepEqual((await twin.registry.listTenants()).map((t) => t.tenant), ['vault']);
+  });
+});

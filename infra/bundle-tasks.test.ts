@@ -5,16 +5,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { edgeStoreEntries, parseConfig } from '../core/tenant-config.ts';
+import { LocalKeyValueStore, serveKeyValueStore } from '../local/key-value-store.ts';
 import { bundleTask } from './bundle-tasks.ts';
 
 const run = promisify(execFile);
+const STORE_ARN = 'arn:aws:cloudfront::000000000000:key-value-store/TenantStore';
 let out: string;
+/** The tenant store the bundled task reads its tenants from at run time. */
+let store: Server;
 
 before(async () => {
   out = await mkdtemp(join(tmpdir(), 'pictor-bundles-'));
+  const tenants = new LocalKeyValueStore(STORE_ARN);
+  tenants.update(tenants.etag, [...edgeStoreEntries(parseConfig({ tenants: { shop: {} } }))].map(([Key, Value]) => ({ Key, Value })), []);
+  store = createServer((request, response) => void serveKeyValueStore(new Map([[STORE_ARN, tenants]]), request, response));
+  await new Promise<void>((resolve) => store.listen(0, '127.0.0.1', resolve));
 });
 
 after(async () => {
+  store.closeAllConnections();
+  await new Promise((resolve) => store.close(resolve));
   await rm(out, { recursive: true, force: true });
 });
 
@@ -31,7 +44,10 @@ async function invoke(file: string, event: unknown): Promise<unknown> {
     PICTOR_TOMBSTONES_TABLE: 'tombstones',
     PICTOR_IDEMPOTENCY_TABLE: 'idempotency',
     PICTOR_EVENT_BUS: 'default',
-    PICTOR_TENANTS: JSON.stringify({ tenants: { shop: {} } }),
+    PICTOR_TENANT_STORE_ARN: STORE_ARN,
+    AWS_ENDPOINT_URL_CLOUDFRONT_KEYVALUESTORE: `http://localhost:${(store.address() as AddressInfo).port}`,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
     AWS_REGION: 'us-east-1',
   };
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: out, env });
@@ -39,7 +55,7 @@ async function invoke(file: string, event: unknown): Promise<unknown> {
 }
 
 describe('task bundles (esbuild, no Docker)', () => {
-  it('bundles a task into one ESM file whose handler runs on its own', async () => {
+  it('bundles a task into one ESM file whose handler runs on its own, reading its tenants from the tenant store', async () => {
     const bundle = bundleTask('plan-rerender', out);
     assert.equal(bundle.withSharp, false);
     assert.deepEqual(await readdir(bundle.directory), ['index.mjs', 'index.mjs.map']);

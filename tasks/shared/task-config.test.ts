@@ -10,7 +10,7 @@ const ENV = {
   PICTOR_TOMBSTONES_TABLE: 'tombstones',
   PICTOR_IDEMPOTENCY_TABLE: 'idempotency',
   PICTOR_EVENT_BUS: 'bus',
-  PICTOR_TENANTS: JSON.stringify({ tenants: { shop: {} } }),
+  PICTOR_TENANT_STORE_ARN: 'arn:aws:cloudfront::000000000000:key-value-store/TenantStore',
 };
 
 describe('readTaskConfig', () => {
@@ -18,6 +18,12 @@ describe('readTaskConfig', () => {
     assert.deepEqual(readTaskConfig(ENV).variantReplicas, []);
     const replicas = [{ bucket: 'variants-failover', region: 'eu-west-1' }];
     assert.deepEqual(readTaskConfig({ ...ENV, PICTOR_VARIANT_REPLICAS: JSON.stringify(replicas) }).variantReplicas, replicas);
+  });
+
+  it('needs the tenant store, where tenants are read at run time, and takes no tenants from the environment', () => {
+    const { PICTOR_TENANT_STORE_ARN: _, ...without } = ENV;
+    assert.throws(() => readTaskConfig(without), { name: 'InvalidConfig', message: /PICTOR_TENANT_STORE_ARN/ });
+    assert.equal('tenants' in readTaskConfig({ ...ENV, PICTOR_TENANTS: '{"tenants":{}}' }), false);
   });
 
   it('refuses replica lists that are not [{bucket, region}], naming the variable', () => {

@@ -134,12 +134,15 @@ function invalidConfig(source: string, problems: string[]): PictorError {
 function storeProblems(config: PictorConfig): string[] {
   const problems: string[] = [];
   const bytes = (text: string) => new TextEncoder().encode(text).length;
+  // The viewer's store (policies and keys) and the pipeline's (policies and configurations), each within 5 MB.
   let total = 0;
+  let configTotal = 0;
   const owners = new Map<string, string>();
   for (const [tenant, tenantConfig] of Object.entries(config.tenants)) {
     const policy = bytes(encodePolicy(policyOf(tenantConfig)));
     const taskView = bytes(encodeTaskConfig(tenantConfig));
-    total += bytes(policyStoreKey(tenant)) + policy + bytes(taskConfigStoreKey(tenant)) + taskView;
+    total += bytes(policyStoreKey(tenant)) + policy;
+    configTotal += bytes(policyStoreKey(tenant)) + policy + bytes(taskConfigStoreKey(tenant)) + taskView;
     if (policy > STORE_QUOTAS.valueBytes) {
       problems.push(`tenants.${tenant}: its edge policy is ${policy} bytes; a KeyValueStore value holds ${STORE_QUOTAS.valueBytes}. Use fewer breakpoints, qualities or referers (*.example.com covers every subdomain of a site).`);
     }
@@ -158,6 +161,9 @@ function storeProblems(config: PictorConfig): string[] {
       }
       if (owner === undefined) owners.set(secret, where);
     }
+  }
+  if (configTotal > STORE_QUOTAS.totalBytes) {
+    problems.push(`tenants: the pipeline's KeyValueStore would hold ${configTotal} bytes, more than its ${STORE_QUOTAS.totalBytes}. Use fewer tenants.`);
   }
   if (total > STORE_QUOTAS.totalBytes) {
     problems.push(`tenants: the edge KeyValueStore would hold ${total} bytes, more than its ${STORE_QUOTAS.totalBytes}. Use fewer tenants or keys.`);
@@ -211,23 +217,36 @@ export function withoutSigningKeys(config: PictorConfig): PictorConfig {
   return { tenants: tenants };
 }
 
-/** The edge KeyValueStore's content: each tenant's policy, its configuration for the pipeline, and its signing keys. */
+/** The viewer function's KeyValueStore content: each tenant's policy and signing keys. */
 export function edgeStoreEntries(config: PictorConfig): Map<string, string> {
   const entries = new Map<string, string>();
   for (const [tenant, tenantConfig] of Object.entries(config.tenants)) {
-    for (const [key, value] of tenantStoreEntries(tenant, tenantConfig, Object.entries(tenantConfig.signing.keys).map(([kid, secret]) => ({ kid, secret })))) {
+    for (const [key, value] of viewerStoreEntries(tenant, tenantConfig, Object.entries(tenantConfig.signing.keys).map(([kid, secret]) => ({ kid, secret })))) {
       entries.set(key, value);
     }
   }
   return entries;
 }
 
-/** One tenant's KeyValueStore entries, with its active signing keys (which live in Secrets Manager). */
-export function tenantStoreEntries(tenant: string, config: TenantConfig, keys: readonly { kid: string; secret: string }[]): Map<string, string> {
+/**
+ * One tenant's entries in the viewer function's store: its policy and its active
+ * signing keys (whose home is Secrets Manager). Only the viewer function reads this store.
+ */
+export function viewerStoreEntries(tenant: string, config: TenantConfig, keys: readonly { kid: string; secret: string }[]): Map<string, string> {
+  const entries = new Map<string, string>();
+  entries.set(policyStoreKey(tenant), encodePolicy(policyOf(config)));
+  for (const key of keys) entries.set(signingKeyStoreKey(tenant, key.kid), key.secret);
+  return entries;
+}
+
+/**
+ * One tenant's entries in the pipeline's store, which the origin-request function and
+ * the tasks read through the API: its policy and its configuration, never a secret.
+ */
+export function configStoreEntries(tenant: string, config: TenantConfig): Map<string, string> {
   const entries = new Map<string, string>();
   entries.set(policyStoreKey(tenant), encodePolicy(policyOf(config)));
   entries.set(taskConfigStoreKey(tenant), encodeTaskConfig(config));
-  for (const key of keys) entries.set(signingKeyStoreKey(tenant, key.kid), key.secret);
   return entries;
 }
 

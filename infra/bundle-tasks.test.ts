@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { edgeStoreEntries, parseConfig } from '../core/tenant-config.ts';
+import { configStoreEntries, parseConfig } from '../core/tenant-config.ts';
 import { LocalKeyValueStore, serveKeyValueStore } from '../local/key-value-store.ts';
 import { bundleTask } from './bundle-tasks.ts';
 
@@ -20,7 +20,8 @@ let store: Server;
 before(async () => {
   out = await mkdtemp(join(tmpdir(), 'pictor-bundles-'));
   const tenants = new LocalKeyValueStore(STORE_ARN);
-  tenants.update(tenants.etag, [...edgeStoreEntries(parseConfig({ tenants: { shop: {} } }))].map(([Key, Value]) => ({ Key, Value })), []);
+  const shop = parseConfig({ tenants: { shop: {} } }).tenants.shop!;
+  tenants.update(tenants.etag, [...configStoreEntries('shop', shop)].map(([Key, Value]) => ({ Key, Value })), []);
   store = createServer((request, response) => void serveKeyValueStore(new Map([[STORE_ARN, tenants]]), request, response));
   await new Promise<void>((resolve) => store.listen(0, '127.0.0.1', resolve));
 });

@@ -125,7 +125,10 @@ export const ORIGIN_REQUEST_MEMORY = 3008;
 export class ImageEdge extends Construct {
   readonly distribution: cloudfront.Distribution;
   readonly viewerRequest: cloudfront.Function;
+  /** The viewer function's store: tenants' policies and signing keys. */
   readonly keyValueStore: cloudfront.KeyValueStore;
+  /** The origin's and the pipeline's store: tenants' policies and configurations, no secret. */
+  readonly configStore: cloudfront.KeyValueStore;
   readonly originRequest: lambda.Function;
   readonly webAcl: wafv2.CfnWebACL;
   readonly logs: s3.Bucket;
@@ -143,14 +146,21 @@ export class ImageEdge extends Construct {
       throw new Error(`ImageEdge must be in a us-east-1 stack (Lambda@Edge and CloudFront-scoped WAF live there); this stack is in ${Stack.of(this).region}.`);
     }
 
-    // What the viewer function reads per request: each tenant's policy and signing keys; and what the
-    // origin-request function and the tasks read through the API: each tenant's policy and configuration.
-    // Created empty, with a stable name: the tenant registry (tenant-store/registry.ts, `pictor tenants put`)
-    // fills and changes it through the KeyValueStore API, so no tenant data, and no secret, is in a template or
-    // an asset, and a change needs no deploy. https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/kvs-with-functions-kvp.html
+    // What the viewer function reads per request: each tenant's policy and signing keys. Created empty,
+    // with a stable name: the tenant registry (tenant-store/registry.ts, `pictor tenants put`) fills and
+    // changes it through the KeyValueStore API, so no tenant and no secret is in a template or an asset,
+    // and a change needs no deploy. https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/kvs-with-functions-kvp.html
     this.keyValueStore = new cloudfront.KeyValueStore(this, 'TenantStore', {
       keyValueStoreName: Names.uniqueResourceName(this, { maxLength: 64 }),
-      comment: 'Pictor tenant policies and signing keys, written by the tenant registry',
+      comment: 'Pictor: tenant policies and signing keys, for the viewer function; written by the tenant registry',
+    });
+    // What the origin-request function and the tasks read through the API: each tenant's policy and
+    // configuration, never a key. A store of its own because KeyValueStore permissions are per store,
+    // not per key: a role that may GetKey here cannot read the signing keys.
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudfrontkeyvaluestore.html
+    this.configStore = new cloudfront.KeyValueStore(this, 'TenantConfigStore', {
+      keyValueStoreName: `${Names.uniqueResourceName(this, { maxLength: 57 })}-config`,
+      comment: 'Pictor: tenant policies and configurations, for the origin and the pipeline; written by the tenant registry',
     });
     // The very file the tests and the local twin run.
     this.viewerRequest = new cloudfront.Function(this, 'ViewerRequest', {
@@ -169,7 +179,7 @@ export class ImageEdge extends Construct {
       code: props.originRequestCode ?? bundledCode(join(ROOT, 'edge-fallback', 'origin-request', 'lambda.ts'), { define: { PICTOR_ORIGIN_REQUEST_CONFIG: originRequestConfig() } }),
       memorySize: ORIGIN_REQUEST_MEMORY,
       timeout: ORIGIN_REQUEST_TIMEOUT,
-      role: edgeRole(this, props, this.keyValueStore.keyValueStoreArn),
+      role: edgeRole(this, props, this.configStore.keyValueStoreArn),
     });
     allowEdgeLogs(this, this.originRequest.role!, this.originRequest);
 
@@ -199,7 +209,7 @@ export class ImageEdge extends Construct {
         // Where this origin's renders read originals: its own region's copy first.
         customHeaders: {
           [ORIGINALS_ORIGIN_HEADER]: nearestFirst(props.originals, origin.variants.region).map((o) => s3OriginDomain(o.bucketName, o.region)).join(','),
-          [TENANT_STORE_ORIGIN_HEADER]: this.keyValueStore.keyValueStoreArn,
+          [TENANT_STORE_ORIGIN_HEADER]: this.configStore.keyValueStoreArn,
         },
       });
     const originGroup = new origins.OriginGroup({

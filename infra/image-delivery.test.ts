@@ -350,20 +350,23 @@ describe('ImageDelivery: edge', () => {
     assert.ok(!distribution.CacheBehaviors.some((b: any) => b.PathPattern === '/img/shop/*'), 'an open tenant needs no behaviour of its own');
   });
 
-  it('creates the tenant store empty, under a name no policy or key changes: the registry fills it through its API', () => {
-    const store = (tenants: typeof TENANTS) => Object.values(Template.fromStack(edgeStack(() => ({ tenants }))).findResources('AWS::CloudFront::KeyValueStore'))[0]!.Properties;
+  it('creates the tenant stores empty, under names no policy or key changes: the registry fills them through their API', () => {
+    const stores = (tenants: typeof TENANTS) => Object.values(Template.fromStack(edgeStack(() => ({ tenants }))).findResources('AWS::CloudFront::KeyValueStore')).map((r) => r.Properties);
     const rotated = parseConfig({ tenants: { ...TENANTS.tenants, ugc: { signing: { required: true, keys: { k1: SECRET, k2: SECRET + '-next' } } } } });
-    assert.equal(store(TENANTS).ImportSource, undefined, 'no import file in the assets bucket');
-    assert.equal(store(rotated).Name, store(TENANTS).Name, 'a rotation is no new store');
+    assert.equal(stores(TENANTS).length, 2);
+    for (const store of stores(TENANTS)) assert.equal(store.ImportSource, undefined, 'no import file in the assets bucket');
+    assert.deepEqual(stores(rotated).map((s) => s.Name), stores(TENANTS).map((s) => s.Name), 'a rotation is no new store');
+    for (const store of stores(TENANTS)) assert.ok(store.Name.length <= 64, store.Name);
   });
 
   it('runs the very viewer-function bundle the tests run, with the tenant store holding policies and keys', () => {
     const fn = Object.values(edge.findResources('AWS::CloudFront::Function'))[0]!.Properties;
     assert.equal(fn.FunctionConfig.Runtime, 'cloudfront-js-2.0');
     assert.equal(fn.FunctionCode, buildViewerFunction().code);
-    assert.equal(fn.FunctionConfig.KeyValueStoreAssociations.length, 1);
+    assert.deepEqual(fn.FunctionConfig.KeyValueStoreAssociations, [{ KeyValueStoreARN: { 'Fn::GetAtt': [logicalIdOf(edgeJson, 'Edge/TenantStore'), 'Arn'] } }]);
     assert.deepEqual(distribution.DefaultCacheBehavior.FunctionAssociations[0].EventType, 'viewer-request');
-    edge.resourceCountIs('AWS::CloudFront::KeyValueStore', 1);
+    // The viewer's store (policies and keys) and the origin's and pipeline's (policies and configurations).
+    edge.resourceCountIs('AWS::CloudFront::KeyValueStore', 2);
   });
 
   it('runs Lambda@Edge on nodejs22.x with memory for transforms, no tenant in its bundle and sharp for linux-x64 beside it', () => {
@@ -386,10 +389,12 @@ describe('ImageDelivery: edge', () => {
     assert.ok(!bundle.includes(SECRET), 'signing keys stay out of it');
     for (const origin of distribution.Origins) {
       const header = origin.OriginCustomHeaders.find((h: any) => h.HeaderName === TENANT_STORE_ORIGIN_HEADER);
-      assert.deepEqual(header.HeaderValue, { 'Fn::GetAtt': [logicalIdOf(edgeJson, 'Edge/TenantStore'), 'Arn'] }, origin.Id);
+      assert.deepEqual(header.HeaderValue, { 'Fn::GetAtt': [logicalIdOf(edgeJson, 'Edge/TenantConfigStore'), 'Arn'] }, origin.Id);
     }
-    const policy = JSON.stringify(edge.toJSON().Resources[fn.Properties.Role['Fn::GetAtt'][0]].Properties.Policies);
-    assert.match(policy, /"Action":"cloudfront-keyvaluestore:GetKey"/);
+    // GetKey on the configuration store only: the viewer's store holds the signing keys.
+    const statements = edge.toJSON().Resources[fn.Properties.Role['Fn::GetAtt'][0]].Properties.Policies[0].PolicyDocument.Statement;
+    const kvs = statements.filter((s: any) => JSON.stringify(s.Action).includes('keyvaluestore'));
+    assert.deepEqual(kvs.map((s: any) => [s.Action, s.Resource]), [['cloudfront-keyvaluestore:GetKey', { 'Fn::GetAtt': [logicalIdOf(edgeJson, 'Edge/TenantConfigStore'), 'Arn'] }]]);
     const trust = edge.toJSON().Resources[fn.Properties.Role['Fn::GetAtt'][0]].Properties.AssumeRolePolicyDocument.Statement.map((s: any) => s.Principal.Service);
     assert.deepEqual(trust.sort(), ['edgelambda.amazonaws.com', 'lambda.amazonaws.com'], id);
   });

@@ -202,7 +202,7 @@ export class ImageDelivery extends Construct {
       edge: {
         distributionId: this.edge.distribution.distributionId,
         url: `https://${props.domain?.names[0] ?? this.edge.distribution.distributionDomainName}`,
-        tenantStoreArn: this.edge.keyValueStore.keyValueStoreArn,
+        tenantStoreArn: this.edge.configStore.keyValueStoreArn,
       },
       originRequest: { functionName: this.edge.originRequest.functionName, memoryMb: ORIGIN_REQUEST_MEMORY },
       auditRetention: props.auditRetention,

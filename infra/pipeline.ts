@@ -68,7 +68,7 @@ export interface DeliveryEdge {
   readonly distributionId: string;
   /** Where viewers reach it, such as https://d111.cloudfront.net */
   readonly url: string;
-  /** The edge KeyValueStore's ARN: where the tasks read tenants at run time (tenant-store/store-reader.ts). */
+  /** The edge's TenantConfigStore ARN: where the tasks read tenants at run time (tenant-store/store-reader.ts); it holds no secret. */
   readonly tenantStoreArn: string;
 }
 

@@ -17,7 +17,7 @@ import { authorize } from './iam/policy.ts';
  */
 /** Where the twin itself is steered (game days), beside the AWS APIs it serves. */
 export const TWIN_FAULTS_PATH = '/_twin/faults';
-/** GET: the ARN of the twin's tenant store, which a deployment's CLI user reads from the edge stack instead. */
+/** GET: the ARNs of the twin's tenant stores, which a deployment's CLI user reads from the edge stack instead. */
 export const TWIN_TENANT_STORE_PATH = '/_twin/tenant-store';
 
 export function controlPlane(services: {
@@ -29,6 +29,8 @@ export function controlPlane(services: {
   /** The CloudFront KeyValueStore API (REST-JSON), by store ARN. */
   keyValueStores?: ReadonlyMap<string, LocalKeyValueStore>;
   secretsManager?: LocalSecretsManager;
+  /** The tenant stores' ARNs: the viewer function's and the origin's and pipeline's. */
+  tenantStores?: { viewer: string; config: string };
 }) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     if (request.url === TWIN_FAULTS_PATH && services.regions) return faults(services.regions, request, response);
@@ -39,7 +41,7 @@ export function controlPlane(services: {
       const check = identities ? (action: string, arn: string) => allowIdentity(identities.callerOf(request.headers.authorization), action, arn, 403) : undefined;
       return serveKeyValueStore(services.keyValueStores, request, response, check);
     }
-    if (request.url === TWIN_TENANT_STORE_PATH && services.keyValueStores) return send(response, 200, { arns: [...services.keyValueStores.keys()] });
+    if (request.url === TWIN_TENANT_STORE_PATH && services.tenantStores) return send(response, 200, services.tenantStores);
     const target = request.headers['x-amz-target'];
     if (typeof target !== 'string') {
       if (services.identities) {

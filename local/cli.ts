@@ -60,8 +60,9 @@ Tenants and keys, at run time (the KeyValueStore and Secrets Manager; no deploy)
   keys retire --tenant T --kid ID        After the overlap, stop accepting an old key.
   keys list --tenant T                   Active key ids, oldest first; the last one signs.
 
-  Against a deployment instead of the twin, add --store-arn <the edge stack's TenantStore ARN>
-  and --secrets-region <the pipeline's region>; AWS credentials come from the usual chain.`;
+  Against a deployment instead of the twin, add --store-arn <the edge stack's TenantStore ARN>,
+  --config-store-arn <its TenantConfigStore ARN> and --secrets-region <the pipeline's region>;
+  AWS credentials come from the usual chain.`;
 
 class UsageError extends Error {}
 
@@ -502,7 +503,7 @@ async function keys(args: string[]): Promise<string> {
   }
 }
 
-const STORE_OPTIONS = { 'store-arn': { type: 'string' }, 'secrets-region': { type: 'string' }, 'secret-prefix': { type: 'string' } } as const;
+const STORE_OPTIONS = { 'store-arn': { type: 'string' }, 'config-store-arn': { type: 'string' }, 'secrets-region': { type: 'string' }, 'secret-prefix': { type: 'string' } } as const;
 
 /**
  * The registry against the running twin, or against a deployment given its tenant
@@ -512,19 +513,22 @@ async function registryOf(args: string[]): Promise<TenantRegistry> {
   const { values } = parseArgs({ args, strict: false, options: STORE_OPTIONS });
   const arn = values['store-arn'] as string | undefined;
   const prefix = (values['secret-prefix'] as string | undefined) ?? DEFAULT_SIGNING_SECRET_PREFIX;
-  if (arn) {
+  const configArn = values['config-store-arn'] as string | undefined;
+  if (arn || configArn) {
+    if (!arn || !configArn) throw new UsageError('A deployment has two tenant stores: give --store-arn (TenantStore) and --config-store-arn (TenantConfigStore).');
     const region = (values['secrets-region'] as string | undefined) ?? process.env.AWS_REGION;
     if (!region) throw new UsageError('--secrets-region names the pipeline\'s region, where the signing-key secrets live.');
-    return new TenantRegistry({ keyValueStore: keyValueStoreClient(), storeArn: arn, secrets: new SigningSecrets(secretsManagerClient({ region }), prefix) });
+    return new TenantRegistry({ keyValueStore: keyValueStoreClient(), storeArn: arn, configStoreArn: configArn, secrets: new SigningSecrets(secretsManagerClient({ region }), prefix) });
   }
   const response = await fetch(endpoints.control + TWIN_TENANT_STORE_PATH, { signal: AbortSignal.timeout(10_000) }).catch((error: Error) => {
     throw new Error(`The twin's control plane at ${endpoints.control} did not answer (is 'npm start' running?): ${error.message}`);
   });
-  const { arns } = (await response.json()) as { arns: string[] };
+  const stores = (await response.json()) as { viewer: string; config: string };
   const port = new URL(endpoints.control).port;
   return new TenantRegistry({
     keyValueStore: keyValueStoreClient({ endpoint: `http://localhost:${port}`, credentials }),
-    storeArn: arns[0]!,
+    storeArn: stores.viewer,
+    configStoreArn: stores.config,
     secrets: new SigningSecrets(secretsManagerClient({ endpoint: endpoints.control, credentials }), prefix),
   });
 }

@@ -9,7 +9,7 @@ import { TenantRegistry } from '../tenant-store/registry.ts';
 import { SigningSecrets } from '../tenant-store/signing-secrets.ts';
 import { LocalKeyValueStore } from './key-value-store.ts';
 import { LocalSecretsManager } from './secrets-manager.ts';
-import { LOCAL_ACCOUNT } from './pipeline/template.ts';
+import { LOCAL_ACCOUNT, resolveTokens } from './pipeline/template.ts';
 import { readDistribution, synthesizeEdge, type DistributionConfig } from './edge/distribution.ts';
 import { LocalEdge } from './edge/edge-server.ts';
 import { ViewerFunctionRuntime } from './edge/function-runtime.ts';
@@ -106,7 +106,13 @@ export interface Twin {
   readonly dynamodb?: LocalDynamoDB;
   readonly pipeline?: LocalPipeline;
   /** The tenant store (the edge KeyValueStore) and the signing-key secrets, behind their APIs on `controlUrl`. */
-  readonly tenantStore: { readonly arn: string; readonly keyValueStore: LocalKeyValueStore; readonly secretsManager: LocalSecretsManager };
+  readonly tenantStore: {
+    /** The viewer function's store: policies and signing keys. */
+    readonly keyValueStore: LocalKeyValueStore;
+    /** The origin's and the tasks' store: policies and configurations. */
+    readonly configStore: LocalKeyValueStore;
+    readonly secretsManager: LocalSecretsManager;
+  };
   /** The tenant registry against this twin's APIs: what `pictor tenants` and `pictor keys` run. */
   readonly registry: TenantRegistry;
   /** Resolves once every execution started so far, and any it caused, has ended, and replication has caught up. */
@@ -143,11 +149,19 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   });
   const replication: Replication = { settled: async () => void (await Promise.all(replications.map((r) => r.settled()))) };
   // The distribution a deployment creates is the one the twin follows, and its function code is what runs.
-  const distribution = readDistribution(synthesizeEdge(options.config, { takedownEligible: options.takedownEligibleTenants }));
+  const edgeTemplate = synthesizeEdge(options.config, { takedownEligible: options.takedownEligibleTenants });
+  const distribution = readDistribution(edgeTemplate);
   // The tenant store the template's origins name, empty as a deployment creates it; the registry fills it below.
-  const storeArn = distribution.originGroup.members[0].customHeaders[TENANT_STORE_ORIGIN_HEADER];
-  if (!storeArn) throw new Error(`The distribution's origins carry no ${TENANT_STORE_ORIGIN_HEADER} header.`);
-  const keyValueStore = new LocalKeyValueStore(storeArn, options.keyValueStorePropagationMs ?? 1000);
+  // The two tenant stores the template names (the viewer function's association, the origins' header),
+  // empty as a deployment creates them; the registry fills them below.
+  const configStoreArn = distribution.originGroup.members[0].customHeaders[TENANT_STORE_ORIGIN_HEADER];
+  if (!configStoreArn) throw new Error(`The distribution's origins carry no ${TENANT_STORE_ORIGIN_HEADER} header.`);
+  const viewerFunction = Object.values(edgeTemplate.Resources).find((r) => r.Type === 'AWS::CloudFront::Function');
+  const storeArn = resolveTokens(viewerFunction?.Properties?.FunctionConfig?.KeyValueStoreAssociations?.[0]?.KeyValueStoreARN, edgeTemplate, {}) as string | undefined;
+  if (!storeArn) throw new Error('The viewer function has no KeyValueStore.');
+  const propagationMs = options.keyValueStorePropagationMs ?? 1000;
+  const keyValueStore = new LocalKeyValueStore(storeArn, propagationMs);
+  const configStore = new LocalKeyValueStore(configStoreArn, propagationMs);
   const secretsManager = new LocalSecretsManager(BUCKETS.originals.region, LOCAL_ACCOUNT);
   // The viewer function reads what has propagated to the edge, live.
   const viewer = new ViewerFunctionRuntime(distribution.viewerFunctionCode, keyValueStore.edge);
@@ -177,11 +191,18 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   });
   const edgeUrl = await edge.listen(options.edgePort ?? 0);
   const invalidations = new InvalidationService(LOCAL_DISTRIBUTION_ID, (path) => edge.cache.invalidate(path), options.invalidationDelayMs ?? DEFAULT_COMPLETION_DELAY_MS * (options.timeScale ?? 1));
-  const services: Parameters<typeof controlPlane>[0] = { invalidations, regions, keyValueStores: new Map([[storeArn, keyValueStore]]), secretsManager };
+  const services: Parameters<typeof controlPlane>[0] = { invalidations, regions, keyValueStores: new Map([
+      [storeArn, keyValueStore],
+      [configStoreArn, configStore],
+    ]),
+    secretsManager,
+    tenantStores: { viewer: storeArn, config: configStoreArn },
+  };
   serve = controlPlane(services);
   const stores = {
     keyValueStore: keyValueStoreClient({ endpoint: kvsEndpoint }),
     storeArn,
+    configStoreArn,
     secrets: new SigningSecrets(secretsManagerClient({ endpoint: controlUrl })),
   };
   const registry = new TenantRegistry(stores);
@@ -193,6 +214,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     await pipeline?.stepFunctions.settled();
     invalidations.close();
     keyValueStore.close();
+    configStore.close();
     stores.keyValueStore.destroy();
     control.closeAllConnections();
     await new Promise((resolve) => control.close(resolve));
@@ -207,6 +229,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     // The tenants file reaches the store as an operator's `pictor tenants put --file` does: through the registry.
     await registry.putTenants(options.config);
     await keyValueStore.propagated();
+    await configStore.propagated();
   } catch (error) {
     await close();
     throw error;
@@ -220,7 +243,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       pipeline = startLocalPipeline({
         config: options.config,
         s3,
-        edge: { distributionId: LOCAL_DISTRIBUTION_ID, url: edgeUrl, tenantStoreArn: storeArn },
+        edge: { distributionId: LOCAL_DISTRIBUTION_ID, url: edgeUrl, tenantStoreArn: configStoreArn },
         invalidationDeadline: options.invalidationDeadline,
         rerender: options.rerender,
         endpoints: {
@@ -257,9 +280,10 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       await pipeline?.stepFunctions.settled();
       await replication.settled();
       await keyValueStore.propagated();
+      await configStore.propagated();
       quiet = (pipeline?.stepFunctions.list().length ?? 0) === before ? quiet + 1 : 0;
     }
   };
-  const tenantStore = { arn: storeArn, keyValueStore, secretsManager };
+  const tenantStore = { keyValueStore, configStore, secretsManager };
   return { edgeUrl, controlUrl, s3, edge, invalidations, viewer, distribution, endpoints, regions, s3Client, replication, dynamodb, pipeline, tenantStore, registry, settled, close };
 }

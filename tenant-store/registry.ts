@@ -8,16 +8,23 @@ import {
 import { PictorError } from '../core/errors.ts';
 import { keySetProblems, newestKey, type SigningKey, type SigningKeySet } from '../core/signing-keys.ts';
 import { MAX_ACTIVE_KEYS } from '../core/signing.ts';
-import { decodeTaskConfig, parseTenant, STORE_QUOTAS, taskConfigStoreKey, tenantStoreEntries, type PictorConfig, type TenantConfig } from '../core/tenant-config.ts';
+import { configStoreEntries, decodeTaskConfig, parseTenant, STORE_QUOTAS, taskConfigStoreKey, viewerStoreEntries, type PictorConfig, type TenantConfig } from '../core/tenant-config.ts';
 import { signingKeyStoreKey } from '../core/tenant-policy.ts';
 import { SigningSecrets } from './signing-secrets.ts';
 
-/** Where a deployment's (or the twin's) tenants live. */
+/**
+ * Where a deployment's (or the twin's) tenants live: two KeyValueStores and Secrets
+ * Manager. KeyValueStore permissions are per store, not per key, so the signing keys
+ * the viewer function verifies with sit in a store of their own, which no role reads;
+ * the origin-request function and the tasks read the other.
+ */
 export interface TenantStores {
-  /** The edge KeyValueStore's API client. */
+  /** The KeyValueStore API's client. */
   readonly keyValueStore: CloudFrontKeyValueStoreClient;
-  /** The KeyValueStore's ARN (the edge stack's TenantStore). */
+  /** The viewer function's store (the edge stack's TenantStore): policies and signing keys. */
   readonly storeArn: string;
+  /** The pipeline's store (the edge stack's TenantConfigStore): policies and configurations, no secret. */
+  readonly configStoreArn: string;
   readonly secrets: SigningSecrets;
 }
 
@@ -64,8 +71,10 @@ export class TenantRegistry {
     }
     if (config.signing.required && keys.length === 0) keys = [this.newKey([])];
     checkKeys(tenant, keys);
-    // The edge first, then the signers (see the class comment).
-    await this.writeStore(tenant, tenantStoreEntries(tenant, config, keys), 'replace');
+    // The origin's store before the viewer's, so that the origin knows a new tenant before the viewer
+    // forwards its requests (a 404 would be cached); the edge before the signers (see the class comment).
+    await this.writeStore(this.stores.configStoreArn, tenant, configStoreEntries(tenant, config), 'replace');
+    await this.writeStore(this.stores.storeArn, tenant, viewerStoreEntries(tenant, config, keys), 'replace');
     if (keys.length > 0 && !sameKeys(keys, existing)) await this.stores.secrets.put(tenant, { keys });
     return { tenant, config, keys: keys.map((k) => k.kid) };
   }
@@ -79,14 +88,18 @@ export class TenantRegistry {
 
   /** Removes a tenant: its policy, its configuration and its keys leave the edge store, then its secret is deleted. */
   async removeTenant(tenant: string): Promise<void> {
-    const entries = await this.tenantEntries(tenant);
-    if (entries.length === 0) throw new PictorError('InvalidConfig', `No tenant ${tenant} in the store ${this.stores.storeArn}.`);
-    await this.update(async () => ({ puts: [], deletes: await this.tenantEntries(tenant) }));
+    await this.requireTenant(tenant);
+    for (const arn of [this.stores.storeArn, this.stores.configStoreArn]) {
+      await this.update(arn, async (entries) => {
+        const own = ownKeys(tenant, entries);
+        return own.length === 0 ? null : { puts: [], deletes: own };
+      });
+    }
     await this.stores.secrets.delete(tenant);
   }
 
   async listTenants(): Promise<TenantSummary[]> {
-    const items = await this.listEntries();
+    const items = await this.listEntries(this.stores.configStoreArn);
     const out: TenantSummary[] = [];
     for (const [key, value] of items) {
       if (!key.startsWith('config:')) continue;
@@ -124,7 +137,7 @@ export class TenantRegistry {
     const key = this.newKey(keys, kid);
     keys.push(key);
     checkKeys(tenant, keys);
-    await this.writeStore(tenant, tenantStoreEntries(tenant, config, [key]), 'merge');
+    await this.writeStore(this.stores.storeArn, tenant, viewerStoreEntries(tenant, config, [key]), 'merge');
     await this.stores.secrets.put(tenant, { keys });
     return key.kid;
   }
@@ -138,7 +151,7 @@ export class TenantRegistry {
     if (newestKey(set!)!.kid === kid) throw new PictorError('InvalidConfig', `${kid} is the key ${tenant}'s URLs are signed with; rotate first (pictor keys rotate --tenant ${tenant}), then retire it after the overlap.`);
     // The signers first, then the edge (see the class comment).
     await this.stores.secrets.put(tenant, { keys: keys.filter((k) => k.kid !== kid) });
-    await this.update(async (entries) => (entries.has(signingKeyStoreKey(tenant, kid)) ? { puts: [], deletes: [signingKeyStoreKey(tenant, kid)] } : null));
+    await this.update(this.stores.storeArn, async (entries) => (entries.has(signingKeyStoreKey(tenant, kid)) ? { puts: [], deletes: [signingKeyStoreKey(tenant, kid)] } : null));
   }
 
   private newKey(existing: readonly SigningKey[], kid?: string): SigningKey {
@@ -149,9 +162,9 @@ export class TenantRegistry {
   }
 
   private async requireTenant(tenant: string): Promise<TenantConfig> {
-    const entries = await this.listEntries();
+    const entries = await this.listEntries(this.stores.configStoreArn);
     const config = decodeTaskConfig(entries.get(taskConfigStoreKey(tenant)));
-    if (!config) throw new PictorError('InvalidConfig', `No tenant ${tenant} in the store ${this.stores.storeArn}; put it first (pictor tenants put).`);
+    if (!config) throw new PictorError('InvalidConfig', `No tenant '${tenant}' in the tenant store ${this.stores.configStoreArn}; put it first (pictor tenants put).`);
     return config;
   }
 
@@ -159,13 +172,13 @@ export class TenantRegistry {
    * Writes a tenant's entries. `replace` also deletes the tenant's entries that
    * `entries` does not name (keys retired elsewhere); `merge` only puts.
    */
-  private async writeStore(tenant: string, entries: Map<string, string>, mode: 'replace' | 'merge'): Promise<void> {
+  private async writeStore(arn: string, tenant: string, entries: Map<string, string>, mode: 'replace' | 'merge'): Promise<void> {
     for (const [key, value] of entries) {
       if (Buffer.byteLength(key) > STORE_QUOTAS.keyBytes || Buffer.byteLength(value) > STORE_QUOTAS.valueBytes) {
         throw new PictorError('InvalidConfig', `${key} would not fit the KeyValueStore (keys ${STORE_QUOTAS.keyBytes} bytes, values ${STORE_QUOTAS.valueBytes} bytes).`);
       }
     }
-    await this.update(async (current) => {
+    await this.update(arn, async (current) => {
       const puts = [...entries].filter(([k, v]) => current.get(k) !== v).map(([Key, Value]) => ({ Key, Value }));
       const deletes = mode === 'replace' ? ownKeys(tenant, current).filter((k) => !entries.has(k)) : [];
       return puts.length + deletes.length === 0 ? null : { puts, deletes };
@@ -177,13 +190,13 @@ export class TenantRegistry {
    * writer got there first (ConflictException), the change is worked out again
    * on the new state. https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_kvs_UpdateKeys.html
    */
-  private async update(change: (entries: Map<string, string>) => Promise<{ puts: { Key: string; Value: string }[]; deletes: string[] } | null>): Promise<void> {
+  private async update(arn: string, change: (entries: Map<string, string>) => Promise<{ puts: { Key: string; Value: string }[]; deletes: string[] } | null>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const { ETag } = await this.stores.keyValueStore.send(new DescribeKeyValueStoreCommand({ KvsARN: this.stores.storeArn }));
-      const next = await change(await this.listEntries());
+      const { ETag } = await this.stores.keyValueStore.send(new DescribeKeyValueStoreCommand({ KvsARN: arn }));
+      const next = await change(await this.listEntries(arn));
       if (!next) return;
       try {
-        await this.stores.keyValueStore.send(new UpdateKeysCommand({ KvsARN: this.stores.storeArn, IfMatch: ETag, Puts: next.puts, Deletes: next.deletes.map((Key) => ({ Key })) }));
+        await this.stores.keyValueStore.send(new UpdateKeysCommand({ KvsARN: arn, IfMatch: ETag, Puts: next.puts, Deletes: next.deletes.map((Key) => ({ Key })) }));
         return;
       } catch (error) {
         const name = (error as Error).name;
@@ -196,15 +209,11 @@ export class TenantRegistry {
     }
   }
 
-  private async tenantEntries(tenant: string): Promise<string[]> {
-    return ownKeys(tenant, await this.listEntries());
-  }
-
-  private async listEntries(): Promise<Map<string, string>> {
+  private async listEntries(arn: string): Promise<Map<string, string>> {
     const entries = new Map<string, string>();
     let token: string | undefined;
     do {
-      const page = await this.stores.keyValueStore.send(new ListKeysCommand({ KvsARN: this.stores.storeArn, NextToken: token, MaxResults: 50 }));
+      const page = await this.stores.keyValueStore.send(new ListKeysCommand({ KvsARN: arn, NextToken: token, MaxResults: 50 }));
       for (const item of page.Items ?? []) if (item.Key !== undefined) entries.set(item.Key, item.Value ?? '');
       token = page.NextToken;
     } while (token);

@@ -8,6 +8,11 @@ import { sampleImage } from '../local/sample-image.ts';
 import { startTwin, type Twin } from '../local/twin.ts';
 import { signWithNewestKey } from '../signer/sign-url.ts';
 import { settle, upload } from './support/pipeline-twin.ts';
+import { GetKeyCommand } from '@aws-sdk/client-cloudfront-keyvaluestore';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { localNames } from '../local/pipeline/storage.ts';
+import { resolveTokens } from '../local/pipeline/template.ts';
+import { keyValueStoreClient, secretsManagerClient } from '../tenant-store/clients.ts';
 
 const OLD = 'vault-old-secret-0123456789abcdefghijklmnopqrstuvwxyz';
 const TENANTS = parseConfig({ tenants: { vault: { breakpoints: [320, 640], signing: { required: true, keys: { old: OLD } } } } });
@@ -84,6 +89,30 @@ describe('tenants and keys change on the running twin, through the registry alon
     await twin.registry.putTenant('fresh', { breakpoints: [480, 640], formats: ['webp', 'png'] });
     const response = await fetch(`${twin.edgeUrl}/img/fresh/photo?w=300&fmt=png`);
     assert.equal(response.status, 200, await response.clone().text());
+  });
+
+  it("lets only verify-gone's role read a signing-key secret, and no task's role read the viewer's store of keys", async () => {
+    const { template, identities } = twin.pipeline!;
+    const names = localNames(template);
+    const roleOf = (task: string) => {
+      const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties?.Environment?.Variables?.PICTOR_TASK === task)!;
+      return resolveTokens(fn.Properties!.Role, template, names) as string;
+    };
+    const port = new URL(twin.controlUrl).port;
+    const as = (task: string) => {
+      const credentials = identities.sessionOf(roleOf(task));
+      return { sm: secretsManagerClient({ endpoint: twin.controlUrl, credentials }), kvs: keyValueStoreClient({ endpoint: `http://localhost:${port}`, credentials }) };
+    };
+    const secret = { SecretId: 'pictor/signing-keys/vault' };
+    const verifier = as('verify-gone');
+    assert.match((await verifier.sm.send(new GetSecretValueCommand(secret))).SecretString!, /"keys"/);
+    const renderer = as('render-variants');
+    await assert.rejects(renderer.sm.send(new GetSecretValueCommand(secret)), { name: 'AccessDeniedException' });
+    // The tasks read configurations from the configuration store; the keys' store is the viewer function's alone.
+    assert.ok((await renderer.kvs.send(new GetKeyCommand({ KvsARN: twin.tenantStore.configStore.arn, Key: 'config:vault' }))).Value);
+    for (const task of ['render-variants', 'verify-gone']) {
+      await assert.rejects(as(task).kvs.send(new GetKeyCommand({ KvsARN: twin.tenantStore.keyValueStore.arn, Key: 'tenant:vault' })), { name: 'AccessDeniedException' }, task);
+    }
   });
 
   it('removes a tenant: its images answer 404 and it leaves the store', async () => {

@@ -17,7 +17,8 @@ export const STORE_CACHE_MS = 60_000;
  * into a bundle, so a tenant put through the registry is known without a deploy.
  */
 export class TenantStoreReader {
-  private readonly cache = new Map<string, { value: string | null; at: number }>();
+  /** Reads in flight are shared: a burst of invocations asks the store once per key. */
+  private readonly cache = new Map<string, { value: Promise<string | null>; at: number }>();
 
   constructor(
     private readonly client: CloudFrontKeyValueStoreClient,
@@ -51,14 +52,17 @@ export class TenantStoreReader {
     const now = (this.options.now ?? Date.now)();
     const cached = this.cache.get(key);
     if (!fresh && cached && now - cached.at < (this.options.cacheMs ?? STORE_CACHE_MS)) return cached.value;
-    let value: string | null;
-    try {
-      value = (await this.call(() => this.client.send(new GetKeyCommand({ KvsARN: this.storeArn, Key: key })))).Value ?? null;
-    } catch (error) {
-      if ((error as Error).name !== 'ResourceNotFoundException') throw error;
-      value = null;
-    }
-    this.cache.set(key, { value, at: now });
+    const value = this.call(() => this.client.send(new GetKeyCommand({ KvsARN: this.storeArn, Key: key }))).then(
+      (answer) => answer.Value ?? null,
+      (error: Error) => {
+        if (error.name === 'ResourceNotFoundException') return null;
+        throw error;
+      },
+    );
+    const entry = { value, at: now };
+    this.cache.set(key, entry);
+    // A failed read is not remembered.
+    value.catch(() => this.cache.get(key) === entry && this.cache.delete(key));
     return value;
   }
 

@@ -622,6 +622,7 @@ describe('ImageDelivery: operating it', () => {
     assert.deepEqual(edgeOutputs.DistributionDomainName!.Value, { 'Fn::GetAtt': [distribution, 'DomainName'] });
     assert.deepEqual(edgeOutputs.DistributionId!.Value, { Ref: distribution });
     assert.deepEqual(edgeOutputs.KeyValueStoreArn!.Value, { 'Fn::GetAtt': [logicalIdOf(edgeJson, 'Edge/TenantStore'), 'Arn'] });
+    assert.deepEqual(edgeOutputs.TenantConfigStoreArn!.Value, { 'Fn::GetAtt': [logicalIdOf(edgeJson, 'Edge/TenantConfigStore'), 'Arn'] });
     assert.deepEqual(edgeOutputs.AlarmTopicArn!.Value, { Ref: logicalIdOf(edgeJson, 'Alarms/Notify/Topic') });
     const pipelineOutputs = outputs(pipelineJson);
     for (const [output, path] of [

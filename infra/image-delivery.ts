@@ -179,7 +179,8 @@ export class ImageDelivery extends Construct {
     outputs(this.edgeStack, {
       DistributionDomainName: [this.edge.distribution.distributionDomainName, 'Where viewers reach the images (point a CNAME here)'],
       DistributionId: [this.edge.distribution.distributionId, 'For invalidations and CloudFront metrics'],
-      KeyValueStoreArn: [this.edge.keyValueStore.keyValueStoreArn, "The viewer function's tenant store"],
+      KeyValueStoreArn: [this.edge.keyValueStore.keyValueStoreArn, "The viewer function's tenant store: policies and signing keys (pictor tenants --store-arn)"],
+      TenantConfigStoreArn: [this.edge.configStore.keyValueStoreArn, "The origin's and the pipeline's tenant store: policies and configurations (pictor tenants --config-store-arn)"],
       OriginRequestFunctionName: [this.edge.originRequest.functionName, 'Its logs are /aws/lambda/us-east-1.<name> in the region that ran it'],
       AlarmTopicArn: [this.edgeAlarms.topic.topic.topicArn, "The distribution's alarms notify this topic: subscribe to it"],
     });

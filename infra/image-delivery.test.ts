@@ -487,19 +487,6 @@ describe('ImageDelivery: pipeline', () => {
     assert.match(JSON.stringify(s3[1].Resource), /\/_staging\/\*/);
   });
 
-  it('lets verify-gone alone read the signing-key secrets, and only those; every task reads tenants from the tenant store', () => {
-    const statements = (task: string) => pipeline.toJSON().Resources[logicalIdOf(pipelineJson, `Pipeline/${task}/ServiceRole/DefaultPolicy`)].Properties.PolicyDocument.Statement;
-    const secrets = (task: string) => statements(task).filter((s: any) => JSON.stringify(s.Action).includes('secretsmanager:'));
-    assert.deepEqual(secrets('VerifyGone').map((s: any) => [s.Action, rendered(s.Resource)]), [
-      ['secretsmanager:GetSecretValue', 'arn:<AWS::Partition>:secretsmanager:us-east-1:<AWS::AccountId>:secret:pictor/signing-keys/*'],
-    ]);
-    for (const task of TASKS.filter((t) => t !== 'verify-gone')) {
-      const name = task.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
-      assert.deepEqual(secrets(name), [], task);
-      assert.ok(statements(name).some((s: any) => s.Action === 'cloudfront-keyvaluestore:GetKey'), task);
-    }
-  });
-
   it("gives each tenant a role that reaches only that tenant's prefix", () => {
     const policy = pipeline.toJSON().Resources[logicalIdOf(pipelineJson, 'Tenant-shop/DefaultPolicy')].Properties.PolicyDocument.Statement;
     const text = JSON.stringify(policy);

@@ -8,6 +8,7 @@ import { PUBLISH_ATTRIBUTES, RESERVE_ATTRIBUTES } from '../tasks/shared/version-
 import { ImageEdge } from './edge.ts';
 import { PipelineStack } from './pipeline-stack.ts';
 import { pascal, TASKS, type TaskName } from './pipeline.ts';
+import { TENANT_READERS } from './task-access.ts';
 
 const TENANTS = parseConfig({ tenants: { shop: {} } });
 
@@ -152,6 +153,23 @@ describe('least privilege per task', () => {
         assert.doesNotMatch(action, /Retention|LegalHold|Acl|BypassGovernance|Tagging|^s3:\*$|^s3:[A-Za-z]+\*$|^dynamodb:\*$/, `${task}: ${action}`);
       }
     }
+  });
+
+  it('lets verify-gone alone read the signing-key secrets, and only those; the tasks that look tenants up read the configuration store, and no other store', () => {
+    assert.deepEqual(tasksAllowed('secretsmanager:GetSecretValue'), ['verify-gone']);
+    assert.deepEqual(
+      allowing('verify-gone', 'secretsmanager:GetSecretValue').flatMap(resources),
+      [JSON.stringify({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:us-east-1:123456789012:secret:pictor/signing-keys/*']] })],
+    );
+    assert.deepEqual(tasksAllowed('cloudfront-keyvaluestore:GetKey'), [...TENANT_READERS].sort((a, b) => TASKS.indexOf(a) - TASKS.indexOf(b)));
+    for (const task of TASKS) {
+      for (const s of statementsOf(pipeline, taskRole(task)).filter((s) => actions(s).some((a) => a.startsWith('cloudfront-keyvaluestore:')))) {
+        assert.deepEqual(resources(s), [JSON.stringify('arn:aws:cloudfront::123456789012:key-value-store/TenantConfigStore')], task);
+      }
+    }
+    assert.deepEqual(tasksAllowed('cloudfront-keyvaluestore:ListKeys'), ['plan-rerender']);
+    assert.deepEqual(tasksAllowed('cloudfront-keyvaluestore:PutKey'), []);
+    assert.deepEqual(tasksAllowed('cloudfront-keyvaluestore:UpdateKeys'), []);
   });
 
   it('lets only record-takedown write an audit record, and nobody delete one', () => {

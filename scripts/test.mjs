@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const ROOTS = ['core', 'imaging', 'signer', 'storage', 'edge-fallback', 'local', 'tasks', 'workflows', 'events', 'infra', 'bench', 'test'];
+const ROOTS = ['core', 'imaging', 'signer', 'storage', 'tenant-store', 'edge-fallback', 'local', 'tasks', 'workflows', 'events', 'infra', 'bench', 'test'];
 
 function findTests(dir) {
   let entries;

@@ -41,7 +41,7 @@ function taskConfig(endpoint: string, account: string) {
     PICTOR_IDEMPOTENCY_TABLE: 'idempotency',
     PICTOR_TOMBSTONES_TABLE: 'tombstones',
     PICTOR_EVENT_BUS: 'default',
-    PICTOR_TENANTS: JSON.stringify(CONFIG),
+    PICTOR_TENANT_STORE_ARN: 'arn:aws:cloudfront::000000000000:key-value-store/TenantStore',
     AWS_ENDPOINT_URL_S3: endpoint,
   });
 }

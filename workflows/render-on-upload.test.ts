@@ -4,7 +4,7 @@ import { REJECTION_ERRORS, TRANSIENT_ERRORS } from '../core/error-codes.ts';
 import { parseConfig } from '../core/tenant-config.ts';
 import { logicalIdOf, stateMachineDefinitions, synthesizePipeline, type CfnTemplate } from '../local/pipeline/template.ts';
 import { taskStates } from '../local/pipeline/step-functions.ts';
-import { IDEMPOTENCY_IN_PROGRESS, LAMBDA_TRANSIENT_ERRORS } from './task-states.ts';
+import { IDEMPOTENCY_IN_PROGRESS, IDEMPOTENCY_RECORD_GONE, LAMBDA_TRANSIENT_ERRORS } from './task-states.ts';
 import { UPLOAD_OUTCOMES } from './render-on-upload.ts';
 
 let asl: any;
@@ -42,6 +42,7 @@ describe('RenderOnUpload, as synthesized', () => {
       assert.deepEqual(retry[0], { ErrorEquals: [...TRANSIENT_ERRORS, ...LAMBDA_TRANSIENT_ERRORS], IntervalSeconds: 1, MaxAttempts: 6, BackoffRate: 2, MaxDelaySeconds: 30, JitterStrategy: 'FULL' }, name);
       assert.ok(retry[0].ErrorEquals.includes('Lambda.TooManyRequestsException'), `${name} retries throttling`);
       assert.deepEqual(retry[1].ErrorEquals, [IDEMPOTENCY_IN_PROGRESS], name);
+      assert.deepEqual(retry[2], { ErrorEquals: [IDEMPOTENCY_RECORD_GONE], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' }, name);
       assert.ok(retry.every((r: { JitterStrategy?: string; ErrorEquals: string[] }) => r.JitterStrategy === 'FULL' || r.ErrorEquals.includes(IDEMPOTENCY_IN_PROGRESS)), `${name}: no retrier without jitter`);
       const waited = Array.from({ length: retry[1].MaxAttempts }, (_, i) => Math.min(retry[1].IntervalSeconds * retry[1].BackoffRate ** i, retry[1].MaxDelaySeconds)).reduce((a, b) => a + b);
       assert.ok(waited > 120, `${name}: waits ${waited} s, not longer than the render timeout`);

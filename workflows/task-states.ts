@@ -9,6 +9,12 @@ import { TRANSIENT_ERRORS, type ErrorCode } from '../core/error-codes.ts';
 
 /** Powertools Idempotency's error while a duplicate's first run is still going: wait and ask again. */
 export const IDEMPOTENCY_IN_PROGRESS = 'IdempotencyAlreadyInProgressError';
+/**
+ * Powertools Idempotency's error when a duplicate found the first run's record taken
+ * and then gone: that run failed, and its record was deleted so that the work may be
+ * done again. Done again it is, at once.
+ */
+export const IDEMPOTENCY_RECORD_GONE = 'IdempotencyItemNotFoundError';
 
 /**
  * Lambda's own transient failures, as Step Functions names them: its service
@@ -75,6 +81,7 @@ export function taskState(scope: Construct, id: string, fn: IFunction, options: 
     maxDelay: Duration.seconds(30),
     maxAttempts: 10,
   });
+  state.addRetry({ errors: [IDEMPOTENCY_RECORD_GONE], interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 3, jitterStrategy: sfn.JitterType.FULL });
   return state;
 }
 

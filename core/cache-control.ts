@@ -38,3 +38,13 @@ export function cacheControlFor(path: { readonly version?: number }, policy: Pic
   if (path.version !== undefined) return IMMUTABLE_CACHE_CONTROL;
   return 'public, max-age=' + policy.ttl + ', stale-while-revalidate=' + policy.ttl + ', stale-if-error=' + STALE_IF_ERROR_SECONDS;
 }
+
+/**
+ * The Cache-Control the viewer is told for a tenant's response: private for a
+ * tenant that requires signed URLs, whatever the cached object carries; null to
+ * leave the response's own. Applied at the edge per response (the viewer-response
+ * function), so a tenant put or switched to signed at run time is private at once.
+ */
+export function viewerCacheControl(policy: Pick<TenantPolicy, 'signed'> | null): string | null {
+  return policy !== null && policy.signed ? PRIVATE_CACHE_CONTROL : null;
+}

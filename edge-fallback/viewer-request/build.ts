@@ -46,8 +46,17 @@ export interface ViewerFunctionBundle {
  * Synchronous, so that a CDK construct can build it while it synthesizes.
  */
 export function buildViewerFunction(): ViewerFunctionBundle {
+  return bundleCloudFrontFunction(join(here, 'function-entry.ts'), HANDLER, 'The viewer function');
+}
+
+/**
+ * One CloudFront Function file: `entry` bundled by esbuild as the global `pictor`,
+ * then `handler` (hand-written, the only async code), held to cloudfront-js-2.0's
+ * syntax and to the size quota. `name` says which function a refusal is about.
+ */
+export function bundleCloudFrontFunction(entry: string, handler: string, name: string): ViewerFunctionBundle {
   const result = buildSync({
-    entryPoints: [join(here, 'function-entry.ts')],
+    entryPoints: [entry],
     bundle: true,
     write: false,
     format: 'iife',
@@ -72,15 +81,15 @@ export function buildViewerFunction(): ViewerFunctionBundle {
     logLevel: 'silent',
   });
   const bundled = (result.outputFiles[0] as { text: string }).text;
-  const code = "import cf from 'cloudfront';\nimport crypto from 'crypto';\nlet pictor;\n" + bundled + HANDLER;
+  const code = "import cf from 'cloudfront';\nimport crypto from 'crypto';\nlet pictor;\n" + bundled + handler;
   const violations = findRuntimeViolations(code);
   if (violations.length > 0) {
     const list = violations.map((v) => `${v.message} at ${v.offset}: ${code.slice(v.offset, v.offset + 40)}`);
-    throw new Error('The viewer function uses syntax outside cloudfront-js-2.0:\n' + list.join('\n'));
+    throw new Error(`${name} uses syntax outside cloudfront-js-2.0:\n` + list.join('\n'));
   }
   const bytes = Buffer.byteLength(code);
   if (bytes > FUNCTION_SIZE_QUOTA) {
-    throw new Error(`The viewer function is ${bytes} bytes; the quota is ${FUNCTION_SIZE_QUOTA}.`);
+    throw new Error(`${name} is ${bytes} bytes; the quota is ${FUNCTION_SIZE_QUOTA}.`);
   }
   return { code: code, bytes: bytes };
 }

@@ -28,7 +28,9 @@ export interface CfFunctionResponse {
 
 export interface CfFunctionEvent {
   version: '1.0';
-  context: { eventType: 'viewer-request'; distributionId?: string; requestId?: string };
+  context: { eventType: 'viewer-request' | 'viewer-response'; distributionId?: string; requestId?: string };
   viewer: { ip: string };
   request: CfFunctionRequest;
+  /** In viewer-response events only: the response CloudFront is about to send. */
+  response?: CfFunctionResponse;
 }

@@ -33,7 +33,8 @@ describe('npx cdk synth', () => {
     // CloudFront reads both origins' variants with Origin Access Control, never an origin access identity.
     assert.equal(count('AWS::CloudFront::OriginAccessControl'), 1);
     assert.equal(count('AWS::CloudFront::CloudFrontOriginAccessIdentity'), 0);
-    assert.equal(count('AWS::CloudFront::Function'), 1);
+    // The viewer-request function and the viewer-response one.
+    assert.equal(count('AWS::CloudFront::Function'), 2);
     assert.equal(count('AWS::WAFv2::WebACL'), 1);
     assert.equal(count('AWS::StepFunctions::StateMachine'), 3);
     assert.ok(count('AWS::CloudWatch::Alarm') >= 3 + 3);

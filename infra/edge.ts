@@ -17,6 +17,7 @@ import type { PictorConfig } from '../core/tenant-config.ts';
 import { ORIGINALS_ORIGIN_HEADER, originRequestConfig, TENANT_STORE_ORIGIN_HEADER } from '../edge-fallback/origin-request/handler.ts';
 import { s3OriginDomain } from '../edge-fallback/origin-request/s3-adapters.ts';
 import { buildViewerFunction } from '../edge-fallback/viewer-request/build.ts';
+import { buildViewerResponseFunction } from '../edge-fallback/viewer-response/build.ts';
 import { ACCESS_LOG_RETENTION, PRIVATE_BUCKET } from './buckets.ts';
 import { ROOT } from './bundle.ts';
 import { acknowledge, acknowledgeWildcards, policyResources } from './nag.ts';
@@ -125,6 +126,8 @@ export const ORIGIN_REQUEST_MEMORY = 3008;
 export class ImageEdge extends Construct {
   readonly distribution: cloudfront.Distribution;
   readonly viewerRequest: cloudfront.Function;
+  /** Sets the viewer's Cache-Control of tenants that require signed URLs, from the same store, per response. */
+  readonly viewerResponse: cloudfront.Function;
   /** The viewer function's store: tenants' policies and signing keys. */
   readonly keyValueStore: cloudfront.KeyValueStore;
   /** The origin's and the pipeline's store: tenants' policies and configurations, no secret. */
@@ -166,6 +169,21 @@ export class ImageEdge extends Construct {
     this.viewerRequest = new cloudfront.Function(this, 'ViewerRequest', {
       comment: 'Pictor: canonical cache keys and signed URLs',
       code: cloudfront.FunctionCode.fromInline(buildViewerFunction().code),
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+      keyValueStore: this.keyValueStore,
+    });
+    // A tenant put or switched to signed at run time is private to viewers at once: its policy, read
+    // per response from the viewer's store, decides, not a behaviour made at synth. A store may be
+    // associated with several functions, each function with one store.
+    // https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/kvs-with-functions-associate.html
+    // CloudFront runs it on what it serves from its cache or the origin, below status 400, and never on
+    // a response the viewer-request function generated; after the response headers policy.
+    // https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/function-code-choose-purpose.html
+    // https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-function-restrictions-all.html
+    // https://aws.amazon.com/blogs/networking-and-content-delivery/amazon-cloudfront-introduces-response-headers-policies/
+    this.viewerResponse = new cloudfront.Function(this, 'ViewerResponse', {
+      comment: "Pictor: the private viewer Cache-Control of tenants that require signed URLs",
+      code: cloudfront.FunctionCode.fromInline(buildViewerResponseFunction().code),
       runtime: cloudfront.FunctionRuntime.JS_2_0,
       keyValueStore: this.keyValueStore,
     });
@@ -229,7 +247,9 @@ export class ImageEdge extends Construct {
       comment: 'Pictor: security headers on every response',
       securityHeadersBehavior,
     });
-    // The viewer's Cache-Control only: CloudFront itself still caches by the origin's.
+    // The viewer's Cache-Control only: CloudFront itself still caches by the origin's. The viewer-response
+    // function does the same for every signed tenant, deployed or put later; this policy, for the tenants
+    // of the deploy, also covers the origin's errors (status 400 and up), on which no viewer-response runs.
     this.privateResponseHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'PrivateTenantHeaders', {
       comment: 'Pictor: tenants with signed URLs; no shared cache between CloudFront and the viewer may store a response',
       securityHeadersBehavior,
@@ -245,7 +265,10 @@ export class ImageEdge extends Construct {
       responseHeadersPolicy: headers,
       // Images are compressed already.
       compress: false,
-      functionAssociations: [{ function: this.viewerRequest, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
+      functionAssociations: [
+        { function: this.viewerRequest, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST },
+        { function: this.viewerResponse, eventType: cloudfront.FunctionEventType.VIEWER_RESPONSE },
+      ],
       edgeLambdas: [{ functionVersion: this.originRequest.currentVersion, eventType: cloudfront.LambdaEdgeEventType.ORIGIN_REQUEST }],
     });
     // A behaviour of its own for each tenant that is takedown-eligible (a short edge TTL) or private (private viewer headers).

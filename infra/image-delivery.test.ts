@@ -13,6 +13,7 @@ import { HSTS_MAX_AGE, SECURITY_HEADERS } from '../core/security-headers.ts';
 import { parseConfig } from '../core/tenant-config.ts';
 import { ORIGINALS_ORIGIN_HEADER, TENANT_STORE_ORIGIN_HEADER } from '../edge-fallback/origin-request/handler.ts';
 import { buildViewerFunction } from '../edge-fallback/viewer-request/build.ts';
+import { buildViewerResponseFunction } from '../edge-fallback/viewer-response/build.ts';
 import { startTwin, type Twin } from '../local/twin.ts';
 import { logicalIdOf, stateMachineDefinitions, type CfnTemplate } from '../local/pipeline/template.ts';
 import { BUCKETS } from '../local/topology.ts';
@@ -359,12 +360,23 @@ describe('ImageDelivery: edge', () => {
     for (const store of stores(TENANTS)) assert.ok(store.Name.length <= 64, store.Name);
   });
 
-  it('runs the very viewer-function bundle the tests run, with the tenant store holding policies and keys', () => {
-    const fn = Object.values(edge.findResources('AWS::CloudFront::Function'))[0]!.Properties;
-    assert.equal(fn.FunctionConfig.Runtime, 'cloudfront-js-2.0');
-    assert.equal(fn.FunctionCode, buildViewerFunction().code);
-    assert.deepEqual(fn.FunctionConfig.KeyValueStoreAssociations, [{ KeyValueStoreARN: { 'Fn::GetAtt': [logicalIdOf(edgeJson, 'Edge/TenantStore'), 'Arn'] } }]);
-    assert.deepEqual(distribution.DefaultCacheBehavior.FunctionAssociations[0].EventType, 'viewer-request');
+  it('runs the very viewer-function bundles the tests run, both reading the tenant store that holds policies and keys', () => {
+    const functionId = (path: string) => logicalIdOf(edgeJson, path);
+    const store = [{ KeyValueStoreARN: { 'Fn::GetAtt': [logicalIdOf(edgeJson, 'Edge/TenantStore'), 'Arn'] } }];
+    for (const [path, code] of [['Edge/ViewerRequest', buildViewerFunction().code], ['Edge/ViewerResponse', buildViewerResponseFunction().code]] as const) {
+      const fn = edgeJson.Resources[functionId(path)]!.Properties!;
+      assert.equal(fn.FunctionConfig.Runtime, 'cloudfront-js-2.0', path);
+      assert.equal(fn.FunctionCode, code, path);
+      assert.deepEqual(fn.FunctionConfig.KeyValueStoreAssociations, store, path);
+    }
+    // Every behaviour, the default and each tenant's own, runs both: a tenant put at run time may land in any.
+    const expected = [
+      { EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [functionId('Edge/ViewerRequest'), 'FunctionARN'] } },
+      { EventType: 'viewer-response', FunctionARN: { 'Fn::GetAtt': [functionId('Edge/ViewerResponse'), 'FunctionARN'] } },
+    ];
+    const behaviors = [distribution.DefaultCacheBehavior, ...distribution.CacheBehaviors];
+    assert.ok(behaviors.length > 1, 'the fixture has tenants with behaviours of their own');
+    for (const behavior of behaviors) assert.deepEqual(behavior.FunctionAssociations, expected, behavior.PathPattern ?? 'default');
     // The viewer's store (policies and keys) and the origin's and pipeline's (policies and configurations).
     edge.resourceCountIs('AWS::CloudFront::KeyValueStore', 2);
   });

@@ -156,15 +156,21 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   // empty as a deployment creates them; the registry fills them below.
   const configStoreArn = distribution.originGroup.members[0].customHeaders[TENANT_STORE_ORIGIN_HEADER];
   if (!configStoreArn) throw new Error(`The distribution's origins carry no ${TENANT_STORE_ORIGIN_HEADER} header.`);
-  const viewerFunction = Object.values(edgeTemplate.Resources).find((r) => r.Type === 'AWS::CloudFront::Function');
-  const storeArn = resolveTokens(viewerFunction?.Properties?.FunctionConfig?.KeyValueStoreAssociations?.[0]?.KeyValueStoreARN, edgeTemplate, {}) as string | undefined;
-  if (!storeArn) throw new Error('The viewer function has no KeyValueStore.');
+  // Both viewer functions read one store, as their associations say; the twin gives them the same live map.
+  const functionStores = new Set(
+    Object.values(edgeTemplate.Resources)
+      .filter((r) => r.Type === 'AWS::CloudFront::Function')
+      .map((r) => resolveTokens(r.Properties?.FunctionConfig?.KeyValueStoreAssociations?.[0]?.KeyValueStoreARN, edgeTemplate, {}) as string | undefined),
+  );
+  const [storeArn] = functionStores;
+  if (!storeArn || functionStores.size !== 1) throw new Error("The twin models the viewer functions reading one KeyValueStore; the template's associations differ.");
   const propagationMs = options.keyValueStorePropagationMs ?? 1000;
   const keyValueStore = new LocalKeyValueStore(storeArn, propagationMs);
   const configStore = new LocalKeyValueStore(configStoreArn, propagationMs);
   const secretsManager = new LocalSecretsManager(BUCKETS.originals.region, LOCAL_ACCOUNT);
   // The viewer function reads what has propagated to the edge, live.
   const viewer = new ViewerFunctionRuntime(distribution.viewerFunctionCode, keyValueStore.edge);
+  const viewerResponse = distribution.viewerResponseFunctionCode === undefined ? undefined : new ViewerFunctionRuntime(distribution.viewerResponseFunctionCode, keyValueStore.edge);
   // The control plane listens first: the origin-request handler is built knowing the KeyValueStore API's endpoint.
   let serve: ReturnType<typeof controlPlane> | undefined;
   const control: Server = createServer((request, response) => (serve ? void serve(request, response) : void response.writeHead(503).end()));
@@ -175,6 +181,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   const kvsEndpoint = `http://localhost:${port}`;
   const edge = new LocalEdge({
     viewer,
+    viewerResponse,
     // The handler a deployment bundles, reading policies through the KeyValueStore API as it does.
     originRequest: createOriginRequestHandler(originRequestConfig({ s3Endpoints: endpoints, logLevel: options.logLevel ?? 'WARN', keyValueStoreEndpoint: kvsEndpoint })),
     distribution,

@@ -18,6 +18,8 @@ export interface DistributionConfig {
   readonly originGroup: OriginGroup;
   /** The viewer-request CloudFront Function's code, as deployed. */
   readonly viewerFunctionCode: string;
+  /** The viewer-response CloudFront Function's code, as deployed; absent when no behaviour runs one. */
+  readonly viewerResponseFunctionCode?: string;
   /** The origin-request Lambda@Edge function's timeout, in ms. */
   readonly originRequestTimeoutMs: number;
   /** The ARN CloudFront invokes the origin-request function by: a numbered version, in the twin's account. */
@@ -30,6 +32,8 @@ export interface Behavior {
   readonly matches: RegExp;
   readonly cachePolicy: CachePolicy;
   readonly responseHeaders?: ResponseHeadersPolicy;
+  /** Whether the behaviour associates the viewer-response function. */
+  readonly viewerResponse: boolean;
 }
 
 export interface CachePolicy extends CachePolicyTtls {
@@ -107,7 +111,19 @@ export function readDistribution(template: CfnTemplate): DistributionConfig {
     matches: patternToRegExp(pathPattern),
     cachePolicy: cachePolicyOf(byRef(b.CachePolicyId, 'AWS::CloudFront::CachePolicy')),
     responseHeaders: responseHeadersOf(byRef(b.ResponseHeadersPolicyId, 'AWS::CloudFront::ResponseHeadersPolicy')),
+    viewerResponse: functionsOf(b)['viewer-response'] !== undefined,
   });
+  // Each behaviour's CloudFront Functions, by event type, as its associations name them.
+  const functionsOf = (b: any): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const association of b.FunctionAssociations ?? []) {
+      const id = association.FunctionARN?.['Fn::GetAtt']?.[0];
+      const fn = template.Resources[id];
+      if (fn?.Type !== 'AWS::CloudFront::Function') throw new Error(`A ${association.EventType} association names ${id}, which is not a CloudFront Function of the template.`);
+      out[association.EventType] = String(resolve(fn.Properties!.FunctionCode));
+    }
+    return out;
+  };
 
   // Without custom error responses, CloudFront keeps an error for the 10 s default, which the cache policies here carry.
   if ((config.CustomErrorResponses ?? []).length > 0) throw new Error('The twin does not model custom error responses.');
@@ -124,11 +140,21 @@ export function readDistribution(template: CfnTemplate): DistributionConfig {
     if (b.TargetOriginId !== group.Id) throw new Error(`The twin's edge models behaviours that use the origin group; ${b.PathPattern ?? 'the default'} uses ${b.TargetOriginId}.`);
   }
 
-  const viewerFunction = entries.find(([, r]) => r.Type === 'AWS::CloudFront::Function')?.[1];
+  // The twin runs one viewer-request and one viewer-response function for the whole distribution, so every
+  // behaviour must associate the same ones (or none of the latter).
+  const allBehaviors = [config.DefaultCacheBehavior, ...(config.CacheBehaviors ?? [])];
+  const codes = (eventType: string) => new Set(allBehaviors.map((b) => functionsOf(b)[eventType]).filter((code) => code !== undefined));
+  const viewerRequestCodes = codes('viewer-request');
+  if (viewerRequestCodes.size !== 1 || allBehaviors.some((b) => functionsOf(b)['viewer-request'] === undefined)) {
+    throw new Error("The twin's edge models one viewer-request function, associated with every behaviour.");
+  }
+  const viewerResponseCodes = codes('viewer-response');
+  if (viewerResponseCodes.size > 1) throw new Error("The twin's edge models one viewer-response function; the behaviours associate different ones.");
   return {
     behaviors: [...(config.CacheBehaviors ?? []).map((b: any) => behavior(b, b.PathPattern)), behavior(config.DefaultCacheBehavior, '*')],
     originGroup: { members: [members[0], members[1]], failoverStatuses: group.FailoverCriteria.StatusCodes.Items },
-    viewerFunctionCode: resolve(viewerFunction?.Properties?.FunctionCode),
+    viewerFunctionCode: [...viewerRequestCodes][0]!,
+    viewerResponseFunctionCode: [...viewerResponseCodes][0],
     ...originRequestFunction(template, config.DefaultCacheBehavior),
   };
 }

@@ -25,13 +25,16 @@ let regions: Regions;
 let directory: string;
 let distribution: DistributionConfig;
 let viewer: ViewerFunctionRuntime;
+let viewerResponse: ViewerFunctionRuntime;
 
 before(async () => {
   directory = await mkdtemp(join(tmpdir(), 'pictor-edge-server-'));
   s3 = await startLocalS3({ directory, buckets: ALL_BUCKETS });
   regions = await startRegions(s3.endpoint, REGIONS);
   distribution = readDistribution(synthesizeEdge(CONFIG));
-  viewer = new ViewerFunctionRuntime(distribution.viewerFunctionCode, edgeStoreEntries(CONFIG));
+  const store = edgeStoreEntries(CONFIG);
+  viewer = new ViewerFunctionRuntime(distribution.viewerFunctionCode, store);
+  viewerResponse = new ViewerFunctionRuntime(distribution.viewerResponseFunctionCode!, store);
 });
 
 after(async () => {
@@ -43,6 +46,7 @@ after(async () => {
 async function through(originRequest: OriginRequestHandler, options: { timeoutMs?: number } = {}) {
   const edge = new LocalEdge({
     viewer,
+    viewerResponse,
     originRequest,
     distribution: options.timeoutMs ? { ...distribution, originRequestTimeoutMs: options.timeoutMs } : distribution,
     s3Endpoints: regions.endpoints,

@@ -9,10 +9,15 @@ import { behaviorFor, withResponseHeaders, type Behavior, type DistributionConfi
 import { freshnessOf } from './freshness.ts';
 import { isFunctionResponse, type ViewerFunctionRuntime } from './function-runtime.ts';
 import { originRequestEvent } from './origin-event.ts';
-import { viewerRequestEvent } from './viewer-event.ts';
+import { viewerRequestEvent, viewerResponseEvent } from './viewer-event.ts';
 
 export interface EdgeOptions {
   readonly viewer: ViewerFunctionRuntime;
+  /**
+   * The viewer-response function, in the same runtime and with the same live store.
+   * @default none; required when a behaviour of the distribution associates one
+   */
+  readonly viewerResponse?: ViewerFunctionRuntime;
   readonly originRequest: OriginRequestHandler;
   /** The synthesized distribution: behaviours, cache and response headers policies, the origin group. */
   readonly distribution: DistributionConfig;
@@ -71,6 +76,9 @@ export class LocalEdge {
     this.cache = new EdgeCache(options.cacheBytes ?? 256 * 1024 * 1024);
     this.failover = new Set(options.distribution.originGroup.failoverStatuses);
     this.clock = options.clock ?? Date.now;
+    if (options.distribution.behaviors.some((b) => b.viewerResponse) && !options.viewerResponse) {
+      throw new Error('The distribution runs a viewer-response function: pass its runtime as `viewerResponse`.');
+    }
   }
 
   async listen(port: number, host = '127.0.0.1'): Promise<string> {
@@ -100,12 +108,13 @@ export class LocalEdge {
     const event = viewerRequestEvent({ method: request.method, uri, query, headers, ip: request.socket.remoteAddress });
     const viewed = await this.options.viewer.run(event);
     if (isFunctionResponse(viewed)) return send(response, request.method, fromFunctionResponse(viewed), 'FunctionGeneratedResponse');
-    const deliver = (result: OriginResponse | CachedResponse, outcome: XCache, ageSeconds?: number) => {
+    const deliver = async (result: OriginResponse | CachedResponse, outcome: XCache, ageSeconds?: number) => {
       // An error is reported as one, served from the cache or not (x-edge-result-type "Error").
       // https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html
       const xcache = result.status >= 400 ? 'Error' : outcome;
       const generated = 'generated' in result && result.generated === true;
-      send(response, request.method, result, xcache, ageSeconds, generated ? result.headers : this.viewerHeaders(result.headers, behavior));
+      const headers = generated ? result.headers : this.viewerHeaders(result.headers, behavior);
+      send(response, request.method, result, xcache, ageSeconds, await this.viewerResponse(behavior, viewed, result.status, headers, event.viewer.ip));
     };
 
     const key = this.cacheKey(viewed, behavior);
@@ -136,6 +145,26 @@ export class LocalEdge {
       this.stats.hits++;
     }
     return deliver(result, result.status >= 400 ? 'Error' : leader ? 'Miss' : 'Hit');
+  }
+
+  /**
+   * The viewer-response function, where CloudFront runs it: on a behaviour that
+   * associates it, for what is served from the cache or the origin (a response the
+   * viewer-request function generated never gets here), below status 400, and
+   * after the response headers policy, whose headers it sees and may replace.
+   * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/function-code-choose-purpose.html
+   * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-function-restrictions-all.html
+   * https://aws.amazon.com/blogs/networking-and-content-delivery/amazon-cloudfront-introduces-response-headers-policies/
+   */
+  private async viewerResponse(behavior: Behavior, request: CfFunctionRequest, status: number, headers: Record<string, string>, ip: string): Promise<Record<string, string>> {
+    const runtime = this.options.viewerResponse;
+    if (!behavior.viewerResponse || !runtime || status >= 400) return headers;
+    const out = await runtime.run(viewerResponseEvent(request, status, headers, ip));
+    if (!isFunctionResponse(out)) throw new Error('The viewer-response function returned no response.');
+    if (out.statusCode !== status) throw new Error('The twin does not model a viewer-response function that changes the status.');
+    const changed: Record<string, string> = {};
+    for (const [name, entry] of Object.entries(out.headers ?? {})) if (!CLOUDFRONT_HEADERS.has(name)) changed[name] = entry.value;
+    return changed;
   }
 
   /**

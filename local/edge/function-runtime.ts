@@ -28,7 +28,7 @@ export class ViewerFunctionRuntime {
     };
     const context = vm.createContext({ __modules: modules, console: { log: (message: unknown) => void message } });
     const script = code.replace(/^import (\w+) from '(cloudfront|crypto)';$/gm, 'const $1 = __modules.$2;');
-    new vm.Script(script, { filename: 'viewer-request.js' }).runInContext(context);
+    new vm.Script(script, { filename: 'cloudfront-function.js' }).runInContext(context);
     this.handler = context.handler;
     if (typeof this.handler !== 'function') throw new Error('The viewer function defines no handler.');
   }

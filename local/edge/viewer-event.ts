@@ -1,4 +1,4 @@
-import type { CfFunctionEvent, CfValues } from '../../edge-fallback/viewer-request/cf-function-event.ts';
+import type { CfFunctionEvent, CfFunctionRequest, CfFunctionResponse, CfValues } from '../../edge-fallback/viewer-request/cf-function-event.ts';
 
 export interface ViewerRequestInput {
   readonly method?: string;
@@ -37,5 +37,23 @@ export function viewerRequestEvent(input: ViewerRequestInput): CfFunctionEvent {
     context: { eventType: 'viewer-request' },
     viewer: { ip: input.ip ?? '127.0.0.1' },
     request: { method: input.method ?? 'GET', uri: input.uri, querystring, headers, cookies: {} },
+  };
+}
+
+/**
+ * A viewer-response event: the request as the viewer-request function left it,
+ * and the response CloudFront is about to send (status and headers; CloudFront
+ * Functions do not see the body of a response).
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/functions-event-structure.html
+ */
+export function viewerResponseEvent(request: CfFunctionRequest, status: number, headers: Readonly<Record<string, string>>, ip = '127.0.0.1'): CfFunctionEvent {
+  const values: CfValues = {};
+  for (const [name, value] of Object.entries(headers)) values[name.toLowerCase()] = { value };
+  return {
+    version: '1.0',
+    context: { eventType: 'viewer-response' },
+    viewer: { ip },
+    request: { ...request, headers: { ...request.headers } },
+    response: { statusCode: status, headers: values, cookies: {} } as CfFunctionResponse,
   };
 }

@@ -43,18 +43,18 @@ after(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-async function through(originRequest: OriginRequestHandler, options: { timeoutMs?: number } = {}) {
+async function through(originRequest: OriginRequestHandler, options: { timeoutMs?: number; path?: string; viewerResponse?: ViewerFunctionRuntime } = {}) {
   const edge = new LocalEdge({
     viewer,
-    viewerResponse,
+    viewerResponse: options.viewerResponse ?? viewerResponse,
     originRequest,
     distribution: options.timeoutMs ? { ...distribution, originRequestTimeoutMs: options.timeoutMs } : distribution,
     s3Endpoints: regions.endpoints,
   });
   const url = await edge.listen(0);
   try {
-    const response = await fetch(url + URL_PATH);
-    return { status: response.status, body: await response.text(), stats: { ...edge.stats } };
+    const response = await fetch(url + (options.path ?? URL_PATH));
+    return { status: response.status, body: await response.text(), headers: response.headers, stats: { ...edge.stats } };
   } finally {
     await edge.close();
   }
@@ -98,5 +98,42 @@ describe("the twin's edge and the origin-request function", () => {
     const out = await through(async (event) => ({ ...event.Records[0]!.cf.request, uri: '/acme/photo/latest/nothing.webp' }));
     assert.equal(out.status, 403);
     assert.match(out.body, /<Code>AccessDenied<\/Code>/);
+  });
+});
+
+describe("the twin's edge and the viewer-response function", () => {
+  // Marks what it saw: the header the response headers policy added, and that it ran at all.
+  const marking = () =>
+    new ViewerFunctionRuntime(`async function handler(event) {
+  const headers = event.response.headers;
+  headers['x-ran'] = { value: headers['strict-transport-security'] ? 'after-policy' : 'before-policy' };
+  return event.response;
+}`);
+
+  it('runs on what the origin serves and on what the cache serves, after the response headers policy', async () => {
+    const edge = new LocalEdge({ viewer, viewerResponse: marking(), originRequest: async () => generated('200', 'rendered'), distribution, s3Endpoints: regions.endpoints });
+    const url = await edge.listen(0);
+    try {
+      const seen = [];
+      for (let i = 0; i < 2; i++) {
+        const response = await fetch(url + URL_PATH);
+        await response.arrayBuffer();
+        seen.push([response.status, response.headers.get('x-cache'), response.headers.get('x-ran')]);
+      }
+      // The origin-request function's own response gets no policy until it is served from the cache (see edge-server.ts).
+      assert.deepEqual(seen, [
+        [200, 'Miss from cloudfront', 'before-policy'],
+        [200, 'Hit from cloudfront', 'after-policy'],
+      ]);
+    } finally {
+      await edge.close();
+    }
+  });
+
+  it('does not run on a status of 400 or more from the origin, nor on what the viewer-request function generated', async () => {
+    const error = await through(async () => generated('404', 'gone'), { viewerResponse: marking() });
+    assert.deepEqual([error.status, error.headers.get('x-ran')], [404, null]);
+    const refused = await through(async () => generated('200'), { viewerResponse: marking(), path: '/img/acme/photo?w=abc' });
+    assert.deepEqual([refused.status, refused.headers.get('x-ran'), refused.stats.originRequests], [400, null, 0]);
   });
 });

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { PRIVATE_CACHE_CONTROL } from '../core/cache-control.ts';
 import { parseConfig } from '../core/tenant-config.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { startTwin, type Twin } from '../local/twin.ts';
@@ -89,6 +90,34 @@ describe('tenants and keys change on the running twin, through the registry alon
     await twin.registry.putTenant('fresh', { breakpoints: [480, 640], formats: ['webp', 'png'] });
     const response = await fetch(`${twin.edgeUrl}/img/fresh/photo?w=300&fmt=png`);
     assert.equal(response.status, 200, await response.clone().text());
+  });
+
+  it("tells viewers of a signed tenant put at run time that no shared cache may keep its images, on a miss and on a hit; a public tenant's Cache-Control is the origin's", async () => {
+    const open = await fetch(`${twin.edgeUrl}/img/fresh/photo?w=640&fmt=png`);
+    await open.arrayBuffer();
+    assert.equal(open.status, 200);
+    assert.match(open.headers.get('cache-control') ?? '', /^public, max-age=/);
+
+    await twin.registry.putTenant('hidden', { breakpoints: [320, 640], signing: { required: true } });
+    try {
+      await upload(twin, 'hidden/photo', await sampleImage(800, 533));
+      await settle(twin);
+      const url = await signed('hidden', '/img/hidden/photo?w=320');
+      const served = [];
+      for (let i = 0; i < 2; i++) {
+        const response = await fetch(url);
+        await response.arrayBuffer();
+        served.push([response.status, response.headers.get('x-cache'), response.headers.get('cache-control')]);
+      }
+      assert.deepEqual(served, [
+        [200, 'Miss from cloudfront', PRIVATE_CACHE_CONTROL],
+        [200, 'Hit from cloudfront', PRIVATE_CACHE_CONTROL],
+      ]);
+      // The behaviour it falls under has no private response headers policy: the viewer-response function decided.
+      assert.equal(twin.distribution.behaviors.find((b) => b.matches.test('/img/hidden/photo'))!.pathPattern, '*');
+    } finally {
+      await twin.registry.removeTenant('hidden');
+    }
   });
 
   it("lets only verify-gone's role read a signing-key secret, and no task's role read the viewer's store of keys", async () => {

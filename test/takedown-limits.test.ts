@@ -1,3 +1,4 @@
+// test-runner: alone. A thousand takedowns at once load the machine by themselves: with another file beside them, the twin's edge answers their checks with timeouts that AWS would not.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

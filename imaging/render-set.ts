@@ -1,7 +1,7 @@
 import sharp, { type Metadata } from 'sharp';
 import { PictorError } from '../core/errors.ts';
 import type { VariantSpec } from '../core/variant.ts';
-import { encode, inspectOriginal, outputFormat, primaryPage, renderedVariant, renderVariant, type RenderLimits, type RenderedVariant } from './render.ts';
+import { encode, inspectOriginal, outputFormat, primaryPage, renderedVariant, renderVariant, vectorDensity, type RenderLimits, type RenderedVariant } from './render.ts';
 
 export interface RenderedSpec {
   readonly spec: VariantSpec;
@@ -51,7 +51,7 @@ export async function renderVariantSet(original: Buffer, specs: readonly Variant
 
 async function decodeOnce(original: Buffer, width: number, limits: RenderLimits, metadata: Metadata): Promise<RawLevel> {
   const svg = metadata.format === 'svg';
-  const density = svg ? Math.min(72 * Math.max(1, width / (metadata.width ?? width)), 100000) : undefined;
+  const density = svg ? vectorDensity(metadata, { w: width }, limits.maxDimension) : undefined;
   const { data, info } = await sharp(original, { failOn: 'error', limitInputPixels: limits.maxInputPixels, density, page: primaryPage(metadata) })
     .autoOrient()
     .resize({ width, withoutEnlargement: !svg })

@@ -145,9 +145,10 @@ const MAX_DENSITY = 100000;
 
 /**
  * A vector has no pixels to enlarge: rasterize it at the density that makes it
- * as large as the request, so "never enlarge" keeps its meaning for photos only.
+ * as large as the request, so "never enlarge" keeps its meaning for photos only,
+ * and no larger than librsvg's largest side. The edge and the upload path both use it.
  */
-function vectorDensity(metadata: Metadata, spec: VariantSpec, maxDimension: number): number {
+export function vectorDensity(metadata: Metadata, spec: Pick<VariantSpec, 'w' | 'h'>, maxDimension: number): number {
   const width = metadata.width ?? 1;
   const height = metadata.height ?? 1;
   const wanted = spec.w === undefined && spec.h === undefined ? maxDimension / Math.max(width, height) : Math.max((spec.w ?? 0) / width, (spec.h ?? 0) / height);

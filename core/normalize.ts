@@ -65,7 +65,8 @@ export const SIGNATURE_PARAMS = ['exp', 'kid', 'sig'] as const;
 
 const POSITIVE_INT = /^[0-9]{1,9}$/;
 const EXPIRY = /^[0-9]{1,12}$/;
-const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+/** A signing key's id: in a signed URL's `kid`, the tenants file and the key stores alike. */
+export const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 const SIGNATURE = /^[A-Za-z0-9_-]{16,128}$/;
 const MAX_QUALITY = 100;
 
@@ -136,7 +137,7 @@ function parseParam(name: string, raw: string): string | number | Failure | unde
     case 'exp':
       return EXPIRY.test(raw) ? parseInt(raw, 10) : invalid(name, 'a time in epoch seconds', raw);
     case 'kid':
-      return KEY_ID.test(raw) ? raw : invalid(name, 'a key id', raw);
+      return KEY_ID_PATTERN.test(raw) ? raw : invalid(name, 'a key id', raw);
     case 'sig':
       return SIGNATURE.test(raw) ? raw : invalid(name, 'a base64url signature', raw);
     default:

@@ -4,15 +4,16 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html
  */
 export const SEQUENCER_LENGTH = 32;
-const HEX = /^[0-9A-Fa-f]{1,32}$/;
+/** 1 to 32 hex digits, as S3 writes them. */
+export const SEQUENCER_PATTERN = /^[0-9A-Fa-f]{1,32}$/;
 
 export function isSequencer(value: string): boolean {
-  return HEX.test(value);
+  return SEQUENCER_PATTERN.test(value);
 }
 
 /** A fixed-width form whose string order is event order: what the version map stores. */
 export function normalizeSequencer(sequencer: string): string {
-  if (!HEX.test(sequencer)) throw new Error(`Expected an S3 sequencer (1 to 32 hex digits) but received '${sequencer}'.`);
+  if (!SEQUENCER_PATTERN.test(sequencer)) throw new Error(`Expected an S3 sequencer (1 to 32 hex digits) but received '${sequencer}'.`);
   return sequencer.toUpperCase().padEnd(SEQUENCER_LENGTH, '0');
 }
 

@@ -1,5 +1,6 @@
 import { PictorError } from './errors.ts';
 import { MAX_ACTIVE_KEYS } from './signing.ts';
+import { KEY_ID_PATTERN } from './normalize.ts';
 
 /** One signing key: its id (the URL's `kid`) and its HMAC secret. */
 export interface SigningKey {
@@ -17,7 +18,6 @@ export interface SigningKeySet {
   readonly keys: readonly SigningKey[];
 }
 
-export const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 /** HMAC-SHA256 keys shorter than the hash add no strength (RFC 2104 §3). */
 export const MIN_SECRET_LENGTH = 32;
 

@@ -5,7 +5,7 @@ import { isTenantId } from './image-path.ts';
 import { MAX_ACTIVE_KEYS } from './signing.ts';
 import { encodePolicy, policyStoreKey, signingKeyStoreKey, type TenantPolicy } from './tenant-policy.ts';
 import type { VariantSpec } from './variant.ts';
-import { snapUp } from './normalize.ts';
+import { KEY_ID_PATTERN, snapUp } from './normalize.ts';
 
 /** The largest width or height a tenant may offer; beyond it a render is a poster, not a derivative. */
 export const MAX_DIMENSION = 8192;
@@ -44,7 +44,7 @@ const TenantSchema = z
         required: z.boolean().default(false),
         /** Active keys by id, at most five so that keys rotate with overlap. @default {} */
         keys: z
-          .record(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'a key id is 1 to 32 of A-Z a-z 0-9 _ -'), z.string().min(MIN_SECRET_LENGTH))
+          .record(z.string().regex(KEY_ID_PATTERN, 'a key id is 1 to 32 of A-Z a-z 0-9 _ -'), z.string().min(MIN_SECRET_LENGTH))
           .default({}),
         /**
          * The longest a signed URL may be valid, in seconds: a URL whose `exp` lies

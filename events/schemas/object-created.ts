@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SEQUENCER_PATTERN } from '../../core/sequencer.ts';
 
 /**
  * S3's own "Object Created" event on EventBridge (the upload trigger); only the
@@ -14,7 +15,7 @@ export const ObjectCreated = z.object({
       key: z.string().min(1),
       size: z.number().int().nonnegative().optional(),
       etag: z.string().min(1),
-      sequencer: z.string().regex(/^[0-9A-Fa-f]{1,32}$/),
+      sequencer: z.string().regex(SEQUENCER_PATTERN),
       'version-id': z.string().optional(),
     }),
     reason: z.string().optional(),
@@ -26,6 +27,6 @@ export type ObjectCreated = z.infer<typeof ObjectCreated>;
 export const ObjectDeleted = ObjectCreated.extend({
   'detail-type': z.literal('Object Deleted'),
   detail: ObjectCreated.shape.detail.extend({
-    object: z.object({ key: z.string().min(1), sequencer: z.string().regex(/^[0-9A-Fa-f]{1,32}$/), etag: z.string().optional() }),
+    object: z.object({ key: z.string().min(1), sequencer: z.string().regex(SEQUENCER_PATTERN), etag: z.string().optional() }),
   }),
 });

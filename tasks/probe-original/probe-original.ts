@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REJECTION_ERRORS } from '../../core/error-codes.ts';
 import { isPictorError } from '../../core/errors.ts';
 import { parseUploadKey } from '../../core/object-keys.ts';
 import { compareSequencers, normalizeSequencer } from '../../core/sequencer.ts';
@@ -59,7 +60,7 @@ export async function probeOriginal(event: z.infer<typeof ProbeInput>, deps: Pro
     const { metadata } = await inspectOriginal(original.body, deps.limits);
     return { action: 'render', ...upload, width: metadata.width!, height: metadata.height!, format: metadata.format ?? 'unknown' };
   } catch (error) {
-    if (isPictorError(error) && (error.code === 'ImageTooLarge' || error.code === 'UnprocessableImage')) {
+    if (isPictorError(error) && REJECTION_ERRORS.includes(error.code)) {
       return { action: 'reject', ...upload, rejection: { code: error.code, reason: error.message } };
     }
     throw error;

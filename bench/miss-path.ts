@@ -2,7 +2,6 @@ import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import type { CloudFrontResultResponse } from 'aws-lambda';
 import { Jimp } from 'jimp';
 import sharp from 'sharp';
 import { variantKey } from '../core/object-keys.ts';

@@ -28,7 +28,6 @@ import { LocalIdentities } from '../iam/identities.ts';
 import { LocalEventBus, type LocalEventBusOptions } from '../event-bus/event-bus.ts';
 import { bridgeS3Events } from '../event-bus/s3-bridge.ts';
 import type { LocalS3 } from '../s3-server.ts';
-import { BUCKETS } from '../topology.ts';
 import { localNames } from './storage.ts';
 import { LocalStepFunctions, type LocalFunction, type LocalStepFunctionsOptions } from './step-functions.ts';
 import { arnOf, logicalIdOf, resolveTokens, stateMachineDefinitions, synthesizePipeline, type CfnTemplate } from './template.ts';

@@ -49,9 +49,14 @@ export function parseUploadKey(key: string): { tenant: string; imageId: string }
   return { tenant: parts[0] as string, imageId: parts[1] as string };
 }
 
+/** Every snapshot of one image. */
+export function snapshotPrefix(path: Image): string {
+  return SNAPSHOT_PREFIX + uploadKey(path) + '/';
+}
+
 /** The bytes a published version renders from. */
 export function snapshotKey(path: Image, version: number): string {
-  return SNAPSHOT_PREFIX + uploadKey(path) + '/v' + version;
+  return snapshotPrefix(path) + 'v' + version;
 }
 
 /** The pointer to the latest published version. */
@@ -59,8 +64,14 @@ export function publishedKey(path: Image): string {
   return PUBLISHED_PREFIX + uploadKey(path);
 }
 
+/** Every quarantined upload of one image. */
+export function quarantinePrefix(path: Image): string {
+  return QUARANTINE_PREFIX + uploadKey(path) + '/';
+}
+
+/** A rejected upload, kept under the sequencer of the event that brought it. */
 export function quarantineKey(path: Image, sequencer: string): string {
-  return QUARANTINE_PREFIX + uploadKey(path) + '/' + sequencer;
+  return quarantinePrefix(path) + sequencer;
 }
 
 /** Unversioned requests read and write the `latest` generation; versioned ones their version's. */

@@ -1,6 +1,6 @@
 import { PictorError } from './errors.ts';
 import { formatImagePath, isImageId, isTenantId, parseVersion, type ImagePath } from './image-path.ts';
-import { publishedKey, QUARANTINE_PREFIX, SNAPSHOT_PREFIX, STAGING_PREFIX, uploadKey } from './object-keys.ts';
+import { publishedKey, quarantinePrefix, snapshotPrefix, stagedKey, uploadKey } from './object-keys.ts';
 import { parseVariantName, variantQuery } from './variant.ts';
 
 type Image = Pick<ImagePath, 'tenant' | 'imageId'>;
@@ -74,14 +74,13 @@ export function servedUrls(image: Image, publishedVersion: number, variantKeys: 
  * and the quarantined copies.
  */
 export function originalPrefixes(image: Image): string[] {
-  const key = wholeImageKey(image);
-  return [key, publishedKey(image), SNAPSHOT_PREFIX + key + '/', QUARANTINE_PREFIX + key + '/'];
+  return [wholeImageKey(image), publishedKey(image), snapshotPrefix(image), quarantinePrefix(image)];
 }
 
 /** Where the variants bucket keeps an image's objects: its variants, and what a render staged. */
 export function variantPrefixes(image: Image): string[] {
   const key = wholeImageKey(image) + '/';
-  return [key, STAGING_PREFIX + key];
+  return [key, stagedKey(key)];
 }
 
 /** Erasing works on prefixes: an empty or malformed id would reach other images' keys. */

@@ -1,11 +1,18 @@
 import { z } from 'zod';
 import { PictorError } from './errors.ts';
-import { EXPLICIT_FORMATS } from './formats.ts';
+import { EXPLICIT_FORMATS, type ResolvedFormat } from './formats.ts';
 import { isTenantId } from './image-path.ts';
 import { MAX_ACTIVE_KEYS } from './signing.ts';
 import { encodePolicy, policyStoreKey, signingKeyStoreKey, type TenantPolicy } from './tenant-policy.ts';
 import type { VariantSpec } from './variant.ts';
 import { KEY_ID_PATTERN, snapUp } from './normalize.ts';
+
+/**
+ * Every format class a variant may be rendered in: the explicit formats and
+ * `legacy`. Here rather than in formats.ts, which the viewer function bundles:
+ * a spread is outside cloudfront-js-2.0.
+ */
+export const RESOLVED_FORMATS: readonly [ResolvedFormat, ...ResolvedFormat[]] = [...EXPLICIT_FORMATS, 'legacy'];
 
 /** The largest width or height a tenant may offer; beyond it a render is a poster, not a derivative. */
 export const MAX_DIMENSION = 8192;
@@ -69,7 +76,7 @@ const TenantSchema = z
     variants: z
       .strictObject({
         widths: z.array(z.number().int().positive()).max(16).optional(),
-        formats: z.array(z.enum(['avif', 'webp', 'jpeg', 'png', 'legacy'])).min(1).optional(),
+        formats: z.array(z.enum(RESOLVED_FORMATS)).min(1).optional(),
       })
       .default({}),
     ttl: z

@@ -24,6 +24,14 @@ export interface TenantPolicy {
   readonly referers?: readonly string[];
 }
 
+/**
+ * The bounding box of a render that names no size, at the edge and on upload:
+ * the tenant's largest breakpoint (validated ascending and never empty).
+ */
+export function largestBreakpoint(policy: Pick<TenantPolicy, 'breakpoints'>): number {
+  return policy.breakpoints[policy.breakpoints.length - 1] as number;
+}
+
 /** KeyValueStore keys: one entry per tenant, one per signing key. */
 export function policyStoreKey(tenant: string): string {
   return 'tenant:' + tenant;

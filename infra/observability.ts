@@ -8,17 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-
-/**
- * Unit prices of the cost model, in US dollars (the design review's figures;
- * https://aws.amazon.com/cloudfront/pricing/ and https://aws.amazon.com/lambda/pricing/ for today's).
- */
-export const PRICES = {
-  egressPerGb: 0.06,
-  functionsPerMillion: 0.1,
-  lambdaEdgePerMillion: 0.6,
-  lambdaEdgePerGbSecond: 0.00005001,
-} as const;
+import { PRICES } from './prices.ts';
 
 /** The distribution's metrics: CloudFront publishes them in us-east-1, under Region=Global. https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/programming-cloudwatch-metrics.html */
 export function distributionMetric(distributionId: string, metricName: string, statistic: string, period = Duration.minutes(5)): cloudwatch.Metric {

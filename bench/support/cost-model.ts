@@ -1,15 +1,4 @@
-/**
- * Per-unit prices from the design review this product is based on (issue 5).
- * GB is 10^9 bytes.
- */
-export const PRICES = {
-  egressPerGB: 0.06,
-  functionPerMillion: 0.1,
-  lambdaPerMillion: 0.6,
-  lambdaPerGBSecond: 0.00005001,
-  s3GetPerThousand: 0.0004,
-  originShieldPerTenThousand: 0.0075,
-} as const;
+import { PRICES } from '../../infra/prices.ts';
 
 /** The design review's reference: 1B requests a day, 40 KB objects, an 80% hit ratio, every miss a transform. */
 export const REFERENCE = { requestsPerMonth: 30e9, hitRatio: 0.8, objectBytes: 40_000, bill: 104_000, transforms: 22_400 } as const;
@@ -19,7 +8,7 @@ export const REFERENCE = { requestsPerMonth: 30e9, hitRatio: 0.8, objectBytes: 4
  * transforms over 6B misses, less the request fee, is 0.0627 GB-s each (about
  * 63 ms at 1 GB).
  */
-export const TRANSFORM_GB_SECONDS = (REFERENCE.transforms / (REFERENCE.requestsPerMonth * (1 - REFERENCE.hitRatio)) - PRICES.lambdaPerMillion / 1e6) / PRICES.lambdaPerGBSecond;
+export const TRANSFORM_GB_SECONDS = (REFERENCE.transforms / (REFERENCE.requestsPerMonth * (1 - REFERENCE.hitRatio)) - PRICES.lambdaEdgePerMillion / 1e6) / PRICES.lambdaEdgePerGbSecond;
 
 /** GB-seconds of a miss that finds its variant stored: one S3 HEAD, about 20 ms at 1 GB (an assumption, not a measurement). */
 export const LOOKUP_GB_SECONDS = 0.02;
@@ -48,13 +37,13 @@ export interface MonthlyBill {
 }
 
 export function monthlyBill(c: MonthlyCounts): MonthlyBill {
-  const egress = (c.bytes / 1e9) * PRICES.egressPerGB;
-  const functions = (c.functionInvocations / 1e6) * PRICES.functionPerMillion;
+  const egress = (c.bytes / 1e9) * PRICES.egressPerGb;
+  const functions = (c.functionInvocations / 1e6) * PRICES.functionsPerMillion;
   const originShield = (c.misses / 1e4) * PRICES.originShieldPerTenThousand;
   const s3 = (c.s3Gets / 1e3) * PRICES.s3GetPerThousand;
-  const transforms = (c.transforms / 1e6) * PRICES.lambdaPerMillion + c.transforms * TRANSFORM_GB_SECONDS * PRICES.lambdaPerGBSecond;
+  const transforms = (c.transforms / 1e6) * PRICES.lambdaEdgePerMillion + c.transforms * TRANSFORM_GB_SECONDS * PRICES.lambdaEdgePerGbSecond;
   const lookups = c.misses - c.transforms;
-  const lambda = transforms + (lookups / 1e6) * PRICES.lambdaPerMillion + lookups * LOOKUP_GB_SECONDS * PRICES.lambdaPerGBSecond;
+  const lambda = transforms + (lookups / 1e6) * PRICES.lambdaEdgePerMillion + lookups * LOOKUP_GB_SECONDS * PRICES.lambdaEdgePerGbSecond;
   return { egress, functions, originShield, s3, lambda, transforms, total: egress + functions + originShield + s3 + lambda };
 }
 

@@ -100,7 +100,7 @@ export type OriginRequestHandler = (event: CloudFrontRequestEvent, context: Orig
 export function createOriginRequestHandler(config: OriginRequestConfig): OriginRequestHandler {
   const logger = new Logger({ serviceName: 'pictor-origin-request', logLevel: config.logLevel ?? 'INFO' });
   const s3 = s3ClientFactory(config.s3Endpoints);
-  const limits = { ...DEFAULT_RENDER_LIMITS, ...config.limits, maxDimension: 0 };
+  const limits = { ...DEFAULT_RENDER_LIMITS, ...config.limits };
   const policies = config.tenantPolicies ?? storePolicies(config.keyValueStoreEndpoint);
 
   return async (event, context) => {

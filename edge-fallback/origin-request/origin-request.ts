@@ -2,7 +2,7 @@ import { cacheControlFor } from '../../core/cache-control.ts';
 import { isPictorError, PictorError } from '../../core/errors.ts';
 import type { ImagePath } from '../../core/image-path.ts';
 import { snapshotKey, variantKey } from '../../core/object-keys.ts';
-import type { TenantPolicy } from '../../core/tenant-policy.ts';
+import { largestBreakpoint, type TenantPolicy } from '../../core/tenant-policy.ts';
 import type { VariantSpec } from '../../core/variant.ts';
 import { renderVariant, type RenderLimits, type RenderedVariant } from '../../imaging/render.ts';
 
@@ -57,7 +57,8 @@ export interface OriginDeps {
   /** Every copy of the originals, nearest first. */
   readonly originals: readonly OriginalSource[];
   readonly variants: VariantStore;
-  readonly limits: RenderLimits;
+  /** The render limits; the size bound is each tenant's largest breakpoint. */
+  readonly limits: Omit<RenderLimits, 'maxDimension'>;
   readonly log: Logger;
 }
 
@@ -103,7 +104,7 @@ export async function serveVariant(request: VariantRequest, deps: OriginDeps): P
     const original = await originals.get(snapshotKey(request.path, version));
     if (!original) throw notFound();
 
-    const limits = { ...deps.limits, maxDimension: request.policy.breakpoints[request.policy.breakpoints.length - 1] ?? deps.limits.maxDimension };
+    const limits = { ...deps.limits, maxDimension: largestBreakpoint(request.policy) };
     const variant = await renderVariant(original, request.spec, limits);
     try {
       await deps.variants.put(key, variant, cacheControlFor(request.path, request.policy));

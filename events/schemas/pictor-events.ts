@@ -1,4 +1,6 @@
 import { isImageId, isTenantId } from '../../core/image-path.ts';
+import { TAKEDOWN_REASONS } from '../../core/takedown.ts';
+import { RESOLVED_FORMATS } from '../../core/tenant-config.ts';
 import { z } from 'zod';
 
 /**
@@ -51,7 +53,7 @@ export const UploadDiscardedV1 = z.object({
 /** A variant schema: the widths and formats a re-render produces, instead of the tenant's. */
 export const VariantSchemaV1 = z.object({
   widths: z.array(z.number().int().positive()).min(1).optional(),
-  formats: z.array(z.enum(['avif', 'webp', 'jpeg', 'png', 'legacy'])).min(1).optional(),
+  formats: z.array(z.enum(RESOLVED_FORMATS)).min(1).optional(),
 });
 
 export const RerenderRequestedV1 = z.object({
@@ -95,7 +97,7 @@ export const RerenderCompletedV1 = z.object({
 export const TakedownRequestedV1 = z.object({
   schemaVersion: z.literal(1),
   items: z
-    .array(z.object({ ...Image, reason: z.enum(['dmca', 'gdpr', 'other']), requester: z.string().min(1) }))
+    .array(z.object({ ...Image, reason: z.enum(TAKEDOWN_REASONS), requester: z.string().min(1) }))
     .min(1)
     .max(1000),
 });

@@ -1,6 +1,7 @@
 import { IMMUTABLE_CACHE_CONTROL } from '../../core/cache-control.ts';
 import { stagedKey, stagedOriginalKey, uploadKey, variantKey } from '../../core/object-keys.ts';
 import { standardVariants, type TenantConfig } from '../../core/tenant-config.ts';
+import { largestBreakpoint } from '../../core/tenant-policy.ts';
 import { renderVariantSet } from '../../imaging/render-set.ts';
 import type { RenderLimits } from '../../imaging/render.ts';
 import type { ObjectStore } from '../shared/object-store.ts';
@@ -48,7 +49,7 @@ export async function renderVariants(upload: Upload, deps: RenderDeps): Promise<
   if (!original) return { outcome: 'superseded', reason: 'the upload was replaced or deleted since the event' };
 
   const tenant = await deps.tenant(upload.tenant);
-  const maxDimension = tenant.breakpoints[tenant.breakpoints.length - 1]!;
+  const maxDimension = largestBreakpoint(tenant);
   const specs = standardVariants({ ...tenant, variants: { ...tenant.variants, ...upload.variants } });
   const rendered = await renderVariantSet(original.body, specs, { ...deps.limits, maxDimension });
   const path = { ...image, version };

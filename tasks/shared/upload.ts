@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RESOLVED_FORMATS } from '../../core/tenant-config.ts';
 
 /** One upload, as the later states name it. */
 export const Upload = z.object({
@@ -13,6 +14,6 @@ export const Upload = z.object({
   /** Set by CatalogueRerender: render the upload already published again, as a new version. */
   rerender: z.boolean().optional(),
   /** A variant schema to render at instead of the tenant's. */
-  variants: z.object({ widths: z.array(z.number().int().positive()).optional(), formats: z.array(z.enum(['avif', 'webp', 'jpeg', 'png', 'legacy'])).optional() }).optional(),
+  variants: z.object({ widths: z.array(z.number().int().positive()).optional(), formats: z.array(z.enum(RESOLVED_FORMATS)).optional() }).optional(),
 });
 export type Upload = z.infer<typeof Upload>;

@@ -17,7 +17,8 @@ const Done = z.object({
   failure: z.string().nullable().optional(),
 });
 const Failed = z.object({ status: z.literal('failed'), tenant: z.string(), imageId: z.string(), error: z.string(), cause: z.string().optional() });
-const ImageOutcome = z.discriminatedUnion('status', [Done, Failed]);
+/** Also what workflows/takedown-batch.test.ts checks the branch's end states against. */
+export const ImageOutcome = z.discriminatedUnion('status', [Done, Failed]);
 
 export const CompleteInput = z.object({ batchId: BatchId, requestedAt: z.string(), count: z.number().int().nonnegative(), request: S3Location, results: MapRunResults });
 

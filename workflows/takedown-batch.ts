@@ -51,8 +51,9 @@ export const TAKEDOWN_RESULTS_PREFIX = 'takedowns/map-runs';
 export const DEFAULT_INVALIDATION_DEADLINE = Duration.minutes(30);
 
 /**
- * The longest deadline allowed: each poll adds about six events to the image's
- * history, which holds 25,000; six hours of 15 s polls is about 8,600.
+ * The longest deadline allowed: each poll adds nine events to the image's history
+ * (the Wait's 2, the Task's 5, the Choice's 2), which holds 25,000; six hours of
+ * 15 s polls is 12,960, and every retry of every other step about 900 more.
  * https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html#service-limits-state-machine-executions
  */
 export const MAX_INVALIDATION_DEADLINE = Duration.hours(6);

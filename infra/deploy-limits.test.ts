@@ -5,6 +5,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { parseConfig } from '../core/tenant-config.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../local/pipeline/template.ts';
+import { MAX_PAGES_PER_EXECUTION } from '../tasks/shared/rerender-state.ts';
 import { EXECUTION_LOG_PREFIX } from '../workflows/task-states.ts';
 import { ImageDelivery } from './image-delivery.ts';
 import { PipelineStack, type PipelineStackProps } from './pipeline-stack.ts';
@@ -32,7 +33,8 @@ let own: Template;
 let existing: { stack: PipelineStack; template: Template };
 
 before(() => {
-  own = Template.fromStack(pipelineStack());
+  // Non-default re-render paging, which the paging test reads back; nothing else here depends on it.
+  own = Template.fromStack(pipelineStack({ rerender: { pageSize: 10, pagesPerExecution: 3 } }));
   const stack = pipelineStack({ dataEventsTrail: { existingTrailArn: EXISTING_TRAIL } });
   existing = { stack, template: Template.fromStack(stack) };
 });
@@ -65,6 +67,19 @@ describe('Deploy limits: bucket ownership', () => {
     const functions = Object.values(own.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Environment?.Variables?.PICTOR_TASK);
     assert.ok(functions.length > 10);
     for (const f of functions) assert.deepEqual(f.Properties.Environment.Variables.PICTOR_ACCOUNT_ID, { Ref: 'AWS::AccountId' }, f.Properties.Environment.Variables.PICTOR_TASK);
+  });
+});
+
+describe('Deploy limits: re-render paging', () => {
+  it("gives plan-rerender the deployment's paging", () => {
+    const [plan] = Object.values(own.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Environment?.Variables?.PICTOR_TASK === 'plan-rerender');
+    assert.equal(plan!.Properties.Environment.Variables.PICTOR_RERENDER_PAGE_SIZE, '10');
+    assert.equal(plan!.Properties.Environment.Variables.PICTOR_RERENDER_PAGES_PER_EXECUTION, '3');
+  });
+
+  it('refuses more pages per execution than its history holds, and pages S3 cannot list, saying the bounds', () => {
+    assert.throws(() => pipelineStack({ rerender: { pagesPerExecution: MAX_PAGES_PER_EXECUTION + 1 } }), new RegExp(`rerender.pagesPerExecution must be a whole number from 1 to ${MAX_PAGES_PER_EXECUTION}, not ${MAX_PAGES_PER_EXECUTION + 1}: .*25,000 history events`));
+    assert.throws(() => pipelineStack({ rerender: { pageSize: 1001 } }), /rerender.pageSize must be a whole number from 1 to 1,000 \(S3 lists 1,000 keys at most\), not 1001/);
   });
 });
 

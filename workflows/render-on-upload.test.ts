@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { REJECTION_ERRORS, TRANSIENT_ERRORS } from '../core/error-codes.ts';
+import { REJECTION_ERRORS, RETRIED_ERRORS, TRANSIENT_ERRORS } from '../core/error-codes.ts';
 import { parseConfig } from '../core/tenant-config.ts';
 import { logicalIdOf, stateMachineDefinitions, synthesizePipeline, type CfnTemplate } from '../local/pipeline/template.ts';
 import { taskStates } from '../local/pipeline/step-functions.ts';
 import { IDEMPOTENCY_IN_PROGRESS, IDEMPOTENCY_RECORD_GONE, LAMBDA_TRANSIENT_ERRORS } from './task-states.ts';
 import { UPLOAD_OUTCOMES } from './render-on-upload.ts';
+import { CODE, scopesOf, wellFormedProblems } from './test-support.ts';
 
 let asl: any;
 let template: CfnTemplate;
@@ -16,6 +17,10 @@ before(() => {
 });
 
 describe('RenderOnUpload, as synthesized', () => {
+  it('is well formed: every state reachable, every path ends, every error name from core', () => {
+    assert.deepEqual(wellFormedProblems(asl), []);
+  });
+
   it('probes, then renders, rejects, discards or skips', () => {
     assert.equal(asl.StartAt, 'Probe Original');
     assert.deepEqual(asl.States['What Does The Upload Need?'].Choices, [
@@ -57,7 +62,7 @@ describe('RenderOnUpload, as synthesized', () => {
 
   it('publishes once replication has delivered the snapshot and then the pointer, waiting for as long as S3 may take for each', () => {
     const retry = replicationRetrier(asl.States['Publish Version']);
-    assert.deepEqual(retry, { ErrorEquals: ['ReplicationPending'], IntervalSeconds: 5, MaxAttempts: 65, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' });
+    assert.deepEqual(retry, { ErrorEquals: [CODE.ReplicationPending], IntervalSeconds: 5, MaxAttempts: 65, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' });
     assert.ok(averageWait(retry) >= 2 * 15 * 60, `waits ${averageWait(retry)} s on average, Replication Time Control's 15 minutes twice`);
     // Still caught once the waiting is over: the run ends FAILED with the cause, for a retry to complete.
     assert.deepEqual(asl.States['Publish Version'].Catch, [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Render Failed' }]);
@@ -119,10 +124,18 @@ describe('every Task of every state machine', () => {
     }
     assert.ok(tasks >= 20, `${tasks} task states`);
   });
+
+  it('retries every error core says is waited out, so that a task logging one as a warning is right to', () => {
+    const retried = new Set<string>();
+    for (const definition of stateMachineDefinitions(template, {}).values()) {
+      for (const [, scope] of scopesOf(definition)) for (const state of Object.values<any>(scope.States)) for (const r of state.Retry ?? []) for (const e of r.ErrorEquals) retried.add(e);
+    }
+    assert.deepEqual(RETRIED_ERRORS.filter((code) => !retried.has(code)), []);
+  });
 });
 
 function replicationRetrier(state: { Retry: { ErrorEquals: string[] }[] }): any {
-  const retry = state.Retry.find((r) => r.ErrorEquals.includes('ReplicationPending'));
+  const retry = state.Retry.find((r) => r.ErrorEquals.includes(CODE.ReplicationPending));
   assert.ok(retry, 'the state waits for replication');
   return retry;
 }

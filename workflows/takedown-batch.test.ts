@@ -66,6 +66,9 @@ describe('TakedownBatch, on a bare stack', () => {
       Next: 'Take Down Each Image',
     });
     assert.equal(asl.States['Take Down Each Image'].Next, 'Complete Takedown');
+    // A map run that fails outright (States.ItemReaderFailed, ResultWriterFailed) fails the batch with its error.
+    assert.deepEqual(asl.States['Take Down Each Image'].Catch, failed);
+    assert.equal('Retry' in asl.States['Take Down Each Image'], false);
     // Complete fails the batch as TakedownIncomplete, naming the images: caught, that is its Error.
     assert.deepEqual(asl.States['Complete Takedown'], {
       Type: 'Task',

@@ -142,6 +142,8 @@ export class TakedownBatch extends Construct {
     eachImage.itemProcessor(inventory);
 
     const failed = new sfn.Fail(this, 'Takedown Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
+    // A map run that fails outright (its reader or writer) ends the batch there too, with its error.
+    eachImage.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' });
     const complete = taskState(this, 'Complete Takedown', props.complete)
       .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
       .next(new sfn.Succeed(this, 'Taken Down'));

@@ -75,6 +75,8 @@ describe('RenderOnUpload, as synthesized', () => {
     ]);
     assert.deepEqual(asl.States['Render Failed'], { Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
     assert.equal(asl.States['Describe Rejection'].Next, 'Quarantine Original');
+    // A quarantine that cannot finish fails the run with its error, for a retry to complete.
+    assert.deepEqual(asl.States['Quarantine Original'].Catch, [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Render Failed' }]);
   });
 
   it('passes each task its input and the execution id, and omits ResultPath "$"', () => {

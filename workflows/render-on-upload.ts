@@ -47,9 +47,9 @@ export class RenderOnUpload extends Construct {
     const outcome = (name: string, fields: Record<string, string>) => new sfn.Pass(this, name, { parameters: { ...fields } });
 
     const failed = new sfn.Fail(this, 'Render Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
-    const quarantine = taskState(this, 'Quarantine Original', props.quarantine, { resultPath: '$.quarantine' }).next(
-      outcome('Rejected', { outcome: 'rejected', ...image, 'code.$': '$.quarantine.code', 'reason.$': '$.quarantine.reason', 'quarantineKey.$': '$.quarantine.quarantineKey' }),
-    );
+    const quarantine = taskState(this, 'Quarantine Original', props.quarantine, { resultPath: '$.quarantine' })
+      .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
+      .next(outcome('Rejected', { outcome: 'rejected', ...image, 'code.$': '$.quarantine.code', 'reason.$': '$.quarantine.reason', 'quarantineKey.$': '$.quarantine.quarantineKey' }));
     const describeRejection = new sfn.Pass(this, 'Describe Rejection', {
       parameters: { 'code.$': '$.error.Error', 'reason.$': '$.error.Cause' },
       resultPath: '$.rejection',

@@ -33,7 +33,7 @@ describe('wellFormedProblems', () => {
 
   it('finds a loop with no way out, and a state with nowhere to go', () => {
     const asl = sound();
-    delete asl.States.Work.Catch;
+    asl.States.Work.Catch[0].Next = 'Wait';
     asl.States['Poll?'].Choices = [];
     assert.deepEqual(wellFormedProblems(asl), [
       '(top level): Done is unreachable',
@@ -65,10 +65,16 @@ describe('wellFormedProblems', () => {
     ]);
   });
 
+  it('finds a Task that can fail uncaught', () => {
+    const asl = sound();
+    asl.States.Work.Catch = [{ ErrorEquals: [CODE.ReplicationPending], ResultPath: '$.error', Next: 'Failed' }];
+    assert.deepEqual(wellFormedProblems(asl), ['(top level): Work can fail uncaught']);
+  });
+
   it('finds States.ALL caught before another catcher or beside other names', () => {
     const asl = sound();
     asl.States.Work.Catch.push({ ErrorEquals: [CODE.ReplicationPending], ResultPath: '$.error', Next: 'Failed' });
-    assert.deepEqual(wellFormedProblems(asl), ['(top level): Work catches States.ALL other than alone and last']);
+    assert.deepEqual(wellFormedProblems(asl), ['(top level): Work can fail uncaught', '(top level): Work catches States.ALL other than alone and last']);
     const beside = sound();
     beside.States.Work.Catch[0].ErrorEquals = [CODE.OriginUnavailable, 'States.ALL'];
     assert.deepEqual(wellFormedProblems(beside), ['(top level): Work catches States.ALL other than alone and last']);
@@ -84,7 +90,18 @@ describe('wellFormedProblems', () => {
   });
 
   it("looks inside a Map's processor, naming the Map", () => {
-    const asl: Asl = { StartAt: 'Each', States: { Each: { Type: 'Map', ItemProcessor: { ...sound(), States: { ...sound().States, Orphan: { Type: 'Pass', End: true } } }, End: true } } };
+    const asl: Asl = {
+      StartAt: 'Each',
+      States: {
+        Each: {
+          Type: 'Map',
+          ItemProcessor: { ...sound(), States: { ...sound().States, Orphan: { Type: 'Pass', End: true } } },
+          Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Failed' }],
+          End: true,
+        },
+        Failed: { Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' },
+      },
+    };
     assert.deepEqual(wellFormedProblems(asl), ['Each: Orphan is unreachable']);
   });
 });

@@ -235,6 +235,9 @@ const KNOWN_ERRORS: ReadonlySet<string> = new Set([
  *   the tasks log as warnings, being waited out);
  * - nothing retries States.ALL, and States.ALL is caught alone and last (AWS
  *   rejects it elsewhere);
+ * - every Task, Map and Parallel catches States.ALL: a failure goes to a state of
+ *   the machine that records it (a Fail naming it, or a report), never ends the run
+ *   at a state that was not meant to end it;
  * - a state that reports `$.error` is entered only from a Catch that puts the error there.
  */
 export function wellFormedProblems(definition: Asl): string[] {
@@ -254,6 +257,7 @@ export function wellFormedProblems(definition: Asl): string[] {
         }
       }
       const catches = (state.Catch ?? []) as Catcher[];
+      if (['Task', 'Map', 'Parallel'].includes(state.Type) && !catches.at(-1)?.ErrorEquals.includes('States.ALL')) problems.push(`${scope}: ${name} can fail uncaught`);
       catches.forEach((c, i) => {
         for (const error of c.ErrorEquals) if (!KNOWN_ERRORS.has(error)) problems.push(`${scope}: ${name} catches ${error}, which no one raises`);
         if (c.ErrorEquals.includes('States.ALL') && (c.ErrorEquals.length > 1 || i < catches.length - 1)) problems.push(`${scope}: ${name} catches States.ALL other than alone and last`);

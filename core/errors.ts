@@ -28,3 +28,10 @@ export class PictorError extends Error {
 export function isPictorError(error: unknown): error is PictorError {
   return error instanceof PictorError;
 }
+
+/**
+ * Each code by its name: what a state machine's Retry and Catch match and what
+ * a task throws, spelled once, so that a renamed code fails to compile
+ * wherever it is used rather than silently stop matching.
+ */
+export const ERRORS = Object.freeze(Object.fromEntries(Object.keys(ALL_CODES).map((code) => [code, code]))) as { readonly [C in ErrorCode]: C };

@@ -7,7 +7,6 @@ import {
   applyParameters,
   averageWait,
   BARE_ENV,
-  CODE,
   functionArn,
   REPORTS_BUCKET,
   retrierFor,
@@ -18,6 +17,7 @@ import {
   type BareWorkflow,
   type Retrier,
 } from './test-support.ts';
+import { ERRORS } from '../core/errors.ts';
 
 const NAME = 'Bare-CatalogueRerender';
 
@@ -73,7 +73,7 @@ describe('CatalogueRerender, on a bare stack', () => {
     assert.deepEqual(asl.States['Complete Rerender'], task('complete-rerender', 'Rerendered'));
     for (const name of ['Plan Rerender', 'List Originals', 'Tally Page', 'Complete Rerender']) {
       const retried = asl.States[name].Retry.flatMap((r: Retrier) => r.ErrorEquals);
-      for (const permanent of [CODE.TooManyFailures, CODE.StateTooLarge, CODE.InvalidConfig, CODE.InvalidEvent]) assert.ok(!retried.includes(permanent), `${name} retries ${permanent}`);
+      for (const permanent of [ERRORS.TooManyFailures, ERRORS.StateTooLarge, ERRORS.InvalidConfig, ERRORS.InvalidEvent]) assert.ok(!retried.includes(permanent), `${name} retries ${permanent}`);
     }
     assert.deepEqual(asl.States['Rerendered'], { Type: 'Succeed' });
     assert.deepEqual(asl.States['Rerender Failed'], { Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
@@ -150,8 +150,8 @@ describe('CatalogueRerender, on a bare stack', () => {
 
   it('publishes once replication has delivered the snapshot and then the pointer, waiting for as long as S3 may take for each, before the original counts as failed', () => {
     const publish = original.States['Publish Version'];
-    const retry = retrierFor(publish, CODE.ReplicationPending);
-    assert.deepEqual(retry, { ErrorEquals: [CODE.ReplicationPending], IntervalSeconds: 5, MaxAttempts: 65, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' });
+    const retry = retrierFor(publish, ERRORS.ReplicationPending);
+    assert.deepEqual(retry, { ErrorEquals: [ERRORS.ReplicationPending], IntervalSeconds: 5, MaxAttempts: 65, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' });
     assert.ok(averageWait(retry) >= 2 * 15 * 60, `waits ${averageWait(retry)} s on average, Replication Time Control's 15 minutes twice`);
     assert.deepEqual(publish.Retry, [...TASK_RETRIERS, retry]);
   });
@@ -160,7 +160,7 @@ describe('CatalogueRerender, on a bare stack', () => {
     for (const [name, state] of Object.entries(original.States).filter(([, s]) => s.Type === 'Task')) {
       assert.deepEqual(state.Catch, ORIGINAL_FAILED, name);
       // A bad original is reported as failed at a re-render, not quarantined: it was published before.
-      for (const rejection of [CODE.UnprocessableImage, CODE.ImageTooLarge]) assert.ok(!state.Retry.some((r: Retrier) => r.ErrorEquals.includes(rejection)), `${name} retries ${rejection}`);
+      for (const rejection of [ERRORS.UnprocessableImage, ERRORS.ImageTooLarge]) assert.ok(!state.Retry.some((r: Retrier) => r.ErrorEquals.includes(rejection)), `${name} retries ${rejection}`);
     }
   });
 
@@ -173,7 +173,7 @@ describe('CatalogueRerender, on a bare stack', () => {
       upload: { action: 'skip', reason: 'taken down' },
       render: { outcome: 'superseded', reason: 'a newer upload' },
       publish: { published: true, version: 4, reason: 'a newer version' },
-      error: { Error: CODE.UnprocessableImage, Cause: 'not an image' },
+      error: { Error: ERRORS.UnprocessableImage, Cause: 'not an image' },
     };
     const results = Object.fromEntries(ends.map(([name, state]) => [name, ItemResult.parse(applyParameters(state.Parameters, data))]));
     assert.deepEqual(results, {
@@ -181,7 +181,7 @@ describe('CatalogueRerender, on a bare stack', () => {
       'Original Skipped': { status: 'skipped', tenant: 'shop', imageId: 'p01', reason: 'taken down' },
       'Render Superseded': { status: 'skipped', tenant: 'shop', imageId: 'p01', reason: 'a newer upload' },
       'Publish Superseded': { status: 'skipped', tenant: 'shop', imageId: 'p01', reason: 'a newer version' },
-      'Original Failed': { status: 'failed', tenant: 'shop', imageId: 'p01', error: CODE.UnprocessableImage, cause: 'not an image' },
+      'Original Failed': { status: 'failed', tenant: 'shop', imageId: 'p01', error: ERRORS.UnprocessableImage, cause: 'not an image' },
     });
   });
 

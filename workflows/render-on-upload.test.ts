@@ -6,7 +6,8 @@ import { logicalIdOf, stateMachineDefinitions, synthesizePipeline, type CfnTempl
 import { taskStates } from '../local/pipeline/step-functions.ts';
 import { IDEMPOTENCY_IN_PROGRESS, IDEMPOTENCY_RECORD_GONE, LAMBDA_TRANSIENT_ERRORS } from './task-states.ts';
 import { UPLOAD_OUTCOMES } from './render-on-upload.ts';
-import { CODE, scopesOf, wellFormedProblems } from './test-support.ts';
+import { scopesOf, wellFormedProblems } from './test-support.ts';
+import { ERRORS } from '../core/errors.ts';
 
 let asl: any;
 let template: CfnTemplate;
@@ -62,7 +63,7 @@ describe('RenderOnUpload, as synthesized', () => {
 
   it('publishes once replication has delivered the snapshot and then the pointer, waiting for as long as S3 may take for each', () => {
     const retry = replicationRetrier(asl.States['Publish Version']);
-    assert.deepEqual(retry, { ErrorEquals: [CODE.ReplicationPending], IntervalSeconds: 5, MaxAttempts: 65, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' });
+    assert.deepEqual(retry, { ErrorEquals: [ERRORS.ReplicationPending], IntervalSeconds: 5, MaxAttempts: 65, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' });
     assert.ok(averageWait(retry) >= 2 * 15 * 60, `waits ${averageWait(retry)} s on average, Replication Time Control's 15 minutes twice`);
     // Still caught once the waiting is over: the run ends FAILED with the cause, for a retry to complete.
     assert.deepEqual(asl.States['Publish Version'].Catch, [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Render Failed' }]);
@@ -137,7 +138,7 @@ describe('every Task of every state machine', () => {
 });
 
 function replicationRetrier(state: { Retry: { ErrorEquals: string[] }[] }): any {
-  const retry = state.Retry.find((r) => r.ErrorEquals.includes(CODE.ReplicationPending));
+  const retry = state.Retry.find((r) => r.ErrorEquals.includes(ERRORS.ReplicationPending));
   assert.ok(retry, 'the state waits for replication');
   return retry;
 }

@@ -7,7 +7,6 @@ import { INVALIDATION_POLL, MAX_INVALIDATION_DEADLINE, TAKEDOWN_CONCURRENCY, TAK
 import {
   applyParameters,
   averageWait,
-  CODE,
   functionArn,
   pathsAvoiding,
   REPORTS_BUCKET,
@@ -18,6 +17,7 @@ import {
   type Asl,
   type Retrier,
 } from './test-support.ts';
+import { ERRORS } from '../core/errors.ts';
 
 // Not a round number, so that the Wait's Seconds can only come from it.
 const LATE_WRITE_WINDOW = Duration.seconds(127);
@@ -78,7 +78,7 @@ describe('TakedownBatch, on a bare stack', () => {
       Catch: failed,
       Next: 'Taken Down',
     });
-    assert.ok(!asl.States['Complete Takedown'].Retry.some((r: Retrier) => r.ErrorEquals.includes(CODE.TakedownIncomplete)));
+    assert.ok(!asl.States['Complete Takedown'].Retry.some((r: Retrier) => r.ErrorEquals.includes(ERRORS.TakedownIncomplete)));
     assert.deepEqual(asl.States['Taken Down'], { Type: 'Succeed' });
     assert.deepEqual(asl.States['Takedown Failed'], { Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
   });
@@ -156,8 +156,8 @@ describe('TakedownBatch, on a bare stack', () => {
 
   it('erases, and sweeps, only once S3 has replicated what it erases, waiting for as long as Replication Time Control may take', () => {
     for (const name of ['Erase Objects', 'Sweep Late Writes']) {
-      const retry = retrierFor(image.States[name], CODE.ReplicationPending);
-      assert.deepEqual(retry, { ErrorEquals: [CODE.ReplicationPending], IntervalSeconds: 5, MaxAttempts: 35, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' }, name);
+      const retry = retrierFor(image.States[name], ERRORS.ReplicationPending);
+      assert.deepEqual(retry, { ErrorEquals: [ERRORS.ReplicationPending], IntervalSeconds: 5, MaxAttempts: 35, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' }, name);
       assert.ok(averageWait(retry) >= 15 * 60, `${name} waits ${averageWait(retry)} s on average`);
       assert.deepEqual(image.States[name].Retry, [...TASK_RETRIERS, retry], name);
     }
@@ -165,8 +165,8 @@ describe('TakedownBatch, on a bare stack', () => {
 
   it('waits for room in the invalidation quota for about 45 minutes, with full jitter, before the image fails', () => {
     const invalidate = image.States['Invalidate Image'];
-    const retry = retrierFor(invalidate, CODE.TooManyInvalidationsInProgress);
-    assert.deepEqual(retry, { ErrorEquals: [CODE.TooManyInvalidationsInProgress], IntervalSeconds: 5, MaxAttempts: 90, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' });
+    const retry = retrierFor(invalidate, ERRORS.TooManyInvalidationsInProgress);
+    assert.deepEqual(retry, { ErrorEquals: [ERRORS.TooManyInvalidationsInProgress], IntervalSeconds: 5, MaxAttempts: 90, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' });
     const minutes = averageWait(retry) / 60;
     assert.ok(minutes > 40 && minutes < 50, `${minutes} minutes on average`);
     assert.deepEqual(invalidate.Retry, [...TASK_RETRIERS, retry]);
@@ -184,7 +184,7 @@ describe('TakedownBatch, on a bare stack', () => {
     assert.equal(check.Next, 'Invalidation Completed?');
     // The deadline is InvalidationTimedOut, thrown by the task: retried, the loop would outlive it.
     assert.deepEqual(check.Retry, TASK_RETRIERS);
-    assert.ok(!check.Retry.some((r: Retrier) => r.ErrorEquals.includes(CODE.InvalidationTimedOut)));
+    assert.ok(!check.Retry.some((r: Retrier) => r.ErrorEquals.includes(ERRORS.InvalidationTimedOut)));
     assert.deepEqual(check.Catch, [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Record Takedown' }]);
     // The loop's only ways out: completed, or failed into the record.
     const loop = new Set(['Invalidation Completed?', 'Wait For Invalidation', 'Check Invalidation']);
@@ -207,8 +207,8 @@ describe('TakedownBatch, on a bare stack', () => {
 
   it('verifies the URLs are gone, giving edge caches about a minute to catch up with a completed invalidation', () => {
     const verify = image.States['Verify Gone'];
-    const retry = retrierFor(verify, CODE.TakedownUnverified);
-    assert.deepEqual(retry, { ErrorEquals: [CODE.TakedownUnverified], IntervalSeconds: 10, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' });
+    const retry = retrierFor(verify, ERRORS.TakedownUnverified);
+    assert.deepEqual(retry, { ErrorEquals: [ERRORS.TakedownUnverified], IntervalSeconds: 10, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' });
     assert.deepEqual(verify.Retry, [...TASK_RETRIERS, retry]);
     assert.equal(verify.Next, 'Record Takedown');
     assert.deepEqual(verify.Catch, [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Record Takedown' }]);
@@ -239,7 +239,7 @@ describe('TakedownBatch, on a bare stack', () => {
       audit: { auditKey: 'takedowns/shop/p01/b1.json', invalidationId: 'I1', verified: false, failure: 'TakedownUnverified: still served' },
     });
     assert.deepEqual(ImageOutcome.parse(done), { status: 'done', tenant: 'shop', imageId: 'p01', auditKey: 'takedowns/shop/p01/b1.json', invalidationId: 'I1', verified: false, failure: 'TakedownUnverified: still served' });
-    const failed = applyParameters(image.States['Image Failed'].Parameters, { item, error: { Error: CODE.InvalidEvent, Cause: 'no such tenant' } });
-    assert.deepEqual(ImageOutcome.parse(failed), { status: 'failed', tenant: 'shop', imageId: 'p01', error: CODE.InvalidEvent, cause: 'no such tenant' });
+    const failed = applyParameters(image.States['Image Failed'].Parameters, { item, error: { Error: ERRORS.InvalidEvent, Cause: 'no such tenant' } });
+    assert.deepEqual(ImageOutcome.parse(failed), { status: 'failed', tenant: 'shop', imageId: 'p01', error: ERRORS.InvalidEvent, cause: 'no such tenant' });
   });
 });

@@ -3,6 +3,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { ERRORS } from '../core/errors.ts';
 import { pictorStateMachine, taskState, useResultWriterV2, waitForReplication } from './task-states.ts';
 
 export interface TakedownBatchProps {
@@ -96,7 +97,7 @@ export class TakedownBatch extends Construct {
     const verify = recordFailure(
       taskState(this, 'Verify Gone', props.verify, { resultPath: '$.verification' })
         // Edge caches can lag a Completed invalidation by a little.
-        .addRetry({ errors: ['TakedownUnverified'], interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 3, jitterStrategy: sfn.JitterType.FULL }),
+        .addRetry({ errors: [ERRORS.TakedownUnverified], interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 3, jitterStrategy: sfn.JitterType.FULL }),
     ).next(record);
 
     const invalidationDone = new sfn.Choice(this, 'Invalidation Completed?');
@@ -109,7 +110,7 @@ export class TakedownBatch extends Construct {
         // The quota is full, with this batch's images or another's: wait for some to complete. Up to
         // 90 attempts at the 60 s cap wait about 45 minutes on average, room for about 45 waves of
         // minute-long invalidations ahead of this image, and still far inside the history's 25,000 events.
-        errors: ['TooManyInvalidationsInProgress'],
+        errors: [ERRORS.TooManyInvalidationsInProgress],
         interval: Duration.seconds(5),
         backoffRate: 2,
         maxDelay: Duration.seconds(60),

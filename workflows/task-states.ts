@@ -5,7 +5,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
-import { TRANSIENT_ERRORS, type ErrorCode } from '../core/error-codes.ts';
+import { TRANSIENT_ERRORS } from '../core/error-codes.ts';
+import { ERRORS, PictorError } from '../core/errors.ts';
 
 /** Powertools Idempotency's error while a duplicate's first run is still going: wait and ask again. */
 export const IDEMPOTENCY_IN_PROGRESS = 'IdempotencyAlreadyInProgressError';
@@ -110,9 +111,9 @@ export interface ReplicationWaitOptions {
  */
 export function waitForReplication<T extends sfn.TaskStateBase>(state: T, options: ReplicationWaitOptions = {}): T {
   const inARow = options.inARow ?? 1;
-  if (!Number.isInteger(inARow) || inARow < 1) throw new Error(`Expected a whole number of at least 1 for inARow but received ${inARow}.`);
+  if (!Number.isInteger(inARow) || inARow < 1) throw new PictorError('InvalidConfig', `Expected a whole number of at least 1 for inARow but received ${inARow}.`);
   state.addRetry({
-    errors: ['ReplicationPending' satisfies ErrorCode],
+    errors: [ERRORS.ReplicationPending],
     interval: Duration.seconds(5),
     backoffRate: 2,
     maxDelay: Duration.seconds(60),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyParameters, CODE, pathsAvoiding, wellFormedProblems, type Asl } from './test-support.ts';
+import { applyParameters, pathsAvoiding, wellFormedProblems, type Asl } from './test-support.ts';
+import { ERRORS } from '../core/errors.ts';
 
 // The checks the workflows' tests rely on, shown to find what they look for: a check that finds nothing proves nothing.
 const sound = (): Asl => ({
@@ -9,7 +10,7 @@ const sound = (): Asl => ({
     Work: {
       Type: 'Task',
       Resource: 'arn:aws:lambda:eu-west-1:111111111111:function:work',
-      Retry: [{ ErrorEquals: [CODE.OriginUnavailable], JitterStrategy: 'FULL' }],
+      Retry: [{ ErrorEquals: [ERRORS.OriginUnavailable], JitterStrategy: 'FULL' }],
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Failed' }],
       Next: 'Poll?',
     },
@@ -55,7 +56,7 @@ describe('wellFormedProblems', () => {
 
   it('finds an error name no one raises, a retried States.ALL, and a core code retried that core does not list as retried', () => {
     const asl = sound();
-    asl.States.Work.Retry = [{ ErrorEquals: ['ReplicationPendng', 'States.ALL', CODE.InvalidEvent] }];
+    asl.States.Work.Retry = [{ ErrorEquals: ['ReplicationPendng', 'States.ALL', ERRORS.InvalidEvent] }];
     asl.States.Work.Catch.unshift({ ErrorEquals: ['Lambda.Unknwn'], ResultPath: '$.error', Next: 'Failed' });
     assert.deepEqual(wellFormedProblems(asl), [
       '(top level): Work retries ReplicationPendng, which no one raises',
@@ -67,16 +68,16 @@ describe('wellFormedProblems', () => {
 
   it('finds a Task that can fail uncaught', () => {
     const asl = sound();
-    asl.States.Work.Catch = [{ ErrorEquals: [CODE.ReplicationPending], ResultPath: '$.error', Next: 'Failed' }];
+    asl.States.Work.Catch = [{ ErrorEquals: [ERRORS.ReplicationPending], ResultPath: '$.error', Next: 'Failed' }];
     assert.deepEqual(wellFormedProblems(asl), ['(top level): Work can fail uncaught']);
   });
 
   it('finds States.ALL caught before another catcher or beside other names', () => {
     const asl = sound();
-    asl.States.Work.Catch.push({ ErrorEquals: [CODE.ReplicationPending], ResultPath: '$.error', Next: 'Failed' });
+    asl.States.Work.Catch.push({ ErrorEquals: [ERRORS.ReplicationPending], ResultPath: '$.error', Next: 'Failed' });
     assert.deepEqual(wellFormedProblems(asl), ['(top level): Work can fail uncaught', '(top level): Work catches States.ALL other than alone and last']);
     const beside = sound();
-    beside.States.Work.Catch[0].ErrorEquals = [CODE.OriginUnavailable, 'States.ALL'];
+    beside.States.Work.Catch[0].ErrorEquals = [ERRORS.OriginUnavailable, 'States.ALL'];
     assert.deepEqual(wellFormedProblems(beside), ['(top level): Work catches States.ALL other than alone and last']);
   });
 

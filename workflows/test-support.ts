@@ -2,7 +2,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { PIPELINE_ERROR_CODES, RETRIED_ERRORS, SERVER_ERROR_CODES, TRANSIENT_ERRORS, VIEWER_ERROR_CODES, type ErrorCode } from '../core/error-codes.ts';
+import { RETRIED_ERRORS, TRANSIENT_ERRORS, type ErrorCode } from '../core/error-codes.ts';
+import { ERRORS } from '../core/errors.ts';
 import { START_EXECUTION_ERRORS } from './catalogue-rerender.ts';
 import { IDEMPOTENCY_IN_PROGRESS, IDEMPOTENCY_RECORD_GONE, LAMBDA_TRANSIENT_ERRORS } from './task-states.ts';
 
@@ -81,15 +82,6 @@ export interface Catcher {
   readonly Next: string;
   readonly ResultPath?: string;
 }
-
-/**
- * Every error code core defines, by name: `CODE.ReplicationPending` is
- * 'ReplicationPending'. A test that names a code through this fails to compile, and
- * asserts undefined, once core renames it, which a string literal would not.
- */
-export const CODE = Object.fromEntries(Object.keys({ ...VIEWER_ERROR_CODES, ...SERVER_ERROR_CODES, ...PIPELINE_ERROR_CODES }).map((code) => [code, code])) as {
-  readonly [K in ErrorCode]: K;
-};
 
 /** The states a state can go to next: Next, a Choice's rules and Default, and its Catch targets. */
 export function successorsOf(state: any): string[] {
@@ -217,7 +209,7 @@ export function applyParameters(parameters: Record<string, unknown>, data: unkno
 /** Every error name a Pictor state machine may retry or catch: core's codes and the names AWS and Powertools give. */
 const KNOWN_ERRORS: ReadonlySet<string> = new Set([
   'States.ALL',
-  ...Object.keys(CODE),
+  ...Object.keys(ERRORS),
   ...LAMBDA_TRANSIENT_ERRORS,
   IDEMPOTENCY_IN_PROGRESS,
   IDEMPOTENCY_RECORD_GONE,
@@ -253,7 +245,7 @@ export function wellFormedProblems(definition: Asl): string[] {
         for (const error of retry.ErrorEquals) {
           if (!KNOWN_ERRORS.has(error)) problems.push(`${scope}: ${name} retries ${error}, which no one raises`);
           if (error === 'States.ALL') problems.push(`${scope}: ${name} retries States.ALL, permanent errors included`);
-          if (error in CODE && !RETRIED_ERRORS.includes(error as ErrorCode)) problems.push(`${scope}: ${name} retries ${error}, which core does not list as retried`);
+          if (error in ERRORS && !RETRIED_ERRORS.includes(error as ErrorCode)) problems.push(`${scope}: ${name} retries ${error}, which core does not list as retried`);
         }
       }
       const catches = (state.Catch ?? []) as Catcher[];

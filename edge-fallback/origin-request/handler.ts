@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFrontHeaders, CloudFrontRequest, CloudFrontRequestEvent, CloudFrontResultResponse, Context } from 'aws-lambda';
 import { errorBody } from '../../core/error-codes.ts';
 import { isPictorError, PictorError } from '../../core/errors.ts';
+import { logFailure } from '../../core/log-level.ts';
 import { NOT_FOUND_PATH, parseImagePath } from '../../core/image-path.ts';
 import { normalizeQuery, queryPairs } from '../../core/normalize.ts';
 import { NOT_FOUND_CACHE_CONTROL, PRIVATE_CACHE_CONTROL } from '../../core/cache-control.ts';
@@ -153,9 +154,7 @@ export function createOriginRequestHandler(config: OriginRequestConfig): OriginR
 
   function failure(error: unknown, request: CloudFrontRequest, signed: boolean): CloudFrontResultResponse {
     const known = isPictorError(error) ? error : new PictorError('InternalError', 'Unexpected failure.', { cause: error });
-    const context = { uri: request.uri, querystring: request.querystring, code: known.code, error: known.cause ?? known };
-    if (known.status >= 500) logger.error(known.message, context);
-    else logger.warn(known.message, context);
+    logFailure(logger, known.message, known, { uri: request.uri, querystring: request.querystring });
     return errorResponse(known, signed);
   }
 }

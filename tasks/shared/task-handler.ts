@@ -5,6 +5,7 @@ import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { REJECTION_ERRORS, RETRIED_ERRORS } from '../../core/error-codes.ts';
 import { isPictorError, PictorError } from '../../core/errors.ts';
+import { logFailure } from '../../core/log-level.ts';
 import type { AwsClients } from './aws-clients.ts';
 import type { TaskConfig } from './task-config.ts';
 
@@ -47,10 +48,8 @@ export function defineTask<I, O>(definition: TaskDefinition<I, O>, config: TaskC
       }
       return await definition.run(parsed.data, logger);
     } catch (error) {
-      // Conditions the state machine retries, and originals it quarantines, are expected; everything else is an error.
-      if (isPictorError(error) && RETRIED_ERRORS.includes(error.code)) logger.warn(`${definition.name} will be retried: ${error.message}`, { code: error.code });
-      else if (isPictorError(error) && REJECTION_ERRORS.includes(error.code)) logger.warn(`${definition.name} rejected the original: ${error.message}`, { code: error.code });
-      else logger.error(`${definition.name} failed`, error as Error);
+      // Once, at the level the outcome deserves: a retried wait or a quarantined original is not an error.
+      logFailure(logger, `${definition.name} ${outcomeOf(error)}`, error);
       // The log has the stack; the state machine gets the first line, since Lambda puts
       // the trace into the error's Cause and Map results must fit a state's 256 KB.
       if (error instanceof Error && error.stack) error.stack = error.stack.split('\n')[0];
@@ -73,6 +72,13 @@ export function defineTask<I, O>(definition: TaskDefinition<I, O>, config: TaskC
     }),
   });
   return (event, context) => idempotent(event, context);
+}
+
+/** What the state machine does next with a task's failure, as its Retry and Catch say. */
+function outcomeOf(error: unknown): string {
+  if (isPictorError(error) && RETRIED_ERRORS.includes(error.code)) return 'will be retried';
+  if (isPictorError(error) && REJECTION_ERRORS.includes(error.code)) return 'rejected the original';
+  return 'failed';
 }
 
 function pick(value: unknown, names: string[]): Record<string, string> {

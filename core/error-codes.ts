@@ -48,6 +48,8 @@ export const PIPELINE_ERROR_CODES = {
   TooManyFailures: { status: 500, expose: false },
   /** A workflow's state would pass Step Functions' 256 KiB: refused before the step that would hit it. */
   StateTooLarge: { status: 500, expose: false },
+  /** An upload under a tenant the registry does not hold: quarantined, as a bad original is. */
+  UnknownTenant: { status: 404, expose: false },
 } as const;
 
 /** The codes the viewer function answers with. */

@@ -1,3 +1,5 @@
+import { PictorError } from './errors.ts';
+
 /**
  * S3 event sequencers order the events of one key. They are hex strings of varying
  * length: right-pad the shorter with zeros, then compare lexicographically.
@@ -13,7 +15,7 @@ export function isSequencer(value: string): boolean {
 
 /** A fixed-width form whose string order is event order: what the version map stores. */
 export function normalizeSequencer(sequencer: string): string {
-  if (!SEQUENCER_PATTERN.test(sequencer)) throw new Error(`Expected an S3 sequencer (1 to 32 hex digits) but received '${sequencer}'.`);
+  if (!SEQUENCER_PATTERN.test(sequencer)) throw new PictorError('InvalidEvent', `Expected an S3 sequencer (1 to 32 hex digits) but received '${sequencer}'.`);
   return sequencer.toUpperCase().padEnd(SEQUENCER_LENGTH, '0');
 }
 

@@ -30,7 +30,8 @@ export function eventBridgePublisher(client: EventBridgeClient, busName: string)
   return {
     async publish(detailType, detail) {
       const parsed = PICTOR_EVENTS[detailType].safeParse(detail);
-      if (!parsed.success) throw new Error(`Refusing to publish an invalid '${detailType}': ${parsed.error.message}`);
+      // The producer's own bug, not its input's: nothing to retry.
+      if (!parsed.success) throw new PictorError('InternalError', `Refusing to publish an invalid '${detailType}': ${parsed.error.message}`);
       const entry = { EventBusName: busName, Source: PICTOR_SOURCE, DetailType: detailType, Detail: JSON.stringify(parsed.data) };
       const size = eventEntrySize(entry);
       if (size > MAX_EVENT_ENTRY_BYTES) throw new PictorError('InvalidEvent', `Refusing to publish '${detailType}' of ${size} bytes: EventBridge takes at most ${MAX_EVENT_ENTRY_BYTES}.`);

@@ -126,14 +126,15 @@ export function primaryPage(metadata: Metadata): number | undefined {
 }
 
 async function readHeader(original: Buffer): Promise<Metadata> {
+  let metadata: Metadata;
   try {
     // The limit is checked by the caller with a message that says by how much.
-    const metadata = await sharp(original, { limitInputPixels: false }).metadata();
-    if (!metadata.width || !metadata.height) throw new Error('no dimensions');
-    return metadata;
+    metadata = await sharp(original, { limitInputPixels: false }).metadata();
   } catch (error) {
     throw new PictorError('UnprocessableImage', 'The original is not an image that can be read.', { cause: error });
   }
+  if (!metadata.width || !metadata.height) throw new PictorError('UnprocessableImage', 'The original is not an image that can be read: it has no dimensions.');
+  return metadata;
 }
 
 /** SVG's default density is 72 DPI. */

@@ -2,6 +2,7 @@ import { cpSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
+import { PictorError } from '../core/errors.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -73,7 +74,7 @@ export function bundleHandler(options: BundleOptions): Bundle {
     for (const name of SHARP_RUNTIME) {
       const source = join(ROOT, 'node_modules', name);
       if (!existsSync(source)) {
-        throw new Error(`${options.entry} needs ${name} for Lambda's linux-x64, but it is not installed here. Run: npm install --os=linux --cpu=x64 sharp`);
+        throw new PictorError('InvalidConfig', `${options.entry} needs ${name} for Lambda's linux-x64, but it is not installed here. Run: npm install --os=linux --cpu=x64 sharp`);
       }
       cpSync(source, join(options.outDir, 'node_modules', name), { recursive: true });
     }

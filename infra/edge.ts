@@ -22,6 +22,7 @@ import { ACCESS_LOG_RETENTION, PRIVATE_BUCKET } from './buckets.ts';
 import { ROOT } from './bundle.ts';
 import { acknowledge, acknowledgeWildcards, policyResources } from './nag.ts';
 import { bundledCode } from './lambda-code.ts';
+import { PictorError } from '../core/errors.ts';
 
 /** A bucket another stack owns, by the name and region it is created with. */
 export interface BucketLocation {
@@ -146,7 +147,7 @@ export class ImageEdge extends Construct {
   constructor(scope: Construct, id: string, props: ImageEdgeProps) {
     super(scope, id);
     if (Stack.of(this).region !== 'us-east-1') {
-      throw new Error(`ImageEdge must be in a us-east-1 stack (Lambda@Edge and CloudFront-scoped WAF live there); this stack is in ${Stack.of(this).region}.`);
+      throw new PictorError('InvalidConfig', `ImageEdge must be in a us-east-1 stack (Lambda@Edge and CloudFront-scoped WAF live there); this stack is in ${Stack.of(this).region}.`);
     }
 
     // What the viewer function reads per request: each tenant's policy and signing keys. Created empty,

@@ -10,6 +10,7 @@ import { EdgeLogRetention } from './edge-logs.ts';
 import { EdgeAlarms, topicRegion, type AlarmSubscribers, type EdgeAlarmsProps } from './observability.ts';
 import { PipelineStack, trailProblems, type ExistingTrail } from './pipeline-stack.ts';
 import type { PipelineBucketNames } from './pipeline.ts';
+import { PictorError } from '../core/errors.ts';
 
 /**
  * Regions Origin Shield runs in. https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/origin-shield.html#choose-origin-shield-region
@@ -336,5 +337,5 @@ function validateProps(props: ImageDeliveryProps, resolved: ResolvedRegions): vo
     for (const region of logRegions) if (!REGION.test(region)) problems.push(`edgeLogs.regions: "${region}" is not a region name such as eu-west-1.`);
     if (new Set(logRegions).size !== logRegions.length) problems.push('edgeLogs.regions: name each region once.');
   }
-  if (problems.length > 0) throw new Error(`Invalid ImageDelivery props:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0) throw new PictorError('InvalidConfig', `Invalid ImageDelivery props:\n  ${problems.join('\n  ')}`);
 }

@@ -8,6 +8,7 @@ import { allowDistributionRead, PRIVATE_BUCKET } from './buckets.ts';
 import { acknowledge, acknowledgeWildcards } from './nag.ts';
 import { PipelineObservability, type AlarmSubscribers } from './observability.ts';
 import { pascal, Pipeline, type PipelineProps, type TaskName } from './pipeline.ts';
+import { PictorError } from '../core/errors.ts';
 
 export interface PipelineStackProps extends StackProps, PipelineProps {
   /** The origin-request function, for the dashboard. */
@@ -70,7 +71,7 @@ export class PipelineStack extends Stack {
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
     const problems = trailProblems(props.dataEventsTrail);
-    if (problems.length > 0) throw new Error(`Invalid PipelineStack props:\n  ${problems.join('\n  ')}`);
+    if (problems.length > 0) throw new PictorError('InvalidConfig', `Invalid PipelineStack props:\n  ${problems.join('\n  ')}`);
     const pipeline = (this.pipeline = new Pipeline(this, 'Pipeline', props));
     // CloudFront reads variants itself, signed with Origin Access Control.
     allowDistributionRead(pipeline.variants, props.edge.distributionId);

@@ -23,6 +23,7 @@ import { PictorEventBus } from './event-bus.ts';
 import { PICTOR_SOURCE } from '../events/schemas/pictor-events.ts';
 import { acknowledge, acknowledgeWildcards, policyResources } from './nag.ts';
 import { grantTaskAccess } from './task-access.ts';
+import { PictorError } from '../core/errors.ts';
 
 /** The task Lambdas, by folder name under tasks/. */
 export const TASKS = [
@@ -217,13 +218,13 @@ export class Pipeline extends Construct {
     const unpublished = props.unpublishedRetention ?? Duration.days(7);
     const invalidationDeadline = props.invalidationDeadline ?? DEFAULT_INVALIDATION_DEADLINE;
     if (invalidationDeadline.toSeconds() < 1 || invalidationDeadline.toSeconds() > MAX_INVALIDATION_DEADLINE.toSeconds()) {
-      throw new Error(`invalidationDeadline must be from 1 second to ${MAX_INVALIDATION_DEADLINE.toHours()} hours, not ${invalidationDeadline.toHumanString()}: each poll takes room in the takedown's execution history.`);
+      throw new PictorError('InvalidConfig', `invalidationDeadline must be from 1 second to ${MAX_INVALIDATION_DEADLINE.toHours()} hours, not ${invalidationDeadline.toHumanString()}: each poll takes room in the takedown's execution history.`);
     }
     const pageSize = props.rerender?.pageSize ?? DEFAULT_PAGE_SIZE;
     const pagesPerExecution = props.rerender?.pagesPerExecution ?? DEFAULT_PAGES_PER_EXECUTION;
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw new Error(`rerender.pageSize must be a whole number from 1 to 1,000 (S3 lists 1,000 keys at most), not ${pageSize}.`);
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw new PictorError('InvalidConfig', `rerender.pageSize must be a whole number from 1 to 1,000 (S3 lists 1,000 keys at most), not ${pageSize}.`);
     if (!Number.isInteger(pagesPerExecution) || pagesPerExecution < 1 || pagesPerExecution > MAX_PAGES_PER_EXECUTION) {
-      throw new Error(`rerender.pagesPerExecution must be a whole number from 1 to ${MAX_PAGES_PER_EXECUTION}, not ${pagesPerExecution}: more pages could pass an execution's 25,000 history events.`);
+      throw new PictorError('InvalidConfig', `rerender.pagesPerExecution must be a whole number from 1 to ${MAX_PAGES_PER_EXECUTION}, not ${pagesPerExecution}: more pages could pass an execution's 25,000 history events.`);
     }
     const replicas = (props.replicas ?? []).map((r, i) => s3.Bucket.fromBucketAttributes(this, `Replica${i}`, { bucketName: r.bucketName, region: r.region }));
     const variantReplicas = (props.variantReplicas ?? []).map((r, i) => s3.Bucket.fromBucketAttributes(this, `VariantReplica${i}`, { bucketName: r.bucketName, region: r.region }));
@@ -445,7 +446,7 @@ export class Pipeline extends Construct {
     });
 
     const rerenderName = `${Stack.of(this).stackName}-CatalogueRerender`;
-    if (rerenderName.length > 80) throw new Error(`The stack name makes the state machine name '${rerenderName}', over Step Functions' 80 characters: use a shorter stack name.`);
+    if (rerenderName.length > 80) throw new PictorError('InvalidConfig', `The stack name makes the state machine name '${rerenderName}', over Step Functions' 80 characters: use a shorter stack name.`);
     this.catalogueRerender = new CatalogueRerender(this, 'CatalogueRerender', {
       stateMachineName: rerenderName,
       reports: this.reports,

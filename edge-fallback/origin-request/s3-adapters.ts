@@ -56,9 +56,9 @@ function unavailable(error: unknown): PictorError {
  */
 async function withDeadline<T>(kind: keyof typeof S3_DEADLINES_MS, budget: Budget, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const left = Math.min(S3_DEADLINES_MS[kind], budget.remaining());
-  if (left <= 0) throw unavailable(new Error('The request has no time left for another S3 call.'));
+  if (left <= 0) throw new PictorError('OriginUnavailable', 'The request has no time left for another S3 call.');
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error(`The S3 ${kind} passed its ${left} ms deadline.`)), left);
+  const timer = setTimeout(() => controller.abort(new PictorError('OriginUnavailable', `The S3 ${kind} passed its ${left} ms deadline.`)), left);
   try {
     return await call(controller.signal);
   } finally {

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildSync } from 'esbuild';
 import { findRuntimeViolations } from './runtime-check.ts';
+import { PictorError } from '../../core/errors.ts';
 
 /** The CloudFront Functions code-size quota (not adjustable). https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-functions */
 export const FUNCTION_SIZE_QUOTA = 10 * 1024;
@@ -85,11 +86,11 @@ export function bundleCloudFrontFunction(entry: string, handler: string, name: s
   const violations = findRuntimeViolations(code);
   if (violations.length > 0) {
     const list = violations.map((v) => `${v.message} at ${v.offset}: ${code.slice(v.offset, v.offset + 40)}`);
-    throw new Error(`${name} uses syntax outside cloudfront-js-2.0:\n` + list.join('\n'));
+    throw new PictorError('InvalidConfig', `${name} uses syntax outside cloudfront-js-2.0:\n` + list.join('\n'));
   }
   const bytes = Buffer.byteLength(code);
   if (bytes > FUNCTION_SIZE_QUOTA) {
-    throw new Error(`${name} is ${bytes} bytes; the quota is ${FUNCTION_SIZE_QUOTA}.`);
+    throw new PictorError('InvalidConfig', `${name} is ${bytes} bytes; the quota is ${FUNCTION_SIZE_QUOTA}.`);
   }
   return { code: code, bytes: bytes };
 }

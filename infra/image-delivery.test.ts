@@ -16,7 +16,6 @@ import { buildViewerFunction } from '../edge-fallback/viewer-request/build.ts';
 import { buildViewerResponseFunction } from '../edge-fallback/viewer-response/build.ts';
 import { startTwin, type Twin } from '../local/twin.ts';
 import { logicalIdOf, stateMachineDefinitions, type CfnTemplate } from '../local/pipeline/template.ts';
-import { BUCKETS } from '../local/topology.ts';
 import { localNames } from '../local/pipeline/storage.ts';
 import { ImageEdge, nearestFirst, ORIGIN_CONNECTION_ATTEMPTS, ORIGIN_CONNECTION_TIMEOUT, ORIGIN_RESPONSE_TIMEOUT, type ImageEdgeProps } from './edge.ts';
 import { ImageDelivery, type ImageDeliveryProps } from './image-delivery.ts';

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { PictorError } from '../core/errors.ts';
+import { handlerModule, type TaskName } from '../tasks/registry.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -13,9 +14,9 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
  */
 const SHARP_RUNTIME = ['sharp', '@img/colour', '@img/sharp-linux-x64', '@img/sharp-libvips-linux-x64', 'detect-libc', 'semver'];
 
-/** The handler module of a task under tasks/. */
-export function taskEntry(task: string): string {
-  return join(ROOT, 'tasks', task, 'handler.ts');
+/** The handler module of a task, as the task registry names it. */
+export function taskEntry(task: TaskName): string {
+  return fileURLToPath(handlerModule(task));
 }
 
 export interface BundleOptions {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,7 +9,7 @@ import { PUBLISH_ATTRIBUTES, RESERVE_ATTRIBUTES } from '../tasks/shared/version-
 import { ImageEdge } from './edge.ts';
 import { PipelineStack } from './pipeline-stack.ts';
 import { pascal, TASKS, type TaskName } from './pipeline.ts';
-import { TENANT_READERS } from './task-access.ts';
+import { handlerModule, TASK_REGISTRY } from '../tasks/registry.ts';
 
 const TENANTS = parseConfig({ tenants: { shop: {} } });
 
@@ -78,6 +79,42 @@ function allowing(task: TaskName, action: string, on?: string): Statement[] {
 const tasksAllowed = (action: string, on?: string) => TASKS.filter((task) => allowing(task, action, on).length > 0);
 const versionsTable = () => logicalIdOf(pipeline, 'Pipeline/Versions');
 const idempotencyTable = () => logicalIdOf(pipeline, 'Pipeline/Idempotency');
+
+const functionOf = (task: TaskName) => pipeline.Resources[logicalIdOf(pipeline, `Pipeline/${pascal(task)}`)]!.Properties!;
+
+describe('the task functions, as tasks/registry.ts declares them', () => {
+  it('has one function per declared task, and none other', () => {
+    const named = Object.values(pipeline.Resources)
+      .filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties?.Environment?.Variables?.PICTOR_TASK)
+      .map((r) => r.Properties!.Environment.Variables.PICTOR_TASK);
+    assert.deepEqual(named.sort(), [...TASKS].sort());
+  });
+
+  it("gives each function its declared memory, timeout and environment's names", () => {
+    for (const task of TASKS) {
+      const { memoryMiB, timeoutSeconds, environment } = TASK_REGISTRY[task];
+      const fn = functionOf(task);
+      assert.equal(fn.MemorySize, memoryMiB, `${task}: memory`);
+      assert.equal(fn.Timeout, timeoutSeconds, `${task}: timeout`);
+      assert.deepEqual(Object.keys(fn.Environment.Variables).sort(), [...environment, 'PICTOR_TASK'].sort(), `${task}: environment`);
+      assert.equal(fn.Environment.Variables.PICTOR_TASK, task);
+    }
+  });
+
+  it('lets a task with an idempotency key, and only such a task, keep its own idempotency records', () => {
+    for (const task of TASKS) {
+      const leading = statementsOf(pipeline, taskRole(task)).flatMap((s) => (s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] as string[] | undefined) ?? []);
+      assert.deepEqual(leading, TASK_REGISTRY[task].idempotencyKey ? [`pictor-${task}#*`] : [], task);
+    }
+  });
+
+  it('lets each task send exactly the detail-types it declares it publishes', () => {
+    for (const task of TASKS) {
+      const sent = allowing(task, 'events:PutEvents').flatMap((s) => [s.Condition!.StringEquals!['events:detail-type']].flat());
+      assert.deepEqual(sent, [...(TASK_REGISTRY[task].publishes ?? [])], task);
+    }
+  });
+});
 
 describe('least privilege per task', () => {
   it('gives every task a role of its own, and none a managed policy', () => {
@@ -161,7 +198,10 @@ describe('least privilege per task', () => {
       allowing('verify-gone', 'secretsmanager:GetSecretValue').flatMap(resources),
       [JSON.stringify({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:us-east-1:123456789012:secret:pictor/signing-keys/*']] })],
     );
-    assert.deepEqual(tasksAllowed('cloudfront-keyvaluestore:GetKey'), [...TENANT_READERS].sort((a, b) => TASKS.indexOf(a) - TASKS.indexOf(b)));
+    // The tasks that look a tenant up are those whose wiring builds the tenant store's reader (storeTenants).
+    const readers = TASKS.filter((task) => readFileSync(handlerModule(task), 'utf8').includes('storeTenants('));
+    assert.ok(readers.length > 0, 'some task reads tenants');
+    assert.deepEqual(tasksAllowed('cloudfront-keyvaluestore:GetKey'), readers);
     for (const task of TASKS) {
       for (const s of statementsOf(pipeline, taskRole(task)).filter((s) => actions(s).some((a) => a.startsWith('cloudfront-keyvaluestore:')))) {
         assert.deepEqual(resources(s), [JSON.stringify('arn:aws:cloudfront::123456789012:key-value-store/TenantConfigStore')], task);

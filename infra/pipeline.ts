@@ -24,29 +24,9 @@ import { PICTOR_SOURCE } from '../events/schemas/pictor-events.ts';
 import { acknowledge, acknowledgeWildcards, policyResources } from './nag.ts';
 import { grantTaskAccess } from './task-access.ts';
 import { PictorError } from '../core/errors.ts';
+import { TASK_REGISTRY, TASKS, type TaskEnvironmentVariable, type TaskName } from '../tasks/registry.ts';
 
-/** The task Lambdas, by folder name under tasks/. */
-export const TASKS = [
-  'probe-original',
-  'render-variants',
-  'publish-version',
-  'quarantine-original',
-  'discard-upload',
-  'accept-takedown',
-  'inventory-image',
-  'erase-objects',
-  'invalidate-image',
-  'check-invalidation',
-  'verify-gone',
-  'record-takedown',
-  'complete-takedown',
-  'plan-rerender',
-  'list-originals',
-  'prepare-rerender',
-  'tally-rerender',
-  'complete-rerender',
-] as const;
-export type TaskName = (typeof TASKS)[number];
+export { TASKS, type TaskName } from '../tasks/registry.ts';
 
 /**
  * How long reports and the per-item results behind them are kept: long enough to
@@ -54,9 +34,6 @@ export type TaskName = (typeof TASKS)[number];
  * (and locked) for `auditRetention`.
  */
 const REPORT_RETENTION = Duration.days(400);
-
-/** How long publish-version may run; a takedown waits this long for a publish in flight (workflows/takedown-batch.ts). */
-const PUBLISH_TIMEOUT = Duration.seconds(30);
 
 /** A bucket the originals are replicated to, in another region. */
 export interface ReplicaBucket {
@@ -293,25 +270,28 @@ export class Pipeline extends Construct {
     });
 
     this.events = new PictorEventBus(this, 'Events', { eventBusName: `${Stack.of(this).stackName}-events` });
-    const environment: Record<string, string> = {
+    const signingSecretPrefix = props.signingSecretPrefix ?? DEFAULT_SIGNING_SECRET_PREFIX;
+    const replicaList = (list: readonly ReplicaBucket[] | undefined) => JSON.stringify((list ?? []).map((r) => ({ bucket: r.bucketName, region: r.region })));
+    // Every variable a task may be given; each task gets those its declaration names (tasks/registry.ts).
+    const environment: Record<TaskEnvironmentVariable, string> = {
       PICTOR_ACCOUNT_ID: Aws.ACCOUNT_ID,
       PICTOR_ORIGINALS_BUCKET: this.originals.bucketName,
       PICTOR_VARIANTS_BUCKET: this.variants.bucketName,
       PICTOR_REPORTS_BUCKET: this.reports.bucketName,
-      PICTOR_VARIANT_REPLICAS: JSON.stringify((props.variantReplicas ?? []).map((r) => ({ bucket: r.bucketName, region: r.region }))),
+      PICTOR_VARIANT_REPLICAS: replicaList(props.variantReplicas),
       PICTOR_VERSIONS_TABLE: this.versions.tableName,
       PICTOR_TOMBSTONES_TABLE: this.tombstones.tableName,
       PICTOR_IDEMPOTENCY_TABLE: this.idempotency.tableName,
       PICTOR_EVENT_BUS: this.events.bus.eventBusName,
       PICTOR_TENANT_STORE_ARN: props.edge.tenantStoreArn,
-    };
-    const signingSecretPrefix = props.signingSecretPrefix ?? DEFAULT_SIGNING_SECRET_PREFIX;
-    const takedownEnvironment: Record<string, string> = {
-      PICTOR_ORIGINAL_REPLICAS: JSON.stringify((props.replicas ?? []).map((r) => ({ bucket: r.bucketName, region: r.region }))),
+      PICTOR_ORIGINAL_REPLICAS: replicaList(props.replicas),
       PICTOR_AUDIT_BUCKET: this.audit.bucketName,
       PICTOR_DISTRIBUTION_ID: props.edge.distributionId,
       PICTOR_EDGE_URL: props.edge.url,
       PICTOR_INVALIDATION_DEADLINE_SECONDS: String(invalidationDeadline.toSeconds()),
+      PICTOR_SIGNING_SECRETS_PREFIX: signingSecretPrefix,
+      PICTOR_RERENDER_PAGE_SIZE: String(pageSize),
+      PICTOR_RERENDER_PAGES_PER_EXECUTION: String(pagesPerExecution),
     };
     // Step Functions invokes the tasks synchronously; anything that invokes one
     // asynchronously (a re-drive, a future rule) gets its failures kept here.
@@ -323,17 +303,18 @@ export class Pipeline extends Construct {
     // No tenant and no secret in a bundle or an environment: the tasks read tenants from the
     // tenant store at run time, and verify-gone its signing keys from Secrets Manager.
     const code = props.taskCode ?? ((task: TaskName) => bundledCode(taskEntry(task)));
-    const fn = (task: TaskName, memorySize: number, timeout: Duration, extra: Record<string, string> = {}) => {
+    const fn = (task: TaskName) => {
+      const declared = TASK_REGISTRY[task];
       const logGroup = taskLogGroup(this, pascal(task));
       const created = new lambda.Function(this, pascal(task), {
         runtime: lambda.Runtime.NODEJS_22_X,
         architecture: lambda.Architecture.X86_64,
         handler: 'index.handler',
         code: code(task),
-        memorySize,
-        timeout,
+        memorySize: declared.memoryMiB,
+        timeout: Duration.seconds(declared.timeoutSeconds),
         // PICTOR_TASK names the handler module, for the local twin and for humans.
-        environment: { ...environment, ...extra, PICTOR_TASK: task },
+        environment: { ...pick(environment, declared.environment), PICTOR_TASK: task },
         deadLetterQueue: this.deadLetters,
         tracing: lambda.Tracing.ACTIVE,
         logGroup,
@@ -344,32 +325,7 @@ export class Pipeline extends Construct {
       });
       return created;
     };
-    this.functions = {
-      'probe-original': fn('probe-original', 1024, Duration.seconds(30)),
-      // Decoding a 12 MP photo and encoding nine outputs wants memory and time.
-      'render-variants': fn('render-variants', 3008, Duration.minutes(2)),
-      'publish-version': fn('publish-version', 512, PUBLISH_TIMEOUT),
-      'quarantine-original': fn('quarantine-original', 512, Duration.seconds(30)),
-      'discard-upload': fn('discard-upload', 512, Duration.minutes(1), takedownEnvironment),
-      'accept-takedown': fn('accept-takedown', 256, Duration.seconds(10), takedownEnvironment),
-      // Listing and deleting every version of an image in three regions.
-      'inventory-image': fn('inventory-image', 512, Duration.minutes(1), takedownEnvironment),
-      'erase-objects': fn('erase-objects', 512, Duration.minutes(2), takedownEnvironment),
-      'invalidate-image': fn('invalidate-image', 256, Duration.seconds(30), takedownEnvironment),
-      'check-invalidation': fn('check-invalidation', 256, Duration.seconds(30), takedownEnvironment),
-      'verify-gone': fn('verify-gone', 512, Duration.minutes(1), { ...takedownEnvironment, PICTOR_SIGNING_SECRETS_PREFIX: signingSecretPrefix }),
-      'record-takedown': fn('record-takedown', 256, Duration.seconds(30), takedownEnvironment),
-      'complete-takedown': fn('complete-takedown', 256, Duration.seconds(30), takedownEnvironment),
-      'plan-rerender': fn('plan-rerender', 256, Duration.seconds(10), {
-        PICTOR_RERENDER_PAGE_SIZE: String(pageSize),
-        PICTOR_RERENDER_PAGES_PER_EXECUTION: String(pagesPerExecution),
-      }),
-      'list-originals': fn('list-originals', 512, Duration.seconds(30)),
-      'prepare-rerender': fn('prepare-rerender', 256, Duration.seconds(30)),
-      // Reads a map run's result files, a few MB for a page of 1,000.
-      'tally-rerender': fn('tally-rerender', 512, Duration.seconds(60)),
-      'complete-rerender': fn('complete-rerender', 256, Duration.seconds(30)),
-    };
+    this.functions = Object.fromEntries(TASKS.map((task) => [task, fn(task)])) as Record<TaskName, lambda.Function>;
     const f = this.functions;
     grantTaskAccess({
       functions: f,
@@ -385,15 +341,9 @@ export class Pipeline extends Construct {
       distributionId: props.edge.distributionId,
       tenantStoreArn: props.edge.tenantStoreArn,
       signingSecretPrefix,
+      events: this.events,
     });
 
-    // Each task sends exactly the detail-types it publishes, and only Pictor's bus admits them.
-    const role = (task: TaskName) => f[task].role!;
-    this.events.grantSend(role('publish-version'), 'Version Bumped', 'Variants Rendered');
-    this.events.grantSend(role('quarantine-original'), 'Original Rejected');
-    this.events.grantSend(role('discard-upload'), 'Upload Discarded');
-    this.events.grantSend(role('complete-takedown'), 'Takedown Completed');
-    this.events.grantSend(role('complete-rerender'), 'Rerender Completed');
     this.requesters = {
       takedown: props.takedownRequesters ?? [this.requesterRole('TakedownRequester', 'ask for takedowns (send "Takedown Requested" to its event bus)').roleArn],
       rerender: props.rerenderRequesters ?? [this.requesterRole('RerenderRequester', 'ask for catalogue re-renders (send "Rerender Requested" to its event bus)').roleArn],
@@ -401,13 +351,7 @@ export class Pipeline extends Construct {
     this.events.allowSenders(this.requesters.takedown, 'Takedown Requested');
     this.events.allowSenders(this.requesters.rerender, 'Rerender Requested');
 
-    this.renderOnUpload = new RenderOnUpload(this, 'RenderOnUpload', {
-      probe: this.functions['probe-original'],
-      render: this.functions['render-variants'],
-      publish: this.functions['publish-version'],
-      quarantine: this.functions['quarantine-original'],
-      discard: this.functions['discard-upload'],
-    });
+    this.renderOnUpload = new RenderOnUpload(this, 'RenderOnUpload', { functions: f });
     new events.Rule(this, 'OnOriginalUploaded', {
       description: 'Uploads (not system keys) start RenderOnUpload.',
       eventPattern: {
@@ -421,15 +365,8 @@ export class Pipeline extends Construct {
     this.takedownBatch = new TakedownBatch(this, 'TakedownBatch', {
       // Lambda ends a function at its timeout: nothing a publish or an edge render started before the tombstone writes later.
       // https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html
-      lateWriteWindow: Duration.seconds(Math.max(PUBLISH_TIMEOUT.toSeconds(), ORIGIN_REQUEST_TIMEOUT.toSeconds()) + 5),
-      accept: f['accept-takedown'],
-      inventory: f['inventory-image'],
-      erase: f['erase-objects'],
-      invalidate: f['invalidate-image'],
-      checkInvalidation: f['check-invalidation'],
-      verify: f['verify-gone'],
-      record: f['record-takedown'],
-      complete: f['complete-takedown'],
+      lateWriteWindow: Duration.seconds(Math.max(TASK_REGISTRY['publish-version'].timeoutSeconds, ORIGIN_REQUEST_TIMEOUT.toSeconds()) + 5),
+      functions: f,
       reports: this.reports,
     });
     new events.Rule(this, 'OnTakedownRequested', {
@@ -450,13 +387,7 @@ export class Pipeline extends Construct {
     this.catalogueRerender = new CatalogueRerender(this, 'CatalogueRerender', {
       stateMachineName: rerenderName,
       reports: this.reports,
-      plan: f['plan-rerender'],
-      list: f['list-originals'],
-      prepare: f['prepare-rerender'],
-      render: f['render-variants'],
-      publish: f['publish-version'],
-      tally: f['tally-rerender'],
-      complete: f['complete-rerender'],
+      functions: f,
     });
     new events.Rule(this, 'OnRerenderRequested', {
       description: 'A "Rerender Requested" event starts CatalogueRerender; its event id names the job.',
@@ -557,6 +488,11 @@ function taskRole(scope: Construct, id: string, logGroup: logs.LogGroup): iam.Ro
       }),
     },
   });
+}
+
+/** The entries of `values` that `names` lists, in `values`' order. */
+function pick<K extends string>(values: Readonly<Record<K, string>>, names: readonly K[]): Record<string, string> {
+  return Object.fromEntries(Object.entries<string>(values).filter(([name]) => names.includes(name as K)));
 }
 
 export function pascal(name: string): string {

@@ -247,7 +247,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       const tasks = options.taskEndpoints
         ? { ...(await options.taskEndpoints({ s3: s3.endpoint, dynamodb: dynamodb.endpoint })), s3ByRegion: undefined }
         : { s3: endpoints[BUCKETS.originals.region]!, dynamodb: dynamodb.endpoint, s3ByRegion: endpoints };
-      pipeline = startLocalPipeline({
+      pipeline = await startLocalPipeline({
         config: options.config,
         s3,
         edge: { distributionId: LOCAL_DISTRIBUTION_ID, url: edgeUrl, tenantStoreArn: configStoreArn },

@@ -32,13 +32,15 @@ before(() => {
       new CatalogueRerender(stack, 'CatalogueRerender', {
         stateMachineName: NAME,
         reports,
-        plan: fn('plan-rerender'),
-        list: fn('list-originals'),
-        prepare: fn('prepare-rerender'),
-        render: fn('render-variants'),
-        publish: fn('publish-version'),
-        tally: fn('tally-rerender'),
-        complete: fn('complete-rerender'),
+        functions: {
+          'plan-rerender': fn('plan-rerender'),
+          'list-originals': fn('list-originals'),
+          'prepare-rerender': fn('prepare-rerender'),
+          'render-variants': fn('render-variants'),
+          'publish-version': fn('publish-version'),
+          'tally-rerender': fn('tally-rerender'),
+          'complete-rerender': fn('complete-rerender'),
+        },
       }),
   );
   asl = bare.asl;

@@ -1,20 +1,13 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { pictorStateMachine, taskState, useResultWriterV2, waitForReplication } from './task-states.ts';
+import { pictorStateMachine, taskState, useResultWriterV2, waitForReplication, type TaskFunctions } from './task-states.ts';
 
 export interface CatalogueRerenderProps {
-  readonly plan: IFunction;
-  readonly list: IFunction;
-  readonly prepare: IFunction;
-  /** The same render and publish tasks RenderOnUpload uses. */
-  readonly render: IFunction;
-  readonly publish: IFunction;
-  readonly tally: IFunction;
-  readonly complete: IFunction;
+  /** The tasks it invokes; render-variants and publish-version are the ones RenderOnUpload uses. */
+  readonly functions: TaskFunctions<'plan-rerender' | 'list-originals' | 'prepare-rerender' | 'render-variants' | 'publish-version' | 'tally-rerender' | 'complete-rerender'>;
   /** Where the Distributed Map writes each original's result (ResultWriter), under `rerenders/<jobId>/results/`. */
   readonly reports: IBucket;
   /**
@@ -70,7 +63,7 @@ export class CatalogueRerender extends Construct {
 
     const rendered = new sfn.Pass(this, 'Original Rendered', { parameters: { status: 'rendered', ...image, 'version.$': '$.publish.version' } });
     // As in RenderOnUpload: publishing waits for the snapshot to reach every replica, then for the pointer.
-    const publish = catchInto(waitForReplication(taskState(this, 'Publish Version', props.publish, { inputPath: '$.upload', resultPath: '$.publish' }), { inARow: 2 })).next(
+    const publish = catchInto(waitForReplication(taskState(this, 'Publish Version', props.functions['publish-version'], { inputPath: '$.upload', resultPath: '$.publish' }), { inARow: 2 })).next(
       new sfn.Choice(this, 'Published?')
         .when(sfn.Condition.booleanEquals('$.publish.published', true), rendered)
         .otherwise(new sfn.Pass(this, 'Publish Superseded', { parameters: { status: 'skipped', ...image, 'reason.$': '$.publish.reason' } })),
@@ -79,12 +72,12 @@ export class CatalogueRerender extends Construct {
     const preparePublish = new sfn.Pass(this, 'Prepare Publish', {
       parameters: { 'image.$': '$.image', 'upload.$': 'States.JsonMerge($.upload, $.render, false)' },
     }).next(publish);
-    const render = catchInto(taskState(this, 'Render Variants', props.render, { inputPath: '$.upload', resultPath: '$.render' })).next(
+    const render = catchInto(taskState(this, 'Render Variants', props.functions['render-variants'], { inputPath: '$.upload', resultPath: '$.render' })).next(
       new sfn.Choice(this, 'Rendered?')
         .when(sfn.Condition.stringEquals('$.render.outcome', 'rendered'), preparePublish)
         .otherwise(new sfn.Pass(this, 'Render Superseded', { parameters: { status: 'skipped', ...image, 'reason.$': '$.render.reason' } })),
     );
-    const prepare = catchInto(taskState(this, 'Prepare Rerender', props.prepare, { resultPath: '$.upload' })).next(
+    const prepare = catchInto(taskState(this, 'Prepare Rerender', props.functions['prepare-rerender'], { resultPath: '$.upload' })).next(
       new sfn.Choice(this, 'Render It?')
         .when(sfn.Condition.stringEquals('$.upload.action', 'render'), render)
         .otherwise(new sfn.Pass(this, 'Original Skipped', { parameters: { status: 'skipped', ...image, 'reason.$': '$.upload.reason' } })),
@@ -104,11 +97,11 @@ export class CatalogueRerender extends Construct {
     });
     renderPage.itemProcessor(prepare);
     renderPage.addCatch(jobFailed, { errors: ['States.ALL'], resultPath: '$.error' });
-    const complete = taskState(this, 'Complete Rerender', props.complete)
+    const complete = taskState(this, 'Complete Rerender', props.functions['complete-rerender'])
       .addCatch(jobFailed, { errors: ['States.ALL'], resultPath: '$.error' })
       .next(new sfn.Succeed(this, 'Rerendered'));
-    const list = taskState(this, 'List Originals', props.list, { resultPath: '$.page' }).addCatch(jobFailed, { errors: ['States.ALL'], resultPath: '$.error' });
-    const tally = taskState(this, 'Tally Page', props.tally).addCatch(jobFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+    const list = taskState(this, 'List Originals', props.functions['list-originals'], { resultPath: '$.page' }).addCatch(jobFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+    const tally = taskState(this, 'Tally Page', props.functions['tally-rerender']).addCatch(jobFailed, { errors: ['States.ALL'], resultPath: '$.error' });
 
     // The next part of the job, as a new execution of this state machine: request-response, so this
     // one ends once it has started. Its name is the job's and the part's, so a start retried after a
@@ -145,7 +138,7 @@ export class CatalogueRerender extends Construct {
         .when(sfn.Condition.stringEquals('$.next', 'continue'), continueAsNew)
         .otherwise(complete),
     );
-    const plan = taskState(this, 'Plan Rerender', props.plan).addCatch(jobFailed, { errors: ['States.ALL'], resultPath: '$.error' }).next(list);
+    const plan = taskState(this, 'Plan Rerender', props.functions['plan-rerender']).addCatch(jobFailed, { errors: ['States.ALL'], resultPath: '$.error' }).next(list);
 
     this.stateMachine = pictorStateMachine(this, plan, { name: props.stateMachineName });
     // Its own ARN from its name, not its Ref: the role is created before the state machine.

@@ -1,20 +1,11 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { REJECTION_ERRORS } from '../core/error-codes.ts';
-import { pictorStateMachine, taskState, waitForReplication } from './task-states.ts';
+import { pictorStateMachine, taskState, waitForReplication, type TaskFunctions } from './task-states.ts';
 
 export interface RenderOnUploadProps {
-  /** tasks/probe-original */
-  readonly probe: IFunction;
-  /** tasks/render-variants */
-  readonly render: IFunction;
-  /** tasks/publish-version */
-  readonly publish: IFunction;
-  /** tasks/quarantine-original */
-  readonly quarantine: IFunction;
-  /** tasks/discard-upload */
-  readonly discard: IFunction;
+  /** The tasks it invokes. */
+  readonly functions: TaskFunctions<'probe-original' | 'render-variants' | 'publish-version' | 'quarantine-original' | 'discard-upload'>;
 }
 
 /**
@@ -47,7 +38,7 @@ export class RenderOnUpload extends Construct {
     const outcome = (name: string, fields: Record<string, string>) => new sfn.Pass(this, name, { parameters: { ...fields } });
 
     const failed = new sfn.Fail(this, 'Render Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
-    const quarantine = taskState(this, 'Quarantine Original', props.quarantine, { resultPath: '$.quarantine' })
+    const quarantine = taskState(this, 'Quarantine Original', props.functions['quarantine-original'], { resultPath: '$.quarantine' })
       .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
       .next(outcome('Rejected', { outcome: 'rejected', ...image, 'code.$': '$.quarantine.code', 'reason.$': '$.quarantine.reason', 'quarantineKey.$': '$.quarantine.quarantineKey' }));
     const describeRejection = new sfn.Pass(this, 'Describe Rejection', {
@@ -56,7 +47,7 @@ export class RenderOnUpload extends Construct {
     }).next(quarantine);
 
     // Publishing waits for the snapshot to reach every replica, then for the pointer.
-    const publish = waitForReplication(taskState(this, 'Publish Version', props.publish, { resultPath: '$.publish' }), { inARow: 2 })
+    const publish = waitForReplication(taskState(this, 'Publish Version', props.functions['publish-version'], { resultPath: '$.publish' }), { inARow: 2 })
       .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
       .next(
         new sfn.Choice(this, 'Published?')
@@ -67,7 +58,7 @@ export class RenderOnUpload extends Construct {
       parameters: { ...upload, 'version.$': '$.render.version', 'variants.$': '$.render.variants', 'schema.$': '$.render.schema' },
     }).next(publish);
 
-    const render = taskState(this, 'Render Variants', props.render, { resultPath: '$.render' })
+    const render = taskState(this, 'Render Variants', props.functions['render-variants'], { resultPath: '$.render' })
       .addCatch(describeRejection, { errors: [...REJECTION_ERRORS], resultPath: '$.error' })
       .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
       .next(
@@ -76,11 +67,11 @@ export class RenderOnUpload extends Construct {
           .otherwise(outcome('Superseded', { outcome: 'skipped', ...image, 'reason.$': '$.render.reason' })),
       );
 
-    const discard = waitForReplication(taskState(this, 'Discard Upload', props.discard, { resultPath: '$.discard' }))
+    const discard = waitForReplication(taskState(this, 'Discard Upload', props.functions['discard-upload'], { resultPath: '$.discard' }))
       .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
       .next(outcome('Discarded', { outcome: 'discarded', ...image, 'reason.$': '$.discard.reason' }));
 
-    const probe = taskState(this, 'Probe Original', props.probe)
+    const probe = taskState(this, 'Probe Original', props.functions['probe-original'])
       .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
       .next(
         new sfn.Choice(this, 'What Does The Upload Need?')

@@ -31,14 +31,16 @@ before(() => {
     (stack, { fn, reports }) =>
       new TakedownBatch(stack, 'TakedownBatch', {
         lateWriteWindow: LATE_WRITE_WINDOW,
-        accept: fn('accept-takedown'),
-        inventory: fn('inventory-image'),
-        erase: fn('erase-objects'),
-        invalidate: fn('invalidate-image'),
-        checkInvalidation: fn('check-invalidation'),
-        verify: fn('verify-gone'),
-        record: fn('record-takedown'),
-        complete: fn('complete-takedown'),
+        functions: {
+          'accept-takedown': fn('accept-takedown'),
+          'inventory-image': fn('inventory-image'),
+          'erase-objects': fn('erase-objects'),
+          'invalidate-image': fn('invalidate-image'),
+          'check-invalidation': fn('check-invalidation'),
+          'verify-gone': fn('verify-gone'),
+          'record-takedown': fn('record-takedown'),
+          'complete-takedown': fn('complete-takedown'),
+        },
         reports,
       }),
   ));

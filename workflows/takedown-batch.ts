@@ -1,10 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ERRORS } from '../core/errors.ts';
-import { pictorStateMachine, taskState, useResultWriterV2, waitForReplication } from './task-states.ts';
+import { pictorStateMachine, taskState, useResultWriterV2, waitForReplication, type TaskFunctions } from './task-states.ts';
 
 export interface TakedownBatchProps {
   /**
@@ -14,14 +13,10 @@ export interface TakedownBatchProps {
    * invalidation follows the sweep, so nothing written late outlives either.
    */
   readonly lateWriteWindow: Duration;
-  readonly accept: IFunction;
-  readonly inventory: IFunction;
-  readonly erase: IFunction;
-  readonly invalidate: IFunction;
-  readonly checkInvalidation: IFunction;
-  readonly verify: IFunction;
-  readonly record: IFunction;
-  readonly complete: IFunction;
+  /** The tasks it invokes. */
+  readonly functions: TaskFunctions<
+    'accept-takedown' | 'inventory-image' | 'erase-objects' | 'invalidate-image' | 'check-invalidation' | 'verify-gone' | 'record-takedown' | 'complete-takedown'
+  >;
   /** Where the accepted items are read from and each image's result is written (Pipeline.reports). */
   readonly reports: IBucket;
 }
@@ -91,22 +86,22 @@ export class TakedownBatch extends Construct {
         'failure.$': '$.audit.failure',
       },
     });
-    const record = catchInto(taskState(this, 'Record Takedown', props.record, { resultPath: '$.audit' })).next(imageDone);
+    const record = catchInto(taskState(this, 'Record Takedown', props.functions['record-takedown'], { resultPath: '$.audit' })).next(imageDone);
     // Once objects may be gone, every failure still ends in an audit record that says how far it got.
     const recordFailure = <T extends sfn.TaskStateBase>(state: T): T => state.addCatch(record, { errors: ['States.ALL'], resultPath: '$.failure' }) as T;
     const verify = recordFailure(
-      taskState(this, 'Verify Gone', props.verify, { resultPath: '$.verification' })
+      taskState(this, 'Verify Gone', props.functions['verify-gone'], { resultPath: '$.verification' })
         // Edge caches can lag a Completed invalidation by a little.
         .addRetry({ errors: [ERRORS.TakedownUnverified], interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 3, jitterStrategy: sfn.JitterType.FULL }),
     ).next(record);
 
     const invalidationDone = new sfn.Choice(this, 'Invalidation Completed?');
-    const check = recordFailure(taskState(this, 'Check Invalidation', props.checkInvalidation, { resultPath: '$.invalidation' })).next(invalidationDone);
+    const check = recordFailure(taskState(this, 'Check Invalidation', props.functions['check-invalidation'], { resultPath: '$.invalidation' })).next(invalidationDone);
     const wait = new sfn.Wait(this, 'Wait For Invalidation', { time: sfn.WaitTime.duration(INVALIDATION_POLL) }).next(check);
     invalidationDone.when(sfn.Condition.stringEquals('$.invalidation.status', 'Completed'), verify).otherwise(wait);
 
     const invalidate = recordFailure(
-      taskState(this, 'Invalidate Image', props.invalidate, { resultPath: '$.invalidation' }).addRetry({
+      taskState(this, 'Invalidate Image', props.functions['invalidate-image'], { resultPath: '$.invalidation' }).addRetry({
         // The quota is full, with this batch's images or another's: wait for some to complete. Up to
         // 90 attempts at the 60 s cap wait about 45 minutes on average, room for about 45 waves of
         // minute-long invalidations ahead of this image, and still far inside the history's 25,000 events.
@@ -122,10 +117,10 @@ export class TakedownBatch extends Construct {
     // withdraws what it stored once it sees the image gone, and the sweep, once none can still be running,
     // takes what was not withdrawn. Only then is the cache invalidated, so that nothing cached from a late
     // write survives it.
-    const sweep = recordFailure(waitForReplication(taskState(this, 'Sweep Late Writes', props.erase, { resultPath: '$.sweep' }))).next(invalidate);
+    const sweep = recordFailure(waitForReplication(taskState(this, 'Sweep Late Writes', props.functions['erase-objects'], { resultPath: '$.sweep' }))).next(invalidate);
     const outlast = new sfn.Wait(this, 'Outlast Late Writes', { time: sfn.WaitTime.duration(props.lateWriteWindow) }).next(sweep);
-    const erase = recordFailure(waitForReplication(taskState(this, 'Erase Objects', props.erase, { resultPath: '$.erase' }))).next(outlast);
-    const inventory = catchInto(taskState(this, 'Inventory Image', props.inventory, { resultPath: '$.inventory' })).next(erase);
+    const erase = recordFailure(waitForReplication(taskState(this, 'Erase Objects', props.functions['erase-objects'], { resultPath: '$.erase' }))).next(outlast);
+    const inventory = catchInto(taskState(this, 'Inventory Image', props.functions['inventory-image'], { resultPath: '$.inventory' })).next(erase);
 
     // The accepted items come from the reports bucket and each image's result goes back there: a
     // 1,000-image batch at 128-character ids would pass a state's 256 KiB either way. Every image's
@@ -145,10 +140,10 @@ export class TakedownBatch extends Construct {
     const failed = new sfn.Fail(this, 'Takedown Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
     // A map run that fails outright (its reader or writer) ends the batch there too, with its error.
     eachImage.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' });
-    const complete = taskState(this, 'Complete Takedown', props.complete)
+    const complete = taskState(this, 'Complete Takedown', props.functions['complete-takedown'])
       .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
       .next(new sfn.Succeed(this, 'Taken Down'));
-    const accept = taskState(this, 'Accept Takedown', props.accept)
+    const accept = taskState(this, 'Accept Takedown', props.functions['accept-takedown'])
       .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
       .next(eachImage.next(complete));
 

@@ -7,6 +7,13 @@ import * as cxapi from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
 import { TRANSIENT_ERRORS } from '../core/error-codes.ts';
 import { ERRORS, PictorError } from '../core/errors.ts';
+import type { TaskName } from '../tasks/registry.ts';
+
+/**
+ * The task functions a workflow invokes, by their name in the task registry (tasks/registry.ts).
+ * The pipeline hands each workflow all of them; the workflow decides where each sits in its flow.
+ */
+export type TaskFunctions<T extends TaskName> = { readonly [K in T]: IFunction };
 
 /** Powertools Idempotency's error while a duplicate's first run is still going: wait and ask again. */
 export const IDEMPOTENCY_IN_PROGRESS = 'IdempotencyAlreadyInProgressError';

@@ -2,28 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Duration } from 'aws-cdk-lib';
 import type { Context } from 'aws-lambda';
 import type { PictorConfig } from '../../core/tenant-config.ts';
-import { createHandler as probeOriginal } from '../../tasks/probe-original/handler.ts';
-import { createHandler as publishVersion } from '../../tasks/publish-version/handler.ts';
-import { createHandler as quarantineOriginal } from '../../tasks/quarantine-original/handler.ts';
-import { createHandler as discardUpload } from '../../tasks/discard-upload/handler.ts';
-import { createHandler as renderVariants } from '../../tasks/render-variants/handler.ts';
-import { createHandler as acceptTakedown } from '../../tasks/accept-takedown/handler.ts';
-import { createHandler as inventoryImage } from '../../tasks/inventory-image/handler.ts';
-import { createHandler as eraseObjects } from '../../tasks/erase-objects/handler.ts';
-import { createHandler as invalidateImage } from '../../tasks/invalidate-image/handler.ts';
-import { createHandler as checkInvalidation } from '../../tasks/check-invalidation/handler.ts';
-import { createHandler as verifyGone } from '../../tasks/verify-gone/handler.ts';
-import { createHandler as recordTakedown } from '../../tasks/record-takedown/handler.ts';
-import { createHandler as completeTakedown } from '../../tasks/complete-takedown/handler.ts';
-import { createHandler as planRerender } from '../../tasks/plan-rerender/handler.ts';
-import { createHandler as listOriginals } from '../../tasks/list-originals/handler.ts';
-import { createHandler as prepareRerender } from '../../tasks/prepare-rerender/handler.ts';
-import { createHandler as tallyRerender } from '../../tasks/tally-rerender/handler.ts';
-import { createHandler as completeRerender } from '../../tasks/complete-rerender/handler.ts';
 import type { DeliveryEdge, RerenderPaging } from '../../infra/pipeline.ts';
 import { readTaskConfig, type TaskConfig } from '../../tasks/shared/task-config.ts';
 import type { TaskHandler } from '../../tasks/shared/task-handler.ts';
-import type { TaskName } from '../../infra/pipeline.ts';
+import { handlerModule, isTaskName, TASKS, type TaskName } from '../../tasks/registry.ts';
 import { LocalIdentities } from '../iam/identities.ts';
 import { LocalEventBus, type LocalEventBusOptions } from '../event-bus/event-bus.ts';
 import { bridgeS3Events } from '../event-bus/s3-bridge.ts';
@@ -32,26 +14,19 @@ import { localNames } from './storage.ts';
 import { LocalStepFunctions, type LocalFunction, type LocalStepFunctionsOptions } from './step-functions.ts';
 import { arnOf, logicalIdOf, resolveTokens, stateMachineDefinitions, synthesizePipeline, type CfnTemplate } from './template.ts';
 
-const TASK_HANDLERS: Record<TaskName, (config: TaskConfig) => TaskHandler> = {
-  'probe-original': probeOriginal,
-  'render-variants': renderVariants,
-  'publish-version': publishVersion,
-  'quarantine-original': quarantineOriginal,
-  'discard-upload': discardUpload,
-  'accept-takedown': acceptTakedown,
-  'inventory-image': inventoryImage,
-  'erase-objects': eraseObjects,
-  'invalidate-image': invalidateImage,
-  'check-invalidation': checkInvalidation,
-  'verify-gone': verifyGone,
-  'record-takedown': recordTakedown,
-  'complete-takedown': completeTakedown,
-  'plan-rerender': planRerender,
-  'list-originals': listOriginals,
-  'prepare-rerender': prepareRerender,
-  'tally-rerender': tallyRerender,
-  'complete-rerender': completeRerender,
-};
+/** What a task's handler module exports for the twin (tasks/registry.ts handlerModule): the factory its Lambda entry calls. */
+interface TaskModule {
+  readonly createHandler: (config: TaskConfig) => TaskHandler;
+}
+
+/** Each task's handler factory, loaded from the module the task registry names. */
+async function loadTaskFactories(): Promise<Record<TaskName, TaskModule['createHandler']>> {
+  const modules = await Promise.all(TASKS.map(async (task) => [task, ((await import(handlerModule(task).href)) as TaskModule).createHandler] as const));
+  for (const [task, create] of modules) {
+    if (typeof create !== 'function') throw new Error(`${handlerModule(task).pathname} must export createHandler(config), which the twin calls as Lambda calls its handler.`);
+  }
+  return Object.fromEntries(modules) as Record<TaskName, TaskModule['createHandler']>;
+}
 
 /** The pipeline's state machines, by their construct's id in infra/pipeline.ts. */
 export const STATE_MACHINES = ['RenderOnUpload', 'CatalogueRerender', 'TakedownBatch'] as const;
@@ -103,9 +78,11 @@ export interface LocalPipelineOptions extends LocalStepFunctionsOptions {
 /**
  * The pipeline as the twin runs it: the synthesized template's state machines,
  * rules and task functions, each function built from its template environment
- * (tokens resolved to local names) by the same createHandler a Lambda uses.
+ * (tokens resolved to local names) by the same createHandler a Lambda uses,
+ * from the handler module the task registry names for its PICTOR_TASK.
  */
-export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline {
+export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
+  const factories = await loadTaskFactories();
   const template = synthesizePipeline(options.config, options.edge, { invalidationDeadline: options.invalidationDeadline, rerender: options.rerender });
   const names = localNames(template);
 
@@ -114,11 +91,12 @@ export function startLocalPipeline(options: LocalPipelineOptions): LocalPipeline
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
     if (resource.Type !== 'AWS::Lambda::Function') continue;
     const environment = resolveTokens(resource.Properties?.Environment?.Variables ?? {}, template, names) as Record<string, string>;
-    const task = environment.PICTOR_TASK as TaskName | undefined;
+    const task = environment.PICTOR_TASK;
     if (!task) continue;
+    if (!isTaskName(task)) throw new Error(`Function ${logicalId} names PICTOR_TASK '${task}', which tasks/registry.ts does not declare.`);
     // The function acts as its execution role, as Lambda runs it. https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html
     const session = identities.sessionOf(resolveTokens(resource.Properties?.Role, template, names));
-    const handler = TASK_HANDLERS[task](
+    const handler = factories[task](
       readTaskConfig({
         ...environment,
         AWS_ACCESS_KEY_ID: session.accessKeyId,

@@ -12,7 +12,7 @@ export function createHandler(config: TaskConfig): TaskHandler {
     reports: new ObjectStore(clients.s3, requireSetting(config, 'reportsBucket', 'PICTOR_REPORTS_BUCKET')),
   };
   return defineTask(
-    { name: 'complete-rerender', input: CompleteRerenderInput, run: (input) => completeRerender(input, deps), idempotencyKey: 'input.job.jobId' },
+    { name: 'complete-rerender', input: CompleteRerenderInput, run: (input) => completeRerender(input, deps) },
     config,
     clients,
   );

@@ -9,7 +9,7 @@ export function createHandler(config: TaskConfig): TaskHandler {
   const clients = awsClients(config);
   const deps = { events: eventBridgePublisher(clients.events, config.eventBus), reports: reportsStore(config, clients), now: () => new Date() };
   return defineTask(
-    { name: 'complete-takedown', input: CompleteInput, run: (input) => completeTakedown(input, deps), idempotencyKey: 'input.batchId' },
+    { name: 'complete-takedown', input: CompleteInput, run: (input) => completeTakedown(input, deps) },
     config,
     clients,
   );

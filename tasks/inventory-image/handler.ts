@@ -20,9 +20,6 @@ export function createHandler(config: TaskConfig): TaskHandler {
       name: 'inventory-image',
       input: InventoryInput,
       run: (input) => inventoryImage(input, deps),
-      // A repeated batch (EventBridge delivers at least once) gets the first run's
-      // list, not an empty one taken after the objects were deleted.
-      idempotencyKey: "join('/', [input.batchId, input.item.tenant, input.item.imageId])",
     },
     config,
     clients,

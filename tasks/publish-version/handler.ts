@@ -16,7 +16,7 @@ export function createHandler(config: TaskConfig): TaskHandler {
     events: eventBridgePublisher(clients.events, config.eventBus),
   };
   return defineTask(
-    { name: 'publish-version', input: PublishInput, run: (input) => publishVersion(input, deps), idempotencyKey: 'input.idempotencyKey' },
+    { name: 'publish-version', input: PublishInput, run: (input) => publishVersion(input, deps) },
     config,
     clients,
   );

@@ -9,7 +9,7 @@ export function createHandler(config: TaskConfig): TaskHandler {
   const clients = awsClients(config);
   const deps = { originals: new ObjectStore(clients.s3, config.originalsBucket), events: eventBridgePublisher(clients.events, config.eventBus) };
   return defineTask(
-    { name: 'quarantine-original', input: QuarantineInput, run: (input) => quarantineOriginal(input, deps), idempotencyKey: 'input.idempotencyKey' },
+    { name: 'quarantine-original', input: QuarantineInput, run: (input) => quarantineOriginal(input, deps) },
     config,
     clients,
   );

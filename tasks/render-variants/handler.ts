@@ -12,7 +12,7 @@ export function createHandler(config: TaskConfig): TaskHandler {
     limits: config.limits,
   };
   return defineTask(
-    { name: 'render-variants', input: RenderInput, run: (upload) => renderVariants(upload, deps), idempotencyKey: 'input.idempotencyKey' },
+    { name: 'render-variants', input: RenderInput, run: (upload) => renderVariants(upload, deps) },
     config,
     clients,
   );

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { REJECTION_ERRORS, RETRIED_ERRORS } from '../../core/error-codes.ts';
 import { isPictorError, PictorError } from '../../core/errors.ts';
 import { logFailure } from '../../core/log-level.ts';
+import { TASK_REGISTRY, type TaskName } from '../registry.ts';
 import type { AwsClients } from './aws-clients.ts';
 import type { TaskConfig } from './task-config.ts';
 
@@ -21,19 +22,18 @@ export interface TaskEvent {
 export type TaskHandler = (event: TaskEvent, context: Context) => Promise<unknown>;
 
 export interface TaskDefinition<I, O> {
-  /** Kebab-case, as the folder: the Logger's service name. */
-  readonly name: string;
+  /** As the folder and the task registry name it: the Logger's service name, and the declaration its idempotency key comes from. */
+  readonly name: TaskName;
   readonly input: z.ZodType<I>;
   readonly run: (input: I, logger: Logger) => Promise<O>;
-  /** JMESPath into the task's input for the idempotency key; absent for tasks that are safe to repeat. */
-  readonly idempotencyKey?: string;
 }
 
 /**
  * The one Lambda wrapper: parses the input at the boundary (a bad input is a
  * typed InvalidEvent), adds tenant, image and execution to every log line, logs
  * a failure once as structured JSON and rethrows it with its name intact (the
- * name is the state machine's contract), and makes the task idempotent on DynamoDB.
+ * name is the state machine's contract), and makes the task idempotent on DynamoDB
+ * where its declaration names an idempotency key (tasks/registry.ts).
  */
 export function defineTask<I, O>(definition: TaskDefinition<I, O>, config: TaskConfig, clients: AwsClients): TaskHandler {
   // The level comes from POWERTOOLS_LOG_LEVEL, which the Logger reads itself.
@@ -58,13 +58,14 @@ export function defineTask<I, O>(definition: TaskDefinition<I, O>, config: TaskC
       logger.removeKeys(['tenant', 'imageId', 'executionId']);
     }
   };
-  if (!definition.idempotencyKey) return (event) => run(event);
+  const idempotencyKey = TASK_REGISTRY[definition.name].idempotencyKey;
+  if (!idempotencyKey) return (event) => run(event);
   const idempotent = makeIdempotent(run, {
     // Records are per task, whatever the function is named: two tasks may share an idempotency key.
     keyPrefix: `pictor-${definition.name}`,
     persistenceStore: new DynamoDBPersistenceLayer({ tableName: config.idempotencyTable, awsSdkV3Client: clients.dynamodb }),
     config: new IdempotencyConfig({
-      eventKeyJmesPath: definition.idempotencyKey,
+      eventKeyJmesPath: idempotencyKey,
       // Without this, a missing key silently turns idempotency off.
       throwOnNoIdempotencyKey: true,
       // S3 may deliver an event again hours later; a day covers its retries.

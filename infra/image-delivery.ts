@@ -1,4 +1,4 @@
-import { Aws, CfnOutput, type Duration, Stack, Token } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Stack, Token } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -9,7 +9,7 @@ import { acknowledge } from './nag.ts';
 import { EdgeLogRetention } from './edge-logs.ts';
 import { EdgeAlarms, topicRegion, type AlarmSubscribers, type EdgeAlarmsProps } from './observability.ts';
 import { PipelineStack, trailProblems, type ExistingTrail } from './pipeline-stack.ts';
-import type { PipelineBucketNames } from './pipeline.ts';
+import type { PipelineBucketNames, PipelineProps } from './pipeline.ts';
 import { PictorError } from '../core/errors.ts';
 
 /**
@@ -26,7 +26,13 @@ const MAX_EXTRA_BEHAVIORS = 24;
 const RATE_LIMIT_RANGE = [10, 2_000_000_000] as const;
 const REGION = /^[a-z]{2}(-[a-z]+)+-[0-9]$/;
 
-export interface ImageDeliveryProps {
+/**
+ * The pipeline's settings that ImageDelivery passes through unchanged; each is
+ * documented, with its default, where the pipeline defines it (PipelineProps).
+ */
+type PipelinePassThrough = Pick<PipelineProps, 'auditRetention' | 'invalidationDeadline' | 'takedownRequesters' | 'rerenderRequesters'>;
+
+export interface ImageDeliveryProps extends PipelinePassThrough {
   /** The tenants, as `parseConfig` validated them (see core/tenant-config.ts for every field's default). */
   readonly tenants: PictorConfig;
   /**
@@ -91,27 +97,6 @@ export interface ImageDeliveryProps {
    * @default every Region enabled by default (EDGE_LOG_REGIONS), three months
    */
   readonly edgeLogs?: { readonly regions?: readonly string[]; readonly retention?: logs.RetentionDays };
-  /**
-   * How long takedown records are locked.
-   * @default 7 years
-   */
-  readonly auditRetention?: Duration;
-  /**
-   * How long a takedown waits for its CloudFront invalidation before the image
-   * fails as InvalidationTimedOut, which its audit record and the batch report.
-   * @default 30 minutes; at most 6 hours
-   */
-  readonly invalidationDeadline?: Duration;
-  /**
-   * Roles, by ARN, that may ask for takedowns ("Takedown Requested" on the pipeline's event bus).
-   * @default a role TakedownRequester in the pipeline stack (output TakedownRequesterRoleArn)
-   */
-  readonly takedownRequesters?: readonly string[];
-  /**
-   * Roles, by ARN, that may ask for catalogue re-renders ("Rerender Requested").
-   * @default a role RerenderRequester in the pipeline stack (output RerenderRequesterRoleArn)
-   */
-  readonly rerenderRequesters?: readonly string[];
   /**
    * An existing CloudTrail trail to record the pipeline's data events in, instead
    * of a trail of Pictor's own: a region holds at most 5 trails. See

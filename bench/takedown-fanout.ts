@@ -12,8 +12,10 @@ import { INVALIDATION_QUOTAS } from '../local/edge/invalidations.ts';
 import { localS3Client } from '../local/s3-server.ts';
 import { BUCKETS } from '../local/topology.ts';
 import { LOCAL_DISTRIBUTION_ID, startTwin } from '../local/twin.ts';
-import { checkInvalidation, invalidateImage, invalidationPlan } from '../tasks/invalidate-image/invalidate-image.ts';
-import { ObjectStore } from '../tasks/shared/object-store.ts';
+import { checkInvalidation } from '../tasks/check-invalidation/check-invalidation.ts';
+import { invalidateImage, invalidationPlan } from '../tasks/invalidate-image/invalidate-image.ts';
+import { CloudFrontInvalidator } from '../tasks/shared/cloudfront-invalidator.ts';
+import { S3ObjectStore } from '../tasks/shared/s3-object-store.ts';
 import { Reports } from '../tasks/shared/reports.ts';
 import { takedownKeys, type Invalidation, type Inventory, type TakedownItem } from '../tasks/shared/takedown-state.ts';
 import { tenantLookup } from '../tasks/shared/tenants.ts';
@@ -92,8 +94,8 @@ export async function runTakedownFanout(options: TakedownFanoutOptions): Promise
     const twin = await startTwin({ config: CONFIG, dataDir, logLevel: 'SILENT', pipeline: false, invalidationDelayMs: options.completionDelayMs });
     const cloudfront = new CloudFrontClient({ region: 'us-east-1', endpoint: twin.controlUrl, ...UNQUEUED });
     const s3 = localS3Client(twin.s3.endpoint, 'us-east-1', UNQUEUED);
-    const reports = new Reports(new ObjectStore(s3, BUCKETS.reports.bucket));
-    const deps = { cloudfront, distributionId: LOCAL_DISTRIBUTION_ID, reports, tenant: tenantLookup(CONFIG.tenants) };
+    const reports = new Reports(new S3ObjectStore(s3, BUCKETS.reports.bucket));
+    const deps = { invalidator: new CloudFrontInvalidator(cloudfront, LOCAL_DISTRIBUTION_ID), reports, tenant: tenantLookup(CONFIG.tenants) };
     // What inventory-image leaves for each image: its published version's variants in both origins.
     const inventories: Inventory[] = [];
     const planned: string[][] = [];
@@ -190,7 +192,7 @@ export async function runTakedownFanout(options: TakedownFanoutOptions): Promise
 
 /** Runs every image's invalidation and its polling, `design.concurrency` at a time, with the state machine's retry policies. */
 async function drive(design: Design, items: readonly TakedownItem[], context: { pollMs: number; scale: number; cloudfront: CloudFrontClient }) {
-  const checkDeps = { cloudfront: context.cloudfront, distributionId: LOCAL_DISTRIBUTION_ID, deadlineSeconds: Math.ceil(DEFAULT_INVALIDATION_DEADLINE.toSeconds() * context.scale), now: () => new Date() };
+  const checkDeps = { invalidator: new CloudFrontInvalidator(context.cloudfront, LOCAL_DISTRIBUTION_ID), deadlineSeconds: Math.ceil(DEFAULT_INVALIDATION_DEADLINE.toSeconds() * context.scale), now: () => new Date() };
   const named: string[][] = [];
   const given: string[] = [];
   let calls = 0;

@@ -35,7 +35,9 @@ export function eventBridgePublisher(client: EventBridgeClient, busName: string)
       const entry = { EventBusName: busName, Source: PICTOR_SOURCE, DetailType: detailType, Detail: JSON.stringify(parsed.data) };
       const size = eventEntrySize(entry);
       if (size > MAX_EVENT_ENTRY_BYTES) throw new PictorError('InvalidEvent', `Refusing to publish '${detailType}' of ${size} bytes: EventBridge takes at most ${MAX_EVENT_ENTRY_BYTES}.`);
-      const result = await client.send(new PutEventsCommand({ Entries: [entry] }));
+      const result = await client.send(new PutEventsCommand({ Entries: [entry] })).catch((error: unknown) => {
+        throw new PictorError('OriginUnavailable', `EventBridge did not take '${detailType}': ${(error as Error).name}`, { cause: error });
+      });
       if (result.FailedEntryCount) {
         const failed = result.Entries?.[0];
         const code = failed?.ErrorCode && !TRANSIENT_ENTRY_ERRORS.has(failed.ErrorCode) ? 'InvalidEvent' : 'OriginUnavailable';
@@ -45,9 +47,5 @@ export function eventBridgePublisher(client: EventBridgeClient, busName: string)
   };
 }
 
-/** Validates a consumed event's detail; the error names what is wrong. */
-export function parseDetail<T extends PictorDetailType>(detailType: T, detail: unknown): PictorDetail<T> {
-  const parsed = PICTOR_EVENTS[detailType].safeParse(detail);
-  if (!parsed.success) throw new PictorError('InvalidEvent', `Invalid '${detailType}' event: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parsed.data as PictorDetail<T>;
-}
+/** Kept apart, with no SDK behind it, for the use-cases that consume events. */
+export { parseDetail } from './parse-detail.ts';

@@ -5,7 +5,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { parseConfig } from '../core/tenant-config.ts';
 import { logicalIdOf, type CfnTemplate } from '../local/pipeline/template.ts';
-import { PUBLISH_ATTRIBUTES, RESERVE_ATTRIBUTES } from '../tasks/shared/version-map.ts';
+import { PUBLISH_ATTRIBUTES, RESERVE_ATTRIBUTES } from '../tasks/shared/dynamodb-version-map.ts';
 import { ImageEdge } from './edge.ts';
 import { PipelineStack } from './pipeline-stack.ts';
 import { pascal, TASKS, type TaskName } from './pipeline.ts';

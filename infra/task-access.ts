@@ -3,7 +3,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import { PUBLISH_ATTRIBUTES, RESERVE_ATTRIBUTES } from '../tasks/shared/version-map.ts';
+import { PUBLISH_ATTRIBUTES, RESERVE_ATTRIBUTES } from '../tasks/shared/dynamodb-version-map.ts';
 import { acknowledge, acknowledgeWildcards, policyResources } from './nag.ts';
 import { TASK_REGISTRY, TASKS, type TaskBucket, type TaskGrant, type TaskName, type TaskResource } from '../tasks/registry.ts';
 import type { PictorEventBus } from './event-bus.ts';

@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { snapshotKey } from '../core/object-keys.ts';
 import { writePublishedPointer } from '../tasks/publish-version/publish-version.ts';
-import { ObjectStore } from '../tasks/shared/object-store.ts';
+import { S3ObjectStore } from '../tasks/shared/s3-object-store.ts';
 import { BUCKETS } from './topology.ts';
 
 /**
@@ -11,7 +11,7 @@ import { BUCKETS } from './topology.ts';
  * RenderOnUpload instead.
  */
 export async function publishDirectly(s3: S3Client, image: { tenant: string; imageId: string }, body: Buffer, version = 1): Promise<void> {
-  const originals = new ObjectStore(s3, BUCKETS.originals.bucket);
+  const originals = new S3ObjectStore(s3, BUCKETS.originals.bucket);
   await originals.put(snapshotKey(image, version), body, { contentType: 'application/octet-stream' });
   await writePublishedPointer(originals, image, version);
 }

@@ -60,7 +60,7 @@ export type TaskResource =
   | { readonly buckets: readonly TaskBucket[] }
   /**
    * The version map and the tombstones. `attributes` confines an UpdateItem to what
-   * a reservation or a publish writes (tasks/shared/version-map.ts), by `dynamodb:Attributes`.
+   * a reservation or a publish writes (tasks/shared/dynamodb-version-map.ts), by `dynamodb:Attributes`.
    */
   | { readonly tables: readonly ('versions' | 'tombstones')[]; readonly attributes?: 'reserve' | 'publish' }
   /** The CloudFront distribution takedowns invalidate. */
@@ -102,9 +102,9 @@ const TAKEDOWNS = 'takedowns/';
 /** Where a re-render keeps its results, failures and report (tasks/shared/rerender-state.ts). */
 const RERENDERS = 'rerenders/';
 
-/** Every read of the version map reads the tombstones too (tasks/shared/version-map.ts). */
+/** Every read of the version map reads the tombstones too (tasks/shared/dynamodb-version-map.ts). */
 const READ_VERSIONS: TaskGrant = { actions: ['dynamodb:GetItem'], on: { tables: ['versions', 'tombstones'] } };
-/** The tasks that look a tenant up (tasks/shared/tenants.ts storeTenants). */
+/** The tasks that look a tenant up (tasks/shared/store-tenants.ts storeTenants). */
 const READ_TENANTS: TaskGrant = { actions: ['cloudfront-keyvaluestore:GetKey'], on: 'tenant-store' };
 /**
  * Reading keys that may be missing needs ListBucket too: without it S3 answers 403

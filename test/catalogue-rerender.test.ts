@@ -11,7 +11,7 @@ import { BUCKETS } from '../local/topology.ts';
 import { startTwin, type Twin } from '../local/twin.ts';
 import type { FaultProxy } from '../local/fault-proxy.ts';
 import { LOCAL_TABLES } from '../local/pipeline/local-pipeline.ts';
-import { VersionMap } from '../tasks/shared/version-map.ts';
+import { DynamoDbVersionMap } from '../tasks/shared/dynamodb-version-map.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
@@ -199,7 +199,7 @@ describe('CatalogueRerender on the twin', () => {
 
   it('counts each original as what happened, renders it once, and orphans nothing when answers are lost', async () => {
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', endpoint: twin.dynamodb!.endpoint }));
-    const versions = new VersionMap(documents, LOCAL_TABLES.versions, LOCAL_TABLES.tombstones);
+    const versions = new DynamoDbVersionMap(documents, LOCAL_TABLES.versions, LOCAL_TABLES.tombstones);
     const touched = ['img-020', 'img-021', 'img-022', 'img-023'];
     const before = new Map(await Promise.all(touched.map(async (id) => [id, (await versions.get('cat', id))!] as const)));
     // Each fails once between its side effects, beyond the SDK's own three attempts.

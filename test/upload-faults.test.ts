@@ -12,7 +12,7 @@ import { LOCAL_TABLES } from '../local/pipeline/local-pipeline.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { BUCKETS } from '../local/topology.ts';
 import { startTwin, type Twin } from '../local/twin.ts';
-import { VersionMap } from '../tasks/shared/version-map.ts';
+import { DynamoDbVersionMap } from '../tasks/shared/dynamodb-version-map.ts';
 import type { TaskName } from '../infra/pipeline.ts';
 import { edge, keys, published, settle, throughFaultProxies, upload } from './support/pipeline-twin.ts';
 
@@ -63,7 +63,7 @@ const STORE_FAULTS: Record<string, { store: 's3' | 'dynamodb'; fault: (id: strin
 let twin: Twin;
 let dataDir: string;
 const proxies: Partial<Record<'s3' | 'dynamodb', FaultProxy>> = {};
-let versions: VersionMap;
+let versions: DynamoDbVersionMap;
 let documents: DynamoDBDocumentClient;
 const injected: string[] = [];
 /** What a run without faults leaves, before any viewer asked for anything. */
@@ -100,7 +100,7 @@ before(async () => {
     },
   });
   documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', endpoint: twin.dynamodb!.endpoint }));
-  versions = new VersionMap(documents, LOCAL_TABLES.versions, LOCAL_TABLES.tombstones);
+  versions = new DynamoDbVersionMap(documents, LOCAL_TABLES.versions, LOCAL_TABLES.tombstones);
   for (const [id, { store, fault }] of Object.entries(STORE_FAULTS)) proxies[store]!.inject(fault(id));
 });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDetail } from '../../events/publish.ts';
+import { parseDetail } from '../../events/parse-detail.ts';
 import type { Reports, S3Location } from '../shared/reports.ts';
 import { BatchId, takedownKeys, type TakedownItem } from '../shared/takedown-state.ts';
 

@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { beforeEach, describe, it } from 'node:test';
 import { RerenderCompletedV1 } from '../../events/schemas/pictor-events.ts';
-import type { EventPublisher } from '../../events/publish.ts';
-import { localS3Client, startLocalS3, type LocalS3 } from '../../local/s3-server.ts';
-import { ObjectStore } from '../shared/object-store.ts';
+import { MemoryS3, RecordingPublisher, type MemoryBucket } from '../shared/fakes.ts';
 import { rerenderKeys, type RerenderJob } from '../shared/rerender-state.ts';
 import { completeRerender } from './complete-rerender.ts';
 
 const BUCKET = 'pictor-reports';
-let s3: LocalS3;
-let client: S3Client;
-let reports: ObjectStore;
-let dir: string;
+let reports: MemoryBucket;
 
 const job = (jobId: string, toleratedFailurePercentage = 100): RerenderJob => ({
   jobId,
@@ -29,13 +20,8 @@ const job = (jobId: string, toleratedFailurePercentage = 100): RerenderJob => ({
 });
 
 function recorder() {
-  const sent: { detailType: string; detail: unknown }[] = [];
-  const events: EventPublisher = {
-    async publish(detailType, detail) {
-      sent.push({ detailType, detail });
-    },
-  };
-  return { events, sent };
+  const events = new RecordingPublisher();
+  return { events, sent: events.sent };
 }
 
 /** Failure files as Tally writes them: one JSON array per page, 1,000 long-id failures with long causes each. */
@@ -46,17 +32,8 @@ async function failurePages(jobId: string, pages: number[]) {
   }
 }
 
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pictor-complete-'));
-  s3 = await startLocalS3({ directory: dir, buckets: [BUCKET] });
-  client = localS3Client(s3.endpoint);
-  reports = new ObjectStore(client, BUCKET);
-});
-
-after(async () => {
-  client.destroy();
-  await s3.close();
-  await rm(dir, { recursive: true, force: true });
+beforeEach(() => {
+  reports = new MemoryS3().bucket(BUCKET, { versioned: false });
 });
 
 describe('completeRerender', () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PictorError } from '../../core/errors.ts';
-import type { EventPublisher } from '../../events/publish.ts';
-import type { ObjectStore } from '../shared/object-store.ts';
+import type { EventPublisher } from '../ports/event-publisher.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
 import { EVENT_CAUSE_CHARS, EVENT_FAILURES, Failure, MAX_LISTED_FAILURES, Part, RerenderJob, rerenderKeys, Totals, truncate } from '../shared/rerender-state.ts';
 
 export const CompleteRerenderInput = z.object({ job: RerenderJob, totals: Totals, part: Part, exceeded: z.boolean() });

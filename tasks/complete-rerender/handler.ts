@@ -1,6 +1,6 @@
 import { eventBridgePublisher } from '../../events/publish.ts';
 import { awsClients } from '../shared/aws-clients.ts';
-import { ObjectStore } from '../shared/object-store.ts';
+import { S3ObjectStore } from '../shared/s3-object-store.ts';
 import { readTaskConfig, requireSetting, type TaskConfig } from '../shared/task-config.ts';
 import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';
 import { completeRerender, CompleteRerenderInput } from './complete-rerender.ts';
@@ -9,7 +9,7 @@ export function createHandler(config: TaskConfig): TaskHandler {
   const clients = awsClients(config);
   const deps = {
     events: eventBridgePublisher(clients.events, config.eventBus),
-    reports: new ObjectStore(clients.s3, requireSetting(config, 'reportsBucket', 'PICTOR_REPORTS_BUCKET')),
+    reports: new S3ObjectStore(clients.s3, requireSetting(config, 'reportsBucket', 'PICTOR_REPORTS_BUCKET')),
   };
   return defineTask(
     { name: 'complete-rerender', input: CompleteRerenderInput, run: (input) => completeRerender(input, deps) },

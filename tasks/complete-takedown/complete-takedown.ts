@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PictorError } from '../../core/errors.ts';
-import type { EventPublisher } from '../../events/publish.ts';
+import type { EventPublisher } from '../ports/event-publisher.ts';
 import { MapRunResults, readMapRunResults } from '../shared/map-results.ts';
 import { S3Location, type Reports } from '../shared/reports.ts';
 import { BatchId, takedownKeys, TakedownItem } from '../shared/takedown-state.ts';

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { PictorError } from '../../core/errors.ts';
 import { uploadKey } from '../../core/object-keys.ts';
-import type { EventPublisher } from '../../events/publish.ts';
-import type { ObjectStore } from '../shared/object-store.ts';
+import type { EventPublisher } from '../ports/event-publisher.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+import { erasePrefix, replicationPending } from '../shared/store-operations.ts';
 import { Upload } from '../shared/upload.ts';
 
 export const DiscardInput = Upload.extend({
@@ -36,13 +37,13 @@ export interface DiscardResult {
 export async function discardUpload(input: DiscardInput, deps: DiscardDeps): Promise<DiscardResult> {
   const key = uploadKey(input);
   const primary = deps.originals[0]!.store;
-  if (await primary.replicationPending(key)) {
+  if (await replicationPending(primary, key)) {
     throw new PictorError('ReplicationPending', `${key} is still being replicated; it is erased once every replica has it.`);
   }
   const erased: DiscardResult['erased'] = [];
   // Replicas first: the primary's copy is what replicates to them.
   for (const { store } of [...deps.originals].reverse()) {
-    for (const v of await store.erase(key, { hideFirst: store === deps.originals[0]?.store })) erased.push({ bucket: store.bucket, key: v.key, versionId: v.versionId });
+    for (const v of await erasePrefix(store, key, { hideFirst: store === primary })) erased.push({ bucket: store.bucket, key: v.key, versionId: v.versionId });
   }
   await deps.events.publish('Upload Discarded', {
     schemaVersion: 1,

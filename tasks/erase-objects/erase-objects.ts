@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { PictorError } from '../../core/errors.ts';
 import { originalPrefixes, variantPrefixes } from '../../core/takedown.ts';
-import type { ObjectStore, StoredVersion } from '../shared/object-store.ts';
+import type { ObjectStore, StoredVersion } from '../ports/object-store.ts';
 import type { Reports } from '../shared/reports.ts';
+import { replicationPending } from '../shared/store-operations.ts';
 import { BatchId, Inventory, InventoryManifest, takedownKeys, TakedownItem, Erased, type ObjectVersions } from '../shared/takedown-state.ts';
 
 /** With the first pass's result present, this run is the sweep after the late-write window. */
@@ -66,6 +67,6 @@ export async function eraseObjects(input: z.infer<typeof EraseInput>, deps: Eras
  */
 async function waitForReplication(store: ObjectStore, versions: readonly StoredVersion[]): Promise<void> {
   for (const key of new Set(versions.filter((v) => !v.deleteMarker).map((v) => v.key))) {
-    if (await store.replicationPending(key)) throw new PictorError('ReplicationPending', `${key} in ${store.bucket} is still being replicated; erasing waits until every replica has it.`);
+    if (await replicationPending(store, key)) throw new PictorError('ReplicationPending', `${key} in ${store.bucket} is still being replicated; erasing waits until every replica has it.`);
   }
 }

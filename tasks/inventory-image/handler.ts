@@ -1,4 +1,4 @@
-import { storeTenants } from '../shared/tenants.ts';
+import { storeTenants } from '../shared/store-tenants.ts';
 import { awsClients, pipelineStores } from '../shared/aws-clients.ts';
 import { originalsEverywhere, reportsStore, variantsEverywhere } from '../shared/stores.ts';
 import { readTaskConfig, type TaskConfig } from '../shared/task-config.ts';

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { originalPrefixes, variantPrefixes } from '../../core/takedown.ts';
 import type { TenantConfig } from '../../core/tenant-config.ts';
-import type { ObjectStore } from '../shared/object-store.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
 import type { Reports } from '../shared/reports.ts';
 import { BatchId, takedownKeys, TakedownItem, type Inventory, type InventoryManifest, type ObjectVersions } from '../shared/takedown-state.ts';
-import type { VersionMap } from '../shared/version-map.ts';
+import type { VersionMap } from '../ports/version-map.ts';
 
 export const InventoryInput = z.object({ batchId: BatchId, item: TakedownItem });
 

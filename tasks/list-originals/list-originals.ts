@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PictorError } from '../../core/errors.ts';
 import { parseUploadKey } from '../../core/object-keys.ts';
-import type { ObjectStore } from '../shared/object-store.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
 import { Cursor, RerenderJob, STATE_LIMIT_BYTES, stateBytes } from '../shared/rerender-state.ts';
 
 /** The whole state: the job and cursor it lists from, and the rest, whose size counts. */

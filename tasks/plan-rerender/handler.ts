@@ -1,6 +1,6 @@
 import { awsClients } from '../shared/aws-clients.ts';
 import { readTaskConfig, type TaskConfig } from '../shared/task-config.ts';
-import { storeTenants } from '../shared/tenants.ts';
+import { storeTenants } from '../shared/store-tenants.ts';
 import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';
 import { planRerender, PlanInput } from './plan-rerender.ts';
 

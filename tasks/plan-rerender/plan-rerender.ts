@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PictorError } from '../../core/errors.ts';
 import { standardVariants, type PictorConfig } from '../../core/tenant-config.ts';
-import { parseDetail } from '../../events/publish.ts';
+import { parseDetail } from '../../events/parse-detail.ts';
 import {
   Cursor,
   DEFAULT_PAGE_SIZE,

@@ -1,4 +1,4 @@
-import { storeTenants } from '../shared/tenants.ts';
+import { storeTenants } from '../shared/store-tenants.ts';
 import { awsClients, pipelineStores } from '../shared/aws-clients.ts';
 import { readTaskConfig, type TaskConfig } from '../shared/task-config.ts';
 import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';

@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { uploadKey } from '../../core/object-keys.ts';
 import { standardVariants, type TenantConfig } from '../../core/tenant-config.ts';
 import type { Upload } from '../shared/upload.ts';
-import { variantSchema } from '../shared/tenants.ts';
-import type { ObjectStore } from '../shared/object-store.ts';
+import { variantSchema } from '../shared/variant-schema.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
 import { RerenderJob } from '../shared/rerender-state.ts';
-import type { VersionMap } from '../shared/version-map.ts';
+import type { VersionMap } from '../ports/version-map.ts';
 
 export const PrepareInput = z.object({ job: RerenderJob, image: z.object({ tenant: z.string(), imageId: z.string() }) });
 

@@ -1,7 +1,7 @@
 import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';
 import { awsClients, pipelineStores } from '../shared/aws-clients.ts';
 import { readTaskConfig, type TaskConfig } from '../shared/task-config.ts';
-import { storeTenants } from '../shared/tenants.ts';
+import { storeTenants } from '../shared/store-tenants.ts';
 import { probeOriginal, ProbeInput } from './probe-original.ts';
 
 export function createHandler(config: TaskConfig): TaskHandler {

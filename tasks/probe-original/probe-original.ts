@@ -5,9 +5,9 @@ import { parseUploadKey } from '../../core/object-keys.ts';
 import { compareSequencers, normalizeSequencer } from '../../core/sequencer.ts';
 import { inspectOriginal, type RenderLimits } from '../../imaging/render.ts';
 import { ObjectCreated } from '../../events/schemas/object-created.ts';
-import type { ObjectStore } from '../shared/object-store.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
 import { Upload } from '../shared/upload.ts';
-import type { VersionMap } from '../shared/version-map.ts';
+import type { VersionMap } from '../ports/version-map.ts';
 
 export const ProbeInput = ObjectCreated;
 

@@ -9,10 +9,11 @@ import {
   stagingPrefix,
   variantPrefix,
 } from '../../core/object-keys.ts';
-import type { EventPublisher } from '../../events/publish.ts';
-import type { ObjectStore } from '../shared/object-store.ts';
+import type { EventPublisher } from '../ports/event-publisher.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+import { deletePrefix, erasePrefix, replicationPending } from '../shared/store-operations.ts';
 import { Upload } from '../shared/upload.ts';
-import type { VersionMap } from '../shared/version-map.ts';
+import type { VersionMap } from '../ports/version-map.ts';
 
 export const PublishInput = Upload.extend({
   version: z.number().int().positive(),
@@ -171,12 +172,12 @@ async function settleLatest(image: Image, replicated: number, deps: PublishDeps,
     const record = await deps.versions.get(image.tenant, image.imageId);
     if (!record || record.tombstonedAt) return false;
     await pointAt(deps.originals, image, record.version, replicated);
-    if (record.version !== firstPublished) await primary.deletePrefix(variantPrefix(image));
+    if (record.version !== firstPublished) await deletePrefix(primary, variantPrefix(image));
     const after = await deps.versions.get(image.tenant, image.imageId);
     if (!after || after.tombstonedAt) return false;
     if (after.version !== record.version) continue;
     await awaitReplicas(deps.originals, [publishedKey(image)]);
-    if (record.version !== firstPublished) await Promise.all(deps.variants.map((store) => store.deletePrefix(variantPrefix(image))));
+    if (record.version !== firstPublished) await Promise.all(deps.variants.map((store) => deletePrefix(store, variantPrefix(image))));
     return true;
   }
   throw new PictorError('OriginUnavailable', `The latest version of ${image.tenant}/${image.imageId} kept changing while it was published; trying again.`);
@@ -196,7 +197,7 @@ async function pointAt(originals: ObjectStore, image: Image, version: number, re
   if (version !== replicated) {
     const snapshot = await originals.head(snapshotKey(image, version));
     if (!snapshot) return;
-    if (snapshot.replicationStatus === 'PENDING') throw replicationPending(originals, snapshotKey(image, version));
+    if (snapshot.replicationStatus === 'PENDING') throw stillReplicating(originals, snapshotKey(image, version));
   }
   await writePublishedPointer(originals, image, version);
 }
@@ -214,12 +215,12 @@ export async function writePublishedPointer(originals: ObjectStore, image: Image
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html
  */
 async function awaitReplicas(originals: ObjectStore, keys: readonly string[]): Promise<void> {
-  const pending = await Promise.all(keys.map((key) => originals.replicationPending(key)));
+  const pending = await Promise.all(keys.map((key) => replicationPending(originals, key)));
   const key = keys.find((_, i) => pending[i]);
-  if (key !== undefined) throw replicationPending(originals, key);
+  if (key !== undefined) throw stillReplicating(originals, key);
 }
 
-function replicationPending(originals: ObjectStore, key: string): PictorError {
+function stillReplicating(originals: ObjectStore, key: string): PictorError {
   return new PictorError('ReplicationPending', `${key} in ${originals.bucket} is still on its way to a replica; publishing goes on once every replica has it.`);
 }
 
@@ -237,8 +238,8 @@ function replicationPending(originals: ObjectStore, key: string): PictorError {
 async function withdraw(image: Image, version: number, takenDown: boolean, deps: PublishDeps): Promise<void> {
   // The variants buckets keep no versions: a plain delete is the end of an object there, and this
   // task needs no DeleteObjectVersion on them.
-  await deps.variants[0].deletePrefix(stagingPrefix(image, version));
+  await deletePrefix(deps.variants[0], stagingPrefix(image, version));
   if (!takenDown) return;
-  for (const key of [publishedKey(image), snapshotKey(image, version)]) await deps.originals.erase(key, { hideFirst: true });
-  await Promise.all(deps.variants.flatMap((store) => [store.deletePrefix(variantPrefix({ ...image, version })), store.deletePrefix(variantPrefix(image))]));
+  for (const key of [publishedKey(image), snapshotKey(image, version)]) await erasePrefix(deps.originals, key, { hideFirst: true });
+  await Promise.all(deps.variants.flatMap((store) => [deletePrefix(store, variantPrefix({ ...image, version })), deletePrefix(store, variantPrefix(image))]));
 }

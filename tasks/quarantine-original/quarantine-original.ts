@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { quarantineKey, uploadKey } from '../../core/object-keys.ts';
-import type { EventPublisher } from '../../events/publish.ts';
+import type { EventPublisher } from '../ports/event-publisher.ts';
 import { Upload } from '../shared/upload.ts';
-import type { ObjectStore } from '../shared/object-store.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
 
 export const QuarantineInput = Upload.extend({
   rejection: z.object({

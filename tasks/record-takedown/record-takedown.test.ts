@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { memoryReports } from '../shared/memory-reports.ts';
-import type { ObjectStore } from '../shared/object-store.ts';
+import { MemoryS3, memoryReports, type MemoryBucket } from '../shared/fakes.ts';
 import { recordTakedown, type RecordDeps, type RecordInput } from './record-takedown.ts';
 
-/** The audit bucket as the use-case sees it: append-only. */
+/** The audit bucket: versioned (Object Lock needs it), written append-only. */
 function auditBucket() {
-  const objects = new Map<string, string>();
-  const store = {
-    bucket: 'audit',
-    async putIfAbsent(key: string, body: string) {
-      if (objects.has(key)) return false;
-      objects.set(key, body);
-      return true;
-    },
-  } as unknown as ObjectStore;
-  return { store, objects };
+  const store = new MemoryS3().bucket('audit');
+  return { store, objects: { get: (key: string) => store.text(key) } };
 }
 
 const { reports } = memoryReports();
@@ -36,7 +27,7 @@ const base: RecordInput = {
 };
 const now = () => new Date('2026-11-22T10:05:00.000Z');
 const PATHS = ['/img/shop/sku-1', '/img/shop/sku-1/v1', '/img/shop/sku-1/v1?fmt=webp&q=75&w=320', '/img/shop/sku-1?fmt=webp&q=75&w=320'];
-const deps = (audit: ObjectStore): RecordDeps => ({ audit, reports, now, invalidationPlan: async () => ({ paths: PATHS, wildcard: false, reason: 'exact' }) });
+const deps = (audit: MemoryBucket): RecordDeps => ({ audit, reports, now, invalidationPlan: async () => ({ paths: PATHS, wildcard: false, reason: 'exact' }) });
 
 describe('recordTakedown', () => {
   it('records a complete takedown as verified, with what was deleted', async () => {
@@ -85,4 +76,21 @@ describe('recordTakedown', () => {
     await recordTakedown({ ...base, erase: { erasedAt: 'later', stragglers: 0 } }, deps(store));
     assert.equal(objects.get('takedowns/shop/sku-1/b1.json'), first);
   });
+
+  it('fails with the reports bucket\'s or the audit bucket\'s error, and writes nothing when the inventory is unreadable', async () => {
+    const cases = [
+      { name: 'the audit bucket does not answer', arrange: (audit: MemoryBucket) => audit.failing.add('putIfAbsent'), input: base, error: 'OriginUnavailable' },
+      { name: 'the inventory is missing', arrange: () => {}, input: { ...base, inventory: { ...base.inventory, manifest: { bucket: 'reports', key: 'nowhere.json' } } }, error: 'InvalidEvent' },
+      { name: 'the inventory is in another bucket', arrange: () => {}, input: { ...base, inventory: { ...base.inventory, manifest: { bucket: 'elsewhere', key: 'x.json' } } }, error: 'InvalidEvent' },
+    ];
+    for (const c of cases) {
+      // Arrange
+      const { store } = auditBucket();
+      c.arrange(store);
+      // Act, Assert
+      await assert.rejects(recordTakedown(c.input, deps(store)), { name: c.error }, c.name);
+      assert.deepEqual(store.keys(), [], c.name);
+    }
+  });
 });
+

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { auditKey, type InvalidationPlan } from '../../core/takedown.ts';
-import type { ObjectStore } from '../shared/object-store.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
 import type { Reports } from '../shared/reports.ts';
 import { BatchId, Erased, Inventory, InventoryManifest, Invalidation, StepFailure, Stragglers, TakedownItem, Verification, type ObjectVersions } from '../shared/takedown-state.ts';
 import { imageUrls } from '../shared/takedown-urls.ts';
@@ -21,7 +21,8 @@ export const RecordInput = z.object({
 export type RecordInput = z.infer<typeof RecordInput>;
 
 export interface RecordDeps {
-  readonly audit: ObjectStore;
+  /** The audit bucket: append-only (Object Lock), so only putIfAbsent is used on it. */
+  readonly audit: Pick<ObjectStore, 'bucket' | 'putIfAbsent'>;
   readonly reports: Reports;
   /** The paths the image's invalidation named, planned again from the same inventory. */
   readonly invalidationPlan: (image: { tenant: string; imageId: string }, inventory: InventoryManifest, late: readonly { locations: ObjectVersions[] }[]) => Promise<InvalidationPlan>;

@@ -1,7 +1,7 @@
 import { awsClients, pipelineStores } from '../shared/aws-clients.ts';
 import { readTaskConfig, type TaskConfig } from '../shared/task-config.ts';
 import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';
-import { storeTenants } from '../shared/tenants.ts';
+import { storeTenants } from '../shared/store-tenants.ts';
 import { RenderInput, renderVariants } from './render-variants.ts';
 
 export function createHandler(config: TaskConfig): TaskHandler {

@@ -4,10 +4,10 @@ import { standardVariants, type TenantConfig } from '../../core/tenant-config.ts
 import { largestBreakpoint } from '../../core/tenant-policy.ts';
 import { renderVariantSet } from '../../imaging/render-set.ts';
 import type { RenderLimits } from '../../imaging/render.ts';
-import type { ObjectStore } from '../shared/object-store.ts';
-import { variantSchema } from '../shared/tenants.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+import { variantSchema } from '../shared/variant-schema.ts';
 import { Upload } from '../shared/upload.ts';
-import type { VersionMap } from '../shared/version-map.ts';
+import type { VersionMap } from '../ports/version-map.ts';
 
 export const RenderInput = Upload;
 

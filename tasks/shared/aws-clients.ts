@@ -4,9 +4,11 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { expectBucketOwner } from '../../storage/bucket-owner.ts';
-import { ObjectStore } from './object-store.ts';
+import { DynamoDbVersionMap } from './dynamodb-version-map.ts';
+import { S3ObjectStore } from './s3-object-store.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+import type { VersionMap } from '../ports/version-map.ts';
 import type { TaskConfig } from './task-config.ts';
-import { VersionMap } from './version-map.ts';
 
 export interface AwsClients {
   readonly s3: S3Client;
@@ -55,11 +57,11 @@ export function awsClients(config: TaskConfig): AwsClients {
   };
 }
 
-/** The pipeline's stores, as the tasks see them. */
-export function pipelineStores(config: TaskConfig, clients: AwsClients) {
+/** The pipeline's stores, as the tasks see them: the ports' adapters on this deployment's buckets and tables. */
+export function pipelineStores(config: TaskConfig, clients: AwsClients): { originals: ObjectStore; variants: ObjectStore; versions: VersionMap } {
   return {
-    originals: new ObjectStore(clients.s3, config.originalsBucket),
-    variants: new ObjectStore(clients.s3, config.variantsBucket),
-    versions: new VersionMap(clients.documents, config.versionsTable, config.tombstonesTable),
+    originals: new S3ObjectStore(clients.s3, config.originalsBucket),
+    variants: new S3ObjectStore(clients.s3, config.variantsBucket),
+    versions: new DynamoDbVersionMap(clients.documents, config.versionsTable, config.tombstonesTable),
   };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PictorError } from '../../core/errors.ts';
-import { ObjectStore } from './object-store.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
 
 /** An object in S3, as a state carries it instead of the object's contents. */
 export const S3Location = z.object({ bucket: z.string().min(1), key: z.string().min(1) });

@@ -1,48 +1,11 @@
 import { PictorError } from '../../core/errors.ts';
 import type { TenantConfig } from '../../core/tenant-config.ts';
-import { keyValueStoreClient } from '../../tenant-store/clients.ts';
-import { TenantStoreReader } from '../../tenant-store/store-reader.ts';
-import type { TaskConfig } from './task-config.ts';
-import { variantName, type VariantSpec } from '../../core/variant.ts';
+import type { TenantLookup } from '../ports/tenants.ts';
 
-/** A tenant's configuration by id, as a task reads it at run time; an unknown one is a bad event. */
-export type TenantLookup = (tenant: string) => Promise<TenantConfig>;
-
-/** Looks tenants up in fixed configuration: for unit tests of the use-cases. */
+/** Looks tenants up in fixed configuration (unit tests, benchmarks); an unknown one is a bad event. */
 export function tenantLookup(tenants: Readonly<Record<string, TenantConfig>>): TenantLookup {
   return async (tenant) => {
     if (!Object.hasOwn(tenants, tenant)) throw new PictorError('InvalidEvent', `No tenant '${tenant}' is configured.`);
     return tenants[tenant]!;
   };
-}
-
-/**
- * The tenants of a running deployment: read from the edge KeyValueStore through
- * its API (cached a minute; an unknown tenant is read again before it is refused),
- * so a tenant put through the registry is known without a deploy.
- */
-export function storeTenants(config: TaskConfig): { lookup: TenantLookup; exists: (tenant: string) => Promise<boolean>; all: () => Promise<Record<string, TenantConfig>> } {
-  const reader = new TenantStoreReader(keyValueStoreClient({ endpoint: config.endpoints.keyvaluestore, region: config.region, credentials: config.credentials }), config.tenantStoreArn);
-  const find = async (tenant: string) => (await reader.taskConfig(tenant)) ?? (await reader.taskConfig(tenant, true));
-  return {
-    lookup: async (tenant) => {
-      const found = await find(tenant);
-      if (!found) throw new PictorError('InvalidEvent', `No tenant '${tenant}' is configured.`);
-      return found;
-    },
-    exists: async (tenant) => (await find(tenant)) !== null,
-    all: async () => {
-      const out: Record<string, TenantConfig> = {};
-      for (const id of await reader.tenantIds()) {
-        const found = await reader.taskConfig(id, true);
-        if (found) out[id] = found;
-      }
-      return out;
-    },
-  };
-}
-
-/** A variant set's identity: its names, sorted. Equal schemas render equal sets. */
-export function variantSchema(specs: readonly VariantSpec[]): string {
-  return specs.map(variantName).sort().join(',');
 }

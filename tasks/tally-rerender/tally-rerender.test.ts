@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { localS3Client, startLocalS3, type LocalS3 } from '../../local/s3-server.ts';
-import { ObjectStore } from '../shared/object-store.ts';
+import { beforeEach, describe, it } from 'node:test';
+import { MemoryS3, type MemoryBucket } from '../shared/fakes.ts';
 import { rerenderKeys, type RerenderJob, STATE_LIMIT_BYTES, stateBytes } from '../shared/rerender-state.ts';
 import { causeText, tallyRerender } from './tally-rerender.ts';
 
 const BUCKET = 'pictor-reports';
-let s3: LocalS3;
-let client: S3Client;
-let reports: ObjectStore;
-let dir: string;
+let reports: MemoryBucket;
 
 const job: RerenderJob = {
   jobId: 'job-1',
@@ -46,17 +38,8 @@ const succeeded = (imageId: string, output: unknown) => ({ ExecutionArn: `arn:x:
 const failed = (imageId: string, error: string, cause: string) => ({ ExecutionArn: `arn:x:${imageId}`, Input: input(imageId), InputDetails: { Included: true }, Error: error, Cause: cause, Status: 'FAILED' });
 const totals = { rendered: 10, skipped: 1, failed: 0, skippedBecause: { 'taken down': 1 }, pages: 3 };
 
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pictor-tally-'));
-  s3 = await startLocalS3({ directory: dir, buckets: [BUCKET] });
-  client = localS3Client(s3.endpoint);
-  reports = new ObjectStore(client, BUCKET);
-});
-
-after(async () => {
-  client.destroy();
-  await s3.close();
-  await rm(dir, { recursive: true, force: true });
+beforeEach(() => {
+  reports = new MemoryS3().bucket(BUCKET, { versioned: false });
 });
 
 describe('tallyRerender, from the map run\'s result files', () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PictorError } from '../../core/errors.ts';
-import type { ObjectStore } from '../shared/object-store.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
 import {
   Cursor,
   type Failure,

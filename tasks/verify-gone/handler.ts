@@ -2,12 +2,13 @@ import { PictorError } from '../../core/errors.ts';
 import { newestKey } from '../../core/signing-keys.ts';
 import { secretsManagerClient } from '../../tenant-store/clients.ts';
 import { SigningSecrets } from '../../tenant-store/signing-secrets.ts';
-import { storeTenants } from '../shared/tenants.ts';
+import { httpViewerEdge } from '../shared/http-viewer-edge.ts';
+import { storeTenants } from '../shared/store-tenants.ts';
 import { awsClients } from '../shared/aws-clients.ts';
 import { reportsStore } from '../shared/stores.ts';
 import { readTaskConfig, requireSetting, type TaskConfig } from '../shared/task-config.ts';
 import { defineTask, lambdaEntry, type TaskHandler } from '../shared/task-handler.ts';
-import { verifyGone, VerifyInput } from './verify-gone.ts';
+import { verifyGone, VerifyInput, type VerifyDeps } from './verify-gone.ts';
 
 export function createHandler(config: TaskConfig): TaskHandler {
   const clients = awsClients(config);
@@ -15,9 +16,9 @@ export function createHandler(config: TaskConfig): TaskHandler {
   // A takedown of many images asks once a minute per tenant, not once per image; a rotation's overlap outlasts it.
   const keySets = memoize((tenant: string) => secrets.get(tenant), 60_000);
   const secrets = new SigningSecrets(secretsManagerClient({ endpoint: config.endpoints.secretsmanager, region: config.region, credentials: config.credentials }), requireSetting(config, 'signingSecretsPrefix', 'PICTOR_SIGNING_SECRETS_PREFIX'));
-  const deps = {
+  const deps: VerifyDeps = {
     reports: reportsStore(config, clients),
-    edgeUrl: requireSetting(config, 'edgeUrl', 'PICTOR_EDGE_URL'),
+    edge: httpViewerEdge(requireSetting(config, 'edgeUrl', 'PICTOR_EDGE_URL')),
     tenant: storeTenants(config).lookup,
     signingKey: async (tenant: string) => {
       const set = await keySets(tenant);
@@ -25,7 +26,6 @@ export function createHandler(config: TaskConfig): TaskHandler {
       if (!key) throw new PictorError('InvalidConfig', `Tenant ${tenant} requires signed URLs but has no signing key in Secrets Manager (${secrets.prefix}${tenant}).`);
       return key;
     },
-    fetch: globalThis.fetch,
     now: () => new Date(),
   };
   // Only reads: safe to repeat.

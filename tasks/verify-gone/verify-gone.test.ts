@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../core/tenant-config.ts';
-import { memoryReports } from '../shared/memory-reports.ts';
+import { PictorError } from '../../core/errors.ts';
+import { fixedSigningKeys, memoryReports, recordingEdge } from '../shared/fakes.ts';
 import { tenantLookup } from '../shared/tenants.ts';
-import { verifyGone } from './verify-gone.ts';
+import { verifyGone, type VerifyDeps } from './verify-gone.ts';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
 const CONFIG = parseConfig({
@@ -13,16 +14,12 @@ const CONFIG = parseConfig({
   },
 });
 
-/** The edge as a function of the URL: every URL it is asked for, answered with `status`. */
-function edge(status: (url: string) => number) {
-  const asked: string[] = [];
-  const fetch = (async (url: string) => {
-    asked.push(url);
-    return new Response(null, { status: status(url) });
-  }) as unknown as typeof globalThis.fetch;
+/** The edge as a function of the path: every path it is asked for, answered with `status`. */
+function edge(status: (path: string) => number) {
+  const viewerEdge = recordingEdge(status);
   const { reports } = memoryReports();
-  const signingKey = async (tenant: string) => ({ kid: 'k1', secret: `${tenant}-secret-0123456789abcdefghijklmnopqrstuv` });
-  return { asked, reports, deps: { edgeUrl: 'https://d111.cloudfront.net', tenant: tenantLookup(CONFIG.tenants), signingKey, fetch, now: () => NOW, reports } };
+  const signingKey = fixedSigningKeys({ vault: { kid: 'k1', secret: 'vault-secret-0123456789abcdefghijklmnopqrstuv' } });
+  return { asked: viewerEdge.asked, reports, deps: { edge: viewerEdge, tenant: tenantLookup(CONFIG.tenants), signingKey, now: () => NOW, reports } };
 }
 
 const variants = (keys: string[]) => ({ bucket: 'variants', region: 'us-east-1', role: 'variants' as const, versions: keys.map((key) => ({ key, versionId: 'null' })) });
@@ -42,7 +39,7 @@ describe('verifyGone', () => {
     const erase = { erasedAt: NOW.toISOString(), stragglers: 1, manifest: await reports.put('erase.json', { locations: [variants(['shop/a/latest/w640_q75.webp'])] }) };
     const sweep = { erasedAt: NOW.toISOString(), stragglers: 1, manifest: await reports.put('sweep.json', { locations: [variants(['shop/a/v2/w1280_q75.legacy'])] }) };
     const result = await verifyGone({ item: item('shop'), inventory, erase, sweep }, deps);
-    const paths = asked.map((u) => u.replace(deps.edgeUrl, '')).sort();
+    const paths = [...asked].sort();
     assert.deepEqual(paths, [
       '/img/shop/a',
       '/img/shop/a/v1',
@@ -61,7 +58,7 @@ describe('verifyGone', () => {
     await verifyGone({ item: item('vault'), inventory: await inventoryOf(reports, 'vault', 1, []) }, deps);
     assert.equal(asked.length, 2);
     for (const url of asked) {
-      const exp = Number(new URL(url).searchParams.get('exp'));
+      const exp = Number(new URL(url, 'https://edge.example').searchParams.get('exp'));
       assert.ok(exp - NOW.getTime() / 1000 <= 120, `${url} lives at most the tenant's 120 s`);
     }
   });
@@ -72,5 +69,33 @@ describe('verifyGone', () => {
       name: 'TakedownUnverified',
       message: /1 of 2 URLs still answer other than 404: \/img\/shop\/a\/v1 → 200/,
     });
+  });
+
+  it('fails with a typed error for each thing that can go wrong, and checks again the same way on a retry', async () => {
+    const cases: { name: string; arrange: (deps: VerifyDeps) => VerifyDeps; tenant: string; error: string; message?: RegExp }[] = [
+      {
+        name: 'the edge does not answer',
+        arrange: (deps) => ({ ...deps, edge: { status: async () => Promise.reject(new PictorError('OriginUnavailable', 'The edge at https://d111.cloudfront.net did not answer.')) } }),
+        tenant: 'shop',
+        error: 'OriginUnavailable',
+        message: /The edge did not answer \/img\/shop\/a/,
+      },
+      { name: 'a private tenant has no signing key', arrange: (deps) => ({ ...deps, signingKey: fixedSigningKeys({}) }), tenant: 'vault', error: 'InvalidConfig' },
+      { name: 'the tenant is not configured', arrange: (deps) => deps, tenant: 'gone', error: 'InvalidEvent' },
+    ];
+    for (const c of cases) {
+      // Arrange
+      const { deps, reports } = edge(() => 404);
+      const inventory = await inventoryOf(reports, c.tenant, 1, []);
+      // Act, Assert
+      await assert.rejects(verifyGone({ item: item(c.tenant), inventory }, c.arrange(deps)), { name: c.error, ...(c.message ? { message: c.message } : {}) }, c.name);
+    }
+    // A retry asks for the same URLs again and comes to the same answer.
+    const { asked, deps, reports } = edge(() => 404);
+    const inventory = await inventoryOf(reports, 'shop', 1, []);
+    const first = await verifyGone({ item: item('shop'), inventory }, deps);
+    const again = await verifyGone({ item: item('shop'), inventory }, deps);
+    assert.deepEqual(again, first);
+    assert.deepEqual(asked.slice(0, 2).sort(), asked.slice(2).sort());
   });
 });

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { PictorError } from '../../core/errors.ts';
-import type { SigningKey } from '../../core/signing-keys.ts';
-import { policyOf, type TenantConfig } from '../../core/tenant-config.ts';
+import { policyOf } from '../../core/tenant-config.ts';
 import { signUrl } from '../../signer/sign-url.ts';
+import type { SigningKeyLookup, TenantLookup } from '../ports/tenants.ts';
+import type { ViewerEdge } from '../ports/viewer-edge.ts';
 import type { Reports } from '../shared/reports.ts';
 import { Erased, Inventory, InventoryManifest, Stragglers, TakedownItem } from '../shared/takedown-state.ts';
 import { imageUrls } from '../shared/takedown-urls.ts';
@@ -10,12 +11,11 @@ import { imageUrls } from '../shared/takedown-urls.ts';
 export const VerifyInput = z.object({ item: TakedownItem, inventory: Inventory, erase: Erased.optional(), sweep: Erased.optional() });
 
 export interface VerifyDeps {
-  /** The distribution's origin, such as https://d111.cloudfront.net */
-  readonly edgeUrl: string;
-  readonly tenant: (tenant: string) => Promise<TenantConfig>;
-  /** The tenant's newest signing key, read at run time (Secrets Manager in a deployment); for tenants that require signed URLs. */
-  readonly signingKey: (tenant: string) => Promise<SigningKey>;
-  readonly fetch: typeof fetch;
+  /** The distribution, as a viewer reaches it. */
+  readonly edge: ViewerEdge;
+  readonly tenant: TenantLookup;
+  /** The tenant's newest signing key; asked only for tenants that require signed URLs. */
+  readonly signingKey: SigningKeyLookup;
   readonly now: () => Date;
   readonly reports: Reports;
 }
@@ -48,14 +48,10 @@ export async function verifyGone(input: z.infer<typeof VerifyInput>, deps: Verif
     await Promise.all(
       list.slice(i, i + PARALLEL).map(async (url) => {
         const target = key ? signUrl({ url, policy, kid: key.kid, secret: key.secret, expiresAt, now }) : url;
-        let status: number;
-        try {
-          const response = await deps.fetch(deps.edgeUrl + target, { redirect: 'manual', headers: { accept: '*/*' } });
-          await response.body?.cancel();
-          status = response.status;
-        } catch (error) {
+        // The URL unsigned in the message: a signature has no place in a log.
+        const status = await deps.edge.status(target).catch((error: unknown) => {
           throw new PictorError('OriginUnavailable', `The edge did not answer ${url}.`, { cause: error });
-        }
+        });
         if (status !== 404) served.push(`${url} → ${status}`);
       }),
     );

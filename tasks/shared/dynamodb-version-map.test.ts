@@ -6,19 +6,19 @@ import { after, before, describe, it } from 'node:test';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalDynamoDB, type LocalDynamoDB } from '../../local/dynamodb-server.ts';
-import { VersionMap } from './version-map.ts';
+import { DynamoDbVersionMap } from './dynamodb-version-map.ts';
 
 const TABLES = { versions: 'versions', tombstones: 'tombstones' };
 let directory: string;
 let server: LocalDynamoDB;
 let documents: DynamoDBDocumentClient;
-let versions: VersionMap;
+let versions: DynamoDbVersionMap;
 
 before(async () => {
   directory = mkdtempSync(join(tmpdir(), 'pictor-version-map-'));
   server = await startLocalDynamoDB({ directory, tables: Object.values(TABLES) });
   documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', endpoint: server.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
-  versions = new VersionMap(documents, TABLES.versions, TABLES.tombstones);
+  versions = new DynamoDbVersionMap(documents, TABLES.versions, TABLES.tombstones);
 });
 
 after(async () => {
@@ -27,7 +27,7 @@ after(async () => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-describe('VersionMap tombstones', () => {
+describe('DynamoDbVersionMap tombstones', () => {
   it('keeps an image taken down when its row no longer says so, as a role that reserves or publishes could make it', async () => {
     assert.equal(await versions.reserve('shop', 'a', '01', 'upload-1'), 1);
     const { tombstonedAt } = await versions.tombstone('shop', 'a', 'dmca');

@@ -10,16 +10,17 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { PictorError } from '../../core/errors.ts';
+import type { ObjectHead, ObjectHeaders, ObjectStore, StoredObject, StoredVersion } from '../ports/object-store.ts';
 
 /** S3 errors that mean "not this object (any more)": absent, or replaced since the event. */
 const GONE = new Set(['NoSuchKey', 'NotFound', 'PreconditionFailed']);
 
-/** One bucket, as the tasks use it. Failures other than "gone" are retryable OriginUnavailable. */
-export class ObjectStore {
+/** The ObjectStore port on one S3 bucket. Failures other than "gone" are retryable OriginUnavailable. */
+export class S3ObjectStore implements ObjectStore {
   constructor(private readonly s3: S3Client, readonly bucket: string) {}
 
   /** The object's bytes, or null when absent or (with `ifMatch`) replaced. */
-  async get(key: string, ifMatch?: string, maxBytes = Infinity): Promise<{ body: Buffer; etag: string } | null> {
+  async get(key: string, ifMatch?: string, maxBytes = Infinity): Promise<StoredObject | null> {
     return this.guard(async () => {
       const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, IfMatch: ifMatch }));
       if (ifMatch && object.ETag && unquote(object.ETag) !== unquote(ifMatch)) return null;
@@ -31,22 +32,11 @@ export class ObjectStore {
   }
 
   /** The object's ETag, size, replication status and user metadata (names lowercased), or null when absent. */
-  async head(key: string): Promise<{ etag: string; size: number; replicationStatus?: string; metadata: Readonly<Record<string, string>> } | null> {
+  async head(key: string): Promise<ObjectHead | null> {
     return this.guard(async () => {
       const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return { etag: head.ETag ?? '', size: head.ContentLength ?? 0, replicationStatus: head.ReplicationStatus, metadata: head.Metadata ?? {} };
     });
-  }
-
-  /**
-   * Whether the object's current version is still on its way to a replica: S3
-   * reports PENDING until every destination has it (COMPLETED then, FAILED if one
-   * failed). Erasing it before then would leave the copy that lands afterwards,
-   * and a replica read before then still answers with what it had.
-   * https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-status.html
-   */
-  async replicationPending(key: string): Promise<boolean> {
-    return (await this.head(key))?.replicationStatus === 'PENDING';
   }
 
   /** Writes an object with its headers and user metadata. */
@@ -98,6 +88,7 @@ export class ObjectStore {
     return { keys: (page?.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : [])), next: page?.IsTruncated ? page.NextContinuationToken : undefined };
   }
 
+  /** Every key under a prefix, a page of ListObjectsV2 after another. */
   async list(prefix: string): Promise<string[]> {
     const keys: string[] = [];
     let token: string | undefined;
@@ -157,25 +148,6 @@ export class ObjectStore {
     }
   }
 
-  async deletePrefix(prefix: string): Promise<string[]> {
-    const keys = await this.list(prefix);
-    await this.delete(keys);
-    return keys;
-  }
-
-  /**
-   * Every version of the objects under a prefix (or of one key), gone for good.
-   * With `hideFirst`, each key gets a plain delete first and its delete marker
-   * stays: deletes that name a version are not replicated, delete markers are.
-   * https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html
-   */
-  async erase(prefix: string, options: { hideFirst?: boolean } = {}): Promise<StoredVersion[]> {
-    if (options.hideFirst) await this.delete((await this.list(prefix)).filter((key) => prefix.endsWith('/') || key === prefix));
-    const versions = (await this.listVersions(prefix)).filter((v) => !(options.hideFirst && v.deleteMarker));
-    await this.deleteVersions(versions);
-    return versions;
-  }
-
   private async guard<T>(call: () => Promise<T>): Promise<T | null> {
     try {
       return await call();
@@ -185,20 +157,6 @@ export class ObjectStore {
       throw new PictorError('OriginUnavailable', `S3 failed on ${this.bucket}.`, { cause: error });
     }
   }
-}
-
-/** What an object is written with. */
-export interface ObjectHeaders {
-  readonly contentType: string;
-  readonly cacheControl?: string;
-  /** User metadata (x-amz-meta-*), names lowercased. */
-  readonly metadata?: Readonly<Record<string, string>>;
-}
-
-export interface StoredVersion {
-  readonly key: string;
-  readonly versionId: string;
-  readonly deleteMarker?: boolean;
 }
 
 function unquote(etag: string): string {

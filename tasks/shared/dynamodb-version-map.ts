@@ -2,38 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PictorError } from '../../core/errors.ts';
 import { normalizeSequencer } from '../../core/sequencer.ts';
-
-/** One image's row in the version map. */
-export interface VersionRecord {
-  readonly tenant: string;
-  readonly imageId: string;
-  /** The published version: what versioned URLs are made of. 0 before the first publish. */
-  readonly version: number;
-  /** The sequencer of the upload that published `version` (fixed width, so string order is event order). */
-  readonly sequencer?: string;
-  /** The highest upload sequencer a version was reserved for. */
-  readonly reservedSequencer?: string;
-  /** Who made the latest reservation (an upload event's or a re-render item's idempotency key), and the version it got. */
-  readonly reservedBy?: string;
-  readonly reservedVersion?: number;
-  /** Every version ever published, the latest among them. */
-  readonly publishedVersions: readonly number[];
-  /** The latest published version's predecessor. */
-  readonly previousVersion?: number;
-  readonly etag?: string;
-  /** The variant set the published version was rendered at (its names, sorted): lets a re-render skip what is current. */
-  readonly schema?: string;
-  readonly updatedAt?: string;
-  /** Set by a takedown: nothing renders or publishes this image again. */
-  readonly tombstonedAt?: string;
-}
-
-/** What publishing a version came to. */
-export type PublishOutcome =
-  /** It is published: now (`fresh`), or by an earlier attempt whose answer was lost. `latest` unless a higher one followed. */
-  | { readonly published: true; readonly fresh: boolean; readonly latest: boolean; readonly previousVersion: number }
-  /** A higher version was published first, or the image was taken down. */
-  | { readonly published: false; readonly reason: 'superseded' | 'taken-down' };
+import type { PublishOutcome, VersionMap, VersionRecord } from '../ports/version-map.ts';
 
 /**
  * Every top-level attribute a reservation's and a publish's UpdateItem names, in
@@ -45,15 +14,10 @@ export const RESERVE_ATTRIBUTES = ['id', 'tenant', 'imageId', 'reservedSequencer
 export const PUBLISH_ATTRIBUTES = ['id', 'previousVersion', 'version', 'sequencer', 'etag', 'updatedAt', 'schema', 'publishedVersions', 'tombstonedAt'] as const;
 
 /**
- * The version map. Two rules keep versions from going backwards under duplicate
- * and out-of-order S3 events:
- * - a version is reserved only for an upload newer than every earlier reservation,
- *   so version numbers follow upload order;
- * - a version is published only over a lower one, and never on a tombstone.
- * Both are idempotent: a retry, whatever step of the first attempt failed, gets
- * the same answer as the first attempt, so a lost answer never loses an upload.
+ * The VersionMap port on DynamoDB: conditional writes hold its two rules (see
+ * tasks/ports/version-map.ts) under concurrent and repeated events.
  */
-export class VersionMap {
+export class DynamoDbVersionMap implements VersionMap {
   /**
    * @param tombstones The tombstones table: where a takedown is recorded for good,
    *   by the one role allowed to write it (infra/task-access.ts). The version map's

@@ -43,6 +43,8 @@ interface MemoryVersion {
  */
 export class MemoryS3 {
   private readonly buckets = new Map<string, MemoryBucket>();
+  /** Every write and delete in any bucket, in order, as `bucket: put key` or `bucket: delete key[@version]`. */
+  readonly log: string[] = [];
 
   bucket(name: string, options: { versioned?: boolean } = {}): MemoryBucket {
     let bucket = this.buckets.get(name);
@@ -140,7 +142,7 @@ export class MemoryBucket implements ObjectStore {
     this.outage.check(this.bucket, 'deleteVersions');
     for (const { key, versionId } of versions) {
       this.objects.set(key, this.versionsOf(key).filter((v) => v.versionId !== versionId));
-      this.writes.push(`delete ${key}@${versionId}`);
+      this.record(`delete ${key}@${versionId}`);
     }
   }
 
@@ -150,7 +152,7 @@ export class MemoryBucket implements ObjectStore {
       // A versioned bucket puts a delete marker on top, whether or not the key exists; an unversioned one forgets it.
       if (this.versioned) this.objects.set(key, [...this.versionsOf(key), { versionId: this.nextVersionId(), deleteMarker: true, body: Buffer.alloc(0), etag: '', headers: { contentType: '' } }]);
       else this.objects.delete(key);
-      this.writes.push(`delete ${key}`);
+      this.record(`delete ${key}`);
     }
   }
 
@@ -210,8 +212,13 @@ export class MemoryBucket implements ObjectStore {
   private write(key: string, body: Buffer, headers: ObjectHeaders, record = true): MemoryVersion {
     const version: MemoryVersion = { versionId: this.nextVersionId(), deleteMarker: false, body: Buffer.from(body), etag: `"${createHash('md5').update(body).digest('hex')}"`, headers };
     this.objects.set(key, this.versioned ? [...this.versionsOf(key), version] : [version]);
-    if (record) this.writes.push(`put ${key}`);
+    if (record) this.record(`put ${key}`);
     return version;
+  }
+
+  private record(write: string): void {
+    this.writes.push(write);
+    this.s3.log.push(`${this.bucket}: ${write}`);
   }
 }
 

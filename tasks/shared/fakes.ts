@@ -69,6 +69,8 @@ export class MemoryBucket implements ObjectStore {
   readonly failing = this.outage.failing;
   /** Every write and delete, in order, for tests that assert what was (not) written. */
   readonly writes: string[] = [];
+  /** Whether the bucket replicates: each write is then PENDING until `replicate()`, as S3 reports it. */
+  replicates = false;
 
   constructor(
     private readonly s3: MemoryS3,
@@ -171,6 +173,11 @@ export class MemoryBucket implements ObjectStore {
     current.replicationStatus = status;
   }
 
+  /** Every replication in flight lands: PENDING becomes COMPLETED. */
+  replicate(): void {
+    for (const versions of this.objects.values()) for (const v of versions) if (v.replicationStatus === 'PENDING') v.replicationStatus = 'COMPLETED';
+  }
+
   /** The current object's body as text, or undefined. */
   text(key: string): string | undefined {
     return this.current(key)?.body.toString('utf8');
@@ -210,7 +217,14 @@ export class MemoryBucket implements ObjectStore {
   }
 
   private write(key: string, body: Buffer, headers: ObjectHeaders, record = true): MemoryVersion {
-    const version: MemoryVersion = { versionId: this.nextVersionId(), deleteMarker: false, body: Buffer.from(body), etag: `"${createHash('md5').update(body).digest('hex')}"`, headers };
+    const version: MemoryVersion = {
+      versionId: this.nextVersionId(),
+      deleteMarker: false,
+      body: Buffer.from(body),
+      etag: `"${createHash('md5').update(body).digest('hex')}"`,
+      headers,
+      ...(this.replicates ? { replicationStatus: 'PENDING' } : {}),
+    };
     this.objects.set(key, this.versioned ? [...this.versionsOf(key), version] : [version]);
     if (record) this.record(`put ${key}`);
     return version;

@@ -77,4 +77,21 @@ describe('completeRerender', () => {
     assert.equal((sent[0]!.detail as { aborted: boolean }).aborted, true);
     assert.ok(await reports.get(rerenderKeys.report('strict')), 'the report is written first');
   });
+
+  it('writes the same report when run again, and announces nothing when the report cannot be written (OriginUnavailable)', async () => {
+    await failurePages('again', [0]);
+    const totals = { rendered: 1, skipped: 0, failed: 1000, skippedBecause: {}, pages: 1 };
+    const input = { job: job('again'), totals, part: { number: 1, pages: 1 }, exceeded: false };
+    const { events } = recorder();
+    const first = await completeRerender(input, { events, reports });
+    const report = reports.text(rerenderKeys.report('again'));
+    assert.deepEqual(await completeRerender(input, { events, reports }), first);
+    assert.equal(reports.text(rerenderKeys.report('again')), report);
+
+    const quiet = recorder();
+    reports.failing.add('put');
+    await assert.rejects(completeRerender(input, { events: quiet.events, reports }), { name: 'OriginUnavailable' });
+    assert.equal(quiet.sent.length, 0);
+  });
 });
+

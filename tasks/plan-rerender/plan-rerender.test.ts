@@ -31,4 +31,17 @@ describe('planRerender', () => {
     const many = parseConfig({ tenants: Object.fromEntries(Array.from({ length: 2500 }, (_, i) => [`tenant-${'t'.repeat(20)}-${i}`, { breakpoints: [32], formats: ['webp'] }])) });
     assert.throws(() => planRerender(PlanInput.parse({ jobId: 'j2', detail: { schemaVersion: 1, requester: 'ops@example.com' } }), many), { name: 'StateTooLarge' });
   });
+
+  it('refuses, naming the problem, a request no tenant could serve and a deployment setting past the history limit', () => {
+    const cases = [
+      { name: 'an unknown tenant', input: { jobId: 'j3', detail: { ...detail, tenant: 'cow' } }, error: 'InvalidEvent', message: /No tenant 'cow'/ },
+      { name: 'a width off the breakpoints', input: { jobId: 'j3', detail: { ...detail, variants: { widths: [48] } } }, error: 'InvalidEvent', message: /no breakpoint 48/ },
+      { name: 'a format the tenant does not offer', input: { jobId: 'j3', detail: { ...detail, variants: { formats: ['avif'] } } }, error: 'InvalidEvent', message: /does not offer avif/ },
+      { name: 'not a "Rerender Requested" detail', input: { jobId: 'j3', detail: { schemaVersion: 9 } }, error: 'InvalidEvent', message: /Rerender Requested/ },
+      { name: 'a continuation under another job id', input: { jobId: 'j4', continuation: { job: planRerender(PlanInput.parse({ jobId: 'j3', detail }), CONFIG).job, cursor: { tenantIndex: 0 }, totals: { rendered: 0, skipped: 0, failed: 0, skippedBecause: {}, pages: 0 }, part: 2 } }, error: 'InvalidEvent', message: /arrived as job 'j4'/ },
+    ];
+    for (const c of cases) assert.throws(() => planRerender(PlanInput.parse(c.input), CONFIG), { name: c.error, message: c.message }, c.name);
+    assert.throws(() => planRerender(PlanInput.parse({ jobId: 'j5', detail }), CONFIG, { pagesPerExecution: 10_000 }), { name: 'InvalidConfig', message: /at most \d+ pages per execution/ });
+  });
 });
+

@@ -109,4 +109,19 @@ describe('tallyRerender, from the map run\'s result files', () => {
     assert.equal(causeText('plain words'), 'plain words');
     assert.equal(causeText('{"not":"lambda"}'), '{"not":"lambda"}');
   });
+
+  it('fails as InternalError when the map run\'s results are missing, unreadable or elsewhere, and as OriginUnavailable when the bucket fails', async () => {
+    const page = (run: { MapRunArn: string; ResultWriterDetails: { Bucket: string; Key: string } }) => ({ job, totals, part: { number: 1, pages: 0 }, page: { items: [image('a')], run } });
+    const run = await mapRun('run-5', { SUCCEEDED: [succeeded('a', { status: 'rendered', ...image('a'), version: 1 })] });
+    await reports.put(`${job.resultsPrefix}/run-6/manifest.json`, 'not json', { contentType: 'application/json' });
+    const cases = [
+      { name: 'no manifest', run: { ...run, ResultWriterDetails: { Bucket: BUCKET, Key: 'nowhere/manifest.json' } }, error: 'InternalError' },
+      { name: 'a manifest that is not JSON', run: { ...run, ResultWriterDetails: { Bucket: BUCKET, Key: `${job.resultsPrefix}/run-6/manifest.json` } }, error: 'InternalError' },
+      { name: 'results in another bucket', run: { ...run, ResultWriterDetails: { Bucket: 'elsewhere', Key: run.ResultWriterDetails.Key } }, error: 'InternalError' },
+    ];
+    for (const c of cases) await assert.rejects(tallyRerender(page(c.run), { reports }), { name: c.error }, c.name);
+    reports.failing.add('get');
+    await assert.rejects(tallyRerender(page(run), { reports }), { name: 'OriginUnavailable' });
+  });
 });
+

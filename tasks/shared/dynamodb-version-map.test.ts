@@ -6,7 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalDynamoDB, type LocalDynamoDB } from '../../local/dynamodb-server.ts';
+import type { VersionMap } from '../ports/version-map.ts';
 import { DynamoDbVersionMap } from './dynamodb-version-map.ts';
+import { MemoryVersionMap } from './fakes.ts';
 
 const TABLES = { versions: 'versions', tombstones: 'tombstones' };
 let directory: string;
@@ -46,3 +48,45 @@ describe('DynamoDbVersionMap tombstones', () => {
     assert.equal(await versions.get('shop', 'c'), null);
   });
 });
+
+/**
+ * One contract, two VersionMaps: the DynamoDB adapter and the in-memory fake the
+ * use-cases' unit tests run on, so that the fake keeps the adapter's conditions.
+ */
+for (const [name, make] of [
+  ['the DynamoDB adapter', (): VersionMap => versions],
+  ['the in-memory fake', (): VersionMap => new MemoryVersionMap()],
+] as const) {
+  describe(`VersionMap, as ${name} keeps it`, () => {
+    it('reserves versions in upload order, each reservation once, and publishes only over a lower version', async () => {
+      const map = make();
+      const image = 'contract';
+      const steps: [string, () => Promise<unknown>, unknown][] = [
+        ['the first upload reserves 1', () => map.reserve('shop', image, '0001', 'u1'), 1],
+        ['its retry gets 1 again', () => map.reserve('shop', image, '0001', 'u1'), 1],
+        ['an older upload gets none', () => map.reserve('shop', image, '0000', 'u0'), null],
+        ['a newer upload reserves 2', () => map.reserve('shop', image, '0002', 'u2'), 2],
+        ['a re-render of that upload reserves 3', () => map.reserve('shop', image, '0002', 'r1', true), 3],
+        ['the first upload, late, gets none', () => map.reserve('shop', image, '0001', 'u1'), null],
+        ['3 publishes over nothing', () => map.publish('shop', image, 3, '0002', 'e3', 'w320'), { published: true, fresh: true, latest: true, previousVersion: 0 }],
+        ['2 lost to 3', () => map.publish('shop', image, 2, '0002', 'e2'), { published: false, reason: 'superseded' }],
+        ['3 again is published, not fresh', () => map.publish('shop', image, 3, '0002', 'e3', 'w320'), { published: true, fresh: false, latest: true, previousVersion: 0 }],
+      ];
+      for (const [what, act, expected] of steps) assert.deepEqual(await act(), expected, what);
+      const record = await map.get('shop', image);
+      assert.deepEqual([record?.version, record?.publishedVersions, record?.reservedBy, record?.reservedVersion, record?.schema, record?.etag], [3, [3], 'r1', 3, 'w320', 'e3']);
+    });
+
+    it('stops reserving and publishing once the image is taken down, keeping the first takedown time', async () => {
+      const map = make();
+      assert.equal(await map.reserve('shop', 'gone', '0001', 'u1'), 1);
+      const { tombstonedAt } = await map.tombstone('shop', 'gone', 'dmca');
+      assert.equal((await map.tombstone('shop', 'gone', 'dmca')).tombstonedAt, tombstonedAt);
+      assert.equal(await map.reserve('shop', 'gone', '0002', 'u2'), null);
+      assert.equal(await map.reserve('shop', 'gone', '0001', 'u1'), null);
+      assert.deepEqual(await map.publish('shop', 'gone', 1, '0001', 'e'), { published: false, reason: 'taken-down' });
+      assert.equal(await map.get('shop', 'never'), null);
+    });
+  });
+}
+

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { handlerModule, isTaskName, TASK_ENVIRONMENT, TASK_REGISTRY, TASKS } from './registry.ts';
 
 const TASKS_DIR = fileURLToPath(new URL('.', import.meta.url));
-/** Folders under tasks/ that hold code the tasks share, not a task. */
-const NOT_TASKS = ['shared'];
+/** Folders under tasks/ that hold code the tasks share (and the ports they depend on), not a task. */
+const NOT_TASKS = ['shared', 'ports'];
 
 describe('the task registry', () => {
   it('declares every task folder, and no task without one', () => {

@@ -30,4 +30,11 @@ describe('eventBridgePublisher', () => {
     const throttled = bus({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' }] });
     await assert.rejects(eventBridgePublisher(throttled.client, 'default').publish('Takedown Completed', detail), { name: 'OriginUnavailable' });
   });
+
+  it('turns a request EventBridge never answered into OriginUnavailable, which the state machines retry', async () => {
+    const detail = { schemaVersion: 2 as const, batchId: 'b', requested: 1, takenDown: 1, incomplete: 0, report: { bucket: 'r', key: 'k' } };
+    const timedOut = Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+    const client = { send: async () => Promise.reject(timedOut) } as unknown as EventBridgeClient;
+    await assert.rejects(eventBridgePublisher(client, 'default').publish('Takedown Completed', detail), (error: Error) => error.name === 'OriginUnavailable' && error.cause === timedOut);
+  });
 });

@@ -349,7 +349,7 @@ export class RecordingPublisher implements EventPublisher {
   async publish<T extends PictorDetailType>(detailType: T, detail: PictorDetail<T>): Promise<void> {
     this.outage.check('EventBridge', 'publish');
     const parsed = PICTOR_EVENTS[detailType].safeParse(detail);
-    if (!parsed.success) throw new PictorError('InvalidEvent', `Refusing to publish an invalid '${detailType}': ${parsed.error.message}`);
+    if (!parsed.success) throw new PictorError('InternalError', `Refusing to publish an invalid '${detailType}': ${parsed.error.message}`);
     this.sent.push({ detailType, detail: parsed.data });
   }
 

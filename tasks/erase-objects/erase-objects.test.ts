@@ -32,7 +32,7 @@ async function arrange() {
     { store: variants, region: 'us-east-1', role: 'variants' as const },
     { store: failover, region: 'eu-west-1', role: 'variants' as const },
   ];
-  const deps: EraseDeps = { buckets: [...originalsEverywhere, ...variantsEverywhere], reports };
+  const deps: EraseDeps = { buckets: [...originalsEverywhere, ...variantsEverywhere], reports, now: () => ERASED_AT };
   const inventory = await inventoryImage(
     { batchId: 'b1', item },
     { versions: new MemoryVersionMap(), originals: originalsEverywhere, variants: variantsEverywhere, tenant: tenantLookup(parseConfig({ tenants: { shop: {} } }).tenants), reports },
@@ -41,6 +41,8 @@ async function arrange() {
 }
 
 const imageKeys = (bucket: MemoryBucket) => bucket.allVersions().filter((v) => v.key.includes('shop/a') && !v.key.includes('shop/ab'));
+
+const ERASED_AT = new Date('2026-12-01T10:00:00.000Z');
 
 describe('eraseObjects', () => {
   it('deletes every version the inventory listed, originals before variants, and leaves neighbours alone', async () => {
@@ -51,7 +53,7 @@ describe('eraseObjects', () => {
     // Assert
     for (const bucket of [a.originals, a.replica, a.variants, a.failover]) assert.deepEqual(imageKeys(bucket), [], bucket.bucket);
     assert.deepEqual(a.originals.keys(), ['shop/ab']);
-    assert.equal(erased.stragglers, 0);
+    assert.deepEqual(erased, { erasedAt: ERASED_AT.toISOString(), stragglers: 0 });
     // No variant goes before every original has: none could be rendered again from an original left behind.
     const deletes = a.s3.log.filter((w) => w.includes(': delete '));
     const lastOriginal = deletes.map((w) => w.startsWith('originals')).lastIndexOf(true);

@@ -17,6 +17,8 @@ export interface EraseDeps {
    */
   readonly buckets: readonly { readonly store: ObjectStore; readonly region: string; readonly role: ObjectVersions['role'] }[];
   readonly reports: Reports;
+  /** When the erase happened, for the audit record. */
+  readonly now: () => Date;
 }
 
 /**
@@ -41,7 +43,7 @@ export async function eraseObjects(input: z.infer<typeof EraseInput>, deps: Eras
   // A copy on its way to a replica would land after the erase and survive it.
   for (const { location, store } of stores.filter((s) => s.location.role === 'original')) await waitForReplication(store, location.versions);
   for (const { location, store } of stores) await store.deleteVersions(location.versions);
-  if (!input.erase) return { erasedAt: new Date().toISOString(), stragglers: 0 };
+  if (!input.erase) return { erasedAt: deps.now().toISOString(), stragglers: 0 };
 
   const stragglers: ObjectVersions[] = [];
   for (const { store, region, role } of variantsLast(deps.buckets)) {
@@ -54,7 +56,7 @@ export async function eraseObjects(input: z.infer<typeof EraseInput>, deps: Eras
     await store.deleteVersions(found);
     stragglers.push({ bucket: store.bucket, region, role, versions: found });
   }
-  const erasedAt = new Date().toISOString();
+  const erasedAt = deps.now().toISOString();
   const count = stragglers.reduce((n, l) => n + l.versions.length, 0);
   if (count === 0) return { erasedAt, stragglers: 0 };
   const manifest = await deps.reports.put(takedownKeys.image(input.batchId, image, 'sweep'), { locations: stragglers });

@@ -7,7 +7,7 @@ import { eraseObjects, EraseInput } from './erase-objects.ts';
 export function createHandler(config: TaskConfig): TaskHandler {
   const clients = awsClients(config);
   // Only the pipeline's own buckets, each with a client in its own region: an inventory naming any other is refused.
-  const deps = { buckets: [...originalsEverywhere(config, clients), ...variantsEverywhere(config, clients)], reports: reportsStore(config, clients) };
+  const deps = { buckets: [...originalsEverywhere(config, clients), ...variantsEverywhere(config, clients)], reports: reportsStore(config, clients), now: () => new Date() };
   // Deleting is safe to repeat: no idempotency record needed.
   return defineTask({ name: 'erase-objects', input: EraseInput, run: (input) => eraseObjects(input, deps) }, config, clients);
 }

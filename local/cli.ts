@@ -13,7 +13,7 @@ import {
   StartExecutionCommand,
   type DescribeExecutionCommandOutput,
 } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { formatImagePath, isImageId, isTenantId, parseImagePath } from '../core/image-path.ts';
 import { normalizeQuery } from '../core/normalize.ts';
 import { uploadKey } from '../core/object-keys.ts';
@@ -30,6 +30,7 @@ import { FAULT_MODES, type FaultMode } from './regions.ts';
 import { LOCAL_S3_CREDENTIALS } from './s3-server.ts';
 import { endpointsOf, readSettings } from './settings.ts';
 import { BUCKETS } from './topology.ts';
+import { VersionMap, type VersionRecord } from '../tasks/shared/version-map.ts';
 import type { UploadOutcome } from '../workflows/render-on-upload.ts';
 
 const USAGE = `Usage: pictor <command>   (against the twin that 'npm start' runs)
@@ -42,7 +43,7 @@ Commands:
   sign <url> [--ttl seconds] [--kid id]  Sign /img/{tenant}/{id}?... with the tenant's newest key (or --kid).
   rerender [--tenant T] [--widths 320,640] [--formats webp,legacy] [--only-stale] [--tolerate 5]
                                          Re-render a tenant's originals (or all tenants'), as new versions.
-  takedown --tenant T --id X [--id Y ...] --reason dmca|gdpr|other --requester R
+  takedown --tenant T --id X [--id Y ...] --reason ${TAKEDOWN_REASONS.join('|')} --requester R
                                          Erase images everywhere, invalidate them, verify, and audit.
   status <execution-arn>                 Show a state machine execution.
   retry <execution-arn>                  Run a failed execution again, with its own input.
@@ -66,39 +67,90 @@ Tenants and keys, at run time (the KeyValueStore and Secrets Manager; no deploy)
 
 class UsageError extends Error {}
 
-// Clients are built after this line; the SDK's node-20 notice is noise in a CLI's output.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+/** The CLI's time: when it is, and how it waits between polls of the twin. */
+export interface CliClock {
+  /** Milliseconds since the epoch, as cx.clock.now(). */
+  now(): number;
+  /** Resolves after `ms`; the CLI polls an execution's status at this pace. */
+  sleep(ms: number): Promise<void>;
+}
 
-const settings = readSettings();
-const endpoints = endpointsOf(settings);
+/** Where a run of the CLI writes, what it reads its settings from, and its clock. */
+export interface CliIo {
+  /** The command's result. */
+  readonly stdout: { write(text: string): unknown };
+  /** Errors, usage and progress; a progress bar is drawn in place when `isTTY`. */
+  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
+  /** The twin's ports (local/settings.ts), USER and AWS_REGION. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** @default the real clock */
+  readonly clock?: CliClock;
+}
+
+const REAL_CLOCK: CliClock = { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
+
+/** What every command reads: the twin's endpoints, its clients, and the run's io. */
+interface Context {
+  readonly endpoints: ReturnType<typeof endpointsOf>;
+  readonly sfn: SFNClient;
+  readonly documents: DynamoDBDocumentClient;
+  readonly env: NodeJS.ProcessEnv;
+  readonly clock: CliClock;
+  readonly stderr: CliIo['stderr'];
+  /** Clients a command made for itself, destroyed when the run ends. */
+  readonly clients: { destroy(): void }[];
+}
+
 const region = 'us-east-1';
 const credentials = LOCAL_S3_CREDENTIALS;
-const sfn = new SFNClient({ region, endpoint: endpoints.control, credentials });
-const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region, endpoint: endpoints.dynamodb, credentials }));
 
-async function main(argv: string[]): Promise<string> {
+/**
+ * Runs one `pictor` command (argv without the node and script paths) and returns its
+ * exit code: 0 with the result on stdout, 1 with `pictor: <what to change>` on stderr
+ * (and the usage, when the command line was the mistake).
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const env = io.env ?? process.env;
+  const clients: { destroy(): void }[] = [];
+  try {
+    const endpoints = endpointsOf(readSettings(env));
+    const sfn = new SFNClient({ region, endpoint: endpoints.control, credentials });
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region, endpoint: endpoints.dynamodb, credentials }));
+    clients.push(sfn, documents);
+    const output = await main({ endpoints, sfn, documents, env, clock: io.clock ?? REAL_CLOCK, stderr: io.stderr, clients }, [...argv]);
+    io.stdout.write(`${output}\n`);
+    return 0;
+  } catch (error) {
+    io.stderr.write(`pictor: ${(error as Error).message}${error instanceof UsageError ? `\n\n${USAGE}` : ''}\n`);
+    return 1;
+  } finally {
+    for (const client of clients) client.destroy();
+  }
+}
+
+async function main(cx: Context, argv: string[]): Promise<string> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'upload':
-      return upload(rest);
+      return upload(cx, rest);
     case 'url':
-      return url(rest);
+      return url(cx, rest);
     case 'sign':
-      return sign(rest);
+      return sign(cx, rest);
     case 'status':
-      return status(rest);
+      return status(cx, rest);
     case 'retry':
-      return retry(rest);
+      return retry(cx, rest);
     case 'rerender':
-      return rerender(rest);
+      return rerender(cx, rest);
     case 'takedown':
-      return takedown(rest);
+      return takedown(cx, rest);
     case 'twin':
-      return twin(rest);
+      return twin(cx, rest);
     case 'tenants':
-      return tenants(rest);
+      return tenants(cx, rest);
     case 'keys':
-      return keys(rest);
+      return keys(cx, rest);
     case undefined:
     case '-h':
     case '--help':
@@ -108,24 +160,25 @@ async function main(argv: string[]): Promise<string> {
   }
 }
 
-async function upload(args: string[]): Promise<string> {
+async function upload(cx: Context, args: string[]): Promise<string> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { tenant: { type: 'string' }, id: { type: 'string' }, wait: { type: 'string', default: '120' } } });
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new UsageError('upload takes one file.');
   if (!/^[1-9][0-9]*$/.test(values.wait)) throw new UsageError(`--wait takes a number of seconds, not '${values.wait}'.`);
   const image = imageOf(values);
-  const tenant = await tenantOf(image.tenant);
+  const tenant = await tenantOf(cx, image.tenant);
   const body = await readFile(file).catch((error: Error) => {
     throw new Error(`Cannot read ${file}: ${error.message}`);
   });
   // Through the primary region's endpoint, as a tenant's upload reaches S3: a fault there fails it.
-  const s3 = new S3Client({ region, endpoint: endpoints.regions[BUCKETS.originals.region], forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED', maxAttempts: 1 });
+  const s3 = new S3Client({ region, endpoint: cx.endpoints.regions[BUCKETS.originals.region], forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED', maxAttempts: 1 });
+  cx.clients.push(s3);
   const key = uploadKey(image);
-  const sent = new Date();
+  const sent = new Date(cx.clock.now());
   const put = await s3.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: key, Body: body })).catch((error: Error) => {
     throw new Error(`S3 in ${BUCKETS.originals.region} did not take the upload, so nothing was stored; upload it again once the region answers (is 'npm start' running? is a fault injected, see 'pictor twin fault'?): ${error.name}: ${error.message}`);
   });
-  const execution = await uploadExecution({ key, etag: (put.ETag ?? '').replace(/"/g, ''), versionId: put.VersionId, sent }, Date.now() + Number(values.wait) * 1000);
+  const execution = await uploadExecution(cx, { key, etag: (put.ETag ?? '').replace(/"/g, ''), versionId: put.VersionId, sent }, cx.clock.now() + Number(values.wait) * 1000);
   const arn = `  execution: ${execution.executionArn}`;
   if (execution.status !== 'SUCCEEDED') {
     throw new Error(`The upload failed (${execution.error}): ${execution.cause}\n${arn}\n  Once the cause is fixed, 'pictor retry ${execution.executionArn}' runs it again.`);
@@ -134,7 +187,7 @@ async function upload(args: string[]): Promise<string> {
   const output = JSON.parse(execution.output ?? '{}') as { outcome: UploadOutcome; version?: number; code?: string; reason?: string; quarantineKey?: string | null };
   switch (output.outcome) {
     case 'published': {
-      const link = canonicalUrl(image, output.version!, tenant, new URLSearchParams('w=640'));
+      const link = canonicalUrl(cx, image, output.version!, tenant, new URLSearchParams('w=640'));
       return `Uploaded ${file} as ${key}; published as version ${output.version}.\n${link}\n${arn}`;
     }
     case 'rejected':
@@ -151,14 +204,14 @@ async function upload(args: string[]): Promise<string> {
  * since it was sent whose event names its key, its ETag and, on a versioned bucket,
  * its version. The same bytes uploaded again are another upload. An error past the deadline.
  */
-async function uploadExecution(upload: { key: string; etag: string; versionId?: string; sent: Date }, deadline: number): Promise<DescribeExecutionCommandOutput> {
-  const renderOnUpload = await stateMachine('RenderOnUpload');
+async function uploadExecution(cx: Context, upload: { key: string; etag: string; versionId?: string; sent: Date }, deadline: number): Promise<DescribeExecutionCommandOutput> {
+  const renderOnUpload = await stateMachine(cx, 'RenderOnUpload');
   let running: string | undefined;
   for (;;) {
-    const { executions = [] } = await sfn.send(new ListExecutionsCommand({ stateMachineArn: renderOnUpload }));
+    const { executions = [] } = await cx.sfn.send(new ListExecutionsCommand({ stateMachineArn: renderOnUpload }));
     // Oldest first: a duplicate delivery of the event starts a later one.
     for (const summary of executions.filter((e) => e.startDate && e.startDate >= upload.sent).reverse()) {
-      const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: summary.executionArn }));
+      const execution = await cx.sfn.send(new DescribeExecutionCommand({ executionArn: summary.executionArn }));
       const object = JSON.parse(execution.input ?? '{}')?.detail?.object;
       if (object?.key !== upload.key || object?.etag?.replace(/"/g, '') !== upload.etag) continue;
       if (upload.versionId && object['version-id'] !== upload.versionId) continue;
@@ -166,39 +219,39 @@ async function uploadExecution(upload: { key: string; etag: string; versionId?: 
       running = execution.executionArn;
       break;
     }
-    if (Date.now() > deadline) {
+    if (cx.clock.now() > deadline) {
       throw new Error(`Uploaded ${upload.key}, but ${running ? `its RenderOnUpload run is still going: 'pictor status ${running}'` : 'no RenderOnUpload run started for it'} (see --wait).`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await cx.clock.sleep(250);
   }
 }
 
 /** Runs a failed execution again with its own input, as re-sending its event would. */
-async function retry(args: string[]): Promise<string> {
+async function retry(cx: Context, args: string[]): Promise<string> {
   const [arn] = args;
   if (!arn || args.length > 1) throw new UsageError('retry takes one execution ARN.');
-  const failed = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+  const failed = await cx.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
   if (failed.status === 'RUNNING' || failed.status === 'SUCCEEDED') throw new Error(`${failed.name} is ${failed.status}; only a failed execution needs running again.`);
   const name = `retry-${randomUUID()}`;
-  const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: failed.stateMachineArn, name, input: failed.input }));
+  const { executionArn } = await cx.sfn.send(new StartExecutionCommand({ stateMachineArn: failed.stateMachineArn, name, input: failed.input }));
   for (;;) {
-    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    if (execution.status !== 'RUNNING') return status([execution.executionArn!]);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    const execution = await cx.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (execution.status !== 'RUNNING') return status(cx, [execution.executionArn!]);
+    await cx.clock.sleep(250);
   }
 }
 
 /** A state machine's ARN, by the construct that made it. */
-async function stateMachine(name: string): Promise<string> {
-  const { stateMachines = [] } = await sfn.send(new ListStateMachinesCommand({})).catch((error: Error) => {
-    throw new Error(`The twin at ${endpoints.control} did not answer (is 'npm start' running?): ${error.message}`);
+async function stateMachine(cx: Context, name: string): Promise<string> {
+  const { stateMachines = [] } = await cx.sfn.send(new ListStateMachinesCommand({})).catch((error: Error) => {
+    throw new Error(`The twin at ${cx.endpoints.control} did not answer (is 'npm start' running?): ${error.message}`);
   });
   const found = stateMachines.find((m) => m.name?.includes(name));
   if (!found) throw new Error(`The twin runs no ${name} state machine.`);
   return found.stateMachineArn!;
 }
 
-async function url(args: string[]): Promise<string> {
+async function url(cx: Context, args: string[]): Promise<string> {
   const { values } = parseArgs({
     args,
     options: {
@@ -213,39 +266,39 @@ async function url(args: string[]): Promise<string> {
     },
   });
   const image = imageOf(values);
-  const tenant = await tenantOf(image.tenant);
-  const record = await versionRecord(image.tenant, image.imageId);
+  const tenant = await tenantOf(cx, image.tenant);
+  const record = await versionRecord(cx, image.tenant, image.imageId);
   if (!record?.version) throw new Error(`${image.tenant}/${image.imageId} has no published version yet.`);
   const query = new URLSearchParams();
   for (const name of ['w', 'h', 'fit', 'fmt', 'q'] as const) if (values[name] !== undefined) query.set(name, values[name]!);
-  return canonicalUrl(image, Number(record.version), tenant, query, values.sign);
+  return canonicalUrl(cx, image, Number(record.version), tenant, query, values.sign);
 }
 
-function canonicalUrl(image: { tenant: string; imageId: string }, version: number, tenant: TenantConfig, query: URLSearchParams, signed = false): string {
+function canonicalUrl(cx: Context, image: { tenant: string; imageId: string }, version: number, tenant: TenantConfig, query: URLSearchParams, signed = false): string {
   const path = formatImagePath({ ...image, version });
   if (signed || tenant.signing.required) {
-    return endpoints.edge + signWithNewestKey(`${path}?${query}`, image.tenant, tenant, new Date(Date.now() + 3600_000));
+    return cx.endpoints.edge + signWithNewestKey(`${path}?${query}`, image.tenant, tenant, new Date(cx.clock.now() + 3600_000));
   }
   const normalized = normalizeQuery([...query.entries()], policyOf(tenant), undefined);
   if (!normalized.ok) throw new UsageError(normalized.message);
-  return `${endpoints.edge}${path}?${normalized.normalized.signedQuery}`;
+  return `${cx.endpoints.edge}${path}?${normalized.normalized.signedQuery}`;
 }
 
-async function sign(args: string[]): Promise<string> {
+async function sign(cx: Context, args: string[]): Promise<string> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { ttl: { type: 'string', default: '3600' }, kid: { type: 'string' } } });
   const target = positionals[0];
   if (!target || positionals.length > 1) throw new UsageError('sign takes one URL path, such as /img/demo-private/sample?w=320.');
   if (!/^\d+$/.test(values.ttl)) throw new UsageError(`--ttl must be a number of seconds, not '${values.ttl}'.`);
   const path = parseImagePath(target.split('?')[0]!);
   if (!path.ok) throw new UsageError(path.message);
-  const tenant = await tenantOf(path.path.tenant);
-  return endpoints.edge + signWithNewestKey(target, path.path.tenant, tenant, new Date(Date.now() + Number(values.ttl) * 1000), values.kid);
+  const tenant = await tenantOf(cx, path.path.tenant);
+  return cx.endpoints.edge + signWithNewestKey(target, path.path.tenant, tenant, new Date(cx.clock.now() + Number(values.ttl) * 1000), values.kid);
 }
 
-async function status(args: string[]): Promise<string> {
+async function status(cx: Context, args: string[]): Promise<string> {
   const [arn] = args;
   if (!arn || args.length > 1) throw new UsageError('status takes one execution ARN.');
-  const e = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+  const e = await cx.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
   const lines = [`${e.status}  ${e.name}`, `  started  ${e.startDate?.toISOString()}`];
   if (e.stopDate) lines.push(`  stopped  ${e.stopDate.toISOString()}`);
   if (e.error) lines.push(`  error    ${e.error}: ${e.cause}`);
@@ -253,7 +306,7 @@ async function status(args: string[]): Promise<string> {
   return lines.join('\n');
 }
 
-async function rerender(args: string[]): Promise<string> {
+async function rerender(cx: Context, args: string[]): Promise<string> {
   const { values } = parseArgs({
     args,
     options: {
@@ -262,27 +315,28 @@ async function rerender(args: string[]): Promise<string> {
       formats: { type: 'string' },
       'only-stale': { type: 'boolean', default: false },
       tolerate: { type: 'string' },
-      requester: { type: 'string', default: process.env.USER ?? 'pictor-cli' },
+      requester: { type: 'string' },
     },
   });
-  if (values.tenant !== undefined) await tenantOf(values.tenant);
+  if (values.tenant !== undefined) await tenantOf(cx, values.tenant);
   const widths = values.widths?.split(',').map((w) => {
     if (!/^[1-9][0-9]*$/.test(w)) throw new UsageError(`--widths takes widths such as 320,640; '${w}' is not one.`);
     return Number(w);
   });
   const formats = values.formats?.split(',');
   if (values.tolerate !== undefined && !/^\d+(\.\d+)?$/.test(values.tolerate)) throw new UsageError(`--tolerate takes a percentage, not '${values.tolerate}'.`);
+  const requester = values.requester ?? cx.env.USER ?? 'pictor-cli';
   const detail = {
     schemaVersion: 1,
-    requester: values.requester,
+    requester,
     ...(values.tenant ? { tenant: values.tenant } : {}),
     ...(widths || formats ? { variants: { ...(widths ? { widths } : {}), ...(formats ? { formats } : {}) } } : {}),
     ...(values['only-stale'] ? { onlyStale: true } : {}),
     ...(values.tolerate !== undefined ? { toleratedFailurePercentage: Number(values.tolerate) } : {}),
   };
-  const first = await runToEnd({ machine: 'CatalogueRerender', prefix: 'rerender', what: 're-render', noun: 'originals' }, (jobId) => ({ jobId, detail }));
+  const first = await runToEnd(cx, { machine: 'CatalogueRerender', prefix: 'rerender', what: 're-render', noun: 'originals' }, (jobId) => ({ jobId, detail }));
   const { name: jobId } = first;
-  const { executionArn, output: summary } = await followParts(first.executionArn, first.output);
+  const { executionArn, output: summary } = await followParts(cx, first.executionArn, first.output);
   const lines = [`Re-render ${jobId}: ${summary.rendered} rendered, ${summary.skipped} skipped, ${summary.failed} failed.`];
   for (const [reason, count] of Object.entries(summary.skippedBecause as Record<string, number>)) lines.push(`  skipped ${count}: ${reason}`);
   for (const f of summary.failures as { tenant: string; imageId: string; error: string; cause: string }[]) lines.push(`  failed ${f.tenant}/${f.imageId}: ${f.error} ${f.cause}`);
@@ -298,12 +352,12 @@ async function rerender(args: string[]): Promise<string> {
  * pages ends with `continuedAs` (the next part's execution name), and the job's
  * summary is the last part's output.
  */
-async function followParts(executionArn: string, output: any): Promise<{ executionArn: string; output: any }> {
+async function followParts(cx: Context, executionArn: string, output: any): Promise<{ executionArn: string; output: any }> {
   while (output?.continuedAs) {
     executionArn = executionArn.replace(/:[^:]+$/, `:${output.continuedAs.name}`);
-    process.stderr.write(`  continued as part ${output.continuedAs.part}: ${output.totals.rendered + output.totals.skipped + output.totals.failed} originals so far\n`);
+    cx.stderr.write(`  continued as part ${output.continuedAs.part}: ${output.totals.rendered + output.totals.skipped + output.totals.failed} originals so far\n`);
     for (;;) {
-      const execution = await sfn.send(new DescribeExecutionCommand({ executionArn })).catch((error: Error) => {
+      const execution = await cx.sfn.send(new DescribeExecutionCommand({ executionArn })).catch((error: Error) => {
         if (error.name === 'ExecutionDoesNotExist') return undefined;
         throw error;
       });
@@ -312,13 +366,13 @@ async function followParts(executionArn: string, output: any): Promise<{ executi
         output = JSON.parse(execution.output!);
         break;
       }
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await cx.clock.sleep(250);
     }
   }
   return { executionArn, output };
 }
 
-async function takedown(args: string[]): Promise<string> {
+async function takedown(cx: Context, args: string[]): Promise<string> {
   const { values } = parseArgs({
     args,
     options: { tenant: { type: 'string' }, id: { type: 'string', multiple: true }, reason: { type: 'string' }, requester: { type: 'string' } },
@@ -326,18 +380,19 @@ async function takedown(args: string[]): Promise<string> {
   const ids = values.id ?? [];
   if (ids.length === 0) throw new UsageError('takedown needs at least one --id.');
   const images = ids.map((id) => imageOf({ tenant: values.tenant, id }));
-  await tenantOf(images[0]!.tenant);
+  await tenantOf(cx, images[0]!.tenant);
   if (!(TAKEDOWN_REASONS as readonly string[]).includes(values.reason ?? '')) {
     throw new UsageError(`--reason must be ${TAKEDOWN_REASONS.slice(0, -1).join(', ')} or ${TAKEDOWN_REASONS.at(-1)}: it is the legal basis the audit record names.`);
   }
   if (!values.requester) throw new UsageError('--requester must say who asked: the audit record names them.');
   const items = images.map((image) => ({ ...image, reason: values.reason, requester: values.requester }));
-  const { name: batchId, executionArn, output: summary } = await runToEnd({ machine: 'TakedownBatch', prefix: 'takedown', what: 'takedown', noun: 'images' }, (batchId) => ({
+  const { name: batchId, executionArn, output: summary } = await runToEnd(cx, { machine: 'TakedownBatch', prefix: 'takedown', what: 'takedown', noun: 'images' }, (batchId) => ({
     batchId,
     detail: { schemaVersion: 1, items },
   }));
   // The batch's report lists every image; the summary says where it is.
-  const s3 = new S3Client({ region, endpoint: endpoints.regions[BUCKETS.reports.region], forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED', maxAttempts: 1 });
+  const s3 = new S3Client({ region, endpoint: cx.endpoints.regions[BUCKETS.reports.region], forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED', maxAttempts: 1 });
+  cx.clients.push(s3);
   const report = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: summary.report.bucket, Key: summary.report.key }))).Body!.transformToString()) as {
     images: { tenant: string; imageId: string; auditKey?: string; invalidationId?: string }[];
   };
@@ -354,11 +409,12 @@ async function takedown(args: string[]): Promise<string> {
  * to its end, and returns its output; a job that did not succeed is an error.
  */
 async function runToEnd(
+  cx: Context,
   job: { machine: string; prefix: string; what: string; noun: string },
   input: (name: string) => unknown,
 ): Promise<{ name: string; executionArn: string; output: any }> {
-  const name = `${job.prefix}-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
-  const execution = await follow(job.machine, name, input(name), job.noun);
+  const name = `${job.prefix}-${new Date(cx.clock.now()).toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+  const execution = await follow(cx, job.machine, name, input(name), job.noun);
   if (execution.status !== 'SUCCEEDED') throw new Error(`The ${job.what} ${execution.status?.toLowerCase()} (${execution.error}): ${execution.cause}\n  execution: ${execution.executionArn}`);
   return { name, executionArn: execution.executionArn!, output: JSON.parse(execution.output!) };
 }
@@ -367,16 +423,16 @@ async function runToEnd(
  * Starts an execution and draws its progress on stderr until it ends: the items
  * its Distributed Map runs have finished, as DescribeMapRun counts them.
  */
-async function follow(machine: string, name: string, input: unknown, noun: string): Promise<DescribeExecutionCommandOutput> {
-  const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: await stateMachine(machine), name, input: JSON.stringify(input) }));
-  const bar = progressBar(noun);
+async function follow(cx: Context, machine: string, name: string, input: unknown, noun: string): Promise<DescribeExecutionCommandOutput> {
+  const { executionArn } = await cx.sfn.send(new StartExecutionCommand({ stateMachineArn: await stateMachine(cx, machine), name, input: JSON.stringify(input) }));
+  const bar = progressBar(cx.stderr, noun);
   for (;;) {
-    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    const { mapRuns = [] } = await sfn.send(new ListMapRunsCommand({ executionArn }));
+    const execution = await cx.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    const { mapRuns = [] } = await cx.sfn.send(new ListMapRunsCommand({ executionArn }));
     let done = 0;
     let total = 0;
     for (const run of mapRuns) {
-      const { itemCounts } = await sfn.send(new DescribeMapRunCommand({ mapRunArn: run.mapRunArn }));
+      const { itemCounts } = await cx.sfn.send(new DescribeMapRunCommand({ mapRunArn: run.mapRunArn }));
       done += (itemCounts?.succeeded ?? 0) + (itemCounts?.failed ?? 0);
       total += itemCounts?.total ?? 0;
     }
@@ -385,41 +441,41 @@ async function follow(machine: string, name: string, input: unknown, noun: strin
       bar.end();
       return execution;
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await cx.clock.sleep(200);
   }
 }
 
 /** A one-line bar on a terminal; on anything else, a line at each tenth, so logs stay short. */
-function progressBar(noun: string) {
-  const tty = process.stderr.isTTY;
+function progressBar(stderr: CliIo['stderr'], noun: string) {
+  const tty = stderr.isTTY;
   let lastTenth = -1;
   return {
     draw(done: number, total: number) {
       const share = total === 0 ? 0 : done / total;
       if (tty) {
         const filled = Math.round(share * 30);
-        process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(30 - filled)}] ${done}/${total} ${noun}`);
+        stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(30 - filled)}] ${done}/${total} ${noun}`);
       } else if (Math.floor(share * 10) > lastTenth && total > 0) {
         lastTenth = Math.floor(share * 10);
-        process.stderr.write(`${done}/${total} ${noun}\n`);
+        stderr.write(`${done}/${total} ${noun}\n`);
       }
     },
     end() {
-      if (tty) process.stderr.write('\n');
+      if (tty) stderr.write('\n');
     },
   };
 }
 
 /** `twin fault`: puts a region of the running twin into a fault, or shows each region's. */
-async function twin(args: string[]): Promise<string> {
+async function twin(cx: Context, args: string[]): Promise<string> {
   const [sub, ...rest] = args;
   if (sub !== 'fault') throw new UsageError(`Unknown twin command '${sub ?? ''}'; try 'twin fault --region us-east-1 --mode 503'.`);
   const { values } = parseArgs({ args: rest, options: { region: { type: 'string' }, mode: { type: 'string' } } });
   if ((values.region === undefined) !== (values.mode === undefined)) throw new UsageError('twin fault takes --region and --mode together, or neither.');
   if (values.mode !== undefined && !(FAULT_MODES as readonly string[]).includes(values.mode)) throw new UsageError(`--mode is one of ${FAULT_MODES.join(', ')}, not '${values.mode}'.`);
   const request = values.region ? { method: 'POST', body: JSON.stringify({ region: values.region, mode: values.mode }) } : {};
-  const response = await fetch(endpoints.control + TWIN_FAULTS_PATH, { ...request, signal: AbortSignal.timeout(10_000) }).catch((error: Error) => {
-    throw new Error(`The twin's control plane at ${endpoints.control} did not answer (is 'npm start' running?): ${error.message}`);
+  const response = await fetch(cx.endpoints.control + TWIN_FAULTS_PATH, { ...request, signal: AbortSignal.timeout(10_000) }).catch((error: Error) => {
+    throw new Error(`The twin's control plane at ${cx.endpoints.control} did not answer (is 'npm start' running?): ${error.message}`);
   });
   const body = (await response.json()) as { regions?: Record<string, FaultMode>; message?: string };
   if (!response.ok || !body.regions) throw new UsageError(body.message ?? `The twin answered ${response.status}.`);
@@ -441,15 +497,15 @@ function imageOf(values: { tenant?: string; id?: string }): { tenant: string; im
 }
 
 /** A tenant as the running twin's store has it, with its signing keys from Secrets Manager. */
-async function tenantOf(name: string): Promise<TenantConfig> {
-  return (await registryOf([])).tenantWithKeys(name);
+async function tenantOf(cx: Context, name: string): Promise<TenantConfig> {
+  return (await registryOf(cx, [])).tenantWithKeys(name);
 }
 
 /** `tenants put|remove|list`: the tenant registry (tenant-store/registry.ts). */
-async function tenants(args: string[]): Promise<string> {
+async function tenants(cx: Context, args: string[]): Promise<string> {
   const [sub, ...rest] = args;
   const { values } = parseArgs({ args: rest, options: { file: { type: 'string' }, tenant: { type: 'string' }, ...STORE_OPTIONS } });
-  const registry = await registryOf(rest);
+  const registry = await registryOf(cx, rest);
   switch (sub) {
     case 'put': {
       if (!values.file) throw new UsageError('tenants put needs --file, a tenants file or (with --tenant) one tenant\'s JSON.');
@@ -482,11 +538,11 @@ async function tenants(args: string[]): Promise<string> {
 }
 
 /** `keys rotate|retire|list`: a tenant's signing keys, rotated with overlap. */
-async function keys(args: string[]): Promise<string> {
+async function keys(cx: Context, args: string[]): Promise<string> {
   const [sub, ...rest] = args;
   const { values } = parseArgs({ args: rest, options: { tenant: { type: 'string' }, kid: { type: 'string' }, ...STORE_OPTIONS } });
   if (!values.tenant) throw new UsageError(`keys ${sub ?? ''} needs --tenant.`);
-  const registry = await registryOf(rest);
+  const registry = await registryOf(cx, rest);
   switch (sub) {
     case 'rotate': {
       const kid = await registry.rotateKey(values.tenant, values.kid);
@@ -509,47 +565,34 @@ const STORE_OPTIONS = { 'store-arn': { type: 'string' }, 'config-store-arn': { t
  * The registry against the running twin, or against a deployment given its tenant
  * store's ARN (and the pipeline's region, where verify-gone reads the secrets).
  */
-async function registryOf(args: string[]): Promise<TenantRegistry> {
+async function registryOf(cx: Context, args: string[]): Promise<TenantRegistry> {
   const { values } = parseArgs({ args, strict: false, options: STORE_OPTIONS });
   const arn = values['store-arn'] as string | undefined;
   const prefix = (values['secret-prefix'] as string | undefined) ?? DEFAULT_SIGNING_SECRET_PREFIX;
   const configArn = values['config-store-arn'] as string | undefined;
   if (arn || configArn) {
     if (!arn || !configArn) throw new UsageError('A deployment has two tenant stores: give --store-arn (TenantStore) and --config-store-arn (TenantConfigStore).');
-    const region = (values['secrets-region'] as string | undefined) ?? process.env.AWS_REGION;
+    const region = (values['secrets-region'] as string | undefined) ?? cx.env.AWS_REGION;
     if (!region) throw new UsageError('--secrets-region names the pipeline\'s region, where the signing-key secrets live.');
-    return new TenantRegistry({ keyValueStore: keyValueStoreClient(), storeArn: arn, configStoreArn: configArn, secrets: new SigningSecrets(secretsManagerClient({ region }), prefix) });
+    const [keyValueStore, secrets] = [keyValueStoreClient(), secretsManagerClient({ region })];
+    cx.clients.push(keyValueStore, secrets);
+    return new TenantRegistry({ keyValueStore, storeArn: arn, configStoreArn: configArn, secrets: new SigningSecrets(secrets, prefix) });
   }
-  const response = await fetch(endpoints.control + TWIN_TENANT_STORE_PATH, { signal: AbortSignal.timeout(10_000) }).catch((error: Error) => {
-    throw new Error(`The twin's control plane at ${endpoints.control} did not answer (is 'npm start' running?): ${error.message}`);
+  const response = await fetch(cx.endpoints.control + TWIN_TENANT_STORE_PATH, { signal: AbortSignal.timeout(10_000) }).catch((error: Error) => {
+    throw new Error(`The twin's control plane at ${cx.endpoints.control} did not answer (is 'npm start' running?): ${error.message}`);
   });
   const stores = (await response.json()) as { viewer: string; config: string };
-  const port = new URL(endpoints.control).port;
-  return new TenantRegistry({
-    keyValueStore: keyValueStoreClient({ endpoint: `http://localhost:${port}`, credentials }),
-    storeArn: stores.viewer,
-    configStoreArn: stores.config,
-    secrets: new SigningSecrets(secretsManagerClient({ endpoint: endpoints.control, credentials }), prefix),
-  });
+  const port = new URL(cx.endpoints.control).port;
+  const [keyValueStore, secrets] = [keyValueStoreClient({ endpoint: `http://localhost:${port}`, credentials }), secretsManagerClient({ endpoint: cx.endpoints.control, credentials })];
+  cx.clients.push(keyValueStore, secrets);
+  return new TenantRegistry({ keyValueStore, storeArn: stores.viewer, configStoreArn: stores.config, secrets: new SigningSecrets(secrets, prefix) });
 }
 
-async function versionRecord(tenant: string, imageId: string): Promise<Record<string, unknown> | undefined> {
+/** The image's row in the version map, read as the tasks read it (tasks/shared/version-map.ts). */
+async function versionRecord(cx: Context, tenant: string, imageId: string): Promise<VersionRecord | null> {
   try {
-    return (await documents.send(new GetCommand({ TableName: LOCAL_TABLES.versions, Key: { id: `${tenant}/${imageId}` } }))).Item;
+    return await new VersionMap(cx.documents, LOCAL_TABLES.versions).get(tenant, imageId);
   } catch (error) {
-    throw new Error(`The twin's version map at ${endpoints.dynamodb} did not answer (is 'npm start' running?): ${(error as Error).message}`);
+    throw new Error(`The twin's version map at ${cx.endpoints.dynamodb} did not answer (is 'npm start' running?): ${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message}`);
   }
 }
-
-main(process.argv.slice(2))
-  .then(
-    (output) => console.log(output),
-    (error: unknown) => {
-      console.error(`pictor: ${(error as Error).message}${error instanceof UsageError ? `\n\n${USAGE}` : ''}`);
-      process.exitCode = 1;
-    },
-  )
-  .finally(() => {
-    sfn.destroy();
-    documents.destroy();
-  });

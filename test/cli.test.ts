@@ -1,41 +1,44 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { TAKEDOWN_REASONS } from '../core/takedown.ts';
 import { parseConfig } from '../core/tenant-config.ts';
+import { runCli, type CliClock } from '../local/cli.ts';
 import { sampleImage } from '../local/sample-image.ts';
-import { startTwin, type Twin } from '../local/twin.ts';
+import { uniqueId, useTwin } from './support/twin-fixture.ts';
 
-const run = promisify(execFile);
-const CLI = join(import.meta.dirname, '..', 'local', 'cli.ts');
-const TENANTS = { tenants: { shop: { breakpoints: [160, 320, 640, 1280] }, vault: { breakpoints: [320, 640], signing: { required: true, keys: { v1: 'vault-secret-0123456789abcdefghijklmnopqrstuvwxyz' } } } } };
+const TENANTS = {
+  tenants: {
+    shop: { breakpoints: [160, 320, 640, 1280] },
+    vault: { breakpoints: [320, 640], signing: { required: true, keys: { v1: 'vault-secret-0123456789abcdefghijklmnopqrstuvwxyz' } } },
+    // The re-render test's own tenant: a re-render of a whole tenant counts every original it has.
+    atelier: { breakpoints: [320, 640] },
+  },
+};
 
-let twin: Twin;
-let dir: string;
-let env: NodeJS.ProcessEnv;
-/** While true, renders of the image 'flaky' fail as a bucket that stays down would. */
+/** While true, renders of images whose id starts 'flaky' fail as a bucket that stays down would. */
 let outage = false;
 
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pictor-cli-'));
-  await writeFile(join(dir, 'tenants.json'), JSON.stringify(TENANTS));
-  twin = await startTwin({
-    config: parseConfig(TENANTS),
-    dataDir: join(dir, 'data'),
-    logLevel: 'SILENT',
-    timeScale: 0.003,
-    invalidationDelayMs: 100,
-    instrument: (task, fn) => async (payload) => {
-      if (task === 'render-variants' && outage && JSON.stringify(payload).includes('"flaky"')) throw Object.assign(new Error('the variants bucket is down (injected)'), { name: 'OriginUnavailable' });
-      return fn(payload);
-    },
-  });
+const fixture = useTwin({
+  config: parseConfig(TENANTS),
+  timeScale: 0.003,
+  invalidationDelayMs: 100,
+  instrument: (task, fn) => async (payload) => {
+    if (task === 'render-variants' && outage && JSON.stringify(payload).includes('"flaky')) throw Object.assign(new Error('the variants bucket is down (injected)'), { name: 'OriginUnavailable' });
+    return fn(payload);
+  },
+  seed: async (_twin, dir) => writeFile(join(dir, 'tenants.json'), JSON.stringify(TENANTS)),
+});
+
+/** The environment `npm run pictor` would be given for this twin (local/settings.ts). */
+function envOf(): NodeJS.ProcessEnv {
+  const { twin, dir } = fixture;
   const port = (url: string) => new URL(url).port;
-  env = {
+  return {
     ...process.env,
     PICTOR_TENANTS: join(dir, 'tenants.json'),
     PICTOR_EDGE_PORT: port(twin.edgeUrl),
@@ -44,65 +47,76 @@ before(async () => {
     PICTOR_DYNAMODB_PORT: port(twin.dynamodb!.endpoint),
     PICTOR_REGION_PORTS: Object.entries(twin.endpoints).map(([region, url]) => `${region}=${port(url)}`).join(','),
   };
-});
+}
 
-after(async () => {
-  await twin.close();
-  await rm(dir, { recursive: true, force: true });
-});
+/**
+ * The CLI's clock: real time, but its polls of an execution's status come every 10 ms
+ * rather than every 200-250 ms. A poll only asks whether the execution has ended;
+ * asking more often answers sooner and changes nothing the twin does.
+ */
+const FAST_POLLS: CliClock = { now: () => Date.now(), sleep: () => new Promise((resolve) => setTimeout(resolve, 10)) };
 
+/** Runs the CLI in this process, as `npm run pictor -- ...args` would. */
 async function pictor(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', CLI, ...args], { env });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text), isTTY: false },
+    env: envOf(),
+    clock: FAST_POLLS,
+  });
+  return { code, stdout, stderr };
+}
+
+/** Writes a sample photo to the scratch directory and uploads it with the CLI. */
+async function uploaded(tenant: string, id: string, size: [number, number] = [800, 600]) {
+  const photo = join(fixture.dir, `${id}.jpg`);
+  await writeFile(photo, await sampleImage(...size));
+  const result = await pictor('upload', photo, '--tenant', tenant, '--id', id);
+  assert.equal(result.code, 0, result.stderr);
+  return { photo, ...result };
 }
 
 describe('the pictor CLI against the twin', () => {
   it('uploads, waits for the version, and prints a URL the edge serves as a Hit the second time', async () => {
-    const photo = join(dir, 'photo.jpg');
-    await writeFile(photo, await sampleImage(1600, 1067));
-    const uploaded = await pictor('upload', photo, '--tenant', 'shop', '--id', 'hero');
-    assert.equal(uploaded.code, 0, uploaded.stderr);
-    assert.match(uploaded.stdout, /published as version 1/);
-    assert.match(uploaded.stdout, /execution: arn:aws:states:\S+:execution:\S+/);
+    const id = uniqueId('hero');
+    const { stdout } = await uploaded('shop', id, [1600, 1067]);
+    assert.match(stdout, /published as version 1/);
+    assert.match(stdout, /execution: arn:aws:states:\S+:execution:\S+/);
 
-    const printed = await pictor('url', '--tenant', 'shop', '--id', 'hero', '--w', '640', '--fmt', 'webp');
+    const printed = await pictor('url', '--tenant', 'shop', '--id', id, '--w', '640', '--fmt', 'webp');
     assert.equal(printed.code, 0, printed.stderr);
     const url = printed.stdout.trim();
-    assert.equal(url, `${twin.edgeUrl}/img/shop/hero/v1?fmt=webp&q=75&w=640`);
+    assert.equal(url, `${fixture.twin.edgeUrl}/img/shop/${id}/v1?fmt=webp&q=75&w=640`);
     assert.equal((await fetch(url)).status, 200);
     const second = await fetch(url);
     assert.equal(second.headers.get('x-cache'), 'Hit from cloudfront');
   });
 
   it('signs URLs for tenants that require it', async () => {
-    const photo = join(dir, 'vault.jpg');
-    await writeFile(photo, await sampleImage(800, 600));
-    assert.equal((await pictor('upload', photo, '--tenant', 'vault', '--id', 'doc')).code, 0);
-    const printed = await pictor('url', '--tenant', 'vault', '--id', 'doc', '--w', '320');
+    const id = uniqueId('doc');
+    await uploaded('vault', id);
+    const printed = await pictor('url', '--tenant', 'vault', '--id', id, '--w', '320');
     assert.match(printed.stdout, /&exp=\d+&kid=v1&sig=/);
     assert.equal((await fetch(printed.stdout.trim())).status, 200);
   });
 
   it('reports a rejected upload with its reason and a non-zero exit', async () => {
-    const broken = join(dir, 'broken.jpg');
+    const broken = join(fixture.dir, 'broken.jpg');
     const whole = await sampleImage(800, 600);
     await writeFile(broken, whole.subarray(0, whole.length / 2));
-    const result = await pictor('upload', broken, '--tenant', 'shop', '--id', 'broken');
+    const result = await pictor('upload', broken, '--tenant', 'shop', '--id', uniqueId('broken'));
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^pictor: The upload was rejected \(UnprocessableImage\): The original could not be decoded\./);
   });
 
   it('reports a failed upload with its cause and execution, and runs it again once the cause is gone', async () => {
-    const photo = join(dir, 'flaky.jpg');
+    const id = uniqueId('flaky');
+    const photo = join(fixture.dir, `${id}.jpg`);
     await writeFile(photo, await sampleImage(800, 600));
     outage = true;
-    const failed = await pictor('upload', photo, '--tenant', 'shop', '--id', 'flaky');
-    outage = false;
+    const failed = await pictor('upload', photo, '--tenant', 'shop', '--id', id).finally(() => (outage = false));
     assert.equal(failed.code, 1);
     assert.match(failed.stderr, /^pictor: The upload failed \(OriginUnavailable\): the variants bucket is down \(injected\)/);
     const arn = /execution: (\S+)/.exec(failed.stderr)?.[1];
@@ -111,8 +125,8 @@ describe('the pictor CLI against the twin', () => {
     const retried = await pictor('retry', arn);
     assert.equal(retried.code, 0, retried.stderr);
     assert.match(retried.stdout, /^SUCCEEDED /);
-    assert.match(retried.stdout, /"outcome":"published","tenant":"shop","imageId":"flaky","version":1/);
-    const printed = await pictor('url', '--tenant', 'shop', '--id', 'flaky', '--w', '320');
+    assert.match(retried.stdout, new RegExp(`"outcome":"published","tenant":"shop","imageId":"${id}","version":1`));
+    const printed = await pictor('url', '--tenant', 'shop', '--id', id, '--w', '320');
     assert.equal((await fetch(printed.stdout.trim())).status, 200);
   });
 
@@ -122,84 +136,109 @@ describe('the pictor CLI against the twin', () => {
     assert.match(result.stderr, /^pictor: The URL would be valid for 604800 s; its tenant allows at most 86400 s \(signing\.maxTtl\)\./);
   });
 
-  it('shows an execution, and answers mistakes in one line with a non-zero exit', async () => {
-    const [execution] = twin.pipeline!.stepFunctions.list();
-    const shown = await pictor('status', execution!.executionArn);
+  it('shows an execution', async () => {
+    const { stdout } = await uploaded('shop', uniqueId('shown'));
+    const arn = /execution: (\S+)/.exec(stdout)![1]!;
+    const shown = await pictor('status', arn);
     assert.equal(shown.code, 0, shown.stderr);
     assert.match(shown.stdout, /^SUCCEEDED /);
-    for (const [args, message] of [
-      [['url', '--tenant', 'shop', '--id', 'nothing'], /^pictor: shop\/nothing has no published version yet\.$/m],
-      [['upload', '/no/such/file', '--tenant', 'shop', '--id', 'x'], /^pictor: Cannot read \/no\/such\/file/m],
-      [['url', '--tenant', 'Nope', '--id', 'x'], /^pictor: --tenant must be a tenant id/m],
-      [['frobnicate'], /^pictor: Unknown command 'frobnicate'\./m],
-      [['takedown', '--tenant', 'shop', '--id', 'hero', '--requester', 'x'], /^pictor: --reason must be dmca, gdpr or other/m],
-      [['takedown', '--tenant', 'shop', '--reason', 'gdpr', '--requester', 'x'], /^pictor: takedown needs at least one --id\./m],
-      [['rerender', '--tenant', 'nobody'], /^pictor: No tenant 'nobody'/m],
-      [['rerender', '--tenant', 'shop', '--widths', '100'], /^pictor: The re-render failed \(InvalidEvent\): Tenant 'shop' has no breakpoint 100/m],
+    assert.match(shown.stdout, /"outcome":"published"/);
+  });
+
+  it('answers mistakes in one line with a non-zero exit, and the usage where the command line was the mistake', async () => {
+    for (const [args, message, usage] of [
+      [['url', '--tenant', 'shop', '--id', 'nothing'], /^pictor: shop\/nothing has no published version yet\.$/m, false],
+      [['upload', '/no/such/file', '--tenant', 'shop', '--id', 'x'], /^pictor: Cannot read \/no\/such\/file/m, false],
+      [['url', '--tenant', 'Nope', '--id', 'x'], /^pictor: --tenant must be a tenant id/m, true],
+      [['frobnicate'], /^pictor: Unknown command 'frobnicate'\./m, true],
+      [['takedown', '--tenant', 'shop', '--id', 'hero', '--requester', 'x'], /^pictor: --reason must be dmca, gdpr or other/m, true],
+      [['takedown', '--tenant', 'shop', '--reason', 'gdpr', '--requester', 'x'], /^pictor: takedown needs at least one --id\./m, true],
+      [['rerender', '--tenant', 'nobody'], /^pictor: No tenant 'nobody'/m, false],
+      [['rerender', '--tenant', 'shop', '--widths', '100'], /^pictor: The re-render failed \(InvalidEvent\): Tenant 'shop' has no breakpoint 100/m, false],
     ] as const) {
       const result = await pictor(...args);
       assert.equal(result.code, 1, args.join(' '));
+      assert.equal(result.stdout, '', args.join(' '));
       assert.match(result.stderr, message);
+      assert.equal(result.stderr.includes('Usage: pictor'), usage, args.join(' '));
     }
   });
 
+  it('names every takedown reason core/takedown.ts defines in its usage', async () => {
+    const help = await pictor('--help');
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, new RegExp(`--reason ${TAKEDOWN_REASONS.join('\\|')} --requester R`));
+  });
+
   it('re-renders a tenant with a progress line and the exact summary', async () => {
-    const result = await pictor('rerender', '--tenant', 'shop', '--widths', '320');
+    const [first, second] = [uniqueId('first'), uniqueId('second')];
+    await Promise.all([uploaded('atelier', first), uploaded('atelier', second)]);
+    const result = await pictor('rerender', '--tenant', 'atelier', '--widths', '320');
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^Re-render rerender-\d{14}-[0-9a-f]{8}: 2 rendered, 0 skipped, 0 failed\./);
     assert.match(result.stderr, /2\/2 originals/);
-    const printed = await pictor('url', '--tenant', 'shop', '--id', 'hero', '--w', '320', '--fmt', 'webp');
-    assert.match(printed.stdout, /\/img\/shop\/hero\/v2\?/, 'the re-render published version 2');
+    const printed = await pictor('url', '--tenant', 'atelier', '--id', first, '--w', '320', '--fmt', 'webp');
+    assert.match(printed.stdout, new RegExp(`/img/atelier/${first}/v2\\?`), 'the re-render published version 2');
   });
 
+  /** Takes an image down with the CLI and returns what it printed. */
+  async function takenDown(id: string) {
+    const result = await pictor('takedown', '--tenant', 'shop', '--id', id, '--reason', 'gdpr', '--requester', 'dpo@example.com');
+    assert.equal(result.code, 0, result.stderr);
+    return result.stdout;
+  }
+
   it('takes an image down: the URL that was a Hit becomes a 404, and the audit record names it', async () => {
-    const url = (await pictor('url', '--tenant', 'shop', '--id', 'hero', '--w', '640', '--fmt', 'webp')).stdout.trim();
+    const id = uniqueId('gone');
+    await uploaded('shop', id);
+    const url = (await pictor('url', '--tenant', 'shop', '--id', id, '--w', '640', '--fmt', 'webp')).stdout.trim();
     await fetch(url);
     assert.equal((await fetch(url)).headers.get('x-cache'), 'Hit from cloudfront');
-    const result = await pictor('takedown', '--tenant', 'shop', '--id', 'hero', '--reason', 'gdpr', '--requester', 'dpo@example.com');
-    assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /1 images erased, invalidated and verified 404/);
-    const location = /audit record: s3:\/\/pictor-audit\/(takedowns\/shop\/hero\/\S+\.json)/.exec(result.stdout);
-    assert.ok(location, result.stdout);
+    const stdout = await takenDown(id);
+    assert.match(stdout, /1 images erased, invalidated and verified 404/);
+    const location = new RegExp(`audit record: s3://pictor-audit/(takedowns/shop/${id}/\\S+\\.json)`).exec(stdout);
+    assert.ok(location, stdout);
     assert.equal((await fetch(url)).status, 404);
-    const record = await twin.s3Client.send(new GetObjectCommand({ Bucket: 'pictor-audit', Key: location[1] }));
+    const record = await fixture.twin.s3Client.send(new GetObjectCommand({ Bucket: 'pictor-audit', Key: location[1] }));
     const audit = JSON.parse(await record.Body!.transformToString());
-    assert.equal(audit.imageId, 'hero');
+    assert.equal(audit.imageId, id);
     assert.equal(audit.requester, 'dpo@example.com');
     assert.equal(audit.legalBasis, 'gdpr');
   });
 
   it('says so when an upload goes to an id that was taken down, with the same bytes or others, and serves nothing of it', async () => {
-    const other = join(dir, 'again.jpg');
+    const id = uniqueId('erased');
+    const { photo } = await uploaded('shop', id, [1600, 1067]);
+    await takenDown(id);
+    const other = join(fixture.dir, 'again.jpg');
     await writeFile(other, await sampleImage(640, 480));
-    // photo.jpg holds the very bytes 'hero' was published with.
-    for (const photo of [join(dir, 'photo.jpg'), other]) {
-      const result = await pictor('upload', photo, '--tenant', 'shop', '--id', 'hero');
-      assert.equal(result.code, 1, photo);
-      assert.match(result.stderr, /^pictor: The upload was discarded: shop\/hero was taken down at \S+; uploads to it are erased\. Its bytes were erased in every region\./);
+    // `photo` holds the very bytes the image was published with.
+    for (const file of [photo, other]) {
+      const result = await pictor('upload', file, '--tenant', 'shop', '--id', id);
+      assert.equal(result.code, 1, file);
+      assert.match(result.stderr, new RegExp(`^pictor: The upload was discarded: shop/${id} was taken down at \\S+; uploads to it are erased\\. Its bytes were erased in every region\\.`));
     }
-    for (const url of ['/img/shop/hero?w=640&fmt=webp', '/img/shop/hero/v3?w=640&fmt=webp', '/img/shop/hero/v1?w=480&fmt=webp', '/img/shop/hero']) {
-      assert.equal((await fetch(twin.edgeUrl + url)).status, 404, url);
+    for (const url of [`/img/shop/${id}?w=640&fmt=webp`, `/img/shop/${id}/v3?w=640&fmt=webp`, `/img/shop/${id}/v1?w=480&fmt=webp`, `/img/shop/${id}`]) {
+      assert.equal((await fetch(fixture.twin.edgeUrl + url)).status, 404, url);
     }
   });
 
   it('puts a region into a fault and out of it: an upload then fails saying so, and viewers of a new variant are served from the other region', async () => {
-    const steady = join(dir, 'steady.jpg');
-    await writeFile(steady, await sampleImage(1200, 800));
-    assert.equal((await pictor('upload', steady, '--tenant', 'shop', '--id', 'steady')).code, 0);
-    await twin.settled();
+    const id = uniqueId('steady');
+    await uploaded('shop', id, [1200, 800]);
+    await fixture.twin.settled();
     const faulted = await pictor('twin', 'fault', '--region', 'us-east-1', '--mode', '503');
     try {
       assert.equal(faulted.code, 0, faulted.stderr);
       assert.match(faulted.stdout, /^us-east-1\s+503\s+every S3 request answers 503/m);
       assert.match(faulted.stdout, /^eu-west-1\s+off\s+answers normally/m);
-      const photo = join(dir, 'during.jpg');
+      const photo = join(fixture.dir, 'during.jpg');
       await writeFile(photo, await sampleImage(640, 480));
       const refused = await pictor('upload', photo, '--tenant', 'shop', '--id', 'during-outage');
       assert.equal(refused.code, 1);
       assert.match(refused.stderr, /S3 in us-east-1 did not take the upload, so nothing was stored; upload it again once the region answers/);
       // A variant nothing rendered yet: the failover region renders it from its replica.
-      const viewed = await fetch(`${twin.edgeUrl}/img/shop/steady?w=480&fmt=webp`);
+      const viewed = await fetch(`${fixture.twin.edgeUrl}/img/shop/${id}?w=480&fmt=webp`);
       assert.equal(viewed.status, 200);
     } finally {
       const recovered = await pictor('twin', 'fault', '--region', 'us-east-1', '--mode', 'off');
@@ -211,5 +250,21 @@ describe('the pictor CLI against the twin', () => {
     assert.match(wrong.stderr, /region must be one of us-east-1, eu-west-1/);
     const mode = await pictor('twin', 'fault', '--region', 'us-east-1', '--mode', 'flaky');
     assert.match(mode.stderr, /--mode is one of 503, hang, refuse, off/);
+  });
+
+  it('runs as `npm run pictor` does: a process whose exit code and output are the command\'s', async () => {
+    const script = JSON.parse(await readFile(join(import.meta.dirname, '..', 'package.json'), 'utf8')).scripts.pictor as string;
+    const [node, ...args] = script.split(' ');
+    assert.equal(node, 'node');
+    const spawned = (...rest: string[]) =>
+      promisify(execFile)(process.execPath, [...args, ...rest], { cwd: join(import.meta.dirname, '..'), env: envOf() }).then(
+        ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+        (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+      );
+    const [shown, wrong] = await Promise.all([spawned('twin', 'fault'), spawned('frobnicate')]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^us-east-1\s+off\s+answers normally$/m);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /^pictor: Unknown command 'frobnicate'\.\n\nUsage: pictor/);
   });
 });

@@ -1,12 +1,47 @@
 // Runs every *.test.ts with node's test runner (through tsx) and fails the run
 // when no test file is found or no test ran: on node 20 the runner exits 0 on an
 // empty run, and a shell glob that matches nothing passes silently.
+//
+//   node scripts/test.mjs [path substring ...]         every test file, or those whose path holds one of the substrings
+//   node scripts/test.mjs --unit [path substring ...]  the unit suite only (`npm run test:unit`), see isUnitTest
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ROOTS = ['core', 'imaging', 'signer', 'storage', 'tenant-store', 'edge-fallback', 'local', 'tasks', 'workflows', 'events', 'infra', 'bench', 'test'];
+
+/**
+ * The unit suite, which answers in seconds: the pure domain (core/), the tasks'
+ * use-cases (tasks/), the state machines' state JSON (workflows/), the event schemas
+ * (events/), and the CloudFront Functions' case tables against their built bundles
+ * (edge-fallback/viewer-request, edge-fallback/viewer-response). Of those, a file that
+ * starts a server (the twin, s3rver, dynalite, the local pipeline) is not a unit test:
+ * it runs in the full suite only. Measured per file on 2 cores: a unit file takes
+ * 1-3 s, a workflow's state tests (one synth) 3-4 s; a twin or server start adds
+ * seconds, and the whole-app synths in infra/ take 10 s to minutes.
+ */
+const UNIT_ROOTS = ['core/', 'tasks/', 'workflows/', 'events/', 'edge-fallback/viewer-request/', 'edge-fallback/viewer-response/'];
+const STARTS_A_SERVER = /\b(startTwin|startLocalS3|startLocalDynamoDB|startLocalPipeline|useTwin)\b|from '(s3rver|dynalite)'/;
+
+function isUnitTest(file) {
+  const path = relative(ROOT, file).split('\\').join('/');
+  return UNIT_ROOTS.some((root) => path.startsWith(root)) && !STARTS_A_SERVER.test(readFileSync(file, 'utf8'));
+}
+
+/**
+ * Each file's wall time in seconds at its last recorded run (`--record-durations`
+ * rewrites it after a run): the runner starts the longest files first, so that the
+ * slowest one is not the last to start while the other core idles. A file it does not
+ * know counts as UNKNOWN_SECONDS: ahead of the quick unit files, behind the known-slow ones.
+ */
+const DURATIONS_FILE = join(ROOT, 'scripts', 'test-durations.json');
+const UNKNOWN_SECONDS = 20;
+const durations = existsSync(DURATIONS_FILE) ? JSON.parse(readFileSync(DURATIONS_FILE, 'utf8')) : {};
+const secondsOf = (file) => durations[relative(ROOT, file).split('\\').join('/')] ?? UNKNOWN_SECONDS;
+const longestFirst = (a, b) => secondsOf(b) - secondsOf(a) || a.localeCompare(b);
 
 function findTests(dir) {
   let entries;
@@ -22,10 +57,15 @@ function findTests(dir) {
   });
 }
 
-const filter = process.argv.slice(2);
-const files = ROOTS.flatMap(findTests)
+const args = process.argv.slice(2);
+const unit = args.includes('--unit');
+const record = args.includes('--record-durations');
+const filter = args.filter((arg) => !arg.startsWith('--'));
+const files = ROOTS.flatMap((root) => findTests(join(ROOT, root)))
+  .map((file) => relative(process.cwd(), file))
   .filter((file) => filter.length === 0 || filter.some((f) => file.includes(f)))
-  .sort();
+  .filter((file) => !unit || isUnitTest(file))
+  .sort(longestFirst);
 if (files.length === 0) {
   console.error('No test files found: refusing to report an empty run as a pass.');
   process.exit(1);
@@ -43,10 +83,11 @@ const together = files.filter((file) => !alone.includes(file));
 function run(batch, concurrency) {
   const scratch = mkdtempSync(join(tmpdir(), 'pictor-test-'));
   const tap = join(scratch, 'report.tap');
+  const times = join(scratch, 'times.json');
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...batch],
+      ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, `--test-reporter=${join(ROOT, 'scripts', 'file-times-reporter.mjs')}`, `--test-reporter-destination=${times}`, ...batch],
       {
         stdio: 'inherit',
         env: {
@@ -61,16 +102,25 @@ function run(batch, concurrency) {
     );
     child.on('exit', (code, signal) => {
       const report = readFileSync(tap, 'utf8');
+      const seconds = existsSync(times) ? JSON.parse(readFileSync(times, 'utf8') || '{}') : {};
       rmSync(scratch, { recursive: true, force: true });
       const tests = Number((/^# tests (\d+)$/m.exec(report) ?? [])[1] ?? 0);
-      resolve({ code: code ?? (signal ? 1 : 0), tests });
+      resolve({ code: code ?? (signal ? 1 : 0), tests, seconds });
     });
   });
 }
 
 const results = [];
 if (alone.length > 0) results.push(await run(alone, 1));
-if (together.length > 0) results.push(await run(together, 2));
+// The unit suite starts no server and waits on nothing: one file per core.
+if (together.length > 0) results.push(await run(together, unit ? Math.max(2, availableParallelism()) : 2));
+const seconds = Object.fromEntries(results.flatMap((r) => Object.entries(r.seconds)).map(([file, s]) => [relative(ROOT, file).split('\\').join('/'), s]));
+const slowest = Object.entries(seconds).sort(([, a], [, b]) => b - a).slice(0, 8);
+console.log(`\nSlowest files: ${slowest.map(([file, s]) => `${file} ${s} s`).join(', ')}`);
+if (record) {
+  writeFileSync(DURATIONS_FILE, `${JSON.stringify({ ...durations, ...seconds }, Object.keys({ ...durations, ...seconds }).sort(), 2)}\n`);
+  console.log(`Recorded ${Object.keys(seconds).length} files' times in ${relative(process.cwd(), DURATIONS_FILE)}.`);
+}
 const failed = results.find((r) => r.code !== 0);
 if (failed) process.exit(failed.code);
 if (results.reduce((sum, r) => sum + r.tests, 0) === 0) {
@@ -78,4 +128,4 @@ if (results.reduce((sum, r) => sum + r.tests, 0) === 0) {
   process.exit(1);
 }
 const tests = results.reduce((sum, r) => sum + r.tests, 0);
-console.log(`\nAll ${tests} tests passed (${alone.length} file(s) alone, ${together.length} two at a time).`);
+console.log(`\nAll ${tests} tests passed (${alone.length} file(s) alone, ${together.length} ${unit ? 'one per core' : 'two at a time'}).`);

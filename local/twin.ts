@@ -13,7 +13,7 @@ import { LOCAL_ACCOUNT, resolveTokens } from './pipeline/template.ts';
 import { readDistribution, synthesizeEdge, type DistributionConfig } from './edge/distribution.ts';
 import { LocalEdge } from './edge/edge-server.ts';
 import { ViewerFunctionRuntime } from './edge/function-runtime.ts';
-import { DEFAULT_COMPLETION_DELAY_MS, InvalidationService } from './edge/invalidations.ts';
+import { DEFAULT_COMPLETION_DELAY_MS, InvalidationService, type CompletionTimer } from './edge/invalidations.ts';
 import { controlPlane } from './aws-api.ts';
 import { startLocalDynamoDB, type LocalDynamoDB } from './dynamodb-server.ts';
 import { LOCAL_TABLES, startLocalPipeline, type LocalPipeline, type LocalPipelineOptions } from './pipeline/local-pipeline.ts';
@@ -50,6 +50,8 @@ export interface TwinOptions {
    * @default 2 minutes (local/edge/invalidations.ts), times `timeScale`
    */
   readonly invalidationDelayMs?: number | ((paths: readonly string[]) => number);
+  /** What completes an invalidation once its delay has passed (local/edge/invalidations.ts). @default setTimeout */
+  readonly invalidationTimer?: CompletionTimer;
   readonly cacheBytes?: number;
   readonly clock?: () => number;
   readonly logLevel?: OriginRequestConfig['logLevel'];
@@ -197,7 +199,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     }
   });
   const edgeUrl = await edge.listen(options.edgePort ?? 0);
-  const invalidations = new InvalidationService(LOCAL_DISTRIBUTION_ID, (path) => edge.cache.invalidate(path), options.invalidationDelayMs ?? DEFAULT_COMPLETION_DELAY_MS * (options.timeScale ?? 1));
+  const invalidations = new InvalidationService(LOCAL_DISTRIBUTION_ID, (path) => edge.cache.invalidate(path), options.invalidationDelayMs ?? DEFAULT_COMPLETION_DELAY_MS * (options.timeScale ?? 1), options.invalidationTimer);
   const services: Parameters<typeof controlPlane>[0] = { invalidations, regions, keyValueStores: new Map([
       [storeArn, keyValueStore],
       [configStoreArn, configStore],

@@ -15,6 +15,7 @@ import { signWithNewestKey } from '../signer/sign-url.ts';
 import { BUCKETS } from '../local/topology.ts';
 import { LOCAL_DISTRIBUTION_ID, startTwin, type Twin } from '../local/twin.ts';
 import { sampleImage } from '../local/sample-image.ts';
+import { manualTimer } from './support/manual-timer.ts';
 import { TEST_CONFIG } from './support/tenants.ts';
 import { VIEWER_CASES } from './support/viewer-cases.ts';
 
@@ -28,6 +29,7 @@ const CONFIG = parseConfig({
 
 let twin: Twin;
 let dataDir: string;
+const completions = manualTimer();
 let now = Date.now();
 const PRIMARY = BUCKETS.variants.region;
 const FAILOVER = BUCKETS.failoverVariants.region;
@@ -42,7 +44,8 @@ before(async () => {
     // The edge alone: uploads here must not start renders.
     pipeline: false,
     clock: () => now,
-    invalidationDelayMs: 300,
+    // Invalidations complete when a test says so (completeInvalidations): "still in progress" holds however busy the machine.
+    invalidationTimer: completions.timer,
   });
   const photo = await sampleImage(1600, 1067);
   for (const tenant of ['acme', 'acme-private', 'no-avif', 'brief']) {
@@ -63,6 +66,24 @@ after(async () => {
 async function get(path: string, headers: Record<string, string> = {}) {
   const response = await fetch(twin.edgeUrl + path, { headers });
   return { status: response.status, xcache: response.headers.get('x-cache'), headers: response.headers, body: Buffer.from(await response.arrayBuffer()) };
+}
+
+/**
+ * Completes every invalidation in progress, as the passing of CloudFront's delay would, and resolves once
+ * each reads Completed through CloudFront's API, as a client polling GetInvalidation sees it.
+ */
+async function completeInvalidations(): Promise<void> {
+  completions.fire();
+  const ids = twin.invalidations.list().map((i) => i.id);
+  const deadline = Date.now() + 10_000;
+  for (const id of ids) {
+    for (;;) {
+      const { Invalidation } = await cloudfront.send(new GetInvalidationCommand({ DistributionId: LOCAL_DISTRIBUTION_ID, Id: id }));
+      if (Invalidation?.Status === 'Completed') break;
+      assert.ok(Date.now() < deadline, `invalidation ${id} still ${Invalidation?.Status}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
 }
 
 describe('the local edge', () => {
@@ -258,7 +279,7 @@ describe('the local CloudFront invalidation API', () => {
       { name: 'InvalidationBatchAlreadyExists' },
     );
 
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await completeInvalidations();
     const done = await cloudfront.send(new GetInvalidationCommand({ DistributionId: LOCAL_DISTRIBUTION_ID, Id: created.Invalidation!.Id! }));
     assert.equal(done.Invalidation?.Status, 'Completed');
     assert.equal((await get(url)).xcache, 'Miss from cloudfront');
@@ -267,7 +288,8 @@ describe('the local CloudFront invalidation API', () => {
   });
 
   it('holds the in-progress quotas: 15 wildcard paths and 3,000 file paths', async () => {
-    await new Promise((resolve) => setTimeout(resolve, 400)); // let earlier batches complete
+    // Whatever an earlier test left in progress would hold some of the quotas.
+    await completeInvalidations();
     const create = (reference: string, paths: string[]) =>
       cloudfront.send(new CreateInvalidationCommand({ DistributionId: LOCAL_DISTRIBUTION_ID, InvalidationBatch: { CallerReference: reference, Paths: { Quantity: paths.length, Items: paths } } }));
     for (let i = 0; i < 15; i++) await create(`wild-${i}`, [`/img/acme/w${i}*`]);
@@ -278,7 +300,7 @@ describe('the local CloudFront invalidation API', () => {
     assert.equal(twin.invalidations.stats.peakWildcardPaths, 15);
     assert.equal(twin.invalidations.stats.peakFilePaths, 3000);
 
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await completeInvalidations();
     await create('wild-15', ['/img/acme/w15*']); // accepted once the others complete
   });
 });

@@ -13,7 +13,8 @@ import {
 import { controlPlane } from '../aws-api.ts';
 import { EdgeCache, type CachedResponse } from './edge-cache.ts';
 import { DEFAULT_TTLS, freshnessOf } from './freshness.ts';
-import { INVALIDATION_QUOTAS, InvalidationService, MAX_PATH_LENGTH, pathProblem, type CompletionDelay } from './invalidations.ts';
+import { INVALIDATION_QUOTAS, InvalidationService, MAX_PATH_LENGTH, pathProblem, type CompletionDelay, type CompletionTimer } from './invalidations.ts';
+import { manualTimer } from '../../test/support/manual-timer.ts';
 
 const DISTRIBUTION = 'ETESTDIST';
 
@@ -28,10 +29,10 @@ interface Harness {
 }
 
 /** The service behind the twin's control plane, purging a real edge cache, driven by the real SDK client. */
-async function start(delay: CompletionDelay, keys: readonly string[] = []): Promise<Harness> {
+async function start(delay: CompletionDelay, keys: readonly string[] = [], timer?: CompletionTimer): Promise<Harness> {
   const cache = new EdgeCache(1e6);
   for (const key of keys) cache.set(key, cached());
-  const service = new InvalidationService(DISTRIBUTION, (path) => cache.invalidate(path), delay);
+  const service = new InvalidationService(DISTRIBUTION, (path) => cache.invalidate(path), delay, timer);
   const serve = controlPlane({ invalidations: service });
   const server: Server = createServer((request, response) => void serve(request, response));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -119,7 +120,8 @@ describe('InvalidationService', () => {
     try {
       const stuck = service.create('stuck', ['/stuck*', '/img/*']).invalidation;
       const quick = service.create('quick', ['/nothing-cached']).invalidation;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Until the quick batch completes: the stuck one, created first, has had at least as long.
+      while (quick.status !== 'Completed') await new Promise((resolve) => setTimeout(resolve, 1));
       assert.deepEqual([stuck.status, quick.status], ['InProgress', 'Completed']);
       assert.deepEqual(present(cache, KEYS), KEYS);
       assert.equal(service.stats.inProgressWildcardPaths, 2);
@@ -152,7 +154,9 @@ describe('InvalidationService', () => {
   });
 
   it('refuses the 16th wildcard path and the 3,001st file path while the others are in progress, and admits them once those complete', async () => {
-    const cf = await start(1500);
+    // Completions wait for the test: a busy machine cannot complete a batch before the quota is checked.
+    const completions = manualTimer();
+    const cf = await start(1500, [], completions.timer);
     try {
       const ids: string[] = [];
       for (let i = 0; i < INVALIDATION_QUOTAS.wildcardPaths; i++) ids.push((await cf.create(`wild-${i}`, [`/img/t/w${i}*`])).Invalidation!.Id!);
@@ -169,6 +173,8 @@ describe('InvalidationService', () => {
         [INVALIDATION_QUOTAS.wildcardPaths, INVALIDATION_QUOTAS.filePaths, 3],
       );
 
+      assert.equal(completions.pending, ids.length);
+      completions.fire();
       for (const id of ids) await cf.completed(id);
       await cf.create('wild-15', ['/img/t/w15*']);
       await cf.create('files-c', ['/img/t/the-3001st']);

@@ -75,6 +75,20 @@ export class InvalidationApiError extends Error {
  * cached object is served meanwhile.
  * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Invalidation.html
  */
+/**
+ * When a batch's completion delay has passed, it calls back; the returned function cancels it.
+ * The real one is setTimeout (unref'd: an invalidation in progress keeps no process alive);
+ * a test injects one it fires itself, so that "still in progress" does not depend on how
+ * busy the machine is.
+ */
+export type CompletionTimer = (complete: () => void, delayMs: number) => () => void;
+
+const REAL_TIMER: CompletionTimer = (complete, delayMs) => {
+  const timer = setTimeout(complete, Math.min(delayMs, MAX_TIMER_MS));
+  timer.unref();
+  return () => clearTimeout(timer);
+};
+
 export class InvalidationService {
   private readonly byId = new Map<string, Invalidation>();
   private readonly byReference = new Map<string, Invalidation>();
@@ -89,17 +103,19 @@ export class InvalidationService {
     completed: 0,
     purged: 0,
   };
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<() => void>();
 
   /**
    * @param purge removes what one path names from the edge cache (EdgeCache#invalidate), returning how many entries
    * @param completionDelayMs how long each batch stays InProgress. @default DEFAULT_COMPLETION_DELAY_MS
+   * @param timer what calls a batch's completion once its delay has passed. @default setTimeout
    * @throws {TypeError} for a negative or NaN delay
    */
   constructor(
     readonly distributionId: string,
     private readonly purge: (path: string) => number | void,
     private readonly completionDelayMs: CompletionDelay = DEFAULT_COMPLETION_DELAY_MS,
+    private readonly timer: CompletionTimer = REAL_TIMER,
   ) {
     if (typeof completionDelayMs === 'number') checkDelay(completionDelayMs);
   }
@@ -159,12 +175,11 @@ export class InvalidationService {
     this.stats.peakWildcardPaths = Math.max(this.stats.peakWildcardPaths, this.stats.inProgressWildcardPaths);
     this.stats.peakFilePaths = Math.max(this.stats.peakFilePaths, this.stats.inProgressFilePaths);
     if (Number.isFinite(delay)) {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
+      const cancel = this.timer(() => {
+        if (!this.timers.delete(cancel)) return;
         this.complete(invalidation, files, wildcards);
-      }, Math.min(delay, MAX_TIMER_MS));
-      timer.unref();
-      this.timers.add(timer);
+      }, delay);
+      this.timers.add(cancel);
     }
     return { invalidation, created: true };
   }
@@ -200,7 +215,7 @@ export class InvalidationService {
 
   /** Stops the timers: what is in progress stays so. */
   close(): void {
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const cancel of this.timers) cancel();
     this.timers.clear();
   }
 

@@ -11,12 +11,17 @@ import { runCli, type CliClock } from '../local/cli.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { uniqueId, useTwin } from './support/twin-fixture.ts';
 
+/**
+ * The CLI is under test, not the renderer: uploads render WebP and the legacy format only,
+ * since AVIF's encode is most of an upload's CPU time (imaging/ and the end-to-end suites cover it).
+ */
+const RENDERED = { formats: ['webp', 'legacy'] };
 const TENANTS = {
   tenants: {
-    shop: { breakpoints: [160, 320, 640, 1280] },
-    vault: { breakpoints: [320, 640], signing: { required: true, keys: { v1: 'vault-secret-0123456789abcdefghijklmnopqrstuvwxyz' } } },
+    shop: { breakpoints: [160, 320, 640, 1280], variants: RENDERED },
+    vault: { breakpoints: [320, 640], variants: RENDERED, signing: { required: true, keys: { v1: 'vault-secret-0123456789abcdefghijklmnopqrstuvwxyz' } } },
     // The re-render test's own tenant: a re-render of a whole tenant counts every original it has.
-    atelier: { breakpoints: [320, 640] },
+    atelier: { breakpoints: [320, 640], variants: RENDERED },
   },
 };
 

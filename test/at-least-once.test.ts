@@ -1,30 +1,23 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { parseConfig } from '../core/tenant-config.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { BUCKETS } from '../local/topology.ts';
-import { startTwin, type Twin } from '../local/twin.ts';
+import type { Twin } from '../local/twin.ts';
 import { edge, keys, published, settle, upload, requester } from './support/pipeline-twin.ts';
+import { useTwin } from './support/twin-fixture.ts';
 
 const CONFIG = parseConfig({ tenants: { shop: { breakpoints: [160, 320], formats: ['webp'], variants: { widths: [160] } } } });
 
 let twin: Twin;
-let dataDir: string;
+
+// Every delivery made twice: EventBridge delivers at least once, so the pipeline must not care.
+// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html
+const fixture = useTwin({ config: CONFIG, timeScale: 0.003, eventBus: { duplicateRate: 1, seed: 7 } });
 
 before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'pictor-at-least-once-'));
-  // Every delivery made twice: EventBridge delivers at least once, so the pipeline must not care.
-  // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html
-  twin = await startTwin({ config: CONFIG, dataDir, logLevel: 'SILENT', timeScale: 0.003, eventBus: { duplicateRate: 1, seed: 7 } });
-});
-
-after(async () => {
-  await twin.close();
-  await rm(dataDir, { recursive: true, force: true });
+  twin = await fixture.started;
 });
 
 describe('with every event delivered twice', () => {

@@ -1,32 +1,25 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { parseConfig } from '../core/tenant-config.ts';
 import { resolveTokens } from '../local/pipeline/template.ts';
 import { localNames } from '../local/pipeline/storage.ts';
-import { startTwin, type Twin } from '../local/twin.ts';
+import type { Twin } from '../local/twin.ts';
 import { requester, settle } from './support/pipeline-twin.ts';
 import type { Credentials } from '../local/iam/identities.ts';
+import { useTwin } from './support/twin-fixture.ts';
 
 const CONFIG = parseConfig({ tenants: { shop: { breakpoints: [160, 320], formats: ['webp'], variants: { widths: [160] } } } });
 const TAKEDOWN = JSON.stringify({ schemaVersion: 1, items: [{ tenant: 'shop', imageId: 'never-uploaded', reason: 'dmca', requester: 'legal@example.com' }] });
 const REJECTED = JSON.stringify({ schemaVersion: 1, tenant: 'shop', imageId: 'x', code: 'UnprocessableImage', reason: 'test', quarantineKey: '_quarantine/shop/x/1' });
 
 let twin: Twin;
-let dataDir: string;
+
+const fixture = useTwin({ config: CONFIG, timeScale: 0.001, invalidationDelayMs: 50, eventBus: { duplicateRate: 0 } });
 
 before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'pictor-bus-policy-'));
-  twin = await startTwin({ config: CONFIG, dataDir, logLevel: 'SILENT', timeScale: 0.001, invalidationDelayMs: 50, eventBus: { duplicateRate: 0 } });
-});
-
-after(async () => {
-  await twin.close();
-  await rm(dataDir, { recursive: true, force: true });
+  twin = await fixture.started;
 });
 
 const takedowns = () => twin.pipeline!.stepFunctions.list(twin.pipeline!.stateMachines.TakedownBatch).length;

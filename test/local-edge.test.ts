@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CloudFrontClient, CreateInvalidationCommand, GetInvalidationCommand, ListInvalidationsCommand } from '@aws-sdk/client-cloudfront';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -13,11 +10,12 @@ import { PRIVATE_CACHE_CONTROL } from '../core/cache-control.ts';
 import { SECURITY_HEADERS } from '../core/security-headers.ts';
 import { signWithNewestKey } from '../signer/sign-url.ts';
 import { BUCKETS } from '../local/topology.ts';
-import { LOCAL_DISTRIBUTION_ID, startTwin, type Twin } from '../local/twin.ts';
+import { LOCAL_DISTRIBUTION_ID, type Twin } from '../local/twin.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { manualTimer } from './support/manual-timer.ts';
 import { TEST_CONFIG } from './support/tenants.ts';
 import { VIEWER_CASES } from './support/viewer-cases.ts';
+import { useTwin } from './support/twin-fixture.ts';
 
 const CONFIG = parseConfig({
   tenants: {
@@ -28,25 +26,23 @@ const CONFIG = parseConfig({
 });
 
 let twin: Twin;
-let dataDir: string;
 const completions = manualTimer();
 let now = Date.now();
 const PRIMARY = BUCKETS.variants.region;
 const FAILOVER = BUCKETS.failoverVariants.region;
 let cloudfront: CloudFrontClient;
 
+const fixture = useTwin({
+  config: CONFIG,
+  // The edge alone: uploads here must not start renders.
+  pipeline: false,
+  clock: () => now,
+  // Invalidations complete when a test says so (completeInvalidations): "still in progress" holds however busy the machine.
+  invalidationTimer: completions.timer,
+});
+
 before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'pictor-edge-'));
-  twin = await startTwin({
-    config: CONFIG,
-    dataDir,
-    logLevel: 'SILENT',
-    // The edge alone: uploads here must not start renders.
-    pipeline: false,
-    clock: () => now,
-    // Invalidations complete when a test says so (completeInvalidations): "still in progress" holds however busy the machine.
-    invalidationTimer: completions.timer,
-  });
+  twin = await fixture.started;
   const photo = await sampleImage(1600, 1067);
   for (const tenant of ['acme', 'acme-private', 'no-avif', 'brief']) {
     for (const id of ['sample', 'cold', 'failover', 'stale', 'purge']) await publishDirectly(twin.s3Client, { tenant, imageId: id }, photo);
@@ -59,8 +55,6 @@ before(async () => {
 
 after(async () => {
   cloudfront.destroy();
-  await twin.close();
-  await rm(dataDir, { recursive: true, force: true });
 });
 
 async function get(path: string, headers: Record<string, string> = {}) {

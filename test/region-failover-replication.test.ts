@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { PUBLISHED_VERSION_METADATA, publishedKey, snapshotKey } from '../core/object-keys.ts';
@@ -11,9 +8,10 @@ import { parseConfig } from '../core/tenant-config.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import type { FaultMode } from '../local/regions.ts';
 import { BUCKETS } from '../local/topology.ts';
-import { startTwin, type Twin } from '../local/twin.ts';
+import type { Twin } from '../local/twin.ts';
 import { dHash, hammingDistance } from './support/images.ts';
 import { edge, keys, upload } from './support/pipeline-twin.ts';
+import { useTwin } from './support/twin-fixture.ts';
 
 /**
  * Publishing while Cross-Region Replication lags. The failover origin's edge
@@ -30,7 +28,6 @@ const PRIMARY = BUCKETS.variants.region;
 const FAILOVER = BUCKETS.failoverVariants.region;
 
 let twin: Twin;
-let dataDir: string;
 
 /** Task attempts running now, and a gate that holds new ones while a test works between attempts. */
 let running = 0;
@@ -42,35 +39,34 @@ let onFailure: ((task: string, imageId: string, error: Error) => Promise<void>) 
 /** Every write of a published pointer, and whether any snapshot of its image was still on its way to the replica then. */
 const pointerWrites: { key: string; at: number; snapshotsPending: string[] }[] = [];
 
+const fixture = useTwin({
+  config: CONFIG,
+  replicationDelayMs: REPLICATION_DELAY_MS,
+  // ReplicationPending's backoff, 5 s doubling to a 60 s cap, becomes 40 ms to 480 ms (full jitter):
+  // its attempts outlast every wait below several times over, as 200 ms apart did.
+  timeScale: 0.008,
+  instrument: (task, fn) => async (payload) => {
+    while (gate) await gate;
+    running++;
+    const input = (payload as { input?: { imageId?: string; detail?: { object?: { key?: string } } } }).input;
+    const imageId = input?.imageId ?? input?.detail?.object?.key?.split('/')[1] ?? '';
+    const attempt: (typeof attempts)[number] = { task, imageId, started: Date.now(), ended: 0 };
+    attempts.push(attempt);
+    try {
+      return await fn(payload);
+    } catch (error) {
+      attempt.error = (error as Error).name;
+      await onFailure?.(task, imageId, error as Error);
+      throw error;
+    } finally {
+      attempt.ended = Date.now();
+      running--;
+    }
+  },
+});
+
 before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'pictor-replication-'));
-  twin = await startTwin({
-    config: CONFIG,
-    dataDir,
-    logLevel: 'SILENT',
-    replicationDelayMs: REPLICATION_DELAY_MS,
-    // ReplicationPending's backoff, 5 s doubling to a 60 s cap, becomes 40 ms to 480 ms (full jitter):
-    // its attempts outlast every wait below several times over, as 200 ms apart did.
-    timeScale: 0.008,
-    instrument: (task, fn) => async (payload) => {
-      while (gate) await gate;
-      running++;
-      const input = (payload as { input?: { imageId?: string; detail?: { object?: { key?: string } } } }).input;
-      const imageId = input?.imageId ?? input?.detail?.object?.key?.split('/')[1] ?? '';
-      const attempt: (typeof attempts)[number] = { task, imageId, started: Date.now(), ended: 0 };
-      attempts.push(attempt);
-      try {
-        return await fn(payload);
-      } catch (error) {
-        attempt.error = (error as Error).name;
-        await onFailure?.(task, imageId, error as Error);
-        throw error;
-      } finally {
-        attempt.ended = Date.now();
-        running--;
-      }
-    },
-  });
+  twin = await fixture.started;
   twin.s3.server.on('event', (event) => {
     for (const record of event.Records) {
       const key = decodeURIComponent(record.s3.object.key);
@@ -80,11 +76,6 @@ before(async () => {
       pointerWrites.push({ key, at: Date.now(), snapshotsPending: snapshots.filter((s) => twin.s3.replicationStatus?.(BUCKETS.originals.bucket, s) === 'PENDING') });
     }
   });
-});
-
-after(async () => {
-  await twin.close();
-  await rm(dataDir, { recursive: true, force: true });
 });
 
 /** Runs `work` while no task attempt runs and none starts, as an outage that begins and ends between two attempts. */

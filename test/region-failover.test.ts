@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { formatImagePath } from '../core/image-path.ts';
 import { variantQuery } from '../core/variant.ts';
@@ -10,9 +7,10 @@ import { standardVariants, parseConfig } from '../core/tenant-config.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import type { FaultMode } from '../local/regions.ts';
 import { BUCKETS } from '../local/topology.ts';
-import { startTwin, type Twin } from '../local/twin.ts';
+import type { Twin } from '../local/twin.ts';
 import { keys, upload } from './support/pipeline-twin.ts';
 import { noise } from './support/images.ts';
+import { useTwin } from './support/twin-fixture.ts';
 
 /**
  * Game days: one region's S3 fails (answers 503, hangs, refuses connections)
@@ -28,20 +26,15 @@ const PRIMARY = BUCKETS.variants.region;
 const FAILOVER = BUCKETS.failoverVariants.region;
 
 let twin: Twin;
-let dataDir: string;
+
+const fixture = useTwin({ config: CONFIG, timeScale: 0.002 });
 
 before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'pictor-failover-'));
-  twin = await startTwin({ config: CONFIG, dataDir, logLevel: 'SILENT', timeScale: 0.002 });
+  twin = await fixture.started;
   await upload(twin, 'shop/photo', await sampleImage(1600, 1067));
   // PNG noise does not compress: at 2048 px wide it is far over 1 MB.
   await upload(twin, 'shop/noise', await noise(2048, 2048));
   await twin.settled();
-});
-
-after(async () => {
-  await twin.close();
-  await rm(dataDir, { recursive: true, force: true });
 });
 
 async function get(path: string): Promise<{ status: number; body: Buffer; xcache: string | null }> {

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -13,53 +11,50 @@ import type { BusEvent } from '../local/event-bus/event-bus.ts';
 import { LOCAL_TABLES } from '../local/pipeline/local-pipeline.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { BUCKETS } from '../local/topology.ts';
-import { startTwin, type Twin } from '../local/twin.ts';
+import type { Twin } from '../local/twin.ts';
 import { dHash, fixture, fixturesMissing, hammingDistance } from './support/images.ts';
 import { edge as edgeGet, keys as keysIn, published as publishedEvents, settle as settleTwin, upload as uploadTo } from './support/pipeline-twin.ts';
+import { useTwin } from './support/twin-fixture.ts';
 
 const CONFIG = parseConfig({ tenants: { shop: { breakpoints: [160, 320, 640, 1280] } } });
 /** Publishes to hold until a test releases them, by image id: the render is staged by then. */
 const held = new Map<string, Promise<void>>();
 
 let twin: Twin;
-let dataDir: string;
 let versions: DynamoDBDocumentClient;
 const renderCalls: unknown[] = [];
 /** Images whose first publish does all its work, then fails as if its answer were lost. */
 const PUBLISH_FAILS_ONCE = new Set(['retried']);
 
+const twinFixture = useTwin({
+  config: CONFIG,
+  timeScale: 0.002,
+  // This file counts executions per event; test/at-least-once.test.ts delivers every event twice.
+  eventBus: { duplicateRate: 0 },
+  instrument: (task, fn) => async (payload) => {
+    if (task === 'render-variants') renderCalls.push(payload);
+    const id = (payload as { input?: { imageId?: string } }).input?.imageId ?? '';
+    const gate = task === 'publish-version' ? held.get(id) : undefined;
+    if (gate) {
+      held.delete(id);
+      await gate;
+    }
+    const result = await fn(payload);
+    const imageId = (payload as { input?: { imageId?: string } }).input?.imageId ?? '';
+    if (task === 'publish-version' && PUBLISH_FAILS_ONCE.delete(imageId)) {
+      throw Object.assign(new Error('publish-version lost its answer (injected)'), { name: 'OriginUnavailable' });
+    }
+    return result;
+  },
+});
+
 before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'pictor-pipeline-'));
-  twin = await startTwin({
-    config: CONFIG,
-    dataDir,
-    logLevel: 'SILENT',
-    timeScale: 0.002,
-    // This file counts executions per event; test/at-least-once.test.ts delivers every event twice.
-    eventBus: { duplicateRate: 0 },
-    instrument: (task, fn) => async (payload) => {
-      if (task === 'render-variants') renderCalls.push(payload);
-      const id = (payload as { input?: { imageId?: string } }).input?.imageId ?? '';
-      const gate = task === 'publish-version' ? held.get(id) : undefined;
-      if (gate) {
-        held.delete(id);
-        await gate;
-      }
-      const result = await fn(payload);
-      const imageId = (payload as { input?: { imageId?: string } }).input?.imageId ?? '';
-      if (task === 'publish-version' && PUBLISH_FAILS_ONCE.delete(imageId)) {
-        throw Object.assign(new Error('publish-version lost its answer (injected)'), { name: 'OriginUnavailable' });
-      }
-      return result;
-    },
-  });
+  twin = await twinFixture.started;
   versions = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', endpoint: twin.dynamodb!.endpoint }));
 });
 
 after(async () => {
   versions.destroy();
-  await twin.close();
-  await rm(dataDir, { recursive: true, force: true });
 });
 
 function published(detailType: string, imageId: string): BusEvent[] {

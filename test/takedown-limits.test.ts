@@ -1,16 +1,14 @@
 // test-runner: alone. A thousand takedowns at once load the machine by themselves: with another file beside them, the twin's edge answers their checks with timeouts that AWS would not.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parseConfig } from '../core/tenant-config.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { BUCKETS } from '../local/topology.ts';
-import { startTwin, type Twin } from '../local/twin.ts';
+import type { Twin } from '../local/twin.ts';
 import { edge, published, settle, upload, versionsUnder, requester } from './support/pipeline-twin.ts';
+import { useTwin } from './support/twin-fixture.ts';
 
 const CONFIG = parseConfig({ tenants: { shop: { breakpoints: [160, 320], formats: ['webp'], variants: { widths: [160] } } } });
 /** Image ids at their longest: 128 characters. */
@@ -24,37 +22,29 @@ const MANY = { tenant: 'shop', imageId: 'many-versions' };
 const LATE_KEY = `_quarantine/${MANY.tenant}/${MANY.imageId}/late`;
 
 let twin: Twin;
-let dataDir: string;
 let lateWritten = false;
 
+const fixture = useTwin({
+  config: CONFIG,
+  timeScale: 0.003,
+  // Replication lags well behind the sweep's (scaled) late-write window.
+  replicationDelayMs: 1500,
+  instrument: (task, fn) => async (payload) => {
+    const result = await fn(payload);
+    // A late write: after the first erase pass, something that read the image before its tombstone
+    // stores one more version in the originals, whose replica copy lands 1.5 s later.
+    const input = (payload as { input?: { item?: { imageId: string }; erase?: unknown } }).input;
+    if (task === 'erase-objects' && input?.item?.imageId === MANY.imageId && !input.erase && !lateWritten) {
+      lateWritten = true;
+      await twin.s3Client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: LATE_KEY, Body: 'late' }));
+    }
+    return result;
+  },
+});
+
 before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'pictor-takedown-limits-'));
-  twin = await startTwin({
-    config: CONFIG,
-    dataDir,
-    logLevel: 'SILENT',
-    timeScale: 0.003,
-    // Replication lags well behind the sweep's (scaled) late-write window.
-    replicationDelayMs: 1500,
-    instrument: (task, fn) => async (payload) => {
-      const result = await fn(payload);
-      // A late write: after the first erase pass, something that read the image before its tombstone
-      // stores one more version in the originals, whose replica copy lands 1.5 s later.
-      const input = (payload as { input?: { item?: { imageId: string }; erase?: unknown } }).input;
-      if (task === 'erase-objects' && input?.item?.imageId === MANY.imageId && !input.erase && !lateWritten) {
-        lateWritten = true;
-        await twin.s3Client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: LATE_KEY, Body: 'late' }));
-      }
-      return result;
-    },
-  });
+  twin = await fixture.started;
 });
-
-after(async () => {
-  await twin.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
-
 
 async function json(bucket: string, key: string): Promise<any> {
   return JSON.parse(await (await twin.s3Client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString());

@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Duration } from 'aws-cdk-lib';
 import sharp from 'sharp';
@@ -15,8 +12,9 @@ import { variantQuery } from '../core/variant.ts';
 import { signWithNewestKey } from '../signer/sign-url.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { BUCKETS } from '../local/topology.ts';
-import { LOCAL_DISTRIBUTION_ID, startTwin, type Twin } from '../local/twin.ts';
+import { LOCAL_DISTRIBUTION_ID, type Twin } from '../local/twin.ts';
 import { edge, keys, published, settle, upload, versionsUnder, requester } from './support/pipeline-twin.ts';
+import { useTwin } from './support/twin-fixture.ts';
 
 const SECRET = 'a-signing-secret-of-at-least-32-bytes!!';
 const CONFIG = parseConfig({
@@ -37,7 +35,6 @@ const LONG_TAIL = 'w=320&h=160&fmt=webp';
 const FAIL_ONCE = { 'invalidate-image': 'shop/p07', 'erase-objects': 'shop/p31' } as const;
 
 let twin: Twin;
-let dataDir: string;
 const injected: string[] = [];
 let othersHeld = false;
 let stuckPolls = 0;
@@ -83,43 +80,37 @@ function derivativeUrls(image: { tenant: string; imageId: string; signed?: boole
   return paths.flatMap((p) => [p, ...specs.map((s) => `${p}?${variantQuery(s)}`)]).map((p) => url(image, p));
 }
 
-before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'pictor-takedown-'));
-  twin = await startTwin({
-    config: CONFIG,
-    dataDir,
-    logLevel: 'SILENT',
-    // TooManyInvalidationsInProgress's backoff, 5 s doubling to a 60 s cap, becomes 15 ms to 180 ms (full jitter):
-    // its 20 retries outlast the busiest moment below.
-    timeScale: TIME_SCALE,
-    // This file counts executions per event; test/at-least-once.test.ts delivers every event twice.
-    eventBus: { duplicateRate: 0 },
-    // One invalidation never completes; someone else's holds the quotas for 3 s.
-    invalidationDelayMs: (paths) => (paths.some((p) => p.includes('/stuck')) ? Infinity : paths.some((p) => p.startsWith('/img/other/')) ? 3000 : 400),
-    invalidationDeadline: Duration.seconds(3),
-    instrument: (task, fn) => async (payload) => {
-      if (task === 'check-invalidation' && JSON.stringify(payload).includes('/stuck')) stuckPolls++;
-      if (task === 'invalidate-image' && !othersHeld) {
-        othersHeld = true;
-        await holdTheQuotas();
-      }
-      const result = await fn(payload);
-      const item = (payload as { input?: { item?: { tenant: string; imageId: string } } }).input?.item;
-      const target = FAIL_ONCE[task as keyof typeof FAIL_ONCE];
-      if (item && target === `${item.tenant}/${item.imageId}` && !injected.includes(task)) {
-        injected.push(task);
-        throw Object.assign(new Error(`${task} lost its answer (injected)`), { name: 'OriginUnavailable' });
-      }
-      return result;
-    },
-  });
-  for (const image of [...IMAGES, NEIGHBOUR]) await upload(twin, `${image.tenant}/${image.imageId}`, await sampleImage(400, 300));
-  await settle(twin);
+const fixture = useTwin({
+  config: CONFIG,
+  // TooManyInvalidationsInProgress's backoff, 5 s doubling to a 60 s cap, becomes 15 ms to 180 ms (full jitter):
+  // its 20 retries outlast the busiest moment below.
+  timeScale: TIME_SCALE,
+  // This file counts executions per event; test/at-least-once.test.ts delivers every event twice.
+  eventBus: { duplicateRate: 0 },
+  // One invalidation never completes; someone else's holds the quotas for 3 s.
+  invalidationDelayMs: (paths) => (paths.some((p) => p.includes('/stuck')) ? Infinity : paths.some((p) => p.startsWith('/img/other/')) ? 3000 : 400),
+  invalidationDeadline: Duration.seconds(3),
+  instrument: (task, fn) => async (payload) => {
+    if (task === 'check-invalidation' && JSON.stringify(payload).includes('/stuck')) stuckPolls++;
+    if (task === 'invalidate-image' && !othersHeld) {
+      othersHeld = true;
+      await holdTheQuotas();
+    }
+    const result = await fn(payload);
+    const item = (payload as { input?: { item?: { tenant: string; imageId: string } } }).input?.item;
+    const target = FAIL_ONCE[task as keyof typeof FAIL_ONCE];
+    if (item && target === `${item.tenant}/${item.imageId}` && !injected.includes(task)) {
+      injected.push(task);
+      throw Object.assign(new Error(`${task} lost its answer (injected)`), { name: 'OriginUnavailable' });
+    }
+    return result;
+  },
 });
 
-after(async () => {
-  await twin.close();
-  await rm(dataDir, { recursive: true, force: true });
+before(async () => {
+  twin = await fixture.started;
+  for (const image of [...IMAGES, NEIGHBOUR]) await upload(twin, `${image.tenant}/${image.imageId}`, await sampleImage(400, 300));
+  await settle(twin);
 });
 
 describe('TakedownBatch on the twin', () => {

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { PRIVATE_CACHE_CONTROL } from '../core/cache-control.ts';
 import { parseConfig } from '../core/tenant-config.ts';
 import { sampleImage } from '../local/sample-image.ts';
-import { startTwin, type Twin } from '../local/twin.ts';
+import type { Twin } from '../local/twin.ts';
 import { signWithNewestKey } from '../signer/sign-url.ts';
 import { settle, upload } from './support/pipeline-twin.ts';
 import { GetKeyCommand } from '@aws-sdk/client-cloudfront-keyvaluestore';
@@ -14,24 +11,21 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { localNames } from '../local/pipeline/storage.ts';
 import { resolveTokens } from '../local/pipeline/template.ts';
 import { keyValueStoreClient, secretsManagerClient } from '../tenant-store/clients.ts';
+import { useTwin } from './support/twin-fixture.ts';
 
 const OLD = 'vault-old-secret-0123456789abcdefghijklmnopqrstuvwxyz';
 const TENANTS = parseConfig({ tenants: { vault: { breakpoints: [320, 640], signing: { required: true, keys: { old: OLD } } } } });
 
 let twin: Twin;
-let dir: string;
+
+const fixture = useTwin({ config: TENANTS, timeScale: 0.003, invalidationDelayMs: 100, keyValueStorePropagationMs: 0 });
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'pictor-tenants-'));
+  twin = await fixture.started;
   // Changes reach the viewer function at once here; local/key-value-store.test.ts covers the delay.
-  twin = await startTwin({ config: TENANTS, dataDir: join(dir, 'data'), logLevel: 'SILENT', timeScale: 0.003, invalidationDelayMs: 100, keyValueStorePropagationMs: 0 });
+
   await upload(twin, 'vault/photo', await sampleImage(800, 533));
   await settle(twin);
-});
-
-after(async () => {
-  await twin?.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 /** A URL signed with the tenant's newest key as Secrets Manager holds it now, or with `kid`. */

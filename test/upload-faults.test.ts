@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -11,10 +8,11 @@ import type { Fault, FaultProxy } from '../local/fault-proxy.ts';
 import { LOCAL_TABLES } from '../local/pipeline/local-pipeline.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { BUCKETS } from '../local/topology.ts';
-import { startTwin, type Twin } from '../local/twin.ts';
+import type { Twin } from '../local/twin.ts';
 import { DynamoDbVersionMap } from '../tasks/shared/dynamodb-version-map.ts';
 import type { TaskName } from '../infra/pipeline.ts';
 import { edge, keys, published, settle, throughFaultProxies, upload } from './support/pipeline-twin.ts';
+import { useTwin } from './support/twin-fixture.ts';
 
 /**
  * No upload is lost: a transient failure in each task of RenderOnUpload, before
@@ -61,7 +59,6 @@ const STORE_FAULTS: Record<string, { store: 's3' | 'dynamodb'; fault: (id: strin
 };
 
 let twin: Twin;
-let dataDir: string;
 const proxies: Partial<Record<'s3' | 'dynamodb', FaultProxy>> = {};
 let versions: DynamoDbVersionMap;
 let documents: DynamoDBDocumentClient;
@@ -71,45 +68,40 @@ let faultless: Record<string, string[]>;
 /** Images whose renders fail until released, as a region that stays down would. */
 const down = new Set<string>();
 
+const fixture = useTwin({
+  config: CONFIG,
+  timeScale: 0.002,
+  // This file counts executions per event; test/at-least-once.test.ts delivers every event twice.
+  eventBus: { duplicateRate: 0 },
+  taskEndpoints: throughFaultProxies(proxies),
+  afterClose: async () => void (await Promise.all(Object.values(proxies).map((p) => p.close()))),
+  instrument: (task, fn) => async (payload) => {
+    const id = (payload as { input?: { imageId?: string; detail?: { object?: { key?: string } } } }).input;
+    const imageId = id?.imageId ?? id?.detail?.object?.key?.split('/')[1] ?? '';
+    if (task === 'render-variants' && down.has(imageId)) throw Object.assign(new Error(`${imageId}: the store is down (injected)`), { name: 'OriginUnavailable' });
+    const fault = TASK_FAULTS[imageId];
+    const strike = fault?.task === task && !injected.includes(imageId);
+    if (strike && fault.when === 'before') {
+      injected.push(imageId);
+      throw Object.assign(new Error(`${task} failed before it ran (injected)`), { name: fault.error });
+    }
+    const result = await fn(payload);
+    if (strike && fault.when === 'after') {
+      injected.push(imageId);
+      throw Object.assign(new Error(`${task} lost its answer (injected)`), { name: fault.error });
+    }
+    return result;
+  },
+});
+
 before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'pictor-faults-'));
-  twin = await startTwin({
-    config: CONFIG,
-    dataDir,
-    logLevel: 'SILENT',
-    timeScale: 0.002,
-    // This file counts executions per event; test/at-least-once.test.ts delivers every event twice.
-    eventBus: { duplicateRate: 0 },
-    taskEndpoints: throughFaultProxies(proxies),
-    instrument: (task, fn) => async (payload) => {
-      const id = (payload as { input?: { imageId?: string; detail?: { object?: { key?: string } } } }).input;
-      const imageId = id?.imageId ?? id?.detail?.object?.key?.split('/')[1] ?? '';
-      if (task === 'render-variants' && down.has(imageId)) throw Object.assign(new Error(`${imageId}: the store is down (injected)`), { name: 'OriginUnavailable' });
-      const fault = TASK_FAULTS[imageId];
-      const strike = fault?.task === task && !injected.includes(imageId);
-      if (strike && fault.when === 'before') {
-        injected.push(imageId);
-        throw Object.assign(new Error(`${task} failed before it ran (injected)`), { name: fault.error });
-      }
-      const result = await fn(payload);
-      if (strike && fault.when === 'after') {
-        injected.push(imageId);
-        throw Object.assign(new Error(`${task} lost its answer (injected)`), { name: fault.error });
-      }
-      return result;
-    },
-  });
+  twin = await fixture.started;
   documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', endpoint: twin.dynamodb!.endpoint }));
   versions = new DynamoDbVersionMap(documents, LOCAL_TABLES.versions, LOCAL_TABLES.tombstones);
   for (const [id, { store, fault }] of Object.entries(STORE_FAULTS)) proxies[store]!.inject(fault(id));
 });
 
-after(async () => {
-  documents.destroy();
-  await twin.close();
-  await Promise.all(Object.values(proxies).map((p) => p.close()));
-  await rm(dataDir, { recursive: true, force: true });
-});
+after(() => documents.destroy());
 
 /** Every object the image has, with its id written as `{id}`, so that two images' states compare. */
 async function stateOf(imageId: string): Promise<Record<string, string[]>> {

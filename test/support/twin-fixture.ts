@@ -9,12 +9,19 @@ import { startTwin, type Twin, type TwinOptions } from '../../local/twin.ts';
 export interface TwinFixtureOptions extends Omit<TwinOptions, 'dataDir'> {
   /** Runs once the twin is up, before the file's first test: what every test of the file reads and none changes. */
   readonly seed?: (twin: Twin, dir: string) => Promise<void>;
+  /** Runs once the twin has closed: for what the twin's tasks reach through (fault proxies), which must outlive it. */
+  readonly afterClose?: () => Promise<void>;
 }
 
 /** The twin a test file shares, and a scratch directory beside its data. */
 export interface TwinFixture {
-  /** The running twin; throws before the file's `before` hook has started it. */
+  /** The running twin; throws before the fixture has started it. */
   readonly twin: Twin;
+  /**
+   * Resolves with the twin once it is started and seeded. A file's own `before` hook awaits it:
+   * node 20 runs a file's top-level `before` hooks at the same time, not one after another.
+   */
+  readonly started: Promise<Twin>;
   /** A scratch directory, removed with the twin. */
   readonly dir: string;
 }
@@ -29,23 +36,36 @@ export interface TwinFixture {
 export function useTwin(options: TwinFixtureOptions): TwinFixture {
   let twin: Twin | undefined;
   let dir: string | undefined;
-  const { seed, ...twinOptions } = options;
+  const { seed, afterClose, ...twinOptions } = options;
+  let ready!: (twin: Twin) => void;
+  let failed!: (error: unknown) => void;
+  const started = new Promise<Twin>((resolve, reject) => ((ready = resolve), (failed = reject)));
+  // A start that fails is reported by the hook below; a file that never awaits `started` must not see it twice.
+  started.catch(() => {});
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'pictor-twin-'));
-    twin = await startTwin({ logLevel: 'SILENT', ...twinOptions, dataDir: join(dir, 'data') });
-    await seed?.(twin, dir);
+    try {
+      dir = await mkdtemp(join(tmpdir(), 'pictor-twin-'));
+      twin = await startTwin({ logLevel: 'SILENT', ...twinOptions, dataDir: join(dir, 'data') });
+      await seed?.(twin, dir);
+      ready(twin);
+    } catch (error) {
+      failed(error);
+      throw error;
+    }
   });
   after(async () => {
     await twin?.close();
+    await afterClose?.();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
   return {
+    started,
     get twin() {
-      if (!twin) throw new Error('The twin is not running yet: read fixture.twin inside a test or a hook, not at the top of the file.');
+      if (!twin) throw new Error('The twin is not running yet: await fixture.started in a hook, or read fixture.twin inside a test.');
       return twin;
     },
     get dir() {
-      if (!dir) throw new Error('The fixture has no directory yet: read fixture.dir inside a test or a hook.');
+      if (!dir) throw new Error('The fixture has no directory yet: await fixture.started first.');
       return dir;
     },
   };

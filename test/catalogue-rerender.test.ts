@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DescribeMapRunCommand, ListMapRunsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { parseConfig, standardVariants } from '../core/tenant-config.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { BUCKETS } from '../local/topology.ts';
-import { startTwin, type Twin } from '../local/twin.ts';
+import type { Twin } from '../local/twin.ts';
 import type { FaultProxy } from '../local/fault-proxy.ts';
 import { LOCAL_TABLES } from '../local/pipeline/local-pipeline.ts';
 import { DynamoDbVersionMap } from '../tasks/shared/dynamodb-version-map.ts';
@@ -17,6 +14,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { ExecutionRecord } from '../local/pipeline/step-functions.ts';
 import { edge, keys, published, settle, throughFaultProxies, upload, requester } from './support/pipeline-twin.ts';
+import { useTwin } from './support/twin-fixture.ts';
 
 const CONFIG = parseConfig({
   tenants: {
@@ -33,55 +31,55 @@ const IDS = Array.from({ length: 60 }, (_, i) => `img-${String(i).padStart(3, '0
 const FAILING = new Set(['img-013', 'img-050']);
 
 let twin: Twin;
-let dataDir: string;
 let sfn: SFNClient;
 let failing = true;
 const proxies: Partial<Record<'s3' | 'dynamodb', FaultProxy>> = {};
 /** Answers lost once, by task and image id: the work was done, Step Functions saw a throttle. */
 const lostAnswers = new Map<string, string>();
 
-before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'pictor-rerender-'));
-  twin = await startTwin({
-    config: CONFIG,
-    dataDir,
-    logLevel: 'SILENT',
-    timeScale: 0.002,
-    // Re-rendering, not replication, is under test here: copies land on the next turn (test/region-failover-replication.test.ts lags them).
-    replicationDelayMs: 0,
-    taskEndpoints: throughFaultProxies(proxies),
-    instrument: (task, fn) => async (payload) => {
-      const input = (payload as { input: { rerender?: boolean; imageId?: string; image?: { tenant: string; imageId: string }; detail?: { object?: { key?: string } } } }).input;
-      // The bulk tenant's uploads stop at the probe, and its re-renders fail in prepare: no rendering, only the limits.
-      if (task === 'probe-original' && input.detail?.object?.key?.startsWith('bulk/')) throw Object.assign(new Error('not rendered in this test'), { name: 'InternalError' });
-      if (task === 'prepare-rerender' && input.image?.tenant === 'bulk') {
-        throw Object.assign(new Error(`${input.image.imageId} is unreadable (injected): ${'c'.repeat(1500)}`), { name: 'UnprocessableImage' });
-      }
-      if (task === 'render-variants' && input.rerender && failing && FAILING.has(input.imageId!)) {
-        throw Object.assign(new Error(`${input.imageId} no longer decodes (injected)`), { name: 'UnprocessableImage' });
-      }
-      const result = await fn(payload);
-      if (input.rerender && lostAnswers.get(task) === input.imageId) {
-        lostAnswers.delete(task);
-        throw Object.assign(new Error(`${task} was throttled after it ran (injected)`), { name: 'Lambda.TooManyRequestsException' });
-      }
-      return result;
-    },
-  });
-  sfn = new SFNClient({ region: 'us-east-1', endpoint: twin.controlUrl });
-  const image = await sampleImage(96, 64);
-  for (const id of IDS) await upload(twin, `cat/${id}`, image);
-  const tiny = await sampleImage(8, 8);
-  for (const id of BULK_IDS) await upload(twin, `bulk/${id}`, tiny);
-  await settle(twin);
+const fixture = useTwin({
+  config: CONFIG,
+  timeScale: 0.002,
+  // Re-rendering, not replication, is under test here: copies land on the next turn (test/region-failover-replication.test.ts lags them).
+  replicationDelayMs: 0,
+  taskEndpoints: throughFaultProxies(proxies),
+  afterClose: async () => void (await Promise.all(Object.values(proxies).map((p) => p.close()))),
+  instrument: (task, fn) => async (payload) => {
+    const input = (payload as { input: { rerender?: boolean; imageId?: string; image?: { tenant: string; imageId: string }; detail?: { object?: { key?: string } } } }).input;
+    // The bulk tenant's uploads stop at the probe, and its re-renders fail in prepare: no rendering, only the limits.
+    if (task === 'probe-original' && input.detail?.object?.key?.startsWith('bulk/')) throw Object.assign(new Error('not rendered in this test'), { name: 'InternalError' });
+    if (task === 'prepare-rerender' && input.image?.tenant === 'bulk') {
+      throw Object.assign(new Error(`${input.image.imageId} is unreadable (injected): ${'c'.repeat(1500)}`), { name: 'UnprocessableImage' });
+    }
+    if (task === 'render-variants' && input.rerender && failing && FAILING.has(input.imageId!)) {
+      throw Object.assign(new Error(`${input.imageId} no longer decodes (injected)`), { name: 'UnprocessableImage' });
+    }
+    const result = await fn(payload);
+    if (input.rerender && lostAnswers.get(task) === input.imageId) {
+      lostAnswers.delete(task);
+      throw Object.assign(new Error(`${task} was throttled after it ran (injected)`), { name: 'Lambda.TooManyRequestsException' });
+    }
+    return result;
+  },
+  seed: async (twin) => {
+    const image = await sampleImage(96, 64);
+    await uploadAll(twin, IDS.map((id) => `cat/${id}`), image);
+    await uploadAll(twin, BULK_IDS.map((id) => `bulk/${id}`), await sampleImage(8, 8));
+    await settle(twin);
+  },
 });
 
-after(async () => {
-  sfn.destroy();
-  await twin.close();
-  await Promise.all(Object.values(proxies).map((p) => p.close()));
-  await rm(dataDir, { recursive: true, force: true });
+before(async () => {
+  twin = await fixture.started;
+  sfn = new SFNClient({ region: 'us-east-1', endpoint: twin.controlUrl });
 });
+
+after(() => sfn.destroy());
+
+/** Uploads one body under many keys, 25 at a time: what is under test starts once they have all settled. */
+async function uploadAll(on: Twin, keys: readonly string[], body: Buffer): Promise<void> {
+  for (let i = 0; i < keys.length; i += 25) await Promise.all(keys.slice(i, i + 25).map((key) => upload(on, key, body)));
+}
 
 /** Runs a re-render to its end, watching its progress as `pictor rerender` does; returns its last part and what was seen. */
 async function rerender(name: string, detail: Record<string, unknown>, on: Twin = twin) {
@@ -257,38 +255,27 @@ describe('CatalogueRerender at the limits', () => {
 });
 
 describe('CatalogueRerender continues as new executions', () => {
-  let small: Twin;
-  let smallDir: string;
   const ids = Array.from({ length: 14 }, (_, i) => `part-${String(i).padStart(2, '0')}`);
-
-  before(async () => {
-    smallDir = await mkdtemp(join(tmpdir(), 'pictor-rerender-parts-'));
-    small = await startTwin({
-      config: CONFIG,
-      dataDir: smallDir,
-      logLevel: 'SILENT',
-      timeScale: 0.002,
-      // Replication's lag is not what this test is about.
-      replicationDelayMs: 0,
-      // 14 originals, 3 a page: 5 pages; 2 pages an execution: 3 executions, 2 continuations.
-      rerender: { pageSize: 3, pagesPerExecution: 2 },
-      instrument: (task, fn) => async (payload) => {
-        const input = (payload as { input: { rerender?: boolean; imageId?: string } }).input;
-        if (task === 'render-variants' && input.rerender && input.imageId === 'part-07') throw Object.assign(new Error('part-07 no longer decodes (injected)'), { name: 'UnprocessableImage' });
-        return fn(payload);
-      },
-    });
-    const image = await sampleImage(16, 16);
-    for (const id of ids) await upload(small, `cat/${id}`, image);
-    await settle(small);
-  });
-
-  after(async () => {
-    await small.close();
-    await rm(smallDir, { recursive: true, force: true });
+  const partsTwin = useTwin({
+    config: CONFIG,
+    timeScale: 0.002,
+    // Replication's lag is not what this test is about.
+    replicationDelayMs: 0,
+    // 14 originals, 3 a page: 5 pages; 2 pages an execution: 3 executions, 2 continuations.
+    rerender: { pageSize: 3, pagesPerExecution: 2 },
+    instrument: (task, fn) => async (payload) => {
+      const input = (payload as { input: { rerender?: boolean; imageId?: string } }).input;
+      if (task === 'render-variants' && input.rerender && input.imageId === 'part-07') throw Object.assign(new Error('part-07 no longer decodes (injected)'), { name: 'UnprocessableImage' });
+      return fn(payload);
+    },
+    seed: async (small) => {
+      await uploadAll(small, ids.map((id) => `cat/${id}`), await sampleImage(16, 16));
+      await settle(small);
+    },
   });
 
   it('re-renders a catalogue in three executions with an exact summary and report', async () => {
+    const small = partsTwin.twin;
     const { execution, parts } = await rerender('parts', { tenant: 'cat', toleratedFailurePercentage: 50 }, small);
 
     assert.deepEqual(parts.map((p) => [p.name, p.status]), [['parts', 'SUCCEEDED'], ['parts-part-2', 'SUCCEEDED'], ['parts-part-3', 'SUCCEEDED']]);

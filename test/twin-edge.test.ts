@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { App } from 'aws-cdk-lib';
 import { createApp } from '../infra/app.ts';
 import { readDistribution, type DistributionConfig, type S3Origin } from '../local/edge/distribution.ts';
@@ -10,24 +8,20 @@ import type { CfnTemplate } from '../local/pipeline/template.ts';
 import { loadTenants } from '../local/settings.ts';
 import { BUCKETS } from '../local/topology.ts';
 import { startTwin, type Twin } from '../local/twin.ts';
+import { useTwin } from './support/twin-fixture.ts';
 
 const TENANTS_FILE = join(import.meta.dirname, '..', 'local', 'demo-tenants.json');
 
 let twin: Twin;
-let dataDir: string;
 let deployed: DistributionConfig;
 
+const fixture = useTwin({ config: await loadTenants(TENANTS_FILE), pipeline: false });
+
 before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'pictor-twin-edge-'));
-  twin = await startTwin({ config: await loadTenants(TENANTS_FILE), dataDir, logLevel: 'SILENT', pipeline: false });
+  twin = await fixture.started;
   // The app `cdk deploy` runs, in the twin's topology: the primary in us-east-1, one replica in eu-west-1.
   const { app, delivery } = createApp(new App({ context: { tenants: TENANTS_FILE, primaryRegion: BUCKETS.originals.region, replicaRegions: BUCKETS.replica.region } }));
   deployed = readDistribution(app.synth().getStackByName(delivery.edgeStack.stackName).template as CfnTemplate);
-});
-
-after(async () => {
-  await twin.close();
-  await rm(dataDir, { recursive: true, force: true });
 });
 
 /** A bucket by what it holds and where, whatever its name: the twin's names are shorter than a deployment's. */
@@ -69,7 +63,7 @@ describe("the twin's edge is the deployed distribution", () => {
   });
 
   it('keeps takedown-eligible tenants at the edge for at most 60 s, as the deployment would', async () => {
-    const eligible = await startTwin({ config: await loadTenants(TENANTS_FILE), dataDir: join(dataDir, 'eligible'), logLevel: 'SILENT', pipeline: false, takedownEligibleTenants: ['demo'] });
+    const eligible = await startTwin({ config: await loadTenants(TENANTS_FILE), dataDir: join(fixture.dir, 'eligible'), logLevel: 'SILENT', pipeline: false, takedownEligibleTenants: ['demo'] });
     try {
       const behavior = eligible.distribution.behaviors.find((b) => b.pathPattern === '/img/demo/*');
       assert.equal(behavior?.cachePolicy.maxTtl, 60);

@@ -30,7 +30,8 @@ import { FAULT_MODES, type FaultMode } from './regions.ts';
 import { LOCAL_S3_CREDENTIALS } from './s3-server.ts';
 import { endpointsOf, readSettings } from './settings.ts';
 import { BUCKETS } from './topology.ts';
-import { VersionMap, type VersionRecord } from '../tasks/shared/version-map.ts';
+import { DynamoDbVersionMap } from '../tasks/shared/dynamodb-version-map.ts';
+import type { VersionRecord } from '../tasks/ports/version-map.ts';
 import type { UploadOutcome } from '../workflows/render-on-upload.ts';
 
 const USAGE = `Usage: pictor <command>   (against the twin that 'npm start' runs)
@@ -588,10 +589,10 @@ async function registryOf(cx: Context, args: string[]): Promise<TenantRegistry> 
   return new TenantRegistry({ keyValueStore, storeArn: stores.viewer, configStoreArn: stores.config, secrets: new SigningSecrets(secrets, prefix) });
 }
 
-/** The image's row in the version map, read as the tasks read it (tasks/shared/version-map.ts). */
+/** The image's row in the version map, read as the tasks read it (tasks/shared/dynamodb-version-map.ts). */
 async function versionRecord(cx: Context, tenant: string, imageId: string): Promise<VersionRecord | null> {
   try {
-    return await new VersionMap(cx.documents, LOCAL_TABLES.versions).get(tenant, imageId);
+    return await new DynamoDbVersionMap(cx.documents, LOCAL_TABLES.versions).get(tenant, imageId);
   } catch (error) {
     throw new Error(`The twin's version map at ${cx.endpoints.dynamodb} did not answer (is 'npm start' running?): ${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message}`);
   }

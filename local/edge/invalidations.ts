@@ -68,14 +68,6 @@ export class InvalidationApiError extends Error {
 }
 
 /**
- * CloudFront's invalidation API for one distribution: CreateInvalidation,
- * GetInvalidation and ListInvalidations. A batch is InProgress, holding its paths
- * against the quotas, until it completes after its delay; only then is the edge
- * cache purged, since AWS guarantees the purge at completion and not before, so a
- * cached object is served meanwhile.
- * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Invalidation.html
- */
-/**
  * When a batch's completion delay has passed, it calls back; the returned function cancels it.
  * The real one is setTimeout (unref'd: an invalidation in progress keeps no process alive);
  * a test injects one it fires itself, so that "still in progress" does not depend on how
@@ -89,6 +81,14 @@ const REAL_TIMER: CompletionTimer = (complete, delayMs) => {
   return () => clearTimeout(timer);
 };
 
+/**
+ * CloudFront's invalidation API for one distribution: CreateInvalidation,
+ * GetInvalidation and ListInvalidations. A batch is InProgress, holding its paths
+ * against the quotas, until it completes after its delay; only then is the edge
+ * cache purged, since AWS guarantees the purge at completion and not before, so a
+ * cached object is served meanwhile.
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Invalidation.html
+ */
 export class InvalidationService {
   private readonly byId = new Map<string, Invalidation>();
   private readonly byReference = new Map<string, Invalidation>();

@@ -135,10 +135,14 @@ function run(batch, concurrency, { grouped = false } = {}) {
   });
 }
 
+// The unit files start no server and wait on nothing: they run in one process per core
+// (groupEntries), in the full run as in the unit suite; the rest one process per file.
+const units = together.filter(isUnitTest);
+const others = together.filter((file) => !units.includes(file));
 const results = [];
 if (alone.length > 0) results.push(await run(alone, 1));
-// The unit suite starts no server and waits on nothing: one process per core (groupEntries).
-if (together.length > 0) results.push(await run(together, unit ? Math.max(2, availableParallelism()) : 2, { grouped: unit }));
+if (units.length > 0) results.push(await run(units, Math.max(2, availableParallelism()), { grouped: true }));
+if (others.length > 0) results.push(await run(others, 2));
 const seconds = Object.fromEntries(results.flatMap((r) => Object.entries(r.seconds)).map(([file, s]) => [relative(ROOT, file).split('\\').join('/'), s]).filter(([file]) => !file.startsWith('..')));
 const slowest = Object.entries(seconds).sort(([, a], [, b]) => b - a).slice(0, 8);
 if (slowest.length > 0) console.log(`\nSlowest files: ${slowest.map(([file, s]) => `${file} ${s} s`).join(', ')}`);
@@ -153,4 +157,4 @@ if (results.reduce((sum, r) => sum + r.tests, 0) === 0) {
   process.exit(1);
 }
 const tests = results.reduce((sum, r) => sum + r.tests, 0);
-console.log(`\nAll ${tests} tests passed (${alone.length} file(s) alone, ${together.length} ${unit ? 'in one process per core' : 'two at a time'}).`);
+console.log(`\nAll ${tests} tests passed (${alone.length} file(s) alone, ${units.length} in one process per core, ${others.length} two at a time).`);

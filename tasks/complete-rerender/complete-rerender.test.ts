@@ -32,11 +32,12 @@ async function failurePages(jobId: string, pages: number[]) {
   }
 }
 
-beforeEach(() => {
-  reports = new MemoryS3().bucket(BUCKET, { versioned: false });
-});
-
 describe('completeRerender', () => {
+  // Inside the describe: unit files share a process, where a top-level hook would run for every file's tests.
+  beforeEach(() => {
+    reports = new MemoryS3().bucket(BUCKET, { versioned: false });
+  });
+
   it('writes the report with the first 100 failures and where the rest are, and announces a bounded event pointing at it', async () => {
     // Arrange: 3,000 failures over pages 0, 1 and 12 (the keys list in page order).
     await failurePages('big', [12, 0, 1]);

@@ -38,11 +38,12 @@ const succeeded = (imageId: string, output: unknown) => ({ ExecutionArn: `arn:x:
 const failed = (imageId: string, error: string, cause: string) => ({ ExecutionArn: `arn:x:${imageId}`, Input: input(imageId), InputDetails: { Included: true }, Error: error, Cause: cause, Status: 'FAILED' });
 const totals = { rendered: 10, skipped: 1, failed: 0, skippedBecause: { 'taken down': 1 }, pages: 3 };
 
-beforeEach(() => {
-  reports = new MemoryS3().bucket(BUCKET, { versioned: false });
-});
-
 describe('tallyRerender, from the map run\'s result files', () => {
+  // Inside the describe: unit files share a process, where a top-level hook would run for every file's tests.
+  beforeEach(() => {
+    reports = new MemoryS3().bucket(BUCKET, { versioned: false });
+  });
+
   it('counts every listed original once, writes the page\'s failures, and keeps counts only', async () => {
     // Arrange: one rendered, one skipped, one caught inside its child, one whose child failed, and
     // a fifth listed original the results do not name.

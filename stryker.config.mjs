@@ -1,0 +1,23 @@
+// Mutation testing of core/ with core's own unit tests (`npm run test:mutation`; not part of `npm test`).
+// The TAP runner runs one test file per process and, with per-test coverage, runs for each mutant
+// only the files that reach it. Reports go to reports/mutation/, the sandbox to .stryker-tmp/ (both ignored).
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  mutate: ['core/*.ts', '!core/*.test.ts'],
+  testRunner: 'tap',
+  tap: {
+    testFiles: ['core/*.test.ts'],
+    // The tests are TypeScript, run through tsx like scripts/test.mjs does.
+    nodeArgs: ['--import', 'tsx', '--test-reporter=tap', '-r', '{{hookFile}}', '{{testFile}}'],
+  },
+  coverageAnalysis: 'perTest',
+  // The machine is shared: two test processes at a time at most.
+  concurrency: 2,
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/index.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  incrementalFile: 'reports/mutation/incremental.json',
+  tempDirName: '.stryker-tmp',
+  // Below 90% of core's mutants killed, the script fails.
+  thresholds: { high: 95, low: 90, break: 90 },
+};

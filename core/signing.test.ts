@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { CLOCK_SKEW_SECONDS, constantTimeEqual, stringToSign, verifySignature } from './signing.ts';
 import { hmacSha256, signUrl } from '../signer/sign-url.ts';
-import { edgeStoreEntries, policyOf } from './tenant-config.ts';
+import { edgeStoreEntries, parseConfig, policyOf } from './tenant-config.ts';
 import { TEST_CONFIG } from '../test/support/tenants.ts';
 import { runViewerSource } from '../test/support/run-viewer.ts';
 import { viewerEvent } from '../test/support/viewer-cases.ts';
@@ -108,6 +108,53 @@ describe('signed URLs', () => {
     assert.equal(verifySignature({ ...input, signature: { exp: 2000, kid: 'k1', sig }, secret: K2 }, hmacSha256)?.code, 'SignatureInvalid');
     assert.equal(verifySignature({ ...input, maxTtl: 600, signature: { exp: 2000, kid: 'k1', sig }, secret: K1 }, hmacSha256)?.code, 'SignatureLifetimeExceeded');
   });
+});
+
+/**
+ * Known-answer vectors, published in docs/SIGNING.md for signers in other languages. Each expected
+ * signature was computed outside this code, with `openssl dgst -sha256 -hmac SECRET -binary` over the
+ * string to sign, base64url-encoded without padding, and checked against the scheme by hand: a change to
+ * the scheme's name, separators, field order or encoding breaks every URL already signed, and these tests.
+ */
+describe('signing scheme, known answers', () => {
+  const secret = 'pictor-test-vector-secret-0123456789';
+  // A tenant with every default: breakpoints 160 … 2560, qualities 40, 60, 75, 90, default quality 75.
+  const acme = policyOf(parseConfig({ tenants: { acme: { signing: { required: true, keys: { k1: secret } } } } }).tenants.acme!);
+  const exp = 1767225600; // 2026-01-01T00:00:00Z
+  const vectors = [
+    {
+      url: '/img/acme/sku-42?w=640',
+      kid: 'k1',
+      toSign: 'PICTOR1-HMAC-SHA256\n/img/acme/sku-42\nfmt=auto&q=75&w=640\n1767225600\nk1',
+      sig: 'HXm7loFkuFfDMUuFlhCruD5wfnEt0jKixiuZ4INdqnI',
+      signed: '/img/acme/sku-42?fmt=auto&q=75&w=640&exp=1767225600&kid=k1&sig=HXm7loFkuFfDMUuFlhCruD5wfnEt0jKixiuZ4INdqnI',
+    },
+    {
+      // Snapped, lowercased, reordered, junk dropped: what is signed is the canonical query.
+      url: '/img/acme/sku-42/v3?h=480&W=600&fmt=WEBP&q=80&utm_source=mail',
+      kid: '2026-01',
+      toSign: 'PICTOR1-HMAC-SHA256\n/img/acme/sku-42/v3\nfit=cover&fmt=webp&h=480&q=90&w=640\n1767225600\n2026-01',
+      sig: '2zW54NP_2FjRzw7Lqk5EJ2-pUKerDYULTDkrZKYnRMc',
+      signed: '/img/acme/sku-42/v3?fit=cover&fmt=webp&h=480&q=90&w=640&exp=1767225600&kid=2026-01&sig=2zW54NP_2FjRzw7Lqk5EJ2-pUKerDYULTDkrZKYnRMc',
+    },
+  ];
+
+  for (const v of vectors) {
+    it(`signs ${v.url} with kid ${v.kid} as published`, () => {
+      const [path, query] = v.toSign.split('\n').slice(1, 3) as [string, string];
+      assert.equal(stringToSign(path, query, exp, v.kid), v.toSign);
+      assert.equal(hmacSha256(secret, v.toSign), v.sig);
+      assert.equal(signUrl({ url: v.url, policy: acme, kid: v.kid, secret, expiresAt: new Date(exp * 1000), now: new Date((exp - 3600) * 1000) }), v.signed);
+    });
+
+    it(`verifies the published ${v.kid} URL until, and not at, its exp`, () => {
+      const input = { path: v.toSign.split('\n')[1]!, signedQuery: v.toSign.split('\n')[2]!, secret, maxTtl: 86400 };
+      const signature = { exp, kid: v.kid, sig: v.sig };
+      assert.equal(verifySignature({ ...input, signature, now: exp - 1 }, hmacSha256), null);
+      assert.equal(verifySignature({ ...input, signature, now: exp }, hmacSha256)?.code, 'SignatureExpired', 'exp equal to now has expired');
+      assert.equal(verifySignature({ ...input, signature, now: exp + 1 }, hmacSha256)?.code, 'SignatureExpired');
+    });
+  }
 });
 
 describe('constantTimeEqual', () => {

@@ -114,3 +114,65 @@ describe('normalization properties', () => {
     );
   });
 });
+
+describe('signature parameters', () => {
+  const sig = 'A'.repeat(43);
+  const signed = (exp: string, kid: string, s: string) =>
+    normalizeQuery([['w', '320'], ['exp', exp], ['kid', kid], ['sig', s]], policy, undefined);
+
+  it('takes exp, kid and sig apart from the variant, and keeps them out of the key', () => {
+    const result = signed('1767225600', 'k1', sig);
+    assert.ok(result.ok);
+    assert.deepEqual(result.normalized.signature, { exp: 1767225600, kid: 'k1', sig });
+    assert.equal(result.normalized.query, 'fmt=legacy&q=75&w=320');
+    assert.equal(result.normalized.signedQuery, 'fmt=auto&q=75&w=320');
+  });
+
+  it('has no signature unless all three are present', () => {
+    for (const query of [[['exp', '1'], ['kid', 'k1']], [['exp', '1'], ['sig', sig]], [['kid', 'k1'], ['sig', sig]], []] as [string, string][][]) {
+      const result = normalizeQuery(query, policy, undefined);
+      assert.ok(result.ok);
+      assert.equal(result.normalized.signature, undefined, JSON.stringify(query));
+    }
+  });
+
+  // Each pattern is anchored at both ends and bounded in length: junk before or after a valid value is refused.
+  const cases: [name: string, exp: string, kid: string, sig: string, ok: boolean][] = [
+    ['exp of 12 digits', '999999999999', 'k1', sig, true],
+    ['exp of 13 digits', '1000000000000', 'k1', sig, false],
+    ['exp with a leading sign', '-1767225600', 'k1', sig, false],
+    ['exp with junk before', 'x1767225600', 'k1', sig, false],
+    ['exp with junk after', '1767225600x', 'k1', sig, false],
+    ['empty exp', '', 'k1', sig, false],
+    ['kid of 32', '1767225600', 'k'.repeat(32), sig, true],
+    ['kid of 33', '1767225600', 'k'.repeat(33), sig, false],
+    ['kid with every allowed character', '1767225600', 'Az09_-', sig, true],
+    ['kid with junk before', '1767225600', '.k1', sig, false],
+    ['kid with junk after', '1767225600', 'k1.', sig, false],
+    ['empty kid', '1767225600', '', sig, false],
+    ['sig of 16', '1767225600', 'k1', 'A'.repeat(16), true],
+    ['sig of 15', '1767225600', 'k1', 'A'.repeat(15), false],
+    ['sig of 128', '1767225600', 'k1', 'A'.repeat(128), true],
+    ['sig of 129', '1767225600', 'k1', 'A'.repeat(129), false],
+    ['sig in base64url', '1767225600', 'k1', 'az09AZ_-az09AZ_-', true],
+    ['sig with padding', '1767225600', 'k1', sig + '=', false],
+    ['sig in plain base64', '1767225600', 'k1', '+' + sig, false],
+    ['sig with junk after', '1767225600', 'k1', sig + '/', false],
+  ];
+  for (const [name, exp, kid, s, ok] of cases) {
+    it(`${ok ? 'accepts' : 'refuses'} ${name}`, () => {
+      const result = signed(exp, kid, s);
+      if (ok) {
+        assert.ok(result.ok, !result.ok ? result.message : '');
+        assert.ok(result.normalized.signature);
+      } else {
+        assert.equal(result.ok, false);
+        if (!result.ok) {
+          assert.equal(result.code, 'InvalidParameter');
+          const param = name.match(/exp|kid|sig/)![0];
+          assert.match(result.message, new RegExp(`^Expected .+ for ${param} but received '`));
+        }
+      }
+    });
+  }
+});

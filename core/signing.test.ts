@@ -157,6 +157,43 @@ describe('signing scheme, known answers', () => {
   }
 });
 
+describe('verifySignature', () => {
+  const path = '/img/shop/sku-42';
+  const signedQuery = 'fmt=auto&q=75&w=320';
+  const now = 1_767_225_600;
+  const maxTtl = 600;
+  const signature = (exp: number, kid = 'k1') => ({ exp, kid, sig: hmacSha256(K1, stringToSign(path, signedQuery, exp, kid)) });
+  const verify = (sig: ReturnType<typeof signature> | undefined, secret: string | null = K1) => verifySignature({ path, signedQuery, signature: sig, secret, now, maxTtl }, hmacSha256);
+
+  it('answers each way a signature fails with its own code and a message saying what to change', () => {
+    assert.deepEqual(verify(undefined), { ok: false, code: 'SignatureRequired', message: 'This image requires a signed URL (exp, kid and sig).' });
+    assert.deepEqual(verify(signature(now)), { ok: false, code: 'SignatureExpired', message: 'The signed URL has expired.' });
+    assert.deepEqual(verify(signature(now + maxTtl + CLOCK_SKEW_SECONDS + 1)), {
+      ok: false,
+      code: 'SignatureLifetimeExceeded',
+      message: 'The signed URL is valid for longer than this tenant allows (600 s).',
+    });
+    // An unknown key id and a wrong signature answer alike, so key ids cannot be probed.
+    const invalid = { ok: false, code: 'SignatureInvalid', message: 'The signature does not match.' };
+    assert.deepEqual(verify(signature(now + 60), null), invalid);
+    assert.deepEqual(verify(signature(now + 60), K2), invalid);
+  });
+
+  it('accepts from one second after now to the longest lifetime plus the clock skew', () => {
+    assert.equal(CLOCK_SKEW_SECONDS, 300, 'the 5 minutes SigV4 tolerates');
+    for (const exp of [now + 1, now + maxTtl, now + maxTtl + CLOCK_SKEW_SECONDS]) assert.equal(verify(signature(exp)), null, String(exp - now));
+  });
+
+  it('covers the path, the query, exp and kid: a change to any one of them fails', () => {
+    const good = signature(now + 60);
+    const input = { path, signedQuery, signature: good, secret: K1, now, maxTtl };
+    assert.equal(verifySignature(input, hmacSha256), null);
+    for (const changed of [{ path: '/img/shop/sku-43' }, { signedQuery: 'fmt=auto&q=75&w=640' }, { signature: { ...good, exp: good.exp + 1 } }, { signature: { ...good, kid: 'k2' } }]) {
+      assert.equal(verifySignature({ ...input, ...changed }, hmacSha256)?.code, 'SignatureInvalid', JSON.stringify(changed));
+    }
+  });
+});
+
 describe('constantTimeEqual', () => {
   it('agrees with === on any pair of strings', () => {
     fc.assert(fc.property(fc.string(), fc.string(), (a, b) => constantTimeEqual(a, b) === (a === b)));

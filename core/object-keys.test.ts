@@ -6,6 +6,8 @@ import {
   PUBLISHED_VERSION_METADATA,
   publishedKey,
   quarantineKey,
+  quarantinePrefix,
+  snapshotPrefix,
   snapshotKey,
   stagedKey,
   stagedOriginalKey,
@@ -25,6 +27,8 @@ describe('object keys', () => {
     assert.equal(snapshotKey(image, 3), '_versions/shop/sku-42/v3');
     assert.equal(publishedKey(image), '_published/shop/sku-42');
     assert.equal(quarantineKey(image, '0055AED6DCD90281E5'), '_quarantine/shop/sku-42/0055AED6DCD90281E5');
+    assert.equal(snapshotPrefix(image), '_versions/shop/sku-42/');
+    assert.equal(quarantinePrefix(image), '_quarantine/shop/sku-42/');
     assert.equal(PUBLISHED_VERSION_METADATA, 'pictor-version', 'read back from objects S3 already holds');
   });
 
@@ -63,7 +67,9 @@ describe('object keys', () => {
         const b = { tenant: t2, imageId: id2 };
         assert.ok(!variantKey({ ...a, version: v }, webp).startsWith(variantPrefix({ ...b, version: v })));
         assert.ok(!stagedOriginalKey(a, v).startsWith(stagingPrefix(b, v)));
-        assert.ok(!snapshotKey(a, v).startsWith(snapshotKey(b, v).slice(0, -('/v' + v).length) + '/'));
+        assert.ok(!snapshotKey(a, v).startsWith(snapshotPrefix(b)));
+        assert.ok(!quarantineKey(a, '00AB').startsWith(quarantinePrefix(b)));
+        assert.ok(snapshotKey(a, v).startsWith(snapshotPrefix(a)) && quarantineKey(a, '00AB').startsWith(quarantinePrefix(a)));
         assert.ok(variantKey(a, webp).startsWith(t1 + '/'));
         assert.ok(quarantineKey(a, '00AB').startsWith('_quarantine/' + t1 + '/'));
       }),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { EXPLICIT_FORMATS } from './formats.ts';
-import { decodePolicy, encodePolicy, policyStoreKey, signingKeyStoreKey, type TenantPolicy } from './tenant-policy.ts';
+import { decodePolicy, encodePolicy, largestBreakpoint, policyStoreKey, signingKeyStoreKey, type TenantPolicy } from './tenant-policy.ts';
 
 const shop: TenantPolicy = {
   breakpoints: [320, 640],
@@ -40,6 +40,11 @@ describe('tenant policy in the KeyValueStore', () => {
       referers: fc.array(fc.constantFrom('shop.example.com', '*.example.com', 'localhost'), { maxLength: 3 }),
     })
     .chain((p) => fc.constantFrom(...p.qualities).map((defaultQuality) => ({ ...p, defaultQuality }) as TenantPolicy));
+
+  it('bounds a render that names no size by the largest breakpoint', () => {
+    assert.equal(largestBreakpoint(shop), 640);
+    assert.equal(largestBreakpoint({ breakpoints: [100] }), 100);
+  });
 
   it('reads back every policy it stores', () => {
     fc.assert(fc.property(policy, (p) => assert.deepEqual(decodePolicy(encodePolicy(p)), p)), { numRuns: 100 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { normalizeQuery, snapUp, type QueryPairs } from './normalize.ts';
+import { normalizeQuery, queryPairs, snapUp, type QueryPairs } from './normalize.ts';
+import type { TenantPolicy } from './tenant-policy.ts';
 import { policyOf } from './tenant-config.ts';
 import { TEST_CONFIG, CHROME_ACCEPT } from '../test/support/tenants.ts';
 import { VIEWER_CASES } from '../test/support/viewer-cases.ts';
@@ -175,4 +176,71 @@ describe('signature parameters', () => {
       }
     });
   }
+});
+
+describe('queryPairs', () => {
+  it("flattens CloudFront's query object, every repeated value kept, nothing decoded", () => {
+    assert.deepEqual(queryPairs({}), []);
+    assert.deepEqual(queryPairs({ w: { value: '320' }, fmt: { value: 'webp' } }), [['w', '320'], ['fmt', 'webp']]);
+    assert.deepEqual(queryPairs({ w: { value: '320', multiValue: [{ value: '320' }, { value: '640' }] }, q: { value: '%37%35' } }), [['w', '320'], ['w', '640'], ['q', '%37%35']]);
+  });
+
+  it('splits a raw query string the same way', () => {
+    assert.deepEqual(queryPairs(''), []);
+    assert.deepEqual(queryPairs('w=320&W=640&flag&e=a=b&=x'), [['w', '320'], ['W', '640'], ['flag', ''], ['e', 'a=b'], ['', 'x']]);
+  });
+});
+
+describe('normalizeQuery, case by case', () => {
+  const small: TenantPolicy = { breakpoints: [100, 200], qualities: [50, 80], defaultQuality: 80, formats: ['webp', 'png'], signed: false, ttl: 60, maxSignedTtl: 86400 };
+  const ok: [query: string, accept: string | undefined, key: string, signedQuery: string][] = [
+    ['', undefined, 'fmt=legacy&q=80', 'fmt=auto&q=80'],
+    ['fmt=legacy&q=10', undefined, 'fmt=legacy&q=50', 'fmt=legacy&q=50'],
+    ['fmt=auto', 'image/webp', 'fmt=webp&q=80', 'fmt=auto&q=80'],
+    ['fmt=png&q=50&w=150', 'image/webp', 'fmt=png&w=200', 'fmt=png&w=200'],
+    ['fmt=auto&q=99', 'image/png', 'fmt=legacy&q=80', 'fmt=auto&q=80'],
+    ['w=100&h=300&fit=INSIDE', undefined, 'fit=inside&fmt=legacy&h=200&q=80&w=100', 'fit=inside&fmt=auto&h=200&q=80&w=100'],
+    ['h=1&fit=contain', undefined, 'fmt=legacy&h=100&q=80', 'fmt=auto&h=100&q=80'],
+    ['q=100', undefined, 'fmt=legacy&q=80', 'fmt=auto&q=80'],
+    ['w=999999999', undefined, 'fmt=legacy&q=80&w=200', 'fmt=auto&q=80&w=200'],
+  ];
+  for (const [query, accept, key, signedQuery] of ok) {
+    it(`keys ?${query} as ${key}, signing ${signedQuery}`, () => {
+      const result = normalizeQuery(pairs(query), small, accept);
+      assert.ok(result.ok, !result.ok ? result.message : '');
+      assert.equal(result.normalized.query, key);
+      assert.equal(result.normalized.signedQuery, signedQuery);
+      assert.deepEqual(result.normalized.spec, Object.fromEntries(pairs(key).map(([n, v]) => [n, /^[0-9]+$/.test(v) ? Number(v) : v])));
+      assert.equal(result.normalized.signature, undefined);
+    });
+  }
+
+  const refused: [query: string, code: string, message: string][] = [
+    ['w=0', 'InvalidParameter', "Expected a positive integer for w but received '0'."],
+    ['h=1234567890', 'InvalidParameter', "Expected a positive integer for h but received '1234567890'."],
+    ['q=0', 'InvalidParameter', "Expected a positive integer for q but received '0'."],
+    ['q=101', 'InvalidParameter', "Expected an integer from 1 to 100 for q but received '101'."],
+    ['fit=fill', 'InvalidParameter', "Expected one of cover, contain, inside for fit but received 'fill'."],
+    ['fmt=gif', 'InvalidParameter', "Expected one of auto, avif, webp, jpeg, png for fmt but received 'gif'."],
+    ['fmt=toString', 'InvalidParameter', "Expected one of auto, avif, webp, jpeg, png for fmt but received 'toString'."],
+    ['w=' + 'x'.repeat(33), 'InvalidParameter', `Expected a positive integer for w but received '${'x'.repeat(32)}...'.`],
+    ['w=' + 'x'.repeat(32), 'InvalidParameter', `Expected a positive integer for w but received '${'x'.repeat(32)}'.`],
+    ['exp=soon', 'InvalidParameter', "Expected a time in epoch seconds for exp but received 'soon'."],
+    ['kid=a.b', 'InvalidParameter', "Expected a key id for kid but received 'a.b'."],
+    ['sig=short', 'InvalidParameter', "Expected a base64url signature for sig but received 'short'."],
+    ['fmt=webp&FMT=png', 'ConflictingParameter', 'Parameter fmt is repeated with different values.'],
+    ['fmt=avif', 'FormatNotAllowed', 'Format avif is not enabled for this tenant.'],
+    ['fmt=jpg', 'FormatNotAllowed', 'Format jpeg is not enabled for this tenant.'],
+  ];
+  for (const [query, code, message] of refused) {
+    it(`refuses ?${query.length > 40 ? query.slice(0, 40) + '…' : query} with ${code}`, () => {
+      assert.deepEqual(normalizeQuery(pairs(query), small, undefined), { ok: false, code, message });
+    });
+  }
+
+  it('accepts a repeated parameter with one value, however its name and value are cased', () => {
+    const result = normalizeQuery(pairs('fmt=webp&FMT=WEBP&w=100&W=100'), small, undefined);
+    assert.ok(result.ok);
+    assert.equal(result.normalized.query, 'fmt=webp&q=80&w=100');
+  });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { auditKey, derivativeUrls, MAX_EXACT_PATHS_PER_IMAGE, originalPrefixes, planInvalidation, servedUrls, variantPrefixes, wildcardPaths } from './takedown.ts';
+import { auditKey, derivativeUrls, MAX_EXACT_PATHS_PER_IMAGE, originalPrefixes, planInvalidation, servedUrls, TAKEDOWN_REASONS, variantPrefixes, wildcardPaths } from './takedown.ts';
 import { parseVariantName, variantName, type VariantSpec } from './variant.ts';
 
 describe('takedown paths and keys', () => {
@@ -63,5 +63,43 @@ describe('takedown paths and keys', () => {
       assert.throws(() => originalPrefixes({ tenant: 'shop', imageId }), /not a whole image id/);
       assert.throws(() => variantPrefixes({ tenant: 'shop', imageId }), /not a whole image id/);
     }
+  });
+});
+
+describe('invalidation plans at their bounds', () => {
+  const image = { tenant: 'shop', imageId: 'sku-42' };
+  const now = new Date('2026-12-01T12:00:00Z');
+  const lifetime = 3600;
+
+  it('needs the wildcard for a re-publish until exactly one unversioned lifetime has passed', () => {
+    const at = (secondsAgo: number) => new Date(now.getTime() - secondsAgo * 1000).toISOString();
+    const plan = (lastPublishedAt?: string) => planInvalidation(image, ['/img/shop/sku-42'], { publishedVersions: [1, 2], lastPublishedAt }, lifetime, now);
+    assert.equal(plan(at(lifetime - 1)).reason, 'recently-republished');
+    assert.equal(plan(at(lifetime)).reason, 'exact');
+    // Without a date, a re-published image may have copies anywhere.
+    assert.equal(plan(undefined).reason, 'recently-republished');
+    assert.deepEqual(plan(undefined), { paths: wildcardPaths(image), wildcard: true, reason: 'recently-republished' });
+  });
+
+  it('names up to its share of exact paths, sorted, and no more', () => {
+    const urls = Array.from({ length: MAX_EXACT_PATHS_PER_IMAGE }, (_, i) => `/img/shop/sku-42?w=${MAX_EXACT_PATHS_PER_IMAGE - i}`);
+    assert.deepEqual(planInvalidation(image, urls, { publishedVersions: [1] }, lifetime, now), { paths: [...urls].sort(), wildcard: false, reason: 'exact' });
+    assert.equal(planInvalidation(image, [...urls, '/img/shop/sku-42'], { publishedVersions: [1] }, lifetime, now).reason, 'too-many-urls');
+    assert.equal(MAX_EXACT_PATHS_PER_IMAGE, 200, "a fifteenth of CloudFront's 3,000 exact paths in progress");
+  });
+
+  it('lists the bare URL and every published version even with no variant stored', () => {
+    assert.deepEqual(servedUrls(image, 0, []), ['/img/shop/sku-42']);
+    assert.deepEqual(servedUrls(image, 2, ['not/a/variant']), ['/img/shop/sku-42', '/img/shop/sku-42/v1', '/img/shop/sku-42/v2']);
+  });
+
+  it('maps only keys of four whole segments with valid ids', () => {
+    for (const bad of ['Shop/sku-42/v3/w320.webp', 'shop/_x/v3/w320.webp', 'shop/sku-42/v3/w320.webp/x', 'shop/sku-42/newest/w320.webp']) assert.deepEqual(derivativeUrls(bad), [], bad);
+  });
+
+  it('refuses to erase under a partial id, naming it, and records takedowns by reason', () => {
+    assert.throws(() => originalPrefixes({ tenant: 'SHOP', imageId: 'a' }), { name: 'InvalidEvent', message: "Refusing to erase under 'SHOP/a': not a whole image id." });
+    assert.throws(() => variantPrefixes({ tenant: 'shop', imageId: '' }), { name: 'InvalidEvent' });
+    assert.deepEqual([...TAKEDOWN_REASONS], ['dmca', 'gdpr', 'other']);
   });
 });

@@ -117,3 +117,115 @@ describe('the standard variant set', () => {
     assert.match(problemsOf({ tenants: { shop: { formats: ['webp'], variants: { formats: ['avif'] } } } }), /tenants\.shop\.variants\.formats\[0\]: avif is not one of formats/);
   });
 });
+
+describe('tenant configuration, field by field', () => {
+  it('fills in every documented default', () => {
+    assert.deepEqual(parseConfig({ tenants: { shop: {} } }).tenants.shop, {
+      breakpoints: [160, 320, 480, 640, 768, 1024, 1280, 1600, 1920, 2560],
+      qualities: [40, 60, 75, 90],
+      defaultQuality: 75,
+      formats: ['avif', 'webp', 'jpeg', 'png'],
+      signing: { required: false, keys: {}, maxTtl: 86400 },
+      referers: [],
+      variants: {},
+      ttl: { unversioned: 60 },
+    });
+    assert.deepEqual(parseConfig({ tenants: { shop: { signing: {} } } }).tenants.shop!.signing, { required: false, keys: {}, maxTtl: 86400 });
+  });
+
+  const bounds: [name: string, tenant: unknown, where: RegExp | null][] = [
+    ['a breakpoint of 1', { breakpoints: [1] }, null],
+    ['a breakpoint of 8192', { breakpoints: [8192] }, null],
+    ['32 breakpoints', { breakpoints: Array.from({ length: 32 }, (_, i) => i + 1) }, null],
+    ['no breakpoints', { breakpoints: [] }, /tenants\.shop\.breakpoints: /],
+    ['a breakpoint of 0', { breakpoints: [0] }, /tenants\.shop\.breakpoints\[0\]: /],
+    ['a breakpoint over 8192', { breakpoints: [8193] }, /tenants\.shop\.breakpoints\[0\]: /],
+    ['a fractional breakpoint', { breakpoints: [100.5] }, /tenants\.shop\.breakpoints\[0\]: /],
+    ['33 breakpoints', { breakpoints: Array.from({ length: 33 }, (_, i) => i + 1) }, /tenants\.shop\.breakpoints: /],
+    ['repeated breakpoints', { breakpoints: [100, 100] }, /breakpoints must be strictly ascending/],
+    ['a quality of 100', { qualities: [100], defaultQuality: 100 }, null],
+    ['a quality over 100', { qualities: [101], defaultQuality: 101 }, /tenants\.shop\.qualities\[0\]: /],
+    ['descending qualities', { qualities: [90, 40], defaultQuality: 40 }, /tenants\.shop\.qualities: qualities must be strictly ascending/],
+    ['no formats', { formats: [] }, /tenants\.shop\.formats: /],
+    ['a lifetime of a minute', { signing: { maxTtl: 60 } }, null],
+    ['a lifetime of a year', { signing: { maxTtl: 31536000 } }, null],
+    ['a lifetime under a minute', { signing: { maxTtl: 59 } }, /tenants\.shop\.signing\.maxTtl: /],
+    ['a secret of 31 characters', { signing: { keys: { k1: 'x'.repeat(31) } } }, /tenants\.shop\.signing\.keys\.k1: /],
+    ['a secret of 32 characters', { signing: { keys: { k1: 'x'.repeat(32) } } }, null],
+    ['a bad key id', { signing: { keys: { 'k 1': 'x'.repeat(32) } } }, /tenants\.shop\.signing\.keys\.k 1: a key id is 1 to 32 of A-Z a-z 0-9 _ -/],
+    ['five keys', { signing: { keys: Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`k${i}`, `${i}`.repeat(32)])) } }, null],
+    ['six keys', { signing: { keys: Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`k${i}`, `${i}`.repeat(32)])) } }, /tenants\.shop\.signing\.keys: at most 5 active keys; remove the oldest/],
+    ['a ttl of 0', { ttl: { unversioned: 0 } }, null],
+    ['a negative ttl', { ttl: { unversioned: -1 } }, /tenants\.shop\.ttl\.unversioned: /],
+    ['a ttl over a year', { ttl: { unversioned: 31536001 } }, /tenants\.shop\.ttl\.unversioned: /],
+    ['a referer of 253 characters', { referers: ['a'.repeat(253)] }, null],
+    ['a referer of 254 characters', { referers: ['a'.repeat(254)] }, /tenants\.shop\.referers\[0\]: /],
+    ['16 variant widths', { variants: { widths: Array.from({ length: 16 }, () => 320) } }, null],
+    ['17 variant widths', { variants: { widths: Array.from({ length: 17 }, () => 320) } }, /tenants\.shop\.variants\.widths: /],
+    ['a variant width of 0', { variants: { widths: [0] } }, /tenants\.shop\.variants\.widths\[0\]: /],
+    ['no variant formats', { variants: { formats: [] } }, /tenants\.shop\.variants\.formats: /],
+    ['legacy variants on a tenant without jpeg', { formats: ['webp'], variants: { formats: ['legacy', 'webp'] } }, null],
+    ['an unknown signing field', { signing: { requried: true } }, /tenants\.shop\.signing: Unrecognized key/],
+  ];
+  for (const [name, tenant, where] of bounds) {
+    it(`${where ? 'refuses' : 'accepts'} ${name}`, () => {
+      if (where) assert.match(problemsOf({ tenants: { shop: tenant } }), where);
+      else assert.doesNotThrow(() => parseConfig({ tenants: { shop: tenant } }));
+    });
+  }
+
+  it('names the file, or says where the root is wrong', () => {
+    assert.throws(() => parseConfig(42), { name: 'InvalidConfig', message: /^Invalid tenant configuration:\n {2}\(root\): / });
+    assert.throws(() => parseConfig({ tenants: { shop: { ttl: { unversioned: -1 } } } }, 'deploy.json'), { message: /^Invalid deploy\.json:\n {2}tenants\.shop\.ttl\.unversioned: / });
+    assert.match(problemsOf({ tenants: { shop: { breakpoints: [0] }, other: { formats: [] } } }), /:\n {2}tenants\.shop\.breakpoints\[0\]: .+\n {2}tenants\.other\.formats: /);
+  });
+
+  it('validates one tenant by the same rules', async () => {
+    const { parseTenant } = await import('./tenant-config.ts');
+    assert.equal(parseTenant('shop', {}).defaultQuality, 75);
+    assert.throws(() => parseTenant('shop', { defaultQuality: 1 }), { name: 'InvalidConfig', message: /^Invalid tenant shop:\n {2}tenants\.shop\.defaultQuality: must be one of qualities \(40, 60, 75, 90\)/ });
+    assert.throws(() => parseTenant('x', {}, 'PUT /tenants/x'), { message: /^Invalid PUT \/tenants\/x:\n {2}tenants\.x: a tenant id is 3 to 32/ });
+  });
+});
+
+describe('what the stores hold of a tenant', async () => {
+  const { configStoreEntries, decodeTaskConfig, encodeTaskConfig, policyOf, taskConfigStoreKey, viewerStoreEntries, withoutSigningKeys } = await import('./tenant-config.ts');
+  const secret = 's'.repeat(40);
+  const config = parseConfig({ tenants: { shop: { signing: { required: true, keys: { k1: secret }, maxTtl: 600 }, referers: ['shop.example.com'], ttl: { unversioned: 30 } } } });
+  const shop = config.tenants.shop!;
+
+  it("gives the edge the tenant's policy", () => {
+    assert.deepEqual(policyOf(shop), {
+      breakpoints: shop.breakpoints,
+      qualities: [40, 60, 75, 90],
+      defaultQuality: 75,
+      formats: ['avif', 'webp', 'jpeg', 'png'],
+      signed: true,
+      ttl: 30,
+      maxSignedTtl: 600,
+      referers: ['shop.example.com'],
+    });
+  });
+
+  it("gives the viewer's store the policy and the keys, and the pipeline's store the policy and the configuration, never a secret", () => {
+    assert.deepEqual([...viewerStoreEntries('shop', shop, [{ kid: 'k1', secret }]).keys()], ['tenant:shop', 'key:shop:k1']);
+    assert.equal(viewerStoreEntries('shop', shop, [{ kid: 'k1', secret }]).get('key:shop:k1'), secret);
+    assert.deepEqual(edgeStoreEntries(config), viewerStoreEntries('shop', shop, [{ kid: 'k1', secret }]));
+    const pipeline = configStoreEntries('shop', shop);
+    assert.deepEqual([...pipeline.keys()], ['tenant:shop', 'config:shop']);
+    assert.equal(taskConfigStoreKey('shop'), 'config:shop');
+    assert.ok(![...pipeline.values()].some((value) => value.includes(secret)));
+    assert.deepEqual(JSON.parse(pipeline.get('config:shop')!).referers, []);
+  });
+
+  it('reads back a stored task configuration, and nothing that is not one', () => {
+    assert.deepEqual(decodeTaskConfig(encodeTaskConfig(shop)), { ...shop, signing: { ...shop.signing, keys: {} }, referers: [] });
+    for (const text of [null, undefined, '', 'not json', '{"breakpoints":[2,1]}', '{"colour":"red"}']) assert.equal(decodeTaskConfig(text), null, String(text));
+  });
+
+  it('drops every signing key, and only that, for what must not hold secrets', () => {
+    const without = withoutSigningKeys(config);
+    assert.deepEqual(without.tenants.shop, { ...shop, signing: { ...shop.signing, keys: {} } });
+    assert.deepEqual(config.tenants.shop!.signing.keys, { k1: secret }, 'the original is left as it was');
+  });
+});

@@ -1,12 +1,13 @@
 // Mutation testing of core/ with core's own unit tests (`npm run test:mutation`; not part of `npm test`).
-// The TAP runner runs one test file per process and, with per-test coverage, runs for each mutant
-// only the files that reach it. Reports go to reports/mutation/, the sandbox to .stryker-tmp/ (both ignored).
+// The TAP runner runs scripts/core-tests.ts, which imports every core/*.test.ts, in one process per mutant
+// and stops at the first failing test; a mutant no test reaches is not run at all. Reports go to
+// reports/mutation/, the sandbox to .stryker-tmp/ (both ignored).
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   mutate: ['core/*.ts', '!core/*.test.ts'],
   testRunner: 'tap',
   tap: {
-    testFiles: ['core/*.test.ts'],
+    testFiles: ['scripts/core-tests.ts'],
     // The tests are TypeScript, run through tsx like scripts/test.mjs does.
     nodeArgs: ['--import', 'tsx', '--test-reporter=tap', '-r', '{{hookFile}}', '{{testFile}}'],
   },

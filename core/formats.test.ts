@@ -19,6 +19,7 @@ describe('format negotiation', () => {
     ['image/avif;q=0.001', all, 'avif'],
     ['image/avif;level=1;q=0', all, 'legacy'],
     ['image/avif;foo=0', all, 'avif'],
+    ['image/avif;x=0', all, 'avif'],
     ['image/avifx,image/webpx', all, 'legacy'],
     ['text/image/avif', all, 'legacy'],
     ['image/avif', ['webp', 'jpeg'], 'legacy'],

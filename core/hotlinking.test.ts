@@ -25,6 +25,11 @@ describe('refererAllowed', () => {
     [['shop.example.com'], undefined, true],
     [['shop.example.com'], '', true],
     [[], 'https://anywhere.net/', true],
+    // The host is the whole authority after the scheme, and a wildcard needs whole labels before the domain.
+    [['shop.example.com'], 'android-app://https://shop.example.com/', false],
+    [['a.example.com'], 'https://b.example.com/', false],
+    [['*.example.com'], 'https://.a.example.com/', false],
+    [['*.example.com'], 'https://x.evilxxx.net/', false],
   ];
   for (const [hosts, referer, allowed] of cases) {
     it(`[${hosts.join(', ')}] ${allowed ? 'allows' : 'refuses'} ${JSON.stringify(referer)}`, () => {

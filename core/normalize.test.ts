@@ -238,6 +238,12 @@ describe('normalizeQuery, case by case', () => {
     });
   }
 
+  it("ignores junk named like an object's own properties", () => {
+    const result = normalizeQuery(pairs('constructor=1&toString=x&__proto__=y&w=100'), small, undefined);
+    assert.ok(result.ok, !result.ok ? result.message : '');
+    assert.equal(result.normalized.query, 'fmt=legacy&q=80&w=100');
+  });
+
   it('accepts a repeated parameter with one value, however its name and value are cased', () => {
     const result = normalizeQuery(pairs('fmt=webp&FMT=WEBP&w=100&W=100'), small, undefined);
     assert.ok(result.ok);

@@ -32,6 +32,7 @@ describe('signing key sets', () => {
     assert.match(rejection('null'), /^secret pictor\/signing-keys\/shop has no "keys" array/);
     assert.match(rejection('{"keys":{}}'), /has no "keys" array/);
     assert.match(rejection(JSON.stringify({ keys: [{ kid: 'k1', secret: secret(31) }] })), /^secret pictor\/signing-keys\/shop: the secret of k1 must be at least 32 characters$/);
+    assert.match(rejection(JSON.stringify({ keys: [{ kid: 'k1', secret: secret(31) }, { kid: 'k1', secret: secret(32) }] })), /: the secret of k1 must be at least 32 characters; key k1 appears twice$/);
   });
 
   it('lists every problem of a set: bad ids, short secrets, duplicates, too many', () => {

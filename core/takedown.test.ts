@@ -91,6 +91,7 @@ describe('invalidation plans at their bounds', () => {
   it('lists the bare URL and every published version even with no variant stored', () => {
     assert.deepEqual(servedUrls(image, 0, []), ['/img/shop/sku-42']);
     assert.deepEqual(servedUrls(image, 2, ['not/a/variant']), ['/img/shop/sku-42', '/img/shop/sku-42/v1', '/img/shop/sku-42/v2']);
+    assert.deepEqual(servedUrls(image, 2, ['shop/sku-42/v1/w320.png']), ['/img/shop/sku-42', '/img/shop/sku-42/v1', '/img/shop/sku-42/v1?fmt=png&w=320', '/img/shop/sku-42/v2', '/img/shop/sku-42?fmt=png&w=320'], 'sorted');
   });
 
   it('maps only keys of four whole segments with valid ids', () => {

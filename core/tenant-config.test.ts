@@ -164,6 +164,7 @@ describe('tenant configuration, field by field', () => {
     ['17 variant widths', { variants: { widths: Array.from({ length: 17 }, () => 320) } }, /tenants\.shop\.variants\.widths: /],
     ['a variant width of 0', { variants: { widths: [0] } }, /tenants\.shop\.variants\.widths\[0\]: /],
     ['no variant formats', { variants: { formats: [] } }, /tenants\.shop\.variants\.formats: /],
+    ['a variant width on the first breakpoint', { breakpoints: [100, 300], variants: { widths: [100] } }, null],
     ['legacy variants on a tenant without jpeg', { formats: ['webp'], variants: { formats: ['legacy', 'webp'] } }, null],
     ['an unknown signing field', { signing: { requried: true } }, /tenants\.shop\.signing: Unrecognized key/],
   ];
@@ -178,6 +179,31 @@ describe('tenant configuration, field by field', () => {
     assert.throws(() => parseConfig(42), { name: 'InvalidConfig', message: /^Invalid tenant configuration:\n {2}\(root\): / });
     assert.throws(() => parseConfig({ tenants: { shop: { ttl: { unversioned: -1 } } } }, 'deploy.json'), { message: /^Invalid deploy\.json:\n {2}tenants\.shop\.ttl\.unversioned: / });
     assert.match(problemsOf({ tenants: { shop: { breakpoints: [0] }, other: { formats: [] } } }), /:\n {2}tenants\.shop\.breakpoints\[0\]: .+\n {2}tenants\.other\.formats: /);
+  });
+
+  it('names the first tenant that held a secret when others share it', () => {
+    const secret = 'one-secret-for-three-keys-0123456789abcdef';
+    const message = problemsOf({ tenants: { shop: { signing: { keys: { k1: secret, k2: secret } } }, other: { signing: { keys: { b: secret } } } } });
+    assert.match(message, /tenants\.other\.signing\.keys\.b: the same secret as tenants\.shop\.signing\.keys\.k1\./);
+  });
+
+  it('takes a tenant policy of exactly 1,024 bytes, and refuses one byte more', async () => {
+    const { policyOf } = await import('./tenant-config.ts');
+    const { encodePolicy } = await import('./tenant-policy.ts');
+    const policy = policyOf(parseConfig({ tenants: { shop: {} } }).tenants.shop!);
+    const size = (referers: string[]) => new TextEncoder().encode(encodePolicy({ ...policy, referers })).length;
+    const base = Array.from({ length: 30 }, (_, i) => `shop-${i}.example.com`);
+    const last = (n: number) => 'a'.repeat(n) + '.example.com';
+    const fill = STORE_QUOTAS.valueBytes - size([...base, last(1)]) + 1;
+    assert.equal(size([...base, last(fill)]), STORE_QUOTAS.valueBytes);
+    assert.doesNotThrow(() => parseConfig({ tenants: { shop: { referers: [...base, last(fill)] } } }));
+    assert.match(problemsOf({ tenants: { shop: { referers: [...base, last(fill + 1)] } } }), /its edge policy is 1025 bytes/);
+  });
+
+  it('renders standard PNG variants without a quality, which PNG does not have', async () => {
+    const { standardVariants } = await import('./tenant-config.ts');
+    const shop = parseConfig({ tenants: { shop: { formats: ['png', 'webp'], variants: { widths: [320], formats: ['png', 'webp'] } } } }).tenants.shop!;
+    assert.deepEqual(standardVariants(shop), [{ fmt: 'png', w: 320 }, { fmt: 'webp', q: 75, w: 320 }]);
   });
 
   it('validates one tenant by the same rules', async () => {

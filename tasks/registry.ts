@@ -1,5 +1,7 @@
 import { PUBLISHED_PREFIX, QUARANTINE_PREFIX, SNAPSHOT_PREFIX, STAGING_PREFIX } from '../core/object-keys.ts';
 import type { PictorDetailType } from '../events/schemas/pictor-events.ts';
+import { RERENDERS_PREFIX } from './shared/rerender-state.ts';
+import { TAKEDOWNS_PREFIX } from './shared/takedown-state.ts';
 
 /**
  * Every task, declared once: infra creates its Lambda, role and grants from this
@@ -97,11 +99,6 @@ export interface TaskDeclaration {
   readonly publishes?: readonly PictorDetailType[];
 }
 
-/** Where the takedown workflow keeps what it hands from task to task (tasks/shared/takedown-state.ts). */
-const TAKEDOWNS = 'takedowns/';
-/** Where a re-render keeps its results, failures and report (tasks/shared/rerender-state.ts). */
-const RERENDERS = 'rerenders/';
-
 /** Every read of the version map reads the tombstones too (tasks/shared/dynamodb-version-map.ts). */
 const READ_VERSIONS: TaskGrant = { actions: ['dynamodb:GetItem'], on: { tables: ['versions', 'tombstones'] } };
 /** The tasks that look a tenant up (tasks/shared/store-tenants.ts storeTenants). */
@@ -113,10 +110,10 @@ const READ_TENANTS: TaskGrant = { actions: ['cloudfront-keyvaluestore:GetKey'], 
  */
 const list = (...buckets: TaskBucket[]): TaskGrant => ({ actions: ['s3:ListBucket'], on: { buckets } });
 /** What an earlier takedown task left under takedowns/. */
-const READ_TAKEDOWNS: readonly TaskGrant[] = [{ actions: ['s3:GetObject'], on: { objects: ['reports'], keys: [`${TAKEDOWNS}*`] } }, list('reports')];
-const WRITE_TAKEDOWNS: TaskGrant = { actions: ['s3:PutObject'], on: { objects: ['reports'], keys: [`${TAKEDOWNS}*`] } };
+const READ_TAKEDOWNS: readonly TaskGrant[] = [{ actions: ['s3:GetObject'], on: { objects: ['reports'], keys: [`${TAKEDOWNS_PREFIX}*`] } }, list('reports')];
+const WRITE_TAKEDOWNS: TaskGrant = { actions: ['s3:PutObject'], on: { objects: ['reports'], keys: [`${TAKEDOWNS_PREFIX}*`] } };
 /** A re-render's map-run results and what tally-rerender wrote, under rerenders/<jobId>/. */
-const READ_RERENDERS: readonly TaskGrant[] = [{ actions: ['s3:GetObject'], on: { objects: ['reports'], keys: [`${RERENDERS}*`] } }, list('reports')];
+const READ_RERENDERS: readonly TaskGrant[] = [{ actions: ['s3:GetObject'], on: { objects: ['reports'], keys: [`${RERENDERS_PREFIX}*`] } }, list('reports')];
 const ALL_ORIGINALS: readonly TaskBucket[] = ['originals', 'originalReplicas'];
 const ALL_VARIANTS: readonly TaskBucket[] = ['variants', 'variantReplicas'];
 
@@ -284,14 +281,14 @@ const declarations = {
     memoryMiB: 512,
     timeoutSeconds: 60,
     environment: PIPELINE_ENVIRONMENT,
-    access: [...READ_RERENDERS, { actions: ['s3:PutObject'], on: { objects: ['reports'], keys: [`${RERENDERS}*/failures/*`] } }],
+    access: [...READ_RERENDERS, { actions: ['s3:PutObject'], on: { objects: ['reports'], keys: [`${RERENDERS_PREFIX}*/failures/*`] } }],
   },
   'complete-rerender': {
     memoryMiB: 256,
     timeoutSeconds: 30,
     environment: PIPELINE_ENVIRONMENT,
     idempotencyKey: 'input.job.jobId',
-    access: [...READ_RERENDERS, { actions: ['s3:PutObject'], on: { objects: ['reports'], keys: [`${RERENDERS}*/report.json`] } }],
+    access: [...READ_RERENDERS, { actions: ['s3:PutObject'], on: { objects: ['reports'], keys: [`${RERENDERS_PREFIX}*/report.json`] } }],
     publishes: ['Rerender Completed'],
   },
 } satisfies Record<string, TaskDeclaration>;

@@ -3,6 +3,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ERRORS } from '../core/errors.ts';
+import { TAKEDOWNS_PREFIX } from '../tasks/shared/takedown-state.ts';
 import { pictorStateMachine, taskState, useResultWriterV2, waitForReplication, type TaskFunctions } from './task-states.ts';
 
 export interface TakedownBatchProps {
@@ -36,7 +37,7 @@ export const TAKEDOWN_CONCURRENCY = 150;
 export const INVALIDATION_POLL = Duration.seconds(15);
 
 /** Where each map run's per-image results go in the reports bucket: `<prefix>/<map run id>/`. */
-export const TAKEDOWN_RESULTS_PREFIX = 'takedowns/map-runs';
+export const TAKEDOWN_RESULTS_PREFIX = `${TAKEDOWNS_PREFIX}map-runs`;
 
 /**
  * How long an image waits for its invalidation before it fails as

@@ -108,15 +108,18 @@ export const MAX_PAGES_PER_EXECUTION = Math.floor((HISTORY_LIMIT - EVENTS_PER_EX
 /** Originals per listing page: S3 lists 1,000 at most. */
 export const DEFAULT_PAGE_SIZE = 1000;
 
+/** Everything re-renders keep in the reports bucket sits under this prefix (the tasks' grants name it too). */
+export const RERENDERS_PREFIX = 'rerenders/';
+
 /** Everything a job keeps in the reports bucket sits under `rerenders/<jobId>/`. */
 export const rerenderKeys = {
-  prefix: (jobId: string) => `rerenders/${jobId}/`,
+  prefix: (jobId: string) => `${RERENDERS_PREFIX}${jobId}/`,
   /** The Distributed Map's ResultWriter prefix; each map run adds `/<run id>/manifest.json` and its result files. */
-  results: (jobId: string) => `rerenders/${jobId}/results`,
-  failuresPrefix: (jobId: string) => `rerenders/${jobId}/failures/`,
+  results: (jobId: string) => `${RERENDERS_PREFIX}${jobId}/results`,
+  failuresPrefix: (jobId: string) => `${RERENDERS_PREFIX}${jobId}/failures/`,
   /** A page's failures; the number is zero-padded so that keys list in page order. */
-  failures: (jobId: string, page: number) => `rerenders/${jobId}/failures/${String(page).padStart(8, '0')}.json`,
-  report: (jobId: string) => `rerenders/${jobId}/report.json`,
+  failures: (jobId: string, page: number) => `${RERENDERS_PREFIX}${jobId}/failures/${String(page).padStart(8, '0')}.json`,
+  report: (jobId: string) => `${RERENDERS_PREFIX}${jobId}/report.json`,
 };
 
 /** The bytes Step Functions counts for a piece of state: its JSON, as UTF-8. */

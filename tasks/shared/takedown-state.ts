@@ -83,12 +83,15 @@ export type Invalidation = z.infer<typeof Invalidation>;
 export const Verification = z.object({ verifiedAt: z.string(), urls: z.number().int().nonnegative() });
 export type Verification = z.infer<typeof Verification>;
 
+/** Everything takedowns keep in the reports bucket sits under this prefix (the tasks' grants name it too). */
+export const TAKEDOWNS_PREFIX = 'takedowns/';
+
 /** Where a batch keeps what its state does not hold, in the reports bucket. */
 export const takedownKeys = {
-  request: (batchId: string) => `takedowns/${batchId}/request.json`,
+  request: (batchId: string) => `${TAKEDOWNS_PREFIX}${batchId}/request.json`,
   image: (batchId: string, image: { tenant: string; imageId: string }, part: 'inventory' | 'sweep') =>
-    `takedowns/${batchId}/images/${image.tenant}/${image.imageId}/${part}.json`,
-  report: (batchId: string) => `takedowns/${batchId}/report.json`,
+    `${TAKEDOWNS_PREFIX}${batchId}/images/${image.tenant}/${image.imageId}/${part}.json`,
+  report: (batchId: string) => `${TAKEDOWNS_PREFIX}${batchId}/report.json`,
 };
 
 /** The error a step after the inventory was caught with: the record still gets written. */

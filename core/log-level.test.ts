@@ -26,6 +26,7 @@ describe('logLevelOf', () => {
     ['a re-render over its failure threshold', new PictorError('TooManyFailures', 'too many'), 'error'],
     ['anything that is not a PictorError', new TypeError('x is undefined'), 'error'],
     ['a thrown string', 'boom', 'error'],
+    ["an error dressed as a client's 404 that is not a PictorError", Object.assign(new Error('No such image.'), { code: 'NotFound', status: 404, expose: true }), 'error'],
   ];
   for (const [what, error, level] of cases) {
     it(`logs ${what} at ${level}`, () => assert.equal(logLevelOf(error), level));

@@ -11,8 +11,8 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /**
  * Outcomes that are not an operator's fault to chase. Unlisted codes log at
- * ERROR when they are internal (status 500 and up, or not shown to clients),
- * at INFO when they are a client's mistake answered with a 4xx.
+ * ERROR when they are internal (not shown to clients: every 5xx, and
+ * InvalidEvent), at INFO when they are a client's mistake answered with a 4xx.
  */
 const EXPECTED: { readonly [C in ErrorCode]?: LogLevel } = {
   // A miss for an image that is not there is routine at a CDN origin.
@@ -33,7 +33,8 @@ const EXPECTED: { readonly [C in ErrorCode]?: LogLevel } = {
 /** The level an operator wants a failure logged at: anything not a PictorError is a fault. */
 export function logLevelOf(error: unknown): LogLevel {
   if (!isPictorError(error)) return 'error';
-  return EXPECTED[error.code] ?? (error.status >= 500 || !error.expose ? 'error' : 'info');
+  // A code shown to clients is their mistake, answered with a 4xx; one kept from them is internal.
+  return EXPECTED[error.code] ?? (error.expose ? 'info' : 'error');
 }
 
 /** The part of a structured logger (Powertools' Logger, for one) that {@link logFailure} needs. */

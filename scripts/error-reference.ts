@@ -1,0 +1,49 @@
+// Writes docs/ERROR-CODES.md from core's error vocabulary: `npm run docs:errors`.
+// test/error-reference.test.ts fails when the committed page and the code differ.
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { PIPELINE_ERROR_CODES, REJECTION_ERRORS, RETRIED_ERRORS, SERVER_ERROR_CODES, VIEWER_ERROR_CODES, type ErrorCode } from '../core/error-codes.ts';
+import { ERROR_DESCRIPTIONS } from '../core/error-descriptions.ts';
+import { PictorError } from '../core/errors.ts';
+import { logLevelOf } from '../core/log-level.ts';
+
+export const ERROR_REFERENCE_PATH = fileURLToPath(new URL('../docs/ERROR-CODES.md', import.meta.url));
+
+const GROUPS: readonly { readonly title: string; readonly codes: Readonly<Record<string, { status: number; expose: boolean }>>; readonly who: string }[] = [
+  { title: 'The viewer function', codes: VIEWER_ERROR_CODES, who: 'The CloudFront Function answers with these, as `{code, message}`, before any cache lookup.' },
+  { title: 'The origin and the tasks', codes: SERVER_ERROR_CODES, who: 'The origin-request function answers with these (internal ones with a generic message); the tasks throw them.' },
+  { title: 'The pipeline', codes: PIPELINE_ERROR_CODES, who: 'Only the state machines see these: their Retry and Catch match on the name. None is shown to a viewer.' },
+];
+
+function handling(code: ErrorCode): string {
+  if (RETRIED_ERRORS.includes(code)) return 'retried';
+  if (REJECTION_ERRORS.includes(code)) return 'quarantined on upload';
+  return '';
+}
+
+/** The page, in Markdown: one table per group of codes. */
+export function renderErrorReference(): string {
+  const lines = [
+    '# Error codes',
+    '',
+    '<!-- Generated from core/error-codes.ts and core/error-descriptions.ts by `npm run docs:errors`; do not edit. -->',
+    '',
+    'Every error Pictor answers with or throws has one of these codes. An edge answers `{"code": ..., "message": ...}`',
+    'with the status below; a code that is not shown answers the generic message "The request could not be served."',
+    'The log level is the one `core/log-level.ts` gives the code; only ERROR lines carry a stack.',
+  ];
+  for (const group of GROUPS) {
+    lines.push('', `## ${group.title}`, '', group.who, '', '| code | status | shown | state machines | log level | meaning |', '| --- | --- | --- | --- | --- | --- |');
+    for (const [name, { status, expose }] of Object.entries(group.codes)) {
+      const code = name as ErrorCode;
+      const level = logLevelOf(new PictorError(code, '')).toUpperCase();
+      lines.push(`| \`${code}\` | ${status} | ${expose ? 'yes' : 'no'} | ${handling(code)} | ${level} | ${ERROR_DESCRIPTIONS[code]} |`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  writeFileSync(ERROR_REFERENCE_PATH, renderErrorReference());
+  console.log(`Wrote ${ERROR_REFERENCE_PATH}.`);
+}

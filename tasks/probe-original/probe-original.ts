@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { REJECTION_ERRORS } from '../../core/error-codes.ts';
+import { REJECTION_ERRORS, type ErrorCode } from '../../core/error-codes.ts';
 import { isPictorError } from '../../core/errors.ts';
 import { parseUploadKey } from '../../core/object-keys.ts';
 import { compareSequencers, normalizeSequencer } from '../../core/sequencer.ts';
@@ -13,7 +13,7 @@ export const ProbeInput = ObjectCreated;
 
 export type ProbeResult =
   | ({ action: 'render' } & Upload & { width: number; height: number; format: string })
-  | ({ action: 'reject' } & Upload & { rejection: { code: string; reason: string } })
+  | ({ action: 'reject' } & Upload & { rejection: { code: ErrorCode; reason: string } })
   | ({ action: 'discard' } & Upload & { reason: string; takenDownAt: string })
   | { action: 'skip'; reason: string };
 

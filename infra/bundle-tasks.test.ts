@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -9,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { configStoreEntries, parseConfig } from '../core/tenant-config.ts';
 import { LocalKeyValueStore, serveKeyValueStore } from '../local/key-value-store.ts';
+import { bundleHandler, ROOT, sharpRuntime, taskEntry } from './bundle.ts';
 import { bundleTask } from './bundle-tasks.ts';
 
 const run = promisify(execFile);
@@ -59,7 +61,8 @@ describe('task bundles (esbuild, no Docker)', () => {
   it('bundles a task into one ESM file whose handler runs on its own, reading its tenants from the tenant store', async () => {
     const bundle = bundleTask('plan-rerender', out);
     assert.equal(bundle.withSharp, false);
-    assert.deepEqual(await readdir(bundle.directory), ['index.mjs', 'index.mjs.map']);
+    // No source map unless asked for: a task's map is about four times its code.
+    assert.deepEqual(await readdir(bundle.directory), ['index.mjs']);
     const planned = (await invoke(join(bundle.directory, 'index.mjs'), { input: { jobId: 'j', detail: { schemaVersion: 1, tenant: 'shop', requester: 'ops@example.com' } } })) as { job: { jobId: string; tenants: string[] } };
     assert.deepEqual([planned.job.jobId, planned.job.tenants], ['j', ['shop']]);
   });
@@ -72,5 +75,51 @@ describe('task bundles (esbuild, no Docker)', () => {
     const script = `const m = await import(${JSON.stringify(join(bundle.directory, 'index.mjs'))}); const sharp = (await import(${JSON.stringify(join(bundle.directory, 'node_modules', 'sharp', 'dist', 'index.mjs'))})).default; console.log(typeof m.handler, sharp.versions.vips);`;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: out, env: { PATH: process.env.PATH } });
     assert.match(stdout, /^function \d+\.\d+\.\d+/);
+  });
+
+  it('writes a source map beside the bundle when asked for', () => {
+    const bundle = bundleHandler({ entry: taskEntry('plan-rerender'), outDir: join(out, 'with-map'), sourceMap: true });
+    assert.match(readFileSync(join(bundle.directory, 'index.mjs'), 'utf8'), /\/\/# sourceMappingURL=index\.mjs\.map\s*$/);
+    assert.ok(JSON.parse(readFileSync(join(bundle.directory, 'index.mjs.map'), 'utf8')).sources.some((s: string) => s.endsWith('plan-rerender/handler.ts')));
+  });
+});
+
+describe("sharp's runtime for Lambda, found wherever npm put it", () => {
+  /** Lays out the package.json of sharp's runtime as npm would in an app: hoisted, beside pictor. */
+  async function appWith(packages: readonly string[]): Promise<string> {
+    const app = await mkdtemp(join(tmpdir(), 'pictor-app-'));
+    for (const name of packages) {
+      const to = join(app, 'node_modules', name);
+      await mkdir(to, { recursive: true });
+      const installed = join(ROOT, 'node_modules', name, 'package.json');
+      // The build for another machine (a Mac's), as npm would have installed it there.
+      const manifest = existsSync(installed) ? readFileSync(installed, 'utf8') : JSON.stringify({ name, os: ['darwin'], cpu: ['arm64'] });
+      await writeFile(join(to, 'package.json'), manifest);
+    }
+    return app;
+  }
+  const pictorModule = (app: string) => join(app, 'node_modules', 'pictor', 'lib', 'infra', 'bundle.js');
+
+  it("resolves each package from the one that needs it, in an app's node_modules, skipping other platforms", async () => {
+    const app = await appWith(['sharp', '@img/colour', 'detect-libc', 'semver', '@img/sharp-linux-x64', '@img/sharp-libvips-linux-x64', '@img/sharp-darwin-arm64']);
+    try {
+      const runtime = sharpRuntime(pictorModule(app));
+      assert.deepEqual([...runtime.keys()].sort(), ['@img/colour', '@img/sharp-libvips-linux-x64', '@img/sharp-linux-x64', 'detect-libc', 'semver', 'sharp']);
+      for (const directory of runtime.values()) assert.ok(directory.startsWith(join(app, 'node_modules')), directory);
+    } finally {
+      await rm(app, { recursive: true, force: true });
+    }
+  });
+
+  it("says how to install Lambda's build, as sharp documents, when this machine has only its own", async () => {
+    const app = await appWith(['sharp', '@img/colour', 'detect-libc', 'semver', '@img/sharp-darwin-arm64']);
+    try {
+      assert.throws(() => sharpRuntime(pictorModule(app)), {
+        name: 'InvalidConfig',
+        message: /needs @img\/sharp-linux-x64.*npm install --os=linux --cpu=x64 --libc=glibc sharp/,
+      });
+    } finally {
+      await rm(app, { recursive: true, force: true });
+    }
   });
 });

@@ -1,18 +1,91 @@
-import { cpSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { PictorError } from '../core/errors.ts';
 import { handlerModule, type TaskName } from '../tasks/registry.ts';
 
+/** The source tree's root, or the built package's (`lib/`). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** `.ts` in the source tree, `.js` in the built package. */
+export const MODULE_EXTENSION = extname(fileURLToPath(import.meta.url));
 
 /**
  * sharp loads a native binary; it is shipped beside the bundle, not inside it.
- * Lambda and Lambda@Edge run linux-x64 (the functions' architecture), whatever this machine is.
+ * Lambda and Lambda@Edge run linux-x64 with glibc (the functions' architecture),
+ * whatever this machine is: sharp's package for that platform is an optional
+ * dependency, installed on other machines as sharp documents for cross-platform
+ * installs. https://sharp.pixelplumbing.com/install#cross-platform
  * https://sharp.pixelplumbing.com/install#aws-lambda
  */
-const SHARP_RUNTIME = ['sharp', '@img/colour', '@img/sharp-linux-x64', '@img/sharp-libvips-linux-x64', 'detect-libc', 'semver'];
+const LAMBDA_PLATFORM = { os: 'linux', cpu: 'x64', libc: 'glibc' } as const;
+const SHARP_INSTALL = `npm install --os=${LAMBDA_PLATFORM.os} --cpu=${LAMBDA_PLATFORM.cpu} --libc=${LAMBDA_PLATFORM.libc} sharp`;
+
+interface PackageManifest {
+  readonly name: string;
+  readonly os?: readonly string[];
+  readonly cpu?: readonly string[];
+  readonly libc?: readonly string[];
+  readonly dependencies?: Readonly<Record<string, string>>;
+  readonly optionalDependencies?: Readonly<Record<string, string>>;
+}
+
+/** Whether a package may run on Lambda's platform: npm's `os`, `cpu` and `libc` fields, as npm reads them. */
+function runsOnLambda(manifest: PackageManifest): boolean {
+  const allows = (list: readonly string[] | undefined, value: string) =>
+    list === undefined || (!list.includes(`!${value}`) && (list.includes(value) || list.every((entry) => entry.startsWith('!'))));
+  return allows(manifest.os, LAMBDA_PLATFORM.os) && allows(manifest.cpu, LAMBDA_PLATFORM.cpu) && allows(manifest.libc, LAMBDA_PLATFORM.libc);
+}
+
+/**
+ * The directories of sharp and of every package it loads on Lambda's platform,
+ * each resolved from the package that depends on it, as Node resolves it: so
+ * they are found wherever npm put them (hoisted into an app's node_modules, or
+ * nested under pictor's). Optional dependencies for other platforms are skipped;
+ * a missing one for Lambda's platform is an error that says how to install it.
+ */
+export function sharpRuntime(from: string = fileURLToPath(import.meta.url)): Map<string, string> {
+  const found = new Map<string, string>();
+  const visit = (name: string, requiredBy: string, optional: boolean) => {
+    if (found.has(name)) return;
+    const manifestPath = findManifest(name, requiredBy);
+    if (manifestPath === undefined) {
+      if (optional) return;
+      throw missingSharp(name);
+    }
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as PackageManifest;
+    if (!runsOnLambda(manifest)) return;
+    found.set(name, dirname(manifestPath));
+    for (const dependency of Object.keys(manifest.dependencies ?? {})) visit(dependency, manifestPath, false);
+    for (const dependency of Object.keys(manifest.optionalDependencies ?? {})) visit(dependency, manifestPath, true);
+  };
+  visit('sharp', from, false);
+  const binary = `@img/sharp-${LAMBDA_PLATFORM.os}-${LAMBDA_PLATFORM.cpu}`;
+  if (!found.has(binary)) throw missingSharp(binary);
+  return found;
+}
+
+/**
+ * A package's package.json as Node's lookup finds it from a module: the nearest
+ * node_modules upwards. (Not `require.resolve('x/package.json')`: sharp's
+ * `exports` does not export it.) https://nodejs.org/api/modules.html#loading-from-node_modules-folders
+ */
+function findManifest(name: string, from: string): string | undefined {
+  for (const directory of createRequire(from).resolve.paths(name) ?? []) {
+    const manifest = join(directory, name, 'package.json');
+    if (existsSync(manifest)) return manifest;
+  }
+  return undefined;
+}
+
+function missingSharp(name: string): PictorError {
+  return new PictorError(
+    'InvalidConfig',
+    `Bundling a function for Lambda (${LAMBDA_PLATFORM.os}-${LAMBDA_PLATFORM.cpu}) needs ${name}, which is not installed. ` +
+      `In your app, run: ${SHARP_INSTALL} (https://sharp.pixelplumbing.com/install#cross-platform)`,
+  );
+}
 
 /** The handler module of a task, as the task registry names it. */
 export function taskEntry(task: TaskName): string {
@@ -28,6 +101,12 @@ export interface BundleOptions {
   readonly define?: Readonly<Record<string, unknown>>;
   /** Environment variables the bundle sets for itself as it loads, unless the function's environment has them. */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Whether to write `index.mjs.map` beside the bundle. A task's map is about
+   * four times its code, so it is left out unless asked for.
+   * @default false
+   */
+  readonly sourceMap?: boolean;
 }
 
 export interface Bundle {
@@ -56,7 +135,7 @@ export function bundleHandler(options: BundleOptions): Bundle {
     format: 'esm',
     external: ['sharp'],
     minify: true,
-    sourcemap: 'linked',
+    sourcemap: options.sourceMap === true ? 'linked' : false,
     metafile: true,
     legalComments: 'none',
     logLevel: 'error',
@@ -72,13 +151,7 @@ export function bundleHandler(options: BundleOptions): Bundle {
   const output = Object.values(result.metafile.outputs).find((o) => o.entryPoint);
   const withSharp = output?.imports.some((i) => i.path === 'sharp' && i.external) ?? false;
   if (withSharp) {
-    for (const name of SHARP_RUNTIME) {
-      const source = join(ROOT, 'node_modules', name);
-      if (!existsSync(source)) {
-        throw new PictorError('InvalidConfig', `${options.entry} needs ${name} for Lambda's linux-x64, but it is not installed here. Run: npm install --os=linux --cpu=x64 sharp`);
-      }
-      cpSync(source, join(options.outDir, 'node_modules', name), { recursive: true });
-    }
+    for (const [name, source] of sharpRuntime()) cpSync(source, join(options.outDir, 'node_modules', name), { recursive: true });
   }
   return { directory: options.outDir, bytes: statSync(outfile).size, withSharp };
 }

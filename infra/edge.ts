@@ -19,9 +19,9 @@ import { s3OriginDomain } from '../edge-fallback/origin-request/s3-adapters.ts';
 import { buildViewerFunction } from '../edge-fallback/viewer-request/build.ts';
 import { buildViewerResponseFunction } from '../edge-fallback/viewer-response/build.ts';
 import { ACCESS_LOG_RETENTION, PRIVATE_BUCKET } from './buckets.ts';
-import { ROOT } from './bundle.ts';
+import { MODULE_EXTENSION, ROOT } from './bundle.ts';
 import { acknowledge, acknowledgeWildcards, policyResources } from './nag.ts';
-import { bundledCode } from './lambda-code.ts';
+import { bundledCode, sourceMapsWanted } from './lambda-code.ts';
 import { PictorError } from '../core/errors.ts';
 
 /** A bucket another stack owns, by the name and region it is created with. */
@@ -195,7 +195,7 @@ export class ImageEdge extends Construct {
       architecture: lambda.Architecture.X86_64,
       handler: 'index.handler',
       // No tenant in the bundle: the function reads policies from the store, whose ARN the origin's header carries.
-      code: props.originRequestCode ?? bundledCode(join(ROOT, 'edge-fallback', 'origin-request', 'lambda.ts'), { define: { PICTOR_ORIGIN_REQUEST_CONFIG: originRequestConfig() } }),
+      code: props.originRequestCode ?? bundledCode(join(ROOT, 'edge-fallback', 'origin-request', `lambda${MODULE_EXTENSION}`), { define: { PICTOR_ORIGIN_REQUEST_CONFIG: originRequestConfig() }, sourceMap: sourceMapsWanted(this) }),
       memorySize: ORIGIN_REQUEST_MEMORY,
       timeout: ORIGIN_REQUEST_TIMEOUT,
       role: edgeRole(this, props, this.configStore.keyValueStoreArn),

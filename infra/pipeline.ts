@@ -18,7 +18,7 @@ import { DEFAULT_PAGE_SIZE, DEFAULT_PAGES_PER_EXECUTION, MAX_PAGES_PER_EXECUTION
 import { taskEntry } from './bundle.ts';
 import { ORIGIN_REQUEST_TIMEOUT } from './edge.ts';
 import { ABORT_INCOMPLETE_UPLOADS, ACCESS_LOG_RETENTION, originalsLifecycle, PRIVATE_BUCKET, variantsLifecycle } from './buckets.ts';
-import { bundledCode } from './lambda-code.ts';
+import { bundledCode, sourceMapsWanted } from './lambda-code.ts';
 import { PictorEventBus } from './event-bus.ts';
 import { PICTOR_SOURCE } from '../events/schemas/pictor-events.ts';
 import { acknowledge, acknowledgeWildcards, policyResources } from './nag.ts';
@@ -302,7 +302,8 @@ export class Pipeline extends Construct {
     });
     // No tenant and no secret in a bundle or an environment: the tasks read tenants from the
     // tenant store at run time, and verify-gone its signing keys from Secrets Manager.
-    const code = props.taskCode ?? ((task: TaskName) => bundledCode(taskEntry(task)));
+    const sourceMap = sourceMapsWanted(this);
+    const code = props.taskCode ?? ((task: TaskName) => bundledCode(taskEntry(task), { sourceMap }));
     const fn = (task: TaskName) => {
       const declared = TASK_REGISTRY[task];
       const logGroup = taskLogGroup(this, pascal(task));
@@ -314,7 +315,12 @@ export class Pipeline extends Construct {
         memorySize: declared.memoryMiB,
         timeout: Duration.seconds(declared.timeoutSeconds),
         // PICTOR_TASK names the handler module, for the local twin and for humans.
-        environment: { ...pick(environment, declared.environment), PICTOR_TASK: task },
+        environment: {
+          ...pick(environment, declared.environment),
+          PICTOR_TASK: task,
+          // Stack traces through the shipped map. https://nodejs.org/api/cli.html#--enable-source-maps
+          ...(sourceMap ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
+        },
         deadLetterQueue: this.deadLetters,
         tracing: lambda.Tracing.ACTIVE,
         logGroup,

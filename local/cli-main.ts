@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { runCli } from './cli.ts';
 
 // The `npm run pictor` entry: local/cli.ts is the CLI, run here against this process's io.

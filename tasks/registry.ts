@@ -1,3 +1,4 @@
+import { extname } from 'node:path';
 import { PUBLISHED_PREFIX, QUARANTINE_PREFIX, SNAPSHOT_PREFIX, STAGING_PREFIX } from '../core/object-keys.ts';
 import type { PictorDetailType } from '../events/schemas/pictor-events.ts';
 import { RERENDERS_PREFIX } from './shared/rerender-state.ts';
@@ -307,8 +308,11 @@ export const TASKS = Object.keys(declarations) as readonly TaskName[];
  * (the twin calls it) and `handler` (Lambda's entry, which the bundler bundles).
  */
 export function handlerModule(task: TaskName): URL {
-  return new URL(`./${task}/handler.ts`, import.meta.url);
+  return new URL(`./${task}/handler${MODULE_EXTENSION}`, import.meta.url);
 }
+
+/** `.ts` in the source tree, `.js` in the built package: a handler is a sibling of this module either way. */
+const MODULE_EXTENSION = extname(new URL(import.meta.url).pathname);
 
 /** Whether a string names a declared task. */
 export function isTaskName(name: string): name is TaskName {

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { findRuntimeViolations } from './runtime-check.ts';
 import { PictorError } from '../../core/errors.ts';
@@ -9,6 +9,8 @@ import { PictorError } from '../../core/errors.ts';
 export const FUNCTION_SIZE_QUOTA = 10 * 1024;
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** `.ts` in the source tree, `.js` in the built package. */
+export const MODULE_EXTENSION = extname(fileURLToPath(import.meta.url));
 export const VIEWER_FUNCTION_PATH = join(here, '..', '..', 'dist', 'viewer-request.js');
 
 /**
@@ -47,7 +49,7 @@ export interface ViewerFunctionBundle {
  * Synchronous, so that a CDK construct can build it while it synthesizes.
  */
 export function buildViewerFunction(): ViewerFunctionBundle {
-  return bundleCloudFrontFunction(join(here, 'function-entry.ts'), HANDLER, 'The viewer function');
+  return bundleCloudFrontFunction(join(here, `function-entry${MODULE_EXTENSION}`), HANDLER, 'The viewer function');
 }
 
 /**
@@ -101,9 +103,4 @@ export async function writeViewerFunction(path = VIEWER_FUNCTION_PATH): Promise<
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, bundle.code);
   return bundle;
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const bundle = await writeViewerFunction();
-  console.log(`${VIEWER_FUNCTION_PATH}: ${bundle.bytes} bytes (quota ${FUNCTION_SIZE_QUOTA})`);
 }

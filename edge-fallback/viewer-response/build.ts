@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleCloudFrontFunction, type ViewerFunctionBundle } from '../viewer-request/build.ts';
+import { bundleCloudFrontFunction, MODULE_EXTENSION, type ViewerFunctionBundle } from '../viewer-request/build.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -28,5 +28,5 @@ async function handler(event) {
 
 /** Builds the viewer-response CloudFront Function, held to the same syntax and size as the viewer-request one. */
 export function buildViewerResponseFunction(): ViewerFunctionBundle {
-  return bundleCloudFrontFunction(join(here, 'function-entry.ts'), HANDLER, 'The viewer-response function');
+  return bundleCloudFrontFunction(join(here, `function-entry${MODULE_EXTENSION}`), HANDLER, 'The viewer-response function');
 }

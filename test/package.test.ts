@@ -115,8 +115,11 @@ describe('the packed package in a fresh CDK app', () => {
   });
 
   it('loads from plain CommonJS, through require()', async () => {
-    const script = "const pictor = require('pictor'); console.log(typeof pictor.ImageDelivery, typeof require('pictor/tenant-config').parseConfig)";
-    assert.equal((await inApp(process.execPath, ['-e', script], { timeoutMs: 60_000 })).trim().split('\n').at(-1), 'function function');
+    const script = [
+      "const pictor = require('pictor');",
+      "console.log(typeof pictor.ImageDelivery, typeof require('pictor/tenant-config').parseConfig, Object.keys(require('pictor/events').PICTOR_EVENTS).length)",
+    ].join(' ');
+    assert.equal((await inApp(process.execPath, ['-e', script], { timeoutMs: 60_000 })).trim().split('\n').at(-1), 'function function 8');
   });
 
   it("bundles every function without a source map, and sharp's Lambda build beside those that render", () => {

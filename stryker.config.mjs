@@ -4,7 +4,7 @@
 // reports/mutation/, the sandbox to .stryker-tmp/ (both ignored).
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
-  // The error descriptions are prose, pinned by the generated page (test/error-reference.test.ts).
+  // The error descriptions are prose, pinned by the generated page (test/reference-docs.test.ts).
   mutate: ['core/*.ts', '!core/*.test.ts', '!core/error-descriptions.ts'],
   testRunner: 'tap',
   tap: {

@@ -35,57 +35,100 @@ const ascending = (name: string, min: number, max: number) =>
       message: `${name} must be strictly ascending`,
     });
 
+/**
+ * One tenant's configuration. Each field's description is its documentation:
+ * docs/TENANT-CONFIG.md is generated from it (`npm run docs:reference`), so the
+ * reference and the rules cannot drift. This module is never in the viewer
+ * function's bundle (it reads the compact policy, core/tenant-policy.ts), so the
+ * descriptions cost the edge nothing.
+ */
 const TenantSchema = z
   .strictObject({
-    /** Widths and heights a request snaps up to. @default 160 … 2560 */
-    breakpoints: ascending('breakpoints', 1, MAX_DIMENSION).default([160, 320, 480, 640, 768, 1024, 1280, 1600, 1920, 2560]),
-    /** Qualities a request snaps up to. @default [40, 60, 75, 90] */
-    qualities: ascending('qualities', 1, 100).default([40, 60, 75, 90]),
-    /** Quality when a request names none; one of `qualities`. @default 75 */
-    defaultQuality: z.number().int().default(75),
-    /** Formats that may be requested or negotiated. @default all four */
-    formats: z.array(z.enum(EXPLICIT_FORMATS)).min(1).default([...EXPLICIT_FORMATS]),
+    breakpoints: ascending('breakpoints', 1, MAX_DIMENSION)
+      .default([160, 320, 480, 640, 768, 1024, 1280, 1600, 1920, 2560])
+      .meta({
+        description:
+          'Widths and heights a request snaps up to: `w` and `h` become the smallest breakpoint at or above them, and the largest when above them all. Strictly ascending. The largest is also the bounding box of a request that names no size.',
+      }),
+    qualities: ascending('qualities', 1, 100)
+      .default([40, 60, 75, 90])
+      .meta({ description: 'Qualities `q` snaps up to, the largest when above them all. Strictly ascending.' }),
+    defaultQuality: z
+      .number()
+      .int()
+      .default(75)
+      .meta({ description: 'The quality of a request that names none. Must be one of `qualities`.' }),
+    formats: z
+      .array(z.enum(EXPLICIT_FORMATS))
+      .min(1)
+      .default([...EXPLICIT_FORMATS])
+      .meta({
+        description:
+          'Formats a request may name in `fmt` and that `fmt=auto` may negotiate from `Accept`; another is a 400 FormatNotAllowed. `legacy` (JPEG, or PNG for transparency) is always allowed.',
+      }),
     signing: z
       .strictObject({
-        /** Whether every URL must be signed. @default false */
-        required: z.boolean().default(false),
-        /** Active keys by id, at most five so that keys rotate with overlap. @default {} */
+        required: z.boolean().default(false).meta({ description: 'Whether every URL must be signed (`exp`, `kid`, `sig`); an unsigned one is a 403 SignatureRequired, and viewers are told `Cache-Control: private, no-cache`.' }),
         keys: z
-          .record(z.string().regex(KEY_ID_PATTERN, 'a key id is 1 to 32 of A-Z a-z 0-9 _ -'), z.string().min(MIN_SECRET_LENGTH))
-          .default({}),
-        /**
-         * The longest a signed URL may be valid, in seconds: a URL whose `exp` lies
-         * further ahead is refused (403 SignatureLifetimeExceeded), so a leaked URL dies.
-         * @default 86400 (one day)
-         */
-        maxTtl: z.number().int().min(60).max(ONE_YEAR).default(ONE_DAY),
+          .record(
+            z.string().regex(KEY_ID_PATTERN, 'a key id is 1 to 32 of A-Z a-z 0-9 _ -').meta({ description: 'A key id, the `kid` of a signed URL.' }),
+            z.string().min(MIN_SECRET_LENGTH).meta({ description: `A secret, at least ${MIN_SECRET_LENGTH} characters (HMAC-SHA256 keys shorter than the hash add no strength) and at most ${STORE_QUOTAS.valueBytes} bytes; no two tenants may share one.` }),
+          )
+          .default({})
+          .meta({
+            description: `Active signing keys by id, at most ${MAX_ACTIVE_KEYS} so that keys rotate with overlap; the last one signs. A tenant that requires signed URLs and lists none gets one generated into Secrets Manager when it is put, so a deployment's tenants file need hold no secret.`,
+          }),
+        maxTtl: z
+          .number()
+          .int()
+          .min(60)
+          .max(ONE_YEAR)
+          .default(ONE_DAY)
+          .meta({
+            description:
+              'The longest a signed URL may be valid, in seconds: a URL whose `exp` lies further ahead (beyond 5 minutes of clock skew) is a 403 SignatureLifetimeExceeded, so a leaked URL dies. One day by default.',
+          }),
       })
-      .default({ required: false, keys: {}, maxTtl: ONE_DAY }),
-    /**
-     * Sites whose pages may embed the images: a request whose Referer names another
-     * site is a 403 RefererNotAllowed; one with no Referer passes. The viewer function
-     * checks it against the tenant's policy in the KeyValueStore, so a change needs no
-     * deploy and no WAF rule (core/hotlinking.ts). Empty allows any site. @default []
-     */
-    referers: z.array(z.string().max(253).regex(/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$/, 'a host name such as shop.example.com or *.example.com')).default([]),
-    /**
-     * The standard variant set, rendered on upload so that the common requests are
-     * never transformed at the edge: every width in every format class.
-     * @default widths: 320, 640 and 1280 snapped up to the breakpoints; formats: avif and webp where enabled, and legacy
-     */
+      .default({ required: false, keys: {}, maxTtl: ONE_DAY })
+      .meta({ description: 'Signed URLs: whether they are required, the keys, and how long one may live.' }),
+    referers: z
+      .array(z.string().max(253).regex(/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$/, 'a host name such as shop.example.com or *.example.com'))
+      .default([])
+      .meta({
+        description:
+          'Sites whose pages may embed the images, as host names (`shop.example.com`) or every subdomain of one (`*.example.com`). A request whose Referer names another site is a 403 RefererNotAllowed; one with no Referer passes. Checked by the viewer function against the tenant store, so a change needs no deploy. Empty allows any site.',
+      }),
     variants: z
       .strictObject({
-        widths: z.array(z.number().int().positive()).max(16).optional(),
-        formats: z.array(z.enum(RESOLVED_FORMATS)).min(1).optional(),
+        widths: z
+          .array(z.number().int().positive())
+          .max(16)
+          .optional()
+          .meta({ description: 'Widths of the standard variants; each must be one of `breakpoints`, or no request would ever ask for it. Default: 320, 640 and 1280 snapped up to the breakpoints.' }),
+        formats: z
+          .array(z.enum(RESOLVED_FORMATS))
+          .min(1)
+          .optional()
+          .meta({ description: 'Format classes of the standard variants; each but `legacy` must be one of `formats`. Default: avif and webp where enabled, and legacy.' }),
       })
-      .default({}),
+      .default({})
+      .meta({
+        description: 'The standard variant set, rendered on upload (every width in every format class) so that common requests are never transformed at the edge.',
+      }),
     ttl: z
       .strictObject({
-        /** Shared-cache seconds for unversioned URLs; versioned ones are immutable. @default 60 */
-        unversioned: z.number().int().min(0).max(ONE_YEAR).default(60),
+        unversioned: z
+          .number()
+          .int()
+          .min(0)
+          .max(ONE_YEAR)
+          .default(60)
+          .meta({ description: 'Shared-cache seconds of unversioned URLs (`max-age`, and as long again of `stale-while-revalidate`); versioned URLs are immutable for a year.' }),
       })
-      .default({ unversioned: 60 }),
+      .default({ unversioned: 60 })
+      .meta({ description: 'Cache lifetimes.' }),
   })
+  .meta({ description: "One tenant's configuration." })
   .superRefine((tenant, ctx) => {
     if (tenant.qualities.indexOf(tenant.defaultQuality) < 0) {
       ctx.addIssue({ code: 'custom', path: ['defaultQuality'], message: `must be one of qualities (${tenant.qualities.join(', ')})` });
@@ -108,11 +151,21 @@ const TenantSchema = z
     // when it is put (tenant-store/registry.ts): a deployment's tenants file need hold no secret.
   });
 
-const ConfigSchema = z.strictObject({
-  tenants: z
-    .record(z.string().refine(isTenantId, 'a tenant id is 3 to 32 of a-z 0-9 -, starting and ending with a letter or digit'), TenantSchema)
-    .refine((tenants) => Object.keys(tenants).length > 0, 'at least one tenant is needed'),
-});
+/** A tenants file: `{"tenants": {...}}`, the schema docs/TENANT-CONFIG.md documents. */
+export const ConfigSchema = z
+  .strictObject({
+    tenants: z
+      .record(
+        z
+          .string()
+          .refine(isTenantId, 'a tenant id is 3 to 32 of a-z 0-9 -, starting and ending with a letter or digit')
+          .meta({ description: 'A tenant id, the first segment of its URLs: 3 to 32 of `a-z 0-9 -`, starting and ending with a letter or digit.' }),
+        TenantSchema,
+      )
+      .refine((tenants) => Object.keys(tenants).length > 0, 'at least one tenant is needed')
+      .meta({ description: 'Every tenant by id; at least one.' }),
+  })
+  .meta({ description: 'A tenants file, read by `pictor tenants put --file` and by `cdk synth -c tenants=`.' });
 
 export type TenantConfig = z.output<typeof TenantSchema>;
 export type PictorConfig = z.output<typeof ConfigSchema>;

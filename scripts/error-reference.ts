@@ -1,6 +1,5 @@
-// Writes docs/ERROR-CODES.md from core's error vocabulary: `npm run docs:errors`.
-// test/error-reference.test.ts fails when the committed page and the code differ.
-import { writeFileSync } from 'node:fs';
+// docs/ERROR-CODES.md from core's error vocabulary; scripts/reference-docs.ts writes it
+// (`npm run docs:reference`), and test/reference-docs.test.ts fails when the page and the code differ.
 import { fileURLToPath } from 'node:url';
 import { PIPELINE_ERROR_CODES, REJECTION_ERRORS, RETRIED_ERRORS, SERVER_ERROR_CODES, VIEWER_ERROR_CODES, type ErrorCode } from '../core/error-codes.ts';
 import { ERROR_DESCRIPTIONS } from '../core/error-descriptions.ts';
@@ -26,7 +25,7 @@ export function renderErrorReference(): string {
   const lines = [
     '# Error codes',
     '',
-    '<!-- Generated from core/error-codes.ts and core/error-descriptions.ts by `npm run docs:errors`; do not edit. -->',
+    '<!-- Generated from core/error-codes.ts and core/error-descriptions.ts by `npm run docs:reference`; do not edit. -->',
     '',
     'Every error Pictor answers with or throws has one of these codes. An edge answers `{"code": ..., "message": ...}`',
     'with the status below; a code that is not shown answers the generic message "The request could not be served."',
@@ -41,9 +40,4 @@ export function renderErrorReference(): string {
     }
   }
   return lines.join('\n') + '\n';
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  writeFileSync(ERROR_REFERENCE_PATH, renderErrorReference());
-  console.log(`Wrote ${ERROR_REFERENCE_PATH}.`);
 }

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { buildSync } from 'esbuild';
+import { PIPELINE_ERROR_CODES, SERVER_ERROR_CODES, VIEWER_ERROR_CODES } from '../core/error-codes.ts';
+import { ConfigSchema } from '../core/tenant-config.ts';
+import { DOCUMENTED_EVENTS, exampleOf, REFERENCE_PAGES, REGENERATE_COMMAND } from '../scripts/reference-docs.ts';
+import { renderErrorReference } from '../scripts/error-reference.ts';
+import { fieldRows, jsonSchemaOf } from '../scripts/schema-table.ts';
+
+describe('the generated reference pages', () => {
+  for (const page of REFERENCE_PAGES) {
+    const name = page.path.split(/[\\/]/).slice(-2).join('/');
+    it(`${name} is what the code generates`, () => {
+      const committed = readFileSync(page.path, 'utf8');
+      assert.ok(committed === page.render(), `${name} differs from what the code generates: run \`${REGENERATE_COMMAND}\` and commit it.`);
+    });
+  }
+});
+
+describe('docs/ERROR-CODES.md', () => {
+  it('has one row per code, each with its status', () => {
+    const page = renderErrorReference();
+    for (const [code, { status }] of Object.entries({ ...VIEWER_ERROR_CODES, ...SERVER_ERROR_CODES, ...PIPELINE_ERROR_CODES })) {
+      const rows = page.split('\n').filter((line) => line.startsWith(`| \`${code}\` |`));
+      assert.equal(rows.length, 1, code);
+      assert.match(rows[0]!, new RegExp(`^\\| \`${code}\` \\| ${status} \\|`));
+    }
+  });
+});
+
+describe('docs/TENANT-CONFIG.md', () => {
+  it('describes every field of the schema', () => {
+    const rows = fieldRows(jsonSchemaOf(ConfigSchema));
+    assert.ok(rows.some((row) => row.path === 'tenants.{tenant}.signing.maxTtl'), 'nested fields are listed');
+    for (const row of rows) assert.ok(row.description.length > 0, `${row.path} has no description: add .meta({ description }) in core/tenant-config.ts`);
+  });
+
+  it('lists each default as the schema fills it in', () => {
+    const maxTtl = fieldRows(jsonSchemaOf(ConfigSchema)).find((row) => row.path === 'tenants.{tenant}.signing.maxTtl')!;
+    assert.equal(maxTtl.default, 86400);
+    assert.equal(maxTtl.limits, '60 to 31536000');
+  });
+
+  it("keeps core/tenant-config.ts, and its descriptions, out of the viewer function's bundle", () => {
+    const entry = fileURLToPath(new URL('../edge-fallback/viewer-request/function-entry.ts', import.meta.url));
+    const { metafile } = buildSync({ entryPoints: [entry], bundle: true, write: false, format: 'iife', metafile: true, logLevel: 'silent' });
+    const inputs = Object.keys(metafile.inputs);
+    assert.ok(inputs.some((path) => path.endsWith('core/normalize.ts')), 'the metafile lists the bundled modules');
+    assert.ok(!inputs.some((path) => path.endsWith('core/tenant-config.ts')), 'the viewer function must not bundle core/tenant-config.ts');
+  });
+});
+
+describe('docs/EVENTS.md', () => {
+  for (const [detailType, schema] of Object.entries(DOCUMENTED_EVENTS)) {
+    it(`"${detailType}" has a description and an example its schema accepts`, () => {
+      assert.ok(jsonSchemaOf(schema).description, `${detailType} has no description: add .meta({ description }) to its schema`);
+      const example = exampleOf(schema);
+      const parsed = schema.safeParse(example);
+      assert.ok(parsed.success, `${detailType}'s example does not fit its schema: ${parsed.error?.message}`);
+      assert.deepEqual(parsed.data, example, 'the example is as the schema would pass it on');
+    });
+  }
+});

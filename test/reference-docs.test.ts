@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { buildSync } from 'esbuild';
@@ -7,6 +7,7 @@ import { PIPELINE_ERROR_CODES, SERVER_ERROR_CODES, VIEWER_ERROR_CODES } from '..
 import { ConfigSchema } from '../core/tenant-config.ts';
 import { DOCUMENTED_EVENTS, exampleOf, REFERENCE_PAGES, REGENERATE_COMMAND } from '../scripts/reference-docs.ts';
 import { renderErrorReference } from '../scripts/error-reference.ts';
+import { mermaidBlocks, mermaidProblems } from '../scripts/mermaid-subset.ts';
 import { fieldRows, jsonSchemaOf } from '../scripts/schema-table.ts';
 
 describe('the generated reference pages', () => {
@@ -62,4 +63,28 @@ describe('docs/EVENTS.md', () => {
       assert.deepEqual(parsed.data, example, 'the example is as the schema would pass it on');
     });
   }
+});
+
+describe('the Mermaid diagrams in docs/', () => {
+  const pages = readdirSync(fileURLToPath(new URL('../docs/', import.meta.url))).filter((name) => name.endsWith('.md'));
+
+  it('docs/ARCHITECTURE.md has diagrams', () => {
+    assert.ok(mermaidBlocks(readFileSync(fileURLToPath(new URL('../docs/ARCHITECTURE.md', import.meta.url)), 'utf8')).length >= 4);
+  });
+
+  for (const name of pages) {
+    it(`docs/${name} keeps to plain flowchart syntax and declares every node it links`, () => {
+      const blocks = mermaidBlocks(readFileSync(fileURLToPath(new URL(`../docs/${name}`, import.meta.url)), 'utf8'));
+      blocks.forEach((block, i) => assert.deepEqual(mermaidProblems(block), [], `diagram ${i + 1} of docs/${name}`));
+    });
+  }
+
+  it('finds what breaks a diagram', () => {
+    assert.deepEqual(mermaidProblems('flowchart LR\n  a["A"]\n  a --> b'), ['b is used in an edge but never declared']);
+    assert.deepEqual(mermaidProblems('flowchart LR\n  end["A"]'), ["'end' is a Mermaid keyword"]);
+    assert.match(mermaidProblems('graph LR\n  a[A]').join('\n'), /not 'flowchart LR'/);
+    assert.match(mermaidProblems('flowchart LR\n  a[A]').join('\n'), /outside the subset/);
+    assert.match(mermaidProblems('flowchart LR\n  subgraph s ["S"]\n  a["A"]').join('\n'), /not closed/);
+    assert.match(mermaidProblems('flowchart LR\n  a["A"]\n  a -->|"x"| a["A"]').join('\n'), /not a node id/);
+  });
 });

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { buildSync } from 'esbuild';
 import { PIPELINE_ERROR_CODES, SERVER_ERROR_CODES, VIEWER_ERROR_CODES } from '../core/error-codes.ts';
-import { ConfigSchema } from '../core/tenant-config.ts';
+import { normalizeQuery, queryPairs } from '../core/normalize.ts';
+import { ConfigSchema, parseConfig, policyOf } from '../core/tenant-config.ts';
 import { DOCUMENTED_EVENTS, exampleOf, REFERENCE_PAGES, REGENERATE_COMMAND } from '../scripts/reference-docs.ts';
 import { renderErrorReference } from '../scripts/error-reference.ts';
 import { mermaidBlocks, mermaidProblems } from '../scripts/mermaid-subset.ts';
@@ -86,5 +87,23 @@ describe('the Mermaid diagrams in docs/', () => {
     assert.match(mermaidProblems('flowchart LR\n  a[A]').join('\n'), /outside the subset/);
     assert.match(mermaidProblems('flowchart LR\n  subgraph s ["S"]\n  a["A"]').join('\n'), /not closed/);
     assert.match(mermaidProblems('flowchart LR\n  a["A"]\n  a -->|"x"| a["A"]').join('\n'), /not a node id/);
+  });
+});
+
+describe('docs/URLS.md', () => {
+  const page = readFileSync(fileURLToPath(new URL('../docs/URLS.md', import.meta.url)), 'utf8');
+
+  it("shows each worked example as core's normalizer makes it, for a tenant on the defaults", () => {
+    const policy = policyOf(parseConfig({ tenants: { shop: {} } }).tenants.shop!);
+    const section = page.slice(page.indexOf('### The canonical query'), page.indexOf('## Versioned and unversioned URLs'));
+    const rows = section.split('\n').filter((line) => /^\| (`|\(none\))/.test(line));
+    assert.ok(rows.length >= 6, 'the table of worked examples is found');
+    for (const row of rows) {
+      const [query, accept, canonical] = row.split(' | ').map((cell) => cell.replace(/^\| /, '').replace(/ \|$/, '').replace(/`/g, ''));
+      const header = accept === 'none' || accept === 'any' ? undefined : accept;
+      const result = normalizeQuery(queryPairs(query === '(none)' ? '' : query!), policy, header);
+      assert.ok(result.ok, row);
+      assert.equal(result.normalized.query, canonical, `${row}: update docs/URLS.md`);
+    }
   });
 });

@@ -87,7 +87,7 @@ export function renderEventsReference(): string {
     "Pictor's own events have the source `" + PICTOR_SOURCE + '` and travel on its own event bus, `<pipeline stack>-events`',
     '(`Pictor-pipeline-events` with the CDK app as it is), not the account\'s default bus. The bus\'s policy admits each',
     'detail-type only from the roles named to send it. Each detail is validated against its schema by the task that',
-    `publishes it and again where it is consumed, and an entry is at most ${MAX_EVENT_ENTRY_BYTES / 1024} KB`,
+    `publishes it and again by the task that consumes it, and an entry is at most ${MAX_EVENT_ENTRY_BYTES / 1024} KB`,
     '(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html).',
     '',
     'A schema change that breaks consumers gets a new `schemaVersion`, never an edit. The field tables list `detail`;',

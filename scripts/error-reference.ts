@@ -1,12 +1,9 @@
 // docs/ERROR-CODES.md from core's error vocabulary; scripts/reference-docs.ts writes it
 // (`npm run docs:reference`), and test/reference-docs.test.ts fails when the page and the code differ.
-import { fileURLToPath } from 'node:url';
 import { PIPELINE_ERROR_CODES, REJECTION_ERRORS, RETRIED_ERRORS, SERVER_ERROR_CODES, VIEWER_ERROR_CODES, type ErrorCode } from '../core/error-codes.ts';
 import { ERROR_DESCRIPTIONS } from '../core/error-descriptions.ts';
 import { PictorError } from '../core/errors.ts';
 import { logLevelOf } from '../core/log-level.ts';
-
-export const ERROR_REFERENCE_PATH = fileURLToPath(new URL('../docs/ERROR-CODES.md', import.meta.url));
 
 const GROUPS: readonly { readonly title: string; readonly codes: Readonly<Record<string, { status: number; expose: boolean }>>; readonly who: string }[] = [
   { title: 'The viewer function', codes: VIEWER_ERROR_CODES, who: 'The CloudFront Function answers with these, as `{code, message}`, before any cache lookup.' },

@@ -72,6 +72,9 @@ const MAX_QUALITY = 100;
 
 type Collected = { [name: string]: string | number };
 
+/** What normalizing a query reads of a tenant's policy: the client SDK holds no more than this. */
+export type NormalizingPolicy = Pick<TenantPolicy, 'breakpoints' | 'qualities' | 'defaultQuality' | 'formats'>;
+
 /**
  * Turns a request's query into its canonical variant. Unknown parameters are
  * dropped; known ones are validated, snapped to the tenant's allowed values and
@@ -79,7 +82,7 @@ type Collected = { [name: string]: string | number };
  */
 export function normalizeQuery(
   pairs: QueryPairs,
-  policy: TenantPolicy,
+  policy: NormalizingPolicy,
   accept: string | undefined,
 ): Result<{ normalized: NormalizedQuery }> {
   const seen: Collected = {};
@@ -145,7 +148,7 @@ function parseParam(name: string, raw: string): string | number | Failure | unde
   }
 }
 
-function resolveSpec(seen: Collected, policy: TenantPolicy): Result<{ spec: RequestedSpec }> {
+function resolveSpec(seen: Collected, policy: NormalizingPolicy): Result<{ spec: RequestedSpec }> {
   const fmt = (seen.fmt as RequestedFormat | undefined) || 'auto';
   if (fmt !== 'auto' && fmt !== 'legacy' && policy.formats.indexOf(fmt as ExplicitFormat) < 0) {
     return fail('FormatNotAllowed', 'Format ' + fmt + ' is not enabled for this tenant.');

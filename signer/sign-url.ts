@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { PictorError } from '../core/errors.ts';
 import { formatImagePath, parseImagePath } from '../core/image-path.ts';
-import { normalizeQuery, type QueryPairs } from '../core/normalize.ts';
+import { normalizeQuery, type NormalizingPolicy, type QueryPairs } from '../core/normalize.ts';
 import { stringToSign, type HmacSha256 } from '../core/signing.ts';
 import type { TenantPolicy } from '../core/tenant-policy.ts';
 import { policyOf, type TenantConfig } from '../core/tenant-config.ts';
@@ -9,11 +9,14 @@ import { policyOf, type TenantConfig } from '../core/tenant-config.ts';
 /** base64url(HMAC-SHA256), as the viewer function computes it. */
 export const hmacSha256: HmacSha256 = (secret, data) => createHmac('sha256', secret).update(data).digest('base64url');
 
+/** What signing reads of a tenant's policy: a `PublicPolicy` (pictor/client) is one. */
+export type SigningPolicy = NormalizingPolicy & Pick<TenantPolicy, 'maxSignedTtl'>;
+
 export interface SignUrlInput {
   /** `/img/{tenant}/{imageId}` or `/img/{tenant}/{imageId}/v{n}`, optionally with a query. */
   readonly url: string;
   /** The policy of the URL's tenant (the one its keys belong to). */
-  readonly policy: TenantPolicy;
+  readonly policy: SigningPolicy;
   readonly kid: string;
   readonly secret: string;
   /** When the URL stops working: at most the tenant's `signing.maxTtl` from `now`. */

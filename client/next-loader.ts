@@ -1,0 +1,57 @@
+import type { PublicPolicy } from '../core/public-policy.ts';
+import { buildUrl, type ImageOptions } from './build-url.ts';
+import { urlError } from './errors.ts';
+
+/** What next/image passes a loader: `ImageLoaderProps` in next/dist/shared/lib/image-config. */
+export interface NextLoaderProps {
+  readonly src: string;
+  readonly width: number;
+  readonly quality?: number;
+}
+
+/** What next/image calls to turn a src and a width into a URL. */
+export type NextLoader = (props: NextLoaderProps) => string;
+
+/**
+ * A loader for next/image (`loader` prop, or the default export of `images.loaderFile`).
+ * `src` is what `<Image src>` gets: an image id, `/img/{tenant}/{id}[/v{n}]` or a URL.
+ *
+ * Next asks for the widths of its `deviceSizes` and `imageSizes` (and, in development,
+ * 400 to check that the loader uses the width). With {@link nextImagesConfig} in
+ * next.config those are the tenant's breakpoints, and every URL serves exactly the
+ * width its srcset descriptor says. Any other width snaps by the edge's rule (the
+ * smallest breakpoint at or above it), written into the URL: the image still shows
+ * right, but a `750w` candidate then downloads the 768 px variant, and several
+ * descriptors can share one URL. A quality snaps up to the tenant's qualities the same way.
+ *
+ * @throws {PictorUrlError} SignatureRequired when the tenant requires signed URLs: a loader
+ *   runs in the browser, where no key may be; sign on the server (docs/SDK.md).
+ */
+export function nextLoader(policy: PublicPolicy, options: Pick<ImageOptions, 'format' | 'version'> = {}): NextLoader {
+  if (policy.signed) {
+    throw urlError('SignatureRequired', 'Tenant ' + policy.tenant + ' requires signed URLs, and a next/image loader also runs in the browser, where no signing key may be. Sign the URLs on the server (pictor/signer) and pass them to <img>.');
+  }
+  return function loadPictorImage(props: NextLoaderProps): string {
+    return buildUrl(policy, props.src, { format: options.format, version: options.version, width: props.width, quality: props.quality, snap: true });
+  };
+}
+
+/** The `images` settings of next.config that make Next ask for the tenant's breakpoints. */
+export interface NextImagesConfig {
+  readonly deviceSizes: number[];
+  readonly imageSizes: number[];
+  /** Next 15.3 and later check `quality` against this list. */
+  readonly qualities: number[];
+}
+
+/**
+ * Spread into next.config's `images`, beside `loader: 'custom'` and `loaderFile`.
+ * Next sorts deviceSizes and imageSizes together for fixed-width images, and uses
+ * deviceSizes alone for `fill` and `sizes`-less ones: so every breakpoint is a device
+ * size, and imageSizes holds only what exceeds Next's 25 device sizes (the smallest).
+ */
+export function nextImagesConfig(policy: Pick<PublicPolicy, 'breakpoints' | 'qualities'>): NextImagesConfig {
+  const all = policy.breakpoints.slice();
+  const split = Math.max(0, all.length - 25);
+  return { deviceSizes: all.slice(split), imageSizes: all.slice(0, split), qualities: policy.qualities.slice() };
+}

@@ -1,3 +1,4 @@
+import { snapUp } from '../core/normalize.ts';
 import type { PublicPolicy } from '../core/public-policy.ts';
 import { buildUrl, type Fit, type Format } from './build-url.ts';
 import { urlError } from './errors.ts';
@@ -33,8 +34,10 @@ export type PictorTransformer = (src: string | URL, operations: PictorOperations
  * unpic asks for its own widths (and for fixed layouts 1x and 2x of the width); the
  * transformer then snaps each by the edge's rule (the smallest breakpoint at or above
  * it), written into the URL, so the image shows right but descriptors understate it.
- * A height snaps up the same way (unpic styles images `object-fit: cover`, so a taller
- * variant still fills the box as asked); a quality snaps up to the tenant's qualities.
+ * A height first scales with the width's snap (keeping width:height), then snaps up to a
+ * breakpoint too: the variant can be a little taller than the box, which unpic's
+ * `object-fit: cover` trims (the framing then tightens by at most one breakpoint step).
+ * A quality snaps up to the tenant's qualities.
  *
  * @throws {PictorUrlError} SignatureRequired when the tenant requires signed URLs (sign on
  *   the server), and as buildUrl does for a src or format the tenant does not have
@@ -44,9 +47,14 @@ export function unpicTransformer(policy: PublicPolicy): PictorTransformer {
     throw urlError('SignatureRequired', 'Tenant ' + policy.tenant + ' requires signed URLs, and an unpic component also renders in the browser, where no signing key may be. Sign the URLs on the server (pictor/signer).');
   }
   return function transformPictorImage(src: string | URL, operations: PictorOperations, options?: PictorUnpicOptions): string {
+    const asked = integer('width', operations.width);
+    const width = asked === undefined ? undefined : snapUp(asked, policy.breakpoints);
+    let height = integer('height', operations.height);
+    // The height follows the width's snap, so the variant keeps the box's proportions as near as breakpoints allow.
+    if (height !== undefined && asked !== undefined) height = Math.ceil(((width as number) * height) / asked);
     return buildUrl(policy, String(src), {
-      width: integer('width', operations.width),
-      height: integer('height', operations.height),
+      width: width,
+      height: height,
       fit: operations.fit,
       format: operations.format === 'jpg' ? 'jpeg' : operations.format,
       quality: integer('quality', operations.quality),

@@ -23,7 +23,9 @@ export const PATH_PREFIX = '/img/';
  * answers a missing image, and it is cached as one. Outside the grammar: no image
  * can live there.
  */
-export const NOT_FOUND_PATH = PATH_PREFIX + '_not-found';
+// A literal, not PATH_PREFIX + '...': bundlers cannot prove a concatenation free of
+// side effects, and keep it in every front-end bundle that imports the client SDK.
+export const NOT_FOUND_PATH = '/img/_not-found';
 const TENANT = /^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$/;
 const IMAGE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 const VERSION = /^v[1-9][0-9]{0,8}$/;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
+import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { build, type Plugin } from 'esbuild';
 import { buildUrl, srcset, type PublicPolicy } from './index.ts';
@@ -92,5 +93,13 @@ describe('pictor/client in a browser bundle', () => {
     assert.doesNotMatch(only.code, /next\/image loader|unpic component|Not a Pictor public policy/);
     const onlyMinified = await bundle(`export { srcset } from ${JSON.stringify(entry)};`, { minify: true });
     assert.ok(onlyMinified.bytes < all.bytes * 0.85, `${onlyMinified.bytes} of ${all.bytes} bytes`);
+  });
+
+  it('stays within the sizes docs/SDK.md gives: all of it under 5 KB gzipped, buildUrl alone under 3 KB', async () => {
+    const gzipped = async (contents: string) => gzipSync((await bundle(contents, { minify: true })).code, { level: 9 }).length;
+    const all = await gzipped(`export * from ${JSON.stringify(entry)};`);
+    const builder = await gzipped(`export { buildUrl } from ${JSON.stringify(entry)};`);
+    assert.ok(all < 5 * 1024, `${all} bytes`);
+    assert.ok(builder < 3 * 1024, `${builder} bytes`);
   });
 });

@@ -44,6 +44,7 @@ describe('buildUrl', () => {
     assert.equal(buildUrl(policy, 'sku-42', { version: 3 }), 'https://images.example.com/img/shop/sku-42/v3?fmt=auto&q=75');
     assert.equal(buildUrl(policy, 'http://127.0.0.1:8080/img/shop/sku-42', { width: 160 }), 'http://127.0.0.1:8080/img/shop/sku-42?fmt=auto&q=75&w=160');
     assert.equal(buildUrl({ ...policy, baseUrl: undefined }, 'sku-42'), '/img/shop/sku-42?fmt=auto&q=75');
+    assert.equal(buildUrl(policy, '//cdn.example.com/img/shop/sku-42'), '//cdn.example.com/img/shop/sku-42?fmt=auto&q=75');
   });
 
   it('refuses what the edge would change or refuse, saying what to do', () => {

@@ -118,10 +118,11 @@ export function readPublicPolicy(value: unknown): PublicPolicy {
   return value as PublicPolicy;
 }
 
-const ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
+/** A URL's scheme and host (`https://images.example.com`), or a protocol-relative `//images.example.com`. */
+const ORIGIN = /^([a-z][a-z0-9+.-]*:)?\/\/[^/?#]*/i;
 
 /** Where the URL goes and which image it names. */
-export function parseSrc(policy: PublicPolicy, src: string, version?: number): { prefix: string; path: ImagePath } {
+function parseSrc(policy: PublicPolicy, src: string, version?: number): { prefix: string; path: ImagePath } {
   if (typeof src !== 'string' || src === '') throw urlError('InvalidPath', "Expected an image id, /img/{tenant}/{id} or a URL for src but received '" + String(src) + "'.");
   if (src.indexOf('?') >= 0 || src.indexOf('#') >= 0) {
     throw urlError('InvalidPath', "src '" + src + "' carries a query: pass width, format and the rest as options, so that the URL carries the canonical query.");

@@ -72,6 +72,7 @@ describe('publicPolicyProblems', () => {
     ['no tenant', { ...good, tenant: undefined }, 'for tenant but received undefined.'],
     ['a base URL with a path', { ...good, baseUrl: 'https://a.example/img' }, "Expected an origin such as 'https://images.example.com' (no path) for baseUrl"],
     ['a base URL without a scheme', { ...good, baseUrl: 'a.example' }, 'for baseUrl but received "a.example".'],
+    ['a base URL after something else', { ...good, baseUrl: 'xhttps://a.example' }, 'for baseUrl but received "xhttps://a.example".'],
     ['a base URL that is not a string', { ...good, baseUrl: 1 }, 'for baseUrl but received 1.'],
     ['a base URL with a space', { ...good, baseUrl: 'https://a .example' }, 'for baseUrl'],
     ['descending breakpoints', { ...good, breakpoints: [320, 160] }, 'Expected ascending integers from 1 to 8192 for breakpoints but received [320,160].'],
@@ -105,6 +106,8 @@ describe('publicPolicyProblems', () => {
     assert.equal(problems.length, 6, problems.join('\n'));
     assert.ok(problems[0]!.endsWith('"' + 'x'.repeat(59) + '....'), problems[0]);
     assert.ok(problems.some((p) => p.includes('for defaultQuality')));
+    const sixty = 'x'.repeat(58);
+    assert.deepEqual(publicPolicyProblems({ ...good, tenant: sixty }), [`Expected a tenant id (3 to 32 of a-z 0-9 -) for tenant but received "${sixty}".`], 'sixty characters are shown whole');
   });
 
   it('reads a value JSON cannot write without failing', () => {

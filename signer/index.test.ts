@@ -30,6 +30,9 @@ describe('signImageUrl', () => {
     assert.match(signed, /^https:\/\/images\.example\.com\/img\/shop\/sku-42\?fmt=auto&q=75&w=640&exp=\d+&kid=k1&sig=[\w-]+$/);
     assert.equal(new URL(signed).searchParams.get('exp'), String(Date.parse('2026-12-02T12:00:00Z') / 1000), 'the bucket starts at 10:00; plus two hours');
     assert.equal(verify(signed, at('2026-12-02T10:20:00Z')), null);
+    const relative = signImageUrl('/img/shop/sku-42?fmt=auto&q=75&w=640', key, policy, { now: at('2026-12-02T10:20:00Z'), ttl: 7200, bucket: 3600 });
+    assert.equal(relative, signed.replace('https://images.example.com', ''));
+    assert.ok(signImageUrl('//cdn.example.com/img/shop/sku-42', key, policy).startsWith('//cdn.example.com/img/shop/sku-42?fmt=auto&q=75&exp='));
   });
 
   it('gives one URL within a time bucket, and another in the next', () => {

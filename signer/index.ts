@@ -65,7 +65,7 @@ export function signImageUrl(url: string, key: SigningKey, policy: SigningPolicy
   }
   const now = options.now ?? new Date();
   const exp = bucketedExpiry(Math.floor(now.getTime() / 1000), ttl, bucket);
-  const origin = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url);
+  const origin = /^([a-z][a-z0-9+.-]*:)?\/\/[^/?#]*/i.exec(url);
   const prefix = origin ? origin[0] : '';
   return prefix + signUrl({ url: url.slice(prefix.length), policy, kid: key.kid, secret: key.secret, expiresAt: new Date(exp * 1000), now });
 }

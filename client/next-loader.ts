@@ -40,7 +40,7 @@ export function nextLoader(policy: PublicPolicy, options: Pick<ImageOptions, 'fo
 export interface NextImagesConfig {
   readonly deviceSizes: number[];
   readonly imageSizes: number[];
-  /** Next 15.3 and later check `quality` against this list. */
+  /** Recent versions of Next check a `quality` prop against this list (Next 16 defaults it to [75]). */
   readonly qualities: number[];
 }
 

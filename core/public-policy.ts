@@ -45,6 +45,7 @@ export function publicPolicyOf(tenant: string, policy: TenantPolicy, baseUrl?: s
   };
 }
 
+const PUBLIC_KEYS = ['tenant', 'baseUrl', 'breakpoints', 'qualities', 'defaultQuality', 'formats', 'signed', 'maxSignedTtl'];
 const BASE_URL = /^https?:\/\/[^/?#\s]+$/;
 
 /**
@@ -55,6 +56,11 @@ export function publicPolicyProblems(value: unknown): string[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return [expected('an object', 'the policy', value)];
   const p = value as { [key: string]: unknown };
   const problems: string[] = [];
+  // Strict, as the tenants file is: a tenant's whole entry (its keys included) is not a public policy.
+  const unknown = Object.keys(p).filter((key) => PUBLIC_KEYS.indexOf(key) < 0);
+  if (unknown.length > 0) {
+    problems.push('Expected only ' + PUBLIC_KEYS.join(', ') + ' but received also ' + unknown.join(', ') + ': make the policy with publicPolicyOf, which leaves secrets out.');
+  }
   if (typeof p.tenant !== 'string' || !isTenantId(p.tenant)) problems.push(expected('a tenant id (3 to 32 of a-z 0-9 -)', 'tenant', p.tenant));
   if (p.baseUrl !== undefined && p.baseUrl !== '' && (typeof p.baseUrl !== 'string' || !BASE_URL.test(p.baseUrl))) {
     problems.push(expected("an origin such as 'https://images.example.com' (no path)", 'baseUrl', p.baseUrl));

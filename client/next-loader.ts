@@ -49,6 +49,7 @@ export interface NextImagesConfig {
  * Next sorts deviceSizes and imageSizes together for fixed-width images, and uses
  * deviceSizes alone for `fill` and `sizes`-less ones: so every breakpoint is a device
  * size, and imageSizes holds only what exceeds Next's 25 device sizes (the smallest).
+ * https://nextjs.org/docs/messages/invalid-images-config
  */
 export function nextImagesConfig(policy: Pick<PublicPolicy, 'breakpoints' | 'qualities'>): NextImagesConfig {
   const all = policy.breakpoints.slice();

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { publicPolicyOf, publicPolicyProblems, type PublicPolicy } from './public-policy.ts';
-import { parseTenant, policyOf } from './tenant-config.ts';
+import { MAX_DIMENSION, parseTenant, policyOf } from './tenant-config.ts';
 
 const good: PublicPolicy = {
   tenant: 'shop',
   baseUrl: 'https://images.example.com',
-  breakpoints: [1, 320, 8192],
+  breakpoints: [1, 320, MAX_DIMENSION],
   qualities: [1, 75, 100],
   defaultQuality: 75,
   formats: ['webp', 'png'],
@@ -81,7 +81,7 @@ describe('publicPolicyProblems', () => {
     ['no breakpoints', { ...good, breakpoints: [] }, 'for breakpoints'],
     ['breakpoints not a list', { ...good, breakpoints: 320 }, 'for breakpoints'],
     ['a breakpoint of 0', { ...good, breakpoints: [0, 320] }, 'for breakpoints'],
-    ['a breakpoint over 8192', { ...good, breakpoints: [320, 8193] }, 'for breakpoints'],
+    ['a breakpoint over the tenants file\'s largest', { ...good, breakpoints: [320, MAX_DIMENSION + 1] }, 'for breakpoints'],
     ['a fractional breakpoint', { ...good, breakpoints: [320.5] }, 'for breakpoints'],
     ['a breakpoint as a string', { ...good, breakpoints: ['320'] }, 'for breakpoints'],
     ['a quality over 100', { ...good, qualities: [75, 101] }, 'Expected ascending integers from 1 to 100 for qualities but received [75,101].'],

@@ -65,6 +65,7 @@ export function publicPolicyProblems(value: unknown): string[] {
   if (p.baseUrl !== undefined && p.baseUrl !== '' && (typeof p.baseUrl !== 'string' || !BASE_URL.test(p.baseUrl))) {
     problems.push(expected("an origin such as 'https://images.example.com' (no path)", 'baseUrl', p.baseUrl));
   }
+  // 8192 is tenant-config's MAX_DIMENSION, not imported: that module brings zod (the tests tie the two).
   if (!isAscending(p.breakpoints, 8192)) problems.push(expected('ascending integers from 1 to 8192', 'breakpoints', p.breakpoints));
   if (!isAscending(p.qualities, 100)) problems.push(expected('ascending integers from 1 to 100', 'qualities', p.qualities));
   else if ((p.qualities as number[]).indexOf(p.defaultQuality as number) < 0) problems.push(expected('one of qualities', 'defaultQuality', p.defaultQuality));

@@ -15,10 +15,8 @@ import { authorize } from './iam/policy.ts';
  * (PutEvents; StartExecution, DescribeExecution, ListExecutions), told apart by
  * the X-Amz-Target header as the services do.
  */
-/** Where the twin itself is steered (game days), beside the AWS APIs it serves. */
-export const TWIN_FAULTS_PATH = '/_twin/faults';
-/** GET: the ARNs of the twin's tenant stores, which a deployment's CLI user reads from the edge stack instead. */
-export const TWIN_TENANT_STORE_PATH = '/_twin/tenant-store';
+import { TWIN_FAULTS_PATH, TWIN_TENANT_STORE_PATH } from './twin-names.ts';
+export { TWIN_FAULTS_PATH, TWIN_TENANT_STORE_PATH };
 
 export function controlPlane(services: {
   invalidations: InvalidationService;

@@ -6,8 +6,8 @@ import { LOCAL_ACCOUNT } from './account.ts';
 import { bucketOwnerMiddleware, type BucketOwnerOptions } from './s3-bucket-owner.ts';
 import { S3Versions, type ReplicationStatus } from './s3-versioning.ts';
 
-/** s3rver checks SigV4 signatures against these fixed credentials. */
-export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+export { LOCAL_S3_CREDENTIALS } from './twin-names.ts';
+import { LOCAL_S3_CREDENTIALS } from './twin-names.ts';
 
 export interface LocalS3 {
   readonly endpoint: string;

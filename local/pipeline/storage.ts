@@ -1,8 +1,7 @@
-import { BUCKETS } from '../topology.ts';
+import { BUCKETS, LOCAL_TABLES } from '../twin-names.ts';
 import { logicalIdOf, resolveTokens, type CfnTemplate } from './template.ts';
 
-/** Local names for the pipeline template's storage: the twin's buckets, and tables named for their role. */
-export const LOCAL_TABLES = { versions: 'pictor-versions', tombstones: 'pictor-tombstones', idempotency: 'pictor-idempotency' } as const;
+export { LOCAL_TABLES };
 
 /** The template's buckets and tables by logical id, named as the twin names them. */
 export function localNames(template: CfnTemplate): Record<string, string> {

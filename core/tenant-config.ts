@@ -184,7 +184,8 @@ export function parseConfig(input: unknown, source = 'tenant configuration'): Pi
 }
 
 function invalidConfig(source: string, problems: string[]): PictorError {
-  return new PictorError('InvalidConfig', `Invalid ${source}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  // Each problem also as data (`context.problems`), for callers that print them their own way.
+  return new PictorError('InvalidConfig', `Invalid ${source}:\n${problems.map((p) => `  ${p}`).join('\n')}`, { context: { source, problems } });
 }
 
 /**

@@ -15,7 +15,8 @@ import { authorize } from './iam/policy.ts';
  * (PutEvents; StartExecution, DescribeExecution, ListExecutions), told apart by
  * the X-Amz-Target header as the services do.
  */
-import { TWIN_FAULTS_PATH, TWIN_TENANT_STORE_PATH } from './twin-names.ts';
+import { TWIN_FAULTS_PATH, TWIN_HEALTH_PATH, TWIN_TENANT_STORE_PATH } from './twin-names.ts';
+import type { HealthReport } from './health.ts';
 export { TWIN_FAULTS_PATH, TWIN_TENANT_STORE_PATH };
 
 export function controlPlane(services: {
@@ -29,6 +30,8 @@ export function controlPlane(services: {
   secretsManager?: LocalSecretsManager;
   /** The tenant stores' ARNs: the viewer function's and the origin's and pipeline's. */
   tenantStores?: { viewer: string; config: string };
+  /** The twin's servers, probed (GET TWIN_HEALTH_PATH). */
+  health?: () => Promise<HealthReport>;
 }) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     if (request.url === TWIN_FAULTS_PATH && services.regions) return faults(services.regions, request, response);
@@ -40,6 +43,10 @@ export function controlPlane(services: {
       return serveKeyValueStore(services.keyValueStores, request, response, check);
     }
     if (request.url === TWIN_TENANT_STORE_PATH && services.tenantStores) return send(response, 200, services.tenantStores);
+    if (request.url === TWIN_HEALTH_PATH && request.method === 'GET' && services.health) {
+      const report = await services.health();
+      return send(response, report.status === 'down' ? 503 : 200, report);
+    }
     const target = request.headers['x-amz-target'];
     if (typeof target !== 'string') {
       if (services.identities) {

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
@@ -14,19 +13,25 @@ import {
   type DescribeExecutionCommandOutput,
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PictorError } from '../core/errors.ts';
 import { formatImagePath, isImageId, isTenantId, parseImagePath } from '../core/image-path.ts';
 import { normalizeQuery } from '../core/normalize.ts';
 import { uploadKey } from '../core/object-keys.ts';
 import { TAKEDOWN_REASONS } from '../core/takedown.ts';
+import { RerenderRequestedV1, TakedownRequestedV1 } from '../events/schemas/pictor-events.ts';
+import { planRerender } from '../tasks/plan-rerender/plan-rerender.ts';
+import { checkList, checkNumber, checkSeconds, checkWidths, EXIT, parseCommand, refusal, UsageError, type CommandSpec, type ParsedCommand } from './cli-args.ts';
 import { parseConfig, policyOf, type TenantConfig } from '../core/tenant-config.ts';
 import { signWithNewestKey } from '../signer/sign-url.ts';
 import { DEFAULT_SIGNING_SECRET_PREFIX } from '../core/signing-keys.ts';
 import { keyValueStoreClient, secretsManagerClient } from '../tenant-store/clients.ts';
 import { TenantRegistry } from '../tenant-store/registry.ts';
 import { SigningSecrets } from '../tenant-store/signing-secrets.ts';
+import { progressBar, type ItemCounts } from './progress.ts';
 import { FAULT_MODES, type FaultMode } from './regions.ts';
 import { endpointsOf, readSettings } from './settings.ts';
-import { BUCKETS, LOCAL_S3_CREDENTIALS, LOCAL_TABLES, TWIN_FAULTS_PATH, TWIN_TENANT_STORE_PATH } from './twin-names.ts';
+import { BUCKETS, LOCAL_S3_CREDENTIALS, LOCAL_TABLES, TWIN_FAULTS_PATH, TWIN_HEALTH_PATH, TWIN_TENANT_STORE_PATH } from './twin-names.ts';
+import { formatHealth, type HealthReport } from './health.ts';
 import { DynamoDbVersionMap } from '../tasks/shared/dynamodb-version-map.ts';
 import type { VersionRecord } from '../tasks/ports/version-map.ts';
 import type { UploadOutcome } from '../workflows/render-on-upload.ts';
@@ -45,6 +50,8 @@ Commands:
                                          Erase images everywhere, invalidate them, verify, and audit.
   status <execution-arn>                 Show a state machine execution.
   retry <execution-arn>                  Run a failed execution again, with its own input.
+  twin health                            Each of the twin's servers (edge, AWS APIs, S3 per region,
+                                         DynamoDB) and whether it answers: GET /_twin/health.
   twin fault --region R --mode 503|hang|refuse|off
                                          Game day: make one region's S3 answer 503, hang, refuse
                                          connections, or recover. Without options, show each region's.
@@ -63,7 +70,6 @@ Tenants and keys, at run time (the KeyValueStore and Secrets Manager; no deploy)
   --config-store-arn <its TenantConfigStore ARN> and --secrets-region <the pipeline's region>;
   AWS credentials come from the usual chain.`;
 
-class UsageError extends Error {}
 
 /** The CLI's time: when it is, and how it waits between polls of the twin. */
 export interface CliClock {
@@ -94,6 +100,8 @@ interface Context {
   readonly documents: DynamoDBDocumentClient;
   readonly env: NodeJS.ProcessEnv;
   readonly clock: CliClock;
+  /** Where a command writes what it knows before its result (the execution it started). */
+  readonly stdout: CliIo['stdout'];
   readonly stderr: CliIo['stderr'];
   /** Clients a command made for itself, destroyed when the run ends. */
   readonly clients: { destroy(): void }[];
@@ -102,10 +110,81 @@ interface Context {
 const region = 'us-east-1';
 const credentials = LOCAL_S3_CREDENTIALS;
 
+const STORE_OPTIONS = {
+  'store-arn': { type: 'string', placeholder: 'ARN' },
+  'config-store-arn': { type: 'string', placeholder: 'ARN' },
+  'secrets-region': { type: 'string', placeholder: 'region' },
+  'secret-prefix': { type: 'string', placeholder: 'prefix' },
+} as const;
+const STORE_USAGE = '[--store-arn ARN --config-store-arn ARN --secrets-region R]';
+const TENANT = { type: 'string', required: true, placeholder: 'T' } as const;
+
+/** Every command's options: read and checked before anything runs (local/cli-args.ts). */
+export const COMMANDS = {
+  upload: {
+    usage: 'upload <file> --tenant T --id X [--wait 120]',
+    positionals: { count: 1, what: 'one file' },
+    options: { tenant: TENANT, id: { type: 'string', required: true, placeholder: 'X' }, wait: { type: 'string', default: '120', placeholder: 'seconds', check: checkSeconds } },
+  },
+  url: {
+    usage: 'url --tenant T --id X [--w 640] [--h 480] [--fit cover] [--fmt auto] [--q 75] [--sign]',
+    options: {
+      tenant: TENANT,
+      id: { type: 'string', required: true, placeholder: 'X' },
+      w: { type: 'string', placeholder: 'width' },
+      h: { type: 'string', placeholder: 'height' },
+      fit: { type: 'string', placeholder: 'fit' },
+      fmt: { type: 'string', placeholder: 'format' },
+      q: { type: 'string', placeholder: 'quality' },
+      sign: { type: 'boolean' },
+    },
+  },
+  sign: {
+    usage: 'sign <url> [--ttl seconds] [--kid id]',
+    positionals: { count: 1, what: 'one URL path, such as /img/demo-private/sample?w=320' },
+    options: { ttl: { type: 'string', default: '3600', placeholder: 'seconds', check: checkSeconds }, kid: { type: 'string', placeholder: 'id' } },
+  },
+  status: { usage: 'status <execution-arn>', positionals: { count: 1, what: 'one execution ARN' }, options: {} },
+  retry: { usage: 'retry <execution-arn>', positionals: { count: 1, what: 'one execution ARN' }, options: {} },
+  rerender: {
+    usage: 'rerender [--tenant T] [--widths 320,640] [--formats webp,legacy] [--only-stale] [--tolerate 5] [--requester R]',
+    options: {
+      tenant: { type: 'string', placeholder: 'T' },
+      widths: { type: 'string', placeholder: 'widths', check: checkWidths },
+      formats: { type: 'string', placeholder: 'formats', check: checkList },
+      'only-stale': { type: 'boolean' },
+      tolerate: { type: 'string', placeholder: 'a percentage', check: checkNumber },
+      requester: { type: 'string', placeholder: 'R' },
+    },
+  },
+  takedown: {
+    usage: `takedown --tenant T --id X [--id Y ...] --reason ${TAKEDOWN_REASONS.join('|')} --requester R`,
+    options: {
+      tenant: TENANT,
+      id: { type: 'string', multiple: true, required: true, placeholder: 'X' },
+      reason: { type: 'string', required: true, placeholder: TAKEDOWN_REASONS.join('|') },
+      requester: { type: 'string', required: true, placeholder: 'R' },
+    },
+  },
+  'twin health': { usage: 'twin health', options: {} },
+  'twin fault': { usage: `twin fault [--region R --mode ${FAULT_MODES.join('|')}]`, options: { region: { type: 'string', placeholder: 'R' }, mode: { type: 'string', placeholder: FAULT_MODES.join('|') } } },
+  'tenants put': { usage: `tenants put --file F [--tenant T] ${STORE_USAGE}`, options: { file: { type: 'string', required: true, placeholder: 'F' }, tenant: { type: 'string', placeholder: 'T' }, ...STORE_OPTIONS } },
+  'tenants remove': { usage: `tenants remove --tenant T ${STORE_USAGE}`, options: { tenant: TENANT, ...STORE_OPTIONS } },
+  'tenants list': { usage: `tenants list ${STORE_USAGE}`, options: { ...STORE_OPTIONS } },
+  'keys rotate': { usage: `keys rotate --tenant T [--kid ID] ${STORE_USAGE}`, options: { tenant: TENANT, kid: { type: 'string', placeholder: 'ID' }, ...STORE_OPTIONS } },
+  'keys retire': { usage: `keys retire --tenant T --kid ID ${STORE_USAGE}`, options: { tenant: TENANT, kid: { type: 'string', required: true, placeholder: 'ID' }, ...STORE_OPTIONS } },
+  'keys list': { usage: `keys list --tenant T ${STORE_USAGE}`, options: { tenant: TENANT, ...STORE_OPTIONS } },
+} as const satisfies Record<string, CommandSpec>;
+
+type CommandName = keyof typeof COMMANDS;
+/** A command's parsed line: its options' values as strings, switches as booleans, repeated options as lists. */
+type Args = ParsedCommand<Record<string, any>>;
+
 /**
  * Runs one `pictor` command (argv without the node and script paths) and returns its
- * exit code: 0 with the result on stdout, 1 with `pictor: <what to change>` on stderr
- * (and the usage, when the command line was the mistake).
+ * exit code: 0 with the result on stdout; 1 with `pictor: <what went wrong>` on stderr
+ * when the command ran and failed; 2 with one line saying what to write instead when
+ * the command line was the mistake, found before anything started.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const env = io.env ?? process.env;
@@ -115,54 +194,73 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const sfn = new SFNClient({ region, endpoint: endpoints.control, credentials });
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region, endpoint: endpoints.dynamodb, credentials }));
     clients.push(sfn, documents);
-    const output = await main({ endpoints, sfn, documents, env, clock: io.clock ?? REAL_CLOCK, stderr: io.stderr, clients }, [...argv]);
+    const output = await main({ endpoints, sfn, documents, env, clock: io.clock ?? REAL_CLOCK, stdout: io.stdout, stderr: io.stderr, clients }, [...argv]);
     io.stdout.write(`${output}\n`);
-    return 0;
+    return EXIT.ok;
   } catch (error) {
-    io.stderr.write(`pictor: ${(error as Error).message}${error instanceof UsageError ? `\n\n${USAGE}` : ''}\n`);
-    return 1;
+    io.stderr.write(`pictor: ${(error as Error).message}\n`);
+    return error instanceof UsageError ? EXIT.usage : EXIT.failed;
   } finally {
     for (const client of clients) client.destroy();
   }
 }
 
+/** The command `argv` names, and its line as parsed by its spec. */
+export function readCommand(argv: readonly string[]): { name: CommandName; args: Args } | { help: string } {
+  const [command, sub, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') return { help: USAGE };
+  const grouped = ['twin', 'tenants', 'keys'].includes(command);
+  const name = grouped ? `${command} ${sub ?? ''}` : command;
+  if (!Object.hasOwn(COMMANDS, name)) {
+    if (grouped) {
+      const subs = Object.keys(COMMANDS).filter((c) => c.startsWith(`${command} `)).map((c) => c.split(' ')[1]);
+      if (sub === undefined || sub === '-h' || sub === '--help') return { help: Object.entries(COMMANDS).filter(([c]) => c.startsWith(`${command} `)).map(([, spec]) => `usage: pictor ${spec.usage}`).join('\n') };
+      throw new UsageError(`Unknown ${command} command '${sub}'; it is one of ${subs.join(', ')} (pictor ${command} --help).`);
+    }
+    throw new UsageError(`Unknown command '${command}'; the commands are ${[...new Set(Object.keys(COMMANDS).map((c) => c.split(' ')[0]))].join(', ')} (pictor --help).`);
+  }
+  const spec: CommandSpec = COMMANDS[name as CommandName];
+  const args = parseCommand(name, spec, grouped ? rest : [sub, ...rest].filter((a) => a !== undefined));
+  if (args.help) return { help: `usage: pictor ${spec.usage}` };
+  return { name: name as CommandName, args };
+}
+
 async function main(cx: Context, argv: string[]): Promise<string> {
-  const [command, ...rest] = argv;
-  switch (command) {
+  const command = readCommand(argv);
+  if ('help' in command) return command.help;
+  const { name, args } = command;
+  switch (name) {
     case 'upload':
-      return upload(cx, rest);
+      return upload(cx, args);
     case 'url':
-      return url(cx, rest);
+      return url(cx, args);
     case 'sign':
-      return sign(cx, rest);
+      return sign(cx, args);
     case 'status':
-      return status(cx, rest);
+      return status(cx, args.positionals[0]!);
     case 'retry':
-      return retry(cx, rest);
+      return retry(cx, args.positionals[0]!);
     case 'rerender':
-      return rerender(cx, rest);
+      return rerender(cx, args);
     case 'takedown':
-      return takedown(cx, rest);
-    case 'twin':
-      return twin(cx, rest);
-    case 'tenants':
-      return tenants(cx, rest);
-    case 'keys':
-      return keys(cx, rest);
-    case undefined:
-    case '-h':
-    case '--help':
-      return USAGE;
-    default:
-      throw new UsageError(`Unknown command '${command}'.`);
+      return takedown(cx, args);
+    case 'twin fault':
+      return twinFault(cx, args);
+    case 'twin health':
+      return twinHealth(cx);
+    case 'tenants put':
+    case 'tenants remove':
+    case 'tenants list':
+      return tenants(cx, name, args);
+    case 'keys rotate':
+    case 'keys retire':
+    case 'keys list':
+      return keys(cx, name, args);
   }
 }
 
-async function upload(cx: Context, args: string[]): Promise<string> {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { tenant: { type: 'string' }, id: { type: 'string' }, wait: { type: 'string', default: '120' } } });
-  const file = positionals[0];
-  if (!file || positionals.length > 1) throw new UsageError('upload takes one file.');
-  if (!/^[1-9][0-9]*$/.test(values.wait)) throw new UsageError(`--wait takes a number of seconds, not '${values.wait}'.`);
+async function upload(cx: Context, { values, positionals }: Args): Promise<string> {
+  const file = positionals[0]!;
   const image = imageOf(values);
   const tenant = await tenantOf(cx, image.tenant);
   const body = await readFile(file).catch((error: Error) => {
@@ -176,7 +274,9 @@ async function upload(cx: Context, args: string[]): Promise<string> {
   const put = await s3.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: key, Body: body })).catch((error: Error) => {
     throw new Error(`S3 in ${BUCKETS.originals.region} did not take the upload, so nothing was stored; upload it again once the region answers (is 'npm start' running? is a fault injected, see 'pictor twin fault'?): ${error.name}: ${error.message}`);
   });
-  const execution = await uploadExecution(cx, { key, etag: (put.ETag ?? '').replace(/"/g, ''), versionId: put.VersionId, sent }, cx.clock.now() + Number(values.wait) * 1000);
+  // The execution as soon as it exists, so that `pictor status` can follow it while this waits.
+  const started = (executionArn: string) => cx.stdout.write(`Uploaded ${file} as ${key}.\n  execution: ${executionArn}\n`);
+  const execution = await uploadExecution(cx, { key, etag: (put.ETag ?? '').replace(/"/g, ''), versionId: put.VersionId, sent }, cx.clock.now() + Number(values.wait) * 1000, started);
   const arn = `  execution: ${execution.executionArn}`;
   if (execution.status !== 'SUCCEEDED') {
     throw new Error(`The upload failed (${execution.error}): ${execution.cause}\n${arn}\n  Once the cause is fixed, 'pictor retry ${execution.executionArn}' runs it again.`);
@@ -184,10 +284,8 @@ async function upload(cx: Context, args: string[]): Promise<string> {
   // What the execution says it did, in its own output (workflows/render-on-upload.ts).
   const output = JSON.parse(execution.output ?? '{}') as { outcome: UploadOutcome; version?: number; code?: string; reason?: string; quarantineKey?: string | null };
   switch (output.outcome) {
-    case 'published': {
-      const link = canonicalUrl(cx, image, output.version!, tenant, new URLSearchParams('w=640'));
-      return `Uploaded ${file} as ${key}; published as version ${output.version}.\n${link}\n${arn}`;
-    }
+    case 'published':
+      return `Published as version ${output.version}.\n${canonicalUrl(cx, image, output.version!, tenant, new URLSearchParams('w=640'))}`;
     case 'rejected':
       throw new Error(`The upload was rejected (${output.code}): ${output.reason}\n  quarantined as ${output.quarantineKey ?? '(already replaced)'}\n${arn}`);
     case 'discarded':
@@ -202,9 +300,19 @@ async function upload(cx: Context, args: string[]): Promise<string> {
  * since it was sent whose event names its key, its ETag and, on a versioned bucket,
  * its version. The same bytes uploaded again are another upload. An error past the deadline.
  */
-async function uploadExecution(cx: Context, upload: { key: string; etag: string; versionId?: string; sent: Date }, deadline: number): Promise<DescribeExecutionCommandOutput> {
+async function uploadExecution(
+  cx: Context,
+  upload: { key: string; etag: string; versionId?: string; sent: Date },
+  deadline: number,
+  onStarted: (executionArn: string) => void,
+): Promise<DescribeExecutionCommandOutput> {
   const renderOnUpload = await stateMachine(cx, 'RenderOnUpload');
   let running: string | undefined;
+  const seen = (arn: string) => {
+    if (running === arn) return;
+    running = arn;
+    onStarted(arn);
+  };
   for (;;) {
     const { executions = [] } = await cx.sfn.send(new ListExecutionsCommand({ stateMachineArn: renderOnUpload }));
     // Oldest first: a duplicate delivery of the event starts a later one.
@@ -213,8 +321,8 @@ async function uploadExecution(cx: Context, upload: { key: string; etag: string;
       const object = JSON.parse(execution.input ?? '{}')?.detail?.object;
       if (object?.key !== upload.key || object?.etag?.replace(/"/g, '') !== upload.etag) continue;
       if (upload.versionId && object['version-id'] !== upload.versionId) continue;
+      seen(execution.executionArn!);
       if (execution.status !== 'RUNNING') return execution;
-      running = execution.executionArn;
       break;
     }
     if (cx.clock.now() > deadline) {
@@ -225,16 +333,15 @@ async function uploadExecution(cx: Context, upload: { key: string; etag: string;
 }
 
 /** Runs a failed execution again with its own input, as re-sending its event would. */
-async function retry(cx: Context, args: string[]): Promise<string> {
-  const [arn] = args;
-  if (!arn || args.length > 1) throw new UsageError('retry takes one execution ARN.');
+async function retry(cx: Context, arn: string): Promise<string> {
+  checkExecutionArn(arn);
   const failed = await cx.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
   if (failed.status === 'RUNNING' || failed.status === 'SUCCEEDED') throw new Error(`${failed.name} is ${failed.status}; only a failed execution needs running again.`);
   const name = `retry-${randomUUID()}`;
   const { executionArn } = await cx.sfn.send(new StartExecutionCommand({ stateMachineArn: failed.stateMachineArn, name, input: failed.input }));
   for (;;) {
     const execution = await cx.sfn.send(new DescribeExecutionCommand({ executionArn }));
-    if (execution.status !== 'RUNNING') return status(cx, [execution.executionArn!]);
+    if (execution.status !== 'RUNNING') return status(cx, execution.executionArn!);
     await cx.clock.sleep(250);
   }
 }
@@ -249,27 +356,14 @@ async function stateMachine(cx: Context, name: string): Promise<string> {
   return found.stateMachineArn!;
 }
 
-async function url(cx: Context, args: string[]): Promise<string> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      tenant: { type: 'string' },
-      id: { type: 'string' },
-      w: { type: 'string' },
-      h: { type: 'string' },
-      fit: { type: 'string' },
-      fmt: { type: 'string' },
-      q: { type: 'string' },
-      sign: { type: 'boolean', default: false },
-    },
-  });
+async function url(cx: Context, { values }: Args): Promise<string> {
   const image = imageOf(values);
   const tenant = await tenantOf(cx, image.tenant);
   const record = await versionRecord(cx, image.tenant, image.imageId);
   if (!record?.version) throw new Error(`${image.tenant}/${image.imageId} has no published version yet.`);
   const query = new URLSearchParams();
   for (const name of ['w', 'h', 'fit', 'fmt', 'q'] as const) if (values[name] !== undefined) query.set(name, values[name]!);
-  return canonicalUrl(cx, image, Number(record.version), tenant, query, values.sign);
+  return canonicalUrl(cx, image, Number(record.version), tenant, query, values.sign === true);
 }
 
 function canonicalUrl(cx: Context, image: { tenant: string; imageId: string }, version: number, tenant: TenantConfig, query: URLSearchParams, signed = false): string {
@@ -282,20 +376,27 @@ function canonicalUrl(cx: Context, image: { tenant: string; imageId: string }, v
   return `${cx.endpoints.edge}${path}?${normalized.normalized.signedQuery}`;
 }
 
-async function sign(cx: Context, args: string[]): Promise<string> {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { ttl: { type: 'string', default: '3600' }, kid: { type: 'string' } } });
-  const target = positionals[0];
-  if (!target || positionals.length > 1) throw new UsageError('sign takes one URL path, such as /img/demo-private/sample?w=320.');
-  if (!/^\d+$/.test(values.ttl)) throw new UsageError(`--ttl must be a number of seconds, not '${values.ttl}'.`);
+async function sign(cx: Context, { values, positionals }: Args): Promise<string> {
+  const target = positionals[0]!;
   const path = parseImagePath(target.split('?')[0]!);
   if (!path.ok) throw new UsageError(path.message);
   const tenant = await tenantOf(cx, path.path.tenant);
   return cx.endpoints.edge + signWithNewestKey(target, path.path.tenant, tenant, new Date(cx.clock.now() + Number(values.ttl) * 1000), values.kid);
 }
 
-async function status(cx: Context, args: string[]): Promise<string> {
-  const [arn] = args;
-  if (!arn || args.length > 1) throw new UsageError('status takes one execution ARN.');
+/**
+ * An execution ARN's shape, arn:{partition}:states:{region}:{account}:execution:{machine}:{name}:
+ * anything else is a mistake in the command line, not a question for the twin.
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html
+ */
+function checkExecutionArn(arn: string): void {
+  if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/.test(arn)) {
+    throw new UsageError(`'${arn}' is not an execution ARN; give the one 'pictor upload', 'rerender' or 'takedown' printed (arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME).`);
+  }
+}
+
+async function status(cx: Context, arn: string): Promise<string> {
+  checkExecutionArn(arn);
   const e = await cx.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
   const lines = [`${e.status}  ${e.name}`, `  started  ${e.startDate?.toISOString()}`];
   if (e.stopDate) lines.push(`  stopped  ${e.stopDate.toISOString()}`);
@@ -304,36 +405,32 @@ async function status(cx: Context, args: string[]): Promise<string> {
   return lines.join('\n');
 }
 
-async function rerender(cx: Context, args: string[]): Promise<string> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      tenant: { type: 'string' },
-      widths: { type: 'string' },
-      formats: { type: 'string' },
-      'only-stale': { type: 'boolean', default: false },
-      tolerate: { type: 'string' },
-      requester: { type: 'string' },
-    },
-  });
-  if (values.tenant !== undefined) await tenantOf(cx, values.tenant);
-  const widths = values.widths?.split(',').map((w) => {
-    if (!/^[1-9][0-9]*$/.test(w)) throw new UsageError(`--widths takes widths such as 320,640; '${w}' is not one.`);
-    return Number(w);
-  });
-  const formats = values.formats?.split(',');
-  if (values.tolerate !== undefined && !/^\d+(\.\d+)?$/.test(values.tolerate)) throw new UsageError(`--tolerate takes a percentage, not '${values.tolerate}'.`);
-  const requester = values.requester ?? cx.env.USER ?? 'pictor-cli';
+async function rerender(cx: Context, { values }: Args): Promise<string> {
   const detail = {
     schemaVersion: 1,
-    requester,
-    ...(values.tenant ? { tenant: values.tenant } : {}),
-    ...(widths || formats ? { variants: { ...(widths ? { widths } : {}), ...(formats ? { formats } : {}) } } : {}),
+    requester: values.requester ?? cx.env.USER ?? 'pictor-cli',
+    ...(values.tenant !== undefined ? { tenant: values.tenant } : {}),
+    ...(values.widths || values.formats
+      ? { variants: { ...(values.widths ? { widths: values.widths.split(',').map(Number) } : {}), ...(values.formats ? { formats: values.formats.split(',') } : {}) } }
+      : {}),
     ...(values['only-stale'] ? { onlyStale: true } : {}),
     ...(values.tolerate !== undefined ? { toleratedFailurePercentage: Number(values.tolerate) } : {}),
   };
-  const first = await runToEnd(cx, { machine: 'CatalogueRerender', prefix: 'rerender', what: 're-render', noun: 'originals' }, (jobId) => ({ jobId, detail }));
-  const { name: jobId } = first;
+  // Refused here as the state machine's first task would refuse it, by the same schema and plan,
+  // so that a mistake starts nothing: the event's schema, then the plan against the tenants' configuration.
+  const parsed = RerenderRequestedV1.safeParse(detail);
+  if (!parsed.success) {
+    throw refusal(parsed.error.issues, { 'variants.widths': '--widths', 'variants.formats': '--formats', toleratedFailurePercentage: '--tolerate', tenant: '--tenant', requester: '--requester' }, (option) => values[option.slice(2)], '"Rerender Requested"');
+  }
+  const jobId = jobName(cx, 'rerender');
+  const tenants = Object.fromEntries((await (await registryOf(cx, {})).listTenants()).map((t) => [t.tenant, t.config]));
+  try {
+    planRerender({ jobId, detail }, { tenants });
+  } catch (error) {
+    if (error instanceof PictorError && error.code === 'InvalidEvent') throw new UsageError(`${error.message} (refused before starting: nothing ran).`);
+    throw error;
+  }
+  const first = await runToEnd(cx, { machine: 'CatalogueRerender', name: jobId, what: 're-render', noun: 'originals' }, { jobId, detail });
   const { executionArn, output: summary } = await followParts(cx, first.executionArn, first.output);
   const lines = [`Re-render ${jobId}: ${summary.rendered} rendered, ${summary.skipped} skipped, ${summary.failed} failed.`];
   for (const [reason, count] of Object.entries(summary.skippedBecause as Record<string, number>)) lines.push(`  skipped ${count}: ${reason}`);
@@ -370,24 +467,18 @@ async function followParts(cx: Context, executionArn: string, output: any): Prom
   return { executionArn, output };
 }
 
-async function takedown(cx: Context, args: string[]): Promise<string> {
-  const { values } = parseArgs({
-    args,
-    options: { tenant: { type: 'string' }, id: { type: 'string', multiple: true }, reason: { type: 'string' }, requester: { type: 'string' } },
-  });
-  const ids = values.id ?? [];
-  if (ids.length === 0) throw new UsageError('takedown needs at least one --id.');
-  const images = ids.map((id) => imageOf({ tenant: values.tenant, id }));
-  await tenantOf(cx, images[0]!.tenant);
-  if (!(TAKEDOWN_REASONS as readonly string[]).includes(values.reason ?? '')) {
-    throw new UsageError(`--reason must be ${TAKEDOWN_REASONS.slice(0, -1).join(', ')} or ${TAKEDOWN_REASONS.at(-1)}: it is the legal basis the audit record names.`);
+async function takedown(cx: Context, { values }: Args): Promise<string> {
+  const items = (values.id as string[]).map((imageId) => ({ tenant: values.tenant, imageId, reason: values.reason, requester: values.requester }));
+  const detail = { schemaVersion: 1, items };
+  // The schema TakedownBatch's accept-takedown validates with (events/schemas), before anything starts.
+  const parsed = TakedownRequestedV1.safeParse(detail);
+  if (!parsed.success) {
+    const given = (option: string) => (option === '--id' ? (values.id as string[]).find((id) => !isImageId(id)) : values[option.slice(2)]);
+    throw refusal(parsed.error.issues, { 'items.tenant': '--tenant', 'items.imageId': '--id', 'items.reason': '--reason', 'items.requester': '--requester', items: '--id' }, given, '"Takedown Requested"');
   }
-  if (!values.requester) throw new UsageError('--requester must say who asked: the audit record names them.');
-  const items = images.map((image) => ({ ...image, reason: values.reason, requester: values.requester }));
-  const { name: batchId, executionArn, output: summary } = await runToEnd(cx, { machine: 'TakedownBatch', prefix: 'takedown', what: 'takedown', noun: 'images' }, (batchId) => ({
-    batchId,
-    detail: { schemaVersion: 1, items },
-  }));
+  await tenantOf(cx, values.tenant);
+  const batchId = jobName(cx, 'takedown');
+  const { executionArn, output: summary } = await runToEnd(cx, { machine: 'TakedownBatch', name: batchId, what: 'takedown', noun: 'images' }, { batchId, detail });
   // The batch's report lists every image; the summary says where it is.
   const s3 = new S3Client({ region, endpoint: cx.endpoints.regions[BUCKETS.reports.region], forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED', maxAttempts: 1 });
   cx.clients.push(s3);
@@ -402,39 +493,40 @@ async function takedown(cx: Context, args: string[]): Promise<string> {
   ].join('\n');
 }
 
-/**
- * Starts a job under a fresh name (which is also its id in the input), follows it
- * to its end, and returns its output; a job that did not succeed is an error.
- */
-async function runToEnd(
-  cx: Context,
-  job: { machine: string; prefix: string; what: string; noun: string },
-  input: (name: string) => unknown,
-): Promise<{ name: string; executionArn: string; output: any }> {
-  const name = `${job.prefix}-${new Date(cx.clock.now()).toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
-  const execution = await follow(cx, job.machine, name, input(name), job.noun);
+/** A fresh job name, which is also the job's id in its input: the prefix, the time, and a random part. */
+function jobName(cx: Context, prefix: string): string {
+  return `${prefix}-${new Date(cx.clock.now()).toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Starts a job under its name, follows it to its end, and returns its output; a job that did not succeed is an error. */
+async function runToEnd(cx: Context, job: { machine: string; name: string; what: string; noun: string }, input: unknown): Promise<{ executionArn: string; output: any }> {
+  const execution = await follow(cx, job.machine, job.name, input, job.noun);
   if (execution.status !== 'SUCCEEDED') throw new Error(`The ${job.what} ${execution.status?.toLowerCase()} (${execution.error}): ${execution.cause}\n  execution: ${execution.executionArn}`);
-  return { name, executionArn: execution.executionArn!, output: JSON.parse(execution.output!) };
+  return { executionArn: execution.executionArn!, output: JSON.parse(execution.output!) };
 }
 
 /**
- * Starts an execution and draws its progress on stderr until it ends: the items
- * its Distributed Map runs have finished, as DescribeMapRun counts them.
+ * Starts an execution and draws its progress on stderr until it ends: the items of
+ * its Distributed Map runs, as DescribeMapRun counts them while they run (an item is
+ * counted as it finishes, not when the run ends).
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_MapRunItemCounts.html
  */
 async function follow(cx: Context, machine: string, name: string, input: unknown, noun: string): Promise<DescribeExecutionCommandOutput> {
   const { executionArn } = await cx.sfn.send(new StartExecutionCommand({ stateMachineArn: await stateMachine(cx, machine), name, input: JSON.stringify(input) }));
+  // At once, so that `pictor status` can follow it from another terminal.
+  cx.stderr.write(`execution: ${executionArn}\n`);
   const bar = progressBar(cx.stderr, noun);
   for (;;) {
     const execution = await cx.sfn.send(new DescribeExecutionCommand({ executionArn }));
     const { mapRuns = [] } = await cx.sfn.send(new ListMapRunsCommand({ executionArn }));
-    let done = 0;
-    let total = 0;
+    const counts: ItemCounts = { done: 0, running: 0, total: 0 };
     for (const run of mapRuns) {
       const { itemCounts } = await cx.sfn.send(new DescribeMapRunCommand({ mapRunArn: run.mapRunArn }));
-      done += (itemCounts?.succeeded ?? 0) + (itemCounts?.failed ?? 0);
-      total += itemCounts?.total ?? 0;
+      counts.done += (itemCounts?.succeeded ?? 0) + (itemCounts?.failed ?? 0) + (itemCounts?.timedOut ?? 0) + (itemCounts?.aborted ?? 0);
+      counts.running += itemCounts?.running ?? 0;
+      counts.total += itemCounts?.total ?? 0;
     }
-    bar.draw(done, total);
+    bar.draw(counts);
     if (execution.status !== 'RUNNING') {
       bar.end();
       return execution;
@@ -443,34 +535,21 @@ async function follow(cx: Context, machine: string, name: string, input: unknown
   }
 }
 
-/** A one-line bar on a terminal; on anything else, a line at each tenth, so logs stay short. */
-function progressBar(stderr: CliIo['stderr'], noun: string) {
-  const tty = stderr.isTTY;
-  let lastTenth = -1;
-  return {
-    draw(done: number, total: number) {
-      const share = total === 0 ? 0 : done / total;
-      if (tty) {
-        const filled = Math.round(share * 30);
-        stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(30 - filled)}] ${done}/${total} ${noun}`);
-      } else if (Math.floor(share * 10) > lastTenth && total > 0) {
-        lastTenth = Math.floor(share * 10);
-        stderr.write(`${done}/${total} ${noun}\n`);
-      }
-    },
-    end() {
-      if (tty) stderr.write('\n');
-    },
-  };
+/** `twin health`: each of the running twin's servers, and whether it answers. */
+async function twinHealth(cx: Context): Promise<string> {
+  const response = await fetch(cx.endpoints.control + TWIN_HEALTH_PATH, { signal: AbortSignal.timeout(10_000) }).catch((error: Error) => {
+    throw new Error(`The twin's control plane at ${cx.endpoints.control} did not answer (is 'npm start' running? PICTOR_CONTROL_PORT says where): ${error.message}`);
+  });
+  const report = (await response.json()) as HealthReport;
+  if (report.status === 'down') throw new Error(formatHealth(report));
+  return formatHealth(report);
 }
 
 /** `twin fault`: puts a region of the running twin into a fault, or shows each region's. */
-async function twin(cx: Context, args: string[]): Promise<string> {
-  const [sub, ...rest] = args;
-  if (sub !== 'fault') throw new UsageError(`Unknown twin command '${sub ?? ''}'; try 'twin fault --region us-east-1 --mode 503'.`);
-  const { values } = parseArgs({ args: rest, options: { region: { type: 'string' }, mode: { type: 'string' } } });
+async function twinFault(cx: Context, { values }: Args): Promise<string> {
   if ((values.region === undefined) !== (values.mode === undefined)) throw new UsageError('twin fault takes --region and --mode together, or neither.');
   if (values.mode !== undefined && !(FAULT_MODES as readonly string[]).includes(values.mode)) throw new UsageError(`--mode is one of ${FAULT_MODES.join(', ')}, not '${values.mode}'.`);
+  // The twin's regions are its own to name: it answers a wrong one with the list (a usage mistake, exit 2).
   const request = values.region ? { method: 'POST', body: JSON.stringify({ region: values.region, mode: values.mode }) } : {};
   const response = await fetch(cx.endpoints.control + TWIN_FAULTS_PATH, { ...request, signal: AbortSignal.timeout(10_000) }).catch((error: Error) => {
     throw new Error(`The twin's control plane at ${cx.endpoints.control} did not answer (is 'npm start' running?): ${error.message}`);
@@ -488,25 +567,32 @@ async function twin(cx: Context, args: string[]): Promise<string> {
     .join('\n');
 }
 
+/** The image the options name, its ids checked by core's rules (the ones the object keys and events use). */
 function imageOf(values: { tenant?: string; id?: string }): { tenant: string; imageId: string } {
-  if (!values.tenant || !isTenantId(values.tenant)) throw new UsageError('--tenant must be a tenant id (3 to 32 of a-z 0-9 -).');
-  if (!values.id || !isImageId(values.id)) throw new UsageError('--id must be an image id (1 to 128 of A-Z a-z 0-9 _ -).');
+  if (!values.tenant || !isTenantId(values.tenant)) throw new UsageError(`--tenant must be a tenant id (3 to 32 of a-z 0-9 -), not '${values.tenant ?? ''}'.`);
+  if (!values.id || !isImageId(values.id)) throw new UsageError(`--id must be an image id (1 to 128 of A-Z a-z 0-9 _ -), not '${values.id ?? ''}'.`);
   return { tenant: values.tenant, imageId: values.id };
 }
 
-/** A tenant as the running twin's store has it, with its signing keys from Secrets Manager. */
+/**
+ * A tenant as the running twin's store has it, with its signing keys from Secrets Manager.
+ * A tenant the store does not have is a mistake in the command line (exit 2).
+ */
 async function tenantOf(cx: Context, name: string): Promise<TenantConfig> {
-  return (await registryOf(cx, [])).tenantWithKeys(name);
+  if (!isTenantId(name)) throw new UsageError(`--tenant must be a tenant id (3 to 32 of a-z 0-9 -), not '${name}'.`);
+  const registry = await registryOf(cx, {});
+  return registry.tenantWithKeys(name).catch((error: unknown) => {
+    // The registry's InvalidConfig here is its "No tenant 'x' in the tenant store".
+    if (error instanceof PictorError && error.code === 'InvalidConfig') throw new UsageError(error.message);
+    throw error;
+  });
 }
 
 /** `tenants put|remove|list`: the tenant registry (tenant-store/registry.ts). */
-async function tenants(cx: Context, args: string[]): Promise<string> {
-  const [sub, ...rest] = args;
-  const { values } = parseArgs({ args: rest, options: { file: { type: 'string' }, tenant: { type: 'string' }, ...STORE_OPTIONS } });
-  const registry = await registryOf(cx, rest);
-  switch (sub) {
-    case 'put': {
-      if (!values.file) throw new UsageError('tenants put needs --file, a tenants file or (with --tenant) one tenant\'s JSON.');
+async function tenants(cx: Context, command: 'tenants put' | 'tenants remove' | 'tenants list', { values }: Args): Promise<string> {
+  const registry = await registryOf(cx, values);
+  switch (command) {
+    case 'tenants put': {
       let json: any;
       try {
         json = JSON.parse(await readFile(values.file, 'utf8'));
@@ -524,47 +610,35 @@ async function tenants(cx: Context, args: string[]): Promise<string> {
       }
       return lines.join('\n');
     }
-    case 'remove':
-      if (!values.tenant) throw new UsageError('tenants remove needs --tenant.');
+    case 'tenants remove':
       await registry.removeTenant(values.tenant);
       return `removed ${values.tenant}`;
-    case 'list':
+    case 'tenants list':
       return (await registry.listTenants()).map((t) => `${t.tenant.padEnd(34)}${t.config.signing.required ? 'signed  ' : 'open    '}${t.keys.join(', ')}`).join('\n') || '(no tenants)';
-    default:
-      throw new UsageError(`Unknown tenants command '${sub ?? ''}'; try 'tenants list'.`);
   }
 }
 
 /** `keys rotate|retire|list`: a tenant's signing keys, rotated with overlap. */
-async function keys(cx: Context, args: string[]): Promise<string> {
-  const [sub, ...rest] = args;
-  const { values } = parseArgs({ args: rest, options: { tenant: { type: 'string' }, kid: { type: 'string' }, ...STORE_OPTIONS } });
-  if (!values.tenant) throw new UsageError(`keys ${sub ?? ''} needs --tenant.`);
-  const registry = await registryOf(cx, rest);
-  switch (sub) {
-    case 'rotate': {
+async function keys(cx: Context, command: 'keys rotate' | 'keys retire' | 'keys list', { values }: Args): Promise<string> {
+  const registry = await registryOf(cx, values);
+  switch (command) {
+    case 'keys rotate': {
       const kid = await registry.rotateKey(values.tenant, values.kid);
       return `${values.tenant} signs with ${kid} from now on; retire the older keys once URLs they signed have expired (keys retire --tenant ${values.tenant} --kid ...).`;
     }
-    case 'retire':
-      if (!values.kid) throw new UsageError('keys retire needs --kid, the key to retire.');
+    case 'keys retire':
       await registry.retireKey(values.tenant, values.kid);
       return `${values.tenant} no longer accepts ${values.kid} (the edge follows within seconds).`;
-    case 'list':
+    case 'keys list':
       return (await registry.listKeys(values.tenant)).join('\n') || '(no keys)';
-    default:
-      throw new UsageError(`Unknown keys command '${sub ?? ''}'; try 'keys list --tenant T'.`);
   }
 }
-
-const STORE_OPTIONS = { 'store-arn': { type: 'string' }, 'config-store-arn': { type: 'string' }, 'secrets-region': { type: 'string' }, 'secret-prefix': { type: 'string' } } as const;
 
 /**
  * The registry against the running twin, or against a deployment given its tenant
  * store's ARN (and the pipeline's region, where verify-gone reads the secrets).
  */
-async function registryOf(cx: Context, args: string[]): Promise<TenantRegistry> {
-  const { values } = parseArgs({ args, strict: false, options: STORE_OPTIONS });
+async function registryOf(cx: Context, values: Record<string, any>): Promise<TenantRegistry> {
   const arn = values['store-arn'] as string | undefined;
   const prefix = (values['secret-prefix'] as string | undefined) ?? DEFAULT_SIGNING_SECRET_PREFIX;
   const configArn = values['config-store-arn'] as string | undefined;

@@ -1,28 +1,42 @@
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { signWithNewestKey } from '../signer/sign-url.ts';
 import { sampleImage } from './sample-image.ts';
-import { loadTenants, readSettings } from './settings.ts';
-import { BUCKETS, REGIONS } from './topology.ts';
-import { startTwin } from './twin.ts';
+import type { PictorConfig } from '../core/tenant-config.ts';
+import { loadTenants, readSettings, startupProblem, type LocalSettings } from './settings.ts';
+import { BUCKETS, REGIONS, TWIN_HEALTH_PATH } from './twin-names.ts';
+import { startTwin, type Twin } from './twin.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const settings = readSettings();
-const config = await loadTenants(settings.tenantsFile);
-const twin = await startTwin({
-  config,
-  dataDir: settings.dataDir,
-  edgePort: settings.edgePort,
-  controlPort: settings.controlPort,
-  s3Port: settings.s3Port,
-  dynamodbPort: settings.dynamodbPort,
-  regionPorts: settings.regionPorts,
-  invalidationDelayMs: settings.invalidationDelayMs,
-  replicationDelayMs: settings.replicationDelayMs,
-  // AWS's own timing unless PICTOR_TIME_SCALE says otherwise: a takedown waits minutes for its invalidation.
-  timeScale: settings.timeScale,
-  logLevel: 'WARN',
-});
+// A setting, the tenants file or a port the twin cannot start with is one line saying what to
+// change, and exit code 1; anything else is a bug, shown in full.
+let settings: LocalSettings | undefined;
+let started: { config: PictorConfig; twin: Twin };
+try {
+  settings = readSettings();
+  const config = await loadTenants(settings.tenantsFile);
+  const twin = await startTwin({
+    config,
+    dataDir: settings.dataDir,
+    edgePort: settings.edgePort,
+    controlPort: settings.controlPort,
+    s3Port: settings.s3Port,
+    dynamodbPort: settings.dynamodbPort,
+    regionPorts: settings.regionPorts,
+    invalidationDelayMs: settings.invalidationDelayMs,
+    replicationDelayMs: settings.replicationDelayMs,
+    // AWS's own timing unless PICTOR_TIME_SCALE says otherwise: a takedown waits minutes for its invalidation.
+    timeScale: settings.timeScale,
+    logLevel: 'WARN',
+  });
+  started = { config, twin };
+} catch (error) {
+  const problem = startupProblem(error, settings);
+  if (!problem) throw error;
+  console.error(`pictor: the twin did not start. ${problem}`);
+  process.exit(1);
+}
+const { config, twin } = started;
 
 // Seed the demo image for every tenant, so the URLs below work on a fresh clone: uploaded,
 // then published by RenderOnUpload, as any upload is. Once there, it is left alone, so a
@@ -43,6 +57,7 @@ lines.push(`  S3-compatible server     ${twin.s3.endpoint}  buckets: ${Object.va
 for (const [name, endpoint] of Object.entries(twin.endpoints)) lines.push(`    ${name.padEnd(22)} ${endpoint}  buckets: ${REGIONS[name]!.join(', ')}`);
 if (twin.dynamodb) lines.push(`  DynamoDB-compatible      ${twin.dynamodb.endpoint}  tables: pictor-versions, pictor-idempotency`);
 lines.push(`  EventBridge, Step Functions, STS APIs on ${twin.controlUrl}`);
+lines.push(`  health                   ${twin.controlUrl}${TWIN_HEALTH_PATH}   (or: npm run --silent pictor -- twin health)`);
 if (twin.pipeline) {
   lines.push(`    event bus ${twin.pipeline.eventBusName}: "Takedown Requested" only from ${twin.pipeline.requesters.takedown}`);
   lines.push(`    ${' '.repeat(`event bus ${twin.pipeline.eventBusName}: `.length)}"Rerender Requested" only from ${twin.pipeline.requesters.rerender}`);

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import './s3rver-listing.ts';
 import S3rver from 's3rver';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
@@ -67,6 +68,9 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   (server as unknown as { middleware: unknown[] }).middleware.unshift(versions.listMiddleware());
   // Before anything else, as S3 checks the owner before processing the request.
   (server as unknown as { middleware: unknown[] }).middleware.unshift(bucketOwnerMiddleware(options.bucketOwner ?? { owner: LOCAL_ACCOUNT }));
+  // s3rver leaves a listen error unhandled, which ends the process with a stack trace; a port
+  // another process holds is refused here instead, as the other servers refuse it (EADDRINUSE).
+  if (options.port) await checkPortFree(options.port, '127.0.0.1');
   const address = await server.run();
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
@@ -94,5 +98,13 @@ export function localS3Client(endpoint: string, region = 'us-east-1', options: O
     credentials: LOCAL_S3_CREDENTIALS,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+/** Rejects with the listen error (EADDRINUSE, EACCES, with its port) when `port` cannot be listened on. */
+function checkPortFree(port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject).listen(port, host, () => probe.close(() => resolve()));
   });
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PictorError } from '../core/errors.ts';
 import { parseConfig, type PictorConfig } from '../core/tenant-config.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -51,7 +52,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): LocalSetting
 function timeScale(value: string | undefined): number {
   if (value === undefined) return 1;
   const scale = Number(value);
-  if (!(scale > 0 && scale <= 1)) throw new Error(`PICTOR_TIME_SCALE must be a number above 0 and at most 1, not '${value}'.`);
+  if (!(scale > 0 && scale <= 1)) throw new StartupError(`PICTOR_TIME_SCALE must be a number above 0 and at most 1, not '${value}'.`);
   return scale;
 }
 
@@ -66,26 +67,73 @@ export function endpointsOf(settings: LocalSettings) {
   };
 }
 
+/**
+ * The tenants file, validated as a deployment validates it (core/tenant-config.ts).
+ * @throws {StartupError} one line naming the file, the setting that chose it, and each
+ *   problem at its place (`tenants.demo.qualities: ...`), as core's schema words it.
+ */
 export async function loadTenants(file: string): Promise<PictorConfig> {
   let json: unknown;
   try {
     json = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new Error(`Cannot read tenant configuration ${file}: ${(error as Error).message}`);
+    throw new StartupError(`Cannot read the tenants file ${file} (PICTOR_TENANTS): ${(error as Error).message}`);
   }
-  return parseConfig(json, file);
+  try {
+    return parseConfig(json, file);
+  } catch (error) {
+    const problems = error instanceof PictorError ? (error.context.problems as string[] | undefined) : undefined;
+    if (!problems) throw error;
+    throw new StartupError(`The tenants file ${file} (PICTOR_TENANTS) is wrong: ${problems.join('; ')}. Fix it, or point PICTOR_TENANTS at another file.`);
+  }
+}
+
+/** A setting or file the twin cannot start with: what main.ts prints, on one line, before it exits 1. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+/** What to change so the twin listens elsewhere than `port`: the environment variable that set it. */
+export function portSetting(settings: LocalSettings, port: number): string | undefined {
+  const named: [string, number][] = [
+    ['PICTOR_EDGE_PORT', settings.edgePort],
+    ['PICTOR_CONTROL_PORT', settings.controlPort],
+    ['PICTOR_S3_PORT', settings.s3Port],
+    ['PICTOR_DYNAMODB_PORT', settings.dynamodbPort],
+  ];
+  const single = named.find(([, p]) => p === port)?.[0];
+  if (single) return `set ${single} to a free port`;
+  const region = Object.entries(settings.regionPorts).find(([, p]) => p === port)?.[0];
+  const now = Object.entries(settings.regionPorts).map(([r, p]) => `${r}=${p}`).join(',');
+  return region ? `give ${region} a free port in PICTOR_REGION_PORTS (now ${now})` : undefined;
+}
+
+/**
+ * What stops the twin from starting, as one line saying what to change: a StartupError's
+ * message, or a port another process holds (EADDRINUSE) or may not be opened (EACCES),
+ * with the setting that moves it. Undefined for anything else, which is a bug to show in full.
+ */
+export function startupProblem(error: unknown, settings: LocalSettings | undefined): string | undefined {
+  if (error instanceof StartupError) return error.message;
+  const { code, port, address } = (error ?? {}) as { code?: string; port?: number; address?: string };
+  if ((code === 'EADDRINUSE' || code === 'EACCES') && typeof port === 'number') {
+    const change = (settings && portSetting(settings, port)) ?? 'choose another port';
+    const why = code === 'EADDRINUSE' ? 'is taken by another process' : 'may not be opened by this user';
+    return `Port ${port}${address ? ` on ${address}` : ''} ${why}: ${change}, or stop what listens there (an earlier 'npm start'?).`;
+  }
+  return undefined;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new Error(`${name} must be a whole number, not '${raw}'.`);
+  if (!/^\d+$/.test(raw)) throw new StartupError(`${name} must be a whole number, not '${raw}'.`);
   return Number(raw);
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const value = integer(env, name, fallback);
-  if (value > 65535) throw new Error(`${name} must be a port number, not ${value}.`);
+  if (value > 65535) throw new StartupError(`${name} must be a port number, not ${value}.`);
   return value;
 }
 
@@ -93,7 +141,7 @@ function regionPorts(raw: string): Record<string, number> {
   const ports: Record<string, number> = {};
   for (const part of raw.split(',')) {
     const [region, value] = part.split('=');
-    if (!region || !value || !/^\d+$/.test(value) || Number(value) > 65535) throw new Error(`PICTOR_REGION_PORTS must read like us-east-1=4570,eu-west-1=4571, not '${raw}'.`);
+    if (!region || !value || !/^\d+$/.test(value) || Number(value) > 65535) throw new StartupError(`PICTOR_REGION_PORTS must read like us-east-1=4570,eu-west-1=4571, not '${raw}'.`);
     ports[region.trim()] = Number(value);
   }
   return ports;

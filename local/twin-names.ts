@@ -37,3 +37,5 @@ export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S
 export const TWIN_FAULTS_PATH = '/_twin/faults';
 /** GET: the ARNs of the twin's tenant stores, which a deployment's CLI user reads from the edge stack instead. */
 export const TWIN_TENANT_STORE_PATH = '/_twin/tenant-store';
+/** GET: each of the twin's servers and whether it answers (local/health.ts); 200 unless one is down, then 503. */
+export const TWIN_HEALTH_PATH = '/_twin/health';

@@ -21,6 +21,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { replicate, type Replication } from './replication.ts';
 import { LOCAL_S3_CREDENTIALS, localS3Client, startLocalS3, type LocalS3 } from './s3-server.ts';
 import { startRegions, type Regions } from './regions.ts';
+import { probeHealth, type HealthReport } from './health.ts';
 import { storageOf } from './pipeline/storage.ts';
 import { synthesizePipeline } from './pipeline/template.ts';
 import { STAGING_PREFIX } from '../core/object-keys.ts';
@@ -119,6 +120,8 @@ export interface Twin {
   readonly registry: TenantRegistry;
   /** Resolves once every execution started so far, and any it caused, has ended, and replication has caught up. */
   settled(): Promise<void>;
+  /** Probes each of its servers, as GET /_twin/health on `controlUrl` reports them. */
+  health(): Promise<HealthReport>;
   close(): Promise<void>;
 }
 
@@ -293,6 +296,15 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       quiet = (pipeline?.stepFunctions.list().length ?? 0) === before ? quiet + 1 : 0;
     }
   };
+  const health = () =>
+    probeHealth([
+      { name: 'edge (CloudFront)', endpoint: edgeUrl },
+      { name: `AWS APIs${pipeline ? ' (CloudFront, STS, EventBridge, Step Functions, KVS, Secrets Manager)' : ' (CloudFront, KVS, Secrets Manager)'}`, endpoint: controlUrl },
+      { name: 'S3-compatible server', endpoint: s3.endpoint },
+      ...Object.entries(endpoints).map(([region, endpoint]) => ({ name: `S3 ${region}`, endpoint, fault: regions.modes[region] })),
+      ...(dynamodb ? [{ name: 'DynamoDB-compatible server', endpoint: dynamodb.endpoint }] : []),
+    ]);
+  services.health = health;
   const tenantStore = { keyValueStore, configStore, secretsManager };
-  return { edgeUrl, controlUrl, s3, edge, invalidations, viewer, distribution, endpoints, regions, s3Client, replication, dynamodb, pipeline, tenantStore, registry, settled, close };
+  return { edgeUrl, controlUrl, s3, edge, invalidations, viewer, distribution, endpoints, regions, s3Client, replication, dynamodb, pipeline, tenantStore, registry, settled, health, close };
 }

@@ -56,18 +56,15 @@ export interface ParsedCommand<V extends ParsedValues = ParsedValues> {
  */
 export function parseCommand<V extends ParsedValues = ParsedValues>(command: string, spec: CommandSpec, args: readonly string[]): ParsedCommand<V> {
   const usage = `usage: pictor ${spec.usage}`;
-  const options = Object.fromEntries(Object.entries(spec.options).map(([name, o]) => [name, { type: o.type, multiple: o.multiple }]));
+  const options = Object.fromEntries(Object.entries(spec.options).map(([name, o]) => [name, { type: o.type, multiple: o.multiple === true }]));
   const { tokens } = parseArgs({ args: [...args], options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: false, allowPositionals: true, tokens: true });
   const values: ParsedValues = {};
   const positionals: string[] = [];
-  let help = false;
+  // Asking for help is never a mistake, whatever else the line holds.
+  if (tokens.some((token) => token.kind === 'option' && token.name === 'help')) return { values: values as V, positionals, help: true };
   for (const token of tokens) {
     if (token.kind === 'positional') positionals.push(token.value);
     if (token.kind !== 'option') continue;
-    if (token.name === 'help') {
-      help = true;
-      continue;
-    }
     const option = spec.options[token.name];
     if (!option || !token.rawName.startsWith('--')) {
       const known = Object.keys(spec.options).map((name) => `--${name}`);
@@ -86,7 +83,6 @@ export function parseCommand<V extends ParsedValues = ParsedValues>(command: str
     else if (values[token.name] !== undefined) throw new UsageError(`--${token.name} is given twice; give it once (${usage}).`);
     else values[token.name] = token.value;
   }
-  if (help) return { values: values as V, positionals, help };
   for (const [name, option] of Object.entries(spec.options)) {
     if (values[name] === undefined && option.default !== undefined) values[name] = option.default;
     if (option.required && values[name] === undefined) throw new UsageError(`${command} needs --${name}${option.placeholder ? ` ${option.placeholder}` : ''} (${usage}).`);
@@ -96,7 +92,7 @@ export function parseCommand<V extends ParsedValues = ParsedValues>(command: str
     const wanted = expected === 0 ? 'takes no arguments' : `takes ${spec.positionals!.what}`;
     throw new UsageError(`${command} ${wanted}${positionals.length ? `, not '${positionals.join(' ')}'` : ''} (${usage}).`);
   }
-  return { values: values as V, positionals, help };
+  return { values: values as V, positionals, help: false };
 }
 
 /** A whole number of seconds above 0. */

@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { formatHealth, probeHealth } from './health.ts';
+
+describe("the twin's health", () => {
+  it('is ok when every server answers, degraded under an injected fault, down when a server does not answer', async () => {
+    const server = createServer((_request, response) => response.writeHead(404).end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const up = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // A port nothing listens on: bound, then released.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const gone = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+    try {
+      assert.equal((await probeHealth([{ name: 'edge', endpoint: up }])).status, 'ok');
+      const degraded = await probeHealth([{ name: 'edge', endpoint: up }, { name: 'S3 us-east-1', endpoint: gone, fault: 'refuse' }]);
+      assert.equal(degraded.status, 'degraded');
+      assert.deepEqual(degraded.servers[1], { name: 'S3 us-east-1', endpoint: gone, up: false, fault: 'refuse' });
+      const down = await probeHealth([{ name: 'edge', endpoint: up }, { name: 'DynamoDB', endpoint: gone }]);
+      assert.equal(down.status, 'down');
+      assert.deepEqual(down.servers[1], { name: 'DynamoDB', endpoint: gone, up: false, error: 'ECONNREFUSED' });
+      assert.match(formatHealth(down), /^twin: down\nedge\s+up\s+http:\S+\nDynamoDB\s+DOWN \(ECONNREFUSED\)\s+http:/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

@@ -427,7 +427,7 @@ async function rerender(cx: Context, { values }: Args): Promise<string> {
   try {
     planRerender({ jobId, detail }, { tenants });
   } catch (error) {
-    if (error instanceof PictorError && error.code === 'InvalidEvent') throw new UsageError(`${error.message} (refused before starting: nothing ran).`);
+    if (error instanceof PictorError && error.code === 'InvalidEvent') throw new UsageError(`${error.message} Nothing was started.`);
     throw error;
   }
   const first = await runToEnd(cx, { machine: 'CatalogueRerender', name: jobId, what: 're-render', noun: 'originals' }, { jobId, detail });

@@ -299,7 +299,8 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   const health = () =>
     probeHealth([
       { name: 'edge (CloudFront)', endpoint: edgeUrl },
-      { name: `AWS APIs${pipeline ? ' (CloudFront, STS, EventBridge, Step Functions, KVS, Secrets Manager)' : ' (CloudFront, KVS, Secrets Manager)'}`, endpoint: controlUrl },
+      // CloudFront, KeyValueStore and Secrets Manager; with the pipeline, EventBridge, Step Functions and STS too.
+      { name: 'AWS APIs', endpoint: controlUrl },
       { name: 'S3-compatible server', endpoint: s3.endpoint },
       ...Object.entries(endpoints).map(([region, endpoint]) => ({ name: `S3 ${region}`, endpoint, fault: regions.modes[region] })),
       ...(dynamodb ? [{ name: 'DynamoDB-compatible server', endpoint: dynamodb.endpoint }] : []),

@@ -27,6 +27,20 @@ const TENANTS = {
 
 /** While true, renders of images whose id starts 'flaky' fail as a bucket that stays down would. */
 let outage = false;
+/** While set, renders of this image wait until `until` resolves: a test sees the CLI while the execution runs. */
+let hold: { id: string; until: Promise<void> } | undefined;
+
+/** Holds renders of `id` until the returned release is called (or 20 s pass, so a failing test cannot hang). */
+function holdRenders(id: string): () => void {
+  let release!: () => void;
+  const until = new Promise<void>((resolve) => (release = resolve));
+  setTimeout(release, 20_000).unref();
+  hold = { id, until };
+  return () => {
+    hold = undefined;
+    release();
+  };
+}
 
 const fixture = useTwin({
   config: parseConfig(TENANTS),
@@ -34,6 +48,7 @@ const fixture = useTwin({
   invalidationDelayMs: 100,
   instrument: (task, fn) => async (payload) => {
     if (task === 'render-variants' && outage && JSON.stringify(payload).includes('"flaky')) throw Object.assign(new Error('the variants bucket is down (injected)'), { name: 'OriginUnavailable' });
+    if (task === 'render-variants' && hold && JSON.stringify(payload).includes(`"${hold.id}"`)) await hold.until;
     return fn(payload);
   },
   seed: async (_twin, dir) => writeFile(join(dir, 'tenants.json'), JSON.stringify(TENANTS)),
@@ -62,12 +77,17 @@ function envOf(): NodeJS.ProcessEnv {
 const FAST_POLLS: CliClock = { now: () => Date.now(), sleep: () => new Promise((resolve) => setTimeout(resolve, 10)) };
 
 /** Runs the CLI in this process, as `npm run pictor -- ...args` would. */
-async function pictor(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function pictor(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return pictorWatched({}, ...args);
+}
+
+/** Runs the CLI, calling `watch` with each piece of its output as it is written. */
+async function pictorWatched(watch: { stdout?: (text: string) => void; stderr?: (text: string) => void }, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(args, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text), isTTY: false },
+    stdout: { write: (text: string) => ((stdout += text), watch.stdout?.(text)) },
+    stderr: { write: (text: string) => ((stderr += text), watch.stderr?.(text)), isTTY: false },
     env: envOf(),
     clock: FAST_POLLS,
   });
@@ -87,8 +107,7 @@ describe('the pictor CLI against the twin', () => {
   it('uploads, waits for the version, and prints a URL the edge serves as a Hit the second time', async () => {
     const id = uniqueId('hero');
     const { stdout } = await uploaded('shop', id, [1600, 1067]);
-    assert.match(stdout, /published as version 1/);
-    assert.match(stdout, /execution: arn:aws:states:\S+:execution:\S+/);
+    assert.match(stdout, /^Uploaded \S+ as shop\/\S+\.\n  execution: arn:aws:states:\S+:execution:\S+\nPublished as version 1\.\n/);
 
     const printed = await pictor('url', '--tenant', 'shop', '--id', id, '--w', '640', '--fmt', 'webp');
     assert.equal(printed.code, 0, printed.stderr);
@@ -141,31 +160,74 @@ describe('the pictor CLI against the twin', () => {
     assert.match(result.stderr, /^pictor: The URL would be valid for 604800 s; its tenant allows at most 86400 s \(signing\.maxTtl\)\./);
   });
 
-  it('shows an execution', async () => {
-    const { stdout } = await uploaded('shop', uniqueId('shown'));
-    const arn = /execution: (\S+)/.exec(stdout)![1]!;
-    const shown = await pictor('status', arn);
-    assert.equal(shown.code, 0, shown.stderr);
-    assert.match(shown.stdout, /^SUCCEEDED /);
-    assert.match(shown.stdout, /"outcome":"published"/);
+  it("prints the upload's execution as soon as it starts, which `status` shows running, then the outcome", async () => {
+    const id = uniqueId('watched');
+    const photo = join(fixture.dir, `${id}.jpg`);
+    await writeFile(photo, await sampleImage(640, 480));
+    const release = holdRenders(id);
+    let whileRunning: Promise<{ code: number; stdout: string }> | undefined;
+    const result = await pictorWatched(
+      {
+        stdout: (text) => {
+          const arn = /execution: (\S+)/.exec(text)?.[1];
+          // The render is held until `status` has answered: the execution is running when it is asked.
+          if (arn && !whileRunning) whileRunning = pictor('status', arn).finally(release);
+        },
+      },
+      'upload', photo, '--tenant', 'shop', '--id', id,
+    ).finally(release);
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(whileRunning, `no execution was printed before the outcome: ${result.stdout}`);
+    const shown = await whileRunning;
+    assert.equal(shown.code, 0);
+    assert.match(shown.stdout, /^RUNNING /);
+    assert.match(result.stdout, /\nPublished as version 1\./);
+    const arn = /execution: (\S+)/.exec(result.stdout)![1]!;
+    const ended = await pictor('status', arn);
+    assert.match(ended.stdout, /^SUCCEEDED /);
+    assert.match(ended.stdout, /"outcome":"published"/);
   });
 
-  it('answers mistakes in one line with a non-zero exit, and the usage where the command line was the mistake', async () => {
-    for (const [args, message, usage] of [
-      [['url', '--tenant', 'shop', '--id', 'nothing'], /^pictor: shop\/nothing has no published version yet\.$/m, false],
-      [['upload', '/no/such/file', '--tenant', 'shop', '--id', 'x'], /^pictor: Cannot read \/no\/such\/file/m, false],
-      [['url', '--tenant', 'Nope', '--id', 'x'], /^pictor: --tenant must be a tenant id/m, true],
-      [['frobnicate'], /^pictor: Unknown command 'frobnicate'\./m, true],
-      [['takedown', '--tenant', 'shop', '--id', 'hero', '--requester', 'x'], /^pictor: --reason must be dmca, gdpr or other/m, true],
-      [['takedown', '--tenant', 'shop', '--reason', 'gdpr', '--requester', 'x'], /^pictor: takedown needs at least one --id\./m, true],
-      [['rerender', '--tenant', 'nobody'], /^pictor: No tenant 'nobody'/m, false],
-      [['rerender', '--tenant', 'shop', '--widths', '100'], /^pictor: The re-render failed \(InvalidEvent\): Tenant 'shop' has no breakpoint 100/m, false],
+  it('answers a mistake in the command line in one line with exit code 2, refusing it before anything starts', async () => {
+    const executions = () => fixture.twin.pipeline!.stepFunctions.list().length;
+    const before = executions();
+    for (const [args, message] of [
+      [['frobnicate'], /^pictor: Unknown command 'frobnicate'; the commands are upload, url, /],
+      [['upload', 'x.jpg', '--tenant', 'shop', '--id', 'x', '--bogus'], /^pictor: upload has no option --bogus; it takes --tenant, --id, --wait /],
+      [['upload', 'x.jpg', '--tenant', 'shop', '--id', 'x', '--wait', '0'], /^pictor: --wait takes a whole number of seconds above 0, such as 3600, not '0'\.$/m],
+      [['upload', 'x.jpg', '--tenant', 'shop'], /^pictor: upload needs --id X \(usage: pictor upload <file> --tenant T --id X \[--wait 120\]\)\.$/m],
+      [['sign', '/img/vault/doc?w=320', '--ttl', '-5'], /^pictor: --ttl takes a whole number of seconds above 0, such as 3600, not '-5'\.$/m],
+      [['sign', '/img/vault/doc?w=320', '--ttl', 'abc'], /^pictor: --ttl takes a whole number of seconds above 0, such as 3600, not 'abc'\.$/m],
+      [['status', 'not-an-arn'], /^pictor: 'not-an-arn' is not an execution ARN; give the one /],
+      [['url', '--tenant', 'Nope', '--id', 'x'], /^pictor: --tenant must be a tenant id \(3 to 32 of a-z 0-9 -\), not 'Nope'\.$/m],
+      [['takedown', '--tenant', 'shop', '--id', 'hero', '--requester', 'x'], /^pictor: takedown needs --reason dmca\|gdpr\|other /],
+      [['takedown', '--tenant', 'shop', '--reason', 'gdpr', '--requester', 'x'], /^pictor: takedown needs --id X /],
+      [['takedown', '--tenant', 'shop', '--id', 'hero', '--reason', 'because', '--requester', 'x'], /^pictor: --reason 'because' is refused by the "Takedown Requested" schema: .*"dmca"/],
+      [['takedown', '--tenant', 'shop', '--id', 'a/b', '--reason', 'gdpr', '--requester', 'x'], /^pictor: --id 'a\/b' is refused by the "Takedown Requested" schema: an image id/],
+      [['rerender', '--tenant', 'nobody'], /^pictor: No tenant 'nobody' is configured\. Nothing was started\.$/m],
+      [['rerender', '--tenant', 'shop', '--widths', '100'], /^pictor: Tenant 'shop' has no breakpoint 100: no request would ever ask for it\./],
+      [['rerender', '--tenant', 'shop', '--formats', 'gif'], /^pictor: --formats 'gif' is refused by the "Rerender Requested" schema: .*"webp"/],
+      [['rerender', '--tenant', 'shop', '--tolerate', '200'], /^pictor: --tolerate '200' is refused by the "Rerender Requested" schema: .*100/],
+      [['keys', 'burn'], /^pictor: Unknown keys command 'burn'; it is one of rotate, retire, list/],
+    ] as const) {
+      const result = await pictor(...args);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.stdout, '', args.join(' '));
+      assert.match(result.stderr, message, args.join(' '));
+      assert.equal(result.stderr.split('\n').length, 2, `one line: ${result.stderr}`);
+    }
+    assert.equal(executions(), before, 'no refused command started an execution');
+  });
+
+  it('answers a failure of the command itself in one line with exit code 1', async () => {
+    for (const [args, message] of [
+      [['url', '--tenant', 'shop', '--id', 'nothing'], /^pictor: shop\/nothing has no published version yet\.$/m],
+      [['upload', '/no/such/file', '--tenant', 'shop', '--id', 'x'], /^pictor: Cannot read \/no\/such\/file/m],
     ] as const) {
       const result = await pictor(...args);
       assert.equal(result.code, 1, args.join(' '));
       assert.equal(result.stdout, '', args.join(' '));
       assert.match(result.stderr, message);
-      assert.equal(result.stderr.includes('Usage: pictor'), usage, args.join(' '));
     }
   });
 
@@ -175,13 +237,15 @@ describe('the pictor CLI against the twin', () => {
     assert.match(help.stdout, new RegExp(`--reason ${TAKEDOWN_REASONS.join('\\|')} --requester R`));
   });
 
-  it('re-renders a tenant with a progress line and the exact summary', async () => {
+  it('re-renders a tenant with progress as each original finishes, and the exact summary', async () => {
     const [first, second] = [uniqueId('first'), uniqueId('second')];
     await Promise.all([uploaded('atelier', first), uploaded('atelier', second)]);
-    const result = await pictor('rerender', '--tenant', 'atelier', '--widths', '320');
+    // The second original's render waits until the CLI has shown the first one done.
+    const release = holdRenders(second);
+    const result = await pictorWatched({ stderr: (text) => text.startsWith('1/2 originals') && release() }, 'rerender', '--tenant', 'atelier', '--widths', '320').finally(release);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^Re-render rerender-\d{14}-[0-9a-f]{8}: 2 rendered, 0 skipped, 0 failed\./);
-    assert.match(result.stderr, /2\/2 originals/);
+    assert.match(result.stderr, /^execution: arn:aws:states:\S+:execution:\S+:rerender-\S+\n0\/2 originals\n1\/2 originals\n2\/2 originals\n$/);
     const printed = await pictor('url', '--tenant', 'atelier', '--id', first, '--w', '320', '--fmt', 'webp');
     assert.match(printed.stdout, new RegExp(`/img/atelier/${first}/v2\\?`), 'the re-render published version 2');
   });
@@ -237,6 +301,13 @@ describe('the pictor CLI against the twin', () => {
       assert.equal(faulted.code, 0, faulted.stderr);
       assert.match(faulted.stdout, /^us-east-1\s+503\s+every S3 request answers 503/m);
       assert.match(faulted.stdout, /^eu-west-1\s+off\s+answers normally/m);
+      // The health endpoint reports each server, the faulted region as such.
+      const health = await fetch(`${fixture.twin.controlUrl}/_twin/health`);
+      assert.equal(health.status, 200);
+      const report = (await health.json()) as { status: string; servers: { name: string; up: boolean; fault?: string }[] };
+      assert.equal(report.status, 'degraded');
+      assert.deepEqual(report.servers.find((s) => s.name === 'S3 us-east-1'), { name: 'S3 us-east-1', endpoint: fixture.twin.endpoints['us-east-1'], up: false, fault: '503' });
+      assert.ok(report.servers.filter((s) => s.name !== 'S3 us-east-1').every((s) => s.up), JSON.stringify(report));
       const photo = join(fixture.dir, 'during.jpg');
       await writeFile(photo, await sampleImage(640, 480));
       const refused = await pictor('upload', photo, '--tenant', 'shop', '--id', 'during-outage');
@@ -250,8 +321,12 @@ describe('the pictor CLI against the twin', () => {
       assert.equal(recovered.code, 0, recovered.stderr);
     }
     assert.match((await pictor('twin', 'fault')).stdout, /^us-east-1\s+off/m);
+    const healthy = await pictor('twin', 'health');
+    assert.equal(healthy.code, 0, healthy.stderr);
+    assert.match(healthy.stdout, /^twin: ok\nedge \(CloudFront\)\s+up\s+http:/);
+    for (const server of ['AWS APIs', 'S3-compatible server', 'S3 us-east-1', 'S3 eu-west-1', 'DynamoDB-compatible server']) assert.match(healthy.stdout, new RegExp(`^${server.replace(/[()]/g, '\\$&')}.*\\s+up\\s+http:`, 'm'), server);
     const wrong = await pictor('twin', 'fault', '--region', 'mars-north-1', '--mode', '503');
-    assert.equal(wrong.code, 1);
+    assert.equal(wrong.code, 2);
     assert.match(wrong.stderr, /region must be one of us-east-1, eu-west-1/);
     const mode = await pictor('twin', 'fault', '--region', 'us-east-1', '--mode', 'flaky');
     assert.match(mode.stderr, /--mode is one of 503, hang, refuse, off/);
@@ -269,7 +344,7 @@ describe('the pictor CLI against the twin', () => {
     const [shown, wrong] = await Promise.all([spawned('twin', 'fault'), spawned('frobnicate')]);
     assert.equal(shown.code, 0, shown.stderr);
     assert.match(shown.stdout, /^us-east-1\s+off\s+answers normally$/m);
-    assert.equal(wrong.code, 1);
-    assert.match(wrong.stderr, /^pictor: Unknown command 'frobnicate'\.\n\nUsage: pictor/);
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /^pictor: Unknown command 'frobnicate'; the commands are [^\n]+\n$/);
   });
 });

@@ -68,7 +68,10 @@ Tenants and keys, at run time (the KeyValueStore and Secrets Manager; no deploy)
 
   Against a deployment instead of the twin, add --store-arn <the edge stack's TenantStore ARN>,
   --config-store-arn <its TenantConfigStore ARN> and --secrets-region <the pipeline's region>;
-  AWS credentials come from the usual chain.`;
+  AWS credentials come from the usual chain.
+
+Every command takes --help. Exit codes: 0 done; 1 the command ran and failed; 2 a mistake in the
+command line, refused before anything started.`;
 
 
 /** The CLI's time: when it is, and how it waits between polls of the twin. */

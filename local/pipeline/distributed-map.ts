@@ -121,6 +121,9 @@ export async function runDistributedMap(run: DistributedMapRun): Promise<unknown
       const index = next++;
       const child = children[index]!;
       const name = crypto.randomUUID();
+      // Counted as each child starts and ends, so DescribeMapRun reports the run's progress while it runs,
+      // as the console's Map Run page shows it. https://docs.aws.amazon.com/step-functions/latest/apireference/API_MapRunItemCounts.html
+      // https://docs.aws.amazon.com/step-functions/latest/dg/concepts-examine-map-run.html
       mapRun.itemCounts.pending -= child.items;
       mapRun.itemCounts.running += child.items;
       const execution = run.startChild(child.input, `${run.stateMachineArn.replace(':stateMachine:', ':execution:')}/${label}:${name}`, name);

@@ -604,7 +604,9 @@ async function tenants(cx: Context, command: 'tenants put' | 'tenants remove' | 
       }
       const isFile = json && typeof json === 'object' && 'tenants' in json;
       if (!isFile && !values.tenant) throw new UsageError(`${values.file} is one tenant's JSON: say which tenant with --tenant.`);
-      const entries: [string, unknown][] = isFile ? Object.entries(parseConfig(json, values.file).tenants).filter(([id]) => !values.tenant || id === values.tenant) : [[values.tenant!, json]];
+      // Validated whole before any tenant is put, as one tenant's JSON sits in a tenants file.
+      const config = parseTenantsFile(isFile ? json : { tenants: { [values.tenant]: json } }, values.file);
+      const entries = Object.entries(config.tenants).filter(([id]) => !values.tenant || id === values.tenant);
       if (entries.length === 0) throw new UsageError(`${values.file} has no tenant ${values.tenant}.`);
       const lines: string[] = [];
       for (const [id, tenant] of entries) {
@@ -618,6 +620,17 @@ async function tenants(cx: Context, command: 'tenants put' | 'tenants remove' | 
       return `removed ${values.tenant}`;
     case 'tenants list':
       return (await registry.listTenants()).map((t) => `${t.tenant.padEnd(34)}${t.config.signing.required ? 'signed  ' : 'open    '}${t.keys.join(', ')}`).join('\n') || '(no tenants)';
+  }
+}
+
+/** A tenants file as core validates it; its problems, each at its place, on one line. */
+function parseTenantsFile(json: unknown, file: string): ReturnType<typeof parseConfig> {
+  try {
+    return parseConfig(json, file);
+  } catch (error) {
+    const problems = error instanceof PictorError ? (error.context.problems as string[] | undefined) : undefined;
+    if (!problems) throw error;
+    throw new UsageError(`${file} is wrong: ${problems.join('; ')}.`);
   }
 }
 

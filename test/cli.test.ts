@@ -191,6 +191,8 @@ describe('the pictor CLI against the twin', () => {
   it('answers a mistake in the command line in one line with exit code 2, refusing it before anything starts', async () => {
     const executions = () => fixture.twin.pipeline!.stepFunctions.list().length;
     const before = executions();
+    const badTenants = join(fixture.dir, 'bad-tenants.json');
+    await writeFile(badTenants, JSON.stringify({ tenants: { shop: { breakpoints: [320, 160] } } }));
     for (const [args, message] of [
       [['frobnicate'], /^pictor: Unknown command 'frobnicate'; the commands are upload, url, /],
       [['upload', 'x.jpg', '--tenant', 'shop', '--id', 'x', '--bogus'], /^pictor: upload has no option --bogus; it takes --tenant, --id, --wait /],
@@ -209,6 +211,8 @@ describe('the pictor CLI against the twin', () => {
       [['rerender', '--tenant', 'shop', '--formats', 'gif'], /^pictor: --formats 'gif' is refused by the "Rerender Requested" schema: .*"webp"/],
       [['rerender', '--tenant', 'shop', '--tolerate', '200'], /^pictor: --tolerate '200' is refused by the "Rerender Requested" schema: .*100/],
       [['keys', 'burn'], /^pictor: Unknown keys command 'burn'; it is one of rotate, retire, list/],
+      [['tenants', 'put', '--file', badTenants], /^pictor: \S+bad-tenants\.json is wrong: tenants\.shop\.breakpoints: breakpoints must be strictly ascending\.$/m],
+      [['keys', 'retire', '--tenant', 'vault'], /^pictor: keys retire needs --kid ID /],
     ] as const) {
       const result = await pictor(...args);
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);

@@ -82,6 +82,22 @@ new ImageDelivery(app, 'Images', {
 });
 `,
   );
+  // Front-end and server code beside it: the subpaths' types, checked by the app's own `npx tsc`.
+  writeFileSync(
+    join(app, 'lib', 'images.ts'),
+    `import { buildUrl, srcset } from 'pictor/client';
+import { PICTOR_EVENTS, type PictorDetailType } from 'pictor/events';
+import { publicPolicyFromConfig, signImageUrl } from 'pictor/signer';
+import { parseTenant } from 'pictor/tenant-config';
+
+const policy = publicPolicyFromConfig('shop', {}, 'https://images.example.com');
+export const hero: string = buildUrl(policy, 'hero', { width: 640 });
+export const heroSet: string = srcset(policy, 'hero');
+export const detailTypes = Object.keys(PICTOR_EVENTS) as PictorDetailType[];
+export const studioTtl: number = parseTenant('studio', { signing: { required: true } }).signing.maxTtl;
+export const signed = (secret: string): string => signImageUrl(hero, { kid: 'k1', secret }, policy);
+`,
+  );
   await inApp(NPM, ['install', '--prefer-offline', '--no-audit', '--no-fund'], { timeoutMs: 600_000 });
   synthOutput = await inApp(NPM, ['exec', '--', 'cdk', 'synth', '--quiet', '--no-notices'], { env: OFFLINE, timeoutMs: 600_000 });
 });
@@ -117,9 +133,20 @@ describe('the packed package in a fresh CDK app', () => {
   it('loads from plain CommonJS, through require()', async () => {
     const script = [
       "const pictor = require('pictor');",
-      "console.log(typeof pictor.ImageDelivery, typeof require('pictor/tenant-config').parseConfig, Object.keys(require('pictor/events').PICTOR_EVENTS).length)",
+      "const policy = require('pictor/signer').publicPolicyFromConfig('shop', {});",
+      "console.log(typeof pictor.ImageDelivery, typeof require('pictor/tenant-config').parseConfig, Object.keys(require('pictor/events').PICTOR_EVENTS).length,",
+      "require('pictor/client').buildUrl(policy, 'hero', { width: 640 }))",
     ].join(' ');
-    assert.equal((await inApp(process.execPath, ['-e', script], { timeoutMs: 60_000 })).trim().split('\n').at(-1), 'function function 8');
+    assert.equal((await inApp(process.execPath, ['-e', script], { timeoutMs: 60_000 })).trim().split('\n').at(-1), 'function function 8 /img/shop/hero?fmt=auto&q=75&w=640');
+  });
+
+  it('installs the CLI as pictor, on runtime dependencies alone', async () => {
+    assert.match(await inApp(NPM, ['exec', '--', 'pictor', '--help'], { timeoutMs: 60_000 }), /Usage: pictor <command>/);
+    await assert.rejects(inApp(NPM, ['exec', '--', 'pictor', 'rerender', '--tolerate', '200'], { timeoutMs: 60_000 }), (error: Error) => {
+      assert.match(error.message, /--tolerate/);
+      assert.doesNotMatch(error.message, /\n\s+at /, 'no stack trace');
+      return true;
+    });
   });
 
   it("bundles every function without a source map, and sharp's Lambda build beside those that render", () => {

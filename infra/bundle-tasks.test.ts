@@ -12,6 +12,8 @@ import { configStoreEntries, parseConfig } from '../core/tenant-config.ts';
 import { LocalKeyValueStore, serveKeyValueStore } from '../local/key-value-store.ts';
 import { bundleHandler, ROOT, sharpRuntime, taskEntry } from './bundle.ts';
 import { bundleTask } from './bundle-tasks.ts';
+import { SOURCE_MAPS_CONTEXT, sourceMapsWanted } from './lambda-code.ts';
+import { App } from 'aws-cdk-lib';
 
 const run = promisify(execFile);
 const STORE_ARN = 'arn:aws:cloudfront::000000000000:key-value-store/TenantStore';
@@ -81,6 +83,15 @@ describe('task bundles (esbuild, no Docker)', () => {
     const bundle = bundleHandler({ entry: taskEntry('plan-rerender'), outDir: join(out, 'with-map'), sourceMap: true });
     assert.match(readFileSync(join(bundle.directory, 'index.mjs'), 'utf8'), /\/\/# sourceMappingURL=index\.mjs\.map\s*$/);
     assert.ok(JSON.parse(readFileSync(join(bundle.directory, 'index.mjs.map'), 'utf8')).sources.some((s: string) => s.endsWith('plan-rerender/handler.ts')));
+  });
+});
+
+describe('source maps, asked for by CDK context', () => {
+  it(`are wanted when the app sets ${SOURCE_MAPS_CONTEXT} to true, as -c does (a string) or cdk.json does (a boolean)`, () => {
+    assert.equal(sourceMapsWanted(new App()), false);
+    assert.equal(sourceMapsWanted(new App({ context: { [SOURCE_MAPS_CONTEXT]: 'true' } })), true);
+    assert.equal(sourceMapsWanted(new App({ context: { [SOURCE_MAPS_CONTEXT]: true } })), true);
+    assert.equal(sourceMapsWanted(new App({ context: { [SOURCE_MAPS_CONTEXT]: 'false' } })), false);
   });
 });
 

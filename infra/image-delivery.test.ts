@@ -443,7 +443,9 @@ describe('ImageDelivery: pipeline', () => {
       const task = fn.Properties.Environment.Variables.PICTOR_TASK;
       assert.ok(existsSync(join(asset, 'index.mjs')), task);
       if (task === 'render-variants') assert.ok(existsSync(join(asset, 'node_modules', '@img', 'sharp-linux-x64')), task);
-      if (task === 'tally-rerender') assert.deepEqual(readdirSync(asset).sort(), ['index.mjs', 'index.mjs.map'], task);
+      // No source map unless the app asks (-c pictor:sourceMaps=true), and no flag to read one.
+      if (task === 'tally-rerender') assert.deepEqual(readdirSync(asset).sort(), ['index.mjs'], task);
+      assert.equal(fn.Properties.Environment.Variables.NODE_OPTIONS, undefined, task);
       assert.deepEqual([fn.Properties.Runtime, fn.Properties.Handler, fn.Properties.TracingConfig.Mode], ['nodejs22.x', 'index.handler', 'Active'], task);
       assert.ok(fn.Properties.DeadLetterConfig.TargetArn, `${task}: a DLQ for asynchronous invocations`);
       // Tenants are read from the tenant store at run time: none in an environment or a bundle, and no key.

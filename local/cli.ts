@@ -21,6 +21,7 @@ import { TAKEDOWN_REASONS } from '../core/takedown.ts';
 import { RerenderRequestedV1, TakedownRequestedV1 } from '../events/schemas/pictor-events.ts';
 import { planRerender } from '../tasks/plan-rerender/plan-rerender.ts';
 import { checkList, checkNumber, checkSeconds, checkWidths, EXIT, parseCommand, refusal, UsageError, type CommandSpec, type ParsedCommand } from './cli-args.ts';
+import { publicPolicyOf, publicPolicyProblems } from '../core/public-policy.ts';
 import { parseConfig, policyOf, type TenantConfig } from '../core/tenant-config.ts';
 import { signWithNewestKey } from '../signer/sign-url.ts';
 import { DEFAULT_SIGNING_SECRET_PREFIX } from '../core/signing-keys.ts';
@@ -62,6 +63,9 @@ Tenants and keys, at run time (the KeyValueStore and Secrets Manager; no deploy)
                                          and lists no key gets one generated into Secrets Manager.
   tenants remove --tenant T              Remove a tenant: its policy and keys leave the edge, its secret goes.
   tenants list                           Every tenant in the store, with its active key ids.
+  tenants policy --tenant T [--base-url URL]
+                                         The tenant's public policy, as JSON: what pictor/client builds
+                                         URLs from (docs/SDK.md). No secret is in it.
   keys rotate --tenant T [--kid ID]      Add a new key (generated); it signs from now on.
   keys retire --tenant T --kid ID        After the overlap, stop accepting an old key.
   keys list --tenant T                   Active key ids, oldest first; the last one signs.
@@ -174,6 +178,10 @@ export const COMMANDS = {
   'tenants put': { usage: `tenants put --file F [--tenant T] ${STORE_USAGE}`, options: { file: { type: 'string', required: true, placeholder: 'F' }, tenant: { type: 'string', placeholder: 'T' }, ...STORE_OPTIONS } },
   'tenants remove': { usage: `tenants remove --tenant T ${STORE_USAGE}`, options: { tenant: TENANT, ...STORE_OPTIONS } },
   'tenants list': { usage: `tenants list ${STORE_USAGE}`, options: { ...STORE_OPTIONS } },
+  'tenants policy': {
+    usage: `tenants policy --tenant T [--base-url URL] ${STORE_USAGE}`,
+    options: { tenant: TENANT, 'base-url': { type: 'string', placeholder: 'URL' }, ...STORE_OPTIONS },
+  },
   'keys rotate': { usage: `keys rotate --tenant T [--kid ID] ${STORE_USAGE}`, options: { tenant: TENANT, kid: { type: 'string', placeholder: 'ID' }, ...STORE_OPTIONS } },
   'keys retire': { usage: `keys retire --tenant T --kid ID ${STORE_USAGE}`, options: { tenant: TENANT, kid: { type: 'string', required: true, placeholder: 'ID' }, ...STORE_OPTIONS } },
   'keys list': { usage: `keys list --tenant T ${STORE_USAGE}`, options: { tenant: TENANT, ...STORE_OPTIONS } },
@@ -254,6 +262,7 @@ async function main(cx: Context, argv: string[]): Promise<string> {
     case 'tenants put':
     case 'tenants remove':
     case 'tenants list':
+    case 'tenants policy':
       return tenants(cx, name, args);
     case 'keys rotate':
     case 'keys retire':
@@ -592,7 +601,7 @@ async function tenantOf(cx: Context, name: string): Promise<TenantConfig> {
 }
 
 /** `tenants put|remove|list`: the tenant registry (tenant-store/registry.ts). */
-async function tenants(cx: Context, command: 'tenants put' | 'tenants remove' | 'tenants list', { values }: Args): Promise<string> {
+async function tenants(cx: Context, command: 'tenants put' | 'tenants remove' | 'tenants list' | 'tenants policy', { values }: Args): Promise<string> {
   const registry = await registryOf(cx, values);
   switch (command) {
     case 'tenants put': {
@@ -620,6 +629,16 @@ async function tenants(cx: Context, command: 'tenants put' | 'tenants remove' | 
       return `removed ${values.tenant}`;
     case 'tenants list':
       return (await registry.listTenants()).map((t) => `${t.tenant.padEnd(34)}${t.config.signing.required ? 'signed  ' : 'open    '}${t.keys.join(', ')}`).join('\n') || '(no tenants)';
+    case 'tenants policy': {
+      // What a front end may know of the tenant, as the store holds it now: the JSON pictor/client reads.
+      const found = (await registry.listTenants()).find((t) => t.tenant === values.tenant);
+      if (!found) throw new UsageError(`No tenant '${values.tenant}' in the tenant store (pictor tenants list).`);
+      const deployed = values['store-arn'] !== undefined;
+      const policy = publicPolicyOf(values.tenant, policyOf(found.config), values['base-url'] ?? (deployed ? undefined : cx.endpoints.edge));
+      const problems = publicPolicyProblems(policy);
+      if (problems.length > 0) throw new UsageError(`--base-url: ${problems.join('; ')}.`);
+      return JSON.stringify(policy, null, 2);
+    }
   }
 }
 

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { TAKEDOWN_REASONS } from '../core/takedown.ts';
 import { parseConfig } from '../core/tenant-config.ts';
+import { readPublicPolicy, srcset } from '../client/index.ts';
 import { runCli, type CliClock } from '../local/cli.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { uniqueId, useTwin } from './support/twin-fixture.ts';
@@ -124,6 +125,25 @@ describe('the pictor CLI against the twin', () => {
     const printed = await pictor('url', '--tenant', 'vault', '--id', id, '--w', '320');
     assert.match(printed.stdout, /&exp=\d+&kid=v1&sig=/);
     assert.equal((await fetch(printed.stdout.trim())).status, 200);
+  });
+
+  it("prints a tenant's public policy, from which pictor/client builds URLs the edge serves as they are", async () => {
+    const id = uniqueId('card');
+    await uploaded('shop', id);
+    const printed = await pictor('tenants', 'policy', '--tenant', 'shop');
+    assert.equal(printed.code, 0, printed.stderr);
+    const policy = readPublicPolicy(JSON.parse(printed.stdout));
+    assert.equal(policy.baseUrl, fixture.twin.edgeUrl);
+    assert.doesNotMatch(printed.stdout, /secret|key|referer/i);
+    for (const candidate of srcset(policy, id, { format: 'webp' }).split(', ')) {
+      const url = candidate.split(' ')[0]!;
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      assert.equal(response.status, 200, url);
+      assert.equal(response.headers.get('content-type'), 'image/webp');
+    }
+    const wrong = await pictor('tenants', 'policy', '--tenant', 'nobody');
+    assert.deepEqual([wrong.code, wrong.stderr.trim().split('\n').length], [2, 1]);
   });
 
   it('reports a rejected upload with its reason and a non-zero exit', async () => {

@@ -1,4 +1,4 @@
-import { EXPLICIT_FORMATS, type ExplicitFormat } from './formats.ts';
+import { EXPLICIT_FORMATS } from './formats.ts';
 import { isTenantId } from './image-path.ts';
 import type { TenantPolicy } from './tenant-policy.ts';
 
@@ -8,7 +8,7 @@ import type { TenantPolicy } from './tenant-policy.ts';
  * must be signed. Never a secret, never the sites the tenant allows.
  * The client SDK (`pictor/client`) reads it; `publicPolicyOf` derives it.
  */
-export interface PublicPolicy {
+export interface PublicPolicy extends Pick<TenantPolicy, 'breakpoints' | 'qualities' | 'defaultQuality' | 'formats' | 'signed' | 'maxSignedTtl'> {
   /** The tenant whose images these URLs name: `/img/{tenant}/...`. */
   readonly tenant: string;
   /**
@@ -17,18 +17,6 @@ export interface PublicPolicy {
    * @default '' (root-relative)
    */
   readonly baseUrl?: string;
-  /** Ascending sizes that `w` and `h` snap up to at the edge. */
-  readonly breakpoints: readonly number[];
-  /** Ascending qualities that `q` snaps up to at the edge. */
-  readonly qualities: readonly number[];
-  /** The quality the edge writes when a URL names none. */
-  readonly defaultQuality: number;
-  /** Formats a URL may name and `fmt=auto` may negotiate; `legacy` is always allowed. */
-  readonly formats: readonly ExplicitFormat[];
-  /** Whether every URL must be signed (on a server: see `pictor/signer`). */
-  readonly signed: boolean;
-  /** The longest a signed URL may stay valid, in seconds. */
-  readonly maxSignedTtl: number;
 }
 
 /** A tenant's public policy, from the policy the edge holds for it. */
@@ -45,7 +33,7 @@ export function publicPolicyOf(tenant: string, policy: TenantPolicy, baseUrl?: s
   };
 }
 
-const PUBLIC_KEYS = ['tenant', 'baseUrl', 'breakpoints', 'qualities', 'defaultQuality', 'formats', 'signed', 'maxSignedTtl'];
+const PUBLIC_KEYS: readonly string[] = ['tenant', 'baseUrl', 'breakpoints', 'qualities', 'defaultQuality', 'formats', 'signed', 'maxSignedTtl'] satisfies (keyof PublicPolicy)[];
 const BASE_URL = /^https?:\/\/[^/?#\s]+$/;
 
 /**

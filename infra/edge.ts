@@ -14,7 +14,7 @@ import { VARIANT_PARAMS } from '../core/normalize.ts';
 import { HSTS_MAX_AGE, IMAGE_CONTENT_SECURITY_POLICY } from '../core/security-headers.ts';
 import { PUBLISHED_PREFIX, SNAPSHOT_PREFIX, STAGING_PREFIX } from '../core/object-keys.ts';
 import type { PictorConfig } from '../core/tenant-config.ts';
-import { ORIGINALS_ORIGIN_HEADER, originRequestConfig, TENANT_STORE_ORIGIN_HEADER } from '../edge-fallback/origin-request/handler.ts';
+import { ORIGINALS_ORIGIN_HEADER, originRequestConfig, TENANT_STORE_ORIGIN_HEADER } from '../edge-fallback/origin-request/config.ts';
 import { s3OriginDomain } from '../edge-fallback/origin-request/s3-adapters.ts';
 import { buildViewerFunction } from '../edge-fallback/viewer-request/build.ts';
 import { buildViewerResponseFunction } from '../edge-fallback/viewer-response/build.ts';

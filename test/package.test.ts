@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,5 +157,23 @@ describe('the packed package in a fresh CDK app', () => {
     assert.deepEqual(maps, []);
     const withSharp = bundles.filter((name) => existsSync(join(app, 'cdk.out', name, 'node_modules', '@img', 'sharp-linux-x64', 'package.json')));
     assert.ok(withSharp.length >= 2, `${withSharp.length} bundles carry sharp`);
+  });
+
+  it("says how to install sharp's Lambda build, as sharp documents, when the app's machine lacks it", async () => {
+    // As on a Mac: npm installed sharp for this machine only. Importing pictor must still work; synth says what to run.
+    const binary = join(app, 'node_modules', '@img', 'sharp-linux-x64');
+    assert.ok(existsSync(binary), 'npm hoisted sharp\'s linux-x64 build into the app');
+    renameSync(binary, `${binary}.hidden`);
+    try {
+      const script = [
+        "const { App } = require('aws-cdk-lib'); const { ImageDelivery, parseConfig } = require('pictor');",
+        "try { new ImageDelivery(new App(), 'Images', { tenants: parseConfig({ tenants: { shop: {} } }) }); console.log('built'); }",
+        'catch (e) { console.log(e.name + ": " + e.message); }',
+      ].join(' ');
+      const printed = await inApp(process.execPath, ['-e', script], { timeoutMs: 120_000 });
+      assert.match(printed, /InvalidConfig: .*needs @img\/sharp-linux-x64.*In your app, run: npm install --os=linux --cpu=x64 --libc=glibc sharp/);
+    } finally {
+      renameSync(`${binary}.hidden`, binary);
+    }
   });
 });

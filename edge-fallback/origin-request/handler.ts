@@ -12,51 +12,17 @@ import type { TenantPolicy } from '../../core/tenant-policy.ts';
 import { keyValueStoreClient } from '../../tenant-store/clients.ts';
 import { TenantStoreReader } from '../../tenant-store/store-reader.ts';
 import { serveVariant } from './origin-request.ts';
-import { DEFAULT_RENDER_LIMITS, type RenderLimits } from '../../imaging/render.ts';
+import { DEFAULT_RENDER_LIMITS } from '../../imaging/render.ts';
 import { accountOfFunctionArn } from '../../storage/bucket-owner.ts';
 import { budgetUntil, parseS3OriginDomain, s3ClientFactory, s3OriginalSource, s3VariantStore } from './s3-adapters.ts';
+import { ORIGINALS_ORIGIN_HEADER, TENANT_STORE_ORIGIN_HEADER, type OriginRequestConfig, type TenantPolicies } from './config.ts';
 
-/**
- * A tenant's policy as the origin knows it: `fresh` reads past any cache (the
- * viewer function's store disagreed with it). Null when there is no such tenant.
- */
-export type TenantPolicies = (tenant: string, request: CloudFrontRequest, fresh: boolean) => Promise<TenantPolicy | null>;
-
-/**
- * The handler's configuration. Lambda@Edge has no environment variables, so the
- * deployment injects this at build time; it names no tenant.
- */
-export interface OriginRequestConfig {
-  /**
-   * Where tenants' policies come from.
-   * @default the KeyValueStore the origin's x-pictor-tenant-store header names, read through its API with a short cache
-   */
-  readonly tenantPolicies?: TenantPolicies;
-  /** The KeyValueStore API's endpoint, outside AWS. @default AWS's own */
-  readonly keyValueStoreEndpoint?: string;
-  readonly limits?: Partial<Omit<RenderLimits, 'maxDimension'>>;
-  /** S3-compatible endpoints by region, for S3 outside AWS. @default AWS's own */
-  readonly s3Endpoints?: Readonly<Record<string, string>>;
-  /** @default 'INFO' */
-  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
-}
-
-/** The handler's configuration as a deployment bundles it: no tenant, no secret. */
-export function originRequestConfig(options: OriginRequestConfig = {}): OriginRequestConfig {
-  return { ...options };
-}
+export { ORIGINALS_ORIGIN_HEADER, originRequestConfig, TENANT_STORE_ORIGIN_HEADER, type OriginRequestConfig, type TenantPolicies } from './config.ts';
 
 /** Fixed policies from a validated configuration: for unit tests and benchmarks of the handler alone. */
 export function fixedPolicies(config: PictorConfig): TenantPolicies {
   return async (tenant) => (Object.hasOwn(config.tenants, tenant) ? policyOf(config.tenants[tenant]!) : null);
 }
-
-/**
- * The origin custom header naming the tenant store (the KeyValueStore's ARN), set
- * by the distribution per origin: the ARN exists only once the stack deploys, after
- * this bundle is built.
- */
-export const TENANT_STORE_ORIGIN_HEADER = 'x-pictor-tenant-store';
 
 /** Policies read through the KeyValueStore API, cached per store for a minute (tenant-store/store-reader.ts). */
 function storePolicies(endpoint: string | undefined): TenantPolicies {
@@ -70,15 +36,6 @@ function storePolicies(endpoint: string | undefined): TenantPolicies {
     return reader.policy(tenant, fresh);
   };
 }
-
-/**
- * The origin custom header listing where this origin's renders read originals:
- * the S3 REST domain of every copy, its own region's first, comma-separated.
- * The distribution sets it per origin; CloudFormation names the buckets at
- * deploy time, after this bundle is built; viewers cannot set origin custom headers.
- * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/add-origin-custom-headers.html
- */
-export const ORIGINALS_ORIGIN_HEADER = 'x-pictor-originals';
 
 /** Kept back from the limit for what follows the last S3 call: answering CloudFront. */
 const BUDGET_MARGIN_MS = 500;

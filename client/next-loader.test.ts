@@ -79,8 +79,29 @@ describe('the Next.js loader', () => {
     assert.deepEqual([...config.imageSizes, ...config.deviceSizes], many);
   });
 
-  it('refuses a signed tenant and a src that is not a Pictor image, saying why', () => {
+  it('refuses a signed tenant, saying why', () => {
     assert.throws(() => nextLoader({ ...policy, signed: true }), (e: unknown) => isPictorUrlError(e) && e.code === 'SignatureRequired' && /Sign the URLs on the server/.test(e.message));
-    assert.throws(() => loader({ src: '/_next/static/media/logo.png', width: 640 }), /names no Pictor image/);
+  });
+
+  it('gives back unchanged every src that is not a Pictor image (loaderFile applies to every <Image> of the app)', () => {
+    for (const src of [
+      '/logo.png',
+      '/_next/static/media/hero.1234.jpg',
+      '/images/img/a.jpg',
+      'https://cdn.other.com/a.jpg',
+      'https://cdn.other.com/img/a.jpg',
+      '//cdn.other.com/img/x/y/z/w',
+      'data:image/png;base64,iVBORw0KGgo=',
+    ]) {
+      assert.equal(loader({ src, width: 640, quality: 75 }), src);
+    }
+  });
+
+  it("refuses another tenant's image and a malformed /img/ path, naming the problem", () => {
+    const invalidPath = (pattern: RegExp) => (e: unknown) => isPictorUrlError(e) && e.code === 'InvalidPath' && pattern.test(e.message);
+    assert.throws(() => loader({ src: '/img/blog/hero', width: 640 }), invalidPath(/image of tenant blog, but this policy is tenant shop's/));
+    assert.throws(() => loader({ src: 'http://127.0.0.1:8080/img/blog/hero', width: 640 }), invalidPath(/tenant blog/));
+    assert.throws(() => loader({ src: '/img/shop/logo.png', width: 640 }), invalidPath(/names no Pictor image: Invalid image id/));
+    assert.throws(() => loader({ src: 'https://images.example.com/img/shop', width: 640 }), invalidPath(/names no Pictor image/));
   });
 });

@@ -1,4 +1,5 @@
 import type { PublicPolicy } from '../core/public-policy.ts';
+import { isImageId, parseImagePath, PATH_PREFIX } from '../core/image-path.ts';
 import { buildUrl, type ImageOptions } from './build-url.ts';
 import { urlError } from './errors.ts';
 
@@ -16,6 +17,13 @@ export type NextLoader = (props: NextLoaderProps) => string;
  * A loader for next/image (`loader` prop, or the default export of `images.loaderFile`).
  * `src` is what `<Image src>` gets: an image id, `/img/{tenant}/{id}[/v{n}]` or a URL.
  *
+ * `loaderFile` applies to every `<Image>` of the app, so a src that is not a Pictor
+ * image comes back unchanged, as Next's loaders may return any URL for a src
+ * (https://nextjs.org/docs/app/api-reference/config/next-config-js/images): a static
+ * import (`/_next/static/media/...`), `/logo.png`, another host's URL. A Pictor image is
+ * an image id, a root-relative path under `/img/`, a URL on `policy.baseUrl` under
+ * `/img/`, or a URL on any host whose path names an image of this tenant.
+ *
  * Next asks for the widths of its `deviceSizes` and `imageSizes` (and, in development,
  * 400 to check that the loader uses the width). With {@link nextImagesConfig} in
  * next.config those are the tenant's breakpoints, and every URL serves exactly the
@@ -26,14 +34,38 @@ export type NextLoader = (props: NextLoaderProps) => string;
  *
  * @throws {PictorUrlError} SignatureRequired when the tenant requires signed URLs: a loader
  *   runs in the browser, where no key may be; sign on the server (docs/SDK.md).
+ *   The loader itself throws InvalidPath for an image of another tenant (its URLs need
+ *   that tenant's policy) and for a malformed path under `/img/` on this app or on
+ *   `policy.baseUrl`: those are mistakes, not someone else's images.
  */
 export function nextLoader(policy: PublicPolicy, options: Pick<ImageOptions, 'format' | 'version'> = {}): NextLoader {
   if (policy.signed) {
     throw urlError('SignatureRequired', 'Tenant ' + policy.tenant + ' requires signed URLs, and a next/image loader also runs in the browser, where no signing key may be. Sign the URLs on the server (pictor/signer) and pass them to <img>.');
   }
   return function loadPictorImage(props: NextLoaderProps): string {
+    if (!isPictorSrc(policy, props.src)) return props.src;
     return buildUrl(policy, props.src, { format: options.format, version: options.version, width: props.width, quality: props.quality, snap: true });
   };
+}
+
+/** A URL's scheme and host, or a protocol-relative `//host`. */
+const ORIGIN = /^([a-z][a-z0-9+.-]*:)?\/\/[^/?#]*/i;
+
+/** Whether a src is for Pictor to serve (see nextLoader); anything else Next shows as it is. */
+function isPictorSrc(policy: PublicPolicy, src: string): boolean {
+  if (typeof src !== 'string') return true; // buildUrl says what is wrong with it
+  if (isImageId(src)) return true;
+  const origin = ORIGIN.exec(src);
+  if (!origin) return src.indexOf(PATH_PREFIX) === 0;
+  const path = src.slice(origin[0].length);
+  if (path.indexOf(PATH_PREFIX) !== 0) return false;
+  if (policy.baseUrl && sameOrigin(origin[0], policy.baseUrl)) return true;
+  // On another host, /img/ is Pictor's only when it parses as a Pictor path; another tenant's is then refused.
+  return parseImagePath(path.split(/[?#]/)[0] as string).ok;
+}
+
+function sameOrigin(a: string, b: string): boolean {
+  return a.replace(/^[a-z][a-z0-9+.-]*:/i, '').toLowerCase() === b.replace(/^[a-z][a-z0-9+.-]*:/i, '').toLowerCase();
 }
 
 /** The `images` settings of next.config that make Next ask for the tenant's breakpoints. */

@@ -68,7 +68,7 @@ describe('publicPolicyProblems', () => {
     ['null', null, 'Expected an object for the policy but received null.'],
     ['an array', [good], 'Expected an object for the policy but received [{"tenant"'],
     ['a string', 'shop', 'Expected an object for the policy but received "shop".'],
-    ['a tenants-file entry', { ...good, signing: { keys: { k1: 'secret' } }, referers: [] }, 'Expected only tenant, baseUrl, breakpoints, qualities, defaultQuality, formats, signed, maxSignedTtl but received also signing, referers: make the policy with publicPolicyOf'],
+    ['a tenants-file entry', { ...good, signing: { keys: { k1: 'secret' } }, referers: [] }, 'Expected only tenant, baseUrl, breakpoints, qualities, defaultQuality, formats, signed, maxSignedTtl but received also signing, referers: make the policy with publicPolicyFromConfig (pictor/signer) or `pictor tenants policy`'],
     ['a bad tenant', { ...good, tenant: 'Shop' }, 'Expected a tenant id (3 to 32 of a-z 0-9 -) for tenant but received "Shop".'],
     ['no tenant', { ...good, tenant: undefined }, 'for tenant but received undefined.'],
     ['a base URL with a path', { ...good, baseUrl: 'https://a.example/img' }, "Expected an origin such as 'https://images.example.com' (no path) for baseUrl"],

@@ -47,7 +47,7 @@ export function publicPolicyProblems(value: unknown): string[] {
   // Strict, as the tenants file is: a tenant's whole entry (its keys included) is not a public policy.
   const unknown = Object.keys(p).filter((key) => PUBLIC_KEYS.indexOf(key) < 0);
   if (unknown.length > 0) {
-    problems.push('Expected only ' + PUBLIC_KEYS.join(', ') + ' but received also ' + unknown.join(', ') + ': make the policy with publicPolicyOf, which leaves secrets out.');
+    problems.push('Expected only ' + PUBLIC_KEYS.join(', ') + ' but received also ' + unknown.join(', ') + ': make the policy with publicPolicyFromConfig (pictor/signer) or `pictor tenants policy`, which leave secrets out.');
   }
   if (typeof p.tenant !== 'string' || !isTenantId(p.tenant)) problems.push(expected('a tenant id (3 to 32 of a-z 0-9 -)', 'tenant', p.tenant));
   if (p.baseUrl !== undefined && p.baseUrl !== '' && (typeof p.baseUrl !== 'string' || !BASE_URL.test(p.baseUrl))) {

@@ -80,8 +80,36 @@ describe('the unpic transformer', () => {
     assert.equal(transformer(src, { format: 'jpg', width: '640' }), `${src}?fmt=jpeg&q=75&w=640`);
   });
 
-  it('refuses what the tenant cannot serve, and a signed tenant', () => {
-    assert.throws(() => transformer(src, { format: 'png' }), (e: unknown) => isPictorUrlError(e) && e.code === 'FormatNotAllowed');
+  it("drops fit without a height, as the edge does: layout fullWidth renders with fit: 'contain'", () => {
+    const props = transformBaseImageProps<PictorOperations, PictorUnpicOptions, CoreImageAttributes>({
+      src,
+      transformer,
+      layout: 'fullWidth',
+      breakpoints: [...policy.breakpoints],
+      operations: { fit: 'contain' },
+    });
+    const urls = candidates(String(props.srcset)).map(([url]) => url);
+    assert.ok(urls.length > 0);
+    for (const url of urls) assert.equal(url.searchParams.has('fit'), false, url.href);
+    assert.equal(transformer(src, { width: 640, fit: 'contain' }), `${src}?fmt=auto&q=75&w=640`);
+  });
+
+  it('asks for auto for a <source type> the tenant does not serve, instead of throwing during render', () => {
+    const source = transformBaseSourceProps<{ srcset?: string | null; type?: string | null; sizes?: string | null }, PictorOperations, PictorUnpicOptions>({
+      src,
+      transformer,
+      type: 'image/gif',
+      layout: 'fixed',
+      width: 160,
+      height: 160,
+      breakpoints: [160, 320],
+    });
+    assert.equal(source.srcset, `${src}?fit=cover&fmt=auto&h=160&q=75&w=160 160w,\n${src}?fit=cover&fmt=auto&h=320&q=75&w=320 320w`);
+    assert.equal(transformer(src, { format: 'png', width: 640 }), `${src}?fmt=auto&q=75&w=640`, 'png is not among the tenant formats');
+    assert.equal(transformer(src, { format: 'avif', width: 640 }), `${src}?fmt=avif&q=75&w=640`);
+  });
+
+  it('refuses what is not the tenant image or no number, and a signed tenant', () => {
     assert.throws(() => transformer(src, { width: 'wide' }), /Expected a positive number for width but received 'wide'/);
     assert.throws(() => transformer('https://images.example.com/img/other/x', {}), /tenant other, but this policy is tenant shop's/);
     assert.throws(() => unpicTransformer({ ...policy, signed: true }), (e: unknown) => isPictorUrlError(e) && e.code === 'SignatureRequired' && /Sign the URLs on the server/.test(e.message));

@@ -1,3 +1,4 @@
+import { FORMAT_ALIASES } from '../core/formats.ts';
 import { snapUp } from '../core/normalize.ts';
 import type { PublicPolicy } from '../core/public-policy.ts';
 import { buildUrl, type Fit, type Format } from './build-url.ts';
@@ -10,8 +11,11 @@ import { urlError } from './errors.ts';
 export interface PictorOperations {
   width?: number | string;
   height?: number | string;
-  /** A Pictor format, or `jpg`; unpic sets it from a `<Source type>`. */
-  format?: Format | 'jpg';
+  /**
+   * A Pictor format, or `jpg`; unpic sets it from a `<Source type>`. One the tenant does
+   * not serve (`gif`, or a format not in `policy.formats`) asks for `auto` instead.
+   */
+  format?: Format | 'jpg' | (string & {});
   quality?: number | string;
   fit?: Fit;
 }
@@ -37,10 +41,13 @@ export type PictorTransformer = (src: string | URL, operations: PictorOperations
  * A height first scales with the width's snap (keeping width:height), then snaps up to a
  * breakpoint too: the variant can be a little taller than the box, which unpic's
  * `object-fit: cover` trims (the framing then tightens by at most one breakpoint step).
- * A quality snaps up to the tenant's qualities.
+ * A quality snaps up to the tenant's qualities. `fit` applies only with both a width and
+ * a height, and is dropped otherwise, as the edge drops it (`layout: 'fullWidth'` gives no
+ * height). A format the tenant does not serve (a `<Source type="image/gif">`) asks for `auto`.
  *
  * @throws {PictorUrlError} SignatureRequired when the tenant requires signed URLs (sign on
- *   the server), and as buildUrl does for a src or format the tenant does not have
+ *   the server); the transformer throws as buildUrl does for a src that is not this
+ *   tenant's image, and InvalidParameter for a width, height or quality that is no number
  */
 export function unpicTransformer(policy: PublicPolicy): PictorTransformer {
   if (policy.signed) {
@@ -55,13 +62,28 @@ export function unpicTransformer(policy: PublicPolicy): PictorTransformer {
     return buildUrl(policy, String(src), {
       width: width,
       height: height,
-      fit: operations.fit,
-      format: operations.format === 'jpg' ? 'jpeg' : operations.format,
+      // As the edge does: fit means nothing without both sides (unpic's fullWidth layout gives no height).
+      fit: width !== undefined && height !== undefined ? operations.fit : undefined,
+      format: offeredFormat(policy, operations.format),
       quality: integer('quality', operations.quality),
       version: options ? options.version : undefined,
       snap: true,
     });
   };
+}
+
+/**
+ * The format to ask for: unpic sets one from `<Source type>`, which may be one the tenant
+ * does not serve (`image/gif`, or `image/avif` for a tenant without AVIF). A throw there
+ * would break the page's render, so such a source asks for `auto` instead: the edge then
+ * picks the best of the tenant's formats that the browser accepts, and the image shows.
+ */
+function offeredFormat(policy: PublicPolicy, format: string | undefined): Format | undefined {
+  if (format === undefined || format === '') return undefined;
+  const name = FORMAT_ALIASES[String(format).toLowerCase()];
+  if (name === undefined) return 'auto';
+  if (name === 'auto' || name === 'legacy') return name;
+  return policy.formats.indexOf(name) >= 0 ? name : 'auto';
 }
 
 /** unpic hands widths as numbers or numeric strings, and heights as width / aspect ratio, rounded. */

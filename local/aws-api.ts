@@ -43,10 +43,7 @@ export function controlPlane(services: {
       return serveKeyValueStore(services.keyValueStores, request, response, check);
     }
     if (request.url === TWIN_TENANT_STORE_PATH && services.tenantStores) return send(response, 200, services.tenantStores);
-    if (request.url === TWIN_HEALTH_PATH && request.method === 'GET' && services.health) {
-      const report = await services.health();
-      return send(response, report.status === 'down' ? 503 : 200, report);
-    }
+    if (request.url === TWIN_HEALTH_PATH && services.health) return health(services.health, request, response);
     const target = request.headers['x-amz-target'];
     if (typeof target !== 'string') {
       if (services.identities) {
@@ -235,6 +232,23 @@ function allowIdentity(caller: Identity, action: string, resource: string, statu
 
 function apiError(name: string, message: string): Error {
   return Object.assign(new Error(message), { name });
+}
+
+/**
+ * GET the twin's health report (503 when a server is down); HEAD answers the same
+ * status and headers without the body, as HTTP's HEAD does; any other method is 405
+ * with the methods it takes in Allow. https://www.rfc-editor.org/rfc/rfc9110#name-head
+ */
+async function health(probe: () => Promise<HealthReport>, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'application/json' });
+    response.end(JSON.stringify({ message: `${TWIN_HEALTH_PATH} takes GET or HEAD, not ${request.method}.` }));
+    return;
+  }
+  const report = await probe();
+  const body = JSON.stringify(report);
+  response.writeHead(report.status === 'down' ? 503 : 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  response.end(request.method === 'HEAD' ? undefined : body);
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {

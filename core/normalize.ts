@@ -135,7 +135,7 @@ function parseParam(name: string, raw: string): string | number | Failure | unde
     }
     case 'fmt': {
       const fmt = FORMAT_ALIASES.hasOwnProperty(raw.toLowerCase()) ? FORMAT_ALIASES[raw.toLowerCase()] : undefined;
-      return fmt !== undefined ? fmt : invalid(name, 'one of auto, avif, webp, jpeg, png', raw);
+      return fmt !== undefined ? fmt : invalid(name, 'one of ' + Object.keys(FORMAT_ALIASES).join(', '), raw);
     }
     case 'exp':
       return EXPIRY.test(raw) ? parseInt(raw, 10) : invalid(name, 'a time in epoch seconds', raw);

@@ -37,15 +37,19 @@ import { DynamoDbVersionMap } from '../tasks/shared/dynamodb-version-map.ts';
 import type { VersionRecord } from '../tasks/ports/version-map.ts';
 import type { UploadOutcome } from '../workflows/render-on-upload.ts';
 
-const USAGE = `Usage: pictor <command>   (against the twin that 'npm start' runs)
+const USAGE = `Usage: pictor <command>
+
+By default it talks to the local twin: run that from a clone of Pictor with 'npm start'. The tenants
+and keys commands reach a deployment instead with the flags at the bottom.
 
 Commands:
   upload <file> --tenant T --id X [--wait 120]
                                          Upload an original; say what the pipeline did with it.
   url --tenant T --id X [--w 640] [--h 480] [--fit cover] [--fmt auto] [--q 75] [--sign]
                                          Print the canonical versioned URL of a published image.
-  sign <url> [--ttl seconds] [--kid id]  Sign /img/{tenant}/{id}?... with the tenant's newest key (or --kid).
-  rerender [--tenant T] [--widths 320,640] [--formats webp,legacy] [--only-stale] [--tolerate 5]
+  sign <url> [--ttl seconds] [--kid id]  Sign /img/{tenant}/{id}?... (or a full URL, as url prints it)
+                                         with the tenant's newest key (or --kid).
+  rerender [--tenant T] [--widths 320,640] [--formats webp,legacy] [--only-stale] [--tolerate 5] [--requester R]
                                          Re-render a tenant's originals (or all tenants'), as new versions.
   takedown --tenant T --id X [--id Y ...] --reason ${TAKEDOWN_REASONS.join('|')} --requester R
                                          Erase images everywhere, invalidate them, verify, and audit.
@@ -148,7 +152,7 @@ export const COMMANDS = {
   },
   sign: {
     usage: 'sign <url> [--ttl seconds] [--kid id]',
-    positionals: { count: 1, what: 'one URL path, such as /img/demo-private/sample?w=320' },
+    positionals: { count: 1, what: 'one URL or path, such as /img/demo-private/sample?w=320' },
     options: { ttl: { type: 'string', default: '3600', placeholder: 'seconds', check: checkSeconds }, kid: { type: 'string', placeholder: 'id' } },
   },
   status: { usage: 'status <execution-arn>', positionals: { count: 1, what: 'one execution ARN' }, options: {} },
@@ -209,23 +213,32 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stdout.write(`${output}\n`);
     return EXIT.ok;
   } catch (error) {
-    io.stderr.write(`pictor: ${(error as Error).message}\n`);
+    io.stderr.write(error instanceof MissingCommand ? `${error.message}\n` : `pictor: ${(error as Error).message}\n`);
     return error instanceof UsageError ? EXIT.usage : EXIT.failed;
   } finally {
     for (const client of clients) client.destroy();
   }
 }
 
-/** The command `argv` names, and its line as parsed by its spec. */
+/** No command, or a group without its sub-command: a mistake whose answer is the usage itself, printed as it is. */
+export class MissingCommand extends UsageError {}
+
+/**
+ * The command `argv` names, and its line as parsed by its spec.
+ * @throws {UsageError} a MissingCommand, carrying the usage, when no command (or sub-command) is named
+ */
 export function readCommand(argv: readonly string[]): { name: CommandName; args: Args } | { help: string } {
   const [command, sub, ...rest] = argv;
-  if (command === undefined || command === '-h' || command === '--help' || command === 'help') return { help: USAGE };
+  if (command === undefined) throw new MissingCommand(USAGE);
+  if (command === '-h' || command === '--help' || command === 'help') return { help: USAGE };
   const grouped = ['twin', 'tenants', 'keys'].includes(command);
   const name = grouped ? `${command} ${sub ?? ''}` : command;
   if (!Object.hasOwn(COMMANDS, name)) {
     if (grouped) {
       const subs = Object.keys(COMMANDS).filter((c) => c.startsWith(`${command} `)).map((c) => c.split(' ')[1]);
-      if (sub === undefined || sub === '-h' || sub === '--help') return { help: Object.entries(COMMANDS).filter(([c]) => c.startsWith(`${command} `)).map(([, spec]) => `usage: pictor ${spec.usage}`).join('\n') };
+      const usage = Object.entries(COMMANDS).filter(([c]) => c.startsWith(`${command} `)).map(([, spec]) => `usage: pictor ${spec.usage}`).join('\n');
+      if (sub === undefined) throw new MissingCommand(usage);
+      if (sub === '-h' || sub === '--help') return { help: usage };
       throw new UsageError(`Unknown ${command} command '${sub}'; it is one of ${subs.join(', ')} (pictor ${command} --help).`);
     }
     throw new UsageError(`Unknown command '${command}'; the commands are ${[...new Set(Object.keys(COMMANDS).map((c) => c.split(' ')[0]))].join(', ')} (pictor --help).`);
@@ -274,10 +287,8 @@ async function main(cx: Context, argv: string[]): Promise<string> {
 async function upload(cx: Context, { values, positionals }: Args): Promise<string> {
   const file = positionals[0]!;
   const image = imageOf(values);
+  const body = await readInput(file);
   const tenant = await tenantOf(cx, image.tenant);
-  const body = await readFile(file).catch((error: Error) => {
-    throw new Error(`Cannot read ${file}: ${error.message}`);
-  });
   // Through the primary region's endpoint, as a tenant's upload reaches S3: a fault there fails it.
   const s3 = new S3Client({ region, endpoint: cx.endpoints.regions[BUCKETS.originals.region], forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED', maxAttempts: 1 });
   cx.clients.push(s3);
@@ -390,10 +401,15 @@ function canonicalUrl(cx: Context, image: { tenant: string; imageId: string }, v
 
 async function sign(cx: Context, { values, positionals }: Args): Promise<string> {
   const target = positionals[0]!;
-  const path = parseImagePath(target.split('?')[0]!);
-  if (!path.ok) throw new UsageError(path.message);
+  // A full URL, as `url` prints it, keeps its origin; a path gets the twin's edge.
+  const origin = /^https?:\/\/[^/?#]+/i.exec(target)?.[0];
+  const pathAndQuery = origin ? target.slice(origin.length) : target;
+  const path = parseImagePath(pathAndQuery.split('?')[0]!);
+  if (!path.ok) {
+    throw new UsageError(path.code === 'NotFound' ? `'${target}' names no image: give its path, /img/{tenant}/{id}?w=320, or its full URL.` : `'${target}': ${path.message}`);
+  }
   const tenant = await tenantOf(cx, path.path.tenant);
-  return cx.endpoints.edge + signWithNewestKey(target, path.path.tenant, tenant, new Date(cx.clock.now() + Number(values.ttl) * 1000), values.kid);
+  return (origin ?? cx.endpoints.edge) + signWithNewestKey(pathAndQuery, path.path.tenant, tenant, new Date(cx.clock.now() + Number(values.ttl) * 1000), values.kid);
 }
 
 /**
@@ -602,14 +618,16 @@ async function tenantOf(cx: Context, name: string): Promise<TenantConfig> {
 
 /** `tenants put|remove|list`: the tenant registry (tenant-store/registry.ts). */
 async function tenants(cx: Context, command: 'tenants put' | 'tenants remove' | 'tenants list' | 'tenants policy', { values }: Args): Promise<string> {
+  // The file first: a file that is not there is a mistake in the command line, found before the store is asked.
+  const input = command === 'tenants put' ? await readInput(values.file) : undefined;
   const registry = await registryOf(cx, values);
   switch (command) {
     case 'tenants put': {
       let json: any;
       try {
-        json = JSON.parse(await readFile(values.file, 'utf8'));
+        json = JSON.parse(String(input));
       } catch (error) {
-        throw new UsageError(`Cannot read ${values.file}: ${(error as Error).message}`);
+        throw new UsageError(`${values.file} is not JSON: ${(error as Error).message}`);
       }
       const isFile = json && typeof json === 'object' && 'tenants' in json;
       if (!isFile && !values.tenant) throw new UsageError(`${values.file} is one tenant's JSON: say which tenant with --tenant.`);
@@ -636,9 +654,18 @@ async function tenants(cx: Context, command: 'tenants put' | 'tenants remove' | 
       const deployed = values['store-arn'] !== undefined;
       const policy = publicPolicyOf(values.tenant, policyOf(found.config), values['base-url'] ?? (deployed ? undefined : cx.endpoints.edge));
       const problems = publicPolicyProblems(policy);
-      if (problems.length > 0) throw new UsageError(`--base-url: ${problems.join('; ')}.`);
+      if (problems.length > 0) throw new UsageError(`--base-url: ${problems.map((p) => p.replace(/\.$/, '')).join('; ')}.`);
       return JSON.stringify(policy, null, 2);
     }
+  }
+}
+
+/** A file the command line names; one it cannot read is a mistake in the command line (exit 2), as a wrong option is. */
+async function readInput(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    throw new UsageError(`Cannot read ${file}: ${(error as Error).message}`);
   }
 }
 

@@ -117,6 +117,9 @@ describe('the pictor CLI against the twin', () => {
     assert.equal((await fetch(url)).status, 200);
     const second = await fetch(url);
     assert.equal(second.headers.get('x-cache'), 'Hit from cloudfront');
+    // A format the edge does not know: the message lists every spelling the edge accepts.
+    const gif = await pictor('url', '--tenant', 'shop', '--id', id, '--fmt', 'gif');
+    assert.deepEqual([gif.code, gif.stderr], [2, "pictor: Expected one of auto, avif, webp, jpeg, jpg, png, legacy for fmt but received 'gif'.\n"]);
   });
 
   it('signs URLs for tenants that require it', async () => {
@@ -125,6 +128,11 @@ describe('the pictor CLI against the twin', () => {
     const printed = await pictor('url', '--tenant', 'vault', '--id', id, '--w', '320');
     assert.match(printed.stdout, /&exp=\d+&kid=v1&sig=/);
     assert.equal((await fetch(printed.stdout.trim())).status, 200);
+    // The full URL, as `url` prints it, signs as its path does, keeping its origin.
+    const signed = await pictor('sign', `${fixture.twin.edgeUrl}/img/vault/${id}/v1?w=320`);
+    assert.equal(signed.code, 0, signed.stderr);
+    assert.ok(signed.stdout.startsWith(`${fixture.twin.edgeUrl}/img/vault/${id}/v1?`) && /&sig=/.test(signed.stdout), signed.stdout);
+    assert.equal((await fetch(signed.stdout.trim())).status, 200);
   });
 
   it("prints a tenant's public policy, from which pictor/client builds URLs the edge serves as they are", async () => {
@@ -232,6 +240,9 @@ describe('the pictor CLI against the twin', () => {
       [['rerender', '--tenant', 'shop', '--tolerate', '200'], /^pictor: --tolerate '200' is refused by the "Rerender Requested" schema: .*100/],
       [['keys', 'burn'], /^pictor: Unknown keys command 'burn'; it is one of rotate, retire, list/],
       [['tenants', 'put', '--file', badTenants], /^pictor: \S+bad-tenants\.json is wrong: tenants\.shop\.breakpoints: breakpoints must be strictly ascending\.$/m],
+      [['tenants', 'put', '--file', '/no/such/tenants.json'], /^pictor: Cannot read \/no\/such\/tenants\.json/],
+      [['upload', '/no/such/file', '--tenant', 'shop', '--id', 'x'], /^pictor: Cannot read \/no\/such\/file/],
+      [['tenants', 'policy', '--tenant', 'shop', '--base-url', 'notaurl'], /^pictor: --base-url: Expected an origin such as 'https:\/\/images\.example\.com' \(no path\) for baseUrl but received "notaurl"\.$/m],
       [['keys', 'retire', '--tenant', 'vault'], /^pictor: keys retire needs --kid ID /],
     ] as const) {
       const result = await pictor(...args);
@@ -246,7 +257,6 @@ describe('the pictor CLI against the twin', () => {
   it('answers a failure of the command itself in one line with exit code 1', async () => {
     for (const [args, message] of [
       [['url', '--tenant', 'shop', '--id', 'nothing'], /^pictor: shop\/nothing has no published version yet\.$/m],
-      [['upload', '/no/such/file', '--tenant', 'shop', '--id', 'x'], /^pictor: Cannot read \/no\/such\/file/m],
     ] as const) {
       const result = await pictor(...args);
       assert.equal(result.code, 1, args.join(' '));

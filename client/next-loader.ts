@@ -18,8 +18,8 @@ export type NextLoader = (props: NextLoaderProps) => string;
  * `src` is what `<Image src>` gets: an image id, `/img/{tenant}/{id}[/v{n}]` or a URL.
  *
  * `loaderFile` applies to every `<Image>` of the app, so a src that is not a Pictor
- * image comes back unchanged, as Next's loaders may return any URL for a src
- * (https://nextjs.org/docs/app/api-reference/config/next-config-js/images): a static
+ * image comes back unchanged (Next asks only that a loader return a URL string,
+ * https://nextjs.org/docs/app/api-reference/config/next-config-js/images): a static
  * import (`/_next/static/media/...`), `/logo.png`, another host's URL. A Pictor image is
  * an image id, a root-relative path under `/img/`, a URL on `policy.baseUrl` under
  * `/img/`, or a URL on any host whose path names an image of this tenant.

@@ -71,6 +71,14 @@ describe('verifyGone', () => {
     });
   });
 
+  it('takes a server error for no answer, to be asked again, but a URL still served over it for a failed takedown', async () => {
+    const { deps, reports } = edge((url) => (url.includes('/v1') ? 503 : 404));
+    const inventory = await inventoryOf(reports, 'shop', 1, []);
+    await assert.rejects(verifyGone({ item: item('shop'), inventory }, deps), { name: 'OriginUnavailable', message: /1 of 2 URLs with a server error: \/img\/shop\/a\/v1 → 503/ });
+    const mixed = edge((url) => (url.includes('/v1') ? 503 : 200));
+    await assert.rejects(verifyGone({ item: item('shop'), inventory: await inventoryOf(mixed.reports, 'shop', 1, []) }, mixed.deps), { name: 'TakedownUnverified', message: /1 of 2 URLs still answer other than 404: \/img\/shop\/a → 200/ });
+  });
+
   it('fails with a typed error for each thing that can go wrong, and checks again the same way on a retry', async () => {
     const cases: { name: string; arrange: (deps: VerifyDeps) => VerifyDeps; tenant: string; error: string; message?: RegExp }[] = [
       {

@@ -31,7 +31,7 @@ const CHECK_TTL_SECONDS = 300;
  * each published version) and expects a 404 from each:
  * the proof, for the audit record, that the takedown reached viewers.
  * @throws {PictorError} TakedownUnverified naming the URLs still served,
- *   OriginUnavailable when the edge cannot be reached (retry)
+ *   OriginUnavailable when the edge cannot be reached or answers a URL with a 5xx (retry)
  */
 export async function verifyGone(input: z.infer<typeof VerifyInput>, deps: VerifyDeps): Promise<{ verifiedAt: string; urls: number }> {
   const image = { tenant: input.item.tenant, imageId: input.item.imageId };
@@ -44,6 +44,7 @@ export async function verifyGone(input: z.infer<typeof VerifyInput>, deps: Verif
   const key = tenant.signing.required ? await deps.signingKey(image.tenant) : undefined;
   const policy = policyOf(tenant);
   const served: string[] = [];
+  const unanswered: string[] = [];
   for (let i = 0; i < list.length; i += PARALLEL) {
     await Promise.all(
       list.slice(i, i + PARALLEL).map(async (url) => {
@@ -52,12 +53,17 @@ export async function verifyGone(input: z.infer<typeof VerifyInput>, deps: Verif
         const status = await deps.edge.status(target).catch((error: unknown) => {
           throw new PictorError('OriginUnavailable', `The edge did not answer ${url}.`, { cause: error });
         });
-        if (status !== 404) served.push(`${url} → ${status}`);
+        if (status >= 500) unanswered.push(`${url} → ${status}`);
+        else if (status !== 404) served.push(`${url} → ${status}`);
       }),
     );
   }
   if (served.length > 0) {
     throw new PictorError('TakedownUnverified', `${served.length} of ${list.length} URLs still answer other than 404: ${served.sort().slice(0, 10).join(', ')}`);
+  }
+  // A 5xx proves neither way (a timed-out origin, a failing region): the edge did not answer, so ask again later.
+  if (unanswered.length > 0) {
+    throw new PictorError('OriginUnavailable', `The edge answered ${unanswered.length} of ${list.length} URLs with a server error: ${unanswered.sort().slice(0, 10).join(', ')}`);
   }
   return { verifiedAt: deps.now().toISOString(), urls: list.length };
 }

@@ -192,6 +192,8 @@ export const COMMANDS = {
 } as const satisfies Record<string, CommandSpec>;
 
 type CommandName = keyof typeof COMMANDS;
+/** The commands that take a sub-command (`tenants put`): the first word of COMMANDS' two-word names. */
+const COMMAND_GROUPS = new Set(Object.keys(COMMANDS).filter((name) => name.includes(' ')).map((name) => name.split(' ')[0]!));
 /** A command's parsed line: its options' values as strings, switches as booleans, repeated options as lists. */
 type Args = ParsedCommand<Record<string, any>>;
 
@@ -231,7 +233,7 @@ export function readCommand(argv: readonly string[]): { name: CommandName; args:
   const [command, sub, ...rest] = argv;
   if (command === undefined) throw new MissingCommand(USAGE);
   if (command === '-h' || command === '--help' || command === 'help') return { help: USAGE };
-  const grouped = ['twin', 'tenants', 'keys'].includes(command);
+  const grouped = COMMAND_GROUPS.has(command);
   const name = grouped ? `${command} ${sub ?? ''}` : command;
   if (!Object.hasOwn(COMMANDS, name)) {
     if (grouped) {

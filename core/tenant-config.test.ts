@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { edgeStoreEntries, parseConfig, STORE_QUOTAS } from './tenant-config.ts';
+import { ConfigSchema, edgeStoreEntries, parseConfig, STORE_QUOTAS } from './tenant-config.ts';
+import { fieldRows, jsonSchemaOf } from '../scripts/schema-table.ts';
 import { decodePolicy } from './tenant-policy.ts';
 
 function problemsOf(input: unknown): string {
@@ -253,5 +254,26 @@ describe('what the stores hold of a tenant', async () => {
     const without = withoutSigningKeys(config);
     assert.deepEqual(without.tenants.shop, { ...shop, signing: { ...shop.signing, keys: {} } });
     assert.deepEqual(config.tenants.shop!.signing.keys, { k1: secret }, 'the original is left as it was');
+  });
+});
+
+describe("the tenants file's schema, as docs/TENANT-CONFIG.md is generated from it", () => {
+  it('describes every field: the page has no row without its meaning', () => {
+    const rows = fieldRows(jsonSchemaOf(ConfigSchema));
+    assert.ok(rows.length >= 15, `${rows.length} fields`);
+    for (const row of rows) assert.match(row.description, /\w{3,}.*\w{3,}/, `${row.path} has no description`);
+  });
+
+  it('describes the file, a tenant, a tenant id, a key id and a secret too, whose meaning the page states above its rows', () => {
+    type Node = { description?: string; properties?: Record<string, Node>; propertyNames?: Node; additionalProperties?: Node | boolean };
+    const undescribed: string[] = [];
+    const walk = (node: Node, path: string): void => {
+      if (!/\w{3,}.*\w{3,}/.test(node.description ?? '')) undescribed.push(path);
+      for (const [name, child] of Object.entries(node.properties ?? {})) walk(child, `${path}.${name}`);
+      if (node.propertyNames) walk(node.propertyNames, `${path}{key}`);
+      if (typeof node.additionalProperties === 'object') walk(node.additionalProperties, `${path}{value}`);
+    };
+    walk(jsonSchemaOf(ConfigSchema) as Node, '$');
+    assert.deepEqual(undescribed, []);
   });
 });

@@ -1,6 +1,6 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, extname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { PictorError } from '../core/errors.ts';
@@ -8,8 +8,6 @@ import { handlerModule, type TaskName } from '../tasks/registry.ts';
 
 /** The source tree's root, or the built package's (`lib/`). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-/** `.ts` in the source tree, `.js` in the built package. */
-export const MODULE_EXTENSION = extname(fileURLToPath(import.meta.url));
 
 /**
  * sharp loads a native binary; it is shipped beside the bundle, not inside it.

@@ -16,10 +16,10 @@ import { PUBLISHED_PREFIX, SNAPSHOT_PREFIX, STAGING_PREFIX } from '../core/objec
 import type { PictorConfig } from '../core/tenant-config.ts';
 import { ORIGINALS_ORIGIN_HEADER, originRequestConfig, TENANT_STORE_ORIGIN_HEADER } from '../edge-fallback/origin-request/config.ts';
 import { s3OriginDomain } from '../edge-fallback/origin-request/s3-adapters.ts';
-import { buildViewerFunction } from '../edge-fallback/viewer-request/build.ts';
+import { buildViewerFunction, MODULE_EXTENSION } from '../edge-fallback/viewer-request/build.ts';
 import { buildViewerResponseFunction } from '../edge-fallback/viewer-response/build.ts';
 import { ACCESS_LOG_RETENTION, PRIVATE_BUCKET } from './buckets.ts';
-import { MODULE_EXTENSION, ROOT } from './bundle.ts';
+import { ROOT } from './bundle.ts';
 import { acknowledge, acknowledgeWildcards, policyResources } from './nag.ts';
 import { bundledCode, sourceMapsWanted } from './lambda-code.ts';
 import { PictorError } from '../core/errors.ts';

@@ -22,6 +22,11 @@ export const MAX_DIMENSION = 8192;
  */
 export const STORE_QUOTAS = { keyBytes: 512, valueBytes: 1024, totalBytes: 5 * 1024 * 1024 } as const;
 /** HMAC-SHA256 keys shorter than the hash add no strength (RFC 2104 §3). */
+/** The largest original the pipeline renders (imaging/render-limits.ts maxInputBytes): an upload cannot be bigger. */
+export const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
+const DEFAULT_UPLOAD_BYTES = 32 * 1024 * 1024;
+/** What the pipeline decodes (sharp's prebuilt formats, without HEIC): https://sharp.pixelplumbing.com/#formats */
+export const UPLOAD_CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/avif', 'image/gif', 'image/tiff'] as const;
 const MIN_SECRET_LENGTH = 32;
 const ONE_YEAR = 31536000;
 const ONE_DAY = 86400;
@@ -115,6 +120,23 @@ const TenantSchema = z
       .meta({
         description: 'The standard variant set, rendered on upload (every width in every format class) so that common requests are never transformed at the edge.',
       }),
+    uploads: z
+      .strictObject({
+        maxBytes: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_UPLOAD_BYTES)
+          .default(DEFAULT_UPLOAD_BYTES)
+          .meta({ description: `The largest original the control API lets a caller upload, in bytes: S3 refuses a bigger one before storing a byte. At most ${MAX_UPLOAD_BYTES} (64 MiB, the largest original the pipeline renders); 32 MiB by default.` }),
+        contentTypes: z
+          .array(z.enum(UPLOAD_CONTENT_TYPES))
+          .min(1)
+          .default([...UPLOAD_CONTENT_TYPES])
+          .meta({ description: `Content types an upload may declare, among ${UPLOAD_CONTENT_TYPES.join(', ')}; S3 refuses a POST that declares another. All of them by default.` }),
+      })
+      .default({ maxBytes: DEFAULT_UPLOAD_BYTES, contentTypes: [...UPLOAD_CONTENT_TYPES] })
+      .meta({ description: "Uploads through the control API's presigned POST: how large, and of which types." }),
     ttl: z
       .strictObject({
         unversioned: z

@@ -16,6 +16,8 @@ export interface LocalSettings {
   readonly edgePort: number;
   /** PICTOR_CONTROL_PORT: CloudFront's API (invalidations). @default 8081 */
   readonly controlPort: number;
+  /** PICTOR_API_PORT: the control-plane API (API Gateway's HTTP API). @default 8082 */
+  readonly apiPort: number;
   /** PICTOR_S3_PORT. @default 4568 */
   readonly s3Port: number;
   /** PICTOR_DYNAMODB_PORT. @default 4569 */
@@ -40,6 +42,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): LocalSetting
     dataDir: resolve(env.PICTOR_DATA_DIR ?? join(ROOT, '.pictor-data')),
     edgePort: port(env, 'PICTOR_EDGE_PORT', 8080),
     controlPort: port(env, 'PICTOR_CONTROL_PORT', 8081),
+    apiPort: port(env, 'PICTOR_API_PORT', 8082),
     s3Port: port(env, 'PICTOR_S3_PORT', 4568),
     dynamodbPort: port(env, 'PICTOR_DYNAMODB_PORT', 4569),
     regionPorts: regionPorts(env.PICTOR_REGION_PORTS ?? 'us-east-1=4570,eu-west-1=4571'),
@@ -61,6 +64,7 @@ export function endpointsOf(settings: LocalSettings) {
   return {
     edge: `http://127.0.0.1:${settings.edgePort}`,
     control: `http://127.0.0.1:${settings.controlPort}`,
+    api: `http://127.0.0.1:${settings.apiPort}`,
     s3: `http://127.0.0.1:${settings.s3Port}`,
     dynamodb: `http://127.0.0.1:${settings.dynamodbPort}`,
     regions: Object.fromEntries(Object.entries(settings.regionPorts).map(([region, p]) => [region, `http://127.0.0.1:${p}`])),
@@ -98,6 +102,7 @@ export function portSetting(settings: LocalSettings, port: number): string | und
   const named: [string, number][] = [
     ['PICTOR_EDGE_PORT', settings.edgePort],
     ['PICTOR_CONTROL_PORT', settings.controlPort],
+    ['PICTOR_API_PORT', settings.apiPort],
     ['PICTOR_S3_PORT', settings.s3Port],
     ['PICTOR_DYNAMODB_PORT', settings.dynamodbPort],
   ];

@@ -119,8 +119,8 @@ export interface ImageStatus {
   readonly publishedVersions: readonly number[];
   /** The canonical URLs of the published version: unversioned and versioned, with no options (signed for a tenant that requires it). */
   readonly urls: { readonly versioned: string; readonly unversioned: string } | null;
-  /** The published version's standard variants, as stored. */
-  readonly variants: readonly { readonly key: string; readonly contentType: string; readonly bytes: number }[];
+  /** The published version's variants in the variants bucket (`{tenant}/{imageId}/v{n}/{variant}.{format}`), as stored. */
+  readonly variants: readonly { readonly key: string; readonly bytes: number }[];
   /** The last RenderOnUpload execution of this image's uploads, if any is still listed. */
   readonly lastExecution: ExecutionSummary | null;
   readonly takenDownAt?: string;

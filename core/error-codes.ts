@@ -52,11 +52,23 @@ export const PIPELINE_ERROR_CODES = {
   UnknownTenant: { status: 404, expose: false },
 } as const;
 
+/**
+ * The codes the control-plane API answers with, as `{code, message}` (every one
+ * shown to the caller), besides the shared NotFound, OriginUnavailable and InternalError.
+ */
+export const API_ERROR_CODES = {
+  InvalidRequest: { status: 400, expose: true },
+  AccessDenied: { status: 403, expose: true },
+  Conflict: { status: 409, expose: true },
+  UploadTooLarge: { status: 413, expose: true },
+  UnsupportedContentType: { status: 415, expose: true },
+} as const;
+
 /** The codes the viewer function answers with. */
 export type ViewerErrorCode = keyof typeof VIEWER_ERROR_CODES;
 /** The codes an edge answers with, the viewer function's or the origin's. */
 export type EdgeErrorCode = ViewerErrorCode | keyof typeof SERVER_ERROR_CODES;
-export type ErrorCode = EdgeErrorCode | keyof typeof PIPELINE_ERROR_CODES;
+export type ErrorCode = EdgeErrorCode | keyof typeof PIPELINE_ERROR_CODES | keyof typeof API_ERROR_CODES;
 
 /** A failed result: what went wrong, in words a client can act on. */
 export interface Failure {

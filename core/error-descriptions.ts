@@ -32,4 +32,9 @@ export const ERROR_DESCRIPTIONS: { readonly [C in ErrorCode]: string } = {
   TooManyFailures: 'A re-render passed its tolerated failure percentage and stopped; its report lists every failure.',
   StateTooLarge: 'A workflow\'s state would pass Step Functions\' 256 KiB; refused before the step that would hit it. Lower the page size.',
   UnknownTenant: 'An upload under a tenant the registry does not hold. It is quarantined; add the tenant and upload again.',
+  InvalidRequest: 'The control API cannot read the request: its body is not the JSON the route takes, or a value is out of range. The message names the field.',
+  AccessDenied: "The caller may not do this: a tenant's role acts only on its own tenant, and tenant and key operations need an admin.",
+  Conflict: 'The request contradicts the state it found: an upload to an image that was taken down, say. Nothing was changed.',
+  UploadTooLarge: "The upload is larger than the tenant's `uploads.maxBytes`. Upload a smaller file, or raise the limit.",
+  UnsupportedContentType: "The upload's content type is not among the tenant's `uploads.contentTypes`. Convert the file, or allow the type.",
 };

@@ -1,6 +1,6 @@
-import { PIPELINE_ERROR_CODES, SERVER_ERROR_CODES, VIEWER_ERROR_CODES, type ErrorCode } from './error-codes.ts';
+import { API_ERROR_CODES, PIPELINE_ERROR_CODES, SERVER_ERROR_CODES, VIEWER_ERROR_CODES, type ErrorCode } from './error-codes.ts';
 
-const ALL_CODES = { ...VIEWER_ERROR_CODES, ...SERVER_ERROR_CODES, ...PIPELINE_ERROR_CODES };
+const ALL_CODES = { ...VIEWER_ERROR_CODES, ...SERVER_ERROR_CODES, ...PIPELINE_ERROR_CODES, ...API_ERROR_CODES };
 
 /**
  * The one error class of Pictor's node-side code (origin handler, tasks, twin).

@@ -29,22 +29,32 @@ const TRANSIENT_ENTRY_ERRORS = new Set(['InternalFailure', 'ThrottlingException'
 export function eventBridgePublisher(client: EventBridgeClient, busName: string): EventPublisher {
   return {
     async publish(detailType, detail) {
-      const parsed = PICTOR_EVENTS[detailType].safeParse(detail);
-      // The producer's own bug, not its input's: nothing to retry.
-      if (!parsed.success) throw new PictorError('InternalError', `Refusing to publish an invalid '${detailType}': ${parsed.error.message}`);
-      const entry = { EventBusName: busName, Source: PICTOR_SOURCE, DetailType: detailType, Detail: JSON.stringify(parsed.data) };
-      const size = eventEntrySize(entry);
-      if (size > MAX_EVENT_ENTRY_BYTES) throw new PictorError('InvalidEvent', `Refusing to publish '${detailType}' of ${size} bytes: EventBridge takes at most ${MAX_EVENT_ENTRY_BYTES}.`);
-      const result = await client.send(new PutEventsCommand({ Entries: [entry] })).catch((error: unknown) => {
-        throw new PictorError('OriginUnavailable', `EventBridge did not take '${detailType}': ${(error as Error).name}`, { cause: error });
-      });
-      if (result.FailedEntryCount) {
-        const failed = result.Entries?.[0];
-        const code = failed?.ErrorCode && !TRANSIENT_ENTRY_ERRORS.has(failed.ErrorCode) ? 'InvalidEvent' : 'OriginUnavailable';
-        throw new PictorError(code, `EventBridge refused '${detailType}': ${failed?.ErrorCode ?? ''} ${failed?.ErrorMessage ?? 'unknown error'}`.trim());
-      }
+      await putPictorEvent(client, busName, detailType, detail);
     },
   };
+}
+
+/**
+ * Puts one Pictor event on the bus, validated against its schema and EventBridge's
+ * size first, and returns the id EventBridge gave it (which names a takedown batch
+ * or a re-render job).
+ */
+export async function putPictorEvent<T extends PictorDetailType>(client: EventBridgeClient, busName: string, detailType: T, detail: PictorDetail<T>): Promise<string> {
+  const parsed = PICTOR_EVENTS[detailType].safeParse(detail);
+  // The producer's own bug, not its input's: nothing to retry.
+  if (!parsed.success) throw new PictorError('InternalError', `Refusing to publish an invalid '${detailType}': ${parsed.error.message}`);
+  const entry = { EventBusName: busName, Source: PICTOR_SOURCE, DetailType: detailType, Detail: JSON.stringify(parsed.data) };
+  const size = eventEntrySize(entry);
+  if (size > MAX_EVENT_ENTRY_BYTES) throw new PictorError('InvalidEvent', `Refusing to publish '${detailType}' of ${size} bytes: EventBridge takes at most ${MAX_EVENT_ENTRY_BYTES}.`);
+  const result = await client.send(new PutEventsCommand({ Entries: [entry] })).catch((error: unknown) => {
+    throw new PictorError('OriginUnavailable', `EventBridge did not take '${detailType}': ${(error as Error).name}`, { cause: error });
+  });
+  const put = result.Entries?.[0];
+  if (result.FailedEntryCount || !put?.EventId) {
+    const code = put?.ErrorCode && !TRANSIENT_ENTRY_ERRORS.has(put.ErrorCode) ? 'InvalidEvent' : 'OriginUnavailable';
+    throw new PictorError(code, `EventBridge refused '${detailType}': ${put?.ErrorCode ?? ''} ${put?.ErrorMessage ?? 'unknown error'}`.trim());
+  }
+  return put.EventId;
 }
 
 /** Kept apart, with no SDK behind it, for the use-cases that consume events. */

@@ -1,6 +1,6 @@
 // docs/ERROR-CODES.md from core's error vocabulary; scripts/reference-docs.ts writes it
 // (`npm run docs:reference`), and test/reference-docs.test.ts fails when the page and the code differ.
-import { PIPELINE_ERROR_CODES, REJECTION_ERRORS, RETRIED_ERRORS, SERVER_ERROR_CODES, VIEWER_ERROR_CODES, type ErrorCode } from '../core/error-codes.ts';
+import { API_ERROR_CODES, PIPELINE_ERROR_CODES, REJECTION_ERRORS, RETRIED_ERRORS, SERVER_ERROR_CODES, VIEWER_ERROR_CODES, type ErrorCode } from '../core/error-codes.ts';
 import { ERROR_DESCRIPTIONS } from '../core/error-descriptions.ts';
 import { PictorError } from '../core/errors.ts';
 import { logLevelOf } from '../core/log-level.ts';
@@ -8,6 +8,7 @@ import { logLevelOf } from '../core/log-level.ts';
 const GROUPS: readonly { readonly title: string; readonly codes: Readonly<Record<string, { status: number; expose: boolean }>>; readonly who: string }[] = [
   { title: 'The viewer function', codes: VIEWER_ERROR_CODES, who: 'The CloudFront Function answers with these, as `{code, message}`, before any cache lookup.' },
   { title: 'The origin and the tasks', codes: SERVER_ERROR_CODES, who: 'The origin-request function answers with these (internal ones with a generic message); the tasks throw them.' },
+  { title: 'The control API', codes: API_ERROR_CODES, who: 'The control-plane API answers with these as `{code, message}`, besides NotFound, OriginUnavailable and InternalError. API Gateway refuses an unsigned or unauthorized request itself, as `{"message": "Forbidden"}`.' },
   { title: 'The pipeline', codes: PIPELINE_ERROR_CODES, who: 'Only the state machines see these: their Retry and Catch match on the name. None is shown to a viewer.' },
 ];
 

@@ -11,7 +11,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const ROOTS = ['client', 'core', 'imaging', 'signer', 'storage', 'tenant-store', 'edge-fallback', 'local', 'tasks', 'workflows', 'events', 'infra', 'bench', 'test'];
+const ROOTS = ['client', 'control-api', 'core', 'imaging', 'signer', 'storage', 'tenant-store', 'edge-fallback', 'local', 'tasks', 'workflows', 'events', 'infra', 'bench', 'test'];
 
 /**
  * The unit suite, which answers in seconds: the pure domain (core/), the tasks'
@@ -24,7 +24,7 @@ const ROOTS = ['client', 'core', 'imaging', 'signer', 'storage', 'tenant-store',
  * a workflow's state tests 2-3 s (one synth); a twin or server start adds seconds, and
  * the whole-app synths in infra/ take 10 s to minutes.
  */
-const UNIT_ROOTS = ['client/', 'core/', 'local/cli-', 'local/progress', 'local/settings', 'infra/package-entries', 'tasks/', 'workflows/', 'events/', 'edge-fallback/viewer-request/', 'edge-fallback/viewer-response/'];
+const UNIT_ROOTS = ['client/', 'control-api/', 'core/', 'local/cli-', 'local/progress', 'local/settings', 'infra/package-entries', 'tasks/', 'workflows/', 'events/', 'edge-fallback/viewer-request/', 'edge-fallback/viewer-response/'];
 const STARTS_A_SERVER = /\b(startTwin|startLocalS3|startLocalDynamoDB|startLocalPipeline|useTwin)\b|from '(s3rver|dynalite)'/;
 
 function isUnitTest(file) {

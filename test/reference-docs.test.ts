@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { buildSync } from 'esbuild';
 import { JSDOM } from 'jsdom';
-import { PIPELINE_ERROR_CODES, SERVER_ERROR_CODES, VIEWER_ERROR_CODES } from '../core/error-codes.ts';
+import { API_ERROR_CODES, PIPELINE_ERROR_CODES, SERVER_ERROR_CODES, VIEWER_ERROR_CODES } from '../core/error-codes.ts';
 import { normalizeQuery, queryPairs } from '../core/normalize.ts';
 import { ConfigSchema, parseConfig, policyOf } from '../core/tenant-config.ts';
 import { DOCUMENTED_EVENTS, exampleOf, REFERENCE_PAGES, REGENERATE_COMMAND } from '../scripts/reference-docs.ts';
@@ -25,7 +25,7 @@ describe('the generated reference pages', () => {
 describe('docs/ERROR-CODES.md', () => {
   it('has one row per code, each with its status', () => {
     const page = renderErrorReference();
-    for (const [code, { status }] of Object.entries({ ...VIEWER_ERROR_CODES, ...SERVER_ERROR_CODES, ...PIPELINE_ERROR_CODES })) {
+    for (const [code, { status }] of Object.entries({ ...VIEWER_ERROR_CODES, ...SERVER_ERROR_CODES, ...PIPELINE_ERROR_CODES, ...API_ERROR_CODES })) {
       const rows = page.split('\n').filter((line) => line.startsWith(`| \`${code}\` |`));
       assert.equal(rows.length, 1, code);
       assert.match(rows[0]!, new RegExp(`^\\| \`${code}\` \\| ${status} \\|`));

@@ -54,7 +54,7 @@ export interface TaskConfig {
    */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
   /**
-   * AWS_ENDPOINT_URL_S3 / _DYNAMODB / _EVENTBRIDGE / _CLOUDFRONT / _CLOUDFRONT_KEYVALUESTORE / _SECRETS_MANAGER:
+   * AWS_ENDPOINT_URL_S3 / _DYNAMODB / _EVENTBRIDGE / _CLOUDFRONT / _CLOUDFRONT_KEYVALUESTORE / _SECRETS_MANAGER / _SFN:
    * S3-compatible and other endpoints outside AWS.
    */
   readonly endpoints: {
@@ -64,6 +64,8 @@ export interface TaskConfig {
     readonly cloudfront?: string;
     readonly keyvaluestore?: string;
     readonly secretsmanager?: string;
+    /** AWS_ENDPOINT_URL_SFN: Step Functions (the control API follows executions). */
+    readonly stepfunctions?: string;
   };
   /** PICTOR_S3_ENDPOINTS: S3-compatible endpoints by region, as JSON `{region: url}`, over AWS_ENDPOINT_URL_S3. @default none */
   readonly s3Endpoints: Readonly<Record<string, string>>;
@@ -120,6 +122,7 @@ export function readTaskConfig(env: Readonly<Record<string, string | undefined>>
       cloudfront: env.AWS_ENDPOINT_URL_CLOUDFRONT,
       keyvaluestore: env.AWS_ENDPOINT_URL_CLOUDFRONT_KEYVALUESTORE,
       secretsmanager: env.AWS_ENDPOINT_URL_SECRETS_MANAGER,
+      stepfunctions: env.AWS_ENDPOINT_URL_SFN,
     },
   };
 }

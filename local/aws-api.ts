@@ -131,7 +131,7 @@ async function sts(identities: LocalIdentities, request: IncomingMessage, respon
     const session = params.get('RoleSessionName') ?? '';
     // 2 to 64 of these characters. https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html#API_AssumeRole_RequestParameters
     if (!/^[\w+=,.@-]{2,64}$/.test(session)) throw new IdentityError('ValidationError', `RoleSessionName '${session}' must be 2 to 64 of letters, digits and _+=,.@-.`);
-    const credentials = identities.assumeRole(caller, roleArn);
+    const credentials = identities.assumeRole(caller, roleArn, session);
     const duration = Number(params.get('DurationSeconds') ?? 3600);
     const roleName = roleArn.split('/').pop();
     const body =
@@ -194,7 +194,15 @@ function stepFunctions(sfn: LocalStepFunctions, action: string, body: any): unkn
       // A map run's child executions are listed by its ARN, never among the state machine's own.
       // https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html
       const executions = body.mapRunArn ? sfn.listMapRunExecutions(body.mapRunArn) : sfn.list(body.stateMachineArn);
-      return { executions: executions.filter((e) => !body.statusFilter || e.status === body.statusFilter).map(describe) };
+      const matching = executions.filter((e) => !body.statusFilter || e.status === body.statusFilter);
+      // Newest first, a page of maxResults (1 to 1000; 0 or none is 100) at a time, as AWS pages them.
+      const pageSize = body.maxResults ? Number(body.maxResults) : 100;
+      if (!Number.isInteger(pageSize) || pageSize < 0 || pageSize > 1000) throw apiError('ValidationException', `maxResults must be from 0 to 1000, not ${body.maxResults}.`);
+      const start = body.nextToken ? Number(Buffer.from(String(body.nextToken), 'base64url').toString()) : 0;
+      if (!Number.isInteger(start) || start < 0) throw apiError('InvalidToken', 'The nextToken is not one this API gave.');
+      const page = matching.slice(start, start + pageSize);
+      const nextToken = start + pageSize < matching.length ? Buffer.from(String(start + pageSize)).toString('base64url') : undefined;
+      return { executions: page.map(describe), ...(nextToken ? { nextToken } : {}) };
     }
     default:
       return undefined;

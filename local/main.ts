@@ -20,6 +20,7 @@ try {
     dataDir: settings.dataDir,
     edgePort: settings.edgePort,
     controlPort: settings.controlPort,
+    apiPort: settings.apiPort,
     s3Port: settings.s3Port,
     dynamodbPort: settings.dynamodbPort,
     regionPorts: settings.regionPorts,
@@ -57,6 +58,7 @@ lines.push(`  S3-compatible server     ${twin.s3.endpoint}  buckets: ${Object.va
 for (const [name, endpoint] of Object.entries(twin.endpoints)) lines.push(`    ${name.padEnd(22)} ${endpoint}  buckets: ${REGIONS[name]!.join(', ')}`);
 if (twin.dynamodb) lines.push(`  DynamoDB-compatible      ${twin.dynamodb.endpoint}  tables: pictor-versions, pictor-idempotency`);
 lines.push(`  EventBridge, Step Functions, STS APIs on ${twin.controlUrl}`);
+if (twin.apiUrl) lines.push(`  control API (IAM-signed)  ${twin.apiUrl}/v1/...   health: curl ${twin.apiUrl}/v1/health`);
 lines.push(`  health                   ${twin.controlUrl}${TWIN_HEALTH_PATH}   (or: npm run --silent pictor -- twin health)`);
 if (twin.pipeline) {
   lines.push(`    event bus ${twin.pipeline.eventBusName}: "Takedown Requested" only from ${twin.pipeline.requesters.takedown}`);

@@ -21,6 +21,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { replicate, type Replication } from './replication.ts';
 import { LOCAL_S3_CREDENTIALS, localS3Client, startLocalS3, type LocalS3 } from './s3-server.ts';
 import { startRegions, type Regions } from './regions.ts';
+import { startLocalApiGateway } from './api-gateway.ts';
 import { probeHealth, type HealthReport } from './health.ts';
 import { storageOf } from './pipeline/storage.ts';
 import { synthesizePipeline } from './pipeline/template.ts';
@@ -36,6 +37,8 @@ export interface TwinOptions {
   /** 0 picks a free port. @default 0 */
   readonly edgePort?: number;
   readonly controlPort?: number;
+  /** The control-plane API (the pipeline's HTTP API). 0 picks a free port. @default 0 */
+  readonly apiPort?: number;
   readonly s3Port?: number;
   /** Ports of the regions' S3 endpoints, by region. @default free ports */
   readonly regionPorts?: Readonly<Record<string, number>>;
@@ -93,6 +96,8 @@ export interface Twin {
   readonly edgeUrl: string;
   /** CloudFront's API: point @aws-sdk/client-cloudfront here. */
   readonly controlUrl: string;
+  /** The control-plane API (API Gateway's HTTP API, IAM-signed), with the pipeline. */
+  readonly apiUrl?: string;
   readonly s3: LocalS3;
   readonly edge: LocalEdge;
   readonly invalidations: InvalidationService;
@@ -221,7 +226,9 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
 
   let dynamodb: LocalDynamoDB | undefined;
   let pipeline: LocalPipeline | undefined;
+  let api: Awaited<ReturnType<typeof startLocalApiGateway>> | undefined;
   const close = async () => {
+    await api?.close();
     await pipeline?.bus.settled();
     await pipeline?.stepFunctions.settled();
     invalidations.close();
@@ -266,6 +273,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
           cloudfront: controlUrl,
           keyvaluestore: kvsEndpoint,
           secretsmanager: controlUrl,
+          stepfunctions: controlUrl,
         },
         timeScale: options.timeScale,
         // Distributed Maps read items and write results (ResultWriter) through it, as Step Functions reaches S3 itself.
@@ -281,6 +289,16 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
     services.bus = pipeline.bus;
     services.stepFunctions = pipeline.stepFunctions;
     services.identities = pipeline.identities;
+    const [httpApi, ...more] = pipeline.httpApis;
+    if (more.length > 0) throw new Error('The twin serves one HTTP API; the pipeline template holds more.');
+    if (httpApi) {
+      try {
+        api = await startLocalApiGateway({ api: httpApi, functions: pipeline.apiFunctions, identities: pipeline.identities, port: options.apiPort });
+      } catch (error) {
+        await close();
+        throw error;
+      }
+    }
   }
 
   const settled = async () => {
@@ -301,11 +319,12 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       { name: 'edge (CloudFront)', endpoint: edgeUrl },
       // CloudFront, KeyValueStore and Secrets Manager; with the pipeline, EventBridge, Step Functions and STS too.
       { name: 'AWS APIs', endpoint: controlUrl },
+      ...(api ? [{ name: 'control API (API Gateway)', endpoint: api.url }] : []),
       { name: 'S3-compatible server', endpoint: s3.endpoint },
       ...Object.entries(endpoints).map(([region, endpoint]) => ({ name: `S3 ${region}`, endpoint, fault: regions.modes[region] })),
       ...(dynamodb ? [{ name: 'DynamoDB-compatible server', endpoint: dynamodb.endpoint }] : []),
     ]);
   services.health = health;
   const tenantStore = { keyValueStore, configStore, secretsManager };
-  return { edgeUrl, controlUrl, s3, edge, invalidations, viewer, distribution, endpoints, regions, s3Client, replication, dynamodb, pipeline, tenantStore, registry, settled, health, close };
+  return { edgeUrl, controlUrl, apiUrl: api?.url, s3, edge, invalidations, viewer, distribution, endpoints, regions, s3Client, replication, dynamodb, pipeline, tenantStore, registry, settled, health, close };
 }

@@ -49,7 +49,7 @@ export class IdentityError extends Error {
  */
 export class LocalIdentities {
   private readonly roles = new Map<string, Identity>();
-  private readonly byAccessKey = new Map<string, { identity: Identity; secretAccessKey: string }>();
+  private readonly byAccessKey = new Map<string, { identity: Identity; secretAccessKey: string; sessionName?: string }>();
 
   constructor(roles: readonly Identity[]) {
     for (const role of roles) this.roles.set(role.arn, role);
@@ -89,13 +89,13 @@ export class LocalIdentities {
     return role;
   }
 
-  /** Credentials of a fresh session of a role, as Lambda gives a function its execution role's. */
-  sessionOf(roleArn: string): Credentials {
+  /** Credentials of a fresh session of a role, as Lambda gives a function its execution role's (named after the function). */
+  sessionOf(roleArn: string, sessionName = 'pictor-twin'): Credentials {
     const identity = this.role(roleArn);
     // ASIA: the prefix AWS gives temporary credentials. https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html
     const accessKeyId = `ASIA${createHash('sha256').update(roleArn).update(randomBytes(8)).digest('hex').slice(0, 16).toUpperCase()}`;
     const secretAccessKey = randomBytes(30).toString('base64');
-    this.byAccessKey.set(accessKeyId, { identity, secretAccessKey });
+    this.byAccessKey.set(accessKeyId, { identity, secretAccessKey, sessionName });
     // The twin's S3 checks signatures against the keys it knows.
     s3rverAccount().createKeyPair(accessKeyId, secretAccessKey);
     return { accessKeyId, secretAccessKey, sessionToken: randomBytes(24).toString('base64') };
@@ -109,7 +109,7 @@ export class LocalIdentities {
    * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_manage-assume.html
    * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-accounts
    */
-  assumeRole(caller: Identity, roleArn: string): Credentials {
+  assumeRole(caller: Identity, roleArn: string, sessionName?: string): Credentials {
     const role = this.roles.get(roleArn);
     const request = { principal: caller, action: 'sts:AssumeRole', resource: roleArn };
     // Trust statements that allow sts:AssumeRole (their conditions included) to a principal `named` picks.
@@ -126,7 +126,25 @@ export class LocalIdentities {
     if (!role || explicitDeny || !(direct || delegated)) {
       throw new IdentityError('AccessDenied', `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`, 403);
     }
-    return this.sessionOf(roleArn);
+    return this.sessionOf(roleArn, sessionName);
+  }
+
+  /**
+   * The ARN a signed request's caller is known by to the services it calls: a role
+   * session's is `arn:aws:sts::{account}:assumed-role/{role name}/{session name}`.
+   * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns
+   */
+  callerArnOf(authorization: string | undefined): string {
+    const identity = this.callerOf(authorization);
+    const accessKeyId = /Credential=([^/,\s]+)\//.exec(authorization ?? '')![1]!;
+    const session = this.byAccessKey.get(accessKeyId)?.sessionName;
+    if (session === undefined || !this.roles.has(identity.arn)) return identity.arn;
+    return `arn:aws:sts::${identity.account}:assumed-role/${identity.arn.split('/').pop()}/${session}`;
+  }
+
+  /** The secret of a known access key: what the twin's services verify signatures with. */
+  secretOf(accessKeyId: string): string | undefined {
+    return this.byAccessKey.get(accessKeyId)?.secretAccessKey;
   }
 
   /** Who signed a request, from the access key in its SigV4 Authorization header. */

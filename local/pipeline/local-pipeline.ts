@@ -6,6 +6,9 @@ import type { DeliveryEdge, RerenderPaging } from '../../infra/pipeline.ts';
 import { readTaskConfig, type TaskConfig } from '../../tasks/shared/task-config.ts';
 import type { TaskHandler } from '../../tasks/shared/task-handler.ts';
 import { handlerModule, isTaskName, TASKS, type TaskName } from '../../tasks/registry.ts';
+import { createHandler as createApiHandler } from '../../control-api/handler.ts';
+import { readApiConfig } from '../../control-api/config.ts';
+import { readHttpApis, type LocalApiFunction, type LocalHttpApi } from '../api-gateway.ts';
 import { LocalIdentities } from '../iam/identities.ts';
 import { LocalEventBus, type LocalEventBusOptions } from '../event-bus/event-bus.ts';
 import { bridgeS3Events } from '../event-bus/s3-bridge.ts';
@@ -46,6 +49,9 @@ export interface LocalPipeline {
   readonly requesters: { readonly takedown: string; readonly rerender: string };
   /** The state machine ARNs by construct name. */
   readonly stateMachines: Readonly<Record<StateMachineName, string>>;
+  /** The template's HTTP APIs (the control API), and the functions their routes invoke, by ARN. */
+  readonly httpApis: readonly LocalHttpApi[];
+  readonly apiFunctions: ReadonlyMap<string, LocalApiFunction>;
 }
 
 export interface LocalPipelineOptions extends LocalStepFunctionsOptions {
@@ -68,6 +74,8 @@ export interface LocalPipelineOptions extends LocalStepFunctionsOptions {
     /** The CloudFront KeyValueStore API, where tasks read tenants. */
     readonly keyvaluestore: string;
     readonly secretsmanager: string;
+    /** Step Functions' API, which the control API follows executions with. */
+    readonly stepfunctions: string;
   };
   /** How the bus delivers: EventBridge's at-least-once, with duplicates at a seeded rate. */
   readonly eventBus?: LocalEventBusOptions;
@@ -88,34 +96,42 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
 
   const identities = LocalIdentities.fromTemplate(template, names);
   const functions = new Map<string, LocalFunction>();
+  const apiFunctions = new Map<string, LocalApiFunction>();
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
     if (resource.Type !== 'AWS::Lambda::Function') continue;
     const environment = resolveTokens(resource.Properties?.Environment?.Variables ?? {}, template, names) as Record<string, string>;
     const task = environment.PICTOR_TASK;
-    if (!task) continue;
-    if (!isTaskName(task)) throw new Error(`Function ${logicalId} names PICTOR_TASK '${task}', which tasks/registry.ts does not declare.`);
+    const api = environment.PICTOR_FUNCTION === 'control-api';
+    if (!task && !api) continue;
+    if (task && !isTaskName(task)) throw new Error(`Function ${logicalId} names PICTOR_TASK '${task}', which tasks/registry.ts does not declare.`);
     // The function acts as its execution role, as Lambda runs it. https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html
-    const session = identities.sessionOf(resolveTokens(resource.Properties?.Role, template, names));
-    const handler = factories[task](
-      readTaskConfig({
-        ...environment,
-        AWS_ACCESS_KEY_ID: session.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: session.secretAccessKey,
-        AWS_SESSION_TOKEN: session.sessionToken,
-        AWS_REGION: 'us-east-1',
-        AWS_ENDPOINT_URL_S3: options.endpoints.s3,
-        ...(options.endpoints.s3ByRegion ? { PICTOR_S3_ENDPOINTS: JSON.stringify(options.endpoints.s3ByRegion) } : {}),
-        AWS_ENDPOINT_URL_DYNAMODB: options.endpoints.dynamodb,
-        AWS_ENDPOINT_URL_EVENTBRIDGE: options.endpoints.eventbridge,
-        AWS_ENDPOINT_URL_CLOUDFRONT: options.endpoints.cloudfront,
-        AWS_ENDPOINT_URL_CLOUDFRONT_KEYVALUESTORE: options.endpoints.keyvaluestore,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: options.endpoints.secretsmanager,
-      }),
-    );
+    const session = identities.sessionOf(resolveTokens(resource.Properties?.Role, template, names), logicalId);
+    const runtimeEnvironment = {
+      ...environment,
+      AWS_ACCESS_KEY_ID: session.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: session.secretAccessKey,
+      AWS_SESSION_TOKEN: session.sessionToken,
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_S3: options.endpoints.s3,
+      ...(options.endpoints.s3ByRegion ? { PICTOR_S3_ENDPOINTS: JSON.stringify(options.endpoints.s3ByRegion) } : {}),
+      AWS_ENDPOINT_URL_DYNAMODB: options.endpoints.dynamodb,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: options.endpoints.eventbridge,
+      AWS_ENDPOINT_URL_CLOUDFRONT: options.endpoints.cloudfront,
+      AWS_ENDPOINT_URL_CLOUDFRONT_KEYVALUESTORE: options.endpoints.keyvaluestore,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: options.endpoints.secretsmanager,
+      AWS_ENDPOINT_URL_SFN: options.endpoints.stepfunctions,
+    };
+    const arn = arnOf(resource.Type, logicalId);
+    if (api) {
+      const handler = createApiHandler(readApiConfig(runtimeEnvironment));
+      apiFunctions.set(arn, (event) => handler(event));
+      continue;
+    }
+    const handler = factories[task as TaskName](readTaskConfig(runtimeEnvironment));
     const timeoutMs = Number(resource.Properties?.Timeout ?? 3) * 1000;
     // A Lambda's payload and result cross the wire as JSON.
     const invoke: LocalFunction = async (payload) => JSON.parse(JSON.stringify((await handler(JSON.parse(JSON.stringify(payload)), lambdaContext(logicalId, timeoutMs))) ?? null));
-    functions.set(arnOf(resource.Type, logicalId), options.instrument ? options.instrument(task, invoke) : invoke);
+    functions.set(arn, options.instrument ? options.instrument(task as TaskName, invoke) : invoke);
   }
   const stepFunctions = new LocalStepFunctions(stateMachineDefinitions(template, names), functions, options);
   const bus = LocalEventBus.fromTemplate(
@@ -148,6 +164,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     identities,
     eventBusName: eventBus ? resolveTokens({ Ref: eventBus }, template, names) : 'default',
     requesters: { takedown: output('TakedownRequesterRoleArn'), rerender: output('RerenderRequesterRoleArn') },
+    httpApis: readHttpApis(template, names),
+    apiFunctions,
   };
 }
 

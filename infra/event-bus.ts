@@ -41,13 +41,20 @@ export class PictorEventBus extends Construct {
    */
   grantSend(grantee: iam.IRole, ...detailTypes: PictorDetailType[]): void {
     for (const detailType of detailTypes) this.add(this.senders, detailType, grantee.roleArn);
-    grantee.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['events:PutEvents'],
-        resources: [this.bus.eventBusArn],
-        conditions: { StringEquals: { 'events:source': PICTOR_SOURCE, 'events:detail-type': detailTypes } },
-      }),
-    );
+    grantee.addToPrincipalPolicy(this.sendStatement(detailTypes, this.bus.eventBusArn));
+  }
+
+  /**
+   * The identity statement that lets a role send these detail-types to this bus. A role
+   * in another stack takes it with `allowSenders` here, by its ARN; the bus's ARN is then
+   * built from its name, so that stack imports nothing from this one.
+   */
+  sendStatement(detailTypes: readonly PictorDetailType[], busArn: string = this.arn): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      actions: ['events:PutEvents'],
+      resources: [busArn],
+      conditions: { StringEquals: { 'events:source': PICTOR_SOURCE, 'events:detail-type': [...detailTypes] } },
+    });
   }
 
   /** Lets roles managed elsewhere, by ARN, send these detail-types: the bus policy allows them itself. */

@@ -190,6 +190,7 @@ export class ImageDelivery extends Construct {
         distributionId: this.edge.distribution.distributionId,
         url: `https://${props.domain?.names[0] ?? this.edge.distribution.distributionDomainName}`,
         tenantStoreArn: this.edge.configStore.keyValueStoreArn,
+        viewerStoreArn: this.edge.keyValueStore.keyValueStoreArn,
       },
       originRequest: { functionName: this.edge.originRequest.functionName, memoryMb: ORIGIN_REQUEST_MEMORY },
       auditRetention: props.auditRetention,

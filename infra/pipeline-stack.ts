@@ -5,6 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { allowDistributionRead, PRIVATE_BUCKET } from './buckets.ts';
+import { ControlApi, type ControlApiDomain } from './control-api.ts';
 import { acknowledge, acknowledgeWildcards } from './nag.ts';
 import { PipelineObservability, type AlarmSubscribers } from './observability.ts';
 import { pascal, Pipeline, type PipelineProps, type TaskName } from './pipeline.ts';
@@ -33,6 +34,30 @@ export interface PipelineStackProps extends StackProps, PipelineProps {
    * @default a trail of Pictor's own, recording only these data events
    */
   readonly dataEventsTrail?: ExistingTrail;
+  /**
+   * The control API in this stack's region.
+   * @default an API with the execute-api URL, the ApiAdmin role assumable by the account's principals, no other admin
+   */
+  readonly controlApi?: ControlApiSettings;
+}
+
+/** The control API's settings, in the pipeline's stack. */
+export interface ControlApiSettings {
+  /**
+   * Who may assume the ApiAdmin role, which may call every route.
+   * @default this account's principals with IAM permission to assume it
+   */
+  readonly adminPrincipal?: iam.IPrincipal;
+  /**
+   * Role or user ARNs the API also treats as admins; their own identity policies must allow `execute-api:Invoke`.
+   * @default none
+   */
+  readonly admins?: readonly string[];
+  /**
+   * This region's custom domain.
+   * @default none
+   */
+  readonly domain?: ControlApiDomain;
 }
 
 /** A CloudTrail trail that exists outside Pictor's stacks. */
@@ -67,6 +92,10 @@ export class PipelineStack extends Stack {
   /** The trail that records the data events, Pictor's or the one `dataEventsTrail` names. */
   readonly trailArn: string;
   readonly observability: PipelineObservability;
+  /** The role that may call every route of the control API, in every region. */
+  readonly apiAdminRole: iam.Role;
+  /** The control API in this stack's region. */
+  readonly controlApi: ControlApi;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -133,6 +162,19 @@ export class PipelineStack extends Stack {
     }
     this.trailArn = this.trail?.trailArn ?? props.dataEventsTrail!.existingTrailArn;
 
+    this.apiAdminRole = new iam.Role(this, 'ApiAdmin', {
+      description: 'Pictor control API admin: may call every route (tenants, keys, any tenant\'s images and jobs)',
+      assumedBy: props.controlApi?.adminPrincipal ?? new iam.AccountPrincipal(this.account),
+    });
+    this.controlApi = new ControlApi(this, 'ControlApi', {
+      pipeline,
+      tenantRoles: this.tenantRoles,
+      adminRole: this.apiAdminRole,
+      admins: props.controlApi?.admins,
+      code: props.taskCode?.('control-api'),
+      domain: props.controlApi?.domain,
+    });
+
     const f = pipeline.functions;
     this.observability = new PipelineObservability(this, 'Observability', {
       stateMachines: {
@@ -162,6 +204,11 @@ export class PipelineStack extends Stack {
     output('RenderOnUploadArn', pipeline.renderOnUpload.stateMachine.stateMachineArn, 'Renders each upload');
     output('TakedownBatchArn', pipeline.takedownBatch.stateMachine.stateMachineArn, 'Takes images down');
     output('CatalogueRerenderArn', pipeline.catalogueRerender.stateMachine.stateMachineArn, 'Re-renders the catalogue');
+    output('ControlApiUrl', this.controlApi.url, 'The control API (SigV4): uploads, status, takedowns, re-renders, tenants and keys');
+    output('ApiAdminRoleArn', this.apiAdminRole.roleArn, 'Assume this role to call every route of the control API');
+    for (const [tenant, role] of Object.entries(this.tenantRoles)) {
+      output(`TenantRole${pascal(tenant)}`, role.roleArn, `Tenant ${tenant}'s callers assume this role: its originals, and its own routes of the control API`);
+    }
     output('AlarmTopicArn', this.observability.topic.topic.topicArn, "The pipeline's alarms notify this topic: subscribe to it");
     output(
       'DashboardUrl',

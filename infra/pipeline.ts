@@ -48,6 +48,12 @@ export interface DeliveryEdge {
   readonly url: string;
   /** The edge's TenantConfigStore ARN: where the tasks read tenants at run time (tenant-store/store-reader.ts); it holds no secret. */
   readonly tenantStoreArn: string;
+  /**
+   * The edge's TenantStore ARN: the viewer function's KeyValueStore, policies and
+   * signing keys, which the control API's tenant and key operations write.
+   * @default none: the control API cannot change tenants or keys
+   */
+  readonly viewerStoreArn?: string;
 }
 
 /** CatalogueRerender's paging: a deployment setting, so that a test can force continuations with small numbers. */
@@ -99,10 +105,10 @@ export interface PipelineProps {
    */
   readonly noncurrentRetention?: Duration;
   /**
-   * Each task's deployment package.
-   * @default the task's handler bundled at synth time by the local esbuild
+   * Each task's deployment package, and the control API's (`'control-api'`).
+   * @default the function's handler bundled at synth time by the local esbuild
    */
-  readonly taskCode?: (task: TaskName) => lambda.Code;
+  readonly taskCode?: (task: TaskName | 'control-api') => lambda.Code;
   /**
    * Replicas of the originals bucket: Cross-Region Replication copies every upload
    * and delete marker there, and takedowns erase them too. Each must exist and be
@@ -181,6 +187,12 @@ export class Pipeline extends Construct {
   readonly renderOnUpload: RenderOnUpload;
   readonly takedownBatch: TakedownBatch;
   readonly catalogueRerender: CatalogueRerender;
+  /** Every variable a task may be given, with its value (each task gets those it declares). */
+  readonly environment: Readonly<Record<TaskEnvironmentVariable, string>>;
+  /** The name prefix of the tenants' signing-key secrets, in this construct's region. */
+  readonly signingSecretPrefix: string;
+  /** The viewer function's KeyValueStore, when the edge named it (DeliveryEdge.viewerStoreArn). */
+  readonly viewerStoreArn?: string;
 
   constructor(scope: Construct, id: string, props: PipelineProps) {
     super(scope, id);
@@ -270,10 +282,11 @@ export class Pipeline extends Construct {
     });
 
     this.events = new PictorEventBus(this, 'Events', { eventBusName: `${Stack.of(this).stackName}-events` });
-    const signingSecretPrefix = props.signingSecretPrefix ?? DEFAULT_SIGNING_SECRET_PREFIX;
+    const signingSecretPrefix = (this.signingSecretPrefix = props.signingSecretPrefix ?? DEFAULT_SIGNING_SECRET_PREFIX);
+    this.viewerStoreArn = props.edge.viewerStoreArn;
     const replicaList = (list: readonly ReplicaBucket[] | undefined) => JSON.stringify((list ?? []).map((r) => ({ bucket: r.bucketName, region: r.region })));
     // Every variable a task may be given; each task gets those its declaration names (tasks/registry.ts).
-    const environment: Record<TaskEnvironmentVariable, string> = {
+    const environment: Record<TaskEnvironmentVariable, string> = (this.environment = {
       PICTOR_ACCOUNT_ID: Aws.ACCOUNT_ID,
       PICTOR_ORIGINALS_BUCKET: this.originals.bucketName,
       PICTOR_VARIANTS_BUCKET: this.variants.bucketName,
@@ -292,7 +305,7 @@ export class Pipeline extends Construct {
       PICTOR_SIGNING_SECRETS_PREFIX: signingSecretPrefix,
       PICTOR_RERENDER_PAGE_SIZE: String(pageSize),
       PICTOR_RERENDER_PAGES_PER_EXECUTION: String(pagesPerExecution),
-    };
+    });
     // Step Functions invokes the tasks synchronously; anything that invokes one
     // asynchronously (a re-drive, a future rule) gets its failures kept here.
     this.deadLetters = new sqs.Queue(this, 'DeadLetters', {

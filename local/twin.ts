@@ -262,7 +262,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
       pipeline = await startLocalPipeline({
         config: options.config,
         s3,
-        edge: { distributionId: LOCAL_DISTRIBUTION_ID, url: edgeUrl, tenantStoreArn: configStoreArn },
+        edge: { distributionId: LOCAL_DISTRIBUTION_ID, url: edgeUrl, tenantStoreArn: configStoreArn, viewerStoreArn: storeArn },
         invalidationDeadline: options.invalidationDeadline,
         rerender: options.rerender,
         endpoints: {

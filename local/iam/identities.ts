@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { LOCAL_ACCOUNT, resolveTokens, type CfnTemplate } from '../pipeline/template.ts';
 import { LOCAL_S3_CREDENTIALS } from '../s3-server.ts';
+import { LOCAL_ADMIN_ARN } from '../account.ts';
 import { authorize, type PolicyStatement, type Principal } from './policy.ts';
 
 export interface Credentials {
@@ -23,7 +24,7 @@ export interface Identity extends Principal {
  * AdministratorAccess user can; resource policies' explicit denies still bind it.
  */
 export const LOCAL_ADMIN: Identity = {
-  arn: `arn:aws:iam::${LOCAL_ACCOUNT}:user/pictor-local-admin`,
+  arn: LOCAL_ADMIN_ARN,
   account: LOCAL_ACCOUNT,
   statements: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
 };

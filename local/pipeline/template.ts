@@ -3,7 +3,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { PictorConfig } from '../../core/tenant-config.ts';
 import type { DeliveryEdge, RerenderPaging } from '../../infra/pipeline.ts';
 import { PipelineStack } from '../../infra/pipeline-stack.ts';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from '../account.ts';
+import { LOCAL_ACCOUNT, LOCAL_ADMIN_ARN, LOCAL_REGION } from '../account.ts';
 import { BUCKETS } from '../topology.ts';
 
 export { LOCAL_ACCOUNT, LOCAL_REGION };
@@ -45,6 +45,8 @@ export function synthesizePipeline(
     rerender: settings.rerender,
     takedownRequesters: settings.takedownRequesters,
     rerenderRequesters: settings.rerenderRequesters,
+    // The account's administrator calls the control API as an admin, as an operator's own user would be named.
+    controlApi: { admins: [LOCAL_ADMIN_ARN] },
   });
   return app.synth().getStackByName('Pictor').template as CfnTemplate;
 }

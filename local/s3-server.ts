@@ -3,12 +3,13 @@ import { createServer } from 'node:net';
 import './s3rver-listing.ts';
 import S3rver from 's3rver';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { LOCAL_ACCOUNT } from './account.ts';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './account.ts';
 import { bucketOwnerMiddleware, type BucketOwnerOptions } from './s3-bucket-owner.ts';
+import { postObjectMiddleware } from './s3-post-object.ts';
 import { S3Versions, type ReplicationStatus } from './s3-versioning.ts';
 
 export { LOCAL_S3_CREDENTIALS } from './twin-names.ts';
-import { LOCAL_S3_CREDENTIALS } from './twin-names.ts';
+import { BUCKETS, LOCAL_S3_CREDENTIALS } from './twin-names.ts';
 
 export interface LocalS3 {
   readonly endpoint: string;
@@ -41,6 +42,12 @@ export interface LocalS3Options {
    * @default { owner: LOCAL_ACCOUNT, required: false }, as on AWS
    */
   readonly bucketOwner?: BucketOwnerOptions;
+  /**
+   * The region of each bucket, by name: a browser upload's credential must be scoped
+   * to its bucket's region, as on S3.
+   * @default the twin's placement of its buckets (BUCKETS), LOCAL_REGION for any other
+   */
+  readonly regions?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -66,6 +73,9 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const versions = await S3Versions.attach(server, options.directory, versioned);
   // Koa composes its middleware on listen, so this runs before s3rver's router, which has no ListObjectVersions.
   (server as unknown as { middleware: unknown[] }).middleware.unshift(versions.listMiddleware());
+  // POST Object with its policy checked before a byte is stored (s3rver's own ignores the policy).
+  const regions: Record<string, string> = { ...Object.fromEntries(Object.values(BUCKETS).map((b) => [b.bucket, b.region])), ...options.regions };
+  (server as unknown as { middleware: unknown[] }).middleware.unshift(postObjectMiddleware({ versions, regionOf: (bucket) => regions[bucket] ?? LOCAL_REGION }));
   // Before anything else, as S3 checks the owner before processing the request.
   (server as unknown as { middleware: unknown[] }).middleware.unshift(bucketOwnerMiddleware(options.bucketOwner ?? { owner: LOCAL_ACCOUNT }));
   // s3rver leaves a listen error unhandled, which ends the process with a stack trace; a port

@@ -416,21 +416,37 @@ export class S3Versions {
     });
   }
 
-  /** A write s3rver makes; in a versioned bucket it becomes a new version, kept, and answered with its id. */
-  private async created(ctx: Ctx, original: Controller, eventName: string): Promise<void> {
-    const { bucket, key } = ctx.params as { bucket: string; key: string };
+  /**
+   * An object written to `key` by `store` (which puts it where s3rver keeps objects,
+   * and resolves false when it wrote nothing): in a versioned bucket it becomes a new
+   * version, kept. Notifies with `eventName` (ObjectCreated:Put, :Post, :Copy, ...)
+   * as S3 does, and resolves to the new version's id (none in an unversioned bucket).
+   */
+  async recordWrite(bucket: string, key: string, eventName: string, store: () => Promise<boolean>): Promise<string | undefined> {
     const write = async () => {
-      await ownEvents.run(true, () => original(ctx));
-      if (ctx.status >= 300) return;
+      if (!(await ownEvents.run(true, store))) return undefined;
       const metadata = await this.store.getMetadata(bucket, key);
       const details = { size: Number(metadata['content-length']), eTag: String(metadata.etag ?? '').replace(/"/g, '') };
-      if (!this.isVersioned(bucket)) return this.notify(bucket, eventName, key, details);
+      if (!this.isVersioned(bucket)) {
+        this.notify(bucket, eventName, key, details);
+        return undefined;
+      }
       const version = await this.capture(bucket, key, newVersionId());
-      ctx.set('x-amz-version-id', version.versionId);
       this.notify(bucket, eventName, key, { ...details, versionId: version.versionId });
+      return version.versionId;
     };
     // Writes to one key of a versioned bucket take turns, so each version keeps the bytes it wrote.
     return this.isVersioned(bucket) ? this.exclusive(bucket, key, write) : write();
+  }
+
+  /** A write s3rver makes; in a versioned bucket it becomes a new version, kept, and answered with its id. */
+  private async created(ctx: Ctx, original: Controller, eventName: string): Promise<void> {
+    const { bucket, key } = ctx.params as { bucket: string; key: string };
+    const versionId = await this.recordWrite(bucket, key, eventName, async () => {
+      await original(ctx);
+      return ctx.status < 300;
+    });
+    if (versionId) ctx.set('x-amz-version-id', versionId);
   }
 
   /** Keeps s3rver's current object of `key` as a version. */

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { LOCAL_ACCOUNT, resolveTokens, type CfnTemplate } from '../pipeline/template.ts';
 import { LOCAL_S3_CREDENTIALS } from '../s3-server.ts';
 import { LOCAL_ADMIN_ARN } from '../account.ts';
+import { registerS3KeyPair } from '../s3-key-pairs.ts';
 import { authorize, type PolicyStatement, type Principal } from './policy.ts';
 
 export interface Credentials {
@@ -96,10 +96,11 @@ export class LocalIdentities {
     // ASIA: the prefix AWS gives temporary credentials. https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html
     const accessKeyId = `ASIA${createHash('sha256').update(roleArn).update(randomBytes(8)).digest('hex').slice(0, 16).toUpperCase()}`;
     const secretAccessKey = randomBytes(30).toString('base64');
+    const sessionToken = randomBytes(24).toString('base64');
     this.byAccessKey.set(accessKeyId, { identity, secretAccessKey, sessionName });
-    // The twin's S3 checks signatures against the keys it knows.
-    s3rverAccount().createKeyPair(accessKeyId, secretAccessKey);
-    return { accessKeyId, secretAccessKey, sessionToken: randomBytes(24).toString('base64') };
+    // The twin's S3 checks signatures against the keys it knows, and a session's key against its token.
+    registerS3KeyPair(accessKeyId, secretAccessKey, sessionToken);
+    return { accessKeyId, secretAccessKey, sessionToken };
   }
 
   /**
@@ -156,9 +157,4 @@ export class LocalIdentities {
     if (!known) throw new IdentityError('UnrecognizedClientException', 'The security token included in the request is invalid.');
     return known.identity;
   }
-}
-
-/** s3rver's one account, whose key pairs its signature check accepts. */
-function s3rverAccount(): { createKeyPair(accessKeyId: string, secretAccessKey: string): void } {
-  return createRequire(import.meta.url)('s3rver/lib/models/account.js').DUMMY_ACCOUNT;
 }

@@ -466,10 +466,9 @@ function malformedPost(): Error {
 function parseParams(header: string): { type: string; params: Record<string, string> } {
   const [type = ''] = header.split(';');
   const params: Record<string, string> = {};
-  const pattern = /;\s*([^=;\s]+)=(?:"((?:[^"\\]|\\.)*)"|([^;]*))/g;
-  for (const match of header.slice(type.length).matchAll(pattern)) {
-    params[match[1]!.toLowerCase()] = match[2] !== undefined ? match[2].replace(/\\(.)/g, '$1') : match[3]!.trim();
-  }
+  // Browsers send a backslash as it is, and a quote as %22 (WHATWG HTML, multipart/form-data), so no quoted-pairs here.
+  const pattern = /;\s*([^=;\s]+)=(?:"([^"]*)"|([^;]*))/g;
+  for (const match of header.slice(type.length).matchAll(pattern)) params[match[1]!.toLowerCase()] = match[2] ?? match[3]!.trim();
   return { type: type.trim().toLowerCase(), params };
 }
 
@@ -479,6 +478,7 @@ function withStatus<E extends { status: number }>(error: E, status: number): E {
   return error;
 }
 
+/** Text content: quotes stay as they are, as in S3's `<ETag>"..."</ETag>`. */
 function xml(text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return text.replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -45,8 +45,14 @@ export function bridgeS3Events(s3: LocalS3, bus: LocalEventBus, buckets: Readonl
   });
 }
 
-function createdReason(eventName: string): string {
-  if (eventName.endsWith('Copy')) return 'CopyObject';
-  if (eventName.endsWith('CompleteMultipartUpload')) return 'CompleteMultipartUpload';
+/**
+ * The S3 API that created the object, as "Object Created" names it in `reason`:
+ * PutObject, POST Object (a browser upload), CopyObject or CompleteMultipartUpload.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html#ev-events-detail
+ */
+export function createdReason(eventName: string): string {
+  if (eventName.endsWith(':Post')) return 'PostObject';
+  if (eventName.endsWith(':Copy')) return 'CopyObject';
+  if (eventName.endsWith(':CompleteMultipartUpload')) return 'CompleteMultipartUpload';
   return 'PutObject';
 }

@@ -78,7 +78,7 @@ export function createApi(services: ApiServices): (event: APIGatewayProxyEventV2
       if (access !== 'public' && !caller) throw new PictorError('AccessDenied', 'The request is not signed with AWS credentials (IAM authorization).');
       const tenant = event.pathParameters?.tenant;
       if (tenant !== undefined && !isTenantId(tenant)) throw new PictorError('InvalidRequest', `'${tenant}' is not a tenant id: 3 to 32 of a-z 0-9 -.`);
-      if (access === 'admin' && !caller!.admin) throw new PictorError('AccessDenied', `${caller!.arn} is not an admin of this API; ${API_ROUTES[route].summary.replace(/\.$/, '').toLowerCase()} needs one.`);
+      if (access === 'admin' && !caller!.admin) throw new PictorError('AccessDenied', `${caller!.arn} is not an admin of this API, and ${event.routeKey} is for admins.`);
       if (access === 'tenant' && !mayActOn(caller!, tenant!)) throw new PictorError('AccessDenied', `${caller!.arn} may not act on tenant ${tenant}.`);
       const response = await ROUTE_HANDLERS[route](services, { event, caller: caller!, tenant: tenant! });
       logger.info('request', { ...context, status: response.statusCode, ms: Date.now() - started });

@@ -34,9 +34,11 @@ export interface OptionSpec {
 export interface CommandSpec {
   /** The command's synopsis, as in `pictor --help`: `upload <file> --tenant T --id X [--wait 120]`. */
   readonly usage: string;
-  /** How many positionals it takes, and what they are, for the message when the count is wrong. */
-  readonly positionals?: { readonly count: number; readonly what: string };
+  /** How many positionals it takes, and what they are, for the message when the count is wrong; `optional`: that many or none. */
+  readonly positionals?: { readonly count: number; readonly what: string; readonly optional?: boolean };
   readonly options: Readonly<Record<string, OptionSpec>>;
+  /** Options the command took once and no longer does, each with what to do instead: refused in one line saying so. */
+  readonly removed?: Readonly<Record<string, string>>;
 }
 
 export type ParsedValues = Record<string, string | boolean | string[] | undefined>;
@@ -66,6 +68,8 @@ export function parseCommand<V extends ParsedValues = ParsedValues>(command: str
     if (token.kind === 'positional') positionals.push(token.value);
     if (token.kind !== 'option') continue;
     const option = spec.options[token.name];
+    const removed = token.rawName.startsWith('--') ? spec.removed?.[token.name] : undefined;
+    if (!option && removed) throw new UsageError(`${command} no longer takes --${token.name}: ${removed}`);
     if (!option || !token.rawName.startsWith('--')) {
       const known = Object.keys(spec.options).map((name) => `--${name}`);
       throw new UsageError(`${command} has no option ${token.rawName}; ${known.length ? `it takes ${known.join(', ')}` : 'it takes no options'} (${usage}).`);
@@ -88,7 +92,7 @@ export function parseCommand<V extends ParsedValues = ParsedValues>(command: str
     if (option.required && values[name] === undefined) throw new UsageError(`${command} needs --${name}${option.placeholder ? ` ${option.placeholder}` : ''} (${usage}).`);
   }
   const expected = spec.positionals?.count ?? 0;
-  if (positionals.length !== expected) {
+  if (positionals.length !== expected && !(spec.positionals?.optional && positionals.length === 0)) {
     const wanted = expected === 0 ? 'takes no arguments' : `takes ${spec.positionals!.what}`;
     throw new UsageError(`${command} ${wanted}${positionals.length ? `, not '${positionals.join(' ')}'` : ''} (${usage}).`);
   }

@@ -1,58 +1,63 @@
 import { readFile } from 'node:fs/promises';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
-import {
-  DescribeExecutionCommand,
-  DescribeMapRunCommand,
-  ListExecutionsCommand,
-  ListMapRunsCommand,
-  ListStateMachinesCommand,
-  SFNClient,
-  StartExecutionCommand,
-  type DescribeExecutionCommandOutput,
-} from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { ImageStatus, JobAccepted, JobStatus, TenantSummaryBody } from '../control-api/contract.ts';
 import { PictorError } from '../core/errors.ts';
 import { formatImagePath, isImageId, isTenantId, parseImagePath } from '../core/image-path.ts';
 import { normalizeQuery } from '../core/normalize.ts';
-import { uploadKey } from '../core/object-keys.ts';
+import { publicPolicyProblems } from '../core/public-policy.ts';
 import { TAKEDOWN_REASONS } from '../core/takedown.ts';
+import { parseConfig, UPLOAD_CONTENT_TYPES } from '../core/tenant-config.ts';
 import { RerenderRequestedV1, TakedownRequestedV1 } from '../events/schemas/pictor-events.ts';
-import { planRerender } from '../tasks/plan-rerender/plan-rerender.ts';
+import { ApiAccessError, ApiClient, ApiError, resolveApiAccess, type ApiTarget } from './api-client.ts';
 import { checkList, checkNumber, checkSeconds, checkWidths, EXIT, parseCommand, refusal, UsageError, type CommandSpec, type ParsedCommand } from './cli-args.ts';
-import { publicPolicyOf, publicPolicyProblems } from '../core/public-policy.ts';
-import { parseConfig, policyOf, type TenantConfig } from '../core/tenant-config.ts';
-import { signWithNewestKey } from '../signer/sign-url.ts';
-import { DEFAULT_SIGNING_SECRET_PREFIX } from '../core/signing-keys.ts';
-import { keyValueStoreClient, secretsManagerClient } from '../tenant-store/clients.ts';
-import { TenantRegistry } from '../tenant-store/registry.ts';
-import { SigningSecrets } from '../tenant-store/signing-secrets.ts';
-import { progressBar, type ItemCounts } from './progress.ts';
+import { formatHealth, type HealthReport } from './health.ts';
+import { progressBar } from './progress.ts';
 import { FAULT_MODES, type FaultMode } from './regions.ts';
 import { endpointsOf, readSettings } from './settings.ts';
-import { BUCKETS, LOCAL_S3_CREDENTIALS, LOCAL_TABLES, TWIN_FAULTS_PATH, TWIN_HEALTH_PATH, TWIN_TENANT_STORE_PATH } from './twin-names.ts';
-import { formatHealth, type HealthReport } from './health.ts';
-import { DynamoDbVersionMap } from '../tasks/shared/dynamodb-version-map.ts';
-import type { VersionRecord } from '../tasks/ports/version-map.ts';
-import type { UploadOutcome } from '../workflows/render-on-upload.ts';
+import { LOCAL_S3_CREDENTIALS, TWIN_FAULTS_PATH, TWIN_HEALTH_PATH } from './twin-names.ts';
+
+const API_HELP = `Through the control-plane API: the local twin's (no configuration), or a deployment's with
+--api URL (its ControlApiUrl output, or PICTOR_API_URL) and credentials from the usual AWS sources
+(AWS_PROFILE, the environment, SSO, a role). --region R for an API on a custom domain;
+--role-arn ARN assumes a role first (a tenant's, say).`;
 
 const USAGE = `Usage: pictor <command>
 
-By default it talks to the local twin: run that from a clone of Pictor with 'npm start'. The tenants
-and keys commands reach a deployment instead with the flags at the bottom.
+${API_HELP}
 
 Commands:
-  upload <file> --tenant T --id X [--wait 120]
-                                         Upload an original; say what the pipeline did with it.
+  upload <file> --tenant T --id X [--type image/jpeg] [--wait 120]
+                                         Upload an original (a presigned POST); say what the pipeline
+                                         did with it, and print its canonical URL.
   url --tenant T --id X [--w 640] [--h 480] [--fit cover] [--fmt auto] [--q 75] [--sign]
                                          Print the canonical versioned URL of a published image.
-  sign <url> [--ttl seconds] [--kid id]  Sign /img/{tenant}/{id}?... (or a full URL, as url prints it)
-                                         with the tenant's newest key (or --kid).
-  rerender [--tenant T] [--widths 320,640] [--formats webp,legacy] [--only-stale] [--tolerate 5] [--requester R]
-                                         Re-render a tenant's originals (or all tenants'), as new versions.
-  takedown --tenant T --id X [--id Y ...] --reason ${TAKEDOWN_REASONS.join('|')} --requester R
-                                         Erase images everywhere, invalidate them, verify, and audit.
+  sign <url> [--ttl seconds]             Sign /img/{tenant}/{id}?... (or a full URL, as url prints it)
+                                         with the tenant's newest key.
+  status --tenant T --id X | status <job-id> [--tenant T]
+                                         An image's versions, URLs and last execution; or a takedown's or
+                                         re-render's progress (an admin's without --tenant).
+  rerender [--tenant T] [--widths 320,640] [--formats webp,legacy] [--only-stale] [--tolerate 5]
+                                         Re-render a tenant's originals (or all tenants'), as new versions,
+                                         with progress. You are the requester.
+  takedown --tenant T --id X [--id Y ...] --reason ${TAKEDOWN_REASONS.join('|')}
+                                         Erase images everywhere, invalidate them, verify, and audit, with
+                                         you as the requester.
+
+Tenants and keys, at run time (no deploy; an admin's credentials):
+  tenants put --file F [--tenant T]      Put the tenant(s) of a tenants file ({"tenants": {...}}), or one
+                                         tenant's JSON with --tenant. A tenant that requires signed URLs
+                                         and lists no key gets one generated.
+  tenants remove --tenant T              Remove a tenant: its policy and keys leave the edge.
+  tenants list                           Every tenant, with its active key ids.
+  tenants policy --tenant T [--base-url URL]
+                                         The tenant's public policy, as JSON: what pictor/client builds
+                                         URLs from (docs/SDK.md). No secret is in it.
+  keys rotate --tenant T [--kid ID]      Add a new key (generated); it signs from now on.
+  keys retire --tenant T --kid ID        After the overlap, stop accepting an old key.
+  keys list --tenant T                   Active key ids, oldest first; the last one signs.
+
+The local twin only ('npm start' from a clone of Pictor):
   status <execution-arn>                 Show a state machine execution.
   retry <execution-arn>                  Run a failed execution again, with its own input.
   twin health                            Each of the twin's servers (edge, AWS APIs, S3 per region,
@@ -61,32 +66,14 @@ Commands:
                                          Game day: make one region's S3 answer 503, hang, refuse
                                          connections, or recover. Without options, show each region's.
 
-Tenants and keys, at run time (the KeyValueStore and Secrets Manager; no deploy):
-  tenants put --file F [--tenant T]      Put the tenant(s) of a tenants file ({"tenants": {...}}), or one
-                                         tenant's JSON with --tenant. A tenant that requires signed URLs
-                                         and lists no key gets one generated into Secrets Manager.
-  tenants remove --tenant T              Remove a tenant: its policy and keys leave the edge, its secret goes.
-  tenants list                           Every tenant in the store, with its active key ids.
-  tenants policy --tenant T [--base-url URL]
-                                         The tenant's public policy, as JSON: what pictor/client builds
-                                         URLs from (docs/SDK.md). No secret is in it.
-  keys rotate --tenant T [--kid ID]      Add a new key (generated); it signs from now on.
-  keys retire --tenant T --kid ID        After the overlap, stop accepting an old key.
-  keys list --tenant T                   Active key ids, oldest first; the last one signs.
-
-  Against a deployment instead of the twin, add --store-arn <the edge stack's TenantStore ARN>,
-  --config-store-arn <its TenantConfigStore ARN> and --secrets-region <the pipeline's region>;
-  AWS credentials come from the usual chain.
-
 Every command takes --help. Exit codes: 0 done; 1 the command ran and failed; 2 a mistake in the
-command line, refused before anything started.`;
+command line, refused before anything started (the API's 4xx for what the line named included).`;
 
-
-/** The CLI's time: when it is, and how it waits between polls of the twin. */
+/** The CLI's time: when it is, and how it waits between polls of the API. */
 export interface CliClock {
   /** Milliseconds since the epoch, as cx.clock.now(). */
   now(): number;
-  /** Resolves after `ms`; the CLI polls an execution's status at this pace. */
+  /** Resolves after `ms`; the CLI polls an image's or a job's status at this pace. */
   sleep(ms: number): Promise<void>;
 }
 
@@ -96,7 +83,7 @@ export interface CliIo {
   readonly stdout: { write(text: string): unknown };
   /** Errors, usage and progress; a progress bar is drawn in place when `isTTY`. */
   readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
-  /** The twin's ports (local/settings.ts), USER and AWS_REGION. @default process.env */
+  /** The twin's ports (local/settings.ts), PICTOR_API_URL, AWS credentials and region, USER. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
   /** @default the real clock */
   readonly clock?: CliClock;
@@ -104,38 +91,45 @@ export interface CliIo {
 
 const REAL_CLOCK: CliClock = { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
 
-/** What every command reads: the twin's endpoints, its clients, and the run's io. */
+/** What every command reads: the API, the twin's endpoints, and the run's io. */
 interface Context {
   readonly endpoints: ReturnType<typeof endpointsOf>;
-  readonly sfn: SFNClient;
-  readonly documents: DynamoDBDocumentClient;
   readonly env: NodeJS.ProcessEnv;
   readonly clock: CliClock;
-  /** Where a command writes what it knows before its result (the execution it started). */
+  /** Where a command writes what it knows before its result (the job it started). */
   readonly stdout: CliIo['stdout'];
   readonly stderr: CliIo['stderr'];
   /** Clients a command made for itself, destroyed when the run ends. */
   readonly clients: { destroy(): void }[];
+  /** The control-plane API, as the command line's --api, --region and --role-arn say; made on first use. */
+  api(): Promise<ApiClient>;
 }
 
-const region = 'us-east-1';
-const credentials = LOCAL_S3_CREDENTIALS;
-
-const STORE_OPTIONS = {
-  'store-arn': { type: 'string', placeholder: 'ARN' },
-  'config-store-arn': { type: 'string', placeholder: 'ARN' },
-  'secrets-region': { type: 'string', placeholder: 'region' },
-  'secret-prefix': { type: 'string', placeholder: 'prefix' },
+/** The options every command of the API takes: where it is, and whom to act as. */
+const API_OPTIONS = {
+  api: { type: 'string', placeholder: 'URL' },
+  region: { type: 'string', placeholder: 'region' },
+  'role-arn': { type: 'string', placeholder: 'ARN' },
 } as const;
-const STORE_USAGE = '[--store-arn ARN --config-store-arn ARN --secrets-region R]';
 const TENANT = { type: 'string', required: true, placeholder: 'T' } as const;
+/** The options of the deployment's stores the tenants and keys commands once took: the API holds them now. */
+const STORE_OPTIONS_REMOVED = Object.fromEntries(
+  ['store-arn', 'config-store-arn', 'secrets-region', 'secret-prefix'].map((name) => [name, "the API reaches the deployment's tenant stores: give --api URL (the stack's ControlApiUrl output) instead."]),
+);
+const REQUESTER_REMOVED = { requester: 'the API names the caller as the requester (the credentials the request is signed with; --role-arn to act as a role).' };
 
 /** Every command's options: read and checked before anything runs (local/cli-args.ts). */
 export const COMMANDS = {
   upload: {
-    usage: 'upload <file> --tenant T --id X [--wait 120]',
+    usage: 'upload <file> --tenant T --id X [--type image/jpeg] [--wait 120]',
     positionals: { count: 1, what: 'one file' },
-    options: { tenant: TENANT, id: { type: 'string', required: true, placeholder: 'X' }, wait: { type: 'string', default: '120', placeholder: 'seconds', check: checkSeconds } },
+    options: {
+      tenant: TENANT,
+      id: { type: 'string', required: true, placeholder: 'X' },
+      type: { type: 'string', placeholder: UPLOAD_CONTENT_TYPES.join('|') },
+      wait: { type: 'string', default: '120', placeholder: 'seconds', check: checkSeconds },
+      ...API_OPTIONS,
+    },
   },
   url: {
     usage: 'url --tenant T --id X [--w 640] [--h 480] [--fit cover] [--fmt auto] [--q 75] [--sign]',
@@ -148,78 +142,132 @@ export const COMMANDS = {
       fmt: { type: 'string', placeholder: 'format' },
       q: { type: 'string', placeholder: 'quality' },
       sign: { type: 'boolean' },
+      ...API_OPTIONS,
     },
   },
   sign: {
-    usage: 'sign <url> [--ttl seconds] [--kid id]',
+    usage: 'sign <url> [--ttl seconds]',
     positionals: { count: 1, what: 'one URL or path, such as /img/demo-private/sample?w=320' },
-    options: { ttl: { type: 'string', default: '3600', placeholder: 'seconds', check: checkSeconds }, kid: { type: 'string', placeholder: 'id' } },
+    options: { ttl: { type: 'string', default: '3600', placeholder: 'seconds', check: checkSeconds }, ...API_OPTIONS },
+    removed: { kid: "the API signs with the tenant's newest key; rotate keys with 'pictor keys rotate'." },
   },
-  status: { usage: 'status <execution-arn>', positionals: { count: 1, what: 'one execution ARN' }, options: {} },
+  status: {
+    usage: 'status --tenant T --id X | status <job-id> [--tenant T]',
+    positionals: { count: 1, what: 'one job id (or, on the twin, an execution ARN)', optional: true },
+    options: { tenant: { type: 'string', placeholder: 'T' }, id: { type: 'string', placeholder: 'X' }, ...API_OPTIONS },
+  },
   retry: { usage: 'retry <execution-arn>', positionals: { count: 1, what: 'one execution ARN' }, options: {} },
   rerender: {
-    usage: 'rerender [--tenant T] [--widths 320,640] [--formats webp,legacy] [--only-stale] [--tolerate 5] [--requester R]',
+    usage: 'rerender [--tenant T] [--widths 320,640] [--formats webp,legacy] [--only-stale] [--tolerate 5]',
     options: {
       tenant: { type: 'string', placeholder: 'T' },
       widths: { type: 'string', placeholder: 'widths', check: checkWidths },
       formats: { type: 'string', placeholder: 'formats', check: checkList },
       'only-stale': { type: 'boolean' },
       tolerate: { type: 'string', placeholder: 'a percentage', check: checkNumber },
-      requester: { type: 'string', placeholder: 'R' },
+      ...API_OPTIONS,
     },
+    removed: REQUESTER_REMOVED,
   },
   takedown: {
-    usage: `takedown --tenant T --id X [--id Y ...] --reason ${TAKEDOWN_REASONS.join('|')} --requester R`,
+    usage: `takedown --tenant T --id X [--id Y ...] --reason ${TAKEDOWN_REASONS.join('|')}`,
     options: {
       tenant: TENANT,
       id: { type: 'string', multiple: true, required: true, placeholder: 'X' },
       reason: { type: 'string', required: true, placeholder: TAKEDOWN_REASONS.join('|') },
-      requester: { type: 'string', required: true, placeholder: 'R' },
+      ...API_OPTIONS,
     },
+    removed: REQUESTER_REMOVED,
   },
   'twin health': { usage: 'twin health', options: {} },
   'twin fault': { usage: `twin fault [--region R --mode ${FAULT_MODES.join('|')}]`, options: { region: { type: 'string', placeholder: 'R' }, mode: { type: 'string', placeholder: FAULT_MODES.join('|') } } },
-  'tenants put': { usage: `tenants put --file F [--tenant T] ${STORE_USAGE}`, options: { file: { type: 'string', required: true, placeholder: 'F' }, tenant: { type: 'string', placeholder: 'T' }, ...STORE_OPTIONS } },
-  'tenants remove': { usage: `tenants remove --tenant T ${STORE_USAGE}`, options: { tenant: TENANT, ...STORE_OPTIONS } },
-  'tenants list': { usage: `tenants list ${STORE_USAGE}`, options: { ...STORE_OPTIONS } },
-  'tenants policy': {
-    usage: `tenants policy --tenant T [--base-url URL] ${STORE_USAGE}`,
-    options: { tenant: TENANT, 'base-url': { type: 'string', placeholder: 'URL' }, ...STORE_OPTIONS },
-  },
-  'keys rotate': { usage: `keys rotate --tenant T [--kid ID] ${STORE_USAGE}`, options: { tenant: TENANT, kid: { type: 'string', placeholder: 'ID' }, ...STORE_OPTIONS } },
-  'keys retire': { usage: `keys retire --tenant T --kid ID ${STORE_USAGE}`, options: { tenant: TENANT, kid: { type: 'string', required: true, placeholder: 'ID' }, ...STORE_OPTIONS } },
-  'keys list': { usage: `keys list --tenant T ${STORE_USAGE}`, options: { tenant: TENANT, ...STORE_OPTIONS } },
+  'tenants put': { usage: 'tenants put --file F [--tenant T]', options: { file: { type: 'string', required: true, placeholder: 'F' }, tenant: { type: 'string', placeholder: 'T' }, ...API_OPTIONS }, removed: STORE_OPTIONS_REMOVED },
+  'tenants remove': { usage: 'tenants remove --tenant T', options: { tenant: TENANT, ...API_OPTIONS }, removed: STORE_OPTIONS_REMOVED },
+  'tenants list': { usage: 'tenants list', options: { ...API_OPTIONS }, removed: STORE_OPTIONS_REMOVED },
+  'tenants policy': { usage: 'tenants policy --tenant T [--base-url URL]', options: { tenant: TENANT, 'base-url': { type: 'string', placeholder: 'URL' }, ...API_OPTIONS }, removed: STORE_OPTIONS_REMOVED },
+  'keys rotate': { usage: 'keys rotate --tenant T [--kid ID]', options: { tenant: TENANT, kid: { type: 'string', placeholder: 'ID' }, ...API_OPTIONS }, removed: STORE_OPTIONS_REMOVED },
+  'keys retire': { usage: 'keys retire --tenant T --kid ID', options: { tenant: TENANT, kid: { type: 'string', required: true, placeholder: 'ID' }, ...API_OPTIONS }, removed: STORE_OPTIONS_REMOVED },
+  'keys list': { usage: 'keys list --tenant T', options: { tenant: TENANT, ...API_OPTIONS }, removed: STORE_OPTIONS_REMOVED },
 } as const satisfies Record<string, CommandSpec>;
 
 type CommandName = keyof typeof COMMANDS;
+/** The commands that talk to the twin itself, not through the API. */
+const TWIN_ONLY: ReadonlySet<CommandName> = new Set(['retry', 'twin health', 'twin fault']);
 /** The commands that take a sub-command (`tenants put`): the first word of COMMANDS' two-word names. */
 const COMMAND_GROUPS = new Set(Object.keys(COMMANDS).filter((name) => name.includes(' ')).map((name) => name.split(' ')[0]!));
 /** A command's parsed line: its options' values as strings, switches as booleans, repeated options as lists. */
 type Args = ParsedCommand<Record<string, any>>;
 
+/** A command's own help: its synopsis, and for a command of the API, the options that say where it is. */
+function helpOf(name: CommandName): string {
+  const usage = `usage: pictor ${COMMANDS[name].usage}`;
+  return TWIN_ONLY.has(name) ? usage : `${usage}\n  [--api URL] [--region R] [--role-arn ARN]: ${API_HELP.replace(/\s*\n\s*/g, ' ')}`;
+}
+
 /**
  * Runs one `pictor` command (argv without the node and script paths) and returns its
  * exit code: 0 with the result on stdout; 1 with `pictor: <what went wrong>` on stderr
  * when the command ran and failed; 2 with one line saying what to write instead when
- * the command line was the mistake, found before anything started.
+ * the command line was the mistake, found before anything started (or refused by the
+ * API as the caller's mistake: an unknown tenant, a value it does not take).
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const env = io.env ?? process.env;
   const clients: { destroy(): void }[] = [];
+  let target: ApiTarget | undefined;
   try {
     const endpoints = endpointsOf(readSettings(env));
-    const sfn = new SFNClient({ region, endpoint: endpoints.control, credentials });
-    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region, endpoint: endpoints.dynamodb, credentials }));
-    clients.push(sfn, documents);
-    const output = await main({ endpoints, sfn, documents, env, clock: io.clock ?? REAL_CLOCK, stdout: io.stdout, stderr: io.stderr, clients }, [...argv]);
+    const command = readCommand([...argv]);
+    if ('help' in command) {
+      io.stdout.write(`${command.help}\n`);
+      return EXIT.ok;
+    }
+    const { values } = command.args;
+    let api: Promise<ApiClient> | undefined;
+    const cx: Context = {
+      endpoints,
+      env,
+      clock: io.clock ?? REAL_CLOCK,
+      stdout: io.stdout,
+      stderr: io.stderr,
+      clients,
+      api: () =>
+        (api ??= resolveApiAccess({ api: values.api, region: values.region, roleArn: values['role-arn'], twinEndpoints: endpoints, env, clients }).then((resolved) => {
+          target = resolved;
+          return new ApiClient(resolved);
+        })),
+    };
+    const output = await run(cx, command.name, command.args);
     io.stdout.write(`${output}\n`);
     return EXIT.ok;
   } catch (error) {
-    io.stderr.write(error instanceof MissingCommand ? `${error.message}\n` : `pictor: ${(error as Error).message}\n`);
-    return error instanceof UsageError ? EXIT.usage : EXIT.failed;
+    const explained = error instanceof ApiError ? await explainApiError(error, target) : error;
+    io.stderr.write(explained instanceof MissingCommand ? `${explained.message}\n` : `pictor: ${(explained as Error).message}\n`);
+    return explained instanceof UsageError || explained instanceof ApiAccessError ? EXIT.usage : EXIT.failed;
   } finally {
     for (const client of clients) client.destroy();
   }
+}
+
+/**
+ * The API's codes that mean the command line named something wrong (exit 2): a value
+ * it does not take, a file it does not take, a tenant, image or job that is not there.
+ * The others (AccessDenied, Conflict, OriginUnavailable, InternalError) are failures.
+ * docs/ERROR-CODES.md
+ */
+const MISTAKES: ReadonlySet<string> = new Set(['InvalidRequest', 'UploadTooLarge', 'UnsupportedContentType', 'NotFound']);
+
+/** An answer of the API other than a 2xx, as one line: API Gateway's refusal names the caller. */
+async function explainApiError(error: ApiError, target: ApiTarget | undefined): Promise<Error> {
+  if (error.forbidden) {
+    const caller = target ? await target.caller() : 'the caller';
+    return new Error(
+      `${caller} may not call ${error.request}: API Gateway refused it (403 ${error.message}), as the caller's IAM policies allow execute-api:Invoke only on their own tenant's routes (the tenants and keys routes, an admin's).`,
+    );
+  }
+  if (error.code === undefined) return new Error(`The API answered ${error.status} to ${error.request}: ${error.message}`);
+  const message = error.message.replace(/\s*\n\s*/g, ' ');
+  return error.code !== undefined && MISTAKES.has(error.code) && error.status < 500 ? new UsageError(message) : new Error(message);
 }
 
 /** No command, or a group without its sub-command: a mistake whose answer is the usage itself, printed as it is. */
@@ -247,14 +295,11 @@ export function readCommand(argv: readonly string[]): { name: CommandName; args:
   }
   const spec: CommandSpec = COMMANDS[name as CommandName];
   const args = parseCommand(name, spec, grouped ? rest : [sub, ...rest].filter((a) => a !== undefined));
-  if (args.help) return { help: `usage: pictor ${spec.usage}` };
+  if (args.help) return { help: helpOf(name as CommandName) };
   return { name: name as CommandName, args };
 }
 
-async function main(cx: Context, argv: string[]): Promise<string> {
-  const command = readCommand(argv);
-  if ('help' in command) return command.help;
-  const { name, args } = command;
+async function run(cx: Context, name: CommandName, args: Args): Promise<string> {
   switch (name) {
     case 'upload':
       return upload(cx, args);
@@ -263,7 +308,7 @@ async function main(cx: Context, argv: string[]): Promise<string> {
     case 'sign':
       return sign(cx, args);
     case 'status':
-      return status(cx, args.positionals[0]!);
+      return status(cx, args);
     case 'retry':
       return retry(cx, args.positionals[0]!);
     case 'rerender':
@@ -286,132 +331,211 @@ async function main(cx: Context, argv: string[]): Promise<string> {
   }
 }
 
-async function upload(cx: Context, { values, positionals }: Args): Promise<string> {
-  const file = positionals[0]!;
-  const image = imageOf(values);
-  const body = await readInput(file);
-  const tenant = await tenantOf(cx, image.tenant);
-  // Through the primary region's endpoint, as a tenant's upload reaches S3: a fault there fails it.
-  const s3 = new S3Client({ region, endpoint: cx.endpoints.regions[BUCKETS.originals.region], forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED', maxAttempts: 1 });
-  cx.clients.push(s3);
-  const key = uploadKey(image);
-  const sent = new Date(cx.clock.now());
-  const put = await s3.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: key, Body: body })).catch((error: Error) => {
-    throw new Error(`S3 in ${BUCKETS.originals.region} did not take the upload, so nothing was stored; upload it again once the region answers (is 'npm start' running? is a fault injected, see 'pictor twin fault'?): ${error.name}: ${error.message}`);
-  });
-  // The execution as soon as it exists, so that `pictor status` can follow it while this waits.
-  const started = (executionArn: string) => cx.stdout.write(`Uploaded ${file} as ${key}.\n  execution: ${executionArn}\n`);
-  const execution = await uploadExecution(cx, { key, etag: (put.ETag ?? '').replace(/"/g, ''), versionId: put.VersionId, sent }, cx.clock.now() + Number(values.wait) * 1000, started);
-  const arn = `  execution: ${execution.executionArn}`;
-  if (execution.status !== 'SUCCEEDED') {
-    throw new Error(`The upload failed (${execution.error}): ${execution.cause}\n${arn}\n  Once the cause is fixed, 'pictor retry ${execution.executionArn}' runs it again.`);
-  }
-  // What the execution says it did, in its own output (workflows/render-on-upload.ts).
-  const output = JSON.parse(execution.output ?? '{}') as { outcome: UploadOutcome; version?: number; code?: string; reason?: string; quarantineKey?: string | null };
-  switch (output.outcome) {
-    case 'published':
-      return `Published as version ${output.version}.\n${canonicalUrl(cx, image, output.version!, tenant, new URLSearchParams('w=640'))}`;
-    case 'rejected':
-      throw new Error(`The upload was rejected (${output.code}): ${output.reason}\n  quarantined as ${output.quarantineKey ?? '(already replaced)'}\n${arn}`);
-    case 'discarded':
-      throw new Error(`The upload was discarded: ${output.reason}. Its bytes were erased in every region.\n${arn}`);
-    default:
-      throw new Error(`The upload was skipped: ${output.reason}\n${arn}`);
+/** The image the options name, its ids checked by core's rules (the ones the object keys and events use). */
+function imageOf(values: { tenant?: string; id?: string }): { tenant: string; imageId: string } {
+  return { tenant: tenantOf(values.tenant), imageId: imageIdOf(values.id) };
+}
+
+function tenantOf(tenant: string | undefined): string {
+  if (!tenant || !isTenantId(tenant)) throw new UsageError(`--tenant must be a tenant id (3 to 32 of a-z 0-9 -), not '${tenant ?? ''}'.`);
+  return tenant;
+}
+
+function imageIdOf(id: string | undefined): string {
+  if (!id || !isImageId(id)) throw new UsageError(`--id must be an image id (1 to 128 of A-Z a-z 0-9 _ -), not '${id ?? ''}'.`);
+  return id;
+}
+
+/** A file the command line names; one it cannot read is a mistake in the command line (exit 2), as a wrong option is. */
+async function readInput(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    throw new UsageError(`Cannot read ${file}: ${(error as Error).message}`);
   }
 }
 
 /**
- * The RenderOnUpload execution of this upload, once it has ended: the first one
- * since it was sent whose event names its key, its ETag and, on a versioned bucket,
- * its version. The same bytes uploaded again are another upload. An error past the deadline.
+ * The content type an original declares: from its first bytes (each format's
+ * signature), else its extension. The tenant's `uploads.contentTypes` say which it takes.
  */
-async function uploadExecution(
-  cx: Context,
-  upload: { key: string; etag: string; versionId?: string; sent: Date },
-  deadline: number,
-  onStarted: (executionArn: string) => void,
-): Promise<DescribeExecutionCommandOutput> {
-  const renderOnUpload = await stateMachine(cx, 'RenderOnUpload');
-  let running: string | undefined;
-  const seen = (arn: string) => {
-    if (running === arn) return;
-    running = arn;
-    onStarted(arn);
-  };
+export function contentTypeOf(file: string, bytes: Uint8Array): string | undefined {
+  const ascii = (from: number, to: number) => String.fromCharCode(...bytes.subarray(from, to));
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
+  if (ascii(0, 8) === '\x89PNG\r\n\x1a\n') return 'image/png';
+  if (ascii(0, 6) === 'GIF87a' || ascii(0, 6) === 'GIF89a') return 'image/gif';
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'image/webp';
+  if (ascii(4, 8) === 'ftyp' && ['avif', 'avis'].includes(ascii(8, 12))) return 'image/avif';
+  if (ascii(0, 4) === 'II*\0' || ascii(0, 4) === 'MM\0*') return 'image/tiff';
+  const extension = /\.([a-z0-9]+)$/i.exec(file)?.[1]?.toLowerCase();
+  const byExtension: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp', avif: 'image/avif', tif: 'image/tiff', tiff: 'image/tiff' };
+  return extension ? byExtension[extension] : undefined;
+}
+
+/**
+ * `upload`: asks the API for a presigned POST, posts the file to S3 with it, then
+ * follows the image's status until the RenderOnUpload run of this upload has ended,
+ * and says what it did: published (with the canonical URL), rejected, discarded, failed.
+ */
+async function upload(cx: Context, { values, positionals }: Args): Promise<string> {
+  const file = positionals[0]!;
+  const image = imageOf(values);
+  const body = await readInput(file);
+  const contentType = values.type ?? contentTypeOf(file, body);
+  if (!contentType) throw new UsageError(`Cannot tell what kind of image ${file} is: give its content type with --type (${UPLOAD_CONTENT_TYPES.join(', ')}).`);
+  const api = await cx.api();
+  // The run before this upload, if any: the one to wait for is another.
+  const before = await api.getImage(image.tenant, image.imageId).catch((error: unknown) => {
+    if (error instanceof ApiError && error.status === 404 && error.code === 'NotFound') return undefined;
+    throw error;
+  });
+  const ticket = await api.createUpload(image.tenant, { imageId: image.imageId, contentType, contentLength: body.length });
+  await postUpload(ticket.upload, contentType, body);
+  // At once, so that `pictor status` can follow it from another terminal while this waits.
+  cx.stdout.write(`Uploaded ${file} as ${ticket.key}.\n`);
+  const deadline = cx.clock.now() + Number(values.wait) * 1000;
+  const follow = `pictor status --tenant ${image.tenant} --id ${image.imageId}`;
+  let announced: string | undefined;
   for (;;) {
-    const { executions = [] } = await cx.sfn.send(new ListExecutionsCommand({ stateMachineArn: renderOnUpload }));
-    // Oldest first: a duplicate delivery of the event starts a later one.
-    for (const summary of executions.filter((e) => e.startDate && e.startDate >= upload.sent).reverse()) {
-      const execution = await cx.sfn.send(new DescribeExecutionCommand({ executionArn: summary.executionArn }));
-      const object = JSON.parse(execution.input ?? '{}')?.detail?.object;
-      if (object?.key !== upload.key || object?.etag?.replace(/"/g, '') !== upload.etag) continue;
-      if (upload.versionId && object['version-id'] !== upload.versionId) continue;
-      seen(execution.executionArn!);
-      if (execution.status !== 'RUNNING') return execution;
-      break;
+    const status = await api.getImage(image.tenant, image.imageId);
+    const execution = status.lastExecution;
+    if (execution && execution.executionArn !== before?.lastExecution?.executionArn) {
+      if (announced !== execution.executionArn) cx.stdout.write(`  execution: ${execution.executionArn}\n`);
+      announced = execution.executionArn;
+      if (execution.status !== 'RUNNING') return uploadResult(cx, status, execution);
     }
     if (cx.clock.now() > deadline) {
-      throw new Error(`Uploaded ${upload.key}, but ${running ? `its RenderOnUpload run is still going: 'pictor status ${running}'` : 'no RenderOnUpload run started for it'} (see --wait).`);
+      throw new Error(`Uploaded ${ticket.key}, but ${announced ? `its RenderOnUpload run is still going: '${follow}'` : 'no RenderOnUpload run has started for it yet'} (see --wait).`);
     }
     await cx.clock.sleep(250);
   }
 }
 
-/** Runs a failed execution again with its own input, as re-sending its event would. */
-async function retry(cx: Context, arn: string): Promise<string> {
-  checkExecutionArn(arn);
-  const failed = await cx.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
-  if (failed.status === 'RUNNING' || failed.status === 'SUCCEEDED') throw new Error(`${failed.name} is ${failed.status}; only a failed execution needs running again.`);
-  const name = `retry-${randomUUID()}`;
-  const { executionArn } = await cx.sfn.send(new StartExecutionCommand({ stateMachineArn: failed.stateMachineArn, name, input: failed.input }));
-  for (;;) {
-    const execution = await cx.sfn.send(new DescribeExecutionCommand({ executionArn }));
-    if (execution.status !== 'RUNNING') return status(cx, execution.executionArn!);
-    await cx.clock.sleep(250);
+/** What the upload's run did, from the image's status: its URL once published, else an error saying why not. */
+function uploadResult(cx: Context, status: ImageStatus, execution: NonNullable<ImageStatus['lastExecution']>): string {
+  const arn = `  execution: ${execution.executionArn}`;
+  if (execution.status !== 'SUCCEEDED') {
+    const again = cx.env.PICTOR_API_URL ? '' : `\n  Once the cause is fixed, 'pictor retry ${execution.executionArn}' runs it again.`;
+    throw new Error(`The upload ${execution.status === 'FAILED' ? 'failed' : execution.status.toLowerCase().replace('_', ' ')} (${execution.error}): ${execution.cause}\n${arn}${again}`);
+  }
+  switch (execution.outcome) {
+    case 'published':
+      return `Published as version ${status.version}.\n${status.urls?.versioned ?? ''}`;
+    case 'rejected':
+      throw new Error(`The upload was rejected${execution.error ? ` (${execution.error})` : ''}: ${execution.reason}\n${arn}`);
+    case 'discarded':
+      throw new Error(`The upload was discarded: ${execution.reason}. Its bytes were erased in every region.\n${arn}`);
+    default:
+      throw new Error(`The upload was skipped: ${execution.reason}\n${arn}`);
   }
 }
 
-/** A state machine's ARN, by the construct that made it. */
-async function stateMachine(cx: Context, name: string): Promise<string> {
-  const { stateMachines = [] } = await cx.sfn.send(new ListStateMachinesCommand({})).catch((error: Error) => {
-    throw new Error(`The twin at ${cx.endpoints.control} did not answer (is 'npm start' running?): ${error.message}`);
+/**
+ * Posts the file to S3 as the presigned POST says: every field first, the file last.
+ * S3 answers 204 No Content by default; an error is XML with its Code and Message.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOST.html
+ */
+async function postUpload(ticket: { url: string; fields: Readonly<Record<string, string>> }, contentType: string, body: Buffer): Promise<void> {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(ticket.fields)) form.append(name, value);
+  if (!Object.keys(ticket.fields).some((name) => name.toLowerCase() === 'content-type')) form.append('Content-Type', contentType);
+  form.append('file', new Blob([new Uint8Array(body)], { type: contentType }));
+  const response = await fetch(ticket.url, { method: 'POST', body: form, signal: AbortSignal.timeout(60_000) }).catch((error: Error) => {
+    throw new Error(`S3 at ${new URL(ticket.url).host} did not take the upload, so nothing was stored; upload it again once the region answers: ${(error.cause as Error | undefined)?.message ?? error.message}`);
   });
-  const found = stateMachines.find((m) => m.name?.includes(name));
-  if (!found) throw new Error(`The twin runs no ${name} state machine.`);
-  return found.stateMachineArn!;
+  if (response.ok) return;
+  const xml = await response.text();
+  const code = /<Code>([^<]*)<\/Code>/.exec(xml)?.[1] ?? response.statusText;
+  const message = /<Message>([^<]*)<\/Message>/.exec(xml)?.[1] ?? xml.slice(0, 200);
+  if (response.status >= 500) throw new Error(`S3 did not take the upload (${response.status} ${code}), so nothing was stored; upload it again once the region answers: ${message}`);
+  // S3 checked the POST's policy: a file of another size or type than the ticket allows.
+  throw new Error(`S3 refused the upload (${code}): ${message}`);
 }
 
+/** `url`: the published version's canonical URL with the options given, from the image's status and the tenant's public policy. */
 async function url(cx: Context, { values }: Args): Promise<string> {
   const image = imageOf(values);
-  const tenant = await tenantOf(cx, image.tenant);
-  const record = await versionRecord(cx, image.tenant, image.imageId);
-  if (!record?.version) throw new Error(`${image.tenant}/${image.imageId} has no published version yet.`);
-  const query = new URLSearchParams();
-  for (const name of ['w', 'h', 'fit', 'fmt', 'q'] as const) if (values[name] !== undefined) query.set(name, values[name]!);
-  return canonicalUrl(cx, image, Number(record.version), tenant, query, values.sign === true);
-}
-
-function canonicalUrl(cx: Context, image: { tenant: string; imageId: string }, version: number, tenant: TenantConfig, query: URLSearchParams, signed = false): string {
-  const path = formatImagePath({ ...image, version });
-  if (signed || tenant.signing.required) {
-    return cx.endpoints.edge + signWithNewestKey(`${path}?${query}`, image.tenant, tenant, new Date(cx.clock.now() + 3600_000));
-  }
-  const normalized = normalizeQuery([...query.entries()], policyOf(tenant), undefined);
+  const api = await cx.api();
+  const [status, policy] = await Promise.all([api.getImage(image.tenant, image.imageId), api.getPolicy(image.tenant)]);
+  if (!status.version) throw new Error(`${image.tenant}/${image.imageId} has no published version yet${status.state === 'taken-down' ? ': it was taken down' : ''}.`);
+  const query: [string, string][] = [];
+  for (const name of ['w', 'h', 'fit', 'fmt', 'q'] as const) if (values[name] !== undefined) query.push([name, values[name]]);
+  const normalized = normalizeQuery(query, policy, undefined);
   if (!normalized.ok) throw new UsageError(normalized.message);
-  return `${cx.endpoints.edge}${path}?${normalized.normalized.signedQuery}`;
+  const path = `${formatImagePath({ ...image, version: status.version })}?${normalized.normalized.signedQuery}`;
+  if (policy.signed || values.sign === true) return absolute((await api.signUrl(image.tenant, { url: path })).url, policy.baseUrl);
+  return `${policy.baseUrl ?? ''}${path}`;
 }
 
+/** A URL the API answered, made absolute with the tenant's base URL when it is a path. */
+function absolute(url: string, baseUrl: string | undefined): string {
+  return url.startsWith('/') ? `${baseUrl ?? ''}${url}` : url;
+}
+
+/** `sign`: a URL of a tenant's image, signed by the API with the tenant's newest key. */
 async function sign(cx: Context, { values, positionals }: Args): Promise<string> {
   const target = positionals[0]!;
-  // A full URL, as `url` prints it, keeps its origin; a path gets the twin's edge.
+  // A full URL, as `url` prints it, keeps its origin; a path gets the tenant's base URL.
   const origin = /^https?:\/\/[^/?#]+/i.exec(target)?.[0];
   const pathAndQuery = origin ? target.slice(origin.length) : target;
   const path = parseImagePath(pathAndQuery.split('?')[0]!);
   if (!path.ok) {
     throw new UsageError(path.code === 'NotFound' ? `'${target}' names no image: give its path, /img/{tenant}/{id}?w=320, or its full URL.` : `'${target}': ${path.message}`);
   }
-  const tenant = await tenantOf(cx, path.path.tenant);
-  return (origin ?? cx.endpoints.edge) + signWithNewestKey(pathAndQuery, path.path.tenant, tenant, new Date(cx.clock.now() + Number(values.ttl) * 1000), values.kid);
+  const api = await cx.api();
+  const signed = await api.signUrl(path.path.tenant, { url: pathAndQuery, ttlSeconds: Number(values.ttl) });
+  if (!signed.url.startsWith('/')) return origin ? origin + signed.url.replace(/^https?:\/\/[^/?#]+/i, '') : signed.url;
+  return (origin ?? (await api.getPolicy(path.path.tenant)).baseUrl ?? '') + signed.url;
+}
+
+/** `status`: an image's (--tenant, --id), a job's (its id), or on the twin an execution's (its ARN). */
+async function status(cx: Context, { values, positionals }: Args): Promise<string> {
+  const [target] = positionals;
+  const usage = `usage: pictor ${COMMANDS.status.usage}`;
+  if (target === undefined) {
+    if (values.id === undefined) throw new UsageError(`status takes --tenant T --id X (an image's) or a job id (a takedown's or re-render's) (${usage}).`);
+    if (values.tenant === undefined) throw new UsageError(`status --id needs --tenant T, the image's tenant (${usage}).`);
+    const image = imageOf(values);
+    return formatImageStatus(await (await cx.api()).getImage(image.tenant, image.imageId));
+  }
+  if (values.id !== undefined) throw new UsageError(`status takes a job id or --id, not both (${usage}).`);
+  if (target.startsWith('arn:')) {
+    if (values.api !== undefined || cx.env.PICTOR_API_URL) throw new UsageError(`An execution ARN is the twin's to describe; through the API, give the image (--tenant T --id X) or the job id (${usage}).`);
+    return executionStatus(cx, target);
+  }
+  const tenant = values.tenant === undefined ? undefined : tenantOf(values.tenant);
+  return formatJobStatus(await (await cx.api()).getJob(tenant, target));
+}
+
+export function formatImageStatus(s: ImageStatus): string {
+  const lines = [`${s.tenant}/${s.imageId}  ${s.state}${s.version ? `  version ${s.version}` : ''}${s.publishedVersions.length > 1 ? ` (published: ${s.publishedVersions.join(', ')})` : ''}`];
+  if (s.takenDownAt) lines.push(`  taken down   ${s.takenDownAt}`);
+  if (s.urls) lines.push(`  versioned    ${s.urls.versioned}`, `  unversioned  ${s.urls.unversioned}`);
+  if (s.variants.length) lines.push(`  variants     ${s.variants.length}, ${s.variants.reduce((sum, v) => sum + v.bytes, 0)} bytes`);
+  const e = s.lastExecution;
+  if (e) {
+    lines.push(`  last run     ${e.status}${e.outcome ? ` ${e.outcome}` : ''}  ${e.executionArn}`, `    started    ${e.startedAt}`);
+    if (e.stoppedAt) lines.push(`    stopped    ${e.stoppedAt}`);
+    if (e.reason) lines.push(`    reason     ${e.reason}`);
+    if (e.error) lines.push(`    error      ${e.error}: ${e.cause ?? ''}`);
+  }
+  return lines.join('\n');
+}
+
+export function formatJobStatus(job: JobStatus): string {
+  const { items } = job;
+  const lines = [`${job.kind} ${job.jobId}  ${job.state}  ${items.succeeded + items.failed}/${items.total} items${items.running ? `, ${items.running} running` : ''}${items.failed ? `, ${items.failed} failed` : ''}`];
+  if (job.tenant) lines.push(`  tenant     ${job.tenant}`);
+  for (const e of job.executions) lines.push(`  execution  ${e.status}  ${e.executionArn}${e.error ? `  ${e.error}: ${e.cause ?? ''}` : ''}`);
+  if (job.output !== undefined) lines.push(`  output     ${JSON.stringify(job.output)}`);
+  return lines.join('\n');
+}
+
+/** The twin's Step Functions, for the commands that are the twin's alone (status of an execution ARN, retry). */
+function twinStepFunctions(cx: Context): SFNClient {
+  const sfn = new SFNClient({ region: 'us-east-1', endpoint: cx.endpoints.control, credentials: LOCAL_S3_CREDENTIALS, maxAttempts: 1 });
+  cx.clients.push(sfn);
+  return sfn;
 }
 
 /**
@@ -421,13 +545,13 @@ async function sign(cx: Context, { values, positionals }: Args): Promise<string>
  */
 function checkExecutionArn(arn: string): void {
   if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/.test(arn)) {
-    throw new UsageError(`'${arn}' is not an execution ARN; give the one 'pictor upload', 'rerender' or 'takedown' printed (arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME).`);
+    throw new UsageError(`'${arn}' is not an execution ARN; give the one 'pictor upload' or 'status' printed (arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME).`);
   }
 }
 
-async function status(cx: Context, arn: string): Promise<string> {
+async function executionStatus(cx: Context, arn: string): Promise<string> {
   checkExecutionArn(arn);
-  const e = await cx.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+  const e = await twinStepFunctions(cx).send(new DescribeExecutionCommand({ executionArn: arn })).catch(twinUnreachable(cx));
   const lines = [`${e.status}  ${e.name}`, `  started  ${e.startDate?.toISOString()}`];
   if (e.stopDate) lines.push(`  stopped  ${e.stopDate.toISOString()}`);
   if (e.error) lines.push(`  error    ${e.error}: ${e.cause}`);
@@ -435,131 +559,115 @@ async function status(cx: Context, arn: string): Promise<string> {
   return lines.join('\n');
 }
 
+/** An error of the twin's AWS APIs as it is, or, when nothing answered, one saying so. */
+function twinUnreachable(cx: Context): (error: Error) => never {
+  return (error) => {
+    if (error.name === 'ExecutionDoesNotExist' || (error as { $metadata?: unknown }).$metadata) throw error;
+    throw new Error(`The twin at ${cx.endpoints.control} did not answer (is 'npm start' running?): ${error.message}`);
+  };
+}
+
+/** Runs a failed execution again with its own input, as re-sending its event would: the twin's alone. */
+async function retry(cx: Context, arn: string): Promise<string> {
+  checkExecutionArn(arn);
+  const sfn = twinStepFunctions(cx);
+  const failed = await sfn.send(new DescribeExecutionCommand({ executionArn: arn })).catch(twinUnreachable(cx));
+  if (failed.status === 'RUNNING' || failed.status === 'SUCCEEDED') throw new Error(`${failed.name} is ${failed.status}; only a failed execution needs running again.`);
+  const name = `retry-${randomUUID()}`;
+  const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: failed.stateMachineArn, name, input: failed.input }));
+  for (;;) {
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (execution.status !== 'RUNNING') return executionStatus(cx, execution.executionArn!);
+    await cx.clock.sleep(250);
+  }
+}
+
+/** Who the event schemas' `requester` is here: the API sets it to the caller; checked with this stand-in. */
+const API_CALLER = 'the API caller';
+
 async function rerender(cx: Context, { values }: Args): Promise<string> {
-  const detail = {
-    schemaVersion: 1,
-    requester: values.requester ?? cx.env.USER ?? 'pictor-cli',
-    ...(values.tenant !== undefined ? { tenant: values.tenant } : {}),
+  const request = {
     ...(values.widths || values.formats
       ? { variants: { ...(values.widths ? { widths: values.widths.split(',').map(Number) } : {}), ...(values.formats ? { formats: values.formats.split(',') } : {}) } }
       : {}),
     ...(values['only-stale'] ? { onlyStale: true } : {}),
     ...(values.tolerate !== undefined ? { toleratedFailurePercentage: Number(values.tolerate) } : {}),
   };
-  // Refused here as the state machine's first task would refuse it, by the same schema and plan,
-  // so that a mistake starts nothing: the event's schema, then the plan against the tenants' configuration.
-  const parsed = RerenderRequestedV1.safeParse(detail);
+  // Refused here as the API would refuse it, by the event's schema, so that a mistake asks nothing of it.
+  const parsed = RerenderRequestedV1.safeParse({ schemaVersion: 1, requester: API_CALLER, ...(values.tenant !== undefined ? { tenant: values.tenant } : {}), ...request });
   if (!parsed.success) {
-    throw refusal(parsed.error.issues, { 'variants.widths': '--widths', 'variants.formats': '--formats', toleratedFailurePercentage: '--tolerate', tenant: '--tenant', requester: '--requester' }, (option) => values[option.slice(2)], '"Rerender Requested"');
+    throw refusal(parsed.error.issues, { 'variants.widths': '--widths', 'variants.formats': '--formats', toleratedFailurePercentage: '--tolerate', tenant: '--tenant' }, (option) => values[option.slice(2)], '"Rerender Requested"');
   }
-  const jobId = jobName(cx, 'rerender');
-  const tenants = Object.fromEntries((await (await registryOf(cx, {})).listTenants()).map((t) => [t.tenant, t.config]));
-  try {
-    planRerender({ jobId, detail }, { tenants });
-  } catch (error) {
-    if (error instanceof PictorError && error.code === 'InvalidEvent') throw new UsageError(`${error.message} Nothing was started.`);
-    throw error;
-  }
-  const first = await runToEnd(cx, { machine: 'CatalogueRerender', name: jobId, what: 're-render', noun: 'originals' }, { jobId, detail });
-  const { executionArn, output: summary } = await followParts(cx, first.executionArn, first.output);
-  const lines = [`Re-render ${jobId}: ${summary.rendered} rendered, ${summary.skipped} skipped, ${summary.failed} failed.`];
-  for (const [reason, count] of Object.entries(summary.skippedBecause as Record<string, number>)) lines.push(`  skipped ${count}: ${reason}`);
-  for (const f of summary.failures as { tenant: string; imageId: string; error: string; cause: string }[]) lines.push(`  failed ${f.tenant}/${f.imageId}: ${f.error} ${f.cause}`);
+  const api = await cx.api();
+  const accepted = await api.requestRerender(values.tenant, request);
+  const job = await followJob(cx, api, values.tenant, accepted, 'originals');
+  const summary = job.output as {
+    rendered: number;
+    skipped: number;
+    failed: number;
+    skippedBecause?: Record<string, number>;
+    failures?: { tenant: string; imageId: string; error: string; cause: string }[];
+    failuresOmitted?: number;
+    report?: { bucket: string; key: string };
+  };
+  const lines = [`Re-render ${accepted.jobId} by ${accepted.requester}: ${summary.rendered} rendered, ${summary.skipped} skipped, ${summary.failed} failed.`];
+  for (const [reason, count] of Object.entries(summary.skippedBecause ?? {})) lines.push(`  skipped ${count}: ${reason}`);
+  for (const f of summary.failures ?? []) lines.push(`  failed ${f.tenant}/${f.imageId}: ${f.error} ${f.cause}`);
   if (summary.failuresOmitted) lines.push(`  … and ${summary.failuresOmitted} more failures, all in the report`);
   // Every failure, the counts and where the per-original results are: rerenders/<jobId>/report.json.
   if (summary.report) lines.push(`  report: s3://${summary.report.bucket}/${summary.report.key}`);
-  lines.push(`  execution: ${executionArn}`);
+  for (const e of job.executions) lines.push(`  execution: ${e.executionArn}`);
   return lines.join('\n');
 }
 
-/**
- * Follows a re-render through its parts: an execution that reached its share of
- * pages ends with `continuedAs` (the next part's execution name), and the job's
- * summary is the last part's output.
- */
-async function followParts(cx: Context, executionArn: string, output: any): Promise<{ executionArn: string; output: any }> {
-  while (output?.continuedAs) {
-    executionArn = executionArn.replace(/:[^:]+$/, `:${output.continuedAs.name}`);
-    cx.stderr.write(`  continued as part ${output.continuedAs.part}: ${output.totals.rendered + output.totals.skipped + output.totals.failed} originals so far\n`);
-    for (;;) {
-      const execution = await cx.sfn.send(new DescribeExecutionCommand({ executionArn })).catch((error: Error) => {
-        if (error.name === 'ExecutionDoesNotExist') return undefined;
-        throw error;
-      });
-      if (execution && execution.status !== 'RUNNING') {
-        if (execution.status !== 'SUCCEEDED') throw new Error(`The re-render ${execution.status?.toLowerCase()} (${execution.error}): ${execution.cause}\n  execution: ${executionArn}`);
-        output = JSON.parse(execution.output!);
-        break;
-      }
-      await cx.clock.sleep(250);
-    }
-  }
-  return { executionArn, output };
-}
-
 async function takedown(cx: Context, { values }: Args): Promise<string> {
-  const items = (values.id as string[]).map((imageId) => ({ tenant: values.tenant, imageId, reason: values.reason, requester: values.requester }));
-  const detail = { schemaVersion: 1, items };
-  // The schema TakedownBatch's accept-takedown validates with (events/schemas), before anything starts.
-  const parsed = TakedownRequestedV1.safeParse(detail);
+  const imageIds = values.id as string[];
+  const items = imageIds.map((imageId) => ({ tenant: values.tenant, imageId, reason: values.reason, requester: API_CALLER }));
+  // The schema TakedownBatch's accept-takedown validates with (events/schemas), before anything is asked of the API.
+  const parsed = TakedownRequestedV1.safeParse({ schemaVersion: 1, items });
   if (!parsed.success) {
-    const given = (option: string) => (option === '--id' ? (values.id as string[]).find((id) => !isImageId(id)) : values[option.slice(2)]);
-    throw refusal(parsed.error.issues, { 'items.tenant': '--tenant', 'items.imageId': '--id', 'items.reason': '--reason', 'items.requester': '--requester', items: '--id' }, given, '"Takedown Requested"');
+    const given = (option: string) => (option === '--id' ? imageIds.find((id) => !isImageId(id)) : values[option.slice(2)]);
+    throw refusal(parsed.error.issues, { 'items.tenant': '--tenant', 'items.imageId': '--id', 'items.reason': '--reason', items: '--id' }, given, '"Takedown Requested"');
   }
-  await tenantOf(cx, values.tenant);
-  const batchId = jobName(cx, 'takedown');
-  const { executionArn, output: summary } = await runToEnd(cx, { machine: 'TakedownBatch', name: batchId, what: 'takedown', noun: 'images' }, { batchId, detail });
-  // The batch's report lists every image; the summary says where it is.
-  const s3 = new S3Client({ region, endpoint: cx.endpoints.regions[BUCKETS.reports.region], forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED', maxAttempts: 1 });
-  cx.clients.push(s3);
-  const report = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: summary.report.bucket, Key: summary.report.key }))).Body!.transformToString()) as {
-    images: { tenant: string; imageId: string; auditKey?: string; invalidationId?: string }[];
-  };
+  const api = await cx.api();
+  const accepted = await api.requestTakedown(values.tenant, { imageIds, reason: values.reason });
+  const job = await followJob(cx, api, values.tenant, accepted, 'images');
+  const summary = job.output as { takenDown?: number; report?: { bucket: string; key: string } };
   return [
-    `Takedown ${batchId}: ${summary.takenDown} images erased, invalidated and verified 404 at the edge.`,
-    ...report.images.map((i) => `  ${i.tenant}/${i.imageId}: audit record: s3://${BUCKETS.audit.bucket}/${i.auditKey}, invalidation ${i.invalidationId ?? 'none'}`),
-    `  report: s3://${summary.report.bucket}/${summary.report.key}`,
-    `  execution: ${executionArn}`,
+    `Takedown ${accepted.jobId} by ${accepted.requester}: ${summary.takenDown ?? imageIds.length} images erased, invalidated and verified 404 at the edge.`,
+    ...(summary.report ? [`  report: s3://${summary.report.bucket}/${summary.report.key}`] : []),
+    ...job.executions.map((e) => `  execution: ${e.executionArn}`),
   ].join('\n');
 }
 
-/** A fresh job name, which is also the job's id in its input: the prefix, the time, and a random part. */
-function jobName(cx: Context, prefix: string): string {
-  return `${prefix}-${new Date(cx.clock.now()).toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
-}
-
-/** Starts a job under its name, follows it to its end, and returns its output; a job that did not succeed is an error. */
-async function runToEnd(cx: Context, job: { machine: string; name: string; what: string; noun: string }, input: unknown): Promise<{ executionArn: string; output: any }> {
-  const execution = await follow(cx, job.machine, job.name, input, job.noun);
-  if (execution.status !== 'SUCCEEDED') throw new Error(`The ${job.what} ${execution.status?.toLowerCase()} (${execution.error}): ${execution.cause}\n  execution: ${execution.executionArn}`);
-  return { executionArn: execution.executionArn!, output: JSON.parse(execution.output!) };
-}
-
 /**
- * Starts an execution and draws its progress on stderr until it ends: the items of
- * its Distributed Map runs, as DescribeMapRun counts them while they run (an item is
- * counted as it finishes, not when the run ends).
+ * Follows a job the API accepted until it has ended, drawing its progress on stderr:
+ * the items of its Distributed Map runs as the job's status counts them (an item is
+ * counted as it finishes, not when the run ends). A re-render continues as new
+ * executions; the job has ended when the last one has. A job that failed is an error.
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_MapRunItemCounts.html
  */
-async function follow(cx: Context, machine: string, name: string, input: unknown, noun: string): Promise<DescribeExecutionCommandOutput> {
-  const { executionArn } = await cx.sfn.send(new StartExecutionCommand({ stateMachineArn: await stateMachine(cx, machine), name, input: JSON.stringify(input) }));
+async function followJob(cx: Context, api: ApiClient, tenant: string | undefined, accepted: JobAccepted, noun: string): Promise<JobStatus> {
   // At once, so that `pictor status` can follow it from another terminal.
-  cx.stderr.write(`execution: ${executionArn}\n`);
+  cx.stderr.write(`job: ${accepted.jobId} (pictor status ${accepted.jobId}${tenant ? ` --tenant ${tenant}` : ''})\n`);
   const bar = progressBar(cx.stderr, noun);
+  const seen = new Set<string>();
   for (;;) {
-    const execution = await cx.sfn.send(new DescribeExecutionCommand({ executionArn }));
-    const { mapRuns = [] } = await cx.sfn.send(new ListMapRunsCommand({ executionArn }));
-    const counts: ItemCounts = { done: 0, running: 0, total: 0 };
-    for (const run of mapRuns) {
-      const { itemCounts } = await cx.sfn.send(new DescribeMapRunCommand({ mapRunArn: run.mapRunArn }));
-      counts.done += (itemCounts?.succeeded ?? 0) + (itemCounts?.failed ?? 0) + (itemCounts?.timedOut ?? 0) + (itemCounts?.aborted ?? 0);
-      counts.running += itemCounts?.running ?? 0;
-      counts.total += itemCounts?.total ?? 0;
+    const job = await api.getJob(tenant, accepted.jobId);
+    for (const e of job.executions) {
+      if (seen.has(e.executionArn)) continue;
+      seen.add(e.executionArn);
+      cx.stderr.write(`execution: ${e.executionArn}\n`);
     }
-    bar.draw(counts);
-    if (execution.status !== 'RUNNING') {
+    bar.draw({ done: job.items.succeeded + job.items.failed, running: job.items.running, total: job.items.total });
+    const continued = (job.output as { continuedAs?: unknown } | undefined)?.continuedAs !== undefined;
+    if (job.state === 'failed' || (job.state === 'succeeded' && !continued)) {
       bar.end();
-      return execution;
+      if (job.state === 'failed') {
+        const last = job.executions.at(-1);
+        throw new Error(`The ${accepted.kind === 'rerender' ? 're-render' : 'takedown'} ${last?.status.toLowerCase() ?? 'failed'} (${last?.error}): ${last?.cause}\n  job: ${accepted.jobId}${last ? `\n  execution: ${last.executionArn}` : ''}`);
+      }
+      return job;
     }
     await cx.clock.sleep(200);
   }
@@ -597,34 +705,13 @@ async function twinFault(cx: Context, { values }: Args): Promise<string> {
     .join('\n');
 }
 
-/** The image the options name, its ids checked by core's rules (the ones the object keys and events use). */
-function imageOf(values: { tenant?: string; id?: string }): { tenant: string; imageId: string } {
-  if (!values.tenant || !isTenantId(values.tenant)) throw new UsageError(`--tenant must be a tenant id (3 to 32 of a-z 0-9 -), not '${values.tenant ?? ''}'.`);
-  if (!values.id || !isImageId(values.id)) throw new UsageError(`--id must be an image id (1 to 128 of A-Z a-z 0-9 _ -), not '${values.id ?? ''}'.`);
-  return { tenant: values.tenant, imageId: values.id };
-}
 
-/**
- * A tenant as the running twin's store has it, with its signing keys from Secrets Manager.
- * A tenant the store does not have is a mistake in the command line (exit 2).
- */
-async function tenantOf(cx: Context, name: string): Promise<TenantConfig> {
-  if (!isTenantId(name)) throw new UsageError(`--tenant must be a tenant id (3 to 32 of a-z 0-9 -), not '${name}'.`);
-  const registry = await registryOf(cx, {});
-  return registry.tenantWithKeys(name).catch((error: unknown) => {
-    // The registry's InvalidConfig here is its "No tenant 'x' in the tenant store".
-    if (error instanceof PictorError && error.code === 'InvalidConfig') throw new UsageError(error.message);
-    throw error;
-  });
-}
-
-/** `tenants put|remove|list`: the tenant registry (tenant-store/registry.ts). */
+/** `tenants put|remove|list|policy`: the API's admin routes (and the tenant's policy). */
 async function tenants(cx: Context, command: 'tenants put' | 'tenants remove' | 'tenants list' | 'tenants policy', { values }: Args): Promise<string> {
-  // The file first: a file that is not there is a mistake in the command line, found before the store is asked.
-  const input = command === 'tenants put' ? await readInput(values.file) : undefined;
-  const registry = await registryOf(cx, values);
   switch (command) {
     case 'tenants put': {
+      // The file first: a file that is not there, or wrong, is a mistake in the command line, found before the API is asked.
+      const input = await readInput(values.file);
       let json: any;
       try {
         json = JSON.parse(String(input));
@@ -633,41 +720,32 @@ async function tenants(cx: Context, command: 'tenants put' | 'tenants remove' | 
       }
       const isFile = json && typeof json === 'object' && 'tenants' in json;
       if (!isFile && !values.tenant) throw new UsageError(`${values.file} is one tenant's JSON: say which tenant with --tenant.`);
-      // Validated whole before any tenant is put, as one tenant's JSON sits in a tenants file.
-      const config = parseTenantsFile(isFile ? json : { tenants: { [values.tenant]: json } }, values.file);
-      const entries = Object.entries(config.tenants).filter(([id]) => !values.tenant || id === values.tenant);
-      if (entries.length === 0) throw new UsageError(`${values.file} has no tenant ${values.tenant}.`);
+      const file = isFile ? json : { tenants: { [values.tenant]: json } };
+      // Validated whole before any tenant is put, as the API validates each.
+      const config = parseTenantsFile(file, values.file);
+      const ids = Object.keys(config.tenants).filter((id) => !values.tenant || id === values.tenant);
+      if (ids.length === 0) throw new UsageError(`${values.file} has no tenant ${values.tenant}.`);
+      const api = await cx.api();
       const lines: string[] = [];
-      for (const [id, tenant] of entries) {
-        const put = await registry.putTenant(id, tenant);
-        lines.push(`put ${id}${put.keys.length ? `  keys: ${put.keys.join(', ')} (signs with ${put.keys.at(-1)})` : ''}`);
+      for (const id of ids) {
+        const put = await api.putTenant(id, file.tenants[id]);
+        lines.push(`put ${id}${put.keys?.length ? `  keys: ${put.keys.join(', ')} (signs with ${put.keys.at(-1)})` : ''}`);
       }
       return lines.join('\n');
     }
     case 'tenants remove':
-      await registry.removeTenant(values.tenant);
+      await (await cx.api()).removeTenant(tenantOf(values.tenant));
       return `removed ${values.tenant}`;
     case 'tenants list':
-      return (await registry.listTenants()).map((t) => `${t.tenant.padEnd(34)}${t.config.signing.required ? 'signed  ' : 'open    '}${t.keys.join(', ')}`).join('\n') || '(no tenants)';
+      return (await (await cx.api()).listTenants()).map((t: TenantSummaryBody) => `${t.tenant.padEnd(34)}${t.signed ? 'signed  ' : 'open    '}${t.keys.join(', ')}`).join('\n') || '(no tenants)';
     case 'tenants policy': {
       // What a front end may know of the tenant, as the store holds it now: the JSON pictor/client reads.
-      const found = (await registry.listTenants()).find((t) => t.tenant === values.tenant);
-      if (!found) throw new UsageError(`No tenant '${values.tenant}' in the tenant store (pictor tenants list).`);
-      const deployed = values['store-arn'] !== undefined;
-      const policy = publicPolicyOf(values.tenant, policyOf(found.config), values['base-url'] ?? (deployed ? undefined : cx.endpoints.edge));
+      const found = await (await cx.api()).getPolicy(tenantOf(values.tenant));
+      const policy = values['base-url'] === undefined ? found : { ...found, baseUrl: values['base-url'].replace(/\/+$/, '') };
       const problems = publicPolicyProblems(policy);
-      if (problems.length > 0) throw new UsageError(`--base-url: ${problems.map((p) => p.replace(/\.$/, '')).join('; ')}.`);
+      if (problems.length > 0) throw new (values['base-url'] === undefined ? Error : UsageError)(`${values['base-url'] === undefined ? 'The API answered a policy that is not one' : '--base-url'}: ${problems.map((p) => p.replace(/\.$/, '')).join('; ')}.`);
       return JSON.stringify(policy, null, 2);
     }
-  }
-}
-
-/** A file the command line names; one it cannot read is a mistake in the command line (exit 2), as a wrong option is. */
-async function readInput(file: string): Promise<Buffer> {
-  try {
-    return await readFile(file);
-  } catch (error) {
-    throw new UsageError(`Cannot read ${file}: ${(error as Error).message}`);
   }
 }
 
@@ -682,53 +760,20 @@ function parseTenantsFile(json: unknown, file: string): ReturnType<typeof parseC
   }
 }
 
-/** `keys rotate|retire|list`: a tenant's signing keys, rotated with overlap. */
+/** `keys rotate|retire|list`: a tenant's signing keys, rotated with overlap, through the API's admin routes. */
 async function keys(cx: Context, command: 'keys rotate' | 'keys retire' | 'keys list', { values }: Args): Promise<string> {
-  const registry = await registryOf(cx, values);
+  const tenant = tenantOf(values.tenant);
+  const api = await cx.api();
   switch (command) {
     case 'keys rotate': {
-      const kid = await registry.rotateKey(values.tenant, values.kid);
-      return `${values.tenant} signs with ${kid} from now on; retire the older keys once URLs they signed have expired (keys retire --tenant ${values.tenant} --kid ...).`;
+      const answer = (await api.rotateKey(tenant, values.kid)) as string | { kid?: string; keys?: string[] } | undefined;
+      const kid = typeof answer === 'string' ? answer : (answer?.kid ?? answer?.keys?.at(-1) ?? values.kid);
+      return `${tenant} signs with ${kid} from now on; retire the older keys once URLs they signed have expired (keys retire --tenant ${tenant} --kid ...).`;
     }
     case 'keys retire':
-      await registry.retireKey(values.tenant, values.kid);
-      return `${values.tenant} no longer accepts ${values.kid} (the edge follows within seconds).`;
+      await api.retireKey(tenant, values.kid);
+      return `${tenant} no longer accepts ${values.kid} (the edge follows within seconds).`;
     case 'keys list':
-      return (await registry.listKeys(values.tenant)).join('\n') || '(no keys)';
-  }
-}
-
-/**
- * The registry against the running twin, or against a deployment given its tenant
- * store's ARN (and the pipeline's region, where verify-gone reads the secrets).
- */
-async function registryOf(cx: Context, values: Record<string, any>): Promise<TenantRegistry> {
-  const arn = values['store-arn'] as string | undefined;
-  const prefix = (values['secret-prefix'] as string | undefined) ?? DEFAULT_SIGNING_SECRET_PREFIX;
-  const configArn = values['config-store-arn'] as string | undefined;
-  if (arn || configArn) {
-    if (!arn || !configArn) throw new UsageError('A deployment has two tenant stores: give --store-arn (TenantStore) and --config-store-arn (TenantConfigStore).');
-    const region = (values['secrets-region'] as string | undefined) ?? cx.env.AWS_REGION;
-    if (!region) throw new UsageError('--secrets-region names the pipeline\'s region, where the signing-key secrets live.');
-    const [keyValueStore, secrets] = [keyValueStoreClient(), secretsManagerClient({ region })];
-    cx.clients.push(keyValueStore, secrets);
-    return new TenantRegistry({ keyValueStore, storeArn: arn, configStoreArn: configArn, secrets: new SigningSecrets(secrets, prefix) });
-  }
-  const response = await fetch(cx.endpoints.control + TWIN_TENANT_STORE_PATH, { signal: AbortSignal.timeout(10_000) }).catch((error: Error) => {
-    throw new Error(`The twin's control plane at ${cx.endpoints.control} did not answer (is 'npm start' running?): ${error.message}`);
-  });
-  const stores = (await response.json()) as { viewer: string; config: string };
-  const port = new URL(cx.endpoints.control).port;
-  const [keyValueStore, secrets] = [keyValueStoreClient({ endpoint: `http://localhost:${port}`, credentials }), secretsManagerClient({ endpoint: cx.endpoints.control, credentials })];
-  cx.clients.push(keyValueStore, secrets);
-  return new TenantRegistry({ keyValueStore, storeArn: stores.viewer, configStoreArn: stores.config, secrets: new SigningSecrets(secrets, prefix) });
-}
-
-/** The image's row in the version map, read as the tasks read it (tasks/shared/dynamodb-version-map.ts). */
-async function versionRecord(cx: Context, tenant: string, imageId: string): Promise<VersionRecord | null> {
-  try {
-    return await new DynamoDbVersionMap(cx.documents, LOCAL_TABLES.versions).get(tenant, imageId);
-  } catch (error) {
-    throw new Error(`The twin's version map at ${cx.endpoints.dynamodb} did not answer (is 'npm start' running?): ${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message}`);
+      return (await api.listKeys(tenant)).join('\n') || '(no keys)';
   }
 }

@@ -185,7 +185,7 @@ type ParamsOf<P extends string> = P extends `${string}{${infer Name}}${infer Res
 export type RouteParams<R extends RouteName> = ParamsOf<(typeof API_ROUTES)[R]['path']>;
 
 /** Node's SHA-256 (and HMAC-SHA-256, given a secret) in the shape SignatureV4 hashes with. */
-class Sha256 {
+export class Sha256 {
   private hash: Hash | Hmac;
   private readonly secret?: BinaryLike;
   constructor(secret?: SourceData) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RerenderRequestedV1, TakedownRequestedV1 } from '../events/schemas/pictor-events.ts';
 import { checkNumber, checkSeconds, checkWidths, parseCommand, refusal, UsageError, type CommandSpec } from './cli-args.ts';
-import { COMMANDS, MissingCommand, readCommand, runCli } from './cli.ts';
+import { COMMANDS, contentTypeOf, MissingCommand, readCommand, runCli } from './cli.ts';
 
 const SIGN: CommandSpec = {
   usage: 'sign <url> [--ttl seconds] [--kid id]',
@@ -92,7 +92,10 @@ describe("the CLI's command lines", () => {
     assert.throws(() => readCommand(['tenants']), (e: Error) => e instanceof MissingCommand && /^usage: pictor tenants put --file F/.test(e.message));
     for (const name of Object.keys(COMMANDS)) {
       const help = readCommand([...name.split(' '), '--help']);
-      assert.ok('help' in help && help.help === `usage: pictor ${COMMANDS[name as keyof typeof COMMANDS].usage}`, name);
+      assert.ok('help' in help && help.help.startsWith(`usage: pictor ${COMMANDS[name as keyof typeof COMMANDS].usage}`), name);
+      // The API's commands say where the API is and whom to act as; the twin's own do not.
+      const twinOnly = name === 'retry' || name.startsWith('twin ');
+      assert.equal((help as { help: string }).help.includes('--api URL'), !twinOnly, name);
     }
   });
 
@@ -108,24 +111,63 @@ async function offline(...args: string[]): Promise<{ code: number; stdout: strin
   let stdout = '';
   let stderr = '';
   // Port 9 (discard): nothing answers there, so a command that reached for the twin would fail with 1.
-  const env = { PICTOR_EDGE_PORT: '9', PICTOR_CONTROL_PORT: '9', PICTOR_S3_PORT: '9', PICTOR_DYNAMODB_PORT: '9' };
+  const env = { PICTOR_EDGE_PORT: '9', PICTOR_CONTROL_PORT: '9', PICTOR_API_PORT: '9', PICTOR_S3_PORT: '9', PICTOR_DYNAMODB_PORT: '9' };
   const code = await runCli(args, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, env });
   return { code, stdout, stderr };
 }
 
 describe("the CLI's usage and its mistakes, before any twin is asked", () => {
-  it('says it talks to the local twin by default, and that tenants and keys reach a deployment with the flags at the bottom', () => {
+  it("says it talks through the control-plane API, the twin's with no configuration, a deployment's with --api", () => {
     const usage = (readCommand(['--help']) as { help: string }).help;
     const header = usage.slice(0, usage.indexOf('Commands:'));
-    assert.match(header, /local twin/);
-    assert.match(header, /'npm start'/);
-    assert.match(header, /tenants\s+and keys commands reach a deployment/);
-    assert.match(usage, /Against a deployment instead of the twin, add --store-arn/);
+    assert.match(header, /control-plane API: the local twin's \(no configuration\)/);
+    assert.match(header, /--api URL \(its ControlApiUrl output, or PICTOR_API_URL\)/);
+    assert.match(header, /--role-arn ARN assumes a role/);
+    assert.match(usage, /The local twin only \('npm start'/);
+    assert.doesNotMatch(usage, /--store-arn|--requester/);
+  });
+
+  it('refuses the options the API replaced, in one line saying what to do instead, before anything is asked', async () => {
+    for (const [args, message] of [
+      [['takedown', '--tenant', 'shop', '--id', 'a', '--reason', 'gdpr', '--requester', 'dpo@example.com'], /^pictor: takedown no longer takes --requester: the API names the caller as the requester/],
+      [['rerender', '--requester', 'me'], /^pictor: rerender no longer takes --requester: the API names the caller/],
+      [['tenants', 'list', '--store-arn', 'arn:aws:cloudfront::1:key-value-store/x'], /^pictor: tenants list no longer takes --store-arn: the API reaches the deployment's tenant stores: give --api URL/],
+      [['keys', 'rotate', '--tenant', 'shop', '--secrets-region', 'eu-west-1'], /^pictor: keys rotate no longer takes --secrets-region: /],
+      [['sign', '/img/shop/a', '--kid', 'v1'], /^pictor: sign no longer takes --kid: the API signs with the tenant's newest key/],
+    ] as const) {
+      const result = await offline(...args);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, message);
+      assert.equal(result.stderr.split('\n').length, 2, `one line: ${result.stderr}`);
+    }
+  });
+
+  it('answers an API it cannot reach with exit 1 naming where it looked; a URL that is no API, or names no region, with exit 2', async () => {
+    const unreachable = await offline('tenants', 'list');
+    assert.equal(unreachable.code, 1);
+    assert.match(unreachable.stderr, /^pictor: The twin's API at http:\/\/127\.0\.0\.1:9 did not answer \(is 'npm start' running\? PICTOR_API_PORT says where\)/);
+    const notUrl = await offline('tenants', 'list', '--api', 'not a url');
+    assert.deepEqual([notUrl.code, notUrl.stderr], [2, "pictor: --api must be the API's URL (the stack's ControlApiUrl output, https://{id}.execute-api.{region}.amazonaws.com/), not 'not a url'.\n"]);
+    const custom = await offline('tenants', 'list', '--api', 'https://api.images.example.com/');
+    assert.deepEqual([custom.code, custom.stderr], [2, 'pictor: api.images.example.com names no region (a custom domain): give the API\'s region with --region or AWS_REGION.\n']);
+  });
+
+  it('takes status of an image or of a job, and says which when given neither or both', async () => {
+    for (const [args, message] of [
+      [['status'], /^pictor: status takes --tenant T --id X \(an image's\) or a job id/],
+      [['status', '--id', 'x'], /^pictor: status --id needs --tenant T/],
+      [['status', 'a-job', '--tenant', 'shop', '--id', 'x'], /^pictor: status takes a job id or --id, not both/],
+      [['status', 'a', 'b'], /^pictor: status takes one job id/],
+    ] as const) {
+      const result = await offline(...args);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, message);
+    }
   });
 
   it("writes each command's own synopsis in the main usage", () => {
     const usage = (readCommand(['--help']) as { help: string }).help;
-    for (const name of ['upload', 'url', 'sign', 'status', 'retry', 'rerender', 'takedown'] as const) {
+    for (const name of ['upload', 'url', 'sign', 'status', 'retry', 'rerender', 'takedown', 'tenants put', 'tenants policy', 'keys rotate'] as const) {
       assert.ok(usage.includes(`  ${COMMANDS[name].usage}`), `${name}: ${COMMANDS[name].usage}`);
     }
   });
@@ -151,6 +193,17 @@ describe("the CLI's usage and its mistakes, before any twin is asked", () => {
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, /^pictor: Cannot read \/no\/such\/\S+: ENOENT[^\n]*\n$/);
     }
+  });
+
+  it('tells the content type of an original from its first bytes, else its extension', () => {
+    assert.equal(contentTypeOf('x.bin', Uint8Array.from([0xff, 0xd8, 0xff, 0xe0])), 'image/jpeg');
+    assert.equal(contentTypeOf('x.jpg', Uint8Array.from(Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'))), 'image/png', 'the bytes win over the name');
+    assert.equal(contentTypeOf('x', Buffer.from('RIFF\0\0\0\0WEBPVP8 ')), 'image/webp');
+    assert.equal(contentTypeOf('x', Buffer.from('\0\0\0\x1cftypavif', 'latin1')), 'image/avif');
+    assert.equal(contentTypeOf('x', Buffer.from('GIF89a')), 'image/gif');
+    assert.equal(contentTypeOf('x', Buffer.from('MM\0*')), 'image/tiff');
+    assert.equal(contentTypeOf('photo.JPEG', Buffer.from('??')), 'image/jpeg');
+    assert.equal(contentTypeOf('notes.txt', Buffer.from('hello')), undefined);
   });
 
   it('answers a sign of something that is no image path with what to give, in one line', async () => {

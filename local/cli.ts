@@ -241,7 +241,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stdout.write(`${output}\n`);
     return EXIT.ok;
   } catch (error) {
-    const explained = error instanceof ApiError ? await explainApiError(error, target) : error;
+    const explained = error instanceof ApiError ? await explainApiError(error, target, FIELD_OPTIONS[argv[0] as string] ?? {}) : error;
     io.stderr.write(explained instanceof MissingCommand ? `${explained.message}\n` : `pictor: ${(explained as Error).message}\n`);
     return explained instanceof UsageError || explained instanceof ApiAccessError ? EXIT.usage : EXIT.failed;
   } finally {
@@ -257,8 +257,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
  */
 const MISTAKES: ReadonlySet<string> = new Set(['InvalidRequest', 'UploadTooLarge', 'UnsupportedContentType', 'NotFound']);
 
-/** An answer of the API other than a 2xx, as one line: API Gateway's refusal names the caller. */
-async function explainApiError(error: ApiError, target: ApiTarget | undefined): Promise<Error> {
+/** The fields of the API's requests each command sets, by the option (or input) that sets them: its 4xx messages name the field first. */
+const FIELD_OPTIONS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  upload: { contentType: '--type', contentLength: "the file's size", imageId: '--id' },
+  sign: { ttlSeconds: '--ttl', url: 'the URL' },
+  url: { url: 'the URL' },
+  rerender: { 'variants.widths': '--widths', 'variants.formats': '--formats', toleratedFailurePercentage: '--tolerate', onlyStale: '--only-stale' },
+  takedown: { imageIds: '--id', reason: '--reason' },
+  keys: { kid: '--kid' },
+};
+
+/** An answer of the API other than a 2xx, as one line: API Gateway's refusal names the caller; a field the API names, the option that set it. */
+async function explainApiError(error: ApiError, target: ApiTarget | undefined, fields: Readonly<Record<string, string>>): Promise<Error> {
   if (error.forbidden) {
     const caller = target ? await target.caller() : 'the caller';
     return new Error(
@@ -266,7 +276,9 @@ async function explainApiError(error: ApiError, target: ApiTarget | undefined): 
     );
   }
   if (error.code === undefined) return new Error(`The API answered ${error.status} to ${error.request}: ${error.message}`);
-  const message = error.message.replace(/\s*\n\s*/g, ' ');
+  let message = error.message.replace(/\s*\n\s*/g, ' ');
+  const field = /^([\w.]+?)(\.\d+)?: /.exec(message);
+  if (field && fields[field[1]!]) message = `${fields[field[1]!]}${message.slice(field[0].length - 2)}`;
   return error.code !== undefined && MISTAKES.has(error.code) && error.status < 500 ? new UsageError(message) : new Error(message);
 }
 
@@ -640,6 +652,9 @@ async function takedown(cx: Context, { values }: Args): Promise<string> {
   ].join('\n');
 }
 
+/** How long a job may take to start after the API accepted it: EventBridge delivers within seconds. */
+const JOB_START_MS = 60_000;
+
 /**
  * Follows a job the API accepted until it has ended, drawing its progress on stderr:
  * the items of its Distributed Map runs as the job's status counts them (an item is
@@ -652,8 +667,17 @@ async function followJob(cx: Context, api: ApiClient, tenant: string | undefined
   cx.stderr.write(`job: ${accepted.jobId} (pictor status ${accepted.jobId}${tenant ? ` --tenant ${tenant}` : ''})\n`);
   const bar = progressBar(cx.stderr, noun);
   const seen = new Set<string>();
+  // The API knows a job by its executions: until EventBridge has started the first, it answers 404.
+  const startsBy = cx.clock.now() + JOB_START_MS;
   for (;;) {
-    const job = await api.getJob(tenant, accepted.jobId);
+    const job = await api.getJob(tenant, accepted.jobId).catch((error: unknown) => {
+      if (error instanceof ApiError && error.status === 404 && cx.clock.now() < startsBy) return undefined;
+      throw error;
+    });
+    if (!job) {
+      await cx.clock.sleep(200);
+      continue;
+    }
     for (const e of job.executions) {
       if (seen.has(e.executionArn)) continue;
       seen.add(e.executionArn);

@@ -29,7 +29,8 @@ export function createHandler(config: ApiConfig): ApiHandler {
     sfn: new SFNClient({ region, endpoint: config.endpoints.stepfunctions, credentials }),
     events: clients.events,
     versions: new DynamoDbVersionMap(clients.documents, config.versionsTable, config.tombstonesTable),
-    tenants: storeTenants(config),
+    // Read afresh: an admin who removes a tenant is answered as removed at once, not a minute later.
+    tenants: storeTenants(config, { cacheMs: 0 }),
     registry,
     // The level comes from POWERTOOLS_LOG_LEVEL, which the Logger reads itself.
     logger: new Logger({ serviceName: 'pictor-control-api' }),

@@ -8,10 +8,11 @@ import type { TaskConfig } from './task-config.ts';
 /**
  * The tenants of a running deployment: read from the edge KeyValueStore through
  * its API (cached a minute; an unknown tenant is read again before it is refused),
- * so a tenant put through the registry is known without a deploy.
+ * so a tenant put through the registry is known without a deploy. `cacheMs` 0 reads
+ * every time, for the control API, whose admins change tenants and expect to see it.
  */
-export function storeTenants(config: TaskConfig): TenantDirectory {
-  const reader = new TenantStoreReader(keyValueStoreClient({ endpoint: config.endpoints.keyvaluestore, region: config.region, credentials: config.credentials }), config.tenantStoreArn);
+export function storeTenants(config: TaskConfig, options: { cacheMs?: number } = {}): TenantDirectory {
+  const reader = new TenantStoreReader(keyValueStoreClient({ endpoint: config.endpoints.keyvaluestore, region: config.region, credentials: config.credentials }), config.tenantStoreArn, options);
   const find = async (tenant: string) => (await reader.taskConfig(tenant)) ?? (await reader.taskConfig(tenant, true));
   return {
     lookup: async (tenant) => {

@@ -79,6 +79,18 @@ describe('pictor/client in a browser bundle', () => {
     assert.equal(run(`(p) => { try { pictor.buildUrl(p, 'sku-42', { width: 750 }); } catch (e) { return e.code; } }`), 'InvalidParameter');
   });
 
+  it("runs its API client's checks where only ECMAScript is: refusals before any request need no fetch, FormData or Blob", async () => {
+    const { code } = await bundle(`export * from ${JSON.stringify(entry)};`, { format: 'iife', minify: true });
+    const context = vm.createContext({});
+    vm.runInContext(code, context);
+    const api = `pictor.createApiClient({ baseUrl: 'https://api.example.com' })`;
+    const ticket = JSON.stringify({ key: 'shop/sku-42', upload: { fields: {}, contentType: 'image/jpeg', minBytes: 1, maxBytes: 1000 } });
+    const codeOf = (expression: string) => vm.runInContext(`(${expression}).then(() => 'resolved', (e) => e.name + ' ' + e.code)`, context);
+    assert.equal(await codeOf(`${api}.getImage('Shop', 'sku-42')`), 'PictorApiError InvalidParameter');
+    assert.equal(await codeOf(`${api}.waitForImage('shop', 'sku-42', { timeoutMs: 0 })`), 'PictorApiError InvalidParameter');
+    assert.equal(await codeOf(`pictor.uploadFile(${ticket}, { size: 1001, type: 'image/jpeg' })`), 'PictorApiError FileTooLarge');
+  });
+
   it('does nothing when it loads: an import for its side effects bundles to nothing', async () => {
     const { code } = await bundle(`import ${JSON.stringify(entry)};`);
     assert.equal(code.trim(), '');
@@ -95,11 +107,28 @@ describe('pictor/client in a browser bundle', () => {
     assert.ok(onlyMinified.bytes < all.bytes * 0.85, `${onlyMinified.bytes} of ${all.bytes} bytes`);
   });
 
-  it('stays within the sizes docs/SDK.md gives: all of it under 5 KB gzipped, buildUrl alone under 3 KB', async () => {
+  it('tree-shakes the API client apart from the URL builder, both ways', async () => {
+    const urls = await bundle(`export { buildUrl, srcset, sizes, nextLoader, unpicTransformer } from ${JSON.stringify(entry)};`);
+    for (const name of ['createApiClient', 'uploadFile', 'isPictorApiError', 'apiError', 'sendWithProgress']) {
+      assert.doesNotMatch(urls.code, new RegExp(`function ${name}\\b`), name);
+    }
+    assert.doesNotMatch(urls.code, /XMLHttpRequest|FormData|WaitTimedOut|BadGateway/);
+    const api = await bundle(`export { createApiClient, uploadFile } from ${JSON.stringify(entry)};`);
+    for (const name of ['buildUrl', 'srcset', 'sizes', 'nextLoader', 'unpicTransformer', 'normalizeQuery']) {
+      assert.doesNotMatch(api.code, new RegExp(`function ${name}\\b`), name);
+    }
+    assert.match(api.code, /function createApiClient\b/);
+  });
+
+  it('stays within the sizes docs/SDK.md gives, gzipped: the URL builder under 5 KB, buildUrl alone under 3 KB, the API client under 4 KB, all of it under 8 KB', async () => {
     const gzipped = async (contents: string) => gzipSync((await bundle(contents, { minify: true })).code, { level: 9 }).length;
     const all = await gzipped(`export * from ${JSON.stringify(entry)};`);
     const builder = await gzipped(`export { buildUrl } from ${JSON.stringify(entry)};`);
-    assert.ok(all < 5 * 1024, `${all} bytes`);
-    assert.ok(builder < 3 * 1024, `${builder} bytes`);
+    const urls = await gzipped(`export { buildUrl, canonicalQuery, readPublicPolicy, snapToBreakpoint, snapToQuality, isPictorUrlError, sizes, srcset, srcsetCandidates, nextImagesConfig, nextLoader, unpicTransformer } from ${JSON.stringify(entry)};`);
+    const api = await gzipped(`export { createApiClient, uploadFile, isPictorApiError } from ${JSON.stringify(entry)};`);
+    assert.ok(urls < 5 * 1024, `URL builder: ${urls} bytes`);
+    assert.ok(builder < 3 * 1024, `buildUrl: ${builder} bytes`);
+    assert.ok(api < 4 * 1024, `API client: ${api} bytes`);
+    assert.ok(all < 8 * 1024, `all: ${all} bytes`);
   });
 });

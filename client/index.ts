@@ -1,6 +1,7 @@
 /**
  * Pictor's client SDK (`pictor/client`): URLs, srcset and sizes for a tenant's
- * images, built from its public policy, exactly as the edge serves them. Safe for
+ * images, built from its public policy, exactly as the edge serves them; and a
+ * thin client of the control-plane API (presigned uploads, image status). Safe for
  * browsers (no Node built-ins, no dependencies) and tree-shakeable: named exports
  * only, nothing runs when it loads. Signing is server-side: `pictor/signer`.
  * Guide: docs/SDK.md.

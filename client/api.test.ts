@@ -111,7 +111,7 @@ describe('uploadFile', () => {
     const fetch = recordingFetch(() => new Response(null, { status: 204 }));
 
     await assertApiError(uploadFile(ticket, new Blob(['x'], { type: 'image/png' }), { fetch }), 'ContentTypeMismatch', undefined, /'image\/png'.*'image\/jpeg'.*contentType 'image\/png'/);
-    await assertApiError(uploadFile(ticket, new Blob(['x']), { fetch }), 'ContentTypeMismatch', undefined, /type is ''.*new Blob\(\[file\], \{ type: 'image\/jpeg' \}\)/);
+    await assertApiError(uploadFile(ticket, new Blob(['x']), { fetch }), 'ContentTypeMismatch', undefined, /^The file has no type, but this ticket is for 'image\/jpeg': give it its type \(new Blob\(\[file\], \{ type: 'image\/jpeg' \}\)/);
 
     assert.equal(fetch.requests.length, 0);
   });
@@ -191,6 +191,38 @@ describe('uploadFile', () => {
     it("maps S3's XML errors there too", async () => {
       global.XMLHttpRequest = fakeXhr(400, '<Error><Code>EntityTooLarge</Code><Message>Your proposed upload exceeds the maximum allowed size</Message></Error>').FakeXhr;
       await assertApiError(uploadFile(ticket, jpeg(10), { onProgress: () => {} }), 'EntityTooLarge', 400, /exceeds the maximum/);
+    });
+
+    it('aborts the XMLHttpRequest when the signal aborts, and rejects with its reason; a network failure names CORS', async () => {
+      let aborted = 0;
+      class StalledXhr {
+        status = 0;
+        responseText = '';
+        upload = { onprogress: null };
+        onload: (() => void) | null = null;
+        onerror: (() => void) | null = null;
+        onabort: (() => void) | null = null;
+        open() {}
+        send() {}
+        abort() {
+          aborted += 1;
+          this.onabort?.();
+        }
+      }
+      global.XMLHttpRequest = StalledXhr;
+      const controller = new AbortController();
+      const upload = uploadFile(ticket, jpeg(10), { onProgress: () => {}, signal: controller.signal });
+      controller.abort(new Error('the user cancelled'));
+      await assert.rejects(upload, /the user cancelled/);
+      assert.equal(aborted, 1);
+
+      class FailingXhr extends StalledXhr {
+        override send() {
+          queueMicrotask(() => this.onerror?.());
+        }
+      }
+      global.XMLHttpRequest = FailingXhr;
+      await assert.rejects(uploadFile(ticket, jpeg(10), { onProgress: () => {} }), (error: unknown) => error instanceof TypeError && /failed before S3 answered.*CORS/.test(error.message));
     });
 
     it('refuses before sending where there is no XMLHttpRequest, rather than report no progress', async () => {
@@ -407,10 +439,12 @@ describe('waitForImage', () => {
 
   it('has a deadline always: a timeout that is none is refused', async () => {
     const fetch = recordingFetch(json(200, image(null)));
-    for (const timeoutMs of [0, -1, Infinity, Number.NaN]) {
+    for (const timeoutMs of [0, -1, Infinity, Number.NaN, 2 ** 31]) {
       await assertApiError(api(fetch).waitForImage('shop', 'sku-42', { timeoutMs }), 'InvalidParameter', undefined, /for timeoutMs.*a wait always has a deadline/);
     }
+    await assertApiError(api(fetch).waitForImage('shop', 'sku-42', { intervalMs: 0 }), 'InvalidParameter', undefined, /for intervalMs/);
     await assertApiError(api(fetch).waitForImage('shop', 'sku-42', { since: 'yesterday' }), 'InvalidParameter', undefined, /for since/);
+    await assertApiError(api(fetch).waitForImage('shop', 'sku-42', { since: new Date('yesterday') }), 'InvalidParameter', undefined, /for since/);
     assert.equal(fetch.requests.length, 0);
   });
 });

@@ -56,8 +56,9 @@ export async function uploadFile(ticket: UploadTicket, file: Blob, options: Uplo
   if (file.type.toLowerCase() !== upload.contentType.toLowerCase()) {
     throw apiError(
       'ContentTypeMismatch',
-      "The file's type is '" + file.type + "', but this ticket is for '" + upload.contentType + "': ask createUpload for a ticket with contentType '" +
-        (file.type || 'the file\'s type') + "', or upload a file of type '" + upload.contentType + "'" + (file.type ? '.' : " (new Blob([file], { type: '" + upload.contentType + "' }) when you know it is one)."),
+      file.type
+        ? "The file's type is '" + file.type + "', but this ticket is for '" + upload.contentType + "': ask createUpload for a ticket with contentType '" + file.type + "', or upload a file of type '" + upload.contentType + "'."
+        : "The file has no type, but this ticket is for '" + upload.contentType + "': give it its type (new Blob([file], { type: '" + upload.contentType + "' }) when you know it is one).",
     );
   }
   if (options.onProgress && options.fetch) throw apiError('InvalidParameter', 'Give onProgress or fetch, not both: progress is reported through XMLHttpRequest, not fetch.');
@@ -128,7 +129,7 @@ function sendWithProgress(url: string, form: FormData, onProgress: (progress: Up
     };
     xhr.onabort = () => {
       settle();
-      reject(signal?.reason);
+      reject(signal?.reason ?? new DOMException('The upload was aborted.', 'AbortError'));
     };
     signal?.addEventListener('abort', stop);
     xhr.send(form);
@@ -182,7 +183,10 @@ export interface ApiClient {
    * @throws {PictorApiError} WaitTimedOut at `timeoutMs`, whatever is in flight
    */
   waitForImage(tenant: string, imageId: string, options?: WaitOptions): Promise<ImageStatus>;
-  /** The tenant's public policy, checked: what buildUrl and srcset take. */
+  /**
+   * The tenant's public policy, checked: what buildUrl and srcset take.
+   * @throws {PictorUrlError} InvalidPolicy when the answer is not one
+   */
   getPolicy(tenant: string, options?: RequestOptions): Promise<PublicPolicy>;
 }
 
@@ -243,7 +247,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       checkImageId(imageId);
       const timeoutMs = positive('timeoutMs', options.timeoutMs, 120000);
       const intervalMs = positive('intervalMs', options.intervalMs, 2000);
-      const since = options.since === undefined ? -Infinity : Date.parse(String(options.since instanceof Date ? options.since.toISOString() : options.since));
+      const since = options.since === undefined ? -Infinity : options.since instanceof Date ? options.since.getTime() : Date.parse(options.since);
       if (Number.isNaN(since)) throw apiError('InvalidParameter', "Expected a Date or an ISO 8601 time for since but received '" + String(options.since) + "'.");
       const outer = options.signal;
       outer?.throwIfAborted();
@@ -317,7 +321,10 @@ function checkImageId(imageId: string): void {
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0) || value === Infinity) throw apiError('InvalidParameter', 'Expected a positive number of milliseconds for ' + name + " but received '" + String(value) + "': a wait always has a deadline.");
+  // setTimeout fires at once past 2^31 - 1 ms (about 24 days).
+  if (typeof value !== 'number' || !(value > 0 && value <= 2147483647)) {
+    throw apiError('InvalidParameter', 'Expected a positive number of milliseconds, at most 2147483647, for ' + name + " but received '" + String(value) + "': a wait always has a deadline.");
+  }
   return value;
 }
 

@@ -29,7 +29,8 @@ export function urlError(code: PictorUrlError['code'], message: string): PictorU
  * stable `code` and, when an answer came, its HTTP `status`.
  * - From the API: its `{code, message}` (docs/ERROR-CODES.md); API Gateway's own
  *   refusals, which carry no code, get one from the status (Forbidden, Unauthorized,
- *   NotFound, TooManyRequests, ...).
+ *   NotFound, TooManyRequests, ..., else `Http{status}`); InvalidResponse for a
+ *   success that is not JSON (a proxy's login page, say).
  * - From S3, for an upload: S3's code and message (EntityTooLarge, AccessDenied, ...).
  * - Before any request (no status): InvalidParameter, FileTooSmall, FileTooLarge,
  *   ContentTypeMismatch, ProgressUnavailable; WaitTimedOut when `waitForImage` reaches its deadline.

@@ -395,6 +395,21 @@ describe('waitForImage', () => {
     assert.equal(fetch.requests.length, 3);
   });
 
+  it("reads on while the API answers its own NotFound (the upload's execution not started yet), but not API Gateway's", async () => {
+    const notYet = json(404, { code: 'NotFound', message: 'No image shop/sku-42: nothing was uploaded under that id, or not recently enough to be listed.' });
+    const ended = image(execution('SUCCEEDED'));
+    const fetch = recordingFetch(notYet, notYet, json(200, ended));
+    assert.deepEqual(await api(fetch).waitForImage('shop', 'sku-42', { intervalMs: 1 }), ended);
+    assert.equal(fetch.requests.length, 3);
+
+    await assertApiError(api(recordingFetch(notYet)).waitForImage('shop', 'sku-42', { timeoutMs: 30, intervalMs: 5 }), 'WaitTimedOut', undefined, /within 30 ms \(the image is not found yet\)/);
+    const noRoute = recordingFetch(json(404, { message: 'Not Found' }));
+    await assertApiError(api(noRoute).waitForImage('shop', 'sku-42', { intervalMs: 1 }), 'NotFound', 404, /^Not Found$/);
+    assert.equal(noRoute.requests.length, 1);
+    // getImage itself answers the API's NotFound as an error.
+    await assertApiError(api(recordingFetch(notYet)).getImage('shop', 'sku-42'), 'NotFound', 404, /^No image shop\/sku-42/);
+  });
+
   it('with since, waits past an execution that started before it', async () => {
     const old = image(execution('SUCCEEDED', '2026-12-02T07:00:00.000Z'));
     const fresh = image(execution('SUCCEEDED', '2026-12-02T07:15:00.000Z'));
@@ -422,7 +437,7 @@ describe('waitForImage', () => {
       return new Promise(() => {});
     };
 
-    await assertApiError(api(hanging).waitForImage('shop', 'sku-42', { timeoutMs: 20 }), 'WaitTimedOut', undefined, /within 20 ms \(none has started yet\)/);
+    await assertApiError(api(hanging).waitForImage('shop', 'sku-42', { timeoutMs: 20 }), 'WaitTimedOut', undefined, /within 20 ms \(no status was read\)/);
     assert.equal(signals.length, 1);
     assert.equal(signals[0]!.aborted, true);
   });

@@ -180,6 +180,7 @@ export interface ApiClient {
   /**
    * Reads the image's status every `intervalMs` until its last execution has ended
    * (succeeded or not: read `lastExecution.status` and `outcome`), and answers it.
+   * The API's NotFound is "not yet" here: a new id is listed once S3's event has started its execution.
    * @throws {PictorApiError} WaitTimedOut at `timeoutMs`, whatever is in flight
    */
   waitForImage(tenant: string, imageId: string, options?: WaitOptions): Promise<ImageStatus>;
@@ -205,7 +206,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   }
   const sign = options.sign;
 
-  async function call<T>(method: string, tenant: string, path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  /** The API's answer; with `notYet`, undefined for the API's own NotFound. */
+  async function call<T>(method: string, tenant: string, path: string, body: unknown, signal?: AbortSignal, notYet?: boolean): Promise<T> {
     const init: RequestInit = { method: method, signal: signal };
     if (body !== undefined) {
       init.headers = { 'content-type': 'application/json' };
@@ -221,6 +223,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       // Not JSON: a proxy's page, say; the status names the error.
     }
     if (answer.status >= 200 && answer.status < 300 && parsed !== undefined) return parsed as T;
+    // The API's own NotFound (a code in its body, not API Gateway's bare message): nothing listed under the id yet.
+    if (notYet && answer.status === 404 && parsed && parsed.code === 'NotFound') return undefined as T;
     throw answerError(answer.status, parsed, answer.text);
   }
 
@@ -255,6 +259,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       const controller = new AbortController();
       const signal = controller.signal;
       let last: ImageStatus | undefined;
+      let notFound = false;
       const forward = () => controller.abort(outer!.reason);
       const timer = setTimeout(() => {
         const execution = last && last.lastExecution;
@@ -262,7 +267,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
           apiError(
             'WaitTimedOut',
             'Image ' + tenant + '/' + imageId + ': no execution ended within ' + timeoutMs + ' ms (' +
-              (execution ? 'the last one, started ' + execution.startedAt + ', is ' + execution.status : 'none has started yet') +
+              (execution ? 'the last one, started ' + execution.startedAt + ', is ' + execution.status : last ? 'none has started yet' : notFound ? 'the image is not found yet' : 'no status was read') +
               '). Follow it later with getImage, or raise timeoutMs.',
           ),
         );
@@ -270,9 +275,12 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       outer?.addEventListener('abort', forward);
       try {
         for (;;) {
-          last = await abortable(getImage(tenant, imageId, { signal: signal }), signal);
-          const execution = last.lastExecution;
-          if (execution && execution.status !== 'RUNNING' && Date.parse(execution.startedAt) >= since) return last;
+          // Until S3's event has started the upload's execution, a new id is not found: not yet, rather than never.
+          const status = await abortable(call<ImageStatus | undefined>('GET', tenant, '/images/' + encodeURIComponent(imageId), undefined, signal, true), signal);
+          notFound = !status;
+          last = status || last;
+          const execution = last && last.lastExecution;
+          if (execution && execution.status !== 'RUNNING' && Date.parse(execution.startedAt) >= since) return last!;
           await sleep(intervalMs, signal);
         }
       } finally {

@@ -54,6 +54,8 @@ const DEFAULT_SIGNED_TTL_SECONDS = 3600;
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html
  */
 const MAX_DESCRIBED = 50;
+/** How far back an upload whose original is gone (rejected, discarded) is looked for. */
+const RECENT_UPLOAD_MS = 24 * 3600 * 1000;
 
 type Response = APIGatewayProxyStructuredResultV2;
 const ROUTES_BY_KEY = new Map(Object.entries(API_ROUTES).map(([name, route]) => [routeKey(route), name as RouteName]));
@@ -244,16 +246,17 @@ async function listVariants(services: ApiServices, tenant: string, imageId: stri
 
 /**
  * The newest RenderOnUpload execution of this key's uploads: executions started
- * since the original was last written, newest first, describing at most MAX_DESCRIBED.
+ * since the original was last written (or in the last day, when it is gone),
+ * newest first, describing at most MAX_DESCRIBED.
  */
 async function lastUploadExecution(services: ApiServices, key: string): Promise<ExecutionSummary | null> {
   const head = await services.s3.send(new HeadObjectCommand({ Bucket: services.config.originalsBucket, Key: key })).catch((error: { name?: string; $metadata?: { httpStatusCode?: number } }) => {
     if (error.name === 'NotFound' || error.$metadata?.httpStatusCode === 404) return undefined;
     throw new PictorError('OriginUnavailable', `S3 did not answer for ${key}: ${error.name}`, { cause: error });
   });
-  if (!head?.LastModified) return null;
-  // S3's LastModified has whole seconds; the execution starts after the write.
-  const since = head.LastModified.getTime() - 1000;
+  // S3's LastModified has whole seconds; the execution starts after the write. An upload that was
+  // rejected or discarded is no longer there: its execution is among the last day's.
+  const since = head?.LastModified ? head.LastModified.getTime() - 1000 : now(services) - RECENT_UPLOAD_MS;
   const found = await findExecutions(services, services.config.stateMachines.RenderOnUpload, since, (input) => input?.detail?.object?.key === key, true);
   return found[0] ? summaryOfExecution(found[0]) : null;
 }

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost, type PresignedPost, type PresignedPostOptions } from '@aws-sdk/s3-presigned-post';
 import { localS3Client, startLocalS3, type LocalS3 } from './s3-server.ts';
 import { registerS3KeyPair } from './s3-key-pairs.ts';
@@ -240,6 +240,22 @@ describe("the twin's S3 takes a presigned POST as S3 does", () => {
     });
     assert.equal(redirected.status, 303);
     assert.match(redirected.headers.get('location') ?? '', /^https:\/\/app\.example\/done\?x=1&bucket=uploads&key=user%2Fr\+1&etag=%22[0-9a-f]{32}%22$/);
+  });
+
+  it("answers a browser's origin with the bucket's CORS rule, on success and on refusal, and not another origin", async () => {
+    await client.send(new PutBucketCorsCommand({ Bucket: PLAIN, CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['https://app.example'], AllowedMethods: ['POST'] }] } }));
+    const post = await presign('shop/cors', { max: 4 });
+    const send = async (origin: string, body: string) => {
+      const form = new FormData();
+      for (const [name, value] of Object.entries(post.fields)) form.append(name, value);
+      form.append('file', new Blob([body]), 'c.png');
+      const answer = await fetch(post.url, { method: 'POST', body: form, headers: { origin } });
+      await answer.arrayBuffer();
+      return [answer.status, answer.headers.get('access-control-allow-origin')];
+    };
+    assert.deepEqual(await send('https://app.example', 'ok'), [204, 'https://app.example']);
+    assert.deepEqual(await send('https://app.example', 'too large'), [400, 'https://app.example']);
+    assert.deepEqual(await send('https://elsewhere.example', 'ok'), [204, null]);
   });
 
   it('answers 412 to a body that is not multipart/form-data, as S3 does', async () => {

@@ -25,6 +25,8 @@ const S3Error = require('s3rver/lib/models/error.js') as new (code: string, mess
 const S3Object = require('s3rver/lib/models/object.js') as new (bucket: string, key: string, content: Readable, metadata: Record<string, string>) => object;
 const BUCKET_QUERY_METHODS = (require('s3rver/lib/controllers/bucket.js') as { METHODS: readonly string[] }).METHODS;
 const Dicer = require('dicer') as new (config: { boundary: string }) => DicerStream;
+/** s3rver's CORS for object requests, from the bucket's CORS configuration: https://docs.aws.amazon.com/AmazonS3/latest/userguide/cors.html */
+const cors = (require('s3rver/lib/middleware/cors.js') as () => (ctx: Ctx, next: () => Promise<void>) => Promise<void>)();
 
 interface DicerStream extends NodeJS.WritableStream {
   on(event: 'part', listener: (part: DicerPart) => void): this;
@@ -38,6 +40,7 @@ interface DicerPart extends Readable {
 
 /** The slice of Koa's context the middleware uses. */
 interface Ctx {
+  params: Record<string, string>;
   method: string;
   path: string;
   origin: string;
@@ -101,8 +104,13 @@ export function postObjectMiddleware(options: PostObjectOptions) {
     const bucket = /^\/([^/]+)\/?$/.exec(ctx.path)?.[1];
     if (ctx.method !== 'POST' || !bucket || BUCKET_QUERY_METHODS.some((method) => method in ctx.query)) return next();
     if (!(await ctx.store.getBucket(bucket))) throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket });
-    const boundary = boundaryOf(String(ctx.headers['content-type'] ?? ''));
+    ctx.params = { bucket };
+    // A browser reads the answer, success or error, only with the bucket's CORS headers on it.
+    await cors(ctx, () => post(ctx, bucket));
+  };
 
+  async function post(ctx: Ctx, bucket: string): Promise<void> {
+    const boundary = boundaryOf(String(ctx.headers['content-type'] ?? ''));
     const spool = await mkdtemp(join(tmpdir(), 'pictor-s3-post-'));
     try {
       const form = await readForm(ctx, boundary, join(spool, 'file'), (fields, filename) => authorize(fields, filename, bucket, options.regionOf(bucket), now()));
@@ -120,7 +128,7 @@ export function postObjectMiddleware(options: PostObjectOptions) {
     } finally {
       await rm(spool, { recursive: true, force: true });
     }
-  };
+  }
 }
 
 /**

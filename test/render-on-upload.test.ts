@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import sharp from 'sharp';
@@ -114,6 +115,26 @@ describe('RenderOnUpload on the twin', () => {
     const unversioned = await edge('/img/shop/photo?w=320&h=160&fmt=webp');
     assert.equal(unversioned.status, 200);
     assert.ok(hammingDistance(await dHash(unversioned.body), await dHash((await edge('/img/shop/photo/v1?w=320&h=160&fmt=webp')).body)) <= 2, 'the unversioned URL shows version 1');
+  });
+
+  it('publishes a browser upload (a presigned POST) as it does a PUT', async () => {
+    const image = await sampleImage(800, 600);
+    const post = await createPresignedPost(twin.s3Client, {
+      Bucket: BUCKETS.originals.bucket,
+      Key: 'shop/browser',
+      Conditions: [['content-length-range', 1, image.length], ['eq', '$Content-Type', 'image/jpeg']],
+      Fields: { 'Content-Type': 'image/jpeg' },
+      Expires: 60,
+    });
+    const form = new FormData();
+    for (const [name, value] of Object.entries(post.fields)) form.append(name, value);
+    form.append('file', new Blob([new Uint8Array(image)]), 'browser.jpg');
+    const answer = await fetch(post.url, { method: 'POST', body: form });
+    assert.equal(answer.status, 204, await answer.text());
+    await settle();
+    assert.equal((uploadEvents('shop/browser')[0]?.detail as { reason?: string }).reason, 'PostObject');
+    assert.equal((await versionOf('shop/browser'))?.version, 1);
+    assert.equal((await edge('/img/shop/browser/v1?w=320&fmt=webp')).status, 200);
   });
 
   it('serves an upload at no URL until RenderOnUpload has published it', async () => {

@@ -195,6 +195,13 @@ describe("the twin's S3 takes a presigned POST as S3 does", () => {
     assert.deepEqual([withoutToken.status, withoutToken.code], [403, 'InvalidAccessKeyId']);
     const wrongToken = await upload(post, { fields: { 'X-Amz-Security-Token': 'another' } });
     assert.deepEqual([wrongToken.status, wrongToken.code], [400, 'InvalidToken']);
+    // The token in the form but not in the signed policy: a field no condition names.
+    const policy = JSON.parse(Buffer.from(post.fields.Policy!, 'base64').toString());
+    policy.conditions = policy.conditions.filter((c: object) => !('X-Amz-Security-Token' in c));
+    const unsigned = Buffer.from(JSON.stringify(policy)).toString('base64');
+    const day = post.fields['X-Amz-Date']!.slice(0, 8);
+    const tokenOutsidePolicy = await upload(post, { fields: { Policy: unsigned, 'X-Amz-Signature': signPolicy(unsigned, session.secretAccessKey, day, 'us-east-1') } });
+    assert.deepEqual([tokenOutsidePolicy.status, tokenOutsidePolicy.message], [403, 'Invalid according to Policy: Extra input fields: X-Amz-Security-Token']);
     assert.equal(await stored('shop/session'), false);
     assert.equal((await upload(post)).status, 204);
     assert.equal(await stored('shop/session'), true);

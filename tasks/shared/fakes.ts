@@ -7,7 +7,7 @@ import type { EventPublisher } from '../ports/event-publisher.ts';
 import type { InvalidationState, Invalidator } from '../ports/invalidator.ts';
 import type { ObjectHead, ObjectHeaders, ObjectStore, StoredObject, StoredVersion } from '../ports/object-store.ts';
 import type { PublishOutcome, VersionMap, VersionRecord } from '../ports/version-map.ts';
-import type { ViewerEdge } from '../ports/viewer-edge.ts';
+import type { EdgeAnswer, ViewerEdge } from '../ports/viewer-edge.ts';
 import { Reports } from './reports.ts';
 
 /**
@@ -410,13 +410,14 @@ function state(i: { id: string; status: string; createdAt: Date }): Invalidation
 }
 
 /** The edge as a function of the path: every path it is asked for, answered with `statusOf`. */
-export function recordingEdge(statusOf: (path: string) => number): ViewerEdge & { asked: string[] } {
+export function recordingEdge(statusOf: (path: string) => number | EdgeAnswer): ViewerEdge & { asked: string[] } {
   const asked: string[] = [];
   return {
     asked,
     async status(path) {
       asked.push(path);
-      return statusOf(path);
+      const answer = statusOf(path);
+      return typeof answer === 'number' ? { status: answer } : answer;
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { EdgeAnswer } from '../ports/viewer-edge.ts';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../core/tenant-config.ts';
@@ -15,7 +16,7 @@ const CONFIG = parseConfig({
 });
 
 /** The edge as a function of the path: every path it is asked for, answered with `status`. */
-function edge(status: (path: string) => number) {
+function edge(status: (path: string) => number | EdgeAnswer) {
   const viewerEdge = recordingEdge(status);
   const { reports } = memoryReports();
   const signingKey = fixedSigningKeys({ vault: { kid: 'k1', secret: 'vault-secret-0123456789abcdefghijklmnopqrstuv' } });
@@ -77,6 +78,14 @@ describe('verifyGone', () => {
     await assert.rejects(verifyGone({ item: item('shop'), inventory }, deps), { name: 'OriginUnavailable', message: /1 of 2 URLs with a server error: \/img\/shop\/a\/v1 → 503/ });
     const mixed = edge((url) => (url.includes('/v1') ? 503 : 200));
     await assert.rejects(verifyGone({ item: item('shop'), inventory: await inventoryOf(mixed.reports, 'shop', 1, []) }, mixed.deps), { name: 'TakedownUnverified', message: /1 of 2 URLs still answer other than 404: \/img\/shop\/a → 200/ });
+  });
+
+  it("takes S3's own 403 passed through the edge for no answer, but Pictor's own 403 for a URL not gone", async () => {
+    const { deps, reports } = edge((url) => (url.includes('/v1') ? { status: 403, fromStorage: true } : 404));
+    const inventory = await inventoryOf(reports, 'shop', 1, []);
+    await assert.rejects(verifyGone({ item: item('shop'), inventory }, deps), { name: 'OriginUnavailable', message: /\/img\/shop\/a\/v1 → 403 \(S3\)/ });
+    const refused = edge((url) => (url.includes('/v1') ? 403 : 404));
+    await assert.rejects(verifyGone({ item: item('shop'), inventory: await inventoryOf(refused.reports, 'shop', 1, []) }, refused.deps), { name: 'TakedownUnverified', message: /\/img\/shop\/a\/v1 → 403/ });
   });
 
   it('fails with a typed error for each thing that can go wrong, and checks again the same way on a retry', async () => {

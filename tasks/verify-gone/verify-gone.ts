@@ -31,7 +31,7 @@ const CHECK_TTL_SECONDS = 300;
  * each published version) and expects a 404 from each:
  * the proof, for the audit record, that the takedown reached viewers.
  * @throws {PictorError} TakedownUnverified naming the URLs still served,
- *   OriginUnavailable when the edge cannot be reached or answers a URL with a 5xx (retry)
+ *   OriginUnavailable when the edge cannot be reached or answers a URL with a 5xx, or with S3's own 403 (retry)
  */
 export async function verifyGone(input: z.infer<typeof VerifyInput>, deps: VerifyDeps): Promise<{ verifiedAt: string; urls: number }> {
   const image = { tenant: input.item.tenant, imageId: input.item.imageId };
@@ -50,10 +50,12 @@ export async function verifyGone(input: z.infer<typeof VerifyInput>, deps: Verif
       list.slice(i, i + PARALLEL).map(async (url) => {
         const target = key ? signUrl({ url, policy, kid: key.kid, secret: key.secret, expiresAt, now }) : url;
         // The URL unsigned in the message: a signature has no place in a log.
-        const status = await deps.edge.status(target).catch((error: unknown) => {
+        const { status, fromStorage } = await deps.edge.status(target).catch((error: unknown) => {
           throw new PictorError('OriginUnavailable', `The edge did not answer ${url}.`, { cause: error });
         });
-        if (status >= 500) unanswered.push(`${url} → ${status}`);
+        // S3's own 403 is the origin passing a gone key on when its function could not check the bucket
+        // (it did not answer in time): no answer from Pictor, as a 5xx is not.
+        if (status >= 500 || (status === 403 && fromStorage)) unanswered.push(`${url} → ${status}${fromStorage ? ' (S3)' : ''}`);
         else if (status !== 404) served.push(`${url} → ${status}`);
       }),
     );
@@ -61,7 +63,7 @@ export async function verifyGone(input: z.infer<typeof VerifyInput>, deps: Verif
   if (served.length > 0) {
     throw new PictorError('TakedownUnverified', `${served.length} of ${list.length} URLs still answer other than 404: ${served.sort().slice(0, 10).join(', ')}`);
   }
-  // A 5xx proves neither way (a timed-out origin, a failing region): the edge did not answer, so ask again later.
+  // A 5xx or S3's 403 proves neither way (a timed-out origin, a failing region): ask again later.
   if (unanswered.length > 0) {
     throw new PictorError('OriginUnavailable', `The edge answered ${unanswered.length} of ${list.length} URLs with a server error: ${unanswered.sort().slice(0, 10).join(', ')}`);
   }

@@ -25,6 +25,17 @@ export interface LocalRoute {
 export interface LocalHttpApi {
   readonly apiId: string;
   readonly routes: readonly LocalRoute[];
+  /** The API's CORS configuration, when it has one. */
+  readonly cors?: LocalCors;
+}
+
+/** AWS::ApiGatewayV2::Api CorsConfiguration. */
+export interface LocalCors {
+  readonly AllowOrigins?: readonly string[];
+  readonly AllowMethods?: readonly string[];
+  readonly AllowHeaders?: readonly string[];
+  readonly ExposeHeaders?: readonly string[];
+  readonly MaxAge?: number;
 }
 
 /**
@@ -67,7 +78,8 @@ export function readHttpApis(template: CfnTemplate, names: Readonly<Record<strin
         timeoutMs: Math.min(Number(fn.Properties?.Timeout ?? 3) * 1000, HTTP_API_QUOTAS.integrationTimeoutMs),
       });
     }
-    return { apiId: resolveTokens({ Ref: apiLogicalId }, template, names) as string, routes };
+    const cors = api.Properties?.CorsConfiguration as LocalCors | undefined;
+    return { apiId: resolveTokens({ Ref: apiLogicalId }, template, names) as string, routes, ...(cors ? { cors } : {}) };
   });
 }
 
@@ -150,6 +162,12 @@ async function serve(options: LocalApiGatewayOptions, request: IncomingMessage, 
     const body = await readBody(request, HTTP_API_QUOTAS.payloadBytes);
     if (body === undefined) return send(413, 'Request Entity Too Large');
     const method = request.method ?? 'GET';
+    const cors = corsHeaders(options.api.cors, request);
+    // With CORS configured, API Gateway answers a preflight itself, unauthenticated, whatever the routes.
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html
+    if (options.api.cors && method === 'OPTIONS' && request.headers['access-control-request-method']) {
+      return void response.writeHead(204, cors?.preflight ?? {}).end();
+    }
     const matched = matchRoute(options.api.routes, method, url.pathname);
     if (!matched) return send(404, 'Not Found');
     const { route, parameters } = matched;
@@ -211,10 +229,32 @@ async function serve(options: LocalApiGatewayOptions, request: IncomingMessage, 
     // A result without statusCode is a JSON body of 200. https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html#http-api-develop-integrations-lambda.response
     const structured = result && typeof result === 'object' && 'statusCode' in result ? result : { statusCode: 200, body: JSON.stringify(result ?? null), headers: { 'content-type': 'application/json' } };
     const payload = structured.body === undefined ? Buffer.alloc(0) : structured.isBase64Encoded ? Buffer.from(structured.body, 'base64') : Buffer.from(structured.body);
-    void response.writeHead(structured.statusCode ?? 200, { 'apigw-requestid': event.requestContext.requestId, ...(structured.headers as Record<string, string>) }).end(payload);
+    // API Gateway adds the configured CORS headers to the integration's answer.
+    void response.writeHead(structured.statusCode ?? 200, { 'apigw-requestid': event.requestContext.requestId, ...(structured.headers as Record<string, string>), ...(cors?.response ?? {}) }).end(payload);
   } catch {
     if (!response.headersSent) send(500, 'Internal Server Error');
   }
+}
+
+/**
+ * The CORS headers for a request from an allowed origin: a preflight's, and an
+ * answer's. An origin the configuration does not allow gets none, so the browser
+ * refuses the answer. https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html
+ */
+function corsHeaders(cors: LocalCors | undefined, request: IncomingMessage): { preflight: Record<string, string>; response: Record<string, string> } | undefined {
+  const origin = request.headers.origin;
+  if (!cors || typeof origin !== 'string') return undefined;
+  const origins = cors.AllowOrigins ?? [];
+  if (!origins.includes('*') && !origins.includes(origin)) return undefined;
+  const allowOrigin = origins.includes('*') ? '*' : origin;
+  const response: Record<string, string> = { 'access-control-allow-origin': allowOrigin, ...(cors.ExposeHeaders?.length ? { 'access-control-expose-headers': cors.ExposeHeaders.join(',') } : {}) };
+  const preflight: Record<string, string> = {
+    'access-control-allow-origin': allowOrigin,
+    ...(cors.AllowMethods?.length ? { 'access-control-allow-methods': cors.AllowMethods.join(',') } : {}),
+    ...(cors.AllowHeaders?.length ? { 'access-control-allow-headers': cors.AllowHeaders.join(',') } : {}),
+    ...(cors.MaxAge !== undefined ? { 'access-control-max-age': String(cors.MaxAge) } : {}),
+  };
+  return { preflight, response };
 }
 
 /** The request's body, or undefined past `limit` bytes. */

@@ -17,7 +17,7 @@ import { DEFAULT_COMPLETION_DELAY_MS, InvalidationService, type CompletionTimer 
 import { controlPlane } from './aws-api.ts';
 import { startLocalDynamoDB, type LocalDynamoDB } from './dynamodb-server.ts';
 import { LOCAL_TABLES, startLocalPipeline, type LocalPipeline, type LocalPipelineOptions } from './pipeline/local-pipeline.ts';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { PutBucketCorsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { replicate, type Replication } from './replication.ts';
 import { LOCAL_S3_CREDENTIALS, localS3Client, startLocalS3, type LocalS3 } from './s3-server.ts';
 import { startRegions, type Regions } from './regions.ts';
@@ -147,6 +147,10 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   const regions = await startRegions(s3.endpoint, REGIONS, options.regionPorts);
   const endpoints = regions.endpoints;
   const s3Client = localS3Client(s3.endpoint, BUCKETS.originals.region);
+  // Browsers reach a bucket from other origins only as its CORS rules allow (a presigned POST's upload).
+  for (const [bucket, rules] of Object.entries(storage.cors)) {
+    await s3Client.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: rules } }));
+  }
   // S3 replicates asynchronously, and only once the destination's region answers.
   const replications = storage.replication.map((rule) => {
     const region = Object.values(BUCKETS).find((b) => b.bucket === rule.destination)?.region;

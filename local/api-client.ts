@@ -47,7 +47,7 @@ export class ApiError extends Error {
 
   /** API Gateway's own refusal: the caller's IAM policies do not allow `execute-api:Invoke` on the route. */
   get forbidden(): boolean {
-    return this.status === 403 && this.code === undefined;
+    return this.status === 403 && this.code === undefined && this.message === 'Forbidden';
   }
 }
 
@@ -159,7 +159,8 @@ export async function resolveApiAccess(options: ApiAccessOptions): Promise<ApiTa
   const assumed = await sts(base)
     .send(new AssumeRoleCommand({ RoleArn: options.roleArn, RoleSessionName: session }))
     .catch((error: Error) => {
-      if (error.name === 'AccessDenied' || error.name === 'AccessDeniedException') throw new ApiAccessError(`${described} may not assume ${options.roleArn}: ${error.message}`);
+      // A role that does not exist and one the caller may not assume are both AccessDenied: a failure, not a mistake in the line.
+      if (error.name === 'AccessDenied' || error.name === 'AccessDeniedException') throw new Error(`${described} may not assume ${options.roleArn}: ${error.message}`);
       throw new Error(`STS did not let ${described} assume ${options.roleArn}: ${error.name}: ${error.message}`);
     });
   const c = assumed.Credentials!;

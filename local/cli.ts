@@ -272,10 +272,12 @@ async function explainApiError(error: ApiError, target: ApiTarget | undefined, f
   if (error.forbidden) {
     const caller = target ? await target.caller() : 'the caller';
     return new Error(
-      `${caller} may not call ${error.request}: API Gateway refused it (403 ${error.message}), as the caller's IAM policies allow execute-api:Invoke only on their own tenant's routes (the tenants and keys routes, an admin's).`,
+      `${caller} may not call ${error.request}: API Gateway refused it (403 ${error.message}); a tenant's role may call its own tenant's routes only, and the tenants and keys routes take an admin.`,
     );
   }
-  if (error.code === undefined) return new Error(`The API answered ${error.status} to ${error.request}: ${error.message}`);
+  if (error.status >= 500) return new Error(`The API could not serve ${error.request} (${error.status}${error.code ? ` ${error.code}` : ''}): ${error.message}`);
+  // API Gateway's own answers: credentials it does not know, a route it does not have, its throttle.
+  if (error.code === undefined) return new Error(`The API answered ${error.status} to ${error.request}${error.status === 403 && target ? ` signed with ${await target.caller()}` : ''}: ${error.message}`);
   let message = error.message.replace(/\s*\n\s*/g, ' ');
   const field = /^([\w.]+?)(\.\d+)?: /.exec(message);
   if (field && fields[field[1]!]) message = `${fields[field[1]!]}${message.slice(field[0].length - 2)}`;
@@ -411,6 +413,12 @@ async function upload(cx: Context, { values, positionals }: Args): Promise<strin
   for (;;) {
     const status = await api.getImage(image.tenant, image.imageId);
     const execution = status.lastExecution;
+    if (announced && execution?.executionArn !== announced) {
+      // The status finds an upload's run by the original under its key: a rejected original is moved to
+      // quarantine and a discarded one erased, and the run is no longer listed.
+      const why = cx.env.PICTOR_API_URL ? '' : ` ('pictor status ${announced}' shows its output)`;
+      throw new Error(`The upload's run ended and ${ticket.key} is no longer stored: it was rejected (quarantined) or discarded${why}.\n  execution: ${announced}`);
+    }
     if (execution && execution.executionArn !== before?.lastExecution?.executionArn) {
       if (announced !== execution.executionArn) cx.stdout.write(`  execution: ${execution.executionArn}\n`);
       announced = execution.executionArn;

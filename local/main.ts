@@ -4,6 +4,7 @@ import { sampleImage } from './sample-image.ts';
 import type { PictorConfig } from '../core/tenant-config.ts';
 import { loadTenants, readSettings, startupProblem, type LocalSettings } from './settings.ts';
 import { BUCKETS, REGIONS, TWIN_HEALTH_PATH } from './twin-names.ts';
+import { resolveTokens } from './pipeline/template.ts';
 import { startTwin, type Twin } from './twin.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -77,12 +78,18 @@ if (signed) {
   lines.push(`  curl -i '${edge}${url}'`);
   lines.push(`  npm run --silent pictor -- sign '/img/${tenant}/sample?w=320'   # sign another`);
 }
-lines.push('', 'The pipeline:');
+lines.push('', 'The pipeline, through the control API (as the account\'s admin; --role-arn to act as a tenant\'s role):');
 lines.push(`  npm run --silent pictor -- upload photo.jpg --tenant demo --id my-photo   # renders the standard variants`);
 lines.push(`  npm run --silent pictor -- url --tenant demo --id my-photo --w 640          # the canonical versioned URL`);
+lines.push(`  npm run --silent pictor -- status --tenant demo --id my-photo             # its versions, URLs and last run`);
 lines.push(`  npm run --silent pictor -- rerender --tenant demo                          # every original again, as new versions`);
-lines.push(`  npm run --silent pictor -- takedown --tenant demo --id my-photo --reason dmca --requester you@example.com`);
-lines.push('', 'Tenants and keys, without a restart (the KeyValueStore and Secrets Manager APIs on the control port):');
+lines.push(`  npm run --silent pictor -- takedown --tenant demo --id my-photo --reason dmca   # you are the requester`);
+const tenantRoles = Object.entries((twin.pipeline?.template as { Outputs?: Record<string, { Value: unknown }> } | undefined)?.Outputs ?? {}).filter(([name]) => name.startsWith('TenantRole'));
+if (tenantRoles.length > 0) {
+  lines.push("  Tenants' roles, for --role-arn:");
+  for (const [name, output] of tenantRoles) lines.push(`    ${name.slice('TenantRole'.length).padEnd(20)} ${resolveTokens(output.Value, twin.pipeline!.template, {})}`);
+}
+lines.push('', 'Tenants and keys, without a restart (the control API\'s admin routes):');
 lines.push(`  npm run --silent pictor -- tenants list`);
 lines.push(`  npm run --silent pictor -- keys rotate --tenant ${signed ? signed[0] : 'demo'}`);
 lines.push('', 'Game days (a region of S3 fails; viewers should not notice):');

@@ -10,6 +10,7 @@ import { parseConfig } from '../core/tenant-config.ts';
 import { readPublicPolicy, srcset } from '../client/index.ts';
 import { runCli, type CliClock } from '../local/cli.ts';
 import { LOCAL_ADMIN } from '../local/iam/identities.ts';
+import { LOCAL_S3_CREDENTIALS } from '../local/twin-names.ts';
 import { resolveTokens } from '../local/pipeline/template.ts';
 import { sampleImage } from '../local/sample-image.ts';
 import { uniqueId, useTwin } from './support/twin-fixture.ts';
@@ -25,6 +26,8 @@ const TENANTS = {
     vault: { breakpoints: [320, 640], variants: RENDERED, signing: { required: true, keys: { v1: 'vault-secret-0123456789abcdefghijklmnopqrstuvwxyz' } } },
     // The re-render test's own tenant: a re-render of a whole tenant counts every original it has.
     atelier: { breakpoints: [320, 640], variants: RENDERED },
+    // Uploads of at most 2,000 bytes: every photo is over.
+    tiny: { breakpoints: [320], variants: RENDERED, uploads: { maxBytes: 2000 } },
   },
 };
 
@@ -59,12 +62,12 @@ const fixture = useTwin({
 
 /**
  * The environment `npm run pictor` would be given for this twin (local/settings.ts), with no
- * AWS credentials configured: the twin needs none, and signs the API's requests as its admin.
+ * AWS credentials or region configured: the twin needs none, and signs the API's requests as its admin.
  */
 function envOf(): NodeJS.ProcessEnv {
   const { twin, dir } = fixture;
   const port = (url: string) => new URL(url).port;
-  const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, PICTOR_API_URL, ...rest } = process.env;
+  const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, AWS_REGION, AWS_DEFAULT_REGION, PICTOR_API_URL, ...rest } = process.env;
   return {
     ...rest,
     PICTOR_TENANTS: join(dir, 'tenants.json'),
@@ -90,13 +93,16 @@ function pictor(...args: string[]): Promise<{ code: number; stdout: string; stde
 }
 
 /** Runs the CLI, calling `watch` with each piece of its output as it is written. */
-async function pictorWatched(watch: { stdout?: (text: string) => void; stderr?: (text: string) => void }, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function pictorWatched(
+  watch: { stdout?: (text: string) => void; stderr?: (text: string) => void; env?: NodeJS.ProcessEnv },
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(args, {
     stdout: { write: (text: string) => ((stdout += text), watch.stdout?.(text)) },
     stderr: { write: (text: string) => ((stderr += text), watch.stderr?.(text)), isTTY: false },
-    env: envOf(),
+    env: { ...envOf(), ...watch.env },
     clock: FAST_POLLS,
   });
   return { code, stdout, stderr };
@@ -230,6 +236,11 @@ describe('the pictor CLI against the twin, through its control-plane API', () =>
     const typed = await pictor('upload', text, '--tenant', 'shop', '--id', uniqueId('notes'), '--type', 'text/plain');
     assert.equal(typed.code, 2);
     assert.match(typed.stderr, /^pictor: --type: text\/plain is not one tenant shop takes \(image\/jpeg, /);
+    const photo = join(fixture.dir, 'large.jpg');
+    await writeFile(photo, await sampleImage(320, 240));
+    const large = await pictor('upload', photo, '--tenant', 'tiny', '--id', uniqueId('large'));
+    assert.equal(large.code, 2);
+    assert.match(large.stderr, /^pictor: the file's size: \d+ bytes is over tenant tiny's limit of 2000\.\n$/);
     const untyped = await pictor('upload', text, '--tenant', 'shop', '--id', uniqueId('notes'));
     assert.deepEqual([untyped.code, untyped.stderr.split('\n').length], [2, 2]);
     assert.match(untyped.stderr, /^pictor: Cannot tell what kind of image \S+notes\.txt is: give its content type with --type/);
@@ -419,6 +430,21 @@ describe('the pictor CLI against the twin, through its control-plane API', () =>
     assert.equal((await pictor('keys', 'list', '--tenant', 'gallery')).stdout, 'g2\n');
     assert.equal((await pictor('tenants', 'remove', '--tenant', 'gallery')).stdout, 'removed gallery\n');
     assert.doesNotMatch((await pictor('tenants', 'list')).stdout, /^gallery/m);
+    const gone = await pictor('keys', 'list', '--tenant', 'gallery');
+    assert.deepEqual([gone.code, gone.stderr], [2, 'pictor: No tenant gallery.\n']);
+  });
+
+  it('reaches an API named by --api or PICTOR_API_URL, in the region given, with the credentials the environment gives', async () => {
+    const credentials = { AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey };
+    const api = fixture.twin.apiUrl!;
+    const flagged = await pictorWatched({ env: credentials }, 'tenants', 'list', '--api', api, '--region', 'us-east-1');
+    assert.equal(flagged.code, 0, flagged.stderr);
+    assert.match(flagged.stdout, /^shop\s+open/m);
+    const named = await pictorWatched({ env: { ...credentials, PICTOR_API_URL: api, AWS_REGION: 'us-east-1' } }, 'status', '--tenant', 'shop', '--id', 'never-uploaded');
+    assert.match(named.stderr, /^pictor: No image shop\/never-uploaded: /);
+    // The twin's URL names no region, as a custom domain does not.
+    const regionless = await pictorWatched({ env: credentials }, 'tenants', 'list', '--api', api);
+    assert.deepEqual([regionless.code, regionless.stderr], [2, `pictor: ${new URL(api).host} names no region (a custom domain): give the API's region with --region or AWS_REGION.\n`]);
   });
 
   it('puts a region into a fault and out of it: an upload then fails saying so, and viewers of a new variant are served from the other region', async () => {

@@ -413,11 +413,9 @@ async function upload(cx: Context, { values, positionals }: Args): Promise<strin
   for (;;) {
     const status = await api.getImage(image.tenant, image.imageId);
     const execution = status.lastExecution;
-    if (announced && execution?.executionArn !== announced) {
-      // The status finds an upload's run by the original under its key: a rejected original is moved to
-      // quarantine and a discarded one erased, and the run is no longer listed.
-      const why = cx.env.PICTOR_API_URL ? '' : ` ('pictor status ${announced}' shows its output)`;
-      throw new Error(`The upload's run ended and ${ticket.key} is no longer stored: it was rejected (quarantined) or discarded${why}.\n  execution: ${announced}`);
+    if (announced && !execution) {
+      // The status lists an upload's run for a day (a day's executions are described): one that has gone cannot be followed.
+      throw new Error(`The image's status no longer lists the upload's run, so what it did is unknown here; its execution says.\n  execution: ${announced}`);
     }
     if (execution && execution.executionArn !== before?.lastExecution?.executionArn) {
       if (announced !== execution.executionArn) cx.stdout.write(`  execution: ${execution.executionArn}\n`);

@@ -203,10 +203,11 @@ describe('the pictor CLI against the twin, through its control-plane API', () =>
     const id = uniqueId('broken');
     const result = await pictor('upload', broken, '--tenant', 'shop', '--id', id);
     assert.equal(result.code, 1);
-    // The API's status finds an upload's run by the original under its key, which a rejection moves to quarantine.
-    assert.match(result.stderr, new RegExp(`^pictor: The upload's run ended and shop/${id} is no longer stored: it was rejected \\(quarantined\\) or discarded \\('pictor status (\\S+)' shows its output\\)\\.\\n  execution: \\1\\n$`));
-    const shown = await pictor('status', /execution: (\S+)/.exec(result.stderr)![1]!);
-    assert.match(shown.stdout, /"outcome":"rejected".*"reason":"The original could not be decoded\./);
+    assert.match(result.stderr, /^pictor: The upload was rejected: The original could not be decoded\./);
+    assert.match(result.stderr, /\n  execution: arn:aws:states:\S+\n$/);
+    const shown = await pictor('status', '--tenant', 'shop', '--id', id);
+    assert.match(shown.stdout, /^  last run     SUCCEEDED rejected  arn:/m);
+    assert.match(shown.stdout, /^    reason     The original could not be decoded\./m);
   });
 
   it('reports a failed upload with its cause and execution, and runs it again once the cause is gone', async () => {

@@ -24,7 +24,7 @@ const ROOTS = ['client', 'control-api', 'core', 'imaging', 'signer', 'storage', 
  * a workflow's state tests 2-3 s (one synth); a twin or server start adds seconds, and
  * the whole-app synths in infra/ take 10 s to minutes.
  */
-const UNIT_ROOTS = ['client/', 'control-api/', 'core/', 'local/cli-', 'local/progress', 'local/settings', 'infra/package-entries', 'tasks/', 'workflows/', 'events/', 'edge-fallback/viewer-request/', 'edge-fallback/viewer-response/'];
+const UNIT_ROOTS = ['client/', 'control-api/', 'core/', 'local/cli-', 'local/api-client', 'local/progress', 'local/settings', 'infra/package-entries', 'tasks/', 'workflows/', 'events/', 'edge-fallback/viewer-request/', 'edge-fallback/viewer-response/'];
 const STARTS_A_SERVER = /\b(startTwin|startLocalS3|startLocalDynamoDB|startLocalPipeline|useTwin)\b|from '(s3rver|dynalite)'/;
 
 function isUnitTest(file) {

@@ -281,7 +281,7 @@ async function explainApiError(error: ApiError, target: ApiTarget | undefined, f
   let message = error.message.replace(/\s*\n\s*/g, ' ');
   const field = /^([\w.]+?)(\.\d+)?: /.exec(message);
   if (field && fields[field[1]!]) message = `${fields[field[1]!]}${message.slice(field[0].length - 2)}`;
-  return error.code !== undefined && MISTAKES.has(error.code) && error.status < 500 ? new UsageError(message) : new Error(message);
+  return MISTAKES.has(error.code) ? new UsageError(message) : new Error(message);
 }
 
 /** No command, or a group without its sub-command: a mistake whose answer is the usage itself, printed as it is. */

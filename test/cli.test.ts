@@ -443,6 +443,12 @@ describe('the pictor CLI against the twin, through its control-plane API', () =>
     assert.match(flagged.stdout, /^shop\s+open/m);
     const named = await pictorWatched({ env: { ...credentials, PICTOR_API_URL: api, AWS_REGION: 'us-east-1' } }, 'status', '--tenant', 'shop', '--id', 'never-uploaded');
     assert.match(named.stderr, /^pictor: No image shop\/never-uploaded: /);
+    // Credentials the API does not know: API Gateway's own answer, naming where they came from.
+    const unknown = await pictorWatched({ env: { AWS_ACCESS_KEY_ID: 'AKIAUNKNOWNKEY000000', AWS_SECRET_ACCESS_KEY: 'not-a-secret' } }, 'tenants', 'list');
+    assert.deepEqual(
+      [unknown.code, unknown.stderr],
+      [1, 'pictor: The API answered 403 to GET /v1/tenants signed with the access key AKIAUNKNOWNKEY000000 from AWS_ACCESS_KEY_ID: The security token included in the request is invalid.\n'],
+    );
     // The twin's URL names no region, as a custom domain does not.
     const regionless = await pictorWatched({ env: credentials }, 'tenants', 'list', '--api', api);
     assert.deepEqual([regionless.code, regionless.stderr], [2, `pictor: ${new URL(api).host} names no region (a custom domain): give the API's region with --region or AWS_REGION.\n`]);

@@ -130,8 +130,12 @@ export async function resolveApiAccess(options: ApiAccessOptions): Promise<ApiTa
   } else {
     // The SDK's default chain: profile (AWS_PROFILE), SSO, process, web identity, container, instance.
     // https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/setting-credentials-node.html
-    base = fromNodeProviderChain(env.AWS_PROFILE ? { profile: env.AWS_PROFILE } : {});
+    const chain = fromNodeProviderChain(env.AWS_PROFILE ? { profile: env.AWS_PROFILE } : {});
     described = env.AWS_PROFILE ? `the profile ${env.AWS_PROFILE}` : 'the default credential chain';
+    base = () =>
+      chain().catch((error: Error) => {
+        throw new Error(`No AWS credentials from ${described} to sign for ${url.host}: ${error.message} (set AWS_PROFILE, or sign in with 'aws sso login' or 'aws configure').`);
+      });
   }
   const sts = (credentials: AwsCredentialIdentityProvider) => {
     const client = new STSClient({ region, credentials, maxAttempts: 1, ...(stsEndpoint ? { endpoint: stsEndpoint } : {}) });

@@ -22,7 +22,7 @@ import type { TenantDirectory } from '../tasks/ports/tenants.ts';
 import type { TenantRegistry } from '../tenant-store/registry.ts';
 import { identifyCaller, mayActOn, type Caller } from './callers.ts';
 import type { ApiConfig } from './config.ts';
-import { API_ROUTES, routeKey, type ExecutionSummary, type ImageStatus, type JobAccepted, type JobStatus, type RouteName, type TenantSummaryBody, type UploadTicket } from './contract.ts';
+import { API_ROUTES, routeKey, type ExecutionSummary, type ImageStatus, type JobAccepted, type JobStatus, type RouteName, type SignedUrl, type TenantSummaryBody, type UploadTicket } from './contract.ts';
 import { describeIssues, RerenderBody, RotateKeyBody, SignUrlBody, TakedownBody, UploadBody } from './requests.ts';
 
 /** What the API calls: the deployment's clients and stores, built once per cold start (control-api/handler.ts). */
@@ -117,7 +117,7 @@ const ROUTE_HANDLERS: Record<RouteName, RouteHandler> = {
     const path = parseImagePath(pathAndQuery.split('?')[0]!);
     if (!path.ok) throw new PictorError('InvalidRequest', `url: ${path.code === 'NotFound' ? 'give /img/{tenant}/{imageId}?..., or a full URL of one' : path.message}`);
     if (path.path.tenant !== tenant) throw new PictorError('AccessDenied', `url names tenant ${path.path.tenant}, not ${tenant}.`);
-    return json(200, { url: (origin ?? services.config.edgeUrl) + (await signed(services, tenant, pathAndQuery, ttl)), expiresAt: new Date(now(services) + ttl * 1000).toISOString() });
+    return json(200, { url: (origin ?? services.config.edgeUrl) + (await signed(services, tenant, pathAndQuery, ttl)), expiresAt: new Date(now(services) + ttl * 1000).toISOString() } satisfies SignedUrl);
   },
   getPolicy: async (services, { tenant }) => json(200, publicPolicyOf(tenant, policyOf(await tenantOf(services, tenant)), services.config.edgeUrl)),
   requestTakedown: async (services, { event, caller, tenant }) => {
@@ -288,13 +288,14 @@ async function findExecutions(
 }
 
 function summaryOfExecution(execution: DescribeExecutionCommandOutput): ExecutionSummary {
-  const output = parseJson(execution.output) as { outcome?: string; reason?: string } | undefined;
+  const output = parseJson(execution.output) as { outcome?: string; code?: string; reason?: string } | undefined;
   return {
     executionArn: execution.executionArn!,
     status: execution.status as ExecutionSummary['status'],
     startedAt: execution.startDate!.toISOString(),
     ...(execution.stopDate ? { stoppedAt: execution.stopDate.toISOString() } : {}),
     ...(typeof output?.outcome === 'string' ? { outcome: output.outcome } : {}),
+    ...(typeof output?.code === 'string' ? { code: output.code } : {}),
     ...(typeof output?.reason === 'string' ? { reason: output.reason } : {}),
     ...(execution.error ? { error: execution.error } : {}),
     ...(execution.cause ? { cause: execution.cause } : {}),

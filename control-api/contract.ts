@@ -101,7 +101,9 @@ export interface ExecutionSummary {
   readonly stoppedAt?: string;
   /** What RenderOnUpload did with the upload: `published`, `rejected`, `discarded`, `skipped`. */
   readonly outcome?: string;
-  /** Why, when it was not published. */
+  /** Why, when it was not published: an error code (docs/ERROR-CODES.md), for a rejected upload. */
+  readonly code?: string;
+  /** Why, in words, when it was not published. */
   readonly reason?: string;
   readonly error?: string;
   readonly cause?: string;
@@ -134,6 +136,14 @@ export interface SignUrlRequest {
   readonly ttlSeconds?: number;
 }
 
+/** What POST /v1/tenants/{tenant}/signed-urls answers. */
+export interface SignedUrl {
+  /** The URL on the distribution (or the given URL's origin), signed with the tenant's newest key. */
+  readonly url: string;
+  /** ISO 8601: when the edge stops accepting it. */
+  readonly expiresAt: string;
+}
+
 /** POST /v1/tenants/{tenant}/takedowns */
 export interface TakedownRequest {
   readonly imageIds: readonly string[];
@@ -162,8 +172,8 @@ export interface JobAccepted {
 export interface JobStatus {
   readonly jobId: string;
   readonly kind: 'takedown' | 'rerender';
-  /** `queued` until EventBridge has started its first execution. */
-  readonly state: 'queued' | 'running' | 'succeeded' | 'failed';
+  /** A job just requested answers 404 NotFound until EventBridge has started its first execution, within seconds. */
+  readonly state: 'running' | 'succeeded' | 'failed';
   readonly tenant?: string;
   /** Its executions, the first first: a re-render continues as new ones. */
   readonly executions: readonly ExecutionSummary[];

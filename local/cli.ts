@@ -440,7 +440,7 @@ function uploadResult(cx: Context, status: ImageStatus, execution: NonNullable<I
     case 'published':
       return `Published as version ${status.version}.\n${status.urls?.versioned ?? ''}`;
     case 'rejected':
-      throw new Error(`The upload was rejected${execution.error ? ` (${execution.error})` : ''}: ${execution.reason}\n${arn}`);
+      throw new Error(`The upload was rejected${execution.code ? ` (${execution.code})` : ''}: ${execution.reason}\n${arn}`);
     case 'discarded':
       throw new Error(`The upload was discarded: ${execution.reason}. Its bytes were erased in every region.\n${arn}`);
     default:

@@ -203,7 +203,7 @@ describe('the pictor CLI against the twin, through its control-plane API', () =>
     const id = uniqueId('broken');
     const result = await pictor('upload', broken, '--tenant', 'shop', '--id', id);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^pictor: The upload was rejected: The original could not be decoded\./);
+    assert.match(result.stderr, /^pictor: The upload was rejected \(UnprocessableImage\): The original could not be decoded\./);
     assert.match(result.stderr, /\n  execution: arn:aws:states:\S+\n$/);
     const shown = await pictor('status', '--tenant', 'shop', '--id', id);
     assert.match(shown.stdout, /^  last run     SUCCEEDED rejected  arn:/m);

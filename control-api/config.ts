@@ -16,6 +16,8 @@ export interface StateMachineArns {
  * at cold start; infra/control-api.ts sets them.
  */
 export interface ApiConfig extends TaskConfig, Principals {
+  /** PICTOR_PIPELINE_REGION, over AWS_REGION: where the buckets, tables, bus and state machines are. */
+  readonly region: string;
   /** PICTOR_STATE_MACHINES: JSON {RenderOnUpload, CatalogueRerender, TakedownBatch} → ARN. */
   readonly stateMachines: StateMachineArns;
   /** PICTOR_VIEWER_STORE_ARN: the viewer function's KeyValueStore, which holds the signing keys. */
@@ -50,6 +52,8 @@ export function readApiConfig(env: Readonly<Record<string, string | undefined>>)
   if (!task.edgeUrl) throw new PictorError('InvalidConfig', 'The control API needs the environment variable PICTOR_EDGE_URL.');
   return {
     ...task,
+    // Every resource the API calls lives in the pipeline's region, which an API in another region is not in.
+    region: env.PICTOR_PIPELINE_REGION || task.region,
     stateMachines: machines as unknown as StateMachineArns,
     tenantRoles: tenantRoles as Record<string, string>,
     admins,

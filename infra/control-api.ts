@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -11,13 +11,15 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
+import type { PipelineStack } from './pipeline-stack.ts';
 import { API_ROUTES, routeKey, type RouteDeclaration, type RouteName } from '../control-api/contract.ts';
+import { PictorError } from '../core/errors.ts';
 import { SYSTEM_PREFIX } from '../core/object-keys.ts';
 import { MODULE_EXTENSION } from '../edge-fallback/viewer-request/build.ts';
 import type { PictorDetailType } from '../events/schemas/pictor-events.ts';
 import { PIPELINE_ENVIRONMENT } from '../tasks/registry.ts';
 import { bundledCode, sourceMapsWanted } from './lambda-code.ts';
-import { acknowledge, acknowledgeWildcards, policyResources } from './nag.ts';
+import { acknowledge, acknowledgeWildcards, acknowledgeWildcardsOnceResolved, policyResources } from './nag.ts';
 import { TASK_LOG_RETENTION, type Pipeline } from './pipeline.ts';
 
 /** The control API's function, as `taskCode` names it and as its PICTOR_FUNCTION says. */
@@ -45,6 +47,47 @@ export const CONTROL_API_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html
  */
 const FUNCTION_TIMEOUT = Duration.seconds(29);
+
+/** What ImageDelivery takes for the control API (ImageDeliveryProps.controlApi). */
+export interface ControlApiOptions {
+  /**
+   * More regions for the API, beside the pipeline's: each gets a stack `{id}-api-{region}`
+   * with the same API, its function reaching the pipeline region's storage, state
+   * machines, event bus and secrets.
+   * @default none: the API in the pipeline's region only
+   */
+  readonly regions?: readonly string[];
+  /**
+   * Who may assume the ApiAdmin role, which may call every route (tenants, keys,
+   * every tenant's images and jobs).
+   * @default this account's principals with IAM permission to assume it
+   */
+  readonly adminPrincipal?: iam.IPrincipal;
+  /**
+   * Role or user ARNs the handler also treats as admins. Their own identity
+   * policies must allow them `execute-api:Invoke` on the API.
+   * @default none
+   */
+  readonly admins?: readonly string[];
+  /**
+   * One name for the API in every region: a regional custom domain in each, and
+   * Route 53 latency-based alias records with health checks.
+   * @default none: each region's execute-api URL
+   */
+  readonly domain?: ControlApiDomains;
+}
+
+/** The API's domain across its regions. */
+export interface ControlApiDomains {
+  /** Such as api.images.example.com. */
+  readonly name: string;
+  /** The Route 53 hosted zone that holds `name`, such as Z0123456789ABCDEFGHIJ. */
+  readonly hostedZoneId: string;
+  /** That zone's name, such as images.example.com. */
+  readonly zoneName: string;
+  /** An ACM certificate for `name` per API region, by region: a regional domain's certificate sits in its own region. */
+  readonly certificateArns: Readonly<Record<string, string>>;
+}
 
 /** A regional custom domain for the API, in one region. */
 export interface ControlApiDomain {
@@ -221,15 +264,20 @@ export class ControlApi extends Construct {
         roles: [role],
         statements: [new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: this.tenantRouteArns(tenant) })],
       });
-      acknowledgeWildcards(policy, policyResources(policy, policy.document), "The tenant's own routes, in any stage, with the ids in their paths (images, jobs) chosen at run time.");
+      acknowledgeWildcardsOnceResolved(policy, () => policyResources(policy, policy.document), "The tenant's own routes, in any stage, with the ids in their paths (images, jobs) chosen at run time.");
     }
     const admin = new iam.Policy(this, 'Invoke-admin', {
       roles: [props.adminRole],
       statements: [new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: Object.values(API_ROUTES).map((route) => this.routeArn(route)) })],
     });
-    acknowledgeWildcards(admin, policyResources(admin, admin.document), 'Every route of this API, in any stage, with the ids in their paths chosen at run time.');
+    acknowledgeWildcardsOnceResolved(admin, () => policyResources(admin, admin.document), 'Every route of this API, in any stage, with the ids in their paths chosen at run time.');
 
-    if (props.domain) this.addDomain(props.domain);
+    if (props.domain) {
+      const added = this.addDomain(props.domain);
+      this.domainName = added.domainName;
+      this.healthCheck = added.healthCheck;
+      this.record = added.record;
+    }
   }
 
   /**
@@ -302,9 +350,9 @@ export class ControlApi extends Construct {
       acknowledge(policy, {
         'AwsSolutions-IAM5[Resource::*]': 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) and secretsmanager:ListSecrets accept no narrower resource.',
       });
-      acknowledgeWildcards(
+      acknowledgeWildcardsOnceResolved(
         policy,
-        policyResources(policy, policy.document).filter((resource) => resource !== '*'),
+        () => policyResources(policy, policy.document).filter((resource) => resource !== '*'),
         "Originals are uploaded under keys derived per tenant and image at run time (never the system prefix, denied); executions and map runs are named at run time; signing-key secrets are one per tenant, tenants added at run time.",
       );
     }
@@ -314,19 +362,146 @@ export class ControlApi extends Construct {
   private roleArnByName(): string {
     const name = this.role.node.defaultChild as iam.CfnRole;
     if (typeof name.roleName !== 'string' || Token.isUnresolved(name.roleName)) {
-      throw new Error('ControlApi: a ControlApi outside the pipeline\'s stack needs a fixed roleName, which the event bus policy names.');
+      throw new PictorError('InvalidConfig', 'ControlApi: a ControlApi outside the pipeline\'s stack needs a fixed roleName, which the event bus policy names.');
     }
     return Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: name.roleName });
   }
 
   /**
-   * A regional custom domain, its API mapping, a health check of this region's
-   * execute-api endpoint, and a latency-based alias record for the domain.
+   * A regional custom domain (its certificate in this region), its API mapping, a
+   * health check of this region's execute-api endpoint, and a latency-based alias
+   * record for the domain, named by the region: Route 53 answers each query with the
+   * healthy region of lowest latency to the resolver.
+   * https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-regional-api-custom-domain-create.html
+   * https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-values-latency-alias.html
+   * https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/health-checks-how-route-53-chooses-records.html
    */
-  private addDomain(domain: ControlApiDomain): void {
-    void domain;
-    void acm;
-    void route53Targets;
+  private addDomain(domain: ControlApiDomain): { domainName: apigwv2.DomainName; healthCheck: route53.HealthCheck; record: route53.ARecord } {
+    const stack = Stack.of(this);
+    const domainName = new apigwv2.DomainName(this, 'Domain', {
+      domainName: domain.name,
+      certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', domain.certificateArn),
+      endpointType: apigwv2.EndpointType.REGIONAL,
+      securityPolicy: apigwv2.SecurityPolicy.TLS_1_2,
+    });
+    new apigwv2.ApiMapping(this, 'Mapping', { api: this.api, domainName, stage: this.stage });
+    // The execute-api endpoint, not the domain: the domain's name resolves to whichever region is
+    // nearest the checker, and the health check must answer for this region alone. /v1/health is
+    // unsigned, since health checkers cannot sign. https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/health-checks-creating-values.html
+    const healthCheck = new route53.HealthCheck(this, 'HealthCheck', {
+      type: route53.HealthCheckType.HTTPS,
+      fqdn: `${this.api.apiId}.execute-api.${stack.region}.${stack.urlSuffix}`,
+      port: 443,
+      resourcePath: API_ROUTES.health.path,
+      enableSNI: true,
+      failureThreshold: 3,
+      requestInterval: Duration.seconds(30),
+    });
+    const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', { hostedZoneId: domain.hostedZoneId, zoneName: domain.zoneName });
+    const record = new route53.ARecord(this, 'LatencyRecord', {
+      zone,
+      recordName: domain.name,
+      target: route53.RecordTarget.fromAlias(new route53Targets.ApiGatewayv2DomainProperties(domainName.regionalDomainName, domainName.regionalHostedZoneId)),
+      region: stack.region,
+      setIdentifier: stack.region,
+      healthCheck,
+    });
+    return { domainName, healthCheck, record };
   }
 }
 
+
+/** Where ImageDelivery puts the API's extra regions. */
+export interface ControlApiRegionsProps {
+  /** The app's id: the stacks are `{id}-api-{region}`, the functions' roles `{id}-api-{region}`. */
+  readonly id: string;
+  readonly regions: readonly string[];
+  /** @default the account the CDK CLI resolves */
+  readonly account?: string;
+  readonly pipelineStack: PipelineStack;
+  readonly admins?: readonly string[];
+  readonly domain?: ControlApiDomains;
+  /** @default control-api/handler.ts bundled */
+  readonly code?: lambda.Code;
+}
+
+/**
+ * The API in more regions, a stack each, beside the pipeline's. Their functions' roles
+ * have fixed names, which the pipeline's event bus policy names: the pipeline's stack
+ * imports nothing from theirs, and they import the pipeline's resources.
+ */
+export function addControlApiRegions(scope: Construct, props: ControlApiRegionsProps): Stack[] {
+  const pipelineStack = props.pipelineStack;
+  return props.regions.map((region) => {
+    const name = `${props.id}-api-${region}`;
+    const stack = new Stack(scope, name, {
+      env: { account: props.account, region },
+      stackName: name,
+      crossRegionReferences: true,
+      description: `Pictor: the control API in ${region}`,
+    });
+    const api = new ControlApi(stack, 'ControlApi', {
+      pipeline: pipelineStack.pipeline,
+      tenantRoles: pipelineStack.tenantRoles,
+      adminRole: pipelineStack.apiAdminRole,
+      admins: props.admins,
+      code: props.code,
+      roleName: name,
+      domain: props.domain ? domainIn(props.domain, region) : undefined,
+    });
+    new CfnOutput(stack, 'ControlApiUrl', { value: api.url, description: `The control API (SigV4) in ${region}` });
+    acknowledge(stack, {
+      'Annotation::@aws-cdk/core:crossStackReferencesDefaultStrong': "Strong references are what this stack wants: the pipeline's resources it names must not be deleted under it.",
+    });
+    stack.addStackDependency(pipelineStack);
+    return stack;
+  });
+}
+
+/** The domain's settings in one region. */
+export function domainIn(domain: ControlApiDomains, region: string): ControlApiDomain {
+  const certificateArn = domain.certificateArns[region];
+  if (!certificateArn) throw new PictorError('InvalidConfig', `controlApi.domain.certificateArns: no certificate for ${region}; add an ACM certificate of ${domain.name} in ${region}.`);
+  return { name: domain.name, hostedZoneId: domain.hostedZoneId, zoneName: domain.zoneName, certificateArn };
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-[0-9]$/;
+/** A role's or a user's ARN: what the handler compares a caller's identity with. */
+const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@\/-]+$/;
+const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
+const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/** What is wrong with the `controlApi` prop, each saying what to change; empty when nothing is. */
+export function controlApiProblems(options: ControlApiOptions | undefined, primaryRegion: string): string[] {
+  if (!options) return [];
+  const problems: string[] = [];
+  const regions = options.regions ?? [];
+  for (const region of regions) if (!REGION.test(region)) problems.push(`controlApi.regions: "${region}" is not a region name such as eu-west-1.`);
+  if (regions.includes(primaryRegion)) problems.push(`controlApi.regions: ${primaryRegion} is the pipeline's region, which has the API already; name only the others.`);
+  if (new Set(regions).size !== regions.length) problems.push('controlApi.regions: name each region once.');
+  for (const arn of options.admins ?? []) {
+    if (!Token.isUnresolved(arn) && !PRINCIPAL_ARN.test(arn)) problems.push(`controlApi.admins: "${arn}" is not an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admin.`);
+  }
+  const domain = options.domain;
+  if (domain) {
+    const name = domain.name.toLowerCase().replace(/\.$/, '');
+    const zone = domain.zoneName.toLowerCase().replace(/\.$/, '');
+    if (!DOMAIN_NAME.test(name)) problems.push(`controlApi.domain.name: "${domain.name}" is not a domain name such as api.images.example.com.`);
+    else if (name !== zone && !name.endsWith(`.${zone}`)) problems.push(`controlApi.domain.name: ${domain.name} is not in the zone ${domain.zoneName}; name the hosted zone that holds it.`);
+    if (!Token.isUnresolved(domain.hostedZoneId) && !HOSTED_ZONE_ID.test(domain.hostedZoneId)) {
+      problems.push(`controlApi.domain.hostedZoneId: "${domain.hostedZoneId}" is not a hosted zone id such as Z0123456789ABCDEFGHIJ (aws route53 list-hosted-zones-by-name).`);
+    }
+    const apiRegions = [primaryRegion, ...regions];
+    for (const region of apiRegions) {
+      const arn = domain.certificateArns[region];
+      if (arn === undefined) problems.push(`controlApi.domain.certificateArns: no certificate for ${region}, where the API runs; a regional custom domain needs an ACM certificate of ${domain.name} in its own region.`);
+      else if (!Token.isUnresolved(arn) && !new RegExp(`^arn:aws[a-z-]*:acm:${region}:\\d{12}:certificate/[\\w-]+$`).test(arn)) {
+        problems.push(`controlApi.domain.certificateArns.${region}: "${arn}" is not an ACM certificate ARN in ${region} (arn:aws:acm:${region}:<account>:certificate/<id>).`);
+      }
+    }
+    for (const region of Object.keys(domain.certificateArns)) {
+      if (!apiRegions.includes(region)) problems.push(`controlApi.domain.certificateArns: ${region} has no API; add it to controlApi.regions or leave its certificate out.`);
+    }
+  }
+  return problems;
+}

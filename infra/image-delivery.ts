@@ -1,10 +1,12 @@
 import { Aws, CfnOutput, Stack, Token } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { parseConfig, type PictorConfig, type TenantConfig } from '../core/tenant-config.ts';
 import { ACCESS_LOG_RETENTION, allowDistributionRead, originalsLifecycle, PRIVATE_BUCKET, variantsLifecycle } from './buckets.ts';
 import { ImageEdge, ORIGIN_REQUEST_MEMORY, tenantsWithOwnBehavior, type BucketLocation, type CustomDomain, type WafLimits } from './edge.ts';
+import { addControlApiRegions, controlApiProblems, domainIn, type ControlApiOptions } from './control-api.ts';
 import { acknowledge } from './nag.ts';
 import { EdgeLogRetention } from './edge-logs.ts';
 import { EdgeAlarms, topicRegion, type AlarmSubscribers, type EdgeAlarmsProps } from './observability.ts';
@@ -104,6 +106,21 @@ export interface ImageDeliveryProps extends PipelinePassThrough {
    * @default a trail of Pictor's own in the primary region
    */
   readonly dataEventsTrail?: ExistingTrail;
+  /**
+   * Who may assume each tenant's role (stack output TenantRole<tenant>): it uploads and
+   * reads the tenant's own originals and variants, and calls the control API's routes
+   * of that tenant and no other. A platform team's account, a role of its CI, an
+   * identity provider's federated principal.
+   * @default this account's principals with IAM permission to assume it
+   */
+  readonly tenantPrincipal?: (tenant: string) => iam.IPrincipal;
+  /**
+   * The control-plane API (HTTP API, SigV4): uploads, status, takedowns, re-renders,
+   * tenants and keys. It always runs in the primary region; this adds regions, admins
+   * and a domain with latency-based routing.
+   * @default the API in the primary region only, at its execute-api URL; admins are those who assume the ApiAdmin role, which the account's principals may
+   */
+  readonly controlApi?: ControlApiOptions;
 }
 
 /**
@@ -129,6 +146,8 @@ export class ImageDelivery extends Construct {
   /** The variants bucket the origin group fails over to, in the first replica region. */
   readonly failoverVariants: s3.Bucket;
   readonly pipelineStack: PipelineStack;
+  /** The control API's stacks in its other regions, `{id}-api-{region}` (controlApi.regions). */
+  readonly apiStacks: readonly Stack[];
   /** The tenants as deployed: the variant schema applied. */
   readonly tenants: PictorConfig;
 
@@ -199,6 +218,20 @@ export class ImageDelivery extends Construct {
       rerenderRequesters: props.rerenderRequesters,
       dataEventsTrail: props.dataEventsTrail,
       alarmSubscribers: props.alarmSubscribers,
+      tenantPrincipal: props.tenantPrincipal,
+      controlApi: {
+        adminPrincipal: props.controlApi?.adminPrincipal,
+        admins: props.controlApi?.admins,
+        domain: props.controlApi?.domain ? domainIn(props.controlApi.domain, primaryRegion) : undefined,
+      },
+    });
+    this.apiStacks = addControlApiRegions(scope, {
+      id,
+      regions: props.controlApi?.regions ?? [],
+      account: props.account,
+      pipelineStack: this.pipelineStack,
+      admins: props.controlApi?.admins,
+      domain: props.controlApi?.domain,
     });
     // CDK warns on the first stack that imports across stacks, whichever that is.
     for (const stack of [this.edgeStack, ...this.replicaStacks, this.pipelineStack]) {
@@ -300,6 +333,10 @@ function validateProps(props: ImageDeliveryProps, resolved: ResolvedRegions): vo
     }
   }
   problems.push(...trailProblems(props.dataEventsTrail));
+  problems.push(...controlApiProblems(props.controlApi, primaryRegion));
+  if (props.tenantPrincipal !== undefined && typeof props.tenantPrincipal !== 'function') {
+    problems.push('tenantPrincipal: give a function from a tenant id to the principal that may assume its role, such as (tenant) => new iam.AccountPrincipal(accounts[tenant]).');
+  }
   // Tenants built without parseConfig, or changed since, would otherwise reach CloudFormation unchecked (a 1 KB store value, say).
   try {
     parseConfig(props.tenants, 'tenants');

@@ -24,6 +24,21 @@ export function acknowledgeWildcards(scope: IConstruct, resources: readonly unkn
   acknowledge(scope, findings);
 }
 
+/**
+ * acknowledgeWildcards for resources that name another stack's: CDK turns those into
+ * imports (cross-region ones into an ExportsReader's attributes) only as it prepares
+ * the app, so they are rendered as cdk-nag sees them once that is done, before
+ * cdk-nag runs (CDK validates the tree after preparing it, and runs policy plugins last).
+ */
+export function acknowledgeWildcardsOnceResolved(scope: IConstruct, resources: () => readonly unknown[], reason: string): void {
+  scope.node.addValidation({
+    validate: () => {
+      acknowledgeWildcards(scope, resources(), reason);
+      return [];
+    },
+  });
+}
+
 /** Every resource a policy document's statements name, resolved in the scope's stack. */
 export function policyResources(scope: IConstruct, document: iam.PolicyDocument): unknown[] {
   const json = Stack.of(scope).resolve(document.toJSON()) as { Statement?: { Resource?: unknown }[] } | undefined;

@@ -457,6 +457,16 @@ describe('ImageDelivery: pipeline', () => {
     }
   });
 
+  it("bundles the control API's handler into its own asset, without sharp, and names it the API's function, not a task", () => {
+    const fn = at(pipelineJson, 'ControlApi/Function');
+    const asset = join(outdir, pipelineJson.Resources[logicalIdOf(pipelineJson, 'ControlApi/Function')]!.Metadata!['aws:asset:path']);
+    assert.deepEqual(readdirSync(asset), ['index.mjs']);
+    assert.match(readFileSync(join(asset, 'index.mjs'), 'utf8'), /export\s*\{[^}]*\bhandler\b/);
+    assert.equal(fn.Environment.Variables.PICTOR_FUNCTION, 'control-api');
+    assert.equal(fn.Environment.Variables.PICTOR_TASK, undefined);
+    assert.deepEqual([fn.Runtime, fn.Handler], ['nodejs22.x', 'index.handler']);
+  });
+
   it('routes events to the three state machines, with retries and a DLQ on every rule', () => {
     pipeline.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
     const rules = Object.values(pipeline.findResources('AWS::Events::Rule')).map((r) => r.Properties);

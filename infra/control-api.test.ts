@@ -120,6 +120,9 @@ describe('ControlApi: the HTTP API', () => {
     assert.equal(variables.PICTOR_VIEWER_STORE_ARN, `arn:aws:cloudfront::${ACCOUNT}:key-value-store/TenantStore`);
     assert.equal(variables.PICTOR_SIGNING_SECRETS_PREFIX, 'pictor/signing-keys/');
     assert.equal(variables.PICTOR_EDGE_URL, 'https://d111.cloudfront.net');
+    // The other region's function reaches the pipeline's region, not its own.
+    const remote = ofType(regional, 'AWS::Lambda::Function').find(([, r]) => r.Properties!.Environment?.Variables?.PICTOR_FUNCTION)![1];
+    assert.deepEqual([variables.PICTOR_PIPELINE_REGION, remote.Properties!.Environment.Variables.PICTOR_PIPELINE_REGION], ['us-east-1', 'us-east-1']);
     const machines = JSON.parse(resolved(variables.PICTOR_STATE_MACHINES));
     assert.deepEqual(Object.keys(machines).sort(), ['CatalogueRerender', 'RenderOnUpload', 'TakedownBatch']);
     for (const [name, arn] of Object.entries(machines)) assert.match(String(arn), new RegExp(`:stateMachine:Pipeline${name}StateMachine`), name);
@@ -170,11 +173,14 @@ describe("ControlApi: the function's role", () => {
     authorize({ principal: principal(role()), action, resource, context }, { identity: statementsOf(role()) }).effect === 'Allow';
   const arnOf = (constructPath: string) => resolved({ 'Fn::GetAtt': [logicalIdOf(pipeline, constructPath), 'Arn'] }) as string;
 
-  it('may sign uploads of originals, never under the system prefix', () => {
-    assert.ok(may('s3:PutObject', `${arnOf('Pipeline/Originals')}/shop/cat`));
-    assert.ok(!may('s3:PutObject', `${arnOf('Pipeline/Originals')}/_staging/shop/cat`));
+  it('may sign uploads of originals and HEAD them, never under the system prefix', () => {
+    const originals = arnOf('Pipeline/Originals');
+    assert.ok(may('s3:PutObject', `${originals}/shop/cat`));
+    assert.ok(may('s3:GetObject', `${originals}/shop/cat`));
+    assert.ok(may('s3:ListBucket', originals), 'a missing original answers 404, not 403');
+    for (const action of ['s3:PutObject', 's3:GetObject']) assert.ok(!may(action, `${originals}/_staging/shop/cat`), action);
     assert.ok(!may('s3:PutObject', `${arnOf('Pipeline/Variants')}/shop/cat`));
-    assert.ok(!may('s3:GetObject', `${arnOf('Pipeline/Originals')}/shop/cat`));
+    assert.ok(!may('s3:DeleteObject', `${originals}/shop/cat`));
   });
 
   it("reads the version map and tombstones, lists the variants, and writes neither table", () => {

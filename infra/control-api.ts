@@ -189,6 +189,8 @@ export class ControlApi extends Construct {
         PICTOR_SIGNING_SECRETS_PREFIX: pipeline.environment.PICTOR_SIGNING_SECRETS_PREFIX,
         // Not PICTOR_TASK: the twin runs PICTOR_TASK functions as the pipeline's tasks.
         PICTOR_FUNCTION: CONTROL_API_FUNCTION,
+        // Where the pipeline is: in another region's stack, the function's own AWS_REGION is not it.
+        PICTOR_PIPELINE_REGION: Stack.of(pipeline).region,
         ...(pipeline.viewerStoreArn ? { PICTOR_VIEWER_STORE_ARN: pipeline.viewerStoreArn } : {}),
         PICTOR_STATE_MACHINES: stack.toJsonString(Object.fromEntries(Object.entries(stateMachines).map(([name, sm]) => [name, sm.stateMachineArn]))),
         PICTOR_API_TENANT_ROLES: stack.toJsonString(Object.fromEntries(Object.entries(props.tenantRoles).map(([tenant, role]) => [role.roleArn, tenant]))),
@@ -304,11 +306,13 @@ export class ControlApi extends Construct {
     const statements: iam.PolicyStatement[] = [
       // The presigned POST is signed with these credentials: S3 lets it store only what this role may.
       // https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html
-      new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [pipeline.originals.arnForObjects('*')] }),
+      // An image's status HEADs its original (when it was last written), which needs GetObject, and
+      // ListBucket so that a missing one answers 404, not 403. https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
+      new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [pipeline.originals.arnForObjects('*')] }),
       // Never the pipeline's own keys, whatever the key a POST names.
-      new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['s3:PutObject'], resources: [pipeline.originals.arnForObjects(`${SYSTEM_PREFIX}*`)] }),
+      new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['s3:PutObject', 's3:GetObject'], resources: [pipeline.originals.arnForObjects(`${SYSTEM_PREFIX}*`)] }),
       // An image's status lists its version's variants.
-      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [pipeline.variants.bucketArn] }),
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [pipeline.originals.bucketArn, pipeline.variants.bucketArn] }),
       new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [pipeline.versions.tableArn, pipeline.tombstones.tableArn] }),
       new iam.PolicyStatement({ actions: ['states:ListExecutions'], resources: Object.values(stateMachines).map((sm) => sm.stateMachineArn) }),
       // An execution's ARN is execution:{machine}:{name}; a Distributed Map's child runs are execution:{machine}/{label}:{name},

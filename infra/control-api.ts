@@ -19,7 +19,7 @@ import { MODULE_EXTENSION } from '../edge-fallback/viewer-request/build.ts';
 import type { PictorDetailType } from '../events/schemas/pictor-events.ts';
 import { PIPELINE_ENVIRONMENT } from '../tasks/registry.ts';
 import { bundledCode, sourceMapsWanted } from './lambda-code.ts';
-import { acknowledge, acknowledgeWildcards, acknowledgeWildcardsOnceResolved, policyResources } from './nag.ts';
+import { acknowledge, acknowledgeWildcardsOnceResolved, policyResources } from './nag.ts';
 import { TASK_LOG_RETENTION, type Pipeline } from './pipeline.ts';
 
 /** The control API's function, as `taskCode` names it and as its PICTOR_FUNCTION says. */
@@ -214,9 +214,8 @@ export class ControlApi extends Construct {
     });
     this.api = new apigwv2.HttpApi(this, 'Api', {
       description: 'Pictor control API: uploads, status, takedowns, re-renders, tenants and keys (SigV4)',
+      // The default stage is made below, with access logs and a throttle.
       createDefaultStage: false,
-      // The API is called with SigV4 from code and CLIs, not from other origins' pages.
-      disableExecuteApiEndpoint: false,
     });
     const authorizer = new HttpIamAuthorizer();
     for (const [name, route] of Object.entries(API_ROUTES) as [RouteName, RouteDeclaration][]) {

@@ -6,6 +6,7 @@
 export { ImageDelivery, ORIGIN_SHIELD_REGIONS, type ImageDeliveryProps } from './image-delivery.ts';
 export type { CustomDomain, WafLimits } from './edge.ts';
 export type { AlarmSubscribers } from './observability.ts';
+export type { ControlApiDomains, ControlApiOptions } from './control-api.ts';
 export type { ExistingTrail } from './pipeline-stack.ts';
 export type { PipelineProps } from './pipeline.ts';
 export { SOURCE_MAPS_CONTEXT } from './lambda-code.ts';

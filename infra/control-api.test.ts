@@ -25,6 +25,7 @@ const DOMAIN = {
   },
 };
 const ALSO_ADMIN = `arn:aws:iam::${ACCOUNT}:role/platform-admin`;
+const APP = 'https://app.example.com';
 
 let pipeline: CfnTemplate;
 let regional: CfnTemplate;
@@ -46,7 +47,7 @@ before(() => {
     },
     taskCode: code,
     originRequest: { functionName: 'origin-request', memoryMb: 3008 },
-    controlApi: { admins: [ALSO_ADMIN], domain: { ...DOMAIN, certificateArn: DOMAIN.certificateArns['us-east-1'] } },
+    controlApi: { admins: [ALSO_ADMIN], domain: { ...DOMAIN, certificateArn: DOMAIN.certificateArns['us-east-1'] }, browserOrigins: [APP] },
   });
   const [other] = addControlApiRegions(app, { id: 'Pictor', regions: ['eu-west-1'], account: ACCOUNT, pipelineStack: stack, admins: [ALSO_ADMIN], domain: DOMAIN, code: code() });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -260,5 +261,17 @@ describe('ImageDelivery: controlApi and tenantPrincipal props', () => {
     assert.throws(make({ controlApi: { regions: ['eu-west-1'], domain: { ...DOMAIN, name: 'api.example.org' } } }), /domain\.name: api\.example\.org is not in the zone images\.example\.com/);
     assert.throws(make({ controlApi: { regions: ['eu-west-1'], domain: { ...DOMAIN, hostedZoneId: 'images.example.com' } } }), /hostedZoneId: "images\.example\.com" is not a hosted zone id/);
     assert.throws(make({ tenantPrincipal: 'arn:aws:iam::123456789012:root' as never }), /tenantPrincipal: give a function from a tenant id/);
+    assert.throws(make({ controlApi: { browserOrigins: ['https://app.example.com/upload'] } }), /browserOrigins: "https:\/\/app\.example\.com\/upload" is not a web origin/);
+    assert.throws(make({ controlApi: { browserOrigins: [] } }), /browserOrigins: leave it out for none/);
+  });
+
+  it("lets the browser origins given upload to the originals bucket by POST and call the API, and no other", () => {
+    const originals = pipeline.Resources[logicalIdOf(pipeline, 'Pipeline/Originals')]!;
+    assert.deepEqual(originals.Properties!.CorsConfiguration.CorsRules.map((r: { AllowedMethods: string[]; AllowedOrigins: string[] }) => [r.AllowedMethods, r.AllowedOrigins]), [[['POST'], [APP]]]);
+    const [, api] = ofType(pipeline, 'AWS::ApiGatewayV2::Api')[0]!;
+    assert.deepEqual(api.Properties!.CorsConfiguration.AllowOrigins, [APP]);
+    assert.ok(['authorization', 'x-amz-date', 'x-amz-security-token'].every((h) => api.Properties!.CorsConfiguration.AllowHeaders.includes(h)));
+    // The variants reach browsers through CloudFront alone.
+    assert.equal(pipeline.Resources[logicalIdOf(pipeline, 'Pipeline/Variants')]!.Properties!.CorsConfiguration, undefined);
   });
 });

@@ -75,6 +75,16 @@ export interface ControlApiOptions {
    * @default none: each region's execute-api URL
    */
   readonly domain?: ControlApiDomains;
+  /**
+   * Web origins whose pages may upload straight to S3 with a presigned POST and call
+   * the API from the browser, such as `https://app.example.com`: a CORS rule on the
+   * originals bucket for POST, and the API's CORS configuration. A browser sends the
+   * POST either way but reads the answer only when the bucket's CORS allows its origin.
+   * https://docs.aws.amazon.com/AmazonS3/latest/userguide/cors.html
+   * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html
+   * @default none: browsers upload through your backend, which calls the API
+   */
+  readonly browserOrigins?: readonly string[];
 }
 
 /** The API's domain across its regions. */
@@ -129,6 +139,8 @@ export interface ControlApiProps {
    * @default none: the execute-api URL
    */
   readonly domain?: ControlApiDomain;
+  /** Web origins allowed to call the API from a browser (ControlApiOptions.browserOrigins). @default none */
+  readonly browserOrigins?: readonly string[];
 }
 
 /**
@@ -216,6 +228,17 @@ export class ControlApi extends Construct {
       description: 'Pictor control API: uploads, status, takedowns, re-renders, tenants and keys (SigV4)',
       // The default stage is made below, with access logs and a throttle.
       createDefaultStage: false,
+      // A page signs its calls with SigV4: the headers a signed request carries.
+      ...(props.browserOrigins?.length
+        ? {
+            corsPreflight: {
+              allowOrigins: [...props.browserOrigins],
+              allowMethods: [apigwv2.CorsHttpMethod.GET, apigwv2.CorsHttpMethod.POST, apigwv2.CorsHttpMethod.PUT, apigwv2.CorsHttpMethod.DELETE],
+              allowHeaders: ['authorization', 'content-type', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256'],
+              maxAge: Duration.hours(1),
+            },
+          }
+        : {}),
     });
     const authorizer = new HttpIamAuthorizer();
     for (const [name, route] of Object.entries(API_ROUTES) as [RouteName, RouteDeclaration][]) {
@@ -424,6 +447,7 @@ export interface ControlApiRegionsProps {
   readonly pipelineStack: PipelineStack;
   readonly admins?: readonly string[];
   readonly domain?: ControlApiDomains;
+  readonly browserOrigins?: readonly string[];
   /** @default control-api/handler.ts bundled */
   readonly code?: lambda.Code;
 }
@@ -451,6 +475,7 @@ export function addControlApiRegions(scope: Construct, props: ControlApiRegionsP
       code: props.code,
       roleName: name,
       domain: props.domain ? domainIn(props.domain, region) : undefined,
+      browserOrigins: props.browserOrigins,
     });
     new CfnOutput(stack, 'ControlApiUrl', { value: api.url, description: `The control API (SigV4) in ${region}` });
     acknowledge(stack, {
@@ -485,6 +510,11 @@ export function controlApiProblems(options: ControlApiOptions | undefined, prima
   for (const arn of options.admins ?? []) {
     if (!Token.isUnresolved(arn) && !PRINCIPAL_ARN.test(arn)) problems.push(`controlApi.admins: "${arn}" is not an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admin.`);
   }
+  for (const origin of options.browserOrigins ?? []) {
+    // An origin is scheme, host and port, no path; S3 and API Gateway take `*` alone for any.
+    if (origin !== '*' && !/^https?:\/\/[^/\s?#]+$/.test(origin)) problems.push(`controlApi.browserOrigins: "${origin}" is not a web origin such as https://app.example.com (no path, no trailing slash).`);
+  }
+  if (options.browserOrigins?.length === 0) problems.push('controlApi.browserOrigins: leave it out for none; an empty list is no origin either.');
   const domain = options.domain;
   if (domain) {
     const name = domain.name.toLowerCase().replace(/\.$/, '');

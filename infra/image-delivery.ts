@@ -223,6 +223,7 @@ export class ImageDelivery extends Construct {
         adminPrincipal: props.controlApi?.adminPrincipal,
         admins: props.controlApi?.admins,
         domain: props.controlApi?.domain ? domainIn(props.controlApi.domain, primaryRegion) : undefined,
+        browserOrigins: props.controlApi?.browserOrigins,
       },
     });
     this.apiStacks = addControlApiRegions(scope, {
@@ -232,6 +233,7 @@ export class ImageDelivery extends Construct {
       pipelineStack: this.pipelineStack,
       admins: props.controlApi?.admins,
       domain: props.controlApi?.domain,
+      browserOrigins: props.controlApi?.browserOrigins,
     });
     // CDK warns on the first stack that imports across stacks, whichever that is.
     for (const stack of [this.edgeStack, ...this.replicaStacks, this.pipelineStack]) {

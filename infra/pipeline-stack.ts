@@ -58,6 +58,12 @@ export interface ControlApiSettings {
    * @default none
    */
   readonly domain?: ControlApiDomain;
+  /**
+   * Web origins whose pages may upload to the originals bucket with a presigned POST
+   * and call the API: the bucket's CORS rule and the API's.
+   * @default none
+   */
+  readonly browserOrigins?: readonly string[];
 }
 
 /** A CloudTrail trail that exists outside Pictor's stacks. */
@@ -173,7 +179,19 @@ export class PipelineStack extends Stack {
       admins: props.controlApi?.admins,
       code: props.taskCode?.('control-api'),
       domain: props.controlApi?.domain,
+      browserOrigins: props.controlApi?.browserOrigins,
     });
+    if (props.controlApi?.browserOrigins?.length) {
+      // A page's presigned POST: the browser reads S3's answer only when the bucket's CORS allows its origin.
+      // https://docs.aws.amazon.com/AmazonS3/latest/userguide/cors.html
+      pipeline.originals.addCorsRule({
+        allowedMethods: [s3.HttpMethods.POST],
+        allowedOrigins: [...props.controlApi.browserOrigins],
+        allowedHeaders: ['*'],
+        exposedHeaders: ['ETag', 'Location', 'x-amz-version-id'],
+        maxAge: 3600,
+      });
+    }
 
     const f = pipeline.functions;
     this.observability = new PipelineObservability(this, 'Observability', {

@@ -27,6 +27,7 @@ try {
     regionPorts: settings.regionPorts,
     invalidationDelayMs: settings.invalidationDelayMs,
     replicationDelayMs: settings.replicationDelayMs,
+    browserOrigins: settings.browserOrigins,
     // AWS's own timing unless PICTOR_TIME_SCALE says otherwise: a takedown waits minutes for its invalidation.
     timeScale: settings.timeScale,
     logLevel: 'WARN',

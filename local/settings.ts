@@ -32,6 +32,8 @@ export interface LocalSettings {
   readonly timeScale: number;
   /** PICTOR_INVALIDATION_DELAY_MS: how long an invalidation stays in progress. @default 2 minutes times the time scale */
   readonly invalidationDelayMs?: number;
+  /** PICTOR_BROWSER_ORIGINS: web origins whose pages may upload and call the API, comma-separated (as controlApi.browserOrigins). @default none */
+  readonly browserOrigins?: readonly string[];
   /** PICTOR_REPLICATION_DELAY_MS: how long replication takes to bring an original to the replica (AWS: seconds to minutes). @default 1000 */
   readonly replicationDelayMs: number;
 }
@@ -49,6 +51,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): LocalSetting
     timeScale: timeScale(env.PICTOR_TIME_SCALE),
     invalidationDelayMs: env.PICTOR_INVALIDATION_DELAY_MS === undefined ? undefined : integer(env, 'PICTOR_INVALIDATION_DELAY_MS', 0),
     replicationDelayMs: integer(env, 'PICTOR_REPLICATION_DELAY_MS', 1000),
+    browserOrigins: browserOrigins(env.PICTOR_BROWSER_ORIGINS),
   };
 }
 
@@ -140,6 +143,14 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const value = integer(env, name, fallback);
   if (value > 65535) throw new StartupError(`${name} must be a port number, not ${value}.`);
   return value;
+}
+
+function browserOrigins(raw: string | undefined): string[] | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const origins = raw.split(',').map((o) => o.trim());
+  const bad = origins.find((o) => o !== '*' && !/^https?:\/\/[^/\s?#]+$/.test(o));
+  if (bad !== undefined) throw new StartupError(`PICTOR_BROWSER_ORIGINS must list web origins such as http://localhost:3000, comma-separated, not '${bad}'.`);
+  return origins;
 }
 
 function regionPorts(raw: string): Record<string, number> {

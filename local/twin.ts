@@ -64,6 +64,12 @@ export interface TwinOptions {
   readonly invalidationDeadline?: Duration;
   /** As the deployment's `rerender` paging (page size, pages per execution). @default the deployment's defaults */
   readonly rerender?: LocalPipelineOptions['rerender'];
+  /**
+   * As the deployment's `controlApi.browserOrigins`: web origins whose pages may upload
+   * with a presigned POST and call the API (the originals bucket's and the API's CORS).
+   * @default none
+   */
+  readonly browserOrigins?: readonly string[];
   /** Run the pipeline (DynamoDB, state machines, event bus). @default true */
   readonly pipeline?: boolean;
   readonly dynamodbPort?: number;
@@ -142,7 +148,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
   process.env.AWS_REGION ??= BUCKETS.originals.region;
 
   // Which buckets are versioned and replicated, as the deployment's template configures them.
-  const storage = storageOf(synthesizePipeline(options.config));
+  const storage = storageOf(synthesizePipeline(options.config, undefined, { browserOrigins: options.browserOrigins }));
   const s3 = await startLocalS3({ directory: join(options.dataDir, 's3'), buckets: ALL_BUCKETS, port: options.s3Port, versioned: storage.versioned });
   const regions = await startRegions(s3.endpoint, REGIONS, options.regionPorts);
   const endpoints = regions.endpoints;
@@ -269,6 +275,7 @@ export async function startTwin(options: TwinOptions): Promise<Twin> {
         edge: { distributionId: LOCAL_DISTRIBUTION_ID, url: edgeUrl, tenantStoreArn: configStoreArn, viewerStoreArn: storeArn },
         invalidationDeadline: options.invalidationDeadline,
         rerender: options.rerender,
+        browserOrigins: options.browserOrigins,
         endpoints: {
           s3: tasks.s3,
           s3ByRegion: tasks.s3ByRegion,

@@ -21,7 +21,8 @@ const TENANTS = parseConfig({
   },
 });
 
-const fx = useTwin({ config: TENANTS, timeScale: 0.003, invalidationDelayMs: 50, keyValueStorePropagationMs: 0 });
+const APP = 'http://app.localhost:3000';
+const fx = useTwin({ config: TENANTS, timeScale: 0.003, invalidationDelayMs: 50, keyValueStorePropagationMs: 0, browserOrigins: [APP] });
 let twin: Twin;
 /** The twin's account administrator, named among the API's admins by the twin's deployment. */
 let admin: ApiClient;
@@ -219,6 +220,28 @@ describe('the control API on the twin, through its real handler', () => {
     assert.deepEqual(await admin.listKeys('news'), [rotated.kid]);
     await admin.removeTenant('news');
     await assert.rejects(admin.getPolicy('news'), (e: unknown) => e instanceof ApiError && e.status === 404);
+  });
+
+  it("lets the deployment's browser origins upload and call the API, as CORS allows, and no other origin", async () => {
+    const preflight = (origin: string) =>
+      fetch(`${twin.apiUrl}/v1/tenants/shop/uploads`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,x-amz-date,content-type' } });
+    const allowed = await preflight(APP);
+    assert.equal(allowed.status, 204);
+    assert.equal(allowed.headers.get('access-control-allow-origin'), APP);
+    assert.match(allowed.headers.get('access-control-allow-headers') ?? '', /authorization/);
+    assert.equal((await preflight('https://evil.example')).headers.get('access-control-allow-origin'), null);
+    // The presigned POST's answer carries the bucket's CORS headers for the page's origin only.
+    const ticket = await shop.createUpload('shop', { imageId: uniqueId('cors'), contentType: 'image/jpeg' });
+    const postFrom = async (origin: string) => {
+      const form = new FormData();
+      for (const [name, value] of Object.entries(ticket.upload.fields)) form.append(name, value);
+      form.append('file', new Blob([new Uint8Array(await sampleImage(200, 150))], { type: 'image/jpeg' }), 'upload');
+      return fetch(ticket.upload.url, { method: 'POST', body: form, headers: { origin } });
+    };
+    const fromApp = await postFrom(APP);
+    assert.equal(fromApp.status, 204);
+    assert.equal(fromApp.headers.get('access-control-allow-origin'), APP);
+    assert.equal((await postFrom('https://evil.example')).headers.get('access-control-allow-origin'), null);
   });
 
   it('answers bad input with a 4xx {code, message} and changes nothing', async () => {

@@ -60,6 +60,8 @@ export interface LocalPipelineOptions extends LocalStepFunctionsOptions {
   readonly invalidationDeadline?: Duration;
   /** As the deployment's `rerender` paging: small numbers make a test's re-render continue as new executions. */
   readonly rerender?: RerenderPaging;
+  /** As the deployment's `controlApi.browserOrigins`. */
+  readonly browserOrigins?: readonly string[];
   readonly s3: LocalS3;
   /** The local edge, as takedowns see the distribution. */
   readonly edge: DeliveryEdge;
@@ -91,7 +93,7 @@ export interface LocalPipelineOptions extends LocalStepFunctionsOptions {
  */
 export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
   const factories = await loadTaskFactories();
-  const template = synthesizePipeline(options.config, options.edge, { invalidationDeadline: options.invalidationDeadline, rerender: options.rerender });
+  const template = synthesizePipeline(options.config, options.edge, { invalidationDeadline: options.invalidationDeadline, rerender: options.rerender, browserOrigins: options.browserOrigins });
   const names = localNames(template);
 
   const identities = LocalIdentities.fromTemplate(template, names);

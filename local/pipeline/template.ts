@@ -28,7 +28,7 @@ export interface CfnTemplate {
 export function synthesizePipeline(
   tenants: PictorConfig,
   edge: DeliveryEdge = { distributionId: 'EPICTORLOCAL', url: 'http://127.0.0.1:8080', tenantStoreArn: LOCAL_TENANT_STORE_ARN },
-  settings: { invalidationDeadline?: Duration; rerender?: RerenderPaging; takedownRequesters?: readonly string[]; rerenderRequesters?: readonly string[] } = {},
+  settings: { invalidationDeadline?: Duration; rerender?: RerenderPaging; takedownRequesters?: readonly string[]; rerenderRequesters?: readonly string[]; browserOrigins?: readonly string[] } = {},
 ): CfnTemplate {
   // The CDK CLI turns path metadata on; in-process synthesis must ask for it. Schema
   // validation is `cdk synth`'s job (infra/app.ts), and it costs every twin 5 s.
@@ -46,7 +46,7 @@ export function synthesizePipeline(
     takedownRequesters: settings.takedownRequesters,
     rerenderRequesters: settings.rerenderRequesters,
     // The account's administrator calls the control API as an admin, as an operator's own user would be named.
-    controlApi: { admins: [LOCAL_ADMIN_ARN] },
+    controlApi: { admins: [LOCAL_ADMIN_ARN], browserOrigins: settings.browserOrigins },
   });
   return app.synth().getStackByName('Pictor').template as CfnTemplate;
 }

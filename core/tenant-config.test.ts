@@ -129,12 +129,19 @@ describe('tenant configuration, field by field', () => {
       signing: { required: false, keys: {}, maxTtl: 86400 },
       referers: [],
       variants: {},
+      uploads: { maxBytes: 32 * 1024 * 1024, contentTypes: ['image/jpeg', 'image/png', 'image/webp', 'image/avif', 'image/gif', 'image/tiff'] },
       ttl: { unversioned: 60 },
     });
     assert.deepEqual(parseConfig({ tenants: { shop: { signing: {} } } }).tenants.shop!.signing, { required: false, keys: {}, maxTtl: 86400 });
   });
 
   const bounds: [name: string, tenant: unknown, where: RegExp | null][] = [
+    ['uploads of one byte at most', { uploads: { maxBytes: 1 } }, null],
+    ['uploads of 64 MiB', { uploads: { maxBytes: 64 * 1024 * 1024 } }, null],
+    ['uploads over 64 MiB', { uploads: { maxBytes: 64 * 1024 * 1024 + 1 } }, /tenants\.shop\.uploads\.maxBytes: /],
+    ['uploads of no bytes', { uploads: { maxBytes: 0 } }, /tenants\.shop\.uploads\.maxBytes: /],
+    ['no upload content type', { uploads: { contentTypes: [] } }, /tenants\.shop\.uploads\.contentTypes: /],
+    ['an upload type the pipeline cannot decode', { uploads: { contentTypes: ['image/heic'] } }, /tenants\.shop\.uploads\.contentTypes\[0\]: /],
     ['a breakpoint of 1', { breakpoints: [1] }, null],
     ['a breakpoint of 8192', { breakpoints: [8192] }, null],
     ['32 breakpoints', { breakpoints: Array.from({ length: 32 }, (_, i) => i + 1) }, null],

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, DescribeMapRunCommand, ListExecutionsCommand, ListMapRunsCommand, type DescribeExecutionCommandOutput, type SFNClient } from '@aws-sdk/client-sfn';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -104,7 +103,8 @@ interface Call {
 type RouteHandler = (services: ApiServices, call: Call) => Promise<Response>;
 
 const ROUTE_HANDLERS: Record<RouteName, RouteHandler> = {
-  health: async () => json(200, { status: 'ok' }),
+  // The region that answered: a client behind a latency-routed domain signs for it (SigV4 scopes a signature to one region).
+  health: async (services) => json(200, { status: 'ok', region: services.config.apiRegion }),
   createUpload: createUpload,
   getImage: async (services, { event, tenant }) => json(200, await imageStatus(services, tenant, imageIdOf(event))),
   signUrl: async (services, { event, tenant }) => {
@@ -125,7 +125,7 @@ const ROUTE_HANDLERS: Record<RouteName, RouteHandler> = {
     await tenantOf(services, tenant);
     const detail = { schemaVersion: 1 as const, items: [...new Set(body.imageIds)].map((imageId) => ({ tenant, imageId, reason: body.reason, requester: caller.arn })) };
     checkDetail(TakedownRequestedV1, detail);
-    const jobId = await putPictorEvent(services.events, services.config.eventBus, 'Takedown Requested', detail);
+    const jobId = await asRequest(() => putPictorEvent(services.events, services.config.eventBus, 'Takedown Requested', detail), 'InvalidEvent');
     return accepted(services, tenant, { jobId, kind: 'takedown', requester: caller.arn });
   },
   requestRerender: async (services, { event, caller, tenant }) => rerender(services, caller, readBody(event, RerenderBody), tenant),
@@ -313,7 +313,7 @@ async function rerender(services: ApiServices, caller: Caller, body: z.infer<typ
     if (isPictorError(error) && error.code === 'InvalidEvent') throw new PictorError('InvalidRequest', error.message);
     throw error;
   }
-  const jobId = await putPictorEvent(services.events, services.config.eventBus, 'Rerender Requested', RerenderRequestedV1.parse(detail));
+  const jobId = await asRequest(() => putPictorEvent(services.events, services.config.eventBus, 'Rerender Requested', RerenderRequestedV1.parse(detail)), 'InvalidEvent');
   return accepted(services, tenant, { jobId, kind: 'rerender', requester: caller.arn });
 }
 
@@ -429,12 +429,15 @@ function checkDetail(schema: z.ZodType, detail: unknown): void {
   if (!parsed.success) throw new PictorError('InvalidRequest', describeIssues(parsed.error.issues));
 }
 
-/** A registry call whose refusal (a key id taken, a key unknown) is the caller's mistake. */
-async function asRequest<T>(run: () => Promise<T>): Promise<T> {
+/**
+ * A call whose refusal is the caller's mistake: the registry's (a key id taken, a key
+ * unknown), or EventBridge's size limit on an event the request made too large.
+ */
+async function asRequest<T>(run: () => Promise<T>, code: 'InvalidConfig' | 'InvalidEvent' = 'InvalidConfig'): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (isPictorError(error) && error.code === 'InvalidConfig') throw new PictorError('InvalidRequest', error.message);
+    if (isPictorError(error) && error.code === code) throw new PictorError('InvalidRequest', `${error.message}${code === 'InvalidEvent' ? ' Send fewer images per request.' : ''}`);
     throw error;
   }
 }
@@ -464,7 +467,7 @@ function now(services: ApiServices): number {
 function json(status: number, body: unknown, text = JSON.stringify(body)): Response {
   return {
     statusCode: status,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-request-id': randomUUID() },
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
     body: text,
   };
 }

@@ -18,6 +18,8 @@ export interface StateMachineArns {
 export interface ApiConfig extends TaskConfig, Principals {
   /** PICTOR_PIPELINE_REGION, over AWS_REGION: where the buckets, tables, bus and state machines are. */
   readonly region: string;
+  /** AWS_REGION: where this API runs, which its health check names. */
+  readonly apiRegion: string;
   /** PICTOR_STATE_MACHINES: JSON {RenderOnUpload, CatalogueRerender, TakedownBatch} → ARN. */
   readonly stateMachines: StateMachineArns;
   /** PICTOR_VIEWER_STORE_ARN: the viewer function's KeyValueStore, which holds the signing keys. */
@@ -54,6 +56,7 @@ export function readApiConfig(env: Readonly<Record<string, string | undefined>>)
     ...task,
     // Every resource the API calls lives in the pipeline's region, which an API in another region is not in.
     region: env.PICTOR_PIPELINE_REGION || task.region,
+    apiRegion: task.region,
     stateMachines: machines as unknown as StateMachineArns,
     tenantRoles: tenantRoles as Record<string, string>,
     admins,

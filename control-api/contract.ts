@@ -76,7 +76,9 @@ export interface UploadTicket {
   /**
    * How to upload: a multipart/form-data POST to `url` with every field of
    * `fields` first and the file last, as `file`. S3 refuses a file outside
-   * `minBytes`..`maxBytes` or of another content type, before storing any byte.
+   * `minBytes`..`maxBytes`, or a form declaring another Content-Type, before storing
+   * any byte. S3 does not look inside the file: the pipeline decodes it, and rejects
+   * what it cannot.
    * https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html
    */
   readonly upload: {
@@ -144,8 +146,19 @@ export interface SignedUrl {
   readonly expiresAt: string;
 }
 
+/** GET /v1/health: unsigned. */
+export interface Health {
+  readonly status: 'ok';
+  /**
+   * The region that answered. Behind a latency-routed domain a caller signs for the
+   * region it reaches, since SigV4 scopes a signature to one region: ask here first.
+   */
+  readonly region: string;
+}
+
 /** POST /v1/tenants/{tenant}/takedowns */
 export interface TakedownRequest {
+  /** 1 to 1,000 image ids, as one "Takedown Requested" holds; fewer when the event would pass EventBridge's 256 KB. */
   readonly imageIds: readonly string[];
   readonly reason: string;
 }

@@ -20,8 +20,11 @@ export const SignUrlBody = z.strictObject({
   ttlSeconds: z.number().int().positive().optional(),
 });
 
+/** As many as one "Takedown Requested" holds (events/schemas/pictor-events.ts), within EventBridge's 256 KB. */
+export const MAX_TAKEDOWN_IMAGES = 1000;
+
 export const TakedownBody = z.strictObject({
-  imageIds: z.array(imageId).min(1),
+  imageIds: z.array(imageId).min(1).max(MAX_TAKEDOWN_IMAGES),
   reason: z.enum(TAKEDOWN_REASONS),
 });
 

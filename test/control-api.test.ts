@@ -95,7 +95,7 @@ describe('the control API on the twin, through its real handler', () => {
   it('answers the health check unsigned, and refuses an unsigned call to any other route at API Gateway', async () => {
     const health = await fetch(`${twin.apiUrl}/v1/health`);
     assert.equal(health.status, 200);
-    assert.deepEqual(await health.json(), { status: 'ok' });
+    assert.deepEqual(await health.json(), { status: 'ok', region: 'us-east-1' });
     const unsigned = await fetch(`${twin.apiUrl}/v1/tenants/shop/images/anything`);
     assert.equal(unsigned.status, 403);
     assert.deepEqual(await unsigned.json(), { message: 'Forbidden' });
@@ -253,6 +253,9 @@ describe('the control API on the twin, through its real handler', () => {
       [() => shop.requestRerender('shop', { variants: { widths: [999] } }), 400, 'InvalidRequest', /999/],
       [() => shop.signUrl('shop', { url: '/img/shop/x?w=320', ttlSeconds: 10 ** 9 }), 400, 'InvalidRequest', /ttlSeconds/],
       [() => shop.getJob('shop', 'not-a-job'), 400, 'InvalidRequest', /job id/],
+      [() => shop.requestTakedown('shop', { imageIds: Array.from({ length: 1001 }, (_, i) => `i${i}`), reason: 'dmca' }), 400, 'InvalidRequest', /imageIds/],
+      // 1,000 ids of 128 characters: within the schema, over EventBridge's 256 KB.
+      [() => shop.requestTakedown('shop', { imageIds: Array.from({ length: 1000 }, (_, i) => `i${i}`.padEnd(128, 'x')), reason: 'dmca' }), 400, 'InvalidRequest', /262144.*fewer images/],
       [() => admin.getImage('nobody', 'x'), 404, 'NotFound', /nobody/],
       [() => admin.putTenant('bad', { qualities: [90, 10] }), 400, 'InvalidRequest', /tenant id|qualities/],
     ];

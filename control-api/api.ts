@@ -208,7 +208,7 @@ async function createUpload(services: ApiServices, { event, tenant }: Call): Pro
 async function imageStatus(services: ApiServices, tenant: string, imageId: string): Promise<ImageStatus> {
   const config = await tenantOf(services, tenant);
   const record = await services.versions.get(tenant, imageId);
-  const lastExecution = await lastUploadExecution(services, uploadKey({ tenant, imageId }));
+  const lastExecution = record?.lastUpload ? await noted(services, record.lastUpload.executionArn) : await lastUploadExecution(services, uploadKey({ tenant, imageId }));
   if (!record && !lastExecution) throw new PictorError('NotFound', `No image ${tenant}/${imageId}: nothing was uploaded under that id, or not recently enough to be listed.`);
   const version = record?.version ?? 0;
   const takenDown = record?.tombstonedAt !== undefined;
@@ -245,7 +245,23 @@ async function listVariants(services: ApiServices, tenant: string, imageId: stri
 }
 
 /**
- * The newest RenderOnUpload execution of this key's uploads: executions started
+ * The execution RenderOnUpload's first task noted for the image's newest upload
+ * (tasks/probe-original): one DescribeExecution, however busy the pipeline. Step
+ * Functions forgets an execution 90 days after it ends.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
+ */
+async function noted(services: ApiServices, executionArn: string): Promise<ExecutionSummary | null> {
+  try {
+    return summaryOfExecution(await services.sfn.send(new DescribeExecutionCommand({ executionArn })));
+  } catch (error) {
+    if ((error as Error).name === 'ExecutionDoesNotExist') return null;
+    throw new PictorError('OriginUnavailable', `Step Functions did not answer: ${(error as Error).name}`, { cause: error });
+  }
+}
+
+/**
+ * For an upload no task noted (its tenant unknown, say), the newest RenderOnUpload
+ * execution of this key's uploads: executions started
  * since the original was last written (or in the last day, when it is gone),
  * newest first, describing at most MAX_DESCRIBED.
  */

@@ -5,7 +5,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { parseConfig } from '../core/tenant-config.ts';
 import { logicalIdOf, type CfnTemplate } from '../local/pipeline/template.ts';
-import { PUBLISH_ATTRIBUTES, RESERVE_ATTRIBUTES } from '../tasks/shared/dynamodb-version-map.ts';
+import { NOTE_ATTRIBUTES, PUBLISH_ATTRIBUTES, RESERVE_ATTRIBUTES } from '../tasks/shared/dynamodb-version-map.ts';
 import { ImageEdge } from './edge.ts';
 import { PipelineStack } from './pipeline-stack.ts';
 import { pascal, TASKS, type TaskName } from './pipeline.ts';
@@ -136,7 +136,7 @@ describe('least privilege per task', () => {
 
   it('lets no role but the inventory write the version map unconfined; nobody puts or deletes a row', () => {
     const table = versionsTable();
-    assert.deepEqual(tasksAllowed('dynamodb:UpdateItem', table), ['render-variants', 'publish-version', 'inventory-image']);
+    assert.deepEqual(tasksAllowed('dynamodb:UpdateItem', table), ['probe-original', 'render-variants', 'publish-version', 'inventory-image']);
     assert.deepEqual(tasksAllowed('dynamodb:PutItem', table), []);
     assert.deepEqual(tasksAllowed('dynamodb:DeleteItem', table), []);
     assert.deepEqual(tasksAllowed('dynamodb:BatchWriteItem', table), []);
@@ -145,6 +145,9 @@ describe('least privilege per task', () => {
     const confinedTo = (task: TaskName) => allowing(task, 'dynamodb:UpdateItem', table)[0]!.Condition!['ForAllValues:StringEquals']!['dynamodb:Attributes'];
     assert.deepEqual(confinedTo('render-variants'), [...RESERVE_ATTRIBUTES]);
     assert.deepEqual(confinedTo('publish-version'), [...PUBLISH_ATTRIBUTES]);
+    assert.deepEqual(confinedTo('probe-original'), [...NOTE_ATTRIBUTES]);
+    // Noting an upload touches neither the versions, the reservations nor the tombstone.
+    for (const attribute of ['version', 'publishedVersions', 'reservedSequencer', 'nextVersion', 'tombstonedAt']) assert.ok(!NOTE_ATTRIBUTES.includes(attribute as never), attribute);
     // A reservation cannot move the published version, a publish cannot touch the reservations, neither sets a reason.
     for (const attribute of ['version', 'publishedVersions', 'tombstoneReason']) assert.ok(!RESERVE_ATTRIBUTES.includes(attribute as never), attribute);
     for (const attribute of ['reservedSequencer', 'reservedBy', 'nextVersion', 'tombstoneReason']) assert.ok(!PUBLISH_ATTRIBUTES.includes(attribute as never), attribute);

@@ -3,7 +3,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import { PUBLISH_ATTRIBUTES, RESERVE_ATTRIBUTES } from '../tasks/shared/dynamodb-version-map.ts';
+import { NOTE_ATTRIBUTES, PUBLISH_ATTRIBUTES, RESERVE_ATTRIBUTES } from '../tasks/shared/dynamodb-version-map.ts';
 import { acknowledge, acknowledgeWildcards, policyResources } from './nag.ts';
 import { TASK_REGISTRY, TASKS, type TaskBucket, type TaskGrant, type TaskName, type TaskResource } from '../tasks/registry.ts';
 import type { PictorEventBus } from './event-bus.ts';
@@ -63,7 +63,7 @@ export function grantTaskAccess(r: TaskResources): void {
   // AWS counts the attributes a condition evaluates in dynamodb:Attributes, so a
   // reservation's and a publish's lists name tombstonedAt, which their conditions read.
   // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
-  const confined = { reserve: RESERVE_ATTRIBUTES, publish: PUBLISH_ATTRIBUTES };
+  const confined = { reserve: RESERVE_ATTRIBUTES, publish: PUBLISH_ATTRIBUTES, note: NOTE_ATTRIBUTES };
   const arns = (on: TaskResource): string[] => {
     if (on === 'distribution') return [`arn:${stack.partition}:cloudfront::${stack.account}:distribution/${r.distributionId}`];
     // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudfrontkeyvaluestore.html

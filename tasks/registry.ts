@@ -65,7 +65,7 @@ export type TaskResource =
    * The version map and the tombstones. `attributes` confines an UpdateItem to what
    * a reservation or a publish writes (tasks/shared/dynamodb-version-map.ts), by `dynamodb:Attributes`.
    */
-  | { readonly tables: readonly ('versions' | 'tombstones')[]; readonly attributes?: 'reserve' | 'publish' }
+  | { readonly tables: readonly ('versions' | 'tombstones')[]; readonly attributes?: 'reserve' | 'publish' | 'note' }
   /** The CloudFront distribution takedowns invalidate. */
   | 'distribution'
   /** The edge's TenantConfigStore (a CloudFront KeyValueStore), where tasks read tenants at run time. */
@@ -123,8 +123,15 @@ const declarations = {
     memoryMiB: 1024,
     timeoutSeconds: 30,
     environment: PIPELINE_ENVIRONMENT,
-    // Reads the upload's header and the version map: safe to repeat.
-    access: [READ_VERSIONS, { actions: ['s3:GetObject'], on: { objects: ['originals'] } }, list('originals'), READ_TENANTS],
+    // Reads the upload's header and the version map, and notes the upload and its execution
+    // there (a note of the same upload again changes nothing): safe to repeat.
+    access: [
+      READ_VERSIONS,
+      { actions: ['dynamodb:UpdateItem'], on: { tables: ['versions'], attributes: 'note' } },
+      { actions: ['s3:GetObject'], on: { objects: ['originals'] } },
+      list('originals'),
+      READ_TENANTS,
+    ],
   },
   'render-variants': {
     // Decoding a 12 MP photo and encoding nine outputs wants memory and time.

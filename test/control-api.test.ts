@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { before, describe, it } from 'node:test';
-import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { ImageStatus, JobStatus, UploadTicket } from '../control-api/contract.ts';
 import { parseConfig } from '../core/tenant-config.ts';
 import { ApiClient, ApiError, resolveApiAccess } from '../local/api-client.ts';
@@ -126,6 +126,18 @@ describe('the control API on the twin, through its real handler', () => {
     const imageId = uniqueId('real');
     const status = await uploadAndPublish(shop, 'shop', imageId, await readFile(fixture('alpha-layer-1-fill.png')), 'image/png');
     assert.equal(status.state, 'published', JSON.stringify(status.lastExecution));
+  });
+
+  it("follows an image's own execution however many uploads of other images came after it", async () => {
+    const imageId = uniqueId('early');
+    const first = await uploadAndPublish(shop, 'shop', imageId, await sampleImage(320, 240));
+    // More executions than a scan of the newest would describe (the status must not depend on it).
+    const small = await sampleImage(64, 48);
+    await Promise.all(Array.from({ length: 60 }, (_, i) => twin.s3Client.send(new PutObjectCommand({ Bucket: BUCKETS.originals.bucket, Key: `blog/${uniqueId(`busy${i}`)}`, Body: small }))));
+    await twin.settled();
+    const later = await shop.getImage('shop', imageId);
+    assert.equal(later.lastExecution?.executionArn, first.lastExecution?.executionArn);
+    assert.equal(later.lastExecution?.outcome, 'published');
   });
 
   it("refuses another tenant's caller and a tenant's caller on admin routes, at API Gateway, by IAM", async () => {

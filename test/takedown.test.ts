@@ -171,7 +171,8 @@ describe('TakedownBatch on the twin', () => {
     for (const bucket of [BUCKETS.variants.bucket, BUCKETS.failoverVariants.bucket]) assert.deepEqual((await keys(twin, bucket, '')).filter(mine), [], bucket);
     // The neighbour whose id starts the same keeps its objects and its cache: no wildcard reached it.
     assert.ok((await keys(twin, BUCKETS.originals.bucket, `shop/${NEIGHBOUR.imageId}`)).length > 0);
-    for (const u of derivativeUrls(NEIGHBOUR)) assert.match((await edge(twin, u)).xcache ?? '', /^Hit/, `${u} is still cached`);
+    // (A RefreshHit is cached too: an unversioned entry whose 60 s passed on a slow run is revalidated, not purged.)
+    for (const u of derivativeUrls(NEIGHBOUR)) assert.match((await edge(twin, u)).xcache ?? '', /^(Hit|RefreshHit)/, `${u} is still cached`);
 
     // Every URL that was a Hit is now a 404.
     for (const image of IMAGES) for (const u of derivativeUrls(image)) assert.equal((await edge(twin, u)).status, 404, u);

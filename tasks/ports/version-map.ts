@@ -21,6 +21,18 @@ export interface VersionRecord {
   readonly updatedAt?: string;
   /** Set by a takedown: nothing renders or publishes this image again. */
   readonly tombstonedAt?: string;
+  /** The newest upload RenderOnUpload has seen for this image, and the execution handling it: what the control API's status follows. */
+  readonly lastUpload?: UploadNote;
+}
+
+/** An upload as RenderOnUpload's first task notes it. */
+export interface UploadNote {
+  /** The upload's S3 sequencer, fixed width: string order is upload order. */
+  readonly sequencer: string;
+  /** The RenderOnUpload execution handling it. */
+  readonly executionArn: string;
+  /** When it was noted, ISO 8601. */
+  readonly at: string;
 }
 
 /** What publishing a version came to. */
@@ -45,6 +57,12 @@ export type PublishOutcome =
 export interface VersionMap {
   /** The image's record, or null for an image never uploaded nor taken down. */
   get(tenant: string, imageId: string): Promise<VersionRecord | null>;
+  /**
+   * Notes the newest upload of an image and the execution handling it; a note of an
+   * older (or the same) upload changes nothing, so duplicate and out-of-order events
+   * never move it back. Touches nothing the reservations, publishes or tombstones write.
+   */
+  noteUpload(tenant: string, imageId: string, note: UploadNote): Promise<void>;
   /**
    * The next version, reserved for one upload (or one re-render of it) named by
    * `reservation`; null when a newer upload has reserved one since, or on a

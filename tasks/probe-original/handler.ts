@@ -11,8 +11,8 @@ export function createHandler(config: TaskConfig): TaskHandler {
     knownTenant: storeTenants(config).exists,
     limits: config.limits,
   };
-  // Safe to repeat: it only reads.
-  return defineTask({ name: 'probe-original', input: ProbeInput, run: (event) => probeOriginal(event, deps) }, config, clients);
+  // Safe to repeat: it reads, and notes the upload only when it is newer than the one noted.
+  return defineTask({ name: 'probe-original', input: ProbeInput, run: (event, _logger, context) => probeOriginal(event, deps, context) }, config, clients);
 }
 
 export const handler = lambdaEntry(createHandler, () => readTaskConfig(process.env));

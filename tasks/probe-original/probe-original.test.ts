@@ -74,6 +74,18 @@ describe('probeOriginal', () => {
     }
   });
 
+  it("notes each upload of a known tenant and the execution handling it, for the status, whatever it decides", async () => {
+    const a = await arrange();
+    await probeOriginal(event('shop/sku-1', `"${a.etag}"`, '00A1', a.versionId), a.deps, { executionId: 'arn:aws:states:us-east-1:111122223333:execution:RenderOnUpload:one' });
+    assert.equal((await a.versions.get('shop', 'sku-1'))?.lastUpload?.executionArn, 'arn:aws:states:us-east-1:111122223333:execution:RenderOnUpload:one');
+    // An older event, delivered late, leaves the newer note.
+    await probeOriginal(event('shop/sku-1', `"${a.etag}"`, '0099', a.versionId), a.deps, { executionId: 'arn:old' });
+    assert.equal((await a.versions.get('shop', 'sku-1'))?.lastUpload?.sequencer, normalizeSequencer('00A1'));
+    // An unknown tenant's upload is rejected without a row of its own.
+    await probeOriginal(event('nobody/x', '"e"', '00B1'), a.deps, { executionId: 'arn:nobody' });
+    assert.equal(await a.versions.get('nobody', 'x'), null);
+  });
+
   it('goes on with an upload that already published (a duplicate event), and answers the same when run again', async () => {
     const a = await arrange();
     await a.versions.reserve('shop', 'sku-1', '00A1', 'k');

@@ -22,6 +22,8 @@ export interface ProbeDeps {
   readonly versions: VersionMap;
   readonly knownTenant: (tenant: string) => Promise<boolean>;
   readonly limits: Omit<RenderLimits, 'maxDimension' | 'avifEffort'>;
+  /** @default the real clock */
+  readonly now?: () => Date;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface ProbeDeps {
  * taken down), or skip it (a system key, a duplicate, an older event than one
  * already published, an object replaced since). Decodes no pixel.
  */
-export async function probeOriginal(event: z.infer<typeof ProbeInput>, deps: ProbeDeps): Promise<ProbeResult> {
+export async function probeOriginal(event: z.infer<typeof ProbeInput>, deps: ProbeDeps, context: { readonly executionId?: string } = {}): Promise<ProbeResult> {
   const object = event.detail.object;
   const key = decodeURIComponent(object.key.replace(/\+/g, ' '));
   const parsed = parseUploadKey(key);
@@ -44,6 +46,11 @@ export async function probeOriginal(event: z.infer<typeof ProbeInput>, deps: Pro
   };
   if (!(await deps.knownTenant(parsed.tenant))) return { action: 'reject', ...upload, rejection: { code: 'UnknownTenant', reason: `No tenant '${parsed.tenant}' is configured.` } };
 
+  // The newest upload and its execution, for the control API's status; before the decision, so a
+  // rejected or discarded upload is found as readily as a published one.
+  if (context.executionId) {
+    await deps.versions.noteUpload(parsed.tenant, parsed.imageId, { sequencer: upload.sequencer, executionArn: context.executionId, at: (deps.now ?? (() => new Date()))().toISOString() });
+  }
   const current = await deps.versions.get(parsed.tenant, parsed.imageId);
   if (current?.tombstonedAt) {
     return { action: 'discard', ...upload, reason: `${parsed.tenant}/${parsed.imageId} was taken down at ${current.tombstonedAt}; uploads to it are erased`, takenDownAt: current.tombstonedAt };

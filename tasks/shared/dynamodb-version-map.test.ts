@@ -77,6 +77,23 @@ for (const [name, make] of [
       assert.deepEqual([record?.version, record?.publishedVersions, record?.reservedBy, record?.reservedVersion, record?.schema, record?.etag], [3, [3], 'r1', 3, 'w320', 'e3']);
     });
 
+    it('notes the newest upload and its execution, never moving back, beside the reservations and publishes', async () => {
+      const map = make();
+      const note = (sequencer: string, executionArn: string) => map.noteUpload('shop', 'noted', { sequencer, executionArn, at: '2026-12-02T08:00:00.000Z' });
+      await note('0002', 'arn:e2');
+      await note('0001', 'arn:e1');
+      await note('0002', 'arn:e2-duplicate');
+      assert.equal((await map.get('shop', 'noted'))?.lastUpload?.executionArn, 'arn:e2');
+      assert.equal(await map.reserve('shop', 'noted', '0002', 'u2'), 1);
+      await map.publish('shop', 'noted', 1, '0002', 'e');
+      await note('0003', 'arn:e3');
+      const record = await map.get('shop', 'noted');
+      assert.deepEqual([record?.version, record?.reservedVersion, record?.lastUpload?.executionArn], [1, 1, 'arn:e3']);
+      // A note is no publish: an image noted and never published is at version 0.
+      await map.noteUpload('shop', 'pending', { sequencer: '0001', executionArn: 'arn:p', at: '2026-12-02T08:00:00.000Z' });
+      assert.deepEqual([(await map.get('shop', 'pending'))?.version, (await map.get('shop', 'pending'))?.publishedVersions], [0, []]);
+    });
+
     it('stops reserving and publishing once the image is taken down, keeping the first takedown time', async () => {
       const map = make();
       assert.equal(await map.reserve('shop', 'gone', '0001', 'u1'), 1);

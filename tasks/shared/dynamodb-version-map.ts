@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PictorError } from '../../core/errors.ts';
 import { normalizeSequencer } from '../../core/sequencer.ts';
-import type { PublishOutcome, VersionMap, VersionRecord } from '../ports/version-map.ts';
+import type { PublishOutcome, UploadNote, VersionMap, VersionRecord } from '../ports/version-map.ts';
 
 /**
  * Every top-level attribute a reservation's and a publish's UpdateItem names, in
@@ -12,6 +12,8 @@ import type { PublishOutcome, VersionMap, VersionRecord } from '../ports/version
  */
 export const RESERVE_ATTRIBUTES = ['id', 'tenant', 'imageId', 'reservedSequencer', 'reservedBy', 'nextVersion', 'tombstonedAt'] as const;
 export const PUBLISH_ATTRIBUTES = ['id', 'previousVersion', 'version', 'sequencer', 'etag', 'updatedAt', 'schema', 'publishedVersions', 'tombstonedAt'] as const;
+/** What noting an upload names: its own attribute alone (and the key). */
+export const NOTE_ATTRIBUTES = ['id', 'tenant', 'imageId', 'lastUpload'] as const;
 
 /**
  * The VersionMap port on DynamoDB: conditional writes hold its two rules (see
@@ -40,6 +42,18 @@ export class DynamoDbVersionMap implements VersionMap {
     if (!row.Item) return tombstonedAt ? { tenant, imageId, version: 0, publishedVersions: [], tombstonedAt } : null;
     const record = toRecord(row.Item);
     return tombstonedAt ? { ...record, tombstonedAt } : record;
+  }
+
+  async noteUpload(tenant: string, imageId: string, note: UploadNote): Promise<void> {
+    await conditionally(
+      this.documents.send(new UpdateCommand({
+        TableName: this.table,
+        Key: { id: id(tenant, imageId) },
+        UpdateExpression: 'SET tenant = :tenant, imageId = :image, lastUpload = :note',
+        ConditionExpression: 'attribute_not_exists(lastUpload) OR lastUpload.sequencer < :seq',
+        ExpressionAttributeValues: { ':tenant': tenant, ':image': imageId, ':note': { ...note, sequencer: normalizeSequencer(note.sequencer) }, ':seq': normalizeSequencer(note.sequencer) },
+      })),
+    );
   }
 
   /**
@@ -168,5 +182,6 @@ function toRecord(item: Record<string, unknown>): VersionRecord {
     schema: item.schema as string | undefined,
     updatedAt: item.updatedAt as string | undefined,
     tombstonedAt: item.tombstonedAt as string | undefined,
+    lastUpload: item.lastUpload as UploadNote | undefined,
   };
 }

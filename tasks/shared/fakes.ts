@@ -6,7 +6,7 @@ import { PICTOR_EVENTS, type PictorDetail, type PictorDetailType } from '../../e
 import type { EventPublisher } from '../ports/event-publisher.ts';
 import type { InvalidationState, Invalidator } from '../ports/invalidator.ts';
 import type { ObjectHead, ObjectHeaders, ObjectStore, StoredObject, StoredVersion } from '../ports/object-store.ts';
-import type { PublishOutcome, VersionMap, VersionRecord } from '../ports/version-map.ts';
+import type { PublishOutcome, UploadNote, VersionMap, VersionRecord } from '../ports/version-map.ts';
 import type { EdgeAnswer, ViewerEdge } from '../ports/viewer-edge.ts';
 import { Reports } from './reports.ts';
 
@@ -256,6 +256,7 @@ interface Row {
   updatedAt?: string;
   publishedVersions: Set<number>;
   tombstonedAt?: string;
+  lastUpload?: UploadNote;
 }
 
 /**
@@ -275,6 +276,13 @@ export class MemoryVersionMap implements VersionMap {
     this.outage.check('The version map', 'get');
     const row = this.rows.get(`${tenant}/${imageId}`);
     return row ? record(row) : null;
+  }
+
+  async noteUpload(tenant: string, imageId: string, note: UploadNote): Promise<void> {
+    this.outage.check('The version map', 'noteUpload');
+    const row = this.row(tenant, imageId);
+    const seq = normalizeSequencer(note.sequencer);
+    if (!row.lastUpload || row.lastUpload.sequencer < seq) row.lastUpload = { ...note, sequencer: seq };
   }
 
   async reserve(tenant: string, imageId: string, sequencer: string, reservation: string, sameUpload = false): Promise<number | null> {
@@ -337,6 +345,7 @@ function record(row: Row): VersionRecord {
     ...(row.schema === undefined ? {} : { schema: row.schema }),
     ...(row.updatedAt === undefined ? {} : { updatedAt: row.updatedAt }),
     ...(row.tombstonedAt === undefined ? {} : { tombstonedAt: row.tombstonedAt }),
+    ...(row.lastUpload === undefined ? {} : { lastUpload: row.lastUpload }),
   };
 }
 

@@ -25,7 +25,7 @@ export interface TaskDefinition<I, O> {
   /** As the folder and the task registry name it: the Logger's service name, and the declaration its idempotency key comes from. */
   readonly name: TaskName;
   readonly input: z.ZodType<I>;
-  readonly run: (input: I, logger: Logger) => Promise<O>;
+  readonly run: (input: I, logger: Logger, context: { readonly executionId?: string }) => Promise<O>;
 }
 
 /**
@@ -46,7 +46,7 @@ export function defineTask<I, O>(definition: TaskDefinition<I, O>, config: TaskC
       if (!parsed.success) {
         throw new PictorError('InvalidEvent', `Invalid input for ${definition.name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
       }
-      return await definition.run(parsed.data, logger);
+      return await definition.run(parsed.data, logger, { executionId: event.executionId });
     } catch (error) {
       // Once, at the level the outcome deserves: a retried wait or a quarantined original is not an error.
       logFailure(logger, `${definition.name} ${outcomeOf(error)}`, error);

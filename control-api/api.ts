@@ -135,6 +135,14 @@ const ROUTE_HANDLERS: Record<RouteName, RouteHandler> = {
   listTenants: async (services) => json(200, { tenants: (await services.registry.listTenants()).map(summaryOf) }),
   putTenant: async (services, { event, tenant }) => {
     const body = readBody(event, undefined);
+    // Keys change through rotate and retire: a tenants file may bring keys to a new tenant, but
+    // never back one that was retired (it would sign again, as the newest listed).
+    const listed = Object.keys((body as { signing?: { keys?: Record<string, unknown> } } | null)?.signing?.keys ?? {});
+    const active = listed.length > 0 && (await services.tenants.exists(tenant)) ? await services.registry.listKeys(tenant) : [];
+    const unknown = active.length > 0 ? listed.filter((kid) => !active.includes(kid)) : [];
+    if (unknown.length > 0) {
+      throw new PictorError('Conflict', `signing.keys: ${unknown.join(', ')} ${unknown.length === 1 ? 'is not an active key' : 'are not active keys'} of ${tenant} (${active.join(', ')}); keys change through POST /v1/tenants/${tenant}/keys and DELETE .../keys/{kid}, so a retired key never comes back. Leave signing.keys out.`);
+    }
     try {
       return json(200, summaryOf(await services.registry.putTenant(tenant, body)));
     } catch (error) {

@@ -230,6 +230,10 @@ describe('the control API on the twin, through its real handler', () => {
     assert.equal((await fetch(signed.url)).status, 404);
     await admin.retireKey('news', put.keys[0]!);
     assert.deepEqual(await admin.listKeys('news'), [rotated.kid]);
+    // A retired key does not come back with a tenant's JSON that still lists it.
+    const retired = (await twin.registry.tenantWithKeys('news')).signing.keys;
+    await assert.rejects(admin.putTenant('news', { breakpoints: [320, 640], signing: { required: true, keys: { [put.keys[0]!]: 'x'.repeat(40), ...retired } } }), (e: unknown) => e instanceof ApiError && e.status === 409 && /never comes back/.test(e.message));
+    assert.deepEqual(await admin.listKeys('news'), [rotated.kid]);
     await admin.removeTenant('news');
     await assert.rejects(admin.getPolicy('news'), (e: unknown) => e instanceof ApiError && e.status === 404);
   });

@@ -516,6 +516,8 @@ describe('ImageDelivery: pipeline', () => {
     assert.match(text, /\/shop\/\*/);
     assert.doesNotMatch(text, /ugc/);
     assert.deepEqual(policy[2].Condition, { StringLike: { 's3:prefix': ['shop/*'] } });
+    // Uploads only by the control API's presigned POST (its limits hold), erasure only by a takedown.
+    assert.doesNotMatch(text, /s3:PutObject|s3:DeleteObject/);
   });
 
   it('lets only this distribution read either origin\'s variants, through CloudFront\'s service principal, and never what is staged', () => {

@@ -107,9 +107,9 @@ export interface ImageDeliveryProps extends PipelinePassThrough {
    */
   readonly dataEventsTrail?: ExistingTrail;
   /**
-   * Who may assume each tenant's role (stack output TenantRole<tenant>): it uploads and
-   * reads the tenant's own originals and variants, and calls the control API's routes
-   * of that tenant and no other. A platform team's account, a role of its CI, an
+   * Who may assume each tenant's role (stack output TenantRole<tenant>): it reads the
+   * tenant's own originals and variants, and calls the control API's routes of that
+   * tenant and no other (uploads by presigned POST, takedowns, status). A platform team's account, a role of its CI, an
    * identity provider's federated principal.
    * @default this account's principals with IAM permission to assume it
    */

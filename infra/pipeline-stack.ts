@@ -115,11 +115,13 @@ export class PipelineStack extends Stack {
     this.tenantRoles = Object.fromEntries(
       Object.keys(props.tenants.tenants).map((tenant) => {
         const role = new iam.Role(this, `Tenant-${tenant}`, {
-          description: `Pictor tenant ${tenant}: upload and read its own originals and variants`,
+          description: `Pictor tenant ${tenant}: read its own originals and variants; upload and take down through the control API`,
           assumedBy: props.tenantPrincipal?.(tenant) ?? new iam.AccountPrincipal(this.account),
         });
         const own = { originals: pipeline.originals.arnForObjects(`${tenant}/*`), variants: pipeline.variants.arnForObjects(`${tenant}/*`) };
-        role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], resources: [own.originals] }));
+        // No PutObject or DeleteObject: uploads come through the control API's presigned POST, whose policy
+        // holds the tenant's size and type limits, and erasing is a takedown's, audited.
+        role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [own.originals] }));
         role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [own.variants] }));
         role.addToPolicy(
           new iam.PolicyStatement({

@@ -367,9 +367,11 @@ export class ControlApi extends Construct {
     if (Stack.of(this) === at) {
       pipeline.events.grantSend(this.role, ...CONTROL_API_SENDS);
     } else {
-      // The bus's stack names this role by ARN (its name is fixed), so it need not import it.
+      // The bus's stack names this role by ARN (its name is fixed), so it need not import it; and only
+      // in its Deny statements' exceptions, never as an Allow's Principal: that stack deploys before
+      // this one creates the role, and a resource policy refuses a principal that does not exist.
       this.role.addToPrincipalPolicy(pipeline.events.sendStatement(CONTROL_API_SENDS));
-      pipeline.events.allowSenders([this.roleArnByName()], ...CONTROL_API_SENDS);
+      pipeline.events.admitSenders([this.roleArnByName()], ...CONTROL_API_SENDS);
     }
     const policy = this.role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
     if (policy) {

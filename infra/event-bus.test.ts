@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { parseConfig } from '../core/tenant-config.ts';
 import { PICTOR_EVENTS } from '../events/schemas/pictor-events.ts';
 import { synthesizePipeline, type CfnResource } from '../local/pipeline/template.ts';
+import { PictorEventBus } from './event-bus.ts';
 import { ImageDelivery } from './image-delivery.ts';
 
 const TENANTS = parseConfig({ tenants: { shop: {} } });
@@ -58,6 +59,19 @@ describe("the pipeline's event bus", () => {
     assert.ok(!Object.keys(own.Resources).some((id) => id.startsWith('PipelineTakedownRequester')));
     const policy = Object.values(own.Resources).find((r) => r.Type === 'AWS::Events::EventBus')!.Properties!.Policy.Statement as any[];
     assert.ok(policy.some((s) => s.Effect === 'Allow' && s.Principal.AWS.includes(legal) && s.Condition.StringEquals['events:detail-type'] === 'Takedown Requested'));
+  });
+
+  it('admits senders that may not exist yet only as exceptions to its Denies, never as an Allow\'s principal', () => {
+    const app = new App({ builtinCloudFormationValidation: false });
+    const stack = new Stack(app, 'Bus', { env: { account: '123456789012', region: 'us-east-1' } });
+    const events = new PictorEventBus(stack, 'Events', { eventBusName: 'pictor-test' });
+    const later = 'arn:aws:iam::123456789012:role/Pictor-api-eu-west-1';
+    events.admitSenders([later], 'Takedown Requested', 'Rerender Requested');
+    const resources = Object.values(app.synth().getStackByName('Bus').template.Resources) as any[];
+    const policy = resources.find((r) => r.Type === 'AWS::Events::EventBus')!.Properties.Policy.Statement as any[];
+    assert.deepEqual(policy.filter((s) => s.Effect === 'Allow'), []);
+    const exceptedFor = policy.filter((s) => [s.Condition.ArnNotEquals?.['aws:PrincipalArn'] ?? []].flat().includes(later)).map((s) => s.Condition.StringEquals['events:detail-type']);
+    assert.deepEqual(exceptedFor.sort(), ['Rerender Requested', 'Takedown Requested']);
   });
 
   it('refuses requesters that are not role ARNs, or none at all', () => {

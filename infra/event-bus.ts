@@ -46,7 +46,7 @@ export class PictorEventBus extends Construct {
 
   /**
    * The identity statement that lets a role send these detail-types to this bus. A role
-   * in another stack takes it with `allowSenders` here, by its ARN; the bus's ARN is then
+   * in another stack takes it with `admitSenders` here, by its ARN; the bus's ARN is then
    * built from its name, so that stack imports nothing from this one.
    */
   sendStatement(detailTypes: readonly PictorDetailType[], busArn: string = this.arn): iam.PolicyStatement {
@@ -57,13 +57,36 @@ export class PictorEventBus extends Construct {
     });
   }
 
-  /** Lets roles managed elsewhere, by ARN, send these detail-types: the bus policy allows them itself. */
+  /**
+   * Lets roles managed elsewhere, by ARN, send these detail-types: the bus policy allows them itself.
+   * The roles must exist when this stack deploys (an Allow's Principal must); else `admitSenders`.
+   */
   allowSenders(roleArns: readonly string[], ...detailTypes: PictorDetailType[]): void {
     for (const detailType of detailTypes) {
       for (const arn of roleArns) {
         this.add(this.senders, detailType, arn);
         this.add(this.outside, detailType, arn);
       }
+    }
+  }
+
+  /**
+   * Admits roles of this account that are managed elsewhere, by ARN, as senders of these
+   * detail-types, without naming them as principals: they are only excepted from the Deny
+   * statements (an `aws:PrincipalArn` condition), and their own identity policy (`sendStatement`)
+   * allows the call. For roles that may not exist yet when this bus's policy is written (another
+   * region's API, deployed after this stack): a resource policy's Principal must name a principal
+   * that exists, and a role ARN there is saved as the role's unique id
+   * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html),
+   * while a condition's ARN is a string compared at request time. Within one account an identity
+   * policy's Allow is enough without the resource policy's
+   * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html);
+   * EventBridge's bus policy is such a resource policy, needed for other accounts
+   * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html).
+   */
+  admitSenders(roleArns: readonly string[], ...detailTypes: PictorDetailType[]): void {
+    for (const detailType of detailTypes) {
+      for (const arn of roleArns) this.add(this.senders, detailType, arn);
     }
   }
 

@@ -6,6 +6,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, HttpRequest,
 import {
   API_ROUTES,
   type ApiErrorBody,
+  type Health,
   type ImageStatus,
   type JobAccepted,
   type JobStatus,
@@ -60,8 +61,11 @@ export class ApiUnreachable extends Error {
 export interface ApiTarget {
   /** The API's base URL: the twin's, or a deployment's ControlApiUrl output. */
   readonly url: string;
-  /** The region SigV4 signs for. */
-  readonly region: string;
+  /**
+   * The region SigV4 signs for: the one the execute-api host names, or `--region`. Undefined
+   * for a custom domain without `--region`: the client asks `/v1/health` which region answers.
+   */
+  readonly region: string | undefined;
   /** Whether this is the local twin's API (whose STS answers on its control port). */
   readonly twin: boolean;
   /** Signs requests: the caller's credentials. */
@@ -73,7 +77,10 @@ export interface ApiTarget {
 export interface ApiAccessOptions {
   /** `--api` or PICTOR_API_URL: a deployment's API. @default the twin's (PICTOR_API_PORT) */
   readonly api?: string;
-  /** `--region`: for an API on a custom domain, whose host names no region. */
+  /**
+   * `--region`: the region to sign for, for an API on a custom domain, whose host names no region.
+   * @default the region the API's `/v1/health` names (a latency-routed domain answers from the nearest)
+   */
   readonly region?: string;
   /** `--role-arn`: a role to assume first (a tenant's), with the credentials found. */
   readonly roleArn?: string;
@@ -93,9 +100,9 @@ export class ApiAccessError extends Error {
 /**
  * The API to call and the credentials to call it with:
  * - a deployment's (`--api`, PICTOR_API_URL), signed in the region its execute-api host
- *   names (`{id}.execute-api.{region}.amazonaws.com`), or AWS_REGION / `--region` for a
- *   custom domain, with credentials from the usual AWS sources (environment, profile,
- *   SSO, container or instance role);
+ *   names (`{id}.execute-api.{region}.amazonaws.com`), or for a custom domain in `--region`
+ *   or else the region its `/v1/health` names (ApiClient asks), with credentials from the
+ *   usual AWS sources (environment, profile, SSO, container or instance role);
  * - else the twin's, with credentials given in the environment (AWS_ACCESS_KEY_ID, or
  *   AWS_PROFILE) or, with none configured, the twin's fixed admin keys: so the twin
  *   needs no configuration, and a developer's default profile is not sent to it.
@@ -113,8 +120,11 @@ export async function resolveApiAccess(options: ApiAccessOptions): Promise<ApiTa
     throw new ApiAccessError(`--api must be the API's URL (the stack's ControlApiUrl output, https://{id}.execute-api.{region}.amazonaws.com/), not '${given}'.`);
   }
   if (!/^https?:$/.test(url.protocol)) throw new ApiAccessError(`--api must be an http(s) URL (the stack's ControlApiUrl output), not '${given}'.`);
-  const region = twin ? TWIN_REGION : regionOf(url, options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION);
+  // Not AWS_REGION: the caller's default region need not be the one a latency-routed domain answers from.
+  const region = twin ? TWIN_REGION : regionOf(url, options.region);
   const stsEndpoint = twin ? options.twinEndpoints.control : undefined;
+  // STS answers in every region; the API's if known, else the caller's own.
+  const stsRegion = region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
 
   const fromEnvironment = env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
     ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) }
@@ -138,7 +148,7 @@ export async function resolveApiAccess(options: ApiAccessOptions): Promise<ApiTa
       });
   }
   const sts = (credentials: AwsCredentialIdentityProvider) => {
-    const client = new STSClient({ region, credentials, maxAttempts: 1, ...(stsEndpoint ? { endpoint: stsEndpoint } : {}) });
+    const client = new STSClient({ region: stsRegion, credentials, maxAttempts: 1, ...(stsEndpoint ? { endpoint: stsEndpoint } : {}) });
     options.clients.push(client);
     return client;
   };
@@ -174,15 +184,29 @@ export async function resolveApiAccess(options: ApiAccessOptions): Promise<ApiTa
 }
 
 /**
- * The region of an API's URL: an execute-api host names it; a custom domain does not,
- * and the region is then the one given.
+ * The region to sign for, from an API's URL: an execute-api host names it; a custom domain
+ * does not, and the region is then the one given, or undefined: ask the API's `/v1/health`.
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-call.html
  */
-export function regionOf(url: URL, given: string | undefined): string {
+export function regionOf(url: URL, given: string | undefined): string | undefined {
   const named = /^[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(url.hostname)?.[1];
   if (named) return named;
-  if (given) return given;
-  throw new ApiAccessError(`${url.host} names no region (a custom domain): give the API's region with --region or AWS_REGION.`);
+  if (given === undefined || given === '') return undefined;
+  if (!REGION.test(given)) throw new ApiAccessError(`--region must be an AWS region such as eu-west-1, not '${given}'.`);
+  return given;
+}
+
+/** An AWS region's code: eu-west-1, us-gov-west-1, cn-north-1. */
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+/**
+ * API Gateway's refusal of a signature scoped to another region than its own: behind a
+ * latency-routed domain, the DNS answer moved the caller to another region since it
+ * asked `/v1/health`. A SigV4 signature's credential scope names one region
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-signing-elements.html).
+ */
+function scopedToAnotherRegion(status: number, message: string): boolean {
+  return status === 403 && /credential should be scoped to a valid region/i.test(message);
 }
 
 /** The path parameters a route's path declares: `{tenant}` and `{imageId}` of `/v1/tenants/{tenant}/images/{imageId}`. */
@@ -216,15 +240,45 @@ function bytesOf(data: SourceData): BinaryLike {
   return ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
 }
 
-/** The API's routes, each a method, signed. */
+/**
+ * The API's routes, each a method, signed. For a target without a region (a custom domain,
+ * no `--region`), the first signed call asks `/v1/health` which region answers, and signs for
+ * it; a call refused for a signature scoped to another region asks again and is sent once more.
+ */
 export class ApiClient {
-  private readonly signer: SignatureV4;
+  private readonly signers = new Map<string, SignatureV4>();
+  private region: Promise<string> | undefined;
 
   constructor(
     readonly target: ApiTarget,
     private readonly timeoutMs = 30_000,
-  ) {
-    this.signer = new SignatureV4({ service: 'execute-api', region: target.region, credentials: target.credentials, sha256: Sha256 });
+  ) {}
+
+  /** The region requests are signed for: the target's, or the one `/v1/health` names (asked once, until refused). */
+  signingRegion(): Promise<string> {
+    if (this.target.region !== undefined) return Promise.resolve(this.target.region);
+    return (this.region ??= this.askRegion().catch((error: Error) => {
+      this.region = undefined;
+      throw error;
+    }));
+  }
+
+  private async askRegion(): Promise<string> {
+    const health = (await this.send('health', {}, undefined)) as Partial<Health> | undefined;
+    const region = health?.region;
+    if (typeof region !== 'string' || !REGION.test(region)) {
+      throw new Error(`The API at ${this.target.url} answered GET /v1/health with no region (${JSON.stringify(health)?.slice(0, 200)}), so the region to sign for is unknown: give it with --region.`);
+    }
+    return region;
+  }
+
+  private signer(region: string): SignatureV4 {
+    let signer = this.signers.get(region);
+    if (!signer) {
+      signer = new SignatureV4({ service: 'execute-api', region, credentials: this.target.credentials, sha256: Sha256 });
+      this.signers.set(region, signer);
+    }
+    return signer;
   }
 
   /**
@@ -233,6 +287,20 @@ export class ApiClient {
    * @throws {ApiUnreachable} when nothing answered
    */
   async call<R extends RouteName>(route: R, params: RouteParams<R>, body?: unknown): Promise<unknown> {
+    if (API_ROUTES[route].access === 'public') return this.send(route, params, body);
+    const region = await this.signingRegion();
+    try {
+      return await this.send(route, params, body, region);
+    } catch (error) {
+      // A failover moved the domain's answer to another region: ask which, and send once more.
+      if (!(error instanceof ApiError) || this.target.region !== undefined || !scopedToAnotherRegion(error.status, error.message)) throw error;
+      this.region = undefined;
+      return this.send(route, params, body, await this.signingRegion());
+    }
+  }
+
+  /** Sends one request, signed for `region` when given. */
+  private async send<R extends RouteName>(route: R, params: RouteParams<R>, body: unknown, region?: string): Promise<unknown> {
     const declared = API_ROUTES[route];
     const path = declared.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent((params as Record<string, string>)[name] ?? ''));
     const base = new URL(this.target.url);
@@ -248,7 +316,7 @@ export class ApiClient {
       headers: { host: url.host, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(payload === undefined ? {} : { body: payload }),
     };
-    const signed = declared.access === 'public' ? request : await this.signer.sign(request);
+    const signed = region === undefined ? request : await this.signer(region).sign(request);
     // fetch sets Host itself, to the same value.
     const { host: _host, ...headers } = signed.headers;
     const what = `${declared.method} ${path}`;

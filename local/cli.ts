@@ -19,8 +19,9 @@ import { LOCAL_S3_CREDENTIALS, TWIN_FAULTS_PATH, TWIN_HEALTH_PATH } from './twin
 
 const API_HELP = `Through the control-plane API: the local twin's (no configuration), or a deployment's with
 --api URL (its ControlApiUrl output, or PICTOR_API_URL) and credentials from the usual AWS sources
-(AWS_PROFILE, the environment, SSO, a role). --region R for an API on a custom domain;
---role-arn ARN assumes a role first (a tenant's, say).`;
+(AWS_PROFILE, the environment, SSO, a role). On a custom domain it signs for the region the
+API's /v1/health names (--region R signs for R instead); --role-arn ARN assumes a role first
+(a tenant's, say).`;
 
 const USAGE = `Usage: pictor <command>
 

@@ -333,14 +333,14 @@ describe('createApiClient', () => {
   it('applies the sign hook to every request, and sends what it returns', async () => {
     const fetch = recordingFetch(json(201, ticket), json(200, policy), json(200, image(execution('RUNNING'))), json(200, image(execution('SUCCEEDED'))));
     const signed: string[] = [];
-    const sign = async (request: Request) => {
+    const sign = async (request: Request, { region }: { region: string }) => {
       // A signer hashes the body: it must be there to read.
-      signed.push(`${request.method} ${new URL(request.url).pathname} ${await request.clone().text()}`);
+      signed.push(`${region} ${request.method} ${new URL(request.url).pathname} ${await request.clone().text()}`);
       const headers = new Headers(request.headers);
       headers.set('authorization', 'AWS4-HMAC-SHA256 Credential=ASIA/...');
       return new Request(request, { headers });
     };
-    const api = createApiClient({ baseUrl: 'https://api.example.com', fetch, sign });
+    const api = createApiClient({ baseUrl: 'https://x1.execute-api.eu-west-1.amazonaws.com', fetch, sign, region: 'eu-west-1' });
 
     await api.createUpload('shop', { imageId: 'sku-42', contentType: 'image/jpeg' });
     await api.getPolicy('shop');
@@ -352,11 +352,85 @@ describe('createApiClient', () => {
       Array(4).fill('AWS4-HMAC-SHA256 Credential=ASIA/...'),
     );
     assert.deepEqual(signed, [
-      'POST /v1/tenants/shop/uploads {"imageId":"sku-42","contentType":"image/jpeg"}',
-      'GET /v1/tenants/shop/policy ',
-      'GET /v1/tenants/shop/images/sku-42 ',
-      'GET /v1/tenants/shop/images/sku-42 ',
+      'eu-west-1 POST /v1/tenants/shop/uploads {"imageId":"sku-42","contentType":"image/jpeg"}',
+      'eu-west-1 GET /v1/tenants/shop/policy ',
+      'eu-west-1 GET /v1/tenants/shop/images/sku-42 ',
+      'eu-west-1 GET /v1/tenants/shop/images/sku-42 ',
     ]);
+  });
+
+  describe('behind a latency-routed domain', () => {
+    /** The domain: /v1/health names `answering.region`; a request signed for another region is refused as API Gateway refuses it. */
+    function domain(answering: { region: string }) {
+      const seen: string[] = [];
+      const fetch = async (request: Request) => {
+        const path = new URL(request.url).pathname;
+        const scope = request.headers.get('x-signed-for');
+        seen.push(`${path} ${scope ?? 'unsigned'}`);
+        if (path === '/v1/health') return json(200, { status: 'ok', region: answering.region })();
+        if (scope !== answering.region) return json(403, { message: 'Credential should be scoped to a valid region. ' })();
+        return json(200, policy)();
+      };
+      const sign = async (request: Request, { region }: { region: string }) => {
+        const headers = new Headers(request.headers);
+        headers.set('x-signed-for', region);
+        return new Request(request, { headers });
+      };
+      return { fetch, sign, seen };
+    }
+
+    it('asks /v1/health once, unsigned, and tells sign the region it names', async () => {
+      const { fetch, sign, seen } = domain({ region: 'eu-west-1' });
+      const api = createApiClient({ baseUrl: 'https://api.example.com', fetch, sign });
+      await api.getPolicy('shop');
+      await api.getPolicy('shop');
+      assert.deepEqual(seen, ['/v1/health unsigned', '/v1/tenants/shop/policy eu-west-1', '/v1/tenants/shop/policy eu-west-1']);
+    });
+
+    it('asks again and sends once more when a failover moved the domain to another region', async () => {
+      const answering = { region: 'eu-west-1' };
+      const { fetch, sign, seen } = domain(answering);
+      const api = createApiClient({ baseUrl: 'https://api.example.com', fetch, sign });
+      await api.getPolicy('shop');
+      answering.region = 'us-east-1';
+      await api.getPolicy('shop');
+      assert.deepEqual(seen.slice(2), ['/v1/tenants/shop/policy eu-west-1', '/v1/health unsigned', '/v1/tenants/shop/policy us-east-1']);
+    });
+
+    it('sends a refused request once more, not again and again', async () => {
+      // Every health check names eu-west-1, but every signed request reaches us-east-1.
+      const { sign } = domain({ region: 'eu-west-1' });
+      const paths: string[] = [];
+      const fetch = async (request: Request) => {
+        paths.push(new URL(request.url).pathname);
+        return paths.at(-1) === '/v1/health' ? json(200, { status: 'ok', region: 'eu-west-1' })() : json(403, { message: 'Credential should be scoped to a valid region. ' })();
+      };
+      const api = createApiClient({ baseUrl: 'https://api.example.com', fetch, sign });
+      await assertApiError(api.getPolicy('shop'), 'Forbidden', 403, /scoped to a valid region/);
+      assert.deepEqual(paths, ['/v1/health', '/v1/tenants/shop/policy', '/v1/health', '/v1/tenants/shop/policy']);
+    });
+
+    it('signs for the region option without asking, and does not resend: the caller chose it', async () => {
+      const { fetch, sign, seen } = domain({ region: 'us-east-1' });
+      const api = createApiClient({ baseUrl: 'https://api.example.com', fetch, sign, region: 'eu-west-1' });
+      await assertApiError(api.getPolicy('shop'), 'Forbidden', 403, /scoped to a valid region\. : sign for the region that answers \(leave out the region option/);
+      assert.deepEqual(seen, ['/v1/tenants/shop/policy eu-west-1']);
+    });
+
+    it('asks nothing without sign: a backend that signs answers for the region itself', async () => {
+      const fetch = recordingFetch(json(200, policy));
+      await createApiClient({ baseUrl: 'https://app.example.com/pictor-api', fetch }).getPolicy('shop');
+      assert.deepEqual(fetch.requests.map((r) => new URL(r.url).pathname), ['/pictor-api/v1/tenants/shop/policy']);
+    });
+
+    it('says to give the region when /v1/health names none, and asks again next time', async () => {
+      const { sign } = domain({ region: 'eu-west-1' });
+      const fetch = recordingFetch(() => new Response('<html>gateway</html>', { status: 502 }), json(200, { status: 'ok', region: 'eu-west-1' }), json(200, policy));
+      const api = createApiClient({ baseUrl: 'https://api.example.com', fetch, sign });
+      await assertApiError(api.getPolicy('shop'), 'RegionUnknown', 502, /\/v1\/health answered 502 with no region to sign for: give the region option\.$/);
+      await api.getPolicy('shop');
+      assert.deepEqual(fetch.requests.map((r) => new URL(r.url).pathname), ['/v1/health', '/v1/health', '/v1/tenants/shop/policy']);
+    });
   });
 
   it("throws the API's {code, message} with the HTTP status", async () => {

@@ -1,4 +1,4 @@
-import type { ApiErrorBody, ImageStatus, UploadRequest, UploadTicket } from '../control-api/contract.ts';
+import type { ApiErrorBody, Health, ImageStatus, UploadRequest, UploadTicket } from '../control-api/contract.ts';
 import { isImageId, isTenantId } from '../core/image-path.ts';
 import type { PublicPolicy } from '../core/public-policy.ts';
 import { readPublicPolicy } from './build-url.ts';
@@ -149,10 +149,24 @@ export interface ApiClientOptions {
    * (IAM authorization); this client signs nothing itself, so that it needs no
    * credentials and no SDK: plug @smithy/signature-v4 with credentials of the
    * tenant's role here, or leave it out when `baseUrl` is a backend that signs.
+   * Sign for `context.region`: a SigV4 signature is scoped to one region, and behind a
+   * latency-routed domain the region that answers is the nearest healthy one.
    * docs/SDK.md, "Uploading and following an image", shows both.
    * @default none: requests go unsigned
    */
-  readonly sign?: (request: Request) => Promise<Request>;
+  readonly sign?: (request: Request, context: SignContext) => Promise<Request>;
+  /**
+   * The region `sign` signs for, when it is fixed (an execute-api URL names it).
+   * @default the region the API's `GET /v1/health` names, asked before the first signed
+   *   request and asked again when API Gateway refuses a signature scoped to another region
+   */
+  readonly region?: string;
+}
+
+/** What `sign` is told. */
+export interface SignContext {
+  /** The region to scope the signature to. */
+  readonly region: string;
 }
 
 export interface RequestOptions {
@@ -205,16 +219,35 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     throw apiError('InvalidParameter', "Expected the API's URL (https://api.example.com), or a path of your backend that forwards to it, for baseUrl but received '" + String(options.baseUrl) + "'.");
   }
   const sign = options.sign;
+  const fixedRegion = options.region;
+  let asked: Promise<string> | undefined;
+
+  /** The region the API's health check names: the one that answers this caller now. */
+  function askRegion(): Promise<string> {
+    return (asked ||= sendWithFetch(options.fetch, new Request(baseUrl + '/v1/health')).then((answer) => {
+      let health: Partial<Health> | undefined;
+      try {
+        health = JSON.parse(answer.text);
+      } catch {
+        // Not JSON: refused below.
+      }
+      if (health && typeof health.region === 'string' && health.region) return health.region;
+      throw apiError('RegionUnknown', 'GET ' + baseUrl + '/v1/health answered ' + answer.status + ' with no region to sign for: give the region option.', answer.status);
+    })).catch((error) => {
+      asked = undefined;
+      throw error;
+    });
+  }
 
   /** The API's answer; with `notYet`, undefined for the API's own NotFound. */
-  async function call<T>(method: string, tenant: string, path: string, body: unknown, signal?: AbortSignal, notYet?: boolean): Promise<T> {
+  async function call<T>(method: string, tenant: string, path: string, body: unknown, signal?: AbortSignal, notYet?: boolean, retried?: boolean): Promise<T> {
     const init: RequestInit = { method: method, signal: signal };
     if (body !== undefined) {
       init.headers = { 'content-type': 'application/json' };
       init.body = JSON.stringify(body);
     }
     let request = new Request(baseUrl + '/v1/tenants/' + encodeURIComponent(tenant) + path, init);
-    if (sign) request = await sign(request);
+    if (sign) request = await sign(request, { region: fixedRegion || (await askRegion()) });
     const answer = await sendWithFetch(options.fetch, request);
     let parsed: Partial<ApiErrorBody> | undefined;
     try {
@@ -225,6 +258,12 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     if (answer.status >= 200 && answer.status < 300 && parsed !== undefined) return parsed as T;
     // The API's own NotFound (a code in its body, not API Gateway's bare message): nothing listed under the id yet.
     if (notYet && answer.status === 404 && parsed && parsed.code === 'NotFound') return undefined as T;
+    // A SigV4 signature is scoped to one region (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-signing-elements.html):
+    // a failover moved the domain's answer to another region since the health check. Ask again, send once more.
+    if (sign && !fixedRegion && !retried && answer.status === 403 && parsed && /credential should be scoped to a valid region/i.test(String(parsed.message))) {
+      asked = undefined;
+      return call(method, tenant, path, body, signal, notYet, true);
+    }
     throw answerError(answer.status, parsed, answer.text);
   }
 
@@ -315,7 +354,9 @@ function answerError(status: number, body: Partial<ApiErrorBody> | undefined, te
   if (body && typeof body.code === 'string') return apiError(body.code, message, status);
   // API Gateway refused it before Pictor saw it (IAM authorization:
   // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-access-control-iam.html).
-  const hint = status === 403 || status === 401 ? ': sign the request (the sign option) with credentials of this tenant\'s role or an admin.' : '';
+  const hint = status === 403 && /scoped to a valid region/i.test(message)
+    ? ': sign for the region that answers (leave out the region option, and the client asks GET /v1/health).'
+    : status === 403 || status === 401 ? ': sign the request (the sign option) with credentials of this tenant\'s role or an admin.' : '';
   return apiError(status >= 200 && status < 300 ? 'InvalidResponse' : statusCode(status), message + hint, status);
 }
 

@@ -12,5 +12,5 @@ export { isPictorUrlError, type PictorUrlError } from './errors.ts';
 export { sizes, srcset, srcsetCandidates, type Layout, type SrcsetCandidate, type SrcsetOptions } from './srcset.ts';
 export { nextImagesConfig, nextLoader, type NextImagesConfig, type NextLoader, type NextLoaderProps } from './next-loader.ts';
 export { unpicTransformer, type PictorOperations, type PictorTransformer, type PictorUnpicOptions } from './unpic.ts';
-export { createApiClient, uploadFile, type ApiClient, type ApiClientOptions, type FetchLike, type ImageStatus, type RequestOptions, type UploadOptions, type UploadProgress, type UploadRequest, type UploadTicket, type WaitOptions } from './api.ts';
+export { createApiClient, uploadFile, type ApiClient, type ApiClientOptions, type FetchLike, type ImageStatus, type RequestOptions, type SignContext, type UploadOptions, type UploadProgress, type UploadRequest, type UploadTicket, type WaitOptions } from './api.ts';
 export { isPictorApiError, type PictorApiError } from './errors.ts';

@@ -95,6 +95,8 @@ function standIn(policy: unknown) {
       stored = { at: new Date().toISOString() };
       return new Response(null, { status: 204 });
     }
+    // Unsigned, as Route 53 probes it: the region that answered, which the client signs for.
+    if (request.method === 'GET' && request.url === API + '/v1/health') return answer(200, { status: 'ok', region: 'eu-west-1' });
     if (!request.url.startsWith(API + '/') || !(await isSigned(request))) return answer(403, { message: 'Forbidden' });
     const path = new URL(request.url).pathname;
     if (request.method === 'POST' && path === '/v1/tenants/shop/uploads') {
@@ -189,5 +191,6 @@ describe("docs/SDK.md's API client blocks", () => {
     // The upload went to S3 once, signed requests to the API did the rest.
     assert.equal(seen.filter((s) => s === `POST ${BUCKET}`).length, 1);
     assert.ok(seen.includes(`POST ${API}/v1/tenants/shop/uploads`), seen.join('\n'));
+    assert.equal(seen[0], `GET ${API}/v1/health`, 'the region asked first');
   });
 });

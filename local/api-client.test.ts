@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { ApiAccessError, ApiClient, ApiError, regionOf, resolveApiAccess, Sha256, TWIN_REGION } from './api-client.ts';
+import { runCli } from './cli.ts';
 import { LOCAL_S3_CREDENTIALS } from './twin-names.ts';
 
 const TWIN = { api: 'http://127.0.0.1:8082', control: 'http://127.0.0.1:8081' };
@@ -155,6 +156,14 @@ describe('signing behind a latency-routed domain', () => {
     assert.deepEqual(seen, [{ path: '/v1/tenants/shop/policy', scope: 'eu-west-1' }]);
     answering = 'eu-west-1';
     assert.deepEqual(await client.getPolicy('shop'), { tenant: 'shop', signedFor: 'eu-west-1' });
+  });
+
+  it("says, when --region names a region that does not answer, to leave it out", async () => {
+    [answering, seen] = ['us-east-1', []];
+    let [stdout, stderr] = ['', ''];
+    const code = await runCli(['tenants', 'list', '--api', url, '--region', 'eu-west-1'], { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, env });
+    assert.deepEqual([code, stdout], [1, '']);
+    assert.equal(stderr, "pictor: The API answered 403 to GET /v1/tenants: Credential should be scoped to a valid region. It does not answer from eu-west-1: leave --region out and the CLI signs for the region the API's /v1/health names.\n");
   });
 
   it('says to give --region when /v1/health names no region', async () => {

@@ -278,6 +278,10 @@ async function explainApiError(error: ApiError, target: ApiTarget | undefined, f
   }
   if (error.status >= 500) return new Error(`The API could not serve ${error.request} (${error.status}${error.code ? ` ${error.code}` : ''}): ${error.message}`);
   // API Gateway's own answers: credentials it does not know, a route it does not have, its throttle.
+  if (error.code === undefined && error.status === 403 && /scoped to a valid region/i.test(error.message) && target?.region !== undefined) {
+    // The region signed for is not the one that answered: a custom domain's --region, say.
+    return new Error(`The API answered 403 to ${error.request}: ${error.message.trim()} It does not answer from ${target.region}: leave --region out and the CLI signs for the region the API's /v1/health names.`);
+  }
   if (error.code === undefined) return new Error(`The API answered ${error.status} to ${error.request}${error.status === 403 && target ? ` signed with ${await target.caller()}` : ''}: ${error.message}`);
   let message = error.message.replace(/\s*\n\s*/g, ' ');
   const field = /^([\w.]+?)(\.\d+)?: /.exec(message);

@@ -142,14 +142,18 @@ describe("the CLI's usage and its mistakes, before any twin is asked", () => {
     }
   });
 
-  it('answers an API it cannot reach with exit 1 naming where it looked; a URL that is no API, or names no region, with exit 2', async () => {
+  it('answers an API it cannot reach with exit 1 naming where it looked; a URL that is no API, or a --region that is none, with exit 2', async () => {
     const unreachable = await offline('tenants', 'list');
     assert.equal(unreachable.code, 1);
     assert.match(unreachable.stderr, /^pictor: The twin's API at http:\/\/127\.0\.0\.1:9 did not answer \(is 'npm start' running\? PICTOR_API_PORT says where\)/);
     const notUrl = await offline('tenants', 'list', '--api', 'not a url');
     assert.deepEqual([notUrl.code, notUrl.stderr], [2, "pictor: --api must be the API's URL (the stack's ControlApiUrl output, https://{id}.execute-api.{region}.amazonaws.com/), not 'not a url'.\n"]);
-    const custom = await offline('tenants', 'list', '--api', 'https://api.images.example.com/');
-    assert.deepEqual([custom.code, custom.stderr], [2, 'pictor: api.images.example.com names no region (a custom domain): give the API\'s region with --region or AWS_REGION.\n']);
+    // A host that names no region is asked its region at /v1/health, which does not answer here.
+    const custom = await offline('tenants', 'list', '--api', 'http://127.0.0.1:9/');
+    assert.equal(custom.code, 1);
+    assert.match(custom.stderr, /^pictor: The API at http:\/\/127\.0\.0\.1:9\/ did not answer: /);
+    const region = await offline('tenants', 'list', '--api', 'https://api.images.example.com/', '--region', 'Ireland');
+    assert.deepEqual([region.code, region.stderr], [2, "pictor: --region must be an AWS region such as eu-west-1, not 'Ireland'.\n"]);
   });
 
   it('takes status of an image or of a job, and says which when given neither or both', async () => {

@@ -30,7 +30,8 @@ export function urlError(code: PictorUrlError['code'], message: string): PictorU
  * - From the API: its `{code, message}` (docs/ERROR-CODES.md); API Gateway's own
  *   refusals, which carry no code, get one from the status (Forbidden, Unauthorized,
  *   NotFound, TooManyRequests, ..., else `Http{status}`); InvalidResponse for a
- *   success that is not JSON (a proxy's login page, say).
+ *   success that is not JSON (a proxy's login page, say); RegionUnknown when the
+ *   API's `GET /v1/health` names no region for `sign` (give the `region` option).
  * - From S3, for an upload: S3's code and message (EntityTooLarge, AccessDenied, ...).
  * - Before any request (no status): InvalidParameter, FileTooSmall, FileTooLarge,
  *   ContentTypeMismatch, ProgressUnavailable; WaitTimedOut when `waitForImage` reaches its deadline.

@@ -26,10 +26,11 @@ const fixtureTwin = useTwin({ config: CONFIG, timeScale: 0.002 });
 
 type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 
-/** The docs' `sign` (docs/SDK.md, "Uploading and following an image"), for these credentials. */
-function signWith(credentials: Credentials): (request: Request) => Promise<Request> {
-  const signer = new SignatureV4({ service: 'execute-api', region: LOCAL_REGION, credentials, sha256: Sha256Js });
-  return async (request) => {
+/** The docs' `sign` (docs/SDK.md, "Uploading and following an image"), for these credentials, in the region the client names (the twin's API: LOCAL_REGION). */
+function signWith(credentials: Credentials, regions: string[] = []): (request: Request, context: { region: string }) => Promise<Request> {
+  return async (request, { region }) => {
+    regions.push(region);
+    const signer = new SignatureV4({ service: 'execute-api', region, credentials, sha256: Sha256Js });
     const url = new URL(request.url);
     const body = request.body ? await request.text() : undefined;
     const signed = await signer.sign({
@@ -65,11 +66,19 @@ async function tenantSession(twin: Twin, tenant: string): Promise<Credentials> {
 describe('pictor/client against the twin', () => {
   let twin: Twin;
   let shop: ApiClient;
+  /** The region each signed request was signed for. */
+  const regions: string[] = [];
 
   before(async () => {
     twin = await fixtureTwin.started;
     assert.ok(twin.apiUrl, 'the twin serves the control API');
-    shop = createApiClient({ baseUrl: twin.apiUrl, sign: signWith(await tenantSession(twin, 'shop')) });
+    shop = createApiClient({ baseUrl: twin.apiUrl, sign: signWith(await tenantSession(twin, 'shop'), regions) });
+  });
+
+  it("signs for the region the API's /v1/health names, its URL naming none", async () => {
+    regions.length = 0;
+    assert.equal((await shop.getPolicy('shop')).tenant, 'shop');
+    assert.deepEqual(regions, [LOCAL_REGION]);
   });
 
   it('uploads a real photo with the ticket, follows it to its published version, and the edge serves it', { skip: fixturesMissing }, async () => {

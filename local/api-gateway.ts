@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { IdentityError, type LocalIdentities } from './iam/identities.ts';
 import { authorize } from './iam/policy.ts';
+import { verifySigV4, type KnownKey } from './iam/sigv4.ts';
+import { s3KeyPairOf } from './s3-key-pairs.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION, resolveTokens, type CfnTemplate } from './pipeline/template.ts';
 
 /** A Lambda function as the twin calls it for an API route: payload format 2.0 in, its result out. */
@@ -129,15 +131,15 @@ export interface LocalApiGatewayOptions {
 
 /**
  * An HTTP API's default stage on loopback, as API Gateway serves it: the route
- * the request matches, IAM authorization for AWS_IAM routes (the caller's SigV4
- * access key names them, and their identity policies must allow execute-api:Invoke
- * on the route's ARN), and a Lambda proxy integration with payload format 2.0.
+ * the request matches, IAM authorization for AWS_IAM routes (a valid SigV4 signature
+ * for execute-api in the twin's region, by a key the twin issued, with its session's
+ * token; then the signer's identity policies must allow execute-api:Invoke on the
+ * route's ARN), and a Lambda proxy integration with payload format 2.0.
  * API Gateway's own refusals are `{"message": ...}`, as AWS words them.
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-access-control-iam.html
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
  *
- * The twin does not verify SigV4 signatures, only that the access key is one it
- * issued (as its other services do); nor does it throttle.
+ * The twin does not throttle.
  */
 export async function startLocalApiGateway(options: LocalApiGatewayOptions): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const server = createServer((request, response) => void serve(options, request, response));
@@ -154,7 +156,8 @@ export async function startLocalApiGateway(options: LocalApiGatewayOptions): Pro
 }
 
 async function serve(options: LocalApiGatewayOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const send = (status: number, message: string): void => void response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ message }));
+  const send = (status: number, message: string, errorType?: string): void =>
+    void response.writeHead(status, { 'content-type': 'application/json', ...(errorType ? { 'x-amzn-errortype': errorType } : {}) }).end(JSON.stringify({ message }));
   try {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const headerBytes = `${request.method} ${request.url} HTTP/1.1\r\n`.length + request.rawHeaders.reduce((n, h) => n + Buffer.byteLength(h) + 2, 0);
@@ -168,6 +171,9 @@ async function serve(options: LocalApiGatewayOptions, request: IncomingMessage, 
     if (options.api.cors && method === 'OPTIONS' && request.headers['access-control-request-method']) {
       return void response.writeHead(204, cors?.preflight ?? {}).end();
     }
+    // A path whose percent-encoding does not decode is the client's mistake, refused before any route.
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html
+    if (!decodes(url.pathname)) return send(400, 'Bad Request');
     const matched = matchRoute(options.api.routes, method, url.pathname);
     if (!matched) return send(404, 'Not Found');
     const { route, parameters } = matched;
@@ -176,6 +182,9 @@ async function serve(options: LocalApiGatewayOptions, request: IncomingMessage, 
     if (route.authorization === 'AWS_IAM') {
       const authorization = request.headers.authorization;
       try {
+        // API Gateway verifies the SigV4 signature before it evaluates the caller's policies.
+        // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-access-control-iam.html
+        verifySigV4({ method, target: request.url ?? '/', rawHeaders: request.rawHeaders, body }, { region: LOCAL_REGION, service: 'execute-api', keyOf: (id) => keyOf(options.identities, id) });
         const identity = options.identities.callerOf(authorization);
         callerArn = options.identities.callerArnOf(authorization);
         accessKey = /Credential=([^/,\s]+)\//.exec(authorization ?? '')?.[1];
@@ -184,7 +193,7 @@ async function serve(options: LocalApiGatewayOptions, request: IncomingMessage, 
         const resource = `arn:aws:execute-api:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${options.api.apiId}/$default/${method}${url.pathname}`;
         if (authorize({ principal: identity, action: 'execute-api:Invoke', resource }, { identity: identity.statements }).effect !== 'Allow') return send(403, 'Forbidden');
       } catch (error) {
-        if (error instanceof IdentityError) return send(403, error.name === 'MissingAuthenticationTokenException' ? 'Forbidden' : error.message);
+        if (error instanceof IdentityError) return error.name === 'MissingAuthenticationTokenException' ? send(403, 'Forbidden') : send(403, error.message, error.name);
         throw error;
       }
     }
@@ -255,6 +264,23 @@ function corsHeaders(cors: LocalCors | undefined, request: IncomingMessage): { p
     ...(cors.MaxAge !== undefined ? { 'access-control-max-age': String(cors.MaxAge) } : {}),
   };
   return { preflight, response };
+}
+
+/** The secret the twin issued with a key, and a role session's token (which the twin's S3 holds too). */
+function keyOf(identities: LocalIdentities, accessKeyId: string): KnownKey | undefined {
+  const secretAccessKey = identities.secretOf(accessKeyId);
+  if (secretAccessKey === undefined) return undefined;
+  const sessionToken = s3KeyPairOf(accessKeyId)?.sessionToken;
+  return sessionToken === undefined ? { secretAccessKey } : { secretAccessKey, sessionToken };
+}
+
+function decodes(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The request's body, or undefined past `limit` bytes. */

@@ -17,7 +17,6 @@ import { buildUrl, readPublicPolicy, sizes, srcset } from './index.ts';
  * as one async function, against a stand-in of the API and S3 (below).
  */
 const page = readFileSync(new URL('../docs/SDK.md', import.meta.url), 'utf8');
-const RUN_MARKER = '<!-- sdk-example-run -->';
 
 function examplePolicy() {
   const marker = page.indexOf('<!-- sdk-example-policy -->');

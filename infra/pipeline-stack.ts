@@ -5,7 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { allowDistributionRead, PRIVATE_BUCKET } from './buckets.ts';
-import { ControlApi, type ControlApiDomain } from './control-api.ts';
+import { ControlApi, type ControlApiDomain, type ControlApiOptions } from './control-api.ts';
 import { acknowledge, acknowledgeWildcards } from './nag.ts';
 import { PipelineObservability, type AlarmSubscribers } from './observability.ts';
 import { pascal, Pipeline, type PipelineProps, type TaskName } from './pipeline.ts';
@@ -41,29 +41,16 @@ export interface PipelineStackProps extends StackProps, PipelineProps {
   readonly controlApi?: ControlApiSettings;
 }
 
-/** The control API's settings, in the pipeline's stack. */
-export interface ControlApiSettings {
-  /**
-   * Who may assume the ApiAdmin role, which may call every route.
-   * @default this account's principals with IAM permission to assume it
-   */
-  readonly adminPrincipal?: iam.IPrincipal;
-  /**
-   * Role or user ARNs the API also treats as admins; their own identity policies must allow `execute-api:Invoke`.
-   * @default none
-   */
-  readonly admins?: readonly string[];
+/**
+ * The control API's settings in the pipeline's stack: ImageDelivery's `controlApi`
+ * (documented there), with the domain as this region's.
+ */
+export interface ControlApiSettings extends Pick<ControlApiOptions, 'adminPrincipal' | 'admins' | 'browserOrigins'> {
   /**
    * This region's custom domain.
    * @default none
    */
   readonly domain?: ControlApiDomain;
-  /**
-   * Web origins whose pages may upload to the originals bucket with a presigned POST
-   * and call the API: the bucket's CORS rule and the API's.
-   * @default none
-   */
-  readonly browserOrigins?: readonly string[];
 }
 
 /** A CloudTrail trail that exists outside Pictor's stacks. */

@@ -392,8 +392,13 @@ async function jobStatus(services: ApiServices, jobId: string, tenant: string | 
 
 /** The tenant's configuration as the pipeline reads it; an unknown tenant is a 404. */
 async function tenantOf(services: ApiServices, tenant: string): Promise<TenantConfig> {
-  if (!(await services.tenants.exists(tenant))) throw new PictorError('NotFound', `No tenant ${tenant}.`);
-  return services.tenants.lookup(tenant);
+  try {
+    return await services.tenants.lookup(tenant);
+  } catch (error) {
+    // The directory's InvalidEvent is its "No tenant 'x' is configured": one read, not a check and a read.
+    if (isPictorError(error) && error.code === 'InvalidEvent') throw new PictorError('NotFound', `No tenant ${tenant}.`);
+    throw error;
+  }
 }
 
 /** A path and query of the tenant's images, signed with its newest key. */

@@ -1,10 +1,10 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { equalInConstantTime, hmac, signingKey } from './sigv4-crypto.ts';
 import { s3KeyPairOf } from './s3-key-pairs.ts';
 import type { S3Versions } from './s3-versioning.ts';
 
@@ -349,14 +349,7 @@ function authorize(fields: Fields, filename: string | undefined, bucket: string,
 
 /** The SigV4 signature of a POST policy. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html#derive-signing-key */
 export function signPolicy(policyBase64: string, secretAccessKey: string, day: string, region: string): string {
-  const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data, 'utf8').digest();
-  const signingKey = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, day), region), 's3'), 'aws4_request');
-  return createHmac('sha256', signingKey).update(policyBase64, 'utf8').digest('hex');
-}
-
-function equalInConstantTime(a: string, b: string): boolean {
-  const digest = (s: string) => createHash('sha256').update(s).digest();
-  return timingSafeEqual(digest(a), digest(b)) && a === b;
+  return hmac(signingKey(secretAccessKey, day, region, 's3'), policyBase64).toString('hex');
 }
 
 /**

@@ -1,4 +1,5 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { equalInConstantTime, hmac, signingKey } from '../sigv4-crypto.ts';
 import { IdentityError } from './identities.ts';
 
 /**
@@ -134,9 +135,7 @@ export function verifySigV4(request: SignedRequest, options: VerifyOptions): { a
   const canonicalRequest = canonicalRequestOf(request, headers, signedHeaders);
   const credentialScope = `${day}/${region}/${service}/aws4_request`;
   const stringToSign = [SIGV4_ALGORITHM, signedAt, credentialScope, sha256Hex(canonicalRequest)].join('\n');
-  let signingKey: Buffer = hmac(`AWS4${key!.secretAccessKey}`, day);
-  for (const part of [region, service, 'aws4_request']) signingKey = hmac(signingKey, part);
-  const expected = hmac(signingKey, stringToSign).toString('hex');
+  const expected = hmac(signingKey(key!.secretAccessKey, day, region, service), stringToSign).toString('hex');
   if (algorithm !== SIGV4_ALGORITHM || !equalInConstantTime(parameters.get('Signature')!, expected)) {
     // As API Gateway words it, with what it computed: https://github.com/mhart/aws4/issues/33
     refuse(
@@ -230,13 +229,4 @@ function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-function hmac(key: string | Buffer, data: string): Buffer {
-  return createHmac('sha256', key).update(data, 'utf8').digest();
-}
 
-/** Equal strings, compared in time that depends on their length only. */
-function equalInConstantTime(a: string, b: string): boolean {
-  const x = createHash('sha256').update(a).digest();
-  const y = createHash('sha256').update(b).digest();
-  return timingSafeEqual(x, y) && a.length === b.length;
-}
